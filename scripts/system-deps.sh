@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the Debian packages the test suite starts for real, when they are missing.
+# PostgreSQL (a throwaway cluster per test run), BIND 9, Unbound and dnsmasq (generated blocking configs).
+set -euo pipefail
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || need+=(bind9)
+command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || need+=(unbound)
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
+  echo "system-deps: missing ${need[*]}; install them (apt-get install ${need[*]}) and re-run." >&2
+  exit 0
+fi
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "system-deps: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Debian starts the services it installs; the tests start their own on free ports.
+for s in named bind9 unbound dnsmasq postgresql; do $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true; done

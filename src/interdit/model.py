@@ -1,0 +1,424 @@
+"""The nouns of interdit: immutable values, no I/O.
+
+Every stage speaks in these types. Times are timezone-aware UTC `datetime`s; calendar facts
+(effective dates, expiries) are `date`s, read as "from 00:00 UTC that day".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    ANDROID = "android"
+    IOS = "ios"
+    MACOS = "macos"
+    WINDOWS = "windows"
+    WEB = "web"
+
+
+class Ownership(StrEnum):
+    CORPORATE = "corporate"
+    PERSONAL = "personal"
+    UNKNOWN = "unknown"
+
+
+class Management(StrEnum):
+    """How much of the device the management source can see and control."""
+
+    FULLY_MANAGED = "fully_managed"  # the whole device: every app is visible
+    WORK_PROFILE = "work_profile"  # Android work profile: only work-side apps are visible
+    USER_ENROLMENT = "user_enrolment"  # Apple user enrolment: only managed apps are visible
+    UNMANAGED = "unmanaged"  # known (e.g. from a directory) but not enrolled: nothing is visible
+    UNKNOWN = "unknown"
+
+    @property
+    def sees_all_apps(self) -> bool:
+        return self is Management.FULLY_MANAGED
+
+
+class AppState(StrEnum):
+    """What the source says about an installed copy."""
+
+    INSTALLED = "installed"
+    BLOCKED = "blocked"  # hidden or blocked from launch by the MDM, but still on the device
+
+
+class FindingKind(StrEnum):
+    INSTALLED = "installed"
+    USED = "used"
+    RISKY_APP = "risky-app"
+
+
+class FindingState(StrEnum):
+    VIOLATION = "violation"
+    BLOCKED_PRESENT = "blocked_present"
+    EXCEPTED = "excepted"
+    NOT_EVALUABLE = "not_evaluable"
+    STALE = "stale"
+    RESOLVED = "resolved"
+
+
+def utc(value: datetime) -> datetime:
+    """Return `value` as aware UTC; naive values are refused (they are a bug, not a guess)."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value.isoformat()} has no timezone")
+    return value.astimezone(UTC)
+
+
+def day_start(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------------------------------
+# Catalogue
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a catalogue fact comes from."""
+
+    url: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class AppId:
+    platform: Platform
+    identifier: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.identifier}"
+
+
+@dataclass(frozen=True, slots=True)
+class Vendor:
+    id: str
+    name: str
+    country: str  # ISO 3166-1 alpha-2
+    parent: str | None = None  # vendor id
+    sources: tuple[Source, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AppFamily:
+    """One product across platforms, e.g. TikTok on Android and iOS, its regional and Lite builds."""
+
+    id: str
+    name: str
+    vendor: str  # vendor id
+    identifiers: tuple[AppId, ...] = ()  # matched exactly
+    prefixes: tuple[AppId, ...] = ()  # matched as `prefix` or `prefix.*` (vendor prefixes, e.g. com.kaspersky)
+    domains: tuple[str, ...] = ()  # registrable names safe to block with every subdomain
+    category: str = ""
+    confidence: str = "corroborated"
+    sources: tuple[Source, ...] = ()
+
+    def matches(self, app: AppId) -> bool:
+        if app in self.identifiers:
+            return True
+        for p in self.prefixes:
+            if p.platform == app.platform and (
+                app.identifier == p.identifier or app.identifier.startswith(p.identifier + ".")
+            ):
+                return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    id: str  # stable, e.g. ca-tbs-2023-tiktok
+    issuer: str
+    jurisdiction: str
+    title: Mapping[str, str]  # language -> title ("en", "fr")
+    announced: date | None
+    effective: date
+    families: tuple[str, ...]  # family ids it prohibits
+    vendors: tuple[str, ...] = ()  # vendor ids whose every app it prohibits
+    device_scope: str = ""
+    ownership: tuple[Ownership, ...] = (Ownership.CORPORATE,)
+    exceptions_allowed: str = ""
+    requires_network_block: bool = False
+    actions: tuple[str, ...] = ()
+    rationale: str = ""
+    interim: bool = False
+    confidence: str = "corroborated"
+    sources: tuple[Source, ...] = ()
+
+    def title_in(self, lang: str) -> str:
+        return self.title.get(lang) or self.title.get("en") or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class SharedHost:
+    """A name found in public block lists that must never be blocked whole (shared CDN, cloud)."""
+
+    name: str
+    owner: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    schema_version: int
+    version: str
+    build_date: date
+    vendors: Mapping[str, Vendor]
+    families: Mapping[str, AppFamily]
+    directives: Mapping[str, Directive]
+    shared_hosts: tuple[SharedHost, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------------
+# Inventory
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    source: str  # the configured source name, e.g. "intune-prod" or "csv"
+    device_id: str  # identity within its source
+    platform: Platform
+    ownership: Ownership
+    management: Management
+    observed_at: datetime  # when the source last saw this device's inventory
+    supervised: bool | None = None
+    user: str | None = None
+    name: str | None = None
+    model: str | None = None
+    os_version: str | None = None
+    org_unit: str | None = None
+    groups: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()  # IP or MAC addresses the source reports
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.device_id)
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledApp:
+    source: str
+    device_id: str
+    app: AppId
+    observed_at: datetime
+    name: str | None = None
+    version: str | None = None
+    managed: bool | None = None
+    state: AppState = AppState.INSTALLED
+
+
+@dataclass(frozen=True, slots=True)
+class AppInterval:
+    """An installed app as stored history: from first_seen until removed_at (None while present)."""
+
+    source: str
+    device_id: str
+    app: AppId
+    first_seen: datetime
+    last_seen: datetime
+    removed_at: datetime | None = None
+    name: str | None = None
+    version: str | None = None
+    managed: bool | None = None
+    state: AppState = AppState.INSTALLED
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record an importer refused: where it was, why, and how to fix it."""
+
+    place: str  # file:line, or source:record-id
+    reason: str
+    fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCounts:
+    read: int
+    accepted: int
+    rejected: int
+
+    def __post_init__(self) -> None:
+        if self.read != self.accepted + self.rejected:
+            raise ValueError(f"read {self.read} != accepted {self.accepted} + rejected {self.rejected}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Policy
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which devices a rule covers. Empty tuples mean "any"."""
+
+    ownership: tuple[Ownership, ...] = (Ownership.CORPORATE,)
+    platforms: tuple[Platform, ...] = ()
+    management: tuple[Management, ...] = ()
+    groups: tuple[str, ...] = ()  # any of these groups or org units (an org unit covers its children)
+    exclude_groups: tuple[str, ...] = ()
+
+    def covers(self, device: Device) -> bool:
+        if self.ownership and device.ownership not in self.ownership:
+            return False
+        if self.platforms and device.platform not in self.platforms:
+            return False
+        if self.management and device.management not in self.management:
+            return False
+        memberships = _memberships(device)
+        if self.groups and not any(_in_group(m, g) for m in memberships for g in self.groups):
+            return False
+        return not (self.exclude_groups and any(_in_group(m, g) for m in memberships for g in self.exclude_groups))
+
+
+def _memberships(device: Device) -> tuple[str, ...]:
+    return (*device.groups, device.org_unit) if device.org_unit else device.groups
+
+
+def _in_group(membership: str, group: str) -> bool:
+    """`membership` is `group` or below it (org units are paths such as `/Finance/Payroll`)."""
+    if membership == group:
+        return True
+    return group.startswith("/") and membership.startswith(group.rstrip("/") + "/")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    families: tuple[str, ...]  # family ids (from directives or the organisation's own list)
+    effective: date
+    grace_days: int = 0
+    scope: Scope = field(default_factory=Scope)
+    directive: str | None = None  # the directive it comes from, if any
+    identifiers: tuple[AppId, ...] = ()  # the organisation's own extra identifiers
+    prefixes: tuple[AppId, ...] = ()
+    interim: bool = False
+    review_by: date | None = None
+    description: str = ""
+
+    @property
+    def deadline(self) -> date:
+        return self.effective + timedelta(days=self.grace_days)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyException:
+    """An approved exception. (Named so as not to shadow Python's `Exception`.)"""
+
+    id: str
+    families: tuple[str, ...]
+    approver: str
+    reason: str
+    expires: date  # the exception stops counting on this day (00:00 UTC)
+    devices: tuple[str, ...] = ()  # "source:device_id" or bare device ids
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    safeguards: tuple[str, ...] = ()
+    granted: date | None = None
+    review_by: date | None = None
+
+    def covers(self, device: Device, family: str) -> bool:
+        if family not in self.families:
+            return False
+        if device.device_id in self.devices or f"{device.source}:{device.device_id}" in self.devices:
+            return True
+        if device.user and device.user in self.users:
+            return True
+        return any(_in_group(m, g) for m in _memberships(device) for g in self.groups)
+
+    def active(self, now: datetime) -> bool:
+        return now < day_start(self.expires)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    organisation: str
+    rules: tuple[Rule, ...]
+    exceptions: tuple[PolicyException, ...] = ()
+    stale_after_days: int = 8
+    language: str = "en"
+    path: str | None = None  # where it was loaded from, for messages
+
+
+# --------------------------------------------------------------------------------------------------
+# Findings
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    id: str
+    kind: FindingKind
+    state: FindingState
+    source: str
+    device_id: str
+    rule: str
+    family: str | None
+    directive: str | None
+    first_seen: datetime
+    last_seen: datetime
+    deadline: date | None
+    resolved_at: datetime | None = None
+    app: AppId | None = None
+    org_unit: str | None = None
+    exception: str | None = None
+    evidence: tuple[str, ...] = ()
+
+    @staticmethod
+    def make_id(kind: FindingKind, source: str, device_id: str, rule: str, family: str | None,
+                app: AppId | None, first_seen: datetime | None) -> str:
+        """A stable id: the same fact gives the same id on every evaluation."""
+        parts = [kind.value, source, device_id, rule, family or "", str(app or ""),
+                 first_seen.isoformat() if first_seen else ""]
+        return "F-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+    def overdue(self, now: datetime) -> bool:
+        return self.deadline is not None and now >= day_start(self.deadline)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceState:
+    """A device as evaluation sees it: its attributes and the candidate apps it holds or held."""
+
+    device: Device
+    apps: tuple[AppInterval, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Compliance at one instant. Rate = compliant / in scope (not-evaluable and stale are not compliant)."""
+
+    at: datetime
+    devices_total: int
+    devices_in_scope: int
+    compliant: int
+    by_state: Mapping[str, int]  # finding state -> number of devices with at least one such finding
+    by_family: Mapping[str, int]  # family -> devices in violation
+    by_org_unit: Mapping[str, tuple[int, int]]  # org unit -> (in scope, compliant)
+
+    @property
+    def rate(self) -> float:
+        return self.compliant / self.devices_in_scope if self.devices_in_scope else 1.0
+
+
+# --------------------------------------------------------------------------------------------------
+# Network
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """Aggregated use of a prohibited family's names by a device (or an unattributed address), per day."""
+
+    family: str
+    day: date
+    client: str  # the address seen in the log
+    first: datetime
+    last: datetime
+    count: int
+    source_format: str
+    example_name: str
+    device_source: str | None = None
+    device_id: str | None = None
+    weak: bool = False  # only an answer mentioned the name (e.g. a CNAME to a CDN)
