@@ -112,7 +112,7 @@ class AppFamily:
     name: str
     vendor: str  # vendor id
     identifiers: tuple[AppId, ...] = ()  # matched exactly
-    prefixes: tuple[AppId, ...] = ()  # matched as `prefix` or `prefix.*` (vendor prefixes, e.g. com.kaspersky)
+    prefixes: tuple[AppId, ...] = ()  # matched as `prefix` or `prefix.*` (e.g. com.kaspersky)
     domains: tuple[str, ...] = ()  # registrable names safe to block with every subdomain
     category: str = ""
     confidence: str = "corroborated"
@@ -271,7 +271,8 @@ class Scope:
         memberships = _memberships(device)
         if self.groups and not any(_in_group(m, g) for m in memberships for g in self.groups):
             return False
-        return not (self.exclude_groups and any(_in_group(m, g) for m in memberships for g in self.exclude_groups))
+        excluded = any(_in_group(m, g) for m in memberships for g in self.exclude_groups)
+        return not excluded
 
 
 def _memberships(device: Device) -> tuple[str, ...]:
