@@ -1,0 +1,40 @@
+"""`python -m bench [NAME...]`: run the benchmarks and write bench/results/<name>.json.
+
+Each benchmark module has `run(results_dir: Path) -> dict`. Figures are appended to bench/results/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCHES = ("bench_core", "bench_analysis", "bench_network")
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHES)
+    results_dir = Path(__file__).parent / "results"
+    results_dir.mkdir(exist_ok=True)
+    failed = 0
+    for name in names:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as e:
+            print(f"{name}: not available ({e})")
+            continue
+        print(f"== {name}", flush=True)
+        figures = module.run(results_dir)
+        figures["machine"] = {"python": sys.version.split()[0], "platform": platform.platform(),
+                              "when": datetime.now(UTC).isoformat(timespec="seconds")}
+        (results_dir / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
+        print(json.dumps(figures, indent=2))
+        failed += sum(1 for t in figures.get("targets", {}).values() if not t.get("met", True))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,40 @@
+"""Configuration: command-line options first, then the environment, then defaults.
+
+| setting      | option      | environment              | default              |
+|--------------|-------------|--------------------------|----------------------|
+| database URL | `--db`      | `INTERDIT_DATABASE_URL`  | `sqlite:///interdit.db` (in the working folder) |
+| policy file  | `--policy`  | `INTERDIT_POLICY`        | `policy.yaml`        |
+| language     | `--lang`    | `INTERDIT_LANG`          | the policy's, else `en` |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from interdit.errors import ConfigError
+
+LANGUAGES = ("en", "fr")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    policy_path: Path
+    lang: str | None = None
+
+    @classmethod
+    def resolve(cls, *, db: str | None = None, policy: Path | None = None, lang: str | None = None,
+                environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        url = db or env.get("INTERDIT_DATABASE_URL") or "sqlite:///interdit.db"
+        if "://" not in url:  # a bare path is a SQLite file
+            url = f"sqlite:///{url}"
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        chosen = lang or env.get("INTERDIT_LANG")
+        if chosen is not None and chosen not in LANGUAGES:
+            raise ConfigError(f"unknown language {chosen!r}", fix="use --lang en or --lang fr")
+        return cls(url, policy or Path(env.get("INTERDIT_POLICY", "policy.yaml")), chosen)
