@@ -7,6 +7,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || need+=(bind9)
 command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || need+=(unbound)
 command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+command -v named-checkzone >/dev/null 2>&1 || need+=(bind9-utils)  # named-checkzone checks generated RPZ zones
+command -v rg >/dev/null 2>&1 || need+=(ripgrep)  # the network benchmark compares with it
+[ -x /usr/bin/chromium ] || need+=(chromium)  # the dashboard tests drive it with Playwright
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]}; install them (apt-get install ${need[*]}) and re-run." >&2

@@ -299,6 +299,10 @@ class Rule:
     interim: bool = False
     review_by: date | None = None
     description: str = ""
+    # prohibition by evidence (from stored APK analyses): any app that bundles an SDK of one of these
+    # vendors, or whose endpoints belong to one of these vendors, is a `risky-app` finding
+    sdk_vendors: tuple[str, ...] = ()
+    endpoint_vendors: tuple[str, ...] = ()
 
     @property
     def deadline(self) -> date:
@@ -402,6 +406,19 @@ class Summary:
     @property
     def rate(self) -> float:
         return self.compliant / self.devices_in_scope if self.devices_in_scope else 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class AppEvidence:
+    """What a stored APK analysis proved about one app, as the evaluation needs it."""
+
+    app: AppId
+    sha256: str
+    version: str | None
+    verdict: str  # acceptable | needs_review | unacceptable
+    sdk_vendors: tuple[str, ...] = ()  # vendor ids of SDKs the APK bundles (not merely references)
+    endpoint_vendors: tuple[str, ...] = ()  # vendor ids owning endpoints found in the APK
+    analyzed_at: datetime | None = None
 
 
 # --------------------------------------------------------------------------------------------------
