@@ -1,0 +1,192 @@
+"""The shipped catalogue data: valid against its schema, complete, sourced, consistent, and fast to load.
+
+Directive, family and vendor ids are a public promise (policies name them), so the expected ids are listed
+here: renaming one must be a deliberate change of this test too.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from interdit import fleet
+from interdit.catalogue import family_for_app, load_catalogue, validate_against_schema, vendor_chain
+from interdit.catalogue.load import DATA_FILE, SOURCE_FILE, data_path, read_catalogue
+from interdit.model import AppId, Ownership, Platform
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "catalogue-sources"
+needs_sources = pytest.mark.skipif(not SHARED.is_dir(), reason=f"catalogue sources not present at {SHARED}")
+
+DIRECTIVE_IDS = {
+    "ca-tbs-2023-tiktok", "ca-tbs-2023-wechat-kaspersky", "ca-tbs-2025-deepseek", "ca-qc-2023-tiktok",
+    "ca-qc-montreal-2023-tiktok", "us-fed-2022-no-tiktok-act", "us-tx-2022-prohibited-technologies",
+    "eu-commission-2023-tiktok", "eu-council-2023-tiktok", "eu-parliament-2023-tiktok", "uk-2023-tiktok",
+    "au-2023-pspf-001", "nz-parliament-2023-tiktok", "fr-2023-recreational-apps", "nl-2023-offensive-cyber-apps",
+    "be-2023-tiktok", "dk-2023-tiktok", "no-2023-tiktok-telegram", "tw-2022-prc-apps", "in-2020-59-apps",
+}
+FAMILY_IDS = {"tiktok", "douyin", "capcut", "lemon8", "wechat", "deepseek", "kaspersky", "telegram", "rednote",
+              "qq", "bytedance-services"}
+VENDOR_IDS = {"bytedance", "tiktok-pte", "tencent", "kaspersky", "deepseek"}
+
+
+def _yaml_data() -> Any:
+    return YAML(typ="safe", pure=True).load(data_path(SOURCE_FILE).read_text("utf-8"))
+
+
+def test_source_and_loaded_copy_hold_the_same_data() -> None:
+    """catalogue.json is written from catalogue.yaml by scripts/build-catalogue.py; run it after editing."""
+    assert json.loads(data_path(DATA_FILE).read_text("utf-8")) == _yaml_data()
+
+
+def test_build_script_agrees_the_loaded_copy_is_current() -> None:
+    script = Path(__file__).resolve().parents[2] / "scripts" / "build-catalogue.py"
+    done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_data_matches_its_schema() -> None:
+    validate_against_schema(_yaml_data(), where=SOURCE_FILE)
+
+
+def test_schema_rejects_what_it_should() -> None:
+    from interdit.errors import CatalogueError
+
+    data = _yaml_data()
+    data["directives"][0]["sources"] = []
+    data["families"][0]["identifiers"][0]["platform"] = "symbian"
+    with pytest.raises(CatalogueError) as caught:
+        validate_against_schema(data)
+    assert "directives/0/sources" in str(caught.value) and "families/0/identifiers/0/platform" in str(caught.value)
+
+
+def test_the_twenty_directives_with_their_sources() -> None:
+    cat = load_catalogue()
+    assert set(cat.directives) == DIRECTIVE_IDS
+    for d in cat.directives.values():
+        assert d.sources and all(s.url.startswith("https://") for s in d.sources), d.id
+        assert d.confidence in ("confirmed", "corroborated", "unconfirmed")
+        assert d.title.get("en"), d.id
+        assert d.announced is None or d.announced <= d.effective, d.id
+
+
+def test_ids_are_stable() -> None:
+    cat = load_catalogue()
+    assert set(cat.families) >= FAMILY_IDS
+    assert set(cat.vendors) >= VENDOR_IDS
+
+
+def test_canadian_directives() -> None:
+    cat = load_catalogue()
+    tiktok = cat.directives["ca-tbs-2023-tiktok"]
+    assert tiktok.effective == date(2023, 2, 28) and tiktok.families == ("tiktok",)
+    assert tiktok.ownership == (Ownership.CORPORATE,)
+    assert cat.directives["ca-tbs-2023-wechat-kaspersky"].families == ("wechat", "kaspersky")
+    assert cat.directives["ca-tbs-2025-deepseek"].requires_network_block
+    assert cat.directives["ca-qc-montreal-2023-tiktok"].interim
+    assert not tiktok.interim
+    for d in cat.directives.values():
+        if d.id.startswith("ca-"):
+            assert d.title.get("fr") and d.title["fr"] != d.title["en"], d.id
+
+
+def test_references_between_entries() -> None:
+    cat = load_catalogue()
+    for d in cat.directives.values():
+        assert all(f in cat.families for f in d.families), d.id
+        assert all(v in cat.vendors for v in d.vendors), d.id
+    for f in cat.families.values():
+        assert f.vendor in cat.vendors, f.id
+        assert f.sources, f.id
+    for v in cat.vendors.values():
+        assert v.parent is None or v.parent in cat.vendors
+        assert len(v.country) == 2 and v.country.isupper()
+    assert vendor_chain(cat, "tiktok-pte") == ("tiktok-pte", "bytedance")
+    assert cat.vendors["kaspersky"].country == "RU" and cat.vendors["bytedance"].country == "CN"
+
+
+def test_each_identifier_belongs_to_one_family() -> None:
+    cat = load_catalogue()
+    seen: dict[AppId, str] = {}
+    for f in cat.families.values():
+        for app in f.identifiers:
+            assert app not in seen, f"{app} is in both {seen[app]} and {f.id}"
+            seen[app] = f.id
+
+
+def test_named_identifiers() -> None:
+    cat = load_catalogue()
+    tiktok = cat.families["tiktok"]
+    for ident in ("com.zhiliaoapp.musically", "com.ss.android.ugc.trill", "com.zhiliaoapp.musically.go"):
+        assert AppId(Platform.ANDROID, ident) in tiktok.identifiers
+    assert AppId(Platform.IOS, "com.zhiliaoapp.musically") in tiktok.identifiers
+    assert AppId(Platform.IOS, "com.tencent.xin") in cat.families["wechat"].identifiers
+    kaspersky = cat.families["kaspersky"]
+    assert {AppId(Platform.ANDROID, "com.kaspersky"), AppId(Platform.ANDROID, "com.kms")} <= set(kaspersky.prefixes)
+    assert kaspersky.matches(AppId(Platform.ANDROID, "com.kms.free"))
+
+
+def test_the_demo_fleets_banned_apps_are_all_known() -> None:
+    cat = load_catalogue()
+    for platform, apps in fleet.BANNED.items():
+        for label, ident, _name, _weight in apps:
+            family = family_for_app(cat, AppId(Platform(platform), ident))
+            assert family is not None and family.id == label, (platform, ident)
+
+
+def test_no_family_domain_is_or_is_under_a_shared_host() -> None:
+    cat = load_catalogue()
+    shared = {s.name for s in cat.shared_hosts}
+    assert {"akamaized.net", "cloudfront.net", "amazonaws.com", "qq.com", "awsdns-55.com"} <= shared
+    for f in cat.families.values():
+        for name in f.domains:
+            labels = name.split(".")
+            under = {".".join(labels[i:]) for i in range(len(labels))}
+            assert not under & shared, (f.id, name)
+            assert name == name.lower() and not name.endswith(".")
+
+
+def test_loading_is_fast() -> None:
+    best = min(_timed_read() for _ in range(3))
+    assert best < 0.150, f"reading the catalogue took {best * 1000:.0f} ms"
+
+
+def _timed_read() -> float:
+    start = time.perf_counter()
+    read_catalogue(data_path())
+    return time.perf_counter() - start
+
+
+@needs_sources
+def test_every_curated_network_name_is_placed() -> None:
+    """Each name of the curated network list is a family domain or a shared host (or under qq.com)."""
+    cat = load_catalogue()
+    domains = {d for f in cat.families.values() for d in f.domains}
+    shared = {s.name for s in cat.shared_hosts}
+    for line in (SHARED / "network_identifiers_curated.txt").read_text("utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, scope = line.split("\t")[:2]
+        if "*" in name:
+            assert "awsdns-00.com" in shared and "awsdns-63.co.uk" in shared
+        elif scope == "exact-only":
+            assert name in shared, name
+        elif not name.endswith(".qq.com"):
+            assert name in domains, name
+
+
+@needs_sources
+def test_directive_sources_come_from_the_research_notes() -> None:
+    notes = json.loads((SHARED / "directive_catalog.json").read_text("utf-8"))
+    known = {s.split(" ")[0] for d in notes for s in d["sources"]}
+    cat = load_catalogue()
+    for d in cat.directives.values():
+        assert {s.url for s in d.sources} <= known, d.id
+    assert len(notes) == len(cat.directives)
