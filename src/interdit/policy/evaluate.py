@@ -1,0 +1,488 @@
+"""The evaluation: a pure function from (policy, catalogue, devices, sightings, evidence, instant) to findings.
+
+No clock, no I/O: the same inputs give the same findings, in the same order, with the same ids. The rules it
+applies are written out for auditors in docs/policy.md ("How evaluation decides").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from interdit.model import (
+    AppEvidence,
+    AppId,
+    AppInterval,
+    AppState,
+    Catalogue,
+    Device,
+    DeviceState,
+    Finding,
+    FindingKind,
+    FindingState,
+    Management,
+    Policy,
+    PolicyException,
+    Rule,
+    Sighting,
+    Summary,
+    day_start,
+    utc,
+)
+from interdit.policy.load import vendor_lineage
+
+BAD_STATES = frozenset({FindingState.VIOLATION, FindingState.BLOCKED_PRESENT, FindingState.NOT_EVALUABLE,
+                        FindingState.STALE})
+_IN_VIOLATION = (FindingState.VIOLATION, FindingState.BLOCKED_PRESENT)
+# enum members bound once: looking them up on the class costs a descriptor call per finding
+_INSTALLED = FindingKind.INSTALLED
+_NOT_EVALUABLE = FindingState.NOT_EVALUABLE
+_STALE = FindingState.STALE
+_FULLY_MANAGED = Management.FULLY_MANAGED
+
+_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "seen": "{app}{version} reported by source '{source}' at {at}",
+        "first": "first reported at {at}",
+        "blocked": "the source reports it blocked or hidden, but still installed",
+        "family": "matches family '{family}' ({name})",
+        "own-id": "matches the rule's own identifier {app}",
+        "own-prefix": "matches the rule's own prefix {prefix}",
+        "excepted": "allowed by exception {exc} (approved by {approver}, until {expires})",
+        "removed": "removed at {at}",
+        "unseen": "prohibited apps outside the visible part of the device cannot be ruled out",
+        "stale": "inventory last received at {at}, {days} days before {as_of} (the policy allows {limit})",
+        "used": "{count} look-up(s) of {name} from {clients} in {formats} logs, {first} to {last}",
+        "weak": "weak: only an answer mentioned the name (e.g. a CNAME to a shared CDN)",
+        "sdk": "the analysed APK (sha256 {sha}, version {version}) bundles an SDK of {vendor}",
+        "endpoint": "the analysed APK (sha256 {sha}, version {version}) contacts endpoints of {vendor}",
+        "part-of": "{name} ({vid}), part of {parent}",
+    },
+    "fr": {
+        "seen": "{app}{version} signalée par la source « {source} » le {at}",
+        "first": "signalée pour la première fois le {at}",
+        "blocked": "la source la signale bloquée ou masquée, mais toujours installée",
+        "family": "correspond à la famille « {family} » ({name})",
+        "own-id": "correspond à l'identifiant propre de la règle {app}",
+        "own-prefix": "correspond au préfixe propre de la règle {prefix}",
+        "excepted": "permise par l'exception {exc} (approuvée par {approver}, jusqu'au {expires})",
+        "removed": "retirée le {at}",
+        "unseen": "des applications interdites hors de la partie visible de l'appareil ne peuvent être exclues",
+        "stale": "inventaire reçu pour la dernière fois le {at}, {days} jours avant le {as_of} "
+                 "(la politique en permet {limit})",
+        "used": "{count} résolution(s) de {name} depuis {clients} dans les journaux {formats}, du {first} au {last}",
+        "weak": "faible : seule une réponse mentionnait le nom (p. ex. un CNAME vers un CDN partagé)",
+        "sdk": "l'APK analysé (sha256 {sha}, version {version}) intègre une trousse (SDK) de {vendor}",
+        "endpoint": "l'APK analysé (sha256 {sha}, version {version}) contacte des serveurs de {vendor}",
+        "part-of": "{name} ({vid}), filiale de {parent}",
+    },
+}
+
+_SEES: dict[str, dict[Management, str]] = {
+    "en": {
+        Management.WORK_PROFILE: "management '{m}': the source sees only the work profile's apps",
+        Management.USER_ENROLMENT: "management '{m}': the source sees only the apps it manages",
+        Management.UNMANAGED: "management '{m}': the device is not enrolled, no app is visible",
+        Management.UNKNOWN: "management '{m}': how the device is managed is unknown",
+    },
+    "fr": {
+        Management.WORK_PROFILE: "gestion « {m} » : la source ne voit que les applications du profil de travail",
+        Management.USER_ENROLMENT: "gestion « {m} » : la source ne voit que les applications qu'elle gère",
+        Management.UNMANAGED: "gestion « {m} » : l'appareil n'est pas inscrit, aucune application n'est visible",
+        Management.UNKNOWN: "gestion « {m} » : le mode de gestion de l'appareil est inconnu",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    findings: tuple[Finding, ...]
+    summary: Summary
+
+
+def candidate_patterns(policy: Policy, cat: Catalogue, *,
+                       evidence: Iterable[AppId] = ()) -> tuple[frozenset[AppId], tuple[AppId, ...]]:
+    """The exact identifiers and the vendor prefixes any rule can match, so storage loads only those apps.
+
+    Rules by evidence match apps through their stored analyses: pass the analysed apps as `evidence` and they
+    are added to the exact identifiers when the policy has such a rule.
+    """
+    exact: set[AppId] = set()
+    prefixes: set[AppId] = set()
+    for rule in policy.rules:
+        for fid in rule.families:
+            family = cat.families.get(fid)
+            if family is not None:
+                exact.update(family.identifiers)
+                prefixes.update(family.prefixes)
+        exact.update(rule.identifiers)
+        prefixes.update(rule.prefixes)
+    if any(r.sdk_vendors or r.endpoint_vendors for r in policy.rules):
+        exact.update(evidence)
+    return frozenset(exact), tuple(sorted(prefixes))
+
+
+def stamp(at: datetime) -> str:
+    """2023-03-15T06:00Z: minutes are enough for a person, and the stored finding keeps the exact time."""
+    return utc(at).strftime("%Y-%m-%dT%H:%MZ")
+
+
+# (rule index, family or None, how it matched: "family" | "id" | "prefix", the identifier or prefix)
+_Hit = tuple[int, str | None, str, str]
+
+
+class _Matcher:
+    """Which in-force rules an app id falls under; cached per app id (the same few apps recur on every device)."""
+
+    def __init__(self, rules: list[Rule], cat: Catalogue) -> None:
+        self.exact: dict[AppId, list[_Hit]] = defaultdict(list)
+        self.prefixes: list[tuple[str, str, int, str | None, str]] = []
+        for ri, rule in enumerate(rules):
+            claimed: set[AppId] = set()
+            for fid in rule.families:
+                family = cat.families.get(fid)
+                if family is None:
+                    continue
+                for app in family.identifiers:
+                    if app not in claimed:
+                        claimed.add(app)
+                        self.exact[app].append((ri, fid, "family", str(app)))
+                for p in family.prefixes:
+                    self.prefixes.append((p.platform.value, p.identifier, ri, fid, "family"))
+            for app in rule.identifiers:
+                if app not in claimed:
+                    claimed.add(app)
+                    self.exact[app].append((ri, None, "id", str(app)))
+            for p in rule.prefixes:
+                self.prefixes.append((p.platform.value, p.identifier, ri, None, "prefix"))
+        self.cache: dict[AppId, tuple[_Hit, ...]] = {}
+
+    def __call__(self, app: AppId) -> tuple[_Hit, ...]:
+        found = self.cache.get(app)
+        if found is not None:
+            return found
+        hits = list(self.exact.get(app, ()))
+        seen = {h[0] for h in hits}
+        ident = app.identifier
+        for platform, prefix, ri, fid, how in self.prefixes:
+            if ri in seen or platform != app.platform.value:
+                continue
+            if ident == prefix or ident.startswith(prefix + "."):
+                seen.add(ri)
+                hits.append((ri, fid, how, f"{platform}:{prefix}"))
+        result = tuple(hits)
+        self.cache[app] = result
+        return result
+
+
+def _exception_active(exc: PolicyException, at: datetime) -> bool:
+    """Granted (if a grant date is given) and not yet expired: it stops counting at 00:00 UTC on `expires`."""
+    return (exc.granted is None or at >= day_start(exc.granted)) and exc.active(at)
+
+
+def evaluate(policy: Policy, cat: Catalogue, states: Iterable[DeviceState], as_of: datetime, *,
+             sightings: Iterable[Sighting] = (), evidence: Mapping[AppId, AppEvidence] | None = None) -> Evaluation:
+    """Findings and the summary of compliance at `as_of` (see docs/policy.md for exactly how they are decided)."""
+    return _Evaluator(policy, cat, utc(as_of), sightings, evidence or {}).run(states)
+
+
+class _Evaluator:
+    def __init__(self, policy: Policy, cat: Catalogue, as_of: datetime, sightings: Iterable[Sighting],
+                 evidence: Mapping[AppId, AppEvidence]) -> None:
+        self.policy = policy
+        self.cat = cat
+        self.as_of = as_of
+        self.t = _TEXT.get(policy.language, _TEXT["en"])
+        self.rules = [r for r in policy.rules if day_start(r.effective) <= as_of]
+        self.starts = [day_start(r.effective) for r in self.rules]
+        self.families = [frozenset(r.families) for r in self.rules]
+        self.meta = [(r.id, r.families[0] if r.families else None, r.directive, r.deadline) for r in self.rules]
+        self.unseen: dict[Management, tuple[str, ...]] = {}
+        self.match = _Matcher(self.rules, cat)
+        self.stale_before = as_of - timedelta(days=policy.stale_after_days)  # older than this: stale
+        self.as_of_text = stamp(as_of)
+        self.excepting: dict[str, list[PolicyException]] = defaultdict(list)  # active at as_of, by family
+        self.all_exceptions: dict[str, list[PolicyException]] = defaultdict(list)
+        for exc in policy.exceptions:
+            for fam in exc.families:
+                self.all_exceptions[fam].append(exc)
+                if _exception_active(exc, as_of):
+                    self.excepting[fam].append(exc)
+        self.evidence = evidence
+        self.evidence_rules = [ri for ri, r in enumerate(self.rules) if r.sdk_vendors or r.endpoint_vendors]
+        self.lineage: dict[str, tuple[str, ...]] = {}
+        self.sightings: dict[tuple[str, str], list[Sighting]] = defaultdict(list)
+        today = as_of.date()
+        for s in sightings:
+            if s.device_source is not None and s.device_id is not None and s.day <= today:
+                self.sightings[(s.device_source, s.device_id)].append(s)
+        self.cover_cache: dict[tuple[object, ...], tuple[int, ...]] = {}
+
+    # -- the fleet
+
+    def run(self, states: Iterable[DeviceState]) -> Evaluation:
+        findings: list[Finding] = []
+        total = in_scope = compliant = 0
+        by_state: dict[str, int] = defaultdict(int)
+        by_family: dict[str, int] = defaultdict(int)
+        by_unit: dict[str, list[int]] = {}
+        by_state_enum: dict[FindingState, int] = defaultdict(int)
+        cache = self.cover_cache
+        for state in states:
+            total += 1
+            device = state.device
+            cover = cache.get((device.ownership, device.platform, device.management, device.groups, device.org_unit))
+            if cover is None:
+                cover = self.covering(device)
+            if not cover:
+                continue
+            in_scope += 1
+            mine = self.device(state, cover)
+            ok = True
+            if mine:
+                findings.extend(mine)
+                states_seen = {f.state for f in mine}
+                ok = not (states_seen & BAD_STATES)
+                for s in states_seen:
+                    by_state_enum[s] += 1
+                for fam in {f.family for f in mine if f.family is not None and f.state in _IN_VIOLATION}:
+                    if fam is not None:
+                        by_family[fam] += 1
+            unit = by_unit.get(device.org_unit or "")
+            if unit is None:
+                unit = by_unit[device.org_unit or ""] = [0, 0]
+            unit[0] += 1
+            if ok:
+                compliant += 1
+                unit[1] += 1
+        for st, n in by_state_enum.items():
+            by_state[st.value] = n
+        findings.sort(key=_order)
+        summary = Summary(
+            at=self.as_of, devices_total=total, devices_in_scope=in_scope, compliant=compliant,
+            by_state=dict(sorted(by_state.items())), by_family=dict(sorted(by_family.items())),
+            by_org_unit={k: (v[0], v[1]) for k, v in sorted(by_unit.items())},
+        )
+        return Evaluation(tuple(findings), summary)
+
+    def covering(self, device: Device) -> tuple[int, ...]:
+        key = (device.ownership, device.platform, device.management, device.groups, device.org_unit)
+        found = self.cover_cache.get(key)
+        if found is None:
+            found = tuple(ri for ri, r in enumerate(self.rules) if r.scope.covers(device))
+            self.cover_cache[key] = found
+        return found
+
+    # -- one device
+
+    def device(self, state: DeviceState, cover: tuple[int, ...]) -> list[Finding]:
+        device = state.device
+        out: list[Finding] = []
+        if device.management is not _FULLY_MANAGED:  # Management.sees_all_apps, without the call
+            for ri in cover:
+                out.append(self.whole_device(device, ri, _NOT_EVALUABLE))
+        if device.observed_at < self.stale_before:
+            for ri in cover:
+                out.append(self.whole_device(device, ri, _STALE))
+        matched: set[AppId] = set()
+        for interval in state.apps:
+            hits = self.match(interval.app)
+            for hit in hits:
+                if hit[0] in cover:
+                    matched.add(interval.app)
+                    found = self.installed(device, interval, hit)
+                    if found is not None:
+                        out.append(found)
+        if self.evidence_rules and self.evidence:
+            for ri in self.evidence_rules:
+                if ri in cover:
+                    out.extend(self.risky(device, state.apps, ri, matched))
+        if self.sightings:
+            mine = self.sightings.get(device.key)
+            if mine:
+                out.extend(self.used(device, mine, cover))
+        return out
+
+    def whole_device(self, device: Device, ri: int, state: FindingState) -> Finding:
+        rule_id, family, directive, deadline = self.meta[ri]
+        observed = device.observed_at
+        if state is _NOT_EVALUABLE:
+            evidence = self.unseen_evidence(device.management)
+            first = None
+        else:
+            days = (self.as_of - observed).days
+            evidence = (self.t["stale"].format(at=stamp(observed), days=days, as_of=self.as_of_text,
+                                               limit=self.policy.stale_after_days),)
+            first = observed
+        return Finding(
+            id=Finding.make_id(_INSTALLED, device.source, device.device_id, rule_id, family, None, first),
+            kind=_INSTALLED, state=state, source=device.source, device_id=device.device_id,
+            rule=rule_id, family=family, directive=directive, first_seen=observed, last_seen=observed,
+            deadline=deadline, org_unit=device.org_unit, evidence=evidence,
+        )
+
+    def unseen_evidence(self, management: Management) -> tuple[str, ...]:
+        found = self.unseen.get(management)
+        if found is None:
+            sees = _SEES.get(self.policy.language, _SEES["en"])
+            template = sees.get(management, sees[Management.UNKNOWN])
+            found = (template.format(m=management.value), self.t["unseen"])
+            self.unseen[management] = found
+        return found
+
+    def installed(self, device: Device, interval: AppInterval, hit: _Hit) -> Finding | None:
+        ri, family, how, what = hit
+        rule = self.rules[ri]
+        as_of = self.as_of
+        removed = interval.removed_at
+        present = interval.first_seen <= as_of and (removed is None or removed > as_of)
+        resolved = not present and removed is not None and self.starts[ri] < removed <= as_of
+        if not present and not resolved:
+            return None
+        t = self.t
+        last = min(interval.last_seen, as_of) if present else min(interval.last_seen, removed or as_of)
+        last = max(last, interval.first_seen)
+        version = f" {interval.version}" if interval.version else ""
+        evidence = [t["seen"].format(app=interval.app, version=version, source=interval.source, at=stamp(last))]
+        if interval.first_seen < last:
+            evidence.append(t["first"].format(at=stamp(interval.first_seen)))
+        if how == "family" and family is not None:
+            fam = self.cat.families.get(family)
+            evidence.append(t["family"].format(family=family, name=fam.name if fam else family))
+        elif how == "id":
+            evidence.append(t["own-id"].format(app=what))
+        else:
+            evidence.append(t["own-prefix"].format(prefix=what))
+        exception: str | None = None
+        resolved_at = None
+        if resolved:
+            state = FindingState.RESOLVED
+            resolved_at = removed
+            evidence.append(t["removed"].format(at=stamp(removed)))  # type: ignore[arg-type]
+        else:
+            state = FindingState.BLOCKED_PRESENT if interval.state is AppState.BLOCKED else FindingState.VIOLATION
+            if interval.state is AppState.BLOCKED:
+                evidence.append(t["blocked"])
+            exc = self.exception_for(device, family, self.excepting)
+            if exc is not None:
+                state = FindingState.EXCEPTED
+                exception = exc.id
+                evidence.append(t["excepted"].format(exc=exc.id, approver=exc.approver, expires=exc.expires))
+        return Finding(
+            id=Finding.make_id(FindingKind.INSTALLED, device.source, device.device_id, rule.id, family,
+                               interval.app, interval.first_seen),
+            kind=FindingKind.INSTALLED, state=state, source=device.source, device_id=device.device_id,
+            rule=rule.id, family=family, directive=rule.directive, first_seen=interval.first_seen, last_seen=last,
+            deadline=rule.deadline, resolved_at=resolved_at, app=interval.app, org_unit=device.org_unit,
+            exception=exception, evidence=tuple(evidence),
+        )
+
+    @staticmethod
+    def exception_for(device: Device, family: str | None,
+                      table: Mapping[str, list[PolicyException]]) -> PolicyException | None:
+        if family is None:
+            return None
+        for exc in table.get(family, ()):
+            if exc.covers(device, family):
+                return exc
+        return None
+
+    # -- rules by evidence
+
+    def lineage_of(self, vendor: str) -> tuple[str, ...]:
+        found = self.lineage.get(vendor)
+        if found is None:
+            found = vendor_lineage(self.cat, vendor)
+            self.lineage[vendor] = found
+        return found
+
+    def vendor_label(self, vendor: str, via: str) -> str:
+        v = self.cat.vendors.get(vendor)
+        name = v.name if v else vendor
+        if via == vendor:
+            return f"{name} ({vendor})"
+        parent = self.cat.vendors.get(via)
+        return self.t["part-of"].format(name=name, vid=vendor, parent=parent.name if parent else via)
+
+    def risky(self, device: Device, apps: tuple[AppInterval, ...], ri: int, matched: set[AppId]) -> list[Finding]:
+        rule = self.rules[ri]
+        as_of = self.as_of
+        sdk_wanted, endpoint_wanted = set(rule.sdk_vendors), set(rule.endpoint_vendors)
+        out = []
+        for interval in apps:
+            if interval.app in matched:
+                continue
+            if not (interval.first_seen <= as_of and (interval.removed_at is None or interval.removed_at > as_of)):
+                continue
+            ev = self.evidence.get(interval.app)
+            if ev is None:
+                continue
+            lines = []
+            for vendors, wanted, key in ((ev.sdk_vendors, sdk_wanted, "sdk"),
+                                         (ev.endpoint_vendors, endpoint_wanted, "endpoint")):
+                for vendor in sorted(set(vendors)):
+                    via = next((v for v in self.lineage_of(vendor) if v in wanted), None)
+                    if via is not None:
+                        lines.append(self.t[key].format(sha=ev.sha256[:16], version=ev.version or "?",
+                                                             vendor=self.vendor_label(vendor, via)))
+            if not lines:
+                continue
+            last = max(min(interval.last_seen, as_of), interval.first_seen)
+            version = f" {interval.version}" if interval.version else ""
+            seen = self.t["seen"].format(app=interval.app, version=version, source=interval.source,
+                                              at=stamp(last))
+            blocked = interval.state is AppState.BLOCKED
+            out.append(Finding(
+                id=Finding.make_id(FindingKind.RISKY_APP, device.source, device.device_id, rule.id, None,
+                                   interval.app, interval.first_seen),
+                kind=FindingKind.RISKY_APP,
+                state=FindingState.BLOCKED_PRESENT if blocked else FindingState.VIOLATION,
+                source=device.source, device_id=device.device_id, rule=rule.id, family=None,
+                directive=rule.directive, first_seen=interval.first_seen, last_seen=last, deadline=rule.deadline,
+                app=interval.app, org_unit=device.org_unit,
+                evidence=(seen, *lines, *([self.t["blocked"]] if blocked else [])),
+            ))
+        return out
+
+    # -- use seen on the network
+
+    def used(self, device: Device, sightings: list[Sighting], cover: tuple[int, ...]) -> list[Finding]:
+        groups: dict[tuple[int, str, date], list[Sighting]] = defaultdict(list)
+        for s in sightings:
+            for ri in cover:
+                if s.family in self.families[ri] and s.day >= self.rules[ri].effective:
+                    groups[(ri, s.family, s.day)].append(s)
+        out = []
+        t = self.t
+        for (ri, family, day), group in groups.items():
+            rule = self.rules[ri]
+            first = min(s.first for s in group)
+            last = max(s.last for s in group)
+            evidence = [t["used"].format(
+                count=sum(s.count for s in group), name=", ".join(sorted({s.example_name for s in group})),
+                clients=", ".join(sorted({s.client for s in group})),
+                formats=", ".join(sorted({s.source_format for s in group})), first=stamp(first), last=stamp(last))]
+            if all(s.weak for s in group):
+                evidence.append(t["weak"])
+            state = FindingState.VIOLATION
+            exception = None
+            for exc in self.all_exceptions.get(family, ()):
+                if _exception_active(exc, last) and exc.covers(device, family):
+                    state, exception = FindingState.EXCEPTED, exc.id
+                    evidence.append(t["excepted"].format(exc=exc.id, approver=exc.approver,
+                                                              expires=exc.expires))
+                    break
+            out.append(Finding(
+                id=Finding.make_id(FindingKind.USED, device.source, device.device_id, rule.id, family, None,
+                                   day_start(day)),
+                kind=FindingKind.USED, state=state, source=device.source, device_id=device.device_id,
+                rule=rule.id, family=family, directive=rule.directive, first_seen=first, last_seen=last,
+                deadline=rule.deadline, org_unit=device.org_unit, exception=exception, evidence=tuple(evidence),
+            ))
+        return out
+
+
+def _order(f: Finding) -> tuple[str, str, str, str, str, str, datetime, str]:
+    return (f.source, f.device_id, f.rule, f.kind, f.family or "", str(f.app) if f.app else "", f.first_seen, f.id)
