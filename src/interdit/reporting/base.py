@@ -1,0 +1,202 @@
+"""The reporting interface: what every report format is given (`ReportData`) and the `formats` registry.
+
+A format is one module that registers a class by name:
+
+    @formats.register("table")
+    class StatusTable:
+        name = "table"
+        media_type = "text/plain"
+        def render(self, data: ReportData, lang: str) -> str: ...
+
+`lang` is "en" or "fr"; any other value is a `ConfigError` (see `i18n.check_lang`).
+The figures every human-facing format shows are computed once, here, by `figures(data)`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib.resources import files
+from typing import Any, Protocol
+
+from interdit.model import Catalogue, Directive, Finding, FindingState, PolicyException, Rule, Sighting, Summary
+from interdit.registry import Registry
+
+# the states a device can be counted in, worst first (resolved findings are history, not a state)
+STATES: tuple[str, ...] = (
+    FindingState.VIOLATION.value,
+    FindingState.BLOCKED_PRESENT.value,
+    FindingState.NOT_EVALUABLE.value,
+    FindingState.STALE.value,
+    FindingState.EXCEPTED.value,
+)
+# the states in which a prohibited app is still on the device
+HOLDING: frozenset[FindingState] = frozenset({FindingState.VIOLATION, FindingState.BLOCKED_PRESENT})
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows, computed before rendering (formats do no I/O and read no clock)."""
+
+    generated_at: datetime
+    as_of: datetime
+    organisation: str
+    summary: Summary
+    history: tuple[Summary, ...]
+    findings: tuple[Finding, ...]
+    rules: tuple[Rule, ...]
+    exceptions: tuple[PolicyException, ...]
+    catalogue: Catalogue
+    review: tuple[tuple[str, str, date, str], ...]  # (kind "rule"|"exception", id, date, why)
+    catalogue_version: str
+    sightings: tuple[Sighting, ...] = ()
+
+
+class ReportFormat(Protocol):
+    name: str
+    media_type: str  # e.g. "text/html; charset=utf-8"
+
+    def render(self, data: ReportData, lang: str) -> str:
+        ...
+
+
+formats: Registry[type[ReportFormat]] = Registry("reporting", builtins="interdit.reporting")
+
+SCHEMAS = ("status", "findings")
+
+
+def json_schema(name: str) -> dict[str, Any]:
+    """The published JSON Schema of the `json` ("status") or `findings-json` ("findings") format."""
+    if name not in SCHEMAS:
+        raise ValueError(f"no schema {name!r}; there are: {', '.join(SCHEMAS)}")
+    doc: dict[str, Any] = json.loads(files("interdit.reporting").joinpath(f"templates/{name}.schema.json")
+                                     .read_text("utf-8"))
+    return doc
+
+
+# --------------------------------------------------------------------------------------------------
+# Figures shared by the formats
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    rule: str
+    directive: str | None
+    families: tuple[str, ...]
+    effective: date
+    deadline: date
+    passed: bool  # the deadline is on or before the as-of date
+    holding: int  # devices still holding an app this rule prohibits
+    overdue: int  # of those, devices past the deadline
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    unit: str
+    in_scope: int
+    compliant: int
+    violations: int  # devices with a violation finding in this unit
+
+    @property
+    def rate(self) -> float:
+        return self.compliant / self.in_scope if self.in_scope else 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionRow:
+    exception: PolicyException
+    days_left: int
+    devices: int  # devices whose findings this exception covers
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    holding: int  # devices with a violation or blocked_present finding
+    holding_overdue: int  # of those, past the deadline
+    violation_devices: int
+    by_state: dict[str, int]  # every state in STATES, zero when absent
+    by_family: list[tuple[str, int]]  # worst first
+    units: list[UnitRow]  # worst first
+    deadlines: list[Deadline]
+    exceptions: list[ExceptionRow]  # in force at as_of, soonest expiry first
+    directives: list[Directive]  # applied by the rules, in rule order
+    unseen: list[Finding]  # not_evaluable and stale findings, one per device
+    points: list[Summary]  # history and the current summary, by time, one per instant
+
+
+def is_overdue(f: Finding, as_of: datetime) -> bool:
+    """The finding's device still holds the app after the rule's deadline (excepted, unseen and resolved
+    findings are never overdue)."""
+    return f.state in HOLDING and f.overdue(as_of)
+
+
+def device_key(f: Finding) -> tuple[str, str]:
+    return (f.source, f.device_id)
+
+
+def figures(data: ReportData) -> Figures:
+    as_of = data.as_of
+    live = [f for f in data.findings if f.state is not FindingState.RESOLVED]
+    holding = {device_key(f) for f in live if f.state in HOLDING}
+    holding_overdue = {device_key(f) for f in live if is_overdue(f, as_of)}
+    violating = {device_key(f) for f in live if f.state is FindingState.VIOLATION}
+
+    by_state = {s: 0 for s in STATES}
+    for s, n in data.summary.by_state.items():
+        if s != FindingState.RESOLVED.value:
+            by_state[s] = n
+    by_family = sorted(data.summary.by_family.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    unit_violations: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for f in live:
+        if f.state is FindingState.VIOLATION:
+            unit_violations[f.org_unit or ""].add(device_key(f))
+    units = [UnitRow(u, ins, comp, len(unit_violations.get(u, ()))) for u, (ins, comp)
+             in data.summary.by_org_unit.items()]
+    units.sort(key=lambda r: (-r.violations, r.rate, -r.in_scope, r.unit))
+
+    deadlines = []
+    for rule in data.rules:
+        mine = [f for f in live if f.rule == rule.id and f.state in HOLDING]
+        deadlines.append(Deadline(
+            rule=rule.id, directive=rule.directive, families=rule.families, effective=rule.effective,
+            deadline=rule.deadline, passed=rule.deadline <= as_of.date(),
+            holding=len({device_key(f) for f in mine}),
+            overdue=len({device_key(f) for f in mine if is_overdue(f, as_of)}),
+        ))
+    deadlines.sort(key=lambda d: (d.deadline, d.rule))
+
+    covered = Counter(f.exception for f in live if f.exception and f.state is FindingState.EXCEPTED)
+    exceptions = [ExceptionRow(e, (e.expires - as_of.date()).days, covered.get(e.id, 0))
+                  for e in data.exceptions if e.active(as_of)]
+    exceptions.sort(key=lambda r: (r.exception.expires, r.exception.id))
+
+    directives: list[Directive] = []
+    for rule in data.rules:
+        d = data.catalogue.directives.get(rule.directive) if rule.directive else None
+        if d is not None and d not in directives:
+            directives.append(d)
+
+    seen: set[tuple[str, str]] = set()
+    unseen = []
+    for f in sorted(live, key=lambda f: (f.state.value, f.org_unit or "", f.source, f.device_id)):
+        if f.state in (FindingState.NOT_EVALUABLE, FindingState.STALE) and device_key(f) not in seen:
+            seen.add(device_key(f))
+            unseen.append(f)
+
+    points: dict[datetime, Summary] = {s.at: s for s in data.history if s.at <= data.summary.at}
+    points[data.summary.at] = data.summary
+    return Figures(
+        holding=len(holding), holding_overdue=len(holding_overdue), violation_devices=len(violating),
+        by_state=by_state, by_family=by_family, units=units, deadlines=deadlines, exceptions=exceptions,
+        directives=directives, unseen=unseen, points=[points[t] for t in sorted(points)],
+    )
+
+
+def family_name(data: ReportData, family: str | None) -> str:
+    if not family:
+        return ""
+    fam = data.catalogue.families.get(family)
+    return fam.name if fam else family

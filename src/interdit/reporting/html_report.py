@@ -1,0 +1,179 @@
+"""`html`: one self-contained report file for managers and auditors (templates/report.html.j2).
+
+Inline CSS, an inline SVG chart, no script, no external resource: it opens offline and prints on A4.
+Every value is escaped by Jinja's autoescape.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+
+from interdit.model import Summary
+from interdit.reporting._words import review_reason, review_timing
+from interdit.reporting.base import Figures, ReportData, family_name, figures, formats
+from interdit.reporting.i18n import Translator
+
+LIST_LIMIT = 50  # rows shown in the long tables (org units); the rest is counted
+DEVICE_LIMIT = 20  # devices listed per state among those not evaluable or stale; the rest is counted
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("interdit.reporting", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The chart: compliance over time, as coordinates the template draws
+
+
+@dataclass(frozen=True, slots=True)
+class ChartPoint:
+    x: float
+    y: float
+    label: str  # the rate, e.g. "97.3%"
+    date: str  # the long date
+    tick: str  # the short date under the axis
+    compliant: str
+    in_scope: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    points: tuple[ChartPoint, ...]
+    y_ticks: tuple[tuple[float, str], ...]  # (y, label)
+    path: str  # the polyline's points attribute
+
+    @property
+    def plot_bottom(self) -> int:
+        return self.height - self.bottom
+
+    @property
+    def plot_right(self) -> int:
+        return self.width - self.right
+
+
+def short_date(t: Translator, s: Summary) -> str:
+    d = s.at.date()
+    return f"{d.day} {t(f'month_short.{d.month}')} {d.year}"
+
+
+def chart(t: Translator, points: list[Summary]) -> Chart:
+    width, height, left, right, top, bottom = 720, 300, 64, 32, 28, 56
+    rates = [p.rate * 100 for p in points]
+    lowest = min(rates) if rates else 100.0
+    step = 5 if lowest >= 85 else (10 if lowest >= 50 else 20)
+    y_min = max(0.0, math.floor((lowest - 2) / step) * step)
+    y_max = 100.0
+    pad = 36  # keep the first and last points (and their labels) off the axes
+    plot_w, plot_h = width - left - right - 2 * pad, height - top - bottom
+
+    def y_of(rate: float) -> float:
+        return round(top + (y_max - rate) / (y_max - y_min) * plot_h, 1)
+
+    times = [p.at.timestamp() for p in points]
+    span = (times[-1] - times[0]) if len(times) > 1 else 0.0
+    cps = []
+    for p, ts, rate in zip(points, times, rates, strict=True):
+        x = left + pad + (plot_w / 2 if span == 0 else (ts - times[0]) / span * plot_w)
+        cps.append(ChartPoint(round(x, 1), y_of(rate), t.pct(p.rate), t.date(p.at.date()), short_date(t, p),
+                              t.num(p.compliant), t.num(p.devices_in_scope)))
+    # label at most 8 dates under the axis so they never overlap
+    every = max(1, math.ceil(len(cps) / 8))
+    cps = [c if i % every == 0 or i == len(cps) - 1 else ChartPoint(c.x, c.y, c.label, c.date, "", c.compliant,
+                                                                     c.in_scope)
+           for i, c in enumerate(cps)]
+    ticks = []
+    v = y_min
+    while v <= y_max + 0.01:
+        ticks.append((y_of(v), t.pct(v / 100).replace(",0", "").replace(".0", "")))
+        v += step
+    path = " ".join(f"{c.x},{c.y}" for c in cps)
+    return Chart(width, height, left, right, top, bottom, tuple(cps), tuple(ticks), path)
+
+
+# --------------------------------------------------------------------------------------------------
+# The executive summary
+
+
+def executive_summary(t: Translator, data: ReportData, fig: Figures) -> list[str]:
+    sm = data.summary
+    if sm.devices_in_scope:
+        opening = t("summary.opening", date=t.date(data.as_of.date()), compliant=t.num(sm.compliant),
+                    in_scope=t.n("unit.devices_in_scope", sm.devices_in_scope), rate=t.pct(sm.rate),
+                    organisation=data.organisation)
+    else:
+        opening = t("summary.no_scope", date=t.date(data.as_of.date()), organisation=data.organisation)
+    sentences = [opening]
+    titles = [d.title_in(t.lang) for d in fig.directives]
+    if len(titles) == 1:
+        sentences.append(t("summary.directive_one", title=titles[0]))
+    elif titles:
+        sentences.append(t("summary.directive_many", n=t.num(len(titles)), titles="; ".join(titles)))
+    if fig.holding:
+        sentences.append(t.n("summary.holding", fig.holding, overdue=t.num(fig.holding_overdue),
+                             blocked=t.num(fig.by_state.get("blocked_present", 0))))
+    else:
+        sentences.append(t("summary.holding_none"))
+    unseen_ne, unseen_stale = fig.by_state.get("not_evaluable", 0), fig.by_state.get("stale", 0)
+    if unseen_ne or unseen_stale:
+        sentences.append(t("summary.unseen", not_evaluable=t.n("frag.not_evaluable", unseen_ne),
+                           stale=t.n("frag.stale", unseen_stale)))
+    excepted = fig.by_state.get("excepted", 0)
+    if excepted:
+        sentences.append(t.n("summary.excepted", excepted, exceptions=t.n("unit.exceptions", len(fig.exceptions))))
+    return sentences
+
+
+def unseen_units(fig: Figures) -> list[tuple[str, int, int]]:
+    """(org unit, devices not evaluable, devices with a stale inventory), most first."""
+    counts: dict[str, list[int]] = {}
+    for f in fig.unseen:
+        row = counts.setdefault(f.org_unit or "", [0, 0])
+        row[0 if f.state.value == "not_evaluable" else 1] += 1
+    return sorted(((u, ne, st) for u, (ne, st) in counts.items()), key=lambda r: (-(r[1] + r[2]), r[0]))
+
+
+@formats.register("html")
+class HtmlReport:
+    name = "html"
+    media_type = "text/html; charset=utf-8"
+
+    def render(self, data: ReportData, lang: str) -> str:
+        t = Translator(lang)
+        fig = figures(data)
+        context: dict[str, Any] = {
+            "t": t,
+            "lang": lang,
+            "data": data,
+            "fig": fig,
+            "summary": executive_summary(t, data, fig),
+            "chart": chart(t, fig.points),
+            "family_name": lambda f: family_name(data, f),
+            "families": lambda ids: ", ".join(family_name(data, f) for f in ids),
+            "review_reason": lambda k, i, d: review_reason(t, data, k, i, d),
+            "review_timing": lambda d: review_timing(t, data, d),
+            "limit": LIST_LIMIT,
+            "device_limit": DEVICE_LIMIT,
+            "unseen_units": unseen_units(fig),
+            "unseen_devices": [(s, [f for f in fig.unseen if f.state.value == s])
+                               for s in ("not_evaluable", "stale") if any(f.state.value == s for f in fig.unseen)],
+            "states": ("violation", "blocked_present", "excepted", "not_evaluable", "stale", "resolved"),
+        }
+        return _environment().get_template("report.html.j2").render(context)

@@ -1,0 +1,62 @@
+"""`json`: the status summary for machines (schema: templates/status.schema.json, `schema_version` 1).
+
+Keys are English in every language; only the `lang` field says which language the caller asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from interdit.reporting.base import ReportData, figures, formats
+from interdit.reporting.i18n import check_lang
+
+SCHEMA_VERSION = 1
+
+
+def _rate(value: float) -> float:
+    return round(value, 6)
+
+
+@formats.register("json")
+class StatusJson:
+    name = "json"
+    media_type = "application/json"
+
+    def render(self, data: ReportData, lang: str) -> str:
+        return json.dumps(status_document(data, lang), ensure_ascii=False, indent=2) + "\n"
+
+
+def status_document(data: ReportData, lang: str) -> dict[str, Any]:
+    check_lang(lang)
+    fig = figures(data)
+    sm = data.summary
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "lang": lang,
+        "as_of": data.as_of.isoformat(),
+        "generated_at": data.generated_at.isoformat(),
+        "organisation": data.organisation,
+        "summary": {
+            "devices_total": sm.devices_total,
+            "devices_in_scope": sm.devices_in_scope,
+            "compliant": sm.compliant,
+            "rate": _rate(sm.rate),
+            "holding": fig.holding,
+            "holding_overdue": fig.holding_overdue,
+            "by_state": fig.by_state,
+            "by_family": dict(fig.by_family),
+            "by_org_unit": {u: {"in_scope": ins, "compliant": comp}
+                            for u, (ins, comp) in sorted(sm.by_org_unit.items())},
+        },
+        "history": [{"at": p.at.isoformat(), "devices_in_scope": p.devices_in_scope, "compliant": p.compliant,
+                     "rate": _rate(p.rate)} for p in fig.points],
+        "deadlines": [{"rule": d.rule, "directive": d.directive, "families": list(d.families),
+                       "effective": d.effective.isoformat(), "deadline": d.deadline.isoformat(),
+                       "passed": d.passed, "holding": d.holding, "overdue": d.overdue} for d in fig.deadlines],
+        "exceptions": [{"id": r.exception.id, "families": list(r.exception.families),
+                        "approver": r.exception.approver, "expires": r.exception.expires.isoformat(),
+                        "days_left": r.days_left, "devices": r.devices} for r in fig.exceptions],
+        "review": [{"kind": k, "id": i, "date": d.isoformat(), "why": why} for k, i, d, why in data.review],
+        "catalogue_version": data.catalogue_version,
+    }

@@ -1,0 +1,73 @@
+"""`table`: the status summary for a terminal (plain text, at most 100 columns)."""
+
+from __future__ import annotations
+
+from interdit.reporting._text import WIDTH, clip, columns, pairs
+from interdit.reporting._words import review_reason, review_timing
+from interdit.reporting.base import STATES, ReportData, family_name, figures, formats
+from interdit.reporting.i18n import Translator
+
+TOP = 10
+
+
+@formats.register("table")
+class StatusTable:
+    name = "table"
+    media_type = "text/plain; charset=utf-8"
+
+    def render(self, data: ReportData, lang: str) -> str:
+        t = Translator(lang)
+        fig = figures(data)
+        sm = data.summary
+        lines: list[str] = [clip(t("status.title"), WIDTH), "=" * min(len(t("status.title")), WIDTH)]
+        lines += pairs([
+            (t("label.organisation"), data.organisation),
+            (t("label.as_of"), t.datetime(data.as_of)),
+            (t("label.compliance"), t("status.rate_line", rate=t.pct(sm.rate), compliant=t.num(sm.compliant),
+                                      in_scope=t.num(sm.devices_in_scope))),
+            (t("label.devices_total"), t.num(sm.devices_total)),
+        ], indent=0)
+
+        lines += ["", t("section.by_state")]
+        lines += pairs([(t.state(s), t.num(n)) for s, n in fig.by_state.items()
+                        if n or s in STATES])
+
+        lines += ["", t("section.by_family")]
+        if fig.by_family:
+            lines += columns([t("col.family"), t("col.devices")],
+                             [[family_name(data, f), t.num(n)] for f, n in fig.by_family[:TOP]], right=(1,))
+            if len(fig.by_family) > TOP:
+                lines.append("  " + t.n("status.more", len(fig.by_family) - TOP))
+        else:
+            lines.append("  " + t("status.no_violations"))
+
+        lines += ["", t("section.by_unit", top=TOP)]
+        if fig.units:
+            rows = [[u.unit or t("label.no_unit"), t.num(u.in_scope), t.num(u.compliant), t.pct(u.rate),
+                     t.num(u.violations)] for u in fig.units[:TOP]]
+            lines += columns([t("col.org_unit"), t("col.in_scope"), t("col.compliant"), t("col.rate"),
+                              t("col.violations")], rows, right=(1, 2, 3, 4))
+            if len(fig.units) > TOP:
+                lines.append("  " + t.n("status.more", len(fig.units) - TOP))
+        else:
+            lines.append("  " + t("status.none"))
+
+        lines += ["", t("section.deadlines")]
+        if fig.deadlines:
+            rows = [[d.rule, d.directive or "", d.deadline.isoformat(), t.num(d.holding), t.num(d.overdue)]
+                    for d in fig.deadlines]
+            lines += columns([t("col.rule"), t("col.directive"), t("col.deadline"), t("col.holding"),
+                              t("col.overdue")], rows, right=(3, 4))
+        else:
+            lines.append("  " + t("status.none"))
+
+        lines += ["", t("section.review")]
+        if data.review:
+            rows = [[d.isoformat(), t.kind(k), i, review_reason(t, data, k, i, d), review_timing(t, data, d)]
+                    for k, i, d, _why in data.review]
+            lines += columns([t("col.date"), t("col.kind"), t("col.id"), t("col.why"), t("col.when")], rows)
+        else:
+            lines.append("  " + t("status.nothing_to_review"))
+
+        lines += ["", clip(t("label.catalogue_line", version=data.catalogue_version), WIDTH)]
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,137 @@
+"""A fixed `ReportData` for the report tests: a small catalogue, findings in every state, two earlier
+summaries, exceptions (one in force, one expired) and review items. Figures are consistent with each other."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from interdit.model import (
+    AppFamily,
+    AppId,
+    Catalogue,
+    Directive,
+    Finding,
+    FindingKind,
+    FindingState,
+    Platform,
+    PolicyException,
+    Rule,
+    Scope,
+    Source,
+    Summary,
+    Vendor,
+)
+from interdit.reporting.base import ReportData
+
+AS_OF = datetime(2023, 3, 15, tzinfo=UTC)
+GENERATED = datetime(2023, 3, 15, 9, 30, tzinfo=UTC)
+TIKTOK_ANDROID = AppId(Platform.ANDROID, "com.zhiliaoapp.musically")
+TIKTOK_IOS = AppId(Platform.IOS, "com.zhiliaoapp.musically")
+WECHAT_ANDROID = AppId(Platform.ANDROID, "com.tencent.mm")
+
+
+def catalogue() -> Catalogue:
+    vendors = {
+        "bytedance": Vendor("bytedance", "ByteDance Ltd.", "CN"),
+        "tencent": Vendor("tencent", "Tencent Holdings Ltd.", "CN"),
+    }
+    families = {
+        "tiktok": AppFamily("tiktok", "TikTok", "bytedance", identifiers=(TIKTOK_ANDROID, TIKTOK_IOS),
+                            domains=("tiktok.com",), category="social"),
+        "wechat": AppFamily("wechat", "WeChat", "tencent", identifiers=(WECHAT_ANDROID,), category="messaging"),
+    }
+    directives = {
+        "ca-tbs-2023-tiktok": Directive(
+            id="ca-tbs-2023-tiktok", issuer="Treasury Board of Canada Secretariat", jurisdiction="CA",
+            title={"en": "Removal and blocking of TikTok on government-issued mobile devices",
+                   "fr": "Suppression et blocage de TikTok sur les appareils mobiles fournis par le gouvernement"},
+            announced=date(2023, 2, 27), effective=date(2023, 2, 28), families=("tiktok",),
+            sources=(Source("https://www.canada.ca/en/treasury-board-secretariat/news/2023/02/statement.html"),),
+        ),
+    }
+    return Catalogue(schema_version=1, version="2023.03.1", build_date=date(2023, 3, 1), vendors=vendors,
+                     families=families, directives=directives)
+
+
+def rules() -> tuple[Rule, ...]:
+    return (
+        Rule("tiktok-ban", ("tiktok",), date(2023, 2, 28), directive="ca-tbs-2023-tiktok", scope=Scope()),
+        Rule("wechat-interim", ("wechat",), date(2023, 3, 10), grace_days=14, interim=True,
+             review_by=date(2023, 3, 20), description="Interim ban pending a security assessment"),
+    )
+
+
+def exceptions() -> tuple[PolicyException, ...]:
+    return (
+        PolicyException("EX-SOCIAL", ("tiktok",), approver="Director General, Communications",
+                        reason="Official social media account", expires=date(2023, 6, 30),
+                        devices=("mdm:D-0007",), safeguards=("dedicated device",), granted=date(2023, 2, 27),
+                        review_by=date(2023, 4, 1)),
+        PolicyException("EX-OLD", ("tiktok",), approver="Chief Information Officer", reason="Pilot",
+                        expires=date(2023, 3, 10), devices=("mdm:D-0005",)),
+    )
+
+
+def finding(state: FindingState, device: str, rule: str, family: str | None, app: AppId | None, unit: str,
+            *, deadline: date | None, first: datetime, exception: str | None = None,
+            resolved: datetime | None = None, last: datetime | None = None, evidence: tuple[str, ...] = (),
+            kind: FindingKind = FindingKind.INSTALLED) -> Finding:
+    return Finding(
+        id=Finding.make_id(kind, "mdm", device, rule, family, app, first), kind=kind, state=state, source="mdm",
+        device_id=device, rule=rule, family=family, directive="ca-tbs-2023-tiktok" if family == "tiktok" else None,
+        first_seen=first, last_seen=last or resolved or AS_OF, deadline=deadline,
+        resolved_at=resolved, app=app, org_unit=unit, exception=exception, evidence=evidence,
+    )
+
+
+def findings() -> tuple[Finding, ...]:
+    march1 = datetime(2023, 3, 1, tzinfo=UTC)
+    tiktok_deadline, wechat_deadline = date(2023, 2, 28), date(2023, 3, 24)
+    return (
+        finding(FindingState.VIOLATION, "D-0001", "tiktok-ban", "tiktok", TIKTOK_ANDROID, "/Finance",
+                deadline=tiktok_deadline, first=march1, evidence=("installed 1.2.3, seen 2023-03-15",)),
+        finding(FindingState.VIOLATION, "D-0002", "wechat-interim", "wechat", WECHAT_ANDROID, "/Operations",
+                deadline=wechat_deadline, first=march1),
+        finding(FindingState.BLOCKED_PRESENT, "D-0003", "tiktok-ban", "tiktok", TIKTOK_IOS, "/Finance",
+                deadline=tiktok_deadline, first=march1, evidence=("blocked by MDM, still installed",)),
+        finding(FindingState.EXCEPTED, "D-0007", "tiktok-ban", "tiktok", TIKTOK_IOS, "/Communications",
+                deadline=tiktok_deadline, first=march1, exception="EX-SOCIAL"),
+        finding(FindingState.NOT_EVALUABLE, "D-0008", "tiktok-ban", None, None, "/Operations",
+                deadline=tiktok_deadline, first=march1, evidence=("work profile: personal apps not visible",)),
+        finding(FindingState.STALE, "D-0009", "tiktok-ban", None, None, "/Communications",
+                deadline=tiktok_deadline, first=datetime(2023, 3, 2, tzinfo=UTC),
+                last=datetime(2023, 3, 2, tzinfo=UTC)),
+        finding(FindingState.RESOLVED, "D-0004", "tiktok-ban", "tiktok", TIKTOK_ANDROID, "/Finance",
+                deadline=tiktok_deadline, first=march1, resolved=datetime(2023, 3, 8, tzinfo=UTC)),
+    )
+
+
+def summary() -> Summary:
+    return Summary(
+        at=AS_OF, devices_total=1310, devices_in_scope=1240, compliant=1235,
+        by_state={"violation": 2, "blocked_present": 1, "excepted": 1, "not_evaluable": 1, "stale": 1},
+        by_family={"tiktok": 1, "wechat": 1},
+        by_org_unit={"/Finance": (600, 598), "/Communications": (400, 399), "/Operations": (240, 238)},
+    )
+
+
+def history() -> tuple[Summary, ...]:
+    def point(day: int, in_scope: int, compliant: int) -> Summary:
+        return Summary(at=datetime(2023, 3, day, tzinfo=UTC), devices_total=in_scope + 70,
+                       devices_in_scope=in_scope, compliant=compliant, by_state={}, by_family={}, by_org_unit={})
+
+    return (point(1, 1230, 1150), point(8, 1236, 1201))
+
+
+def report_data() -> ReportData:
+    cat = catalogue()
+    return ReportData(
+        generated_at=GENERATED, as_of=AS_OF, organisation="Department of Examples", summary=summary(),
+        history=history(), findings=findings(), rules=rules(), exceptions=exceptions(), catalogue=cat,
+        review=(
+            ("exception", "EX-OLD", date(2023, 3, 10), "expired on 2023-03-10"),
+            ("rule", "wechat-interim", date(2023, 3, 20), "interim rule: review by 2023-03-20"),
+            ("exception", "EX-SOCIAL", date(2023, 4, 1), "review by 2023-04-01"),
+        ),
+        catalogue_version=cat.version,
+    )

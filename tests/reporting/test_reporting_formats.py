@@ -1,0 +1,217 @@
+"""The terminal and machine formats: widths, counts, JSON Schemas, and CSV that a spreadsheet cannot abuse."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import re
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from interdit.model import AppId, FindingState, Platform
+from interdit.reporting.base import ReportData, figures, formats, json_schema
+from interdit.reporting.findings_csv import COLUMNS
+from interdit.reporting.i18n import NBSP
+from reporting.builders import AS_OF, report_data
+
+LANGS = ["en", "fr"]
+LONG = "/Ministry of Very Long Names/Directorate of Extremely Detailed Org Unit Paths/Section " + "X" * 80
+
+
+def render(name: str, data: ReportData, lang: str) -> str:
+    return formats.get(name)().render(data, lang)
+
+
+def long_data() -> ReportData:
+    data = report_data()
+    findings = tuple(dataclasses.replace(f, org_unit=LONG, device_id="D" * 90) for f in data.findings)
+    units = {f"{LONG}-{i}": (100 + i, 90) for i in range(15)}
+    return dataclasses.replace(data, findings=findings, organisation="O" * 150,
+                               summary=dataclasses.replace(data.summary, by_org_unit=units))
+
+
+# -- figures -----------------------------------------------------------------------------------------
+
+
+def test_figures_count_devices_not_findings() -> None:
+    fig = figures(report_data())
+    # D-0001 (tiktok, overdue), D-0002 (wechat, deadline 24 March), D-0003 (blocked, overdue)
+    assert (fig.holding, fig.holding_overdue, fig.violation_devices) == (3, 2, 2)
+    deadlines = {d.rule: (d.holding, d.overdue, d.passed) for d in fig.deadlines}
+    assert deadlines == {"tiktok-ban": (2, 2, True), "wechat-interim": (1, 0, False)}
+    assert [r.exception.id for r in fig.exceptions] == ["EX-SOCIAL"]
+    assert fig.exceptions[0].devices == 1
+    assert {f.device_id for f in fig.unseen} == {"D-0008", "D-0009"}
+    assert [u.unit for u in fig.units][-1] == "/Communications"  # no violation: last
+    assert [p.at.day for p in fig.points] == [1, 8, 15]
+
+
+def test_two_findings_on_one_device_count_once() -> None:
+    data = report_data()
+    first = data.findings[0]
+    twin = dataclasses.replace(first, id="F-0000000000000000", app=AppId(Platform.ANDROID, "com.ss.android.ugc.trill"))
+    fig = figures(dataclasses.replace(data, findings=(*data.findings, twin)))
+    assert (fig.holding, fig.holding_overdue) == (3, 2)
+
+
+# -- terminal ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", ["table", "findings-table"])
+def test_terminal_output_fits_100_columns_and_has_no_markup(name: str, lang: str) -> None:
+    for data in (report_data(), long_data()):
+        text = render(name, data, lang)
+        assert all(len(line) <= 100 for line in text.splitlines()), max(text.splitlines(), key=len)
+        assert "\x1b" not in text and "[bold" not in text and "[/" not in text
+
+
+def test_status_table_says_the_key_figures() -> None:
+    en = render("table", report_data(), "en")
+    assert "99.6% (1,235 compliant of 1,240 devices in scope)" in en
+    fr = render("table", report_data(), "fr")
+    assert f"99,6{NBSP}% (1{NBSP}235 conformes sur 1{NBSP}240 appareils visés)" in fr
+    for word in ("infraction", "unité administrative", "non évaluable", "inventaire périmé", "Échéances"):
+        assert word.lower() in fr.lower(), word
+
+
+def test_status_table_shows_the_ten_worst_units() -> None:
+    text = render("table", long_data(), "en")
+    assert "… and 5 more" in text
+
+
+def test_findings_table_has_one_line_per_finding() -> None:
+    data = report_data()
+    for lang in LANGS:
+        lines = render("findings-table", data, lang).splitlines()
+        body = [line for line in lines[1:] if line.strip()][:-1]
+        assert len(body) == len(data.findings)
+    en = render("findings-table", data, "en").splitlines()
+    overdue = [line for line in en if "OVERDUE" in line]
+    assert len(overdue) == 2 and all("D-0001" in line or "D-0003" in line for line in overdue)
+    assert render("findings-table", dataclasses.replace(data, findings=()), "fr") == "Aucun constat.\n"
+
+
+# -- JSON --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_status_json_validates_and_keys_are_english(lang: str) -> None:
+    doc = json.loads(render("json", report_data(), lang))
+    jsonschema.Draft202012Validator.check_schema(json_schema("status"))
+    jsonschema.validate(doc, json_schema("status"), format_checker=jsonschema.FormatChecker())
+    assert doc["lang"] == lang and doc["schema_version"] == 1
+    sm = doc["summary"]
+    assert sm["devices_in_scope"] == 1240 and sm["compliant"] == 1235
+    assert sm["rate"] == pytest.approx(1235 / 1240, abs=1e-6)
+    assert sm["by_org_unit"]["/Finance"] == {"in_scope": 600, "compliant": 598}
+    assert set(sm["by_state"]) >= {"violation", "blocked_present", "not_evaluable", "stale", "excepted"}
+    assert [h["at"][:10] for h in doc["history"]] == ["2023-03-01", "2023-03-08", "2023-03-15"]
+
+
+def test_status_json_is_the_same_in_both_languages_but_for_lang() -> None:
+    en, fr = (json.loads(render("json", report_data(), lang)) for lang in LANGS)
+    en.pop("lang"), fr.pop("lang")
+    assert en == fr
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_findings_json_validates_and_carries_every_field(lang: str) -> None:
+    data = report_data()
+    doc = json.loads(render("findings-json", data, lang))
+    jsonschema.Draft202012Validator.check_schema(json_schema("findings"))
+    jsonschema.validate(doc, json_schema("findings"), format_checker=jsonschema.FormatChecker())
+    assert doc["count"] == len(data.findings) == len(doc["findings"])
+    model_fields = {f.name for f in dataclasses.fields(data.findings[0])}
+    assert model_fields <= set(doc["findings"][0])
+    resolved = next(f for f in doc["findings"] if f["state"] == "resolved")
+    assert resolved["resolved_at"].startswith("2023-03-08T") and resolved["overdue"] is False
+    assert doc["findings"][0]["app"] == {"platform": "android", "identifier": "com.zhiliaoapp.musically"}
+
+
+def test_schemas_refuse_what_they_should() -> None:
+    doc = json.loads(render("json", report_data(), "en"))
+    del doc["summary"]["compliant"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, json_schema("status"))
+    doc = json.loads(render("findings-json", report_data(), "en"))
+    doc["findings"][0]["state"] = "fine"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, json_schema("findings"))
+    with pytest.raises(ValueError):
+        json_schema("nope")
+
+
+# -- CSV ---------------------------------------------------------------------------------------------
+
+
+def test_csv_header_rows_and_values_untranslated() -> None:
+    data = report_data()
+    en, fr = render("csv", data, "en"), render("csv", data, "fr")
+    assert en == fr
+    rows = list(csv.DictReader(en.splitlines()))
+    assert en.splitlines()[0] == ",".join(COLUMNS)
+    assert COLUMNS == ("id", "kind", "state", "source", "device_id", "org_unit", "rule", "directive", "family",
+                       "app", "first_seen", "last_seen", "deadline", "overdue", "resolved_at", "exception",
+                       "evidence")
+    assert len(rows) == len(data.findings)
+    assert {r["state"] for r in rows} == {s.value for s in FindingState}
+    by_device = {r["device_id"]: r for r in rows}
+    assert by_device["D-0001"]["overdue"] == "true" and by_device["D-0002"]["overdue"] == "false"
+    assert by_device["D-0007"]["exception"] == "EX-SOCIAL"
+    assert by_device["D-0001"]["app"] == "android:com.zhiliaoapp.musically"
+    assert re.match(r"\d{4}-\d\d-\d\dT", by_device["D-0001"]["first_seen"])
+
+
+@pytest.mark.parametrize("payload", ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3",
+                                     "@SUM(A1:A2)", "\t=1", "\r=1"])
+def test_csv_injection_is_neutralised(payload: str) -> None:
+    data = report_data()
+    f = dataclasses.replace(data.findings[0], device_id=payload, org_unit=payload,
+                            evidence=(payload,), app=AppId(Platform.ANDROID, "x"))
+    text = render("csv", dataclasses.replace(data, findings=(f,)), "en")
+    row = next(csv.DictReader(io.StringIO(text, newline="")))
+    for column in ("device_id", "org_unit", "evidence"):
+        assert row[column] == "'" + payload, column
+        assert not row[column].startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_csv_keeps_ordinary_values() -> None:
+    text = render("csv", report_data(), "en")
+    assert "'" not in text
+    rows = list(csv.DictReader(text.splitlines()))
+    assert rows[0]["device_id"] == "D-0001" and rows[0]["org_unit"] == "/Finance"
+
+
+def test_as_of_is_the_reference_for_overdue() -> None:
+    data = dataclasses.replace(report_data(), as_of=AS_OF.replace(month=2, day=1))
+    rows = list(csv.DictReader(render("csv", data, "en").splitlines()))
+    assert all(r["overdue"] == "false" for r in rows)
+
+
+# -- hostile text, any text --------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=120))
+def test_any_text_survives_every_format(value: str) -> None:
+    data = report_data()
+    f = dataclasses.replace(data.findings[0], device_id=value or "x", org_unit=value, evidence=(value,))
+    units = {value: (3, 1)}
+    data = dataclasses.replace(data, organisation=value, findings=(f,),
+                               summary=dataclasses.replace(data.summary, by_org_unit=units))
+    text = render("csv", data, "en")
+    row = next(csv.DictReader(io.StringIO(text, newline="")))
+    for column, expected in (("device_id", value or "x"), ("org_unit", value), ("evidence", value)):
+        assert row[column] in (expected, "'" + expected)
+        assert not row[column].startswith(("=", "+", "-", "@", "\t", "\r"))
+    for lang in LANGS:
+        for name in ("table", "findings-table"):
+            assert all(len(line) <= 100 for line in render(name, data, lang).splitlines())
+        assert json.loads(render("findings-json", data, lang))["findings"][0]["org_unit"] == value
+        html = render("html", data, lang)
+        assert "<script" not in html.replace("&lt;script", "")
