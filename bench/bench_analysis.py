@@ -1,0 +1,195 @@
+"""APK analysis, peers side by side, on the corpus in ../shared/data/apk.
+
+Targets: the full default analysis of pypi__airtest-1.4.3__Yosemite.apk (24.6 MB, 2 DEX) ≤ 1.0 s wall and
+≤ 150 MB peak memory, in a separate process (so the peak is its own; its start-up and the loading of the
+signature data are reported beside it); the whole corpus ≤ 20 s. The machine is shared: the load average is
+recorded, and CPU time beside wall time.
+
+Peers, measured on the same files in the same run (ratios are peer time / interdit time):
+- androguard's `APK` (manifest and signatures) on every file, and `AnalyzeAPK` (full DEX analysis) on the
+  airtest APK; set INTERDIT_BENCH_ANALYZEAPK_CORPUS=1 to run `AnalyzeAPK` on the whole corpus too (minutes);
+- exodus-core's tracker detection on every file, with the trackers each tool names. exodus-core pins
+  androguard 4.1.1 and old libraries, so it runs from its own virtualenv: $INTERDIT_EXODUS_PYTHON, else
+  ~/.cache/interdit/bench-peers/exodus (created with `pip install exodus-core` when missing, unless
+  INTERDIT_BENCH_NO_INSTALL=1). It needs Debian's `dexdump` (apt-get install dexdump).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.measure import measure_peak
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+APKS = SHARED / "data" / "apk"
+SIGNATURES = SHARED / "data" / "sdk-signatures"
+AIRTEST = "pypi__airtest-1.4.3__Yosemite.apk"
+EXODUS_VENV = Path.home() / ".cache" / "interdit" / "bench-peers" / "exodus"
+
+_ONE = """
+import sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+from interdit.analysis.batch import AnalysisSettings, analyze_one, make_context
+ctx = make_context(AnalysisSettings(signatures_dir=sys.argv[2]))
+t1 = time.perf_counter()
+c1 = time.process_time()
+report = analyze_one(Path(sys.argv[1]), ctx)
+t2 = time.perf_counter()
+c2 = time.process_time()
+print(f"{t1 - t0:.4f} {t2 - t1:.4f} {c2 - c1:.4f} {report.score.verdict}")
+"""
+
+
+def _target(value: float, limit: float) -> dict[str, Any]:
+    return {"value": round(value, 3), "limit": limit, "met": value <= limit}
+
+
+def _androguard_apk(files: list[Path]) -> float | None:
+    try:
+        from androguard.core.apk import APK
+        from loguru import logger
+    except ImportError:
+        return None
+    logger.remove()
+    t0 = time.perf_counter()
+    for f in files:
+        try:
+            APK(str(f))
+        except Exception:  # a peer's refusal is its own result; timing continues
+            continue
+    return time.perf_counter() - t0
+
+
+def _androguard_analyze(files: list[Path]) -> float | None:
+    try:
+        from androguard.misc import AnalyzeAPK
+        from loguru import logger
+    except ImportError:
+        return None
+    logger.remove()
+    t0 = time.perf_counter()
+    for f in files:
+        try:
+            AnalyzeAPK(str(f))
+        except Exception:  # as above
+            continue
+    return time.perf_counter() - t0
+
+
+def _exodus_python() -> tuple[str | None, str]:
+    chosen = os.environ.get("INTERDIT_EXODUS_PYTHON")
+    if chosen:
+        return (chosen, "") if Path(chosen).is_file() else (None, f"INTERDIT_EXODUS_PYTHON={chosen} not found")
+    python = EXODUS_VENV / "bin" / "python"
+    if not python.is_file():
+        if os.environ.get("INTERDIT_BENCH_NO_INSTALL") == "1":
+            return None, f"exodus-core not installed at {EXODUS_VENV}"
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(EXODUS_VENV)], check=True, capture_output=True)
+            subprocess.run([str(python), "-m", "pip", "install", "--quiet", "exodus-core"], check=True,
+                           capture_output=True, timeout=600)
+        except (subprocess.SubprocessError, OSError) as exc:
+            return None, f"could not install exodus-core in {EXODUS_VENV}: {exc}"
+    return str(python), ""
+
+
+def _exodus(files: list[Path]) -> dict[str, Any]:
+    if shutil.which("dexdump") is None:
+        return {"skipped": "dexdump is not installed (apt-get install dexdump); exodus-core needs it"}
+    python, why = _exodus_python()
+    if python is None:
+        return {"skipped": why}
+    peer = Path(__file__).with_name("exodus_peer.py")
+    t0 = time.perf_counter()
+    proc = subprocess.run([python, str(peer), str(SIGNATURES / "exodus_trackers.json"), *map(str, files)],
+                          capture_output=True, text=True, timeout=1800, check=False)
+    seconds = time.perf_counter() - t0
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    return {"seconds": seconds, "rows": {r["file"]: r for r in rows}, "returncode": proc.returncode}
+
+
+def run(results_dir: Path) -> dict[str, Any]:
+    if not APKS.is_dir():
+        return {"skipped": f"corpus not found at {APKS}"}
+    from interdit.analysis.batch import AnalysisSettings, analyze_one, analyze_paths, make_context
+
+    airtest = APKS / AIRTEST
+    one = measure_peak([sys.executable, "-c", _ONE, str(airtest), str(SIGNATURES)])
+    if one.returncode != 0:
+        raise RuntimeError(one.output[-2000:])
+    fields = one.output.split()
+    import_s, airtest_s, airtest_cpu_s = float(fields[0]), float(fields[1]), float(fields[2])
+
+    files = sorted(APKS.glob("*.apk"))
+    settings = AnalysisSettings(signatures_dir=str(SIGNATURES))
+    ctx = make_context(settings)
+    analyze_one(files[0], ctx)  # warm caches
+    per_file: dict[str, float] = {}
+    ours: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    for f in files:
+        t = time.perf_counter()
+        report = analyze_one(f, ctx)
+        per_file[f.name] = round(time.perf_counter() - t, 4)
+        ours[f.name] = report
+    corpus_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    analyze_paths(files, settings, jobs=2)
+    corpus_parallel_s = time.perf_counter() - t0
+
+    peers: dict[str, Any] = {}
+    ag_apk_corpus = _androguard_apk(files)
+    if ag_apk_corpus is not None:
+        peers["androguard_APK_corpus_s"] = round(ag_apk_corpus, 3)
+        peers["androguard_APK_corpus_ratio"] = round(ag_apk_corpus / corpus_s, 2)
+    ag_full = _androguard_analyze([airtest])
+    if ag_full is not None:
+        peers["androguard_AnalyzeAPK_airtest_s"] = round(ag_full, 3)
+        peers["androguard_AnalyzeAPK_airtest_ratio"] = round(ag_full / airtest_s, 1)
+    if ag_full is not None and os.environ.get("INTERDIT_BENCH_ANALYZEAPK_CORPUS") == "1":
+        full_corpus = _androguard_analyze(files)
+        if full_corpus is not None:
+            peers["androguard_AnalyzeAPK_corpus_s"] = round(full_corpus, 3)
+            peers["androguard_AnalyzeAPK_corpus_ratio"] = round(full_corpus / corpus_s, 1)
+    exodus = _exodus(files)
+    trackers: dict[str, Any] = {}
+    if "rows" in exodus:
+        peers["exodus_core_corpus_s"] = round(exodus["seconds"], 3)
+        peers["exodus_core_corpus_ratio"] = round(exodus["seconds"] / corpus_s, 1)
+        airtest_row = exodus["rows"].get(AIRTEST, {})
+        if "seconds" in airtest_row:
+            peers["exodus_core_airtest_s"] = airtest_row["seconds"]
+            peers["exodus_core_airtest_ratio"] = round(airtest_row["seconds"] / airtest_s, 1)
+        peers["exodus_core_errors"] = sorted(f for f, r in exodus["rows"].items() if "error" in r)
+        for name, report in ours.items():
+            theirs = exodus["rows"].get(name, {}).get("trackers", [])
+            mine = sorted(f"{s.name} [{s.strength}, {s.vendor or '?'}]" for s in report.sdks)
+            if theirs or mine:
+                trackers[name] = {"exodus_core": theirs, "interdit": mine}
+    else:
+        peers["exodus_core"] = exodus
+    return {
+        # the machine is shared: a load average above its 2 cores stretches wall times, not CPU times
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "airtest": {"analyze_s": round(airtest_s, 3), "analyze_cpu_s": round(airtest_cpu_s, 3),
+                    "import_and_signatures_s": round(import_s, 3),
+                    "process_wall_s": round(one.seconds, 3), "peak_mb": round(one.peak_mb, 1)},
+        "corpus": {"files": len(files), "analyze_s": round(corpus_s, 3),
+                   "analyze_2_workers_s": round(corpus_parallel_s, 3),
+                   "slowest": sorted(per_file.items(), key=lambda kv: -kv[1])[:5]},
+        "peers": peers,
+        "trackers": trackers,
+        "targets": {
+            "airtest_analyze_s": _target(airtest_s, 1.0),
+            "airtest_peak_mb": _target(one.peak_mb, 150.0),
+            "corpus_s": _target(corpus_s, 20.0),
+        },
+    }

@@ -1,0 +1,285 @@
+"""Embedded SDKs and trackers: Exodus code signatures and the ByteDance/TikTok indicators, over class names.
+
+A class the APK defines (bundles) is strong evidence; a type it only references (calls into, expects at
+run time) is weaker evidence and is reported separately. Exodus's "Pangle" signature (`com.bytedance|...`)
+matches every ByteDance package, including the TikTok/Douyin login and share SDK; here it is narrowed to the
+Pangle ad packages, and the other ByteDance packages are named from the indicators file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from interdit.analysis.report import SdkMatch
+
+EXODUS_FILE = "exodus_trackers.json"
+BYTEDANCE_FILE = "bytedance_tiktok_indicators.json"
+_LITERAL = re.compile(r"[A-Za-z0-9_$/-]*(?:\\?\.[A-Za-z0-9_$/-]*)*")
+_EXAMPLES = 5
+PANGLE_PREFIXES = ("com.bytedance.sdk.openadsdk", "com.pangle.ads", "com.pangle.global", "com.pgl",
+                   "com.bytedance.pangle")
+# Vendors (and their country) for well-known tracker names; Exodus itself does not record them.
+# (substring of the tracker name, vendor id as in the catalogue, vendor name, ISO country of the vendor)
+_VENDORS: tuple[tuple[str, str, str, str], ...] = (
+    ("google", "google", "Google", "US"), ("firebase", "google", "Google", "US"), ("admob", "google", "Google", "US"),
+    ("doubleclick", "google", "Google", "US"), ("crashlytics", "google", "Google", "US"),
+    ("facebook", "meta", "Meta", "US"), ("instagram", "meta", "Meta", "US"),
+    ("pangle", "bytedance", "ByteDance", "CN"), ("bytedance", "bytedance", "ByteDance", "CN"),
+    ("tiktok", "bytedance", "ByteDance", "CN"), ("tencent", "tencent", "Tencent", "CN"),
+    ("wechat", "tencent", "Tencent", "CN"), ("huawei", "huawei", "Huawei", "CN"),
+    ("alibaba", "alibaba", "Alibaba", "CN"), ("umeng", "alibaba", "Alibaba", "CN"), ("baidu", "baidu", "Baidu", "CN"),
+    ("xiaomi", "xiaomi", "Xiaomi", "CN"), ("yandex", "yandex", "Yandex", "RU"), ("mytracker", "vk", "VK", "RU"),
+    ("microsoft", "microsoft", "Microsoft", "US"), ("amazon", "amazon", "Amazon", "US"),
+    ("twitter", "x-corp", "X Corp.", "US"), ("adjust", "adjust", "Adjust", "DE"),
+    ("appsflyer", "appsflyer", "AppsFlyer", "IL"), ("unity", "unity", "Unity", "US"),
+    ("kaspersky", "kaspersky", "Kaspersky", "RU"), ("deepseek", "deepseek", "DeepSeek", "CN"),
+    ("bugly", "tencent", "Tencent", "CN"), ("jpush", "jiguang", "Aurora Mobile (Jiguang)", "CN"),
+    ("jiguang", "jiguang", "Aurora Mobile (Jiguang)", "CN"), ("getui", "getui", "Getui", "CN"),
+    ("appmetrica", "yandex", "Yandex", "RU"), ("mail.ru", "vk", "VK", "RU"), ("mixpanel", "mixpanel", "Mixpanel", "US"),
+    ("amplitude", "amplitude", "Amplitude", "US"), ("segment", "twilio", "Twilio (Segment)", "US"),
+    ("braze", "braze", "Braze", "US"), ("appboy", "braze", "Braze", "US"),
+    ("onesignal", "onesignal", "OneSignal", "US"),
+    ("branch", "branch", "Branch Metrics", "US"), ("applovin", "applovin", "AppLovin", "US"),
+    ("chartboost", "chartboost", "Chartboost", "US"), ("flurry", "yahoo", "Yahoo", "US"),
+    ("sentry", "sentry", "Functional Software (Sentry)", "US"), ("new relic", "new-relic", "New Relic", "US"),
+    ("instabug", "instabug", "Instabug", "US"), ("kochava", "kochava", "Kochava", "US"),
+    ("singular", "singular", "Singular", "US"), ("clevertap", "clevertap", "CleverTap", "US"),
+    ("inmobi", "inmobi", "InMobi", "IN"),
+)
+BYTEDANCE = ("bytedance", "ByteDance", "CN")
+
+
+# The indicators file gathers entries from LibChecker-Rules that are not ByteDance's (Kuaishou's ad classes,
+# vivo's account SDK): they are not attributed to ByteDance here.
+_NOT_BYTEDANCE = ("com.yxcorp.",)
+_NOT_BYTEDANCE_LABELS = ("vivo",)
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    id: str
+    name: str
+    vendor_id: str
+    vendor: str
+    country: str
+    categories: tuple[str, ...]
+    literals: tuple[str, ...]  # substrings of a dotted class name
+    pattern: re.Pattern[str] | None  # for alternatives that are not plain literals
+    source: str
+    note: str = ""
+    prefix_only: bool = False  # literals must start the class name (package prefixes)
+
+
+@dataclass(slots=True)
+class SignatureSet:
+    signatures: list[Signature] = field(default_factory=list)
+    network: list[tuple[re.Pattern[str], str]] = field(default_factory=list)  # host pattern -> tracker name
+    domain_owners: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # suffix -> (id, name, country)
+    shared_domains: frozenset[str] = frozenset()
+    sources: tuple[str, ...] = ()
+    # ByteDance indicators outside the code: manifest component names (literal or regex) and native libraries
+    components: list[tuple[re.Pattern[str], str]] = field(default_factory=list)  # pattern -> label
+    native_libs: dict[str, str] = field(default_factory=dict)  # file name -> label
+
+
+def vendor_of(name: str) -> tuple[str, str, str]:
+    """(vendor id, vendor name, country) for a tracker or SDK name, or empty strings when unknown."""
+    low = name.lower()
+    for key, vendor_id, vendor, country in _VENDORS:
+        if key in low:
+            return vendor_id, vendor, country
+    return "", "", ""
+
+
+def _split(signature: str) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
+    literals, others = [], []
+    for alt in signature.split("|"):
+        if not alt:
+            continue
+        if _LITERAL.fullmatch(alt):
+            literals.append(alt.replace("\\.", ".").replace("/", "."))
+        else:
+            others.append(alt)
+    pattern = None
+    if others:
+        try:
+            pattern = re.compile("|".join(f"(?:{o})" for o in others), re.MULTILINE)
+        except re.error:
+            pattern = None
+    return tuple(literals), pattern
+
+
+def load_signatures(directory: Path) -> SignatureSet:
+    """Read exodus_trackers.json and bytedance_tiktok_indicators.json from `directory` (either may be absent)."""
+    out = SignatureSet()
+    sources: list[str] = []
+    exodus_path = directory / EXODUS_FILE
+    if exodus_path.is_file():
+        sources.append(str(exodus_path))
+        raw: dict[str, Any] = json.loads(exodus_path.read_text("utf-8"))
+        for key, t in sorted(raw.get("trackers", raw).items(), key=lambda kv: int(kv[0])):
+            name = str(t.get("name", key))
+            code = str(t.get("code_signature") or "")
+            vendor_id, vendor, country = vendor_of(name)
+            note = ""
+            prefix_only = False
+            if name == "Pangle" and "com.bytedance" in code.split("|"):
+                literals: tuple[str, ...] = PANGLE_PREFIXES
+                pattern = None
+                prefix_only = True
+                note = ("Exodus signature 'com.bytedance' matches every ByteDance package (including the TikTok "
+                        "login/share SDK); narrowed to the Pangle ad SDK packages")
+            else:
+                literals, pattern = _split(code)
+            if literals or pattern is not None:
+                out.signatures.append(Signature(f"exodus:{t.get('id', key)}", name, vendor_id, vendor, country,
+                                                tuple(t.get("categories") or ()), literals, pattern, "exodus", note,
+                                                prefix_only))
+            net = str(t.get("network_signature") or "")
+            if net:
+                with contextlib.suppress(re.error):
+                    out.network.append((re.compile(net, re.IGNORECASE), name))
+    bd_path = directory / BYTEDANCE_FILE
+    if not bd_path.is_file():
+        out.signatures.extend(builtin_bytedance())
+        sources.append(str(BUILTIN_BYTEDANCE))
+    else:
+        sources.append(str(bd_path))
+        bd: dict[str, Any] = json.loads(bd_path.read_text("utf-8"))
+        by_label: dict[str, list[str]] = {}
+        for item in bd.get("code_prefixes", []):
+            label = str(item.get("label", item["name"]))
+            by_label.setdefault(label, []).append(str(item["name"]))
+        for label, prefixes in by_label.items():
+            kind = _bytedance_kind(label, prefixes)
+            out.signatures.append(Signature(f"bytedance:{prefixes[0]}", label, *BYTEDANCE, (kind,),
+                                            tuple(prefixes), None, "bytedance-indicators", prefix_only=True))
+        for item in bd.get("manifest_components", []):
+            name = str(item["name"])
+            if name.startswith(_NOT_BYTEDANCE):
+                continue
+            with contextlib.suppress(re.error):
+                pattern = re.compile(name if item.get("regex") else re.escape(name) + "$")
+                out.components.append((pattern, str(item.get("label", name))))
+        for item in bd.get("native_libs", []):
+            label = str(item.get("label", item["name"]))
+            if not label.lower().startswith(_NOT_BYTEDANCE_LABELS):
+                out.native_libs.setdefault(str(item["name"]), label)
+        for item in bd.get("domain_suffixes", []):
+            out.domain_owners[str(item["suffix"]).lower()] = BYTEDANCE
+        out.shared_domains = frozenset(str(d).lower() for d in bd.get("domain_suffixes_excluded_as_shared_cdn", []))
+    out.sources = tuple(sources)
+    return out
+
+
+BUILTIN_BYTEDANCE = Path(__file__).with_name("bytedance_sdks.yaml")
+
+
+def builtin_bytedance() -> list[Signature]:
+    """The project's own ByteDance SDK rules (bytedance_sdks.yaml), used when no indicator file is given."""
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe").load(BUILTIN_BYTEDANCE.read_text("utf-8"))
+    vendor = data["vendor"]
+    return [Signature(f"interdit:{sdk['prefixes'][0]}", str(sdk["name"]), str(vendor["id"]), str(vendor["name"]),
+                      str(vendor["country"]), (str(sdk["category"]),), tuple(str(p) for p in sdk["prefixes"]), None,
+                      "interdit-bytedance", prefix_only=True) for sdk in data["sdks"]]
+
+
+def builtin_signatures() -> SignatureSet:
+    """What interdit recognises with no signature folder at all: its own ByteDance SDK rules."""
+    return SignatureSet(signatures=builtin_bytedance(), sources=(str(BUILTIN_BYTEDANCE),))
+
+
+def _bytedance_kind(label: str, prefixes: list[str]) -> str:
+    low = label.lower()
+    if any(p.startswith(PANGLE_PREFIXES) for p in prefixes) or "pangle" in low or "广告" in label:
+        return "Advertisement"
+    if "opensdk" in low.replace(" ", "") or "open sdk" in low or any(".sdk.open." in p + "." for p in prefixes):
+        return "Login and sharing (TikTok/Douyin OpenSDK)"
+    if "applog" in low or "埋点" in label:
+        return "Analytics"
+    return "Library"
+
+
+def _examples(joined: str, sig: Signature) -> list[str]:
+    found: list[str] = []
+    seen: set[str] = set()
+    for lit in sig.literals:
+        needle = "\n" + lit if sig.prefix_only else lit
+        pos = joined.find(needle)
+        while pos >= 0 and len(found) < _EXAMPLES:
+            start = joined.rfind("\n", 0, pos + 1) + 1
+            end = joined.find("\n", pos + 1)
+            line = joined[start:end if end >= 0 else len(joined)]
+            ok = not sig.prefix_only or line == lit or line.startswith((lit + ".", lit + "$"))
+            if ok and line not in seen:
+                seen.add(line)
+                found.append(line)
+            pos = joined.find(needle, end if end >= 0 else len(joined))
+        if len(found) >= _EXAMPLES:
+            break
+    if sig.pattern is not None and len(found) < _EXAMPLES:
+        for m in sig.pattern.finditer(joined):
+            start = joined.rfind("\n", 0, m.start() + 1) + 1
+            end = joined.find("\n", m.start())
+            line = joined[start:end if end >= 0 else len(joined)]
+            if line not in seen:
+                seen.add(line)
+                found.append(line)
+            if len(found) >= _EXAMPLES:
+                break
+    return found
+
+
+def match_sdks(defined: set[str], referenced: set[str], signatures: SignatureSet) -> list[SdkMatch]:
+    """Every signature that matches a bundled or a referenced class, with example classes as evidence.
+
+    Nested classes (`a.B$C`) are folded into their outer class for literals with a dot and no `$`: such a
+    literal cannot match inside the nested part (it has no dot), so the answer is the same, on fewer names.
+    """
+    texts = {}
+    for label, names in (("def", defined), ("ref", referenced)):
+        outer = {n.split("$", 1)[0] for n in names}
+        texts[label] = ("\n" + "\n".join(sorted(outer)) + "\n", "\n" + "\n".join(sorted(names)) + "\n")
+    out: list[SdkMatch] = []
+    both = texts["def"][0] + texts["ref"][0]  # one search tells most signatures they match nothing
+    for sig in signatures.signatures:
+        foldable = sig.pattern is None and all("." in lit and "$" not in lit for lit in sig.literals)
+        if foldable and not any(lit in both for lit in sig.literals):
+            continue
+        index = 0 if foldable else 1
+        bundled = _examples(texts["def"][index], sig)
+        refs = [] if bundled else _examples(texts["ref"][index], sig)
+        if bundled or refs:
+            out.append(SdkMatch(sig.id, sig.name, sig.vendor, sig.country, sig.categories, tuple(bundled),
+                                tuple(refs), sig.source, sig.note, sig.vendor_id))
+    return out
+
+
+def match_indicators(components: list[tuple[str, str]], entry_names: list[str],
+                     signatures: SignatureSet) -> list[SdkMatch]:
+    """ByteDance SDKs seen in the manifest's components (kind, name) and in native libraries (lib/<abi>/x.so)."""
+    found: dict[str, list[str]] = {}
+    for kind, name in components:
+        for pattern, label in signatures.components:
+            if pattern.match(name):
+                found.setdefault(label, []).append(f"AndroidManifest.xml {kind} {name}")
+                break
+    for entry in entry_names:
+        if entry.startswith("lib/") and entry.endswith(".so"):
+            lib_label = signatures.native_libs.get(entry.rsplit("/", 1)[-1])
+            if lib_label is not None:
+                found.setdefault(lib_label, []).append(entry)
+    out = []
+    for label, evidence in found.items():
+        kind = _bytedance_kind(label, [e.rsplit(" ", 1)[-1] for e in evidence])
+        out.append(SdkMatch(f"bytedance-indicator:{label}", label, "ByteDance", "CN", (kind,), tuple(evidence[:5]),
+                            (), "bytedance-indicators", "declared in the manifest or shipped as a native library",
+                            "bytedance"))
+    return out

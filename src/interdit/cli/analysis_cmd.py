@@ -1,0 +1,98 @@
+"""`interdit analyze`: assess APK files before a directive does (permissions, SDKs, endpoints, signatures)."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from interdit import pipeline
+from interdit.cli.common import EXIT_ATTENTION, err, fail, out, run_guarded, state
+
+
+class AnalysisFormat(StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    html = "html"
+
+
+class FailOn(StrEnum):
+    unacceptable = "unacceptable"
+    needs_review = "needs_review"
+    never = "never"
+
+
+_RANK = {"acceptable": 0, "needs_review": 1, "unacceptable": 2}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "interdit" / "analysis"
+
+
+def analyze(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="APK files, or folders of them.")],
+    output: Annotated[AnalysisFormat, typer.Option("--format", "-f", help="table, json, sarif or html")] = (
+        AnalysisFormat.table),
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="en or fr [default: --lang of interdit, else en]")] = None,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 when an APK's verdict is this or worse.")] = (
+        FailOn.never),
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Worker processes.")] = 2,
+    signatures: Annotated[Path | None, typer.Option(
+        "--signatures", help="Folder with exodus_trackers.json (and bytedance_tiktok_indicators.json) "
+        "[env INTERDIT_SDK_SIGNATURES]", show_default=False)] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="Your own score rule file (a copy of rules.yaml).",
+                                               show_default=False)] = None,
+    store: Annotated[bool, typer.Option("--store", help="Store the reports in the database (--db), so policy "
+                                        "rules on SDK and endpoint vendors can use them.")] = False,
+    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse reports of files already analysed "
+                                        "($XDG_CACHE_HOME/interdit/analysis).")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Analyse APK files: identity, signatures and certificates, permissions in plain words, embedded SDKs
+    and trackers with their vendor and country, network endpoints, weaknesses, tampering, and a verdict that
+    says which rules fired and why.
+
+    Example: interdit analyze app.apk --signatures ~/exodus --format html --out app.html --lang fr
+
+    Example: interdit --db fleet.db analyze apks/ --store --format sarif --out apks.sarif --fail-on unacceptable
+    """
+    s = state(ctx)
+    language = lang or s.settings.lang or "en"
+    if language not in ("en", "fr"):
+        fail(f"unknown language {language!r}\n  fix: use --lang en or --lang fr")
+    files = run_guarded(lambda: pipeline.analysis_files(paths))
+    if not files:
+        fail("no APK file found in the paths given\n  fix: pass .apk files, or folders holding them")
+    repo = s.repo if store else None
+    show = not quiet and err.is_terminal
+    with Progress(TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[name]}"),
+                  TimeElapsedColumn(), console=err, disable=not show) as bar:
+        task = bar.add_task("analyze", total=len(files), name="")
+        reports = run_guarded(lambda: pipeline.analyze_apks(
+            files, repo=repo, lang=language, jobs=jobs, signatures=signatures, rules=rules,
+            cache_dir=_default_cache() if cache and repo is None else None,
+            progress=lambda r: bar.update(task, advance=1, name=f"{r.identity.file_name[:40]:40}")))
+    text = run_guarded(lambda: pipeline.render_analysis(reports, output.value, language))
+    if out_path is not None:
+        out_path.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out_path} ({len(reports)} APK)", markup=False)
+    elif output is AnalysisFormat.table:
+        out.print(text, markup=False, highlight=False, end="")
+    else:
+        typer.echo(text, nl=False)
+    if fail_on is not FailOn.never:
+        worst = max((_RANK.get(r.score.verdict, 1) if r.score else 1 for r in reports), default=0)
+        if worst >= _RANK[fail_on.value]:
+            raise typer.Exit(EXIT_ATTENTION)
