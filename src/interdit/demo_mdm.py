@@ -1,0 +1,146 @@
+"""The demo fleet in the MDM vendors' own formats: three sources that together are the neutral CSV's fleet.
+
+- `intune` (Microsoft Graph pages): the iPhones and iPads of every department but Global Affairs;
+- `android` (Android Management API `devices.list` pages): every Android phone, company-owned or not;
+- `jamf-gac` (Jamf Pro `mobile-devices/detail` pages): Global Affairs' iPhones and iPads, a second department.
+
+Each device is `interdit.fleet._device(...)`, so importing the three gives the devices and app rows the CSV demo
+gives. What the vendors' formats cannot carry is lost on the way, as it would be in life: Intune reports app
+names, not bundle ids (known names resolve through the catalogue, others read as `name:<app name>`); an app
+hidden by a restrictions profile reads as installed; Intune has no device groups, and shows unmanaged apps only
+for corporate devices, so its iPhones of unknown ownership are not evaluable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from interdit import fleet
+
+PAGE = 100
+SECOND_DEPARTMENT = "/GAC"
+_OWNER_INTUNE = {"corporate": "company", "personal": "personal", "unknown": "unknown"}
+_OWNER_AMAPI = {"corporate": "COMPANY_OWNED", "personal": "PERSONALLY_OWNED", "unknown": "OWNERSHIP_UNSPECIFIED"}
+_MODE_AMAPI = {"fully_managed": "DEVICE_OWNER", "work_profile": "PROFILE_OWNER"}
+_OWNER_JAMF = {"corporate": "Institutional", "personal": "UserEnrollment"}
+GRAPH = "https://graph.microsoft.com"
+
+
+def _intune_enrollment(row: dict[str, str]) -> str:
+    if row["management"] == "user_enrolment":
+        return "appleUserEnrollment"
+    if row["management"] == "fully_managed":
+        return "appleBulkWithUser" if row["supervised"] == "true" else "userEnrollment"
+    return "unknown"
+
+
+def _intune_device(row: dict[str, str]) -> dict[str, Any]:
+    return {"id": row["device_id"], "deviceName": row["name"],
+            "managedDeviceOwnerType": _OWNER_INTUNE[row["ownership"]], "operatingSystem": "iOS",
+            "osVersion": row["os_version"], "userPrincipalName": row["user"],
+            "lastSyncDateTime": row["observed_at"], "isSupervised": row["supervised"] == "true",
+            "deviceEnrollmentType": _intune_enrollment(row), "model": row["model"],
+            "deviceCategoryDisplayName": row["org_unit"]}
+
+
+def _amapi_device(row: dict[str, str], apps: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "name": f"enterprises/LCdemo/devices/{row['device_id']}", "managementMode":
+            _MODE_AMAPI.get(row["management"], "MANAGEMENT_MODE_UNSPECIFIED"),
+        "ownership": _OWNER_AMAPI[row["ownership"]], "state": "ACTIVE", "appliedState": "ACTIVE",
+        "lastStatusReportTime": row["observed_at"], "userName": "enterprises/LCdemo/users/" + row["device_id"],
+        "enrollmentTokenData": json.dumps({"org_unit": row["org_unit"], "user": row["user"]}),
+        "hardwareInfo": {"model": row["model"], "serialNumber": row["name"]},
+        "softwareInfo": {"androidVersion": row["os_version"]},
+        "applicationReports": [{"packageName": a["identifier"], "displayName": a["name"], "versionName": a["version"],
+                                "state": "INSTALLED", "applicationSource": "INSTALLED_FROM_PLAY_STORE"}
+                               for a in apps],
+    }
+
+
+def _jamf_device(row: dict[str, str], apps: list[dict[str, str]]) -> dict[str, Any]:
+    general: dict[str, Any] = {"displayName": row["name"], "lastInventoryUpdateDate": row["observed_at"],
+                               "osVersion": row["os_version"], "ipAddress": row["addresses"], "managed": True,
+                               "supervised": row["supervised"] == "true"}
+    if row["ownership"] in _OWNER_JAMF:
+        general["deviceOwnershipType"] = _OWNER_JAMF[row["ownership"]]
+    return {"mobileDeviceId": row["device_id"], "deviceType": "iOS", "general": general,
+            "hardware": {"model": row["model"]},
+            "userAndLocation": {"username": row["user"].split("@")[0], "emailAddress": row["user"],
+                                "department": row["org_unit"]},
+            "groups": [{"groupName": g} for g in row["groups"].split(";") if g],
+            "applications": [{"identifier": a["identifier"], "name": a["name"], "version": a["version"],
+                              "shortVersion": a["version"],
+                              "managementStatus": "Managed" if a["managed"] == "true" else "Unmanaged"} for a in apps]}
+
+
+class _Pages:
+    """Writes collection pages of `PAGE` items, one JSON response per line."""
+
+    def __init__(self, fh: IO[str], wrap: Any) -> None:
+        self.fh = fh
+        self.wrap = wrap
+        self.items: list[Any] = []
+        self.n = 0
+
+    def add(self, item: Any) -> None:
+        self.items.append(item)
+        if len(self.items) >= PAGE:
+            self.flush(last=False)
+
+    def flush(self, *, last: bool = True) -> None:
+        if self.items or (last and self.n == 0):
+            self.n += 1
+            self.fh.write(json.dumps(self.wrap(self.items, self.n, last), separators=(",", ":")) + "\n")
+            self.items = []
+
+
+def _rows(spec: fleet.FleetSpec, snapshot: int, at: datetime) -> Iterator[tuple[dict[str, str], list[dict[str, str]]]]:
+    for i in range(spec.devices):
+        d = fleet._device(spec, i, snapshot, at)
+        if d is not None:
+            yield d.row, d.apps
+
+
+def write_multi_mdm_snapshot(spec: fleet.FleetSpec, out_dir: Path, snapshot: int,
+                             at: datetime) -> list[tuple[str, str, list[Path]]]:
+    """Write one snapshot as Intune, AMAPI and Jamf responses; returns (source name, reader format, files)."""
+    at = at.astimezone(UTC)
+    for sub in ("intune", "amapi", "jamf"):
+        (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    intune_devices, intune_apps = out_dir / "intune" / "managedDevices.jsonl", out_dir / "intune" / "detectedApps.jsonl"
+    amapi_pages, jamf_pages = out_dir / "amapi" / "devices.jsonl", out_dir / "jamf" / "mobile-devices-detail.jsonl"
+    context = f"{GRAPH}/v1.0/$metadata#deviceManagement/managedDevices"
+    jamf_results: list[Any] = []
+    with intune_devices.open("w", encoding="utf-8") as fi, intune_apps.open("w", encoding="utf-8") as fa, \
+            amapi_pages.open("w", encoding="utf-8") as fm:
+        intune = _Pages(fi, lambda items, n, last: {
+            "@odata.context": context, "value": items,
+            **({} if last else {"@odata.nextLink": f"{GRAPH}/v1.0/deviceManagement/managedDevices?$skiptoken=p{n}"})})
+        amapi = _Pages(fm, lambda items, n, last: {"devices": items, **({} if last else {"nextPageToken": f"p{n}"})})
+        for row, apps in _rows(spec, snapshot, at):
+            if row["platform"] == "android":
+                amapi.add(_amapi_device(row, apps))
+            elif row["org_unit"].startswith(SECOND_DEPARTMENT + "/"):
+                jamf_results.append(_jamf_device(row, apps))
+            else:
+                intune.add(_intune_device(row))
+                fa.write(json.dumps({
+                    "@odata.context": f"{GRAPH}/beta/$metadata#deviceManagement/managedDevices('{row['device_id']}')"
+                                      "/detectedApps",
+                    "value": [{"id": f"{a['identifier']}@{a['version']}", "displayName": a["name"],
+                               "version": a["version"], "sizeInByte": 0, "deviceCount": 1, "publisher": "",
+                               "platform": "ios"} for a in apps]}, separators=(",", ":")) + "\n")
+        intune.flush()
+        amapi.flush()
+    with jamf_pages.open("w", encoding="utf-8") as fj:
+        total = len(jamf_results)
+        for start in range(0, max(total, 1), PAGE):
+            fj.write(json.dumps({"totalCount": total, "results": jamf_results[start:start + PAGE]},
+                                separators=(",", ":")) + "\n")
+    return [("intune", "intune-graph", [intune_devices, intune_apps]), ("android", "amapi", [amapi_pages]),
+            ("jamf-gac", "jamf", [jamf_pages])]

@@ -1,0 +1,123 @@
+"""BlackBerry UEM: the console's device and app report export (UEM has no installed-apps API).
+
+Reader `blackberry-uem`: the CSV export with one row per device and app. Column names vary with the UEM
+version and the columns chosen; these are recognised (case-insensitive): device `Device ID` / `Device identifier`
+/ `Serial number` / `IMEI`; `OS` / `Platform` / `Device OS`; `Ownership`; `Activation type`; `User` / `Email`
+/ `User email`; `Last contact time` / `Last contact`; `Model`; `OS version`; `Group`; `App name`; `App identifier`
+/ `Package name` / `Bundle ID`; `App version`. A device without apps has an empty app identifier.
+
+Activation types: "MDM controls" and "Work and personal - full control" see every app; "User privacy",
+"Work and personal - user privacy" and "Work space only" do not see personal apps. Ownership "Corporate" /
+"Personal". The export is as fresh as its last-contact column says.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from interdit.errors import InputError
+from interdit.inventory._common import Snapshot, all_files, app_record, clean, looks_like_identifier, observed
+from interdit.inventory.base import Record, Tally, readers
+from interdit.model import Device, Management, Ownership, Platform
+
+MAX_BYTES = 8 * 1024**3
+ColFn = Callable[[str], str]
+COLUMNS = {
+    "device": ("device id", "device identifier", "serial number", "imei"),
+    "os": ("os", "platform", "device os"),
+    "ownership": ("ownership",),
+    "activation": ("activation type",),
+    "user": ("user email", "email", "user", "username"),
+    "seen": ("last contact time", "last contact", "last contacted"),
+    "model": ("model",),
+    "os_version": ("os version",),
+    "group": ("group", "groups"),
+    "app_name": ("app name", "application name"),
+    "app_id": ("app identifier", "package name", "bundle id", "application identifier"),
+    "app_version": ("app version", "application version"),
+}
+
+
+def management_of(activation: str, platform: Platform) -> Management:
+    text = activation.lower()
+    if "privacy" in text or "work space only" in text:
+        return Management.WORK_PROFILE if platform is Platform.ANDROID else Management.USER_ENROLMENT
+    if "full control" in text or "mdm controls" in text or "fully managed" in text:
+        return Management.FULLY_MANAGED
+    return Management.UNKNOWN
+
+
+@readers.register("blackberry-uem")
+class BlackBerryReader:
+    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
+        self.name = source
+        self.inputs = inputs
+        self.now = now
+        self.tally = Tally()
+
+    def records(self) -> Iterator[Record]:
+        snap = Snapshot(self.name, self.tally)
+        devices: dict[str, Device] = {}
+        for path in all_files(self.inputs):
+            if path.stat().st_size > MAX_BYTES:
+                raise InputError("the export is over 8 GB", where=str(path), fix="split the export")
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                reader = csv.reader(fh, strict=True)
+                header = [h.strip().lower() for h in next(reader, [])]
+                index = {key: next((header.index(n) for n in names if n in header), None)
+                         for key, names in COLUMNS.items()}
+                if index["device"] is None or index["os"] is None:
+                    raise InputError("not a UEM device export: no device id or OS column", where=f"{path}:1",
+                                     fix="export the device report with the Device ID and OS columns")
+                try:
+                    for row in reader:
+                        place = f"{path}:{reader.line_num}"
+
+                        def col(key: str, row: list[str] = row, index: dict[str, int | None] = index) -> str:
+                            i = index[key]
+                            return row[i].strip() if i is not None and i < len(row) else ""
+
+                        if not any(row):
+                            continue
+                        yield from self._row(snap, devices, place, col)
+                except csv.Error as e:
+                    raise InputError(f"the CSV is malformed ({e})", where=f"{path}:{reader.line_num}",
+                                     fix="export the report again") from None
+
+    def _row(self, snap: Snapshot, devices: dict[str, Device], place: str, col: ColFn) -> Iterator[Record]:
+        device_id = col("device")
+        device = devices.get(device_id)
+        if device is None:
+            os_name = col("os").lower()
+            platform = Platform.ANDROID if "android" in os_name else (
+                Platform.IOS if "ios" in os_name or "ipados" in os_name else None)
+            if not device_id or platform is None:
+                yield snap.reject(place, "no device id" if not device_id else f"OS {col('os')!r} is not Android or iOS",
+                                  "check the row in the export")
+                return
+            own = col("ownership").lower()
+            ownership = Ownership.CORPORATE if own.startswith("corp") else (
+                Ownership.PERSONAL if own.startswith("pers") else Ownership.UNKNOWN)
+            try:
+                seen = observed(col("seen"), self.now)
+            except ValueError:
+                yield snap.reject(place, f"last contact {col('seen')!r} is not a time", "export ISO 8601 times")
+                return
+            device = Device(self.name, device_id, platform, ownership, management_of(col("activation"), platform),
+                            seen, user=clean(col("user")), model=clean(col("model")),
+                            os_version=clean(col("os_version")),
+                            groups=tuple(g.strip() for g in col("group").split(";") if g.strip()))
+            devices[device_id] = device
+            yield snap.device(place, device)
+        ident = col("app_id")
+        if not ident:
+            return
+        if not looks_like_identifier(ident):
+            yield snap.reject(place, f"app identifier {ident[:60]!r} is not a package name or bundle id", "")
+            return
+        yield snap.app(place, app_record(self.name, device_id, device.platform, ident, device.observed_at,
+                                              name=col("app_name"), version=col("app_version")))
+

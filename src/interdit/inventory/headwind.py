@@ -1,0 +1,172 @@
+"""Headwind MDM (open source, Android): the server's device search.
+
+Reader `headwind`: responses of `POST /rest/private/devices/search` (`{"status": "OK", "data": {"devices":
+{"items": [...]}}}`), or bare device objects (`{"device": {...}}`). Each device's `info` (a JSON string or
+object) lists its `applications` (`pkg`, `name`, `version`).
+
+Live connector `headwind`: `POST /rest/public/jwt/login` with the login and the password's MD5 (as the web
+console sends it), then the search, 100 devices per page. Full snapshots.
+
+Headwind records no ownership: devices are `unknown` ownership unless the source sets `ownership=corporate`
+when it is configured (Headwind fleets are usually dedicated corporate devices). A device in device-owner mode
+(`mdmMode: true`) shows every app; otherwise the management is unknown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from interdit.errors import ConfigError, InputError
+from interdit.inventory._common import (
+    Snapshot,
+    all_files,
+    app_record,
+    clean,
+    count_of,
+    dig,
+    looks_like_identifier,
+    observed,
+    read_pages,
+)
+from interdit.inventory._http import ApiClient, ConnectorConfig, connectors
+from interdit.inventory.base import Record, Tally, readers
+from interdit.model import Device, Management, Ownership, Platform
+
+
+def _info(item: Mapping[str, Any]) -> dict[str, Any]:
+    info = item.get("info")
+    if isinstance(info, str):
+        try:
+            info = json.loads(info)
+        except ValueError:
+            return {}
+    return info if isinstance(info, dict) else {}
+
+
+def device_from_headwind(source: str, item: Mapping[str, Any], now: datetime,
+                         ownership: Ownership = Ownership.UNKNOWN) -> tuple[Device, list[Any]]:
+    device_id = clean(item.get("number"))
+    if not device_id:
+        raise ValueError("device without a number")
+    info = _info(item)
+    management = Management.FULLY_MANAGED if info.get("mdmMode") is True else Management.UNKNOWN
+    device = Device(source=source, device_id=device_id, platform=Platform.ANDROID, ownership=ownership,
+                    management=management, observed_at=observed(item.get("lastUpdate"), now),
+                    name=clean(item.get("description")), model=clean(info.get("model")),
+                    os_version=clean(info.get("androidVersion")))
+    apps = info.get("applications")
+    return device, apps if isinstance(apps, list) else []
+
+
+def headwind_records(source: str, snap: Snapshot, now: datetime, place: str, page: Any,
+                     ownership: Ownership = Ownership.UNKNOWN) -> Iterator[Record]:
+    items: Any = None
+    if isinstance(page, dict):
+        data = page.get("data")
+        if isinstance(data, dict) and isinstance(data.get("devices"), dict):
+            items = data["devices"].get("items")
+        elif isinstance(page.get("device"), dict):
+            items = [page["device"]]
+    if not isinstance(items, list):
+        raise InputError("not a Headwind MDM devices/search response", where=place, fix="record the response as is")
+    for n, item in enumerate(items):
+        where = f"{place}#items[{n}]"
+        if not isinstance(item, dict):
+            yield snap.reject(where, "a device that is not a JSON object", "record the page as is")
+            continue
+        try:
+            device, apps = device_from_headwind(source, item, now, ownership)
+        except ValueError as e:
+            yield snap.reject(where, str(e), "check the device in the Headwind console")
+            continue
+        yield snap.device(where, device)
+        for k, app in enumerate(apps):
+            app_place = f"{where}.info.applications[{k}]"
+            if not isinstance(app, dict) or not looks_like_identifier(app.get("pkg")):
+                yield snap.reject(app_place, "an application without a package name", "")
+                continue
+            yield snap.app(app_place, app_record(source, device.device_id, Platform.ANDROID, str(app["pkg"]),
+                                                      device.observed_at, name=app.get("name"),
+                                                      version=app.get("version")))
+
+
+@readers.register("headwind")
+class HeadwindReader:
+    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
+        self.name = source
+        self.inputs = inputs
+        self.now = now
+        self.tally = Tally()
+
+    def records(self) -> Iterator[Record]:
+        snap = Snapshot(self.name, self.tally)
+        for path in all_files(self.inputs):
+            for place, page in read_pages(path):
+                yield from headwind_records(self.name, snap, self.now, place, page)
+
+
+@connectors.register("headwind")
+class HeadwindConnector:
+    """Settings: `base_url` (https://mdm.example.org), `login`, optional `ownership` (corporate); the secret is
+    the password."""
+
+    incremental = False
+    page_size = 100
+
+    def __init__(self, config: ConnectorConfig, client: httpx.Client, *, now: datetime,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.name = config.name
+        self.now = now
+        self.tally = Tally()
+        self.base = config.need("base_url", "the Headwind MDM server URL").rstrip("/")
+        self.login = config.need("login", "the administrator login")
+        self._password = config.need_secret()
+        try:
+            self.ownership = Ownership(config.settings.get("ownership", "unknown"))
+        except ValueError:
+            raise ConfigError(f"ownership {config.settings['ownership']!r} is not corporate, personal or unknown",
+                              where=f"source {config.name}", fix="set ownership: corporate (or leave it out)") from None
+        self.api = ApiClient(client, source=config.name, limits=config.limits, sleep=sleep)
+        self._token: str | None = None
+
+    def _headers(self) -> dict[str, str]:
+        if self._token is None:
+            digest = hashlib.md5(self._password.encode()).hexdigest().upper()  # the console's convention
+            body = self.api.post_json(f"{self.base}/rest/public/jwt/login",
+                                      {"login": self.login, "password": digest})
+            token = body.get("id_token") if isinstance(body, dict) else None
+            if not token:
+                raise ConfigError("Headwind MDM refused the login", where=f"{self.name}: {self.base}",
+                                  fix="check the login and the password")
+            self._token = str(token)
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def _search(self, page_no: int, size: int) -> Any:
+        return self.api.request("POST", f"{self.base}/rest/private/devices/search", headers=self._headers(),
+                                json_body={"pageSize": size, "pageNum": page_no}, parse=json.loads)[1]
+
+    def check(self) -> str:
+        page = self._search(1, 1)
+        return f"login accepted; {count_of(dig(page, 'data', 'devices', 'totalItemsCount'))} devices"
+
+    def records(self) -> Iterator[Record]:
+        snap = Snapshot(self.name, self.tally)
+        page_no, seen = 1, 0
+        while True:
+            page = self._search(page_no, self.page_size)
+            yield from headwind_records(self.name, snap, self.now, f"{self.name}:page{page_no}", page, self.ownership)
+            items = dig(page, "data", "devices", "items")
+            items = items if isinstance(items, list) else []
+            seen += len(items)
+            total = dig(page, "data", "devices", "totalItemsCount")
+            if not items or (isinstance(total, int) and seen >= total):
+                return
+            page_no += 1

@@ -1,0 +1,284 @@
+"""Jamf Pro: the Jamf Pro API's `mobile-devices/detail` pages (JSON) and the Classic API's mobile devices (XML).
+
+Readers:
+- `jamf`: pages of `GET /api/v2/mobile-devices/detail?section=GENERAL&section=APPLICATIONS&section=USER_AND_LOCATION
+  &section=HARDWARE&section=GROUPS` (`{"totalCount": N, "results": [...]}`), or single `GET
+  /api/v2/mobile-devices/{id}/detail` responses.
+- `jamf-classic`: `GET /JSSResource/mobiledevices/id/{id}` XML documents (`<mobile_device>`), one per file or
+  wrapped in `<mobile_devices>`. Documents with a DTD or entities are refused.
+
+Live connector `jamf`: an API client (client id and secret) exchanged at `/api/oauth/token` for a bearer token,
+then `page` / `page-size` paging sorted by `mobileDeviceId`. Full snapshots only.
+"""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from interdit.errors import InputError
+from interdit.inventory._common import (
+    Snapshot,
+    all_files,
+    app_record,
+    bool_or_none,
+    clean,
+    count_of,
+    dig,
+    looks_like_identifier,
+    obj,
+    observed,
+    read_pages,
+)
+from interdit.inventory._http import ApiClient, ClientCredentials, ConnectorConfig, connectors
+from interdit.inventory.base import Record, Tally, readers
+from interdit.model import Device, Management, Ownership, Platform
+
+MAX_XML_BYTES = 64 * 1024 * 1024
+SECTIONS = ("GENERAL", "APPLICATIONS", "USER_AND_LOCATION", "HARDWARE", "GROUPS")
+
+
+def ownership_management(level: Any, managed: bool | None) -> tuple[Ownership, Management]:
+    """Jamf's deviceOwnershipType (Institutional, PersonalDeviceProfile, UserEnrollment, AccountDrivenUserEnrollment)
+    or Classic device_ownership_level (Institutional, Personal, User Enrollment)."""
+    text = str(level or "").replace(" ", "").replace("_", "").lower()
+    if managed is False:
+        own = Ownership.CORPORATE if text == "institutional" else Ownership.UNKNOWN
+        return own, Management.UNMANAGED
+    if text == "institutional":
+        return Ownership.CORPORATE, Management.FULLY_MANAGED
+    if text in ("personaldeviceprofile", "personal", "userenrollment", "accountdrivenuserenrollment"):
+        return Ownership.PERSONAL, Management.USER_ENROLMENT
+    return Ownership.UNKNOWN, Management.UNKNOWN
+
+
+def _platform(kind: Any) -> Platform | None:
+    text = str(kind or "ios").lower()
+    if text in ("ios", "ipados", "iphone", "ipad"):
+        return Platform.IOS
+    return None  # tvOS, watchOS, visionOS: not in scope of app bans
+
+
+def device_from_v2(source: str, item: Mapping[str, Any], now: datetime) -> tuple[Device, list[Any]]:
+    """A Device and its raw applications from a v2 detail item (list or single-device shape)."""
+    general = obj(item, "general")
+    hardware = obj(item, "hardware")
+    ios = obj(item, "ios")
+    loc = obj(item, "userAndLocation") or obj(item, "location")
+    device_id = clean(item.get("mobileDeviceId") or item.get("id"))
+    if not device_id:
+        raise ValueError("device without mobileDeviceId")
+    platform = _platform(item.get("deviceType") or item.get("type"))
+    if platform is None:
+        raise ValueError(f"device type {item.get('deviceType') or item.get('type')!r} is not an iPhone or iPad")
+    managed = bool_or_none(general.get("managed", item.get("managed")))
+    level = general.get("deviceOwnershipType") or item.get("deviceOwnershipLevel") or item.get("deviceOwnershipType")
+    ownership, management = ownership_management(level, managed)
+    supervised = bool_or_none(general.get("supervised", ios.get("supervised", item.get("supervised"))))
+    seen = general.get("lastInventoryUpdateDate") or item.get("lastInventoryUpdateTimestamp") \
+        or item.get("lastInventoryUpdateDate")
+    groups = tuple(g for g in (clean(x.get("groupName")) for x in item.get("groups") or [] if isinstance(x, dict))
+                   if g)
+    wifi = clean(hardware.get("wifiMacAddress"))
+    ip = clean(general.get("ipAddress"))
+    device = Device(
+        source=source, device_id=device_id, platform=platform, ownership=ownership, management=management,
+        observed_at=observed(seen, now), supervised=supervised,
+        user=clean(loc.get("emailAddress") or loc.get("username")),
+        name=clean(general.get("displayName") or item.get("name")),
+        model=clean(hardware.get("model") or ios.get("model")),
+        os_version=clean(general.get("osVersion") or item.get("osVersion")),
+        org_unit=clean(loc.get("department") if not str(loc.get("department", "")).isdigit() else None),
+        groups=groups, addresses=tuple(a for a in (ip, wifi) if a),
+    )
+    apps = item.get("applications")
+    if apps is None:
+        apps = ios.get("applications")
+    return device, apps if isinstance(apps, list) else []
+
+
+def v2_records(source: str, snap: Snapshot, now: datetime, place: str, page: Any) -> Iterator[Record]:
+    if isinstance(page, dict) and isinstance(page.get("results"), list):
+        items = page["results"]
+    elif isinstance(page, dict) and (page.get("mobileDeviceId") or page.get("id")):
+        items = [page]
+    else:
+        raise InputError("not a Jamf Pro mobile-devices/detail response", where=place,
+                         fix="record GET /api/v2/mobile-devices/detail pages as they are")
+    for n, item in enumerate(items):
+        where = f"{place}#results[{n}]"
+        if not isinstance(item, dict):
+            yield snap.reject(where, "a device that is not a JSON object", "record the page as is")
+            continue
+        try:
+            device, apps = device_from_v2(source, item, now)
+        except ValueError as e:
+            yield snap.reject(where, str(e), "check the device in Jamf Pro")
+            continue
+        yield snap.device(where, device)
+        yield from _apps(source, snap, device, apps, where)
+
+
+def _apps(source: str, snap: Snapshot, device: Device, apps: list[Any], where: str) -> Iterator[Record]:
+    for k, app in enumerate(apps):
+        app_place = f"{where}.applications[{k}]"
+        ident = clean(app.get("identifier") or app.get("bundleId")) if isinstance(app, dict) else None
+        if not isinstance(app, dict) or not looks_like_identifier(ident):
+            yield snap.reject(app_place, "an application without a bundle identifier", "check the app in Jamf Pro")
+            continue
+        assert ident is not None
+        status = str(app.get("managementStatus") or app.get("management_status") or "")
+        managed = True if status.lower() == "managed" else (False if status else None)
+        yield snap.app(app_place, app_record(source, device.device_id, device.platform, ident,
+                                                  device.observed_at, name=app.get("name"),
+                                                  version=app.get("shortVersion") or app.get("version"),
+                                                  managed=managed))
+
+
+@readers.register("jamf")
+class JamfReader:
+    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
+        self.name = source
+        self.inputs = inputs
+        self.now = now
+        self.tally = Tally()
+
+    def records(self) -> Iterator[Record]:
+        snap = Snapshot(self.name, self.tally)
+        for path in all_files(self.inputs):
+            for place, page in read_pages(path):
+                yield from v2_records(self.name, snap, self.now, place, page)
+
+
+# -- Classic API XML ---------------------------------------------------------------------------------
+
+
+def _text(node: ET.Element | None, path: str) -> str | None:
+    if node is None:
+        return None
+    found = node.find(path)
+    return clean(found.text) if found is not None and found.text else None
+
+
+def parse_classic(data: bytes, where: str) -> list[ET.Element]:
+    if len(data) > MAX_XML_BYTES:
+        raise InputError(f"over {MAX_XML_BYTES:,} bytes", where=where, fix="record one device per file")
+    head = data[:4096].lower()
+    if b"<!doctype" in head or b"<!entity" in data.lower():
+        raise InputError("the XML declares a DTD or entities, which Jamf never sends", where=where,
+                         fix="record the Classic API response as is")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as e:
+        raise InputError(f"not well-formed XML ({e})", where=where, fix="record the response again") from None
+    if root.tag == "mobile_device":
+        return [root]
+    if root.tag == "mobile_devices":
+        return root.findall("mobile_device")
+    raise InputError(f"the root element is <{root.tag}>, not <mobile_device>", where=where,
+                     fix="record GET /JSSResource/mobiledevices/id/{id}")
+
+
+def device_from_classic(source: str, node: ET.Element, now: datetime) -> Device:
+    general = node.find("general")
+    location = node.find("location")
+    device_id = _text(general, "id")
+    if not device_id:
+        raise ValueError("mobile_device without general/id")
+    os_type = _text(general, "os_type") or "iOS"
+    platform = _platform(os_type)
+    if platform is None:
+        raise ValueError(f"os_type {os_type!r} is not iOS or iPadOS")
+    managed = bool_or_none(_text(general, "managed"))
+    ownership, management = ownership_management(_text(general, "device_ownership_level"), managed)
+    seen = _text(general, "last_inventory_update_utc") or _text(general, "last_inventory_update_epoch")
+    groups = tuple(g for g in (_text(x, "name") for x in node.findall("mobile_device_groups/mobile_device_group"))
+                   if g)
+    ip, wifi = _text(general, "ip_address"), _text(general, "wifi_mac_address")
+    return Device(
+        source=source, device_id=device_id, platform=platform, ownership=ownership, management=management,
+        observed_at=observed(seen, now), supervised=bool_or_none(_text(general, "supervised")),
+        user=_text(location, "email_address") or _text(location, "username"),
+        name=_text(general, "device_name") or _text(general, "name"), model=_text(general, "model"),
+        os_version=_text(general, "os_version"), org_unit=_text(location, "department"), groups=groups,
+        addresses=tuple(a for a in (ip, wifi) if a),
+    )
+
+
+@readers.register("jamf-classic")
+class JamfClassicReader:
+    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
+        self.name = source
+        self.inputs = inputs
+        self.now = now
+        self.tally = Tally()
+
+    def records(self) -> Iterator[Record]:
+        snap = Snapshot(self.name, self.tally)
+        for path in all_files(self.inputs):
+            for n, node in enumerate(parse_classic(path.read_bytes(), str(path))):
+                where = f"{path}#mobile_device[{n}]"
+                try:
+                    device = device_from_classic(self.name, node, self.now)
+                except ValueError as e:
+                    yield snap.reject(where, str(e), "check the device in Jamf Pro")
+                    continue
+                yield snap.device(where, device)
+                apps = [{"identifier": _text(a, "identifier"), "name": _text(a, "application_name"),
+                         "version": _text(a, "application_short_version") or _text(a, "application_version"),
+                         "managementStatus": _text(a, "application_status")}
+                        for a in node.findall("applications/application")]
+                yield from _apps(self.name, snap, device, apps, where)
+
+
+# -- live --------------------------------------------------------------------------------------------
+
+
+@connectors.register("jamf")
+class JamfConnector:
+    """Settings: `base_url` (https://yours.jamfcloud.com), `client_id`; the secret is the API client's secret."""
+
+    incremental = False
+    page_size = 100
+
+    def __init__(self, config: ConnectorConfig, client: httpx.Client, *, now: datetime,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.name = config.name
+        self.now = now
+        self.tally = Tally()
+        self.base = config.need("base_url", "your Jamf Pro URL, e.g. https://example.jamfcloud.com").rstrip("/")
+        auth = ClientCredentials(f"{self.base}/api/oauth/token", config.need("client_id", "the API client's id"),
+                                 config.need_secret())
+        self.api = ApiClient(client, source=config.name, limits=config.limits, auth=auth, sleep=sleep)
+
+    def _page(self, page: int, size: int, sections: tuple[str, ...]) -> Any:
+        return self.api.get_json(f"{self.base}/api/v2/mobile-devices/detail",
+                                 params={"section": list(sections), "page": page, "page-size": size,
+                                         "sort": "mobileDeviceId:asc"})
+
+    def check(self) -> str:
+        page = self._page(0, 1, ("GENERAL",))
+        return f"token accepted; {count_of(dig(page, 'totalCount'))} mobile devices in Jamf Pro"
+
+    def records(self) -> Iterator[Record]:
+        snap = Snapshot(self.name, self.tally)
+        page_no = 0
+        seen = 0
+        while True:
+            page = self._page(page_no, self.page_size, SECTIONS)
+            results = page.get("results") if isinstance(page, dict) else None
+            if not isinstance(results, list):
+                raise InputError("the answer has no 'results' list", where=f"{self.name}: page {page_no}",
+                                 fix="check the base_url; it must be the Jamf Pro server")
+            yield from v2_records(self.name, snap, self.now, f"{self.name}:page{page_no}", page)
+            seen += len(results)
+            total = page.get("totalCount")
+            if not results or (isinstance(total, int) and seen >= total):
+                return
+            page_no += 1

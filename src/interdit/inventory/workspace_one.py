@@ -1,0 +1,201 @@
+"""Omnissa Workspace ONE UEM: `GET /API/mdm/devices/search` pages and `GET /API/mdm/devices/{id}/apps` pages.
+
+Reader `workspace-one`: devices search pages (`{"Devices": [...]}`), and apps pages (`{"DeviceApps": [...]}`)
+each tied to its device by a `DeviceId` key added when recording, or by a file name `apps-<id>.json`. A device
+item may also carry its `DeviceApps` inline. Give the devices pages first.
+
+Live connector `workspace-one`: `base_url`, `tenant_code` (the `aw-tenant-code` header) and HTTP Basic
+credentials (`user:password` as the secret); pages of 500. Full snapshots.
+
+Ownership codes: C (corporate dedicated) and S (corporate shared) are corporate, E (employee owned) personal.
+Workspace ONE's privacy settings normally hide personal apps on employee-owned devices: they are treated as not
+showing every app (user enrolment on Apple, work profile on Android).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from interdit.errors import InputError
+from interdit.inventory._common import (
+    Snapshot,
+    all_files,
+    app_record,
+    bool_or_none,
+    clean,
+    count_of,
+    dig,
+    looks_like_identifier,
+    observed,
+    read_pages,
+)
+from interdit.inventory._http import ApiClient, BasicAuth, ConnectorConfig, connectors
+from interdit.inventory.base import Record, Tally, readers
+from interdit.model import Device, Management, Ownership, Platform
+
+OWNER = {"C": Ownership.CORPORATE, "S": Ownership.CORPORATE, "E": Ownership.PERSONAL}
+
+
+def _id(item: Mapping[str, Any]) -> str | None:
+    value = item.get("Id")
+    if isinstance(value, dict):
+        value = value.get("Value")
+    return clean(value if value is not None else item.get("DeviceId"))
+
+
+def device_from_ws1(source: str, item: Mapping[str, Any], now: datetime) -> Device:
+    device_id = _id(item)
+    if not device_id:
+        raise ValueError("device without Id")
+    plat = str(item.get("Platform") or "").lower()
+    model = str(item.get("Model") or "")
+    if plat.startswith("apple") and "mac" not in model.lower():
+        platform = Platform.IOS
+    elif plat.startswith("apple"):
+        platform = Platform.MACOS
+    elif plat.startswith("android"):
+        platform = Platform.ANDROID
+    elif plat.startswith("win"):
+        platform = Platform.WINDOWS
+    else:
+        raise ValueError(f"platform {item.get('Platform')!r} is not known")
+    ownership = OWNER.get(str(item.get("Ownership") or "").upper()[:1], Ownership.UNKNOWN)
+    enrolled = str(item.get("EnrollmentStatus") or "Enrolled").lower() == "enrolled"
+    if not enrolled:
+        management = Management.UNMANAGED
+    elif ownership is Ownership.PERSONAL:
+        management = Management.WORK_PROFILE if platform is Platform.ANDROID else Management.USER_ENROLMENT
+    elif ownership is Ownership.CORPORATE:
+        management = Management.FULLY_MANAGED
+    else:
+        management = Management.UNKNOWN
+    return Device(source=source, device_id=device_id, platform=platform, ownership=ownership, management=management,
+                  observed_at=observed(item.get("LastSeen"), now),
+                  supervised=bool_or_none(item.get("IsSupervised")) if platform is Platform.IOS else None,
+                  user=clean(item.get("UserEmailAddress") or item.get("UserName")),
+                  name=clean(item.get("DeviceFriendlyName")), model=clean(model),
+                  os_version=clean(item.get("OperatingSystem")), org_unit=clean(item.get("LocationGroupName")))
+
+
+class Ws1Pages:
+    def __init__(self, source: str, tally: Tally, now: datetime) -> None:
+        self.source = source
+        self.now = now
+        self.snap = Snapshot(source, tally)
+        self.devices: dict[str, Device] = {}
+
+    def feed(self, place: str, page: Any, device_hint: str | None = None) -> Iterator[Record]:
+        if not isinstance(page, dict):
+            raise InputError("not a Workspace ONE response object", where=place, fix="record the response as is")
+        if "DeviceApps" in page and "Devices" not in page:
+            device_id = clean(page.get("DeviceId")) or device_hint
+            if not device_id:
+                raise InputError("an apps page without its device (no DeviceId, file not named apps-<id>.json)",
+                                 where=place, fix="add \"DeviceId\" to the recorded page, or name it apps-<id>.json")
+            yield from self._apps(place, device_id, page.get("DeviceApps"))
+            return
+        devices = page.get("Devices", [])
+        if not isinstance(devices, list):
+            raise InputError("'Devices' is not a list", where=place, fix="record the response as is")
+        for n, item in enumerate(devices):
+            where = f"{place}#Devices[{n}]"
+            if not isinstance(item, dict):
+                yield self.snap.reject(where, "a device that is not a JSON object", "record the page as is")
+                continue
+            try:
+                device = device_from_ws1(self.source, item, self.now)
+            except ValueError as e:
+                yield self.snap.reject(where, str(e), "check the device in the Workspace ONE console")
+                continue
+            self.devices[device.device_id] = device
+            yield self.snap.device(where, device)
+            if "DeviceApps" in item:
+                yield from self._apps(where, device.device_id, item.get("DeviceApps"))
+
+    def _apps(self, place: str, device_id: str, apps: Any) -> Iterator[Record]:
+        device = self.devices.get(device_id)
+        for k, app in enumerate(apps if isinstance(apps, list) else []):
+            app_place = f"{place}#DeviceApps[{k}]"
+            if device is None:
+                yield self.snap.reject(app_place, f"an app of device {device_id!r}, which is not in the devices pages",
+                                       "record the devices search pages first")
+                continue
+            ident = app.get("ApplicationIdentifier") if isinstance(app, dict) else None
+            if not looks_like_identifier(ident):
+                yield self.snap.reject(app_place, "an app without ApplicationIdentifier", "")
+                continue
+            if str(app.get("Status", "Installed")).lower() not in ("installed", "managed", ""):
+                continue  # pending installs and removals are not on the device
+            yield self.snap.app(app_place, app_record(
+                self.source, device_id, device.platform, str(ident), device.observed_at,
+                name=app.get("ApplicationName"), version=app.get("Version"),
+                managed=bool_or_none(app.get("IsManaged"))))
+
+
+@readers.register("workspace-one")
+class WorkspaceOneReader:
+    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
+        self.name = source
+        self.inputs = inputs
+        self.now = now
+        self.tally = Tally()
+
+    def records(self) -> Iterator[Record]:
+        pages = Ws1Pages(self.name, self.tally, self.now)
+        for path in all_files(self.inputs):
+            m = re.match(r"apps-(.+)\.jsonl?$", path.name)
+            for place, page in read_pages(path):
+                yield from pages.feed(place, page, m.group(1) if m else None)
+
+
+@connectors.register("workspace-one")
+class WorkspaceOneConnector:
+    """Settings: `base_url` (https://asNNN.awmdm.com), `tenant_code`; the secret is `user:password`."""
+
+    incremental = False
+    page_size = 500
+
+    def __init__(self, config: ConnectorConfig, client: httpx.Client, *, now: datetime,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.name = config.name
+        self.now = now
+        self.tally = Tally()
+        self.base = config.need("base_url", "the API server, e.g. https://as1506.awmdm.com").rstrip("/")
+        self.headers = {"aw-tenant-code": config.need("tenant_code", "the REST API key of the organisation group"),
+                        "Accept": "application/json;version=1"}
+        user, _, password = config.need_secret().partition(":")
+        self.api = ApiClient(client, source=config.name, limits=config.limits, auth=BasicAuth(user, password),
+                             sleep=sleep)
+
+    def _paged(self, url: str, key: str) -> Iterator[Any]:
+        page_no = 0
+        seen = 0
+        while True:
+            page = self.api.get_json(url, params={"pagesize": self.page_size, "page": page_no}, headers=self.headers)
+            items = page.get(key) if isinstance(page, dict) else None
+            yield page
+            seen += len(items) if isinstance(items, list) else 0
+            total = page.get("Total") if isinstance(page, dict) else None
+            if not items or not isinstance(total, int) or seen >= total:
+                return
+            page_no += 1
+
+    def check(self) -> str:
+        page = self.api.get_json(f"{self.base}/API/mdm/devices/search", params={"pagesize": 1, "page": 0},
+                                 headers=self.headers)
+        return f"credentials accepted; {count_of(dig(page, 'Total'))} devices"
+
+    def records(self) -> Iterator[Record]:
+        pages = Ws1Pages(self.name, self.tally, self.now)
+        for n, page in enumerate(self._paged(f"{self.base}/API/mdm/devices/search", "Devices")):
+            yield from pages.feed(f"{self.name}:devices#page{n}", page)
+        for device_id in list(pages.devices):
+            for n, page in enumerate(self._paged(f"{self.base}/API/mdm/devices/{device_id}/apps", "DeviceApps")):
+                yield from pages.feed(f"{self.name}:apps-{device_id}#page{n}", page, device_id)

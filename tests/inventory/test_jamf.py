@@ -1,0 +1,117 @@
+"""Jamf Pro: v2 detail pages and Classic XML (recorded), and the live connector (MockTransport, local server)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from mdm_server import MdmServer, Reply, Request
+
+from interdit.errors import InputError
+from interdit.inventory._http import ConnectorConfig, Limits
+from interdit.inventory.base import readers
+from interdit.inventory.jamf import JamfConnector
+from interdit.model import Device, InstalledApp, Management, Ownership, Rejection
+
+REC = Path(__file__).parent / "recorded" / "jamf"
+NOW = datetime(2025, 3, 5, tzinfo=UTC)
+
+
+def _same(a: list[Any], b: list[Any]) -> bool:
+    """The same records; rejections compared by reason (their place names a URL or a file)."""
+    def key(rs: list[Any]) -> list[Any]:
+        return [r.reason if isinstance(r, Rejection) else r for r in rs]
+    return key(a) == key(b)
+
+
+def _read(fmt: str, files: list[Path]) -> list[Any]:
+    reader = readers.get(fmt)("jamf-ipads", files, now=NOW)
+    records = list(reader.records())
+    assert reader.tally.read == reader.tally.accepted + reader.tally.rejected == len(records)
+    return records
+
+
+def test_v2_detail_pages() -> None:
+    records = _read("jamf", sorted(REC.glob("detail-page*.json")))
+    devices = {r.device_id: r for r in records if isinstance(r, Device)}
+    apps = [r for r in records if isinstance(r, InstalledApp)]
+    rejected = [r for r in records if isinstance(r, Rejection)]
+    assert set(devices) == {"1", "2", "3"}
+    assert (devices["1"].ownership, devices["1"].management, devices["1"].supervised) == \
+        (Ownership.CORPORATE, Management.FULLY_MANAGED, True)
+    assert (devices["2"].ownership, devices["2"].management) == (Ownership.PERSONAL, Management.USER_ENROLMENT)
+    assert devices["1"].org_unit == "/GAC/Consular Services" and devices["1"].groups == ("All Managed iPads",)
+    assert devices["1"].user == "user1@dept.example" and "10.1.0.1" in devices["1"].addresses
+    assert {(a.device_id, a.app.identifier, a.managed) for a in apps} == {
+        ("1", "com.zhiliaoapp.musically", False), ("1", "com.microsoft.Office.Outlook", True),
+        ("2", "com.microsoft.skype.teams", True), ("3", "com.tencent.xin", False)}
+    reasons = sorted(r.reason for r in rejected)
+    assert reasons == ["an application without a bundle identifier", "device type 'tvOS' is not an iPhone or iPad"]
+
+
+def test_classic_xml() -> None:
+    records = _read("jamf-classic", [REC / "classic-2.xml"])
+    device = next(r for r in records if isinstance(r, Device))
+    assert (device.device_id, device.org_unit, device.groups) == ("2", "/ESDC/Policy", ("Supervised iPhones",))
+    assert device.observed_at == datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+    assert [r.app.identifier for r in records if isinstance(r, InstalledApp)] == [
+        "com.lemon.lvoverseas", "org.whispersystems.signal"]
+
+
+def test_classic_xml_with_entities_is_refused(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.xml"
+    bomb.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+                    "<mobile_device><general><id>&b;</id></general></mobile_device>")
+    with pytest.raises(InputError, match="DTD or entities"):
+        _read("jamf-classic", [bomb])
+
+
+def _config(base: str) -> ConnectorConfig:
+    return ConnectorConfig("jamf-ipads", "jamf", {"base_url": base, "client_id": "api-client"}, "jamf-secret",
+                           Limits(attempts=3, backoff=0.01, total_seconds=30, timeout=5))
+
+
+def _page(n: int) -> Any:
+    return json.loads((REC / f"detail-page{n}.json").read_text())
+
+
+def test_live_mock_transport_pages_with_a_bearer_token() -> None:
+    tokens = {"n": 0}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/oauth/token":
+            tokens["n"] += 1
+            return httpx.Response(200, json={"access_token": "jamf-token", "expires_in": 1199})
+        assert request.headers["authorization"] == "Bearer jamf-token"
+        params = request.url.params
+        assert params.get_list("section") == ["GENERAL", "APPLICATIONS", "USER_AND_LOCATION", "HARDWARE", "GROUPS"]
+        return httpx.Response(200, json=_page(int(params["page"])))
+
+    connector = JamfConnector(_config("https://jamf.test"), httpx.Client(transport=httpx.MockTransport(handle)),
+                              now=NOW, sleep=lambda s: None)
+    live = list(connector.records())
+    assert _same(live, _read("jamf", sorted(REC.glob("detail-page*.json"))))
+    assert tokens["n"] == 1  # cached across pages
+
+
+def test_live_local_server_throttles_then_pages() -> None:
+    with MdmServer() as server:
+        server.route("POST", "/api/oauth/token", lambda r: Reply(200, {"access_token": "t", "expires_in": 60}))
+        faults = [Reply(429, {"httpStatus": 429}, {"Retry-After": "1"}), Reply(502, b"<html>bad gateway</html>")]
+
+        def detail(request: Request) -> Reply:
+            if faults:
+                return faults.pop(0)
+            return Reply(200, _page(int(request.query["page"][0])))
+
+        server.route("GET", "/api/v2/mobile-devices/detail", detail)
+        sleeps: list[float] = []
+        with httpx.Client() as client:
+            connector = JamfConnector(_config(server.url), client, now=NOW, sleep=sleeps.append)
+            devices = [r for r in connector.records() if isinstance(r, Device)]
+            assert "4 mobile devices" in connector.check()
+    assert len(devices) == 3 and sleeps[0] == 1.0
