@@ -1,0 +1,164 @@
+"""The audit trail: every change, who made it, when, what it was before and after, chained by hash.
+
+Each entry's hash is SHA-256 over the previous entry's hash and the entry's own canonical content, so an
+edited entry no longer matches its hash, and a deleted or reordered one breaks the link of the entry after it.
+The chain proves nothing about its own end: keep the head hash that `verify` prints somewhere else (a ticket,
+a signed e-mail) to notice the last entries being removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from interdit.errors import StorageError
+
+metadata = sa.MetaData()
+
+audit_table = sa.Table(
+    "audit_log", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(160), nullable=False),
+    sa.Column("action", sa.String(80), nullable=False, index=True),
+    sa.Column("target", sa.String(300), nullable=False),
+    sa.Column("before", sa.Text, nullable=True),
+    sa.Column("after", sa.Text, nullable=True),
+    sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+GENESIS = "0" * 64
+
+
+def canonical(value: Any) -> str | None:
+    """The one JSON text of a value that the hash covers (sorted keys, no spaces, UTF-8)."""
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def entry_hash(prev_hash: str, seq: int, at: str, actor: str, action: str, target: str,
+               before: str | None, after: str | None) -> str:
+    body = json.dumps([seq, at, actor, action, target, before, after], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((prev_hash + "\n" + body).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    before: Any
+    after: Any
+    prev_hash: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "at": self.at.isoformat(), "actor": self.actor, "action": self.action,
+                "target": self.target, "before": self.before, "after": self.after, "prev_hash": self.prev_hash,
+                "hash": self.hash}
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    ok: bool
+    entries: int
+    head: str  # the hash of the last entry (GENESIS when empty)
+    broken_at: int | None = None  # seq of the first entry that does not check
+    reason: str = ""
+
+
+class AuditLog:
+    """Append-only, hash-chained log in the `audit_log` table (migration 0004)."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def append(self, actor: str, action: str, target: str, *, before: Any = None, after: Any = None) -> AuditEntry:
+        """Add one entry at the end of the chain. Concurrent writers are serialised by the unique prev_hash."""
+        b, a = canonical(before), canonical(after)
+        for _ in range(20):
+            at = self.clock().astimezone(UTC).isoformat(timespec="microseconds")
+            with self.engine.connect() as conn:
+                last = conn.execute(sa.select(audit_table.c.seq, audit_table.c.hash)
+                                    .order_by(audit_table.c.seq.desc()).limit(1)).first()
+            seq, prev = (1, GENESIS) if last is None else (int(last.seq) + 1, str(last.hash))
+            digest = entry_hash(prev, seq, at, actor, action, target, b, a)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(audit_table.insert().values(seq=seq, at=at, actor=actor[:160], action=action[:80],
+                                                             target=target[:300], before=b, after=a,
+                                                             prev_hash=prev, hash=digest))
+            except IntegrityError:
+                continue  # another writer took this place in the chain: read the new end and try again
+            return AuditEntry(seq, datetime.fromisoformat(at), actor[:160], action[:80], target[:300],
+                              before, after, prev, digest)
+        raise StorageError("the audit trail is too busy to append to", fix="retry the change in a moment")
+
+    def entries(self, *, after: int = 0, limit: int | None = None, actor: str | None = None,
+                action: str | None = None) -> list[AuditEntry]:
+        q = sa.select(audit_table).where(audit_table.c.seq > after).order_by(audit_table.c.seq)
+        if actor:
+            q = q.where(audit_table.c.actor == actor)
+        if action:
+            q = q.where(audit_table.c.action == action)
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [_entry(r) for r in conn.execute(q)]
+
+    def iter_all(self, batch: int = 1000) -> Iterator[AuditEntry]:
+        after = 0
+        while True:
+            page = self.entries(after=after, limit=batch)
+            if not page:
+                return
+            yield from page
+            after = page[-1].seq
+
+    def verify(self) -> Verification:
+        """Recompute every hash from the start; report the first entry that is edited, missing or moved."""
+        prev, expected_seq, count = GENESIS, 1, 0
+        after = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.select(audit_table).where(audit_table.c.seq > after)
+                                    .order_by(audit_table.c.seq).limit(1000)).all()
+            if not rows:
+                return Verification(True, count, prev)
+            for r in rows:
+                seq = int(r.seq)
+                if seq != expected_seq:
+                    return Verification(False, count, prev, expected_seq,
+                                        f"entry {expected_seq} is missing (the next one is {seq})")
+                if r.prev_hash != prev:
+                    return Verification(False, count, prev, seq,
+                                        f"entry {seq} does not follow entry {seq - 1}: its link was changed")
+                digest = entry_hash(prev, seq, r.at, r.actor, r.action, r.target, r.before, r.after)
+                if digest != r.hash:
+                    return Verification(False, count, prev, seq,
+                                        f"entry {seq} was edited after it was written: its hash does not match")
+                prev, expected_seq, count = digest, seq + 1, count + 1
+            after = int(rows[-1].seq)
+
+    def export_jsonl(self) -> Iterator[str]:
+        for e in self.iter_all():
+            yield json.dumps(e.as_dict(), ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _entry(r: Any) -> AuditEntry:
+    return AuditEntry(int(r.seq), datetime.fromisoformat(r.at), r.actor, r.action, r.target,
+                      json.loads(r.before) if r.before is not None else None,
+                      json.loads(r.after) if r.after is not None else None, r.prev_hash, r.hash)

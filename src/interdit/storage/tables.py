@@ -1,0 +1,181 @@
+"""Table definitions (SQLAlchemy Core). History is kept as intervals, so the database grows with change.
+
+The migration `0001` creates exactly these tables; later revisions change them. Every time column holds
+aware UTC on the way in and out (`UTCDateTime`); SQLite stores it as text `YYYY-MM-DD HH:MM:SS.ffffff`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime. Naive values are refused: they are a bug, not a guess."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} has no timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def sqlite_text(value: datetime) -> str:
+    """The text SQLite stores for an aware datetime (what `UTCDateTime` writes through SQLAlchemy)."""
+    return value.astimezone(UTC).strftime(SQLITE_FORMAT)
+
+
+OPEN_VERSION = text("valid_to IS NULL")
+
+import_runs = Table(
+    "import_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("format", String(100), nullable=False),
+    Column("at", UTCDateTime, nullable=False),  # the snapshot's time: every interval boundary it writes
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("status", String(20), nullable=False),  # ok | failed
+    Column("read", Integer, nullable=False, default=0),
+    Column("accepted", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("devices", Integer, nullable=False, default=0),
+    Column("apps", Integer, nullable=False, default=0),
+    Column("devices_new", Integer, nullable=False, default=0),
+    Column("devices_changed", Integer, nullable=False, default=0),
+    Column("devices_removed", Integer, nullable=False, default=0),
+    Column("apps_opened", Integer, nullable=False, default=0),
+    Column("apps_closed", Integer, nullable=False, default=0),
+    Column("rejections", Text, nullable=False, default="[]"),  # JSON: the first rejections
+    Column("error", Text),
+    Index(None, "source", "at"),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("source", String(200), primary_key=True),
+    Column("device_id", String(300), primary_key=True),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime),  # set while the device is absent from its source's latest snapshot
+    # a digest of the device's open app intervals: an import diffs apps only where the digest moved
+    Column("apps_digest", BigInteger),
+)
+
+device_versions = Table(
+    "device_versions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("device_id", String(300), nullable=False),
+    Column("valid_from", UTCDateTime, nullable=False),
+    Column("valid_to", UTCDateTime),  # NULL while current
+    Column("observed_at", UTCDateTime, nullable=False),
+    Column("platform", String(20), nullable=False),
+    Column("ownership", String(20), nullable=False),
+    Column("management", String(30), nullable=False),
+    Column("supervised", Boolean),
+    Column("user", String(300)),
+    Column("name", String(300)),
+    Column("model", String(300)),
+    Column("os_version", String(100)),
+    Column("org_unit", String(500)),
+    Column("groups", Text, nullable=False, default="[]"),  # JSON list
+    Column("addresses", Text, nullable=False, default="[]"),  # JSON list
+    ForeignKeyConstraint(["source", "device_id"], ["devices.source", "devices.device_id"],
+                         name="fk_device_versions_devices"),
+)
+Index("ix_device_versions_device", device_versions.c.source, device_versions.c.device_id, device_versions.c.valid_from)
+Index("ix_device_versions_open", device_versions.c.source, device_versions.c.device_id, unique=True,
+      sqlite_where=OPEN_VERSION, postgresql_where=OPEN_VERSION)
+Index("ix_device_versions_valid_to", device_versions.c.valid_to)
+
+app_intervals = Table(
+    "app_intervals", metadata,
+    Column("source", String(200), primary_key=True),
+    Column("device_id", String(300), primary_key=True),
+    Column("platform", String(20), primary_key=True),
+    Column("identifier", String(300), primary_key=True),
+    Column("first_seen", UTCDateTime, primary_key=True),
+    Column("name", String(300)),
+    Column("version", String(100)),
+    Column("managed", Boolean),
+    Column("state", String(20), nullable=False),
+    Column("removed_at", UTCDateTime),  # NULL while present
+    Column("last_seen", UTCDateTime),  # written when the interval closes; derived while it is open
+    # SQLite: the rows live in the primary key's own B-tree (one structure fewer to maintain per row)
+    sqlite_with_rowid=False,
+)
+# who holds a given app at a given time: the evaluation's candidates
+Index("ix_app_intervals_app", app_intervals.c.platform, app_intervals.c.identifier, app_intervals.c.first_seen)
+
+evaluations = Table(
+    "evaluations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("as_of", UTCDateTime, nullable=False),
+    Column("policy_hash", String(64), nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+    Column("summary", Text, nullable=False),  # JSON
+)
+
+findings = Table(
+    "findings", metadata,
+    Column("evaluation_id", Integer, ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("device_id", String(300), nullable=False),
+    Column("rule", String(200), nullable=False),
+    Column("family", String(100)),
+    Column("directive", String(200)),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("deadline", Date),
+    Column("resolved_at", UTCDateTime),
+    Column("app_platform", String(20)),
+    Column("app_identifier", String(300)),
+    Column("org_unit", String(500)),
+    Column("exception", String(200)),
+    Column("evidence", Text, nullable=False, default="[]"),  # JSON list
+)
+Index("ix_findings_device", findings.c.source, findings.c.device_id)
