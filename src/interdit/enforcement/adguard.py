@@ -1,0 +1,28 @@
+"""AdGuard Home and Pi-hole: an adblock-style list (`||domain^`) and Pi-hole regex filters."""
+
+from __future__ import annotations
+
+import re
+
+from interdit.enforcement._dns import DNS_CAVEATS, domains, header
+from interdit.enforcement.base import EnforcementRequest, Payload, targets
+
+
+@targets.register("adguard")
+class AdGuard:
+    name = "adguard"
+    summary = "AdGuard Home / Pi-hole block list (||domain^) and Pi-hole regex filters"
+
+    def build(self, request: EnforcementRequest) -> Payload:
+        names = domains(request)
+        abp = [header(request, "!", "AdGuard Home / Pi-hole v6 block list (each rule covers subdomains)",
+                      len(names))]
+        abp.extend(f"||{d}^\n" for d in names)
+        regex = [header(request, "#", "Pi-hole regex deny filters (one a line)", len(names))]
+        regex.extend(f"(\\.|^){re.escape(d)}$\n".replace("\\-", "-") for d in names)
+        return Payload(self.name, {"adguard-blocklist.txt": "".join(abp), "pihole-regex.list": "".join(regex)},
+                       (*DNS_CAVEATS,
+                           "AdGuard Home: Filters > DNS blocklists > Add a custom list (a file path or URL). "
+                           "Pi-hole: add the list as an adlist (v6) or each regex under Domains > Regex deny. / "
+                           "AdGuard Home : Filtres > Listes de blocage DNS. Pi-hole : ajoutez la liste ou les "
+                           "expressions sous Domaines > Regex.",))

@@ -1,0 +1,25 @@
+"""A hosts file: the last resort, for a machine with no DNS server to configure."""
+
+from __future__ import annotations
+
+from interdit.enforcement._dns import DNS_CAVEATS, domains, header, option
+from interdit.enforcement.base import EnforcementRequest, Payload, targets
+
+
+@targets.register("hosts")
+class Hosts:
+    name = "hosts"
+    summary = "hosts file (exact names only: cannot cover subdomains)"
+
+    def build(self, request: EnforcementRequest) -> Payload:
+        names = domains(request)
+        address = option(request, "address", "0.0.0.0")
+        out = [header(request, "#", "hosts entries (exact names only)", len(names))]
+        for d in names:
+            out.append(f"{address} {d}\n")
+            out.append(f"{address} www.{d}\n")
+        return Payload(self.name, {"hosts": "".join(out)}, (
+            "A hosts file matches exact names only: it cannot cover subdomains (api16.tiktokv.com is not blocked "
+            "by tiktokv.com). Prefer a DNS server target. / Un fichier hosts ne bloque que des noms exacts : il ne "
+            "couvre pas les sous-domaines. Préférez une cible de serveur DNS.",
+            *DNS_CAVEATS))
