@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from interdit import pipeline
-from interdit.cli.common import EXIT_ATTENTION, err, fail, out, run_guarded, state
+from interdit.cli.common import EXIT_ATTENTION, cli_actor, err, fail, out, run_guarded, state
 
 
 class AnalysisFormat(StrEnum):
@@ -83,7 +83,8 @@ def analyze(
         reports = run_guarded(lambda: pipeline.analyze_apks(
             files, repo=repo, lang=language, jobs=jobs, signatures=signatures, rules=rules,
             cache_dir=_default_cache() if cache and repo is None else None,
-            progress=lambda r: bar.update(task, advance=1, name=f"{r.identity.file_name[:40]:40}")))
+            progress=lambda r: bar.update(task, advance=1, name=f"{r.identity.file_name[:40]:40}"),
+            clock=s.clock, actor=cli_actor()))
     text = run_guarded(lambda: pipeline.render_analysis(reports, output.value, language))
     if out_path is not None:
         out_path.write_text(text, encoding="utf-8")

@@ -1,0 +1,111 @@
+"""What every command shares: settings, the repository, time parsing, errors and output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from interdit import pipeline
+from interdit.errors import InterditError
+from interdit.settings import Settings
+from interdit.storage.audit import AuditLog
+from interdit.storage.repo import Repository
+
+T = TypeVar("T")
+
+EXIT_OK, EXIT_ATTENTION, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 2, 3
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def fail(error: InterditError | str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True) if isinstance(error, str) \
+        else err.print("[bold red]error:[/] " + _escape(str(error)), soft_wrap=True)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def run_guarded(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except InterditError as e:
+        fail(e)
+
+
+@dataclass
+class State:
+    settings: Settings
+    clock: pipeline.Clock = pipeline.system_clock
+    _repo: Repository | None = field(default=None, repr=False)
+
+    @classmethod
+    def create(cls, *, db: str | None, policy: Any, lang: str | None) -> State:
+        return cls(Settings.resolve(db=db, policy=policy, lang=lang))
+
+    @property
+    def repo(self) -> Repository:
+        if self._repo is None:
+            self._repo = run_guarded(lambda: pipeline.open_repository(self.settings.database_url))
+        return self._repo
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit trail, in the same database as the fleet."""
+        return pipeline.audit_trail(self.repo.engine, self.clock)
+
+
+def cli_actor() -> str:
+    """Who the audit trail names for a change made on the command line: `cli:<operating-system user>`."""
+    import getpass
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return f"cli:{who}"
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State)
+    return obj
+
+
+def parse_when(text: str | None, *, default: datetime | None = None) -> datetime:
+    """`2023-03-01` (end of that day, UTC), or a full ISO 8601 time with its zone."""
+    if text is None:
+        return default or datetime.now(UTC)
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            return datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=UTC)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"cannot read the date {text!r}\n  fix: write it as 2023-03-01 or 2023-03-01T12:00:00Z")
+    if value.tzinfo is None:
+        fail(f"the time {text!r} has no time zone\n  fix: add Z for UTC, e.g. {text}Z")
+    return value.astimezone(UTC)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")

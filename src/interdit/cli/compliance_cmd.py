@@ -1,0 +1,172 @@
+"""`interdit evaluate|status|findings|report|review|formats`: the answers a security team needs."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from interdit import pipeline
+from interdit.cli.common import (
+    EXIT_ATTENTION,
+    OutputFormat,
+    State,
+    cli_actor,
+    fail,
+    out,
+    parse_when,
+    print_json,
+    run_guarded,
+    state,
+)
+from interdit.model import FindingKind, FindingState
+
+AS_OF_HELP = "Answer for this date or time instead of now (e.g. 2023-03-01: the end of that day, UTC)."
+
+
+def register(app: typer.Typer) -> None:
+    app.command("evaluate")(evaluate)
+    app.command("status")(status)
+    app.command("findings")(findings)
+    app.command("report")(report)
+    app.command("review")(review)
+    app.command("formats")(formats)
+
+
+def _lang(s: State, loaded: pipeline.LoadedPolicy, lang: str | None) -> str:
+    chosen = lang or s.settings.lang or loaded.policy.language
+    if chosen not in ("en", "fr"):
+        fail(f"unknown language {chosen!r}\n  fix: use --lang en or --lang fr")
+    return chosen
+
+
+def evaluate(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+) -> None:
+    """Evaluate the policy against the stored fleet and store the findings."""
+    s = state(ctx)
+    loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
+    when = parse_when(as_of, default=s.clock())
+    result = run_guarded(lambda: pipeline.evaluate(s.repo, loaded, as_of=when, actor=cli_actor(), clock=s.clock))
+    sm = result.summary
+    out.print(f"{when:%Y-%m-%d %H:%M} UTC: {sm.compliant:,} of {sm.devices_in_scope:,} devices in scope comply "
+              f"({sm.rate:.1%}); {len(result.findings):,} findings stored")
+
+
+def status(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+    lang: Annotated[str | None, typer.Option("--lang", help="en or fr")] = None,
+    fail_on: Annotated[list[FindingState] | None, typer.Option(
+        "--fail-on", help="Exit 1 when any device has a finding in this state (repeatable).")] = None,
+) -> None:
+    """Summary: compliance rate, violations by family and org unit, deadlines, stale and not-evaluable devices."""
+    s = state(ctx)
+    loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
+    when = parse_when(as_of, default=s.clock())
+    data = run_guarded(lambda: pipeline.report_data(s.repo, loaded, as_of=when, clock=s.clock, with_history=False))
+    fmt = "json" if output is OutputFormat.json else "table"
+    text = pipeline.render(fmt, data, _lang(s, loaded, lang))
+    print(text, end="" if text.endswith("\n") else "\n")
+    if fail_on and any(f.state in fail_on for f in data.findings):
+        raise typer.Exit(EXIT_ATTENTION)
+
+
+def findings(
+    ctx: typer.Context,
+    state_: Annotated[list[FindingState] | None,
+                      typer.Option("--state", help="Only these states (repeatable).")] = None,
+    kind: Annotated[FindingKind | None, typer.Option("--kind")] = None,
+    family: Annotated[str | None, typer.Option("--family", help="App family id, e.g. tiktok.")] = None,
+    org_unit: Annotated[str | None, typer.Option("--org-unit", help="Org unit path; includes units below it.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Inventory source name.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, json or csv")] = OutputFormat.table,
+    lang: Annotated[str | None, typer.Option("--lang", help="en or fr")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many (table only).")] = None,
+    fail_on: Annotated[list[FindingState] | None, typer.Option(
+        "--fail-on", help="Exit 1 when any listed finding is in this state (repeatable).")] = None,
+) -> None:
+    """List findings, each with its device, app, rule, deadline and evidence.
+
+    Example: interdit findings --state violation --family tiktok --format csv > violations.csv
+    """
+    s = state(ctx)
+    loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
+    when = parse_when(as_of, default=s.clock())
+    data = run_guarded(lambda: pipeline.report_data(s.repo, loaded, as_of=when, clock=s.clock, with_history=False))
+    selected = tuple(
+        f for f in data.findings
+        if (not state_ or f.state in state_) and (kind is None or f.kind == kind)
+        and (family is None or f.family == family) and (source is None or f.source == source)
+        and (org_unit is None or (f.org_unit or "") == org_unit
+             or (f.org_unit or "").startswith(org_unit.rstrip("/") + "/"))
+    )
+    shown = selected[:limit] if limit and output is OutputFormat.table else selected
+    data = dataclasses.replace(data, findings=shown)
+    text = pipeline.render({"table": "findings-table", "json": "findings-json", "csv": "csv"}[output.value], data,
+                           _lang(s, loaded, lang))
+    print(text, end="" if text.endswith("\n") else "\n")
+    if fail_on and any(f.state in fail_on for f in selected):
+        raise typer.Exit(EXIT_ATTENTION)
+
+
+def report(
+    ctx: typer.Context,
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the report.")] = Path("report.html"),
+    fmt: Annotated[str, typer.Option("--format", "-f", help="html, json, csv (see 'interdit formats')")] = "html",
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="en or fr")] = None,
+) -> None:
+    """Write a report: one self-contained HTML file (opens offline) with a compliance-over-time chart."""
+    s = state(ctx)
+    loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
+    when = parse_when(as_of, default=s.clock())
+    data = run_guarded(lambda: pipeline.report_data(s.repo, loaded, as_of=when, clock=s.clock))
+    text = run_guarded(lambda: pipeline.render(fmt, data, _lang(s, loaded, lang)))
+    out_path.write_text(text, encoding="utf-8")
+    out.print(f"wrote {out_path}")
+
+
+def review(
+    ctx: typer.Context,
+    within: Annotated[int, typer.Option("--within", help="Days ahead to look.")] = 30,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Interim rules and exceptions due for review or expiring (past due ones too)."""
+    s = state(ctx)
+    loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
+    items = pipeline.review_items(loaded.policy, parse_when(as_of, default=s.clock()), within)
+    if output is OutputFormat.json:
+        print_json([{"kind": k, "id": i, "date": d.isoformat(), "why": why} for k, i, d, why in items])
+        return
+    if not items:
+        out.print(f"nothing due for review within {within} days")
+    for k, i, d, why in items:
+        out.print(f"{d}  {k:<9} {i:<28} {why}", markup=False)
+
+
+def formats(
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+) -> None:
+    """List every registered component: inventory formats (files and MDM exports), live MDM connectors, network
+    log formats, enforcement targets, report formats and APK analysis outputs."""
+    groups = {
+        "inventory formats": pipeline.inventory_formats(),
+        "live MDM connectors": pipeline.source_types(),
+        "network log formats": [name for name, _, _ in pipeline.log_formats()],
+        "enforcement targets": [name for name, _ in pipeline.enforcement_targets()],
+        "report formats": pipeline.report_formats(),
+        "APK analysis outputs": pipeline.analysis_formats(),
+    }
+    if output is OutputFormat.json:
+        print_json({"schema_version": 1, **{k.replace(" ", "_").lower(): v for k, v in groups.items()}})
+        return
+    width = max(len(k) for k in groups) + 1
+    for label, names in groups.items():
+        print(f"{label + ':':<{width}} {', '.join(names)}")

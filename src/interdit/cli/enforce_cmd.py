@@ -1,0 +1,119 @@
+"""`interdit enforce TARGET`: the payloads MDMs need and the configurations DNS servers and proxies load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from interdit import pipeline
+from interdit.cli.common import OutputFormat, cli_actor, err, fail, out, parse_when, print_json, run_guarded, state
+
+
+def register(app: typer.Typer) -> None:
+    app.command("enforce")(enforce)
+
+
+def _options(pairs: list[str]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail(f"--option {pair!r} is not KEY=VALUE\n  fix: write it as --option sinkhole=192.0.2.1")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def enforce(
+    ctx: typer.Context,
+    target: Annotated[str | None, typer.Argument(
+        help="What to generate: an MDM payload (amapi, apple, intune, jamf, ...) or a DNS/proxy configuration "
+             "(rpz, unbound, dnsmasq, hosts, adguard, squid, pdns, knot). Omit it to list the targets.",
+        show_default=False)] = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the files into.")] = Path("enforce"),
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", help="A target setting as KEY=VALUE (repeatable), e.g. sinkhole=192.0.2.1.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="Date the payload is built for [default: now].")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json (a summary)")]
+    = OutputFormat.table,
+    push: Annotated[str | None, typer.Option(
+        "--push", help="amapi only: a configured amapi source to push the payload through (a dry run without "
+                       "--apply).")] = None,
+    mdm_policy: Annotated[str | None, typer.Option(
+        "--mdm-policy", help="With --push: the Android Management policy to change, e.g. standard.")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="With --push: send the changes (default: only show them).")]
+    = False,
+    sources: Annotated[Path | None, typer.Option(
+        "--sources", help="Sources file [env INTERDIT_SOURCES; default sources.yaml]", show_default=False)] = None,
+) -> None:
+    """Generate what each MDM, DNS server or proxy needs to enforce the policy, with the caveats beside it.
+
+    Files are written; nothing is pushed unless --push and --apply say so. Read the caveats: an iOS
+    restriction hides an app without removing it, a hosts file cannot block subdomains, DNS blocking does
+    not stop DNS over HTTPS.
+
+    Example: interdit enforce unbound --out /etc/unbound/unbound.conf.d/
+
+    For amapi, --push SOURCE --mdm-policy NAME shows what would change in that Android Management policy,
+    and --apply sends only the missing BLOCKED entries. Every build and push is recorded in the audit trail.
+
+    Example: interdit enforce amapi --push android --mdm-policy standard --apply
+    """
+    if target is None:
+        rows = pipeline.enforcement_targets()
+        if output is OutputFormat.json:
+            print_json({"schema_version": 1, "targets": [{"name": n, "summary": s} for n, s in rows]})
+            return
+        for name, summary in rows:
+            out.print(f"{name:<14} {summary}", markup=False)
+        return
+    s = state(ctx)
+    loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
+    when = parse_when(at, default=s.clock())
+    request = run_guarded(lambda: pipeline.enforcement_request(loaded, now=when, options=_options(option or [])))
+    if (mdm_policy or apply) and not push:
+        fail("--mdm-policy and --apply need --push SOURCE\n  fix: interdit enforce amapi --push android "
+             "--mdm-policy standard --apply")
+    if push and target != "amapi":
+        fail(f"--push is available for the amapi target only, not {target!r}\n  fix: apply the written files "
+             "in the MDM's console or API")
+    if push and not mdm_policy:
+        fail("--push needs the policy to change\n  fix: add --mdm-policy NAME, e.g. --mdm-policy standard")
+    pushing = bool(push and apply)
+    # a push records the payload's digest with the changes sent: one entry for the command, not two
+    payload = run_guarded(lambda: pipeline.enforce(target, request, actor=None if pushing else cli_actor(),
+                                                   audit=s.audit))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in sorted(payload.files.items()):
+        path = out_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        written.append(path)
+    plan: list[str] | None = None
+    if push and mdm_policy:
+        plan = run_guarded(lambda: pipeline.apply_enforcement(
+            push, payload, policy=mdm_policy, apply=apply, path=sources, clock=s.clock, actor=cli_actor(),
+            audit=s.audit))
+    if output is OutputFormat.json:
+        print_json({"schema_version": 1, "target": payload.target, "files": [str(p) for p in written],
+                    "caveats": list(payload.caveats), "families": list(request.families),
+                    "apps": len(request.apps), "domains": len(request.domains),
+                    "push": None if plan is None else {"source": push, "policy": mdm_policy, "applied": apply,
+                                                       "changes": plan}})
+        return
+    out.print(f"{payload.target}: {len(request.families)} families, {len(request.apps)} app identifiers, "
+              f"{len(request.domains)} domains", markup=False)
+    for path in written:
+        out.print(f"  wrote {path}", markup=False)
+    for caveat in payload.caveats:
+        err.print(f"  caveat: {caveat}", markup=False)
+    if plan is not None:
+        out.print(f"{push} {mdm_policy}: {len(plan)} change(s)" + ("" if apply else " (dry run: nothing pushed; "
+                                                                   "add --apply to send them)"), markup=False)
+        for line in plan:
+            out.print(f"  {line}", markup=False)

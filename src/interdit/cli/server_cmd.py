@@ -1,0 +1,247 @@
+"""`interdit serve`, `interdit users ...`, `interdit tokens ...`, `interdit audit ...`: the server and its accounts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from interdit.cli.common import (
+    EXIT_ATTENTION,
+    OutputFormat,
+    State,
+    cli_actor,
+    err,
+    fail,
+    out,
+    print_json,
+    run_guarded,
+    state,
+)
+from interdit.errors import ConfigError
+from interdit.storage.accounts import AccountStore, Role
+from interdit.storage.audit import AuditLog
+
+users_app = typer.Typer(help="Accounts of the server: people (password) and machines (tokens).",
+                        no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens: shown once when created, stored hashed.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail: every change, chained by hash so tampering shows.",
+                        no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
+    app.add_typer(audit_app, name="audit")
+
+
+def _stores(s: State) -> tuple[AccountStore, AuditLog]:
+    engine = s.repo.engine
+    return AccountStore(engine, clock=s.clock), AuditLog(engine, clock=s.clock)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. Keep 127.0.0.1 behind a proxy.")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    behind_tls: Annotated[bool, typer.Option(
+        "--behind-tls", help="A TLS reverse proxy is in front: cookies get the Secure flag, HSTS is sent.")] = False,
+    forwarded_allow_ips: Annotated[str, typer.Option(
+        "--forwarded-allow-ips", help="Proxies trusted for X-Forwarded-For/Proto (comma separated).")] = "127.0.0.1",
+    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", help="Largest upload accepted (413 beyond).")]
+    = 512,
+) -> None:
+    """Run the REST API and the dashboard.
+
+    Example: INTERDIT_SECRET_KEY=$(openssl rand -hex 32) interdit serve --behind-tls --port 8000
+
+    Then open http://127.0.0.1:8000/ (sign in with an account from 'interdit users add'), the API
+    reference at /docs, and point the proxy's health check at /healthz.
+    """
+    import uvicorn
+
+    from interdit.api import create_app
+    from interdit.api.context import ServerOptions
+
+    s = state(ctx)
+    run_guarded(lambda: s.repo)  # migrate before listening, so the first request is not the one that waits
+    options = ServerOptions.from_env(secure_cookies=behind_tls or None, max_upload_bytes=max_upload_mb * 1024 * 1024)
+    if not options.secret:
+        err.print("note: INTERDIT_SECRET_KEY is not set; sessions end when the server restarts")
+    app = create_app(s.settings, clock=s.clock, options=options)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
+                server_header=False, log_level="info")
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The sign-in name, e.g. marie.tremblay")],
+    role: Annotated[Role, typer.Option("--role", "-r", help="admin, analyst, auditor or ingest")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
+    = False,
+    no_password: Annotated[bool, typer.Option("--no-password", help="No dashboard sign-in: API tokens only.")]
+    = False,
+) -> None:
+    """Create an account. People get a password (asked twice, or read with --password-stdin).
+
+    Example: interdit users add marie.tremblay --role analyst
+    Example: interdit users add nightly-mdm --role ingest --no-password
+    """
+    s = state(ctx)
+    password: str | None = None
+    if not (no_password or role is Role.INGEST):
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    accounts, audit = _stores(s)
+    made = run_guarded(lambda: accounts.add(username, role, password))
+    audit.append(cli_actor(), "account.add", made.username, after={"role": made.role.value,
+                                                                "password": made.has_password})
+    out.print(f"created {made.username} ({made.role.value})")
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context,
+               output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table) -> None:
+    """List accounts, their roles and whether they are disabled.
+
+    Example: interdit users list --format json
+    """
+    accounts, _ = _stores(state(ctx))
+    rows = accounts.all()
+    if output is OutputFormat.json:
+        print_json({"schema_version": 1, "users": [
+            {"username": a.username, "role": a.role.value, "disabled": a.disabled, "password": a.has_password,
+             "created_at": a.created_at.isoformat()} for a in rows]})
+        return
+    for a in rows:
+        flag = " (disabled)" if a.disabled else ""
+        out.print(f"{a.username:30} {a.role.value:8} {'password' if a.has_password else 'tokens only'}{flag}",
+                  markup=False)
+
+
+@users_app.command("disable")
+def users_disable(ctx: typer.Context, username: Annotated[str, typer.Argument(help="The account to disable.")]
+                  ) -> None:
+    """Disable an account: its sessions and tokens stop working at once.
+
+    Example: interdit users disable marie.tremblay
+    """
+    accounts, audit = _stores(state(ctx))
+    before = accounts.get(username)
+    after = run_guarded(lambda: accounts.set_disabled(username, True))
+    audit.append(cli_actor(), "account.disable", username, before={"disabled": before.disabled if before else None},
+                 after={"disabled": after.disabled})
+    out.print(f"disabled {username}")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The account the token acts as.")],
+    name: Annotated[str, typer.Argument(help="What the token is for, e.g. 'nightly intune export'.")],
+) -> None:
+    """Create an API token and print it once (it is stored hashed and cannot be shown again).
+
+    Example: interdit tokens create nightly-mdm "nightly intune export"
+    """
+    accounts, audit = _stores(state(ctx))
+    info, secret = run_guarded(lambda: accounts.create_token(username, name))
+    audit.append(cli_actor(), "token.create", info.id, after={"user": info.username, "name": info.name})
+    err.print(f"token {info.id} for {info.username}: store it now, it is not shown again")
+    print(secret)
+
+
+@tokens_app.command("list")
+def tokens_list(ctx: typer.Context) -> None:
+    """List tokens (ids, accounts, names; never the secrets).
+
+    Example: interdit tokens list
+    """
+    accounts, _ = _stores(state(ctx))
+    for t in accounts.tokens():
+        status = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
+        out.print(f"{t.id}  {t.username:24} {status:18} {t.name}", markup=False)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(ctx: typer.Context, token_id: Annotated[str, typer.Argument(help="The token's id (12 hex).")]
+                  ) -> None:
+    """Revoke a token: requests that carry it are refused from now on.
+
+    Example: interdit tokens revoke 3f9a1c0b7d2e
+    """
+    accounts, audit = _stores(state(ctx))
+    info = run_guarded(lambda: accounts.revoke_token(token_id))
+    audit.append(cli_actor(), "token.revoke", token_id, before={"user": info.username, "name": info.name},
+                 after={"revoked_at": info.revoked_at.isoformat() if info.revoked_at else None})
+    out.print(f"revoked {token_id} ({info.username}: {info.name})", markup=False)
+
+
+@audit_app.command("list")
+def audit_list(
+    ctx: typer.Context,
+    after: Annotated[int, typer.Option("--after", help="Only entries after this sequence number.")] = 0,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many.")] = 50,
+    action: Annotated[str | None, typer.Option("--action", help="e.g. exception.grant, policy.update")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+) -> None:
+    """List audit entries: sequence, time, actor, action, target.
+
+    Example: interdit audit list --action exception.grant
+    """
+    _, audit = _stores(state(ctx))
+    entries = audit.entries(after=after, limit=limit, action=action)
+    if output is OutputFormat.json:
+        print_json({"schema_version": 1, "entries": [e.as_dict() for e in entries]})
+        return
+    for e in entries:
+        out.print(f"{e.seq:6}  {e.at:%Y-%m-%d %H:%M:%S}  {e.actor:28} {e.action:18} {e.target}", markup=False)
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Recompute the hash chain; exit 1 naming the first entry that was edited, removed or moved.
+
+    Example: interdit audit verify   (keep the printed head hash: it proves later that no entry was cut off the end)
+    """
+    _, audit = _stores(state(ctx))
+    v = audit.verify()
+    if v.ok:
+        out.print(f"audit trail intact: {v.entries} entries, head {v.head}")
+        return
+    err.print(f"audit trail broken at entry {v.broken_at}: {v.reason}", markup=False)
+    err.print(f"  the {v.entries} entries before it check; restore the table from a backup and compare", markup=False)
+    raise typer.Exit(EXIT_ATTENTION)
+
+
+@audit_app.command("export")
+def audit_export(
+    ctx: typer.Context,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of standard output.")]
+    = None,
+) -> None:
+    """Export the whole trail as JSON lines, each entry with its hashes (verifiable elsewhere).
+
+    Example: interdit audit export --out audit-2023-03.jsonl
+    """
+    _, audit = _stores(state(ctx))
+    if out_path is None:
+        for line in audit.export_jsonl():
+            sys.stdout.write(line)
+        return
+    try:
+        with out_path.open("w", encoding="utf-8") as fh:
+            n = 0
+            for line in audit.export_jsonl():
+                fh.write(line)
+                n += 1
+    except OSError as e:
+        fail(ConfigError(f"cannot write {out_path}: {e.strerror}", fix="choose a writable path"))
+    err.print(f"wrote {n} entries to {out_path}")

@@ -1,0 +1,146 @@
+"""`interdit sources add|list|test|sync`: MDM APIs as configured sources, synced as full snapshots."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from interdit import pipeline
+from interdit.cli.common import (
+    EXIT_PARTIAL,
+    OutputFormat,
+    cli_actor,
+    err,
+    fail,
+    out,
+    parse_when,
+    print_json,
+    run_guarded,
+    state,
+)
+
+sources_app = typer.Typer(
+    name="sources", no_args_is_help=True,
+    help="MDM APIs as sources: add one, test it, sync it.\n\n"
+         "Example: interdit sources add intune-prod --type intune --tenant contoso.onmicrosoft.com "
+         "--client-id 1111... --secret-file ~/.interdit/intune.secret")
+
+SourcesOpt = Annotated[Path | None, typer.Option(
+    "--sources", help="Sources file [env INTERDIT_SOURCES; default sources.yaml]", show_default=False)]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A name for the source, e.g. intune-prod (records carry it).")],
+    type_: Annotated[str, typer.Option("--type", "-t", help="intune, jamf, amapi, google-workspace, workspace-one, "
+                                       "ivanti or headwind")],
+    tenant: Annotated[str | None, typer.Option(help="Intune: the Entra tenant id or domain.")] = None,
+    client_id: Annotated[str | None, typer.Option(help="Intune, Jamf: the application (API client) id.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="Jamf, Workspace ONE, Ivanti, Headwind: the server URL.")]
+    = None,
+    enterprise: Annotated[str | None, typer.Option(help="AMAPI: enterprises/LC...")] = None,
+    subject: Annotated[str | None, typer.Option(help="Google Workspace: the administrator to act as.")] = None,
+    tenant_code: Annotated[str | None, typer.Option(help="Workspace ONE: the aw-tenant-code API key.")] = None,
+    login: Annotated[str | None, typer.Option(help="Headwind: the administrator login.")] = None,
+    setting: Annotated[list[str] | None, typer.Option(
+        "--setting", "-o", help="Any other setting as KEY=VALUE (e.g. apps=per-device).")] = None,
+    secret_file: Annotated[Path | None, typer.Option(
+        help="File holding the secret (client secret, user:password, or a service-account JSON key); "
+             "mode 0600.")] = None,
+    secret_env: Annotated[str | None, typer.Option(
+        help="Environment variable holding the secret [default INTERDIT_SECRET_<NAME>].")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace a source of the same name.")] = False,
+    sources: SourcesOpt = None,
+) -> None:
+    """Add an MDM API as a source. Secrets stay out of the sources file.
+
+    Example: interdit sources add jamf-ipads --type jamf --base-url https://example.jamfcloud.com
+    --client-id 2222... --secret-file ~/.interdit/jamf.secret
+    """
+    settings = {"tenant": tenant, "client_id": client_id, "base_url": base_url, "enterprise": enterprise,
+                "subject": subject, "tenant_code": tenant_code, "login": login}
+    for item in setting or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            fail(f"--setting {item!r} is not KEY=VALUE\n  fix: e.g. --setting apps=per-device")
+        settings[key.strip()] = value.strip()
+    path = run_guarded(lambda: pipeline.add_source(name, type_, {k: v for k, v in settings.items() if v},
+                                                   secret_file=secret_file, secret_env=secret_env, path=sources,
+                                                   force=force, actor=cli_actor(), audit=state(ctx).audit))
+    out.print(f"added source {name} ({type_}) to {path}; check it with: interdit sources test {name}", markup=False)
+
+
+@sources_app.command("list")
+def list_(
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+    sources: SourcesOpt = None,
+) -> None:
+    """List the configured sources, their settings and how their credentials are given (never the secrets).
+
+    Example: interdit sources list --format json
+    """
+    specs = run_guarded(lambda: pipeline.configured_sources(sources))
+    rows: list[dict[str, Any]] = [{"name": s.name, "type": s.type, "settings": dict(s.settings),
+                                   "credentials": pipeline.source_credentials(s)} for s in specs.values()]
+    if output is OutputFormat.json:
+        print_json({"schema_version": 1, "sources": rows})
+        return
+    if not rows:
+        out.print("no sources configured; add one with: interdit sources add NAME --type TYPE ...", markup=False)
+    for row in rows:
+        settings = ", ".join(f"{k}={v}" for k, v in row["settings"].items())
+        out.print(f"{row['name']}  [{row['type']}]  {settings}  credentials: {row['credentials']}", markup=False)
+
+
+@sources_app.command("test")
+def test(
+    name: Annotated[str, typer.Argument(help="The source to test.")],
+    sources: SourcesOpt = None,
+) -> None:
+    """Check a source: get a token and make one small request.
+
+    Example: interdit sources test intune-prod
+    """
+    message = run_guarded(lambda: pipeline.check_source(name, path=sources))
+    out.print(f"{name}: {message}", markup=False)
+
+
+@sources_app.command("sync")
+def sync(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The source to sync.")],
+    at: Annotated[str | None, typer.Option("--at", help="When the snapshot counts as taken [default: now].")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+    sources: SourcesOpt = None,
+) -> None:
+    """Import a full snapshot of a source from its API, as one transaction (all or nothing).
+
+    Example: interdit sources sync intune-prod
+
+    Devices the source no longer lists are marked removed. If the API fails part-way, nothing is imported
+    and the previous snapshot stays. Exit code 3 when records were rejected (they are listed).
+    """
+    s = state(ctx)
+    when = parse_when(at) if at else None
+    result, tally = run_guarded(lambda: pipeline.sync_source(s.repo, name, path=sources, clock=s.clock, at=when,
+                                                             actor=cli_actor()))
+    summary: dict[str, Any] = dataclasses.asdict(result) if dataclasses.is_dataclass(result) else {}
+    if output is OutputFormat.json:
+        print_json({"schema_version": 1, "source": name, "read": tally.read, "accepted": tally.accepted,
+                    "rejected": tally.rejected, "result": summary,
+                    "rejections": [dataclasses.asdict(r) for r in tally.rejections]})
+    else:
+        out.print(f"{name}: read {tally.read:,} records — {tally.accepted:,} accepted, {tally.rejected:,} rejected",
+                  markup=False)
+        for r in tally.rejections[:20]:
+            err.print(f"  rejected {r.place}: {r.reason}" + (f" (fix: {r.fix})" if r.fix else ""), markup=False)
+    if tally.rejected:
+        raise typer.Exit(EXIT_PARTIAL)

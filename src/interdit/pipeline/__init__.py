@@ -1,0 +1,162 @@
+"""The use cases. The CLI, the API and the dashboard are thin faces over these functions.
+
+Nothing here holds state between calls: the repository, the clock and the inputs are passed in. One module
+per area: `core` (set-up, import, evaluation, enforcement, reports), `policy_edit`, `analysis`, `sources`,
+`network`.
+"""
+
+from __future__ import annotations
+
+from interdit.pipeline.analysis import (
+    analysis_files as analysis_files,
+)
+from interdit.pipeline.analysis import (
+    analysis_formats as analysis_formats,
+)
+from interdit.pipeline.analysis import (
+    analyze_apks as analyze_apks,
+)
+from interdit.pipeline.analysis import (
+    app_evidence as app_evidence,
+)
+from interdit.pipeline.analysis import (
+    render_analysis as render_analysis,
+)
+from interdit.pipeline.audit import (
+    audit_trail as audit_trail,
+)
+from interdit.pipeline.audit import (
+    payload_digest as payload_digest,
+)
+from interdit.pipeline.core import (
+    Clock as Clock,
+)
+from interdit.pipeline.core import (
+    LoadedPolicy as LoadedPolicy,
+)
+from interdit.pipeline.core import (
+    catalogue as catalogue,
+)
+from interdit.pipeline.core import (
+    counting as counting,
+)
+from interdit.pipeline.core import (
+    enforce as enforce,
+)
+from interdit.pipeline.core import (
+    enforcement_request as enforcement_request,
+)
+from interdit.pipeline.core import (
+    enforcement_targets as enforcement_targets,
+)
+from interdit.pipeline.core import (
+    evaluate as evaluate,
+)
+from interdit.pipeline.core import (
+    findings as findings,
+)
+from interdit.pipeline.core import (
+    history as history,
+)
+from interdit.pipeline.core import (
+    import_inventory as import_inventory,
+)
+from interdit.pipeline.core import (
+    inventory_formats as inventory_formats,
+)
+from interdit.pipeline.core import (
+    open_repository as open_repository,
+)
+from interdit.pipeline.core import (
+    policy_schema as policy_schema,
+)
+from interdit.pipeline.core import (
+    read_policy as read_policy,
+)
+from interdit.pipeline.core import (
+    render as render,
+)
+from interdit.pipeline.core import (
+    report_data as report_data,
+)
+from interdit.pipeline.core import (
+    report_formats as report_formats,
+)
+from interdit.pipeline.core import (
+    review_items as review_items,
+)
+from interdit.pipeline.core import (
+    search_catalogue as search_catalogue,
+)
+from interdit.pipeline.core import (
+    system_clock as system_clock,
+)
+from interdit.pipeline.core import (
+    write_starter_policy as write_starter_policy,
+)
+from interdit.pipeline.network import (
+    ScannedFile as ScannedFile,
+)
+from interdit.pipeline.network import (
+    ScanResult as ScanResult,
+)
+from interdit.pipeline.network import (
+    convert_logs as convert_logs,
+)
+from interdit.pipeline.network import (
+    family_domains as family_domains,
+)
+from interdit.pipeline.network import (
+    log_formats as log_formats,
+)
+from interdit.pipeline.network import (
+    policy_domains as policy_domains,
+)
+from interdit.pipeline.network import (
+    read_domain_list as read_domain_list,
+)
+from interdit.pipeline.network import (
+    scan_logs as scan_logs,
+)
+from interdit.pipeline.network import (
+    scan_parquet as scan_parquet,
+)
+from interdit.pipeline.network import (
+    sightings as sightings,
+)
+from interdit.pipeline.policy_edit import (
+    add_exception as add_exception,
+)
+from interdit.pipeline.policy_edit import (
+    policy_diff as policy_diff,
+)
+from interdit.pipeline.policy_edit import (
+    revoke_exception as revoke_exception,
+)
+from interdit.pipeline.policy_edit import (
+    save_policy_text as save_policy_text,
+)
+from interdit.pipeline.policy_edit import (
+    validate_policy_text as validate_policy_text,
+)
+from interdit.pipeline.sources import (
+    add_source as add_source,
+)
+from interdit.pipeline.sources import (
+    apply_enforcement as apply_enforcement,
+)
+from interdit.pipeline.sources import (
+    check_source as check_source,
+)
+from interdit.pipeline.sources import (
+    configured_sources as configured_sources,
+)
+from interdit.pipeline.sources import (
+    source_credentials as source_credentials,
+)
+from interdit.pipeline.sources import (
+    source_types as source_types,
+)
+from interdit.pipeline.sources import (
+    sync_source as sync_source,
+)

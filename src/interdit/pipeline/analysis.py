@@ -1,0 +1,122 @@
+"""APK analysis: analyse files in parallel with a cache, render reports, and turn stored analyses into the
+evidence that policy rules prohibit by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from interdit.analysis.report import AppReport
+from interdit.catalogue import load_catalogue
+from interdit.errors import ConfigError
+from interdit.model import AppEvidence, AppId, Platform
+from interdit.pipeline.core import Clock, system_clock
+from interdit.storage.repo import Repository
+
+
+def _analysis_settings(signatures: Path | None, rules: Path | None, lang: str) -> Any:
+    import os
+
+    from interdit.analysis.batch import AnalysisSettings
+
+    chosen = signatures or (Path(os.environ["INTERDIT_SDK_SIGNATURES"])
+                            if os.environ.get("INTERDIT_SDK_SIGNATURES") else None)
+    if chosen is not None and not chosen.is_dir():
+        raise ConfigError(f"no SDK signature folder at {chosen}",
+                          fix="pass --signatures DIR (the folder holding exodus_trackers.json), see docs/analysis.md")
+    if rules is not None and not rules.is_file():
+        raise ConfigError(f"no rule file at {rules}", fix="copy src/interdit/analysis/rules.yaml and pass its path")
+    return AnalysisSettings(signatures_dir=str(chosen) if chosen else None, rules_path=str(rules) if rules else None,
+                            lang=lang)
+
+
+def analyze_apks(paths: Sequence[Path], *, repo: Repository | None = None, lang: str = "en", jobs: int = 2,
+                 progress: Callable[[AppReport], None] | None = None, signatures: Path | None = None,
+                 rules: Path | None = None, cache_dir: Path | None = None,
+                 clock: Clock = system_clock, actor: str | None = None) -> list[AppReport]:
+    """Analyse APK files (folders are expanded to the APKs under them) in `jobs` processes.
+
+    Reports are reused when the same file was analysed by the same analyzer version and settings: from the
+    database when `repo` is given (and new reports are stored there), else from `cache_dir` when given.
+    `signatures` is the folder of SDK signature data (default: $INTERDIT_SDK_SIGNATURES). Returns
+    reports in the order of the files. With `repo` and `actor`, the stored analyses are recorded in the audit
+    trail (action `analysis`, target the file names): each file's package, SHA-256 and verdict.
+    """
+    from interdit.analysis.batch import DirectoryCache, analyze_paths, collect, settings_digest
+    from interdit.analysis.evidence import evidence
+    from interdit.analysis.report import ANALYZER_VERSION, report_from_json
+
+    settings = _analysis_settings(signatures, rules, lang)
+    files = collect(paths)
+    cat = load_catalogue()
+    digest = settings_digest(settings, cat)
+    lookup: Callable[[str], AppReport | None] | None = None
+    store: Callable[[AppReport], None] | None = None
+    if repo is not None:
+        from interdit.storage.analyses import load_analysis, save_analysis
+
+        def lookup_db(sha256: str) -> AppReport | None:
+            data = load_analysis(repo.engine, sha256, ANALYZER_VERSION, digest)
+            return report_from_json(data) if data is not None else None
+
+        def store_db(report: AppReport) -> None:
+            ev = evidence(report, cat)
+            save_analysis(repo.engine, sha256=report.identity.sha256, analyzer_version=ANALYZER_VERSION,
+                          settings=digest, package=report.identity.package,
+                          version_code=report.identity.version_code, version_name=report.identity.version_name,
+                          file_name=report.identity.file_name, verdict=ev.verdict,
+                          score=report.score.total if report.score else 0, sdk_vendors=ev.sdk_vendors,
+                          endpoint_vendors=ev.endpoint_vendors, report=report.to_json(), at=clock())
+
+        lookup, store = lookup_db, store_db
+    elif cache_dir is not None:
+        cache = DirectoryCache(cache_dir, digest)
+        lookup, store = cache.get, cache.put
+    reports = analyze_paths(files, settings, jobs=jobs, lookup=lookup, store=store, progress=progress)
+    if repo is not None and actor is not None:
+        from interdit.pipeline.audit import audit_trail, record
+
+        names = ", ".join(p.name for p in files)
+        record(audit_trail(repo.engine, clock), actor, "analysis", names[:300] or "-",
+               after={"files": [p.name for p in files][:200], "reports": len(reports),
+                      "apps": [{"package": r.identity.package, "sha256": r.identity.sha256,
+                                "verdict": evidence(r, cat).verdict} for r in reports[:200]]})
+    return reports
+
+
+def analysis_files(paths: Sequence[Path]) -> list[Path]:
+    """The APK files `analyze_apks` would read (folders expanded), to size a progress bar."""
+    from interdit.analysis.batch import collect
+
+    return collect(paths)
+
+
+def render_analysis(reports: Sequence[AppReport], fmt: str, lang: str = "en") -> str:
+    """Reports as `table`, `json`, `sarif` or `html`, in English or French."""
+    from interdit.analysis.render import render as render_reports
+
+    return render_reports(reports, fmt, lang)
+
+
+def analysis_formats() -> list[str]:
+    from interdit.analysis.render import FORMATS
+
+    return list(FORMATS)
+
+
+def app_evidence(repo: Repository) -> dict[AppId, AppEvidence]:
+    """`AppId -> model.AppEvidence` from the latest stored analysis of each package, for policy evaluation."""
+    from interdit.storage.analyses import latest_analyses
+
+    out: dict[AppId, AppEvidence] = {}
+    for a in latest_analyses(repo.engine):
+        app = AppId(Platform.ANDROID, a.package or "")
+        version = a.version_name or (str(a.version_code) if a.version_code is not None else None)
+        out[app] = AppEvidence(app=app, sha256=a.sha256, version=version, verdict=a.verdict,
+                               sdk_vendors=a.sdk_vendors, endpoint_vendors=a.endpoint_vendors,
+                               analyzed_at=a.analyzed_at)
+    return out
+
+

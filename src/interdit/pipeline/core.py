@@ -1,0 +1,249 @@
+"""The core use cases: set-up, inventory import, evaluation, enforcement and reports."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from interdit.catalogue import blockable_domains, load_catalogue
+from interdit.catalogue import search as catalogue_search
+from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.errors import ConfigError, InputError
+from interdit.inventory.base import Record, Tally, readers
+from interdit.model import Catalogue, Finding, Policy, Summary
+from interdit.pipeline.audit import audit_trail, payload_digest, record, require_trail
+from interdit.policy import candidate_patterns, due_for_review, load_policy, starter_policy
+from interdit.policy import evaluate as evaluate_policy
+from interdit.policy.evaluate import Evaluation
+from interdit.policy.schema import policy_json_schema
+from interdit.reporting.base import ReportData, formats
+from interdit.storage.audit import AuditLog
+from interdit.storage.repo import ImportResult, Repository
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- set-up -----------------------------------------------------------------------------------------
+
+
+def open_repository(url: str) -> Repository:
+    repo = Repository(url)
+    repo.migrate()
+    return repo
+
+
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+def search_catalogue(text: str) -> list[tuple[str, str, str]]:
+    return catalogue_search(load_catalogue(), text)
+
+
+def write_starter_policy(path: Path, *, force: bool = False) -> Path:
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists", fix="choose another path, or pass --force to overwrite it")
+    path.write_text(starter_policy(), encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    policy: Policy
+    catalogue: Catalogue
+    digest: str
+
+
+def read_policy(path: Path) -> LoadedPolicy:
+    if not path.exists():
+        raise ConfigError(f"no policy file at {path}",
+                          fix="run 'interdit init' to write a starter policy, or pass --policy PATH")
+    cat = load_catalogue()
+    policy = load_policy(path, cat)
+    return LoadedPolicy(policy, cat, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def policy_schema() -> dict[str, Any]:
+    """The policy file's JSON Schema, for editors."""
+    return policy_json_schema()
+
+
+def review_items(policy: Policy, now: datetime, within_days: int = 30) -> list[tuple[str, str, date, str]]:
+    return due_for_review(policy, now, within_days)
+
+
+# -- inventory --------------------------------------------------------------------------------------
+
+
+def inventory_formats() -> list[str]:
+    return readers.names()
+
+
+def import_inventory(repo: Repository, fmt: str, source: str, inputs: Sequence[Path], *,
+                     at: datetime | None = None, clock: Clock = system_clock,
+                     progress: Callable[[int], None] | None = None,
+                     actor: str | None = None) -> tuple[ImportResult, Tally]:
+    """Import one snapshot of `source` from files in format `fmt`, as one transaction.
+
+    With `actor`, the import is recorded in the audit trail (action `import`, target the source) once it is
+    committed: its run id and counts, and the previous run's counts for that source as `before`.
+    """
+    for p in inputs:
+        if not p.exists():
+            raise InputError(f"no such file: {p}", fix="check the path")
+    now = clock()
+    reader = readers.get(fmt)(source, list(inputs), now=now)  # type: ignore[call-arg]
+    records: Iterable[Record] = reader.records()
+    if progress is not None:
+        records = counting(records, progress)
+    previous = last_import_counts(repo, source) if actor is not None else None
+    result = repo.import_snapshot(source, fmt, records, reader.tally, at=at or now)
+    record(audit_trail(repo.engine, clock), actor, "import", source, before=previous,
+           after=import_counts(result, fmt, [p.name for p in inputs], at=at or now))
+    return result, reader.tally
+
+
+IMPORT_COUNTS = ("read", "accepted", "rejected", "devices", "apps", "devices_new", "devices_changed",
+                 "devices_removed", "apps_opened", "apps_closed")
+
+
+def import_counts(result: ImportResult, fmt: str, files: Sequence[str] = (), *,
+                  at: datetime | None = None) -> dict[str, Any]:
+    """What the audit trail keeps of one import: its run id, format, snapshot time, files and counts."""
+    counts: dict[str, Any] = {"run_id": result.run_id, "format": fmt}
+    if at is not None:
+        counts["at"] = at.isoformat()
+    counts.update({k: getattr(result, k) for k in IMPORT_COUNTS if hasattr(result, k)})
+    if files:
+        counts["files"] = list(files)[:50]
+    return counts
+
+
+def last_import_counts(repo: Repository, source: str) -> dict[str, Any] | None:
+    """The counts of the latest successful import of `source`, or None for its first one."""
+    for run in repo.import_runs(limit=500):
+        if run.source == source and run.status == "ok":
+            counts: dict[str, Any] = {"run_id": run.id, "format": run.format, "at": run.at.isoformat()}
+            counts.update({k: getattr(run, k) for k in IMPORT_COUNTS if hasattr(run, k)})
+            return counts
+    return None
+
+
+def counting(records: Iterable[Record], progress: Callable[[int], None], every: int = 10_000) -> Iterator[Record]:
+    n = 0
+    for r in records:
+        n += 1
+        if n % every == 0:
+            progress(every)
+        yield r
+    progress(n % every)
+
+
+# -- evaluation -------------------------------------------------------------------------------------
+
+
+def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: bool = True,
+             actor: str | None = None, clock: Clock = system_clock) -> Evaluation:
+    """Evaluate the policy against the fleet as it was at `as_of` (history makes any date answerable).
+
+    With `store` and `actor`, the stored evaluation is recorded in the audit trail (action `evaluate`): the
+    date, the policy's digest, the number of findings and the compliance rate.
+
+    Three kinds of evidence meet here: the installed apps the MDMs report, the network sightings stored by
+    `interdit logs scan` (findings of kind `used`), and, for rules that prohibit by evidence, the stored APK
+    analyses (findings of kind `risky-app`).
+    """
+    from interdit.pipeline.analysis import app_evidence
+    from interdit.pipeline.network import sightings
+
+    by_evidence = any(r.sdk_vendors or r.endpoint_vendors for r in loaded.policy.rules)
+    evidence = app_evidence(repo) if by_evidence else None
+    exact, prefixes = candidate_patterns(loaded.policy, loaded.catalogue, evidence=evidence or ())
+    states = repo.device_states(as_of, exact, prefixes)
+    seen = sightings(repo, until=as_of.date())
+    result = evaluate_policy(loaded.policy, loaded.catalogue, states, as_of, sightings=seen, evidence=evidence)
+    if store:
+        repo.save_evaluation(result.findings, result.summary, policy_hash=loaded.digest, as_of=as_of)
+        record(audit_trail(repo.engine, clock), actor, "evaluate", "policy",
+               after={"as_of": as_of.isoformat(), "policy": loaded.digest, "findings": len(result.findings),
+                      "rate": result.summary.rate})
+    return result
+
+
+def history(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime) -> tuple[Summary, ...]:
+    """Compliance at each earlier import, under today's policy, recomputed from stored history."""
+    times = sorted({t for t in repo.import_times() if t < as_of})
+    return tuple(evaluate(repo, loaded, as_of=t, store=False).summary for t in times)
+
+
+def findings(repo: Repository, **filters: Any) -> list[Finding]:
+    return repo.findings(**filters)
+
+
+# -- enforcement ----------------------------------------------------------------------------------
+
+
+def enforcement_targets() -> list[tuple[str, str]]:
+    return [(name, target.summary) for name, target in targets.items()]
+
+
+def enforcement_request(loaded: LoadedPolicy, *, now: datetime,
+                        options: Mapping[str, str] | None = None) -> EnforcementRequest:
+    """What every enforcement target needs: the prohibited families' identifiers and blockable domains."""
+    cat = loaded.catalogue
+    families = tuple(sorted({f for rule in loaded.policy.rules for f in rule.families}))
+    apps = {a for f in families if f in cat.families for a in cat.families[f].identifiers}
+    prefixes = {a for f in families if f in cat.families for a in cat.families[f].prefixes}
+    for rule in loaded.policy.rules:
+        apps.update(rule.identifiers)
+        prefixes.update(rule.prefixes)
+    return EnforcementRequest(
+        policy=loaded.policy, catalogue=cat, now=now, families=families, apps=tuple(sorted(apps)),
+        prefixes=tuple(sorted(prefixes)), domains=blockable_domains(cat, families), options=dict(options or {}))
+
+
+def enforce(target: str, request: EnforcementRequest, *, actor: str | None = None, audit: AuditLog | None = None
+            ) -> Payload:
+    """Build the payload for `target`. With `actor` (and the trail `audit`), the build is recorded
+    (action `enforcement.build`): the payload's digest, its files, and how many apps and domains it blocks."""
+    require_trail(audit, actor, "enforcement.build")
+    payload = targets.get(target)().build(request)
+    record(audit, actor, "enforcement.build", target,
+           after={"digest": payload_digest(payload), "files": sorted(payload.files), "families": list(request.families),
+                  "apps": len(request.apps), "domains": len(request.domains)})
+    return payload
+
+
+# -- reports ----------------------------------------------------------------------------------------
+
+
+def report_formats() -> list[str]:
+    return formats.names()
+
+
+def report_data(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, clock: Clock = system_clock,
+                with_history: bool = True) -> ReportData:
+    from interdit.pipeline.network import sightings
+
+    result = evaluate(repo, loaded, as_of=as_of)
+    return ReportData(
+        generated_at=clock(), as_of=as_of, organisation=loaded.policy.organisation, summary=result.summary,
+        history=history(repo, loaded, as_of=as_of) if with_history else (), findings=result.findings,
+        rules=loaded.policy.rules, exceptions=loaded.policy.exceptions, catalogue=loaded.catalogue,
+        review=tuple(review_items(loaded.policy, as_of)), catalogue_version=loaded.catalogue.version,
+        sightings=tuple(s for s in sightings(repo, until=as_of.date()) if s.device_id is None),
+    )
+
+
+def render(fmt: str, data: ReportData, lang: str) -> str:
+    return formats.get(fmt)().render(data, lang)
+
+

@@ -1,0 +1,239 @@
+"""Network logs: scan DNS, proxy and TLS logs for prohibited apps' names, store and list the sightings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from interdit.catalogue import blockable_domains
+from interdit.errors import ConfigError, InputError
+from interdit.model import Catalogue, Rejection, Sighting
+from interdit.pipeline.core import Clock, LoadedPolicy, system_clock
+from interdit.storage.repo import Repository
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    path: str
+    format: str | None
+    compression: str
+    read: int
+    matched: int
+    unmatched: int
+    rejected: int
+    weak: int
+    seconds: float
+    error: str | None = None  # the file could not be scanned at all (unknown format, unreadable)
+    replaced: bool = False  # stored, replacing an earlier scan of the same input
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What a scan found. Lines read = matched + unmatched + rejected, per file and in total."""
+
+    files: tuple[ScannedFile, ...]
+    sightings: tuple[Sighting, ...]
+    rejections: tuple[Rejection, ...]  # the first few per file, with file:line
+    lease_rejections: tuple[Rejection, ...] = ()
+    stored: bool = False
+    refused: tuple[str, ...] = ()  # listed names not looked for (invalid, or a shared host never matched whole)
+
+    @property
+    def read(self) -> int:
+        return sum(f.read for f in self.files)
+
+    @property
+    def matched(self) -> int:
+        return sum(f.matched for f in self.files)
+
+    @property
+    def unmatched(self) -> int:
+        return sum(f.unmatched for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def weak(self) -> int:
+        return sum(f.weak for f in self.files)
+
+    @property
+    def failed_files(self) -> tuple[ScannedFile, ...]:
+        return tuple(f for f in self.files if f.error)
+
+
+def log_formats() -> list[tuple[str, str, str]]:
+    """(name, summary, example line) of every log format the scanner reads."""
+    from interdit.network.base import readers as log_readers
+
+    return [(name, cls.summary, cls.example) for name, cls in log_readers.items()]
+
+
+def policy_domains(loaded: LoadedPolicy, families: Sequence[str] = ()) -> dict[str, str]:
+    """domain -> family for the policy's families (or the given ones), shared hosts already removed."""
+    cat = loaded.catalogue
+    chosen = tuple(families) or tuple(sorted({f for rule in loaded.policy.rules for f in rule.families}))
+    return family_domains(cat, chosen)
+
+
+def family_domains(cat: Catalogue, families: Sequence[str]) -> dict[str, str]:
+    unknown = [f for f in families if f not in cat.families]
+    if unknown:
+        raise ConfigError(f"unknown families: {', '.join(unknown)}",
+                          fix="see 'interdit catalogue search NAME' for the family ids")
+    out: dict[str, str] = {}
+    for f in families:
+        for d in blockable_domains(cat, (f,)):
+            out.setdefault(d, f)
+    return out
+
+
+def read_domain_list(path: Path, default_family: str = "listed") -> dict[str, str]:
+    """A domain list file: `domain [family]` a line (tab or spaces), `#` comments. Bad lines are errors."""
+    from interdit.network.match import normalise, valid_domain
+
+    if not path.is_file():
+        raise InputError(f"no domain list at {path}", fix="pass a text file with one domain a line")
+    out: dict[str, str] = {}
+    problems = []
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for n, raw in enumerate(fh, start=1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            parts = line.split()
+            name = normalise(parts[0])
+            if name is None or not valid_domain(name) or len(parts) > 2:
+                problems.append(f"{path}:{n}: {raw.strip()[:80]!r}")
+                continue
+            out[name] = parts[1] if len(parts) == 2 else default_family
+    if problems:
+        raise InputError(f"{len(problems)} lines of the domain list are not 'domain [family]': "
+                         + "; ".join(problems[:5]), where=str(path), fix="write one domain (and its family) a line")
+    if not out:
+        raise InputError("the domain list is empty", where=str(path), fix="write one domain a line")
+    return out
+
+
+def _expand(paths: Sequence[Path | str]) -> list[str]:
+    out: list[str] = []
+    for p in paths:
+        s = str(p)
+        if s == "-":
+            out.append(s)
+        elif Path(s).is_dir():
+            out.extend(str(c) for c in sorted(Path(s).iterdir()) if c.is_file())
+        else:
+            out.append(s)
+    return out
+
+
+def scan_logs(paths: Sequence[Path | str], *, families_domains: Mapping[str, str], repo: Repository | None = None,
+              leases: Sequence[Path] = (), progress: Callable[[str, int], None] | None = None,
+              fmt: str | None = None, tz: str = "UTC", jobs: int = 2, never: Sequence[str] = (),
+              follow: Callable[[], bool] | None = None, on_match: Callable[[Any], None] | None = None,
+              clock: Clock = system_clock, actor: str | None = None) -> ScanResult:
+    """Scan DNS, proxy and TLS logs for the listed domains, one file at a time.
+
+    Matches are attributed to devices by DHCP leases and the addresses the MDMs report (from `repo`), and
+    aggregated per device (or address), family and day. With `repo`, each file's sightings are stored,
+    replacing an earlier scan of the same file (see storage/sightings.py). Bad lines are counted and the
+    first few shown with their line numbers; a file that cannot be read at all is reported, never raised.
+    With `repo` and `actor`, the stored scan is recorded in the audit trail (action `logs.scan`).
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from interdit.network.attribute import Attributor, read_lease_file
+    from interdit.network.base import readers as log_readers
+    from interdit.network.match import DomainMatcher
+    from interdit.network.scan import scan_file
+
+    if fmt is not None and fmt not in log_readers:
+        raise ConfigError(f"unknown log format {fmt!r}", fix=f"use one of: {', '.join(log_readers.names())}")
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown time zone {tz!r}", fix="use an IANA name such as UTC or America/Toronto") \
+            from None
+    matcher = DomainMatcher(families_domains, never=never)
+    if not matcher:
+        raise ConfigError("no domain to look for",
+                          fix="prohibit a family with domains in the policy, or pass --domains")
+    lease_list = []
+    lease_rejections: list[Rejection] = []
+    for p in leases:
+        if not Path(p).is_file():
+            raise InputError(f"no lease file at {p}", fix="pass dhcpd.leases, a Kea CSV lease file or dnsmasq.leases")
+        lf = read_lease_file(Path(p))
+        lease_list.extend(lf.leases)
+        lease_rejections.extend(lf.rejections)
+    devices = [s.device for s in repo.device_states(clock(), (), ())] if repo is not None else []
+    attributor = Attributor(lease_list, devices)
+    files: list[ScannedFile] = []
+    found: list[Sighting] = []
+    rejections: list[Rejection] = []
+    from interdit.network.columnar import is_parquet, parquet_rows
+    from interdit.network.columnar import scan_parquet as scan_columns
+
+    for path in _expand(paths):
+        if path != "-" and is_parquet(path):  # written by convert_logs: matched in DuckDB, same rules
+            rows = parquet_rows(Path(path))
+            these = scan_columns(Path(path), matcher.table)
+            hits = sum(s.count for s in these)
+            files.append(ScannedFile(path, "parquet", "none", rows, hits, rows - hits, 0, 0, 0.0))
+            found.extend(these)
+            continue
+        r = scan_file(path, matcher, attributor, fmt=fmt, tz=zone, jobs=jobs, follow=follow, on_match=on_match)
+        these = r.aggregate.sightings()
+        replaced = False
+        if repo is not None and r.format and not r.error and r.head:
+            from interdit.storage.sightings import save_scan
+
+            replaced = save_scan(repo.engine, head=r.head, path=path, fmt=r.format, at=clock(),
+                                 lines_read=r.read, matched=r.matched, unmatched=r.unmatched, rejected=r.rejected,
+                                 sightings=these).replaced
+        files.append(ScannedFile(path, r.format, r.compression, r.read, r.matched, r.unmatched, r.rejected, r.weak,
+                                 round(r.seconds, 3), r.error, replaced))
+        found.extend(these)
+        rejections.extend(r.rejections)
+        if progress is not None:
+            progress(path, r.read)
+    result = ScanResult(tuple(files), tuple(found), tuple(rejections), tuple(lease_rejections), repo is not None,
+                        tuple(matcher.refused))
+    if repo is not None and actor is not None:
+        from interdit.pipeline.audit import audit_trail, record
+
+        names = [Path(f.path).name or f.path for f in files]
+        record(audit_trail(repo.engine, clock), actor, "logs.scan", ", ".join(names)[:300] or "-",
+               after={"files": names[:200], "read": result.read, "matched": result.matched,
+                      "unmatched": result.unmatched, "rejected": result.rejected, "sightings": len(result.sightings),
+                      "replaced": sum(1 for f in files if f.replaced)})
+    return result
+
+
+def sightings(repo: Repository, *, family: str | None = None, since: date | None = None, until: date | None = None,
+              device: tuple[str, str] | None = None, include_weak: bool = True,
+              limit: int | None = None) -> list[Sighting]:
+    """Stored sightings, summed over every scanned log (scanning a log again never doubles its counts)."""
+    from interdit.storage.sightings import load_sightings
+
+    return load_sightings(repo.engine, family=family, since=since, until=until, device=device,
+                          include_weak=include_weak, limit=limit)
+
+
+def convert_logs(paths: Sequence[Path | str], out: Path, *, fmt: str | None = None, tz: str = "UTC") -> dict[str, Any]:
+    """Write every request of the logs (time, client, name, kind, qtype, action, format) to one Parquet file."""
+    from interdit.network.columnar import to_parquet
+
+    return to_parquet(_expand(paths), out, fmt=fmt, tz=tz)
+
+
+def scan_parquet(path: Path, *, families_domains: Mapping[str, str], never: Sequence[str] = ()) -> list[Sighting]:
+    """Scan a Parquet file written by `convert_logs` with DuckDB, with the same matching rules."""
+    from interdit.network.columnar import scan_parquet as _scan
+
+    return _scan(path, families_domains, never=never)
