@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-BENCHES = ("bench_core", "bench_analysis", "bench_network")
+BENCHES = ("bench_core", "bench_connectors", "bench_analysis", "bench_network", "bench_server")
 
 
 def main(argv: list[str]) -> int:

@@ -1,1 +1,141 @@
-"""interdit.api"""
+"""`interdit serve`: the REST API (OpenAPI at /openapi.json, browsable at /docs) and the dashboard.
+
+`create_app(settings)` builds the whole server; nothing is opened until the first request (or start-up).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from interdit import __version__
+from interdit.api.context import ServerContext, ServerOptions, require
+from interdit.settings import Settings
+from interdit.storage.accounts import Role
+
+DESCRIPTION = """\
+The prohibited-apps program of your organisation, over HTTP: devices and their apps, the catalogue of app
+families and directives, the policy and its exceptions, findings, imports, reports and the audit trail.
+
+Authenticate with an API token (`Authorization: Bearer idt_...`, created with `interdit tokens create`), or
+sign in to the dashboard. Roles: `admin` (policy, exceptions, sources, accounts), `analyst` (findings,
+analyses, imports), `auditor` (reads everything, changes nothing), `ingest` (uploads inventories and logs).
+Errors are RFC 9457 problem details (`application/problem+json`).
+"""
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+# Swagger UI sets style attributes on the elements it draws; scripts stay limited to this server.
+DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+
+class Headers:
+    """ASGI middleware: security headers on every answer, and request counts and times for /metrics."""
+
+    def __init__(self, app: ASGIApp, ctx: ServerContext) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+        path = scope.get("path", "")
+        csp = (DOCS_CSP if path == "/docs" else CSP).encode()
+        hsts = self.ctx.options.secure_cookies
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = list(message.get("headers", []))
+                headers += [(b"content-security-policy", csp), (b"x-content-type-options", b"nosniff"),
+                            (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin"),
+                            (b"cross-origin-opener-policy", b"same-origin"),
+                            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
+                if not path.startswith("/static/"):
+                    headers.append((b"cache-control", b"no-store"))
+                if hsts:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = scope.get("route")
+            name = getattr(route, "path", None) or ("/static" if path.startswith("/static/") else "other")
+            key = (scope.get("method", ""), name, status)
+            entry = self.ctx.metrics.setdefault(key, [0.0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - start
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,
+               options: ServerOptions | None = None) -> FastAPI:
+    """The whole server: API routers under /api/v1, /healthz, /metrics, /docs and the dashboard under /."""
+    from importlib.resources import files
+
+    from interdit import pipeline
+    from interdit.api import (
+        accounts,
+        analyses,
+        audit,
+        catalogue,
+        devices,
+        findings,
+        health,
+        imports,
+        policy,
+        problems,
+        reports,
+        sources,
+    )
+    from interdit.api.uploads import BodyLimit, BodyTooLarge
+    from interdit.web import routes as web_routes
+
+    opts = options or ServerOptions.from_env()
+    ctx = ServerContext(settings, opts, clock or pipeline.system_clock)
+    app = FastAPI(title="interdit", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.state.ctx = ctx
+    problems.install(app)
+
+    async def too_large(request: Any, exc: Exception) -> Any:
+        assert isinstance(exc, BodyTooLarge)
+        return problems.problem_response(413, str(exc), instance=request.url.path, fix="send a smaller body")
+
+    app.add_exception_handler(BodyTooLarge, too_large)
+    for module in (health, catalogue, devices, findings, policy, imports, sources, analyses, reports, accounts,
+                   audit):
+        app.include_router(module.router)
+    static = files("interdit").joinpath("web/static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    signed_in = Depends(require(*Role))
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[signed_in])
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[signed_in])
+    def docs() -> HTMLResponse:
+        return HTMLResponse(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>interdit API</title>"
+            "<link rel=\"stylesheet\" href=\"/static/vendor/swagger-ui/swagger-ui.css\"></head><body>"
+            "<div id=\"swagger-ui\"></div><script src=\"/static/vendor/swagger-ui/swagger-ui-bundle.js\"></script>"
+            "<script src=\"/static/docs.js\"></script></body></html>")
+
+    app.include_router(web_routes.router)
+    app.add_middleware(BodyLimit, max_upload=opts.max_upload_bytes)
+    app.add_middleware(Headers, ctx=ctx)
+    return app

@@ -1,0 +1,37 @@
+"""The audit trail: read it, verify its hash chain, export it (administrators and auditors)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from interdit.api.context import AuditReader, Ctx
+from interdit.api.problems import PROBLEM_RESPONSES
+from interdit.api.schemas import AuditEntryOut, AuditVerifyOut
+
+router = APIRouter(prefix="/api/v1", tags=["audit"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("/audit", response_model=list[AuditEntryOut], summary="Audit entries after a sequence number")
+def list_audit(ctx: Ctx, who: AuditReader,
+               after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               actor: Annotated[str | None, Query(max_length=160)] = None,
+               action: Annotated[str | None, Query(max_length=80)] = None) -> list[AuditEntryOut]:
+    return [AuditEntryOut(**e.as_dict()) for e in ctx.audit.entries(after=after, limit=limit, actor=actor,
+                                                                      action=action)]
+
+
+@router.get("/audit/verify", response_model=AuditVerifyOut, summary="Recompute the hash chain; name the broken entry")
+def verify_audit(ctx: Ctx, who: AuditReader) -> AuditVerifyOut:
+    v = ctx.audit.verify()
+    return AuditVerifyOut(ok=v.ok, entries=v.entries, head=v.head, broken_at=v.broken_at, reason=v.reason)
+
+
+@router.get("/audit/export", summary="The whole trail as JSON lines (one entry a line, with its hashes)",
+            response_class=StreamingResponse, responses={200: {"content": {"application/x-ndjson": {}}}})
+def export_audit(ctx: Ctx, who: AuditReader) -> StreamingResponse:
+    return StreamingResponse(ctx.audit.export_jsonl(), media_type="application/x-ndjson",
+                             headers={"Content-Disposition": 'attachment; filename="interdit-audit.jsonl"'})

@@ -1,0 +1,323 @@
+"""What every request shares: settings, the repository, accounts, the audit trail, the clock and caches."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+
+from interdit.api.problems import Problem
+from interdit.settings import Settings
+from interdit.storage.accounts import Account, AccountStore, Role
+from interdit.storage.audit import AuditLog
+
+if TYPE_CHECKING:
+    from interdit import pipeline
+    from interdit.storage.repo import Repository
+
+SESSION_COOKIE = "interdit_session"
+LANG_COOKIE = "interdit_lang"
+SESSION_MAX_AGE = 12 * 3600
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+TOKEN_CACHE_SECONDS = 5.0  # a token revoked from the command line stops working within this time
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How the server runs. `secret` signs session cookies: set INTERDIT_SECRET_KEY so sessions survive restarts."""
+
+    secret: str = ""
+    secure_cookies: bool = False  # behind a TLS reverse proxy: cookies carry the Secure flag
+    max_upload_bytes: int = 512 * 1024 * 1024
+    upload_dir: Path | None = None
+    cache_seconds: float = 60.0
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ServerOptions:
+        env = dict(os.environ) if environ is None else environ
+        values: dict[str, Any] = {
+            "secret": env.get("INTERDIT_SECRET_KEY", ""),
+            "secure_cookies": env.get("INTERDIT_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+        }
+        if env.get("INTERDIT_MAX_UPLOAD_MB"):
+            values["max_upload_bytes"] = int(env["INTERDIT_MAX_UPLOAD_MB"]) * 1024 * 1024
+        if env.get("INTERDIT_UPLOAD_DIR"):
+            values["upload_dir"] = Path(env["INTERDIT_UPLOAD_DIR"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Principal:
+    account: Account
+    via: str  # "token:<id>" or "session"
+    csrf: str = ""
+    token_name: str = ""
+
+    @property
+    def actor(self) -> str:
+        """Who the audit trail names: `user:alice` (signed in), `token:nightly-intune` (an API token)."""
+        if self.via.startswith("token:"):
+            return f"token:{self.token_name or self.via.removeprefix('token:')}"
+        return f"user:{self.account.username}"
+
+    @property
+    def role(self) -> Role:
+        return self.account.role
+
+
+@dataclass
+class Cached:
+    key: tuple[Any, ...]
+    made: float
+    value: Any
+
+
+@dataclass
+class ServerContext:
+    settings: Settings
+    options: ServerOptions
+    clock: Callable[[], datetime]
+    _engine: Engine | None = None
+    _repo: Repository | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _cache: dict[str, Cached] = field(default_factory=dict)
+    _cache_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _accounts: AccountStore | None = None
+    _tokens: dict[str, tuple[float, tuple[Account, str] | None]] = field(default_factory=dict)
+    _sessions: dict[int, tuple[float, Account | None]] = field(default_factory=dict)
+    _token_names: dict[str, str] = field(default_factory=dict)
+    metrics: dict[tuple[str, str, int], list[float]] = field(default_factory=dict)
+    serializer: URLSafeTimedSerializer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.serializer = URLSafeTimedSerializer(self.options.secret or secrets.token_urlsafe(32),
+                                                 salt="interdit-session")
+
+    # -- storage ---------------------------------------------------------------------------------------
+
+    @property
+    def repo(self) -> Repository:
+        with self._lock:
+            if self._repo is None:
+                from interdit import pipeline
+
+                self._repo = pipeline.open_repository(self.settings.database_url)
+                self._engine = self._repo.engine
+            return self._repo
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            try:
+                return self.repo.engine
+            except ImportError:  # the fleet storage is not installed: accounts and audit still work
+                with self._lock:
+                    if self._engine is None:
+                        self._engine = create_engine(self.settings.database_url)
+        return self._engine
+
+    @property
+    def accounts(self) -> AccountStore:
+        if self._accounts is None:
+            self._accounts = AccountStore(self.engine, clock=self.clock)
+        return self._accounts
+
+    def token_account(self, secret: str) -> tuple[Account, str] | None:
+        """`accounts.account_for_token`, remembered for TOKEN_CACHE_SECONDS (revoking through the API forgets it)."""
+        now = time.monotonic()
+        hit = self._tokens.get(secret)
+        if hit is not None and now - hit[0] < TOKEN_CACHE_SECONDS:
+            return hit[1]
+        found = self.accounts.account_for_token(secret)
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[secret] = (now, found)
+        return found
+
+    def account_by_id(self, account_id: int) -> Account | None:
+        """`accounts.by_id`, remembered for TOKEN_CACHE_SECONDS (disabling through the API forgets it)."""
+        now = time.monotonic()
+        hit = self._sessions.get(account_id)
+        if hit is not None and now - hit[0] < TOKEN_CACHE_SECONDS:
+            return hit[1]
+        found = self.accounts.by_id(account_id)
+        if len(self._sessions) > 10_000:
+            self._sessions.clear()
+        self._sessions[account_id] = (now, found)
+        return found
+
+    def token_name(self, token_id: str) -> str:
+        """The name given to a token when it was created (names never change, so they are remembered)."""
+        name = self._token_names.get(token_id)
+        if name is None:
+            found = {t.id: t.name for t in self.accounts.tokens()}
+            name = found.get(token_id, "")
+            if len(self._token_names) > 10_000:
+                self._token_names.clear()
+            self._token_names[token_id] = name
+        return name
+
+    def forget_tokens(self) -> None:
+        self._tokens.clear()
+        self._sessions.clear()
+
+    @property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.engine, clock=self.clock)
+
+    def record(self, who: Principal | str, action: str, target: str, *, before: Any = None, after: Any = None) -> None:
+        self.audit.append(who.actor if isinstance(who, Principal) else who, action, target, before=before, after=after)
+
+    # -- policy and evaluation (cached) ----------------------------------------------------------------
+
+    def loaded_policy(self) -> pipeline.LoadedPolicy:
+        from interdit import pipeline
+
+        path = self.settings.policy_path
+        stat = path.stat() if path.exists() else None
+        key = (str(path), stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
+        return self.cached("policy", key, lambda: pipeline.read_policy(path), ttl=3600)  # type: ignore[no-any-return]
+
+    def cached(self, name: str, key: tuple[Any, ...], make: Callable[[], Any], *, ttl: float | None = None) -> Any:
+        """The value for `key`, made once and kept `ttl` seconds.
+
+        A new key (a new import, another policy) is made at once, and the request waits for it. A value that
+        has only aged is remade in the background while requests keep getting the old one (for ttl ≥ 5 s).
+        """
+        ttl = self.options.cache_seconds if ttl is None else ttl
+        entry = self._cache.get(name)
+        if entry is not None and entry.key == key and time.monotonic() - entry.made < ttl:
+            return entry.value
+        lock = self._cache_locks.setdefault(name, threading.Lock())
+        if entry is not None and entry.key == key:
+            if not lock.acquire(blocking=False):
+                return entry.value  # someone is remaking it already
+            if ttl >= 5:
+                threading.Thread(target=self._remake, args=(name, key, make, lock), daemon=True).start()
+                return entry.value
+        else:
+            lock.acquire()
+        try:
+            entry = self._cache.get(name)
+            if entry is not None and entry.key == key and time.monotonic() - entry.made < ttl:
+                return entry.value
+            value = make()
+            self._cache[name] = Cached(key, time.monotonic(), value)
+            return value
+        finally:
+            lock.release()
+
+    def _remake(self, name: str, key: tuple[Any, ...], make: Callable[[], Any], lock: threading.Lock) -> None:
+        try:
+            self._cache[name] = Cached(key, time.monotonic(), make())
+        except Exception:  # the old value stays; the next request tries again
+            logging.getLogger("interdit.api").exception("could not refresh %s", name)
+        finally:
+            lock.release()
+
+    def forget(self, *names: str) -> None:
+        for n in names or tuple(self._cache):
+            self._cache.pop(n, None)
+
+
+def server(request: Request) -> ServerContext:
+    ctx = request.app.state.ctx
+    assert isinstance(ctx, ServerContext)
+    return ctx
+
+
+Ctx = Annotated[ServerContext, Depends(server)]
+
+
+def session_value(ctx: ServerContext, account: Account) -> tuple[str, str]:
+    csrf = secrets.token_urlsafe(24)
+    return ctx.serializer.dumps({"uid": account.id, "csrf": csrf}), csrf
+
+
+def principal_from(request: Request, ctx: ServerContext) -> Principal | None:
+    """Who is asking: a bearer token (machines, scripts) or a signed session cookie (people)."""
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            return None
+        found = ctx.token_account(value.strip())
+        return Principal(found[0], f"token:{found[1]}", token_name=ctx.token_name(found[1])) if found else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie or len(cookie) > 4096:
+        return None
+    try:
+        data = ctx.serializer.loads(cookie, max_age=SESSION_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+        return None
+    account = ctx.account_by_id(data["uid"])
+    if account is None or account.disabled:
+        return None
+    return Principal(account, "session", str(data.get("csrf", "")))
+
+
+async def check_csrf(request: Request, who: Principal) -> None:
+    """Unsafe requests made with a session cookie must echo the session's CSRF token (header or form field)."""
+    if who.via != "session" or request.method not in UNSAFE:
+        return
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else ""
+    if not who.csrf or not secrets.compare_digest(sent.encode(), who.csrf.encode()):
+        raise Problem(403, "the form's CSRF token is missing or wrong", fix="reload the page and submit it again")
+
+
+def require(*roles: Role) -> Callable[..., Any]:
+    allowed = frozenset(roles)
+
+    async def dependency(request: Request) -> Principal:
+        ctx = server(request)
+        who = principal_from(request, ctx)
+        if who is None:
+            raise Problem(401, "sign in, or send an API token as 'Authorization: Bearer idt_...'",
+                          headers={"WWW-Authenticate": 'Bearer realm="interdit"'},
+                          fix="create a token with 'interdit tokens create USER NAME'")
+        if who.role not in allowed:
+            raise Problem(403, f"the role {who.role.value!r} may not do this",
+                          fix="ask an administrator; allowed roles: " + ", ".join(sorted(r.value for r in allowed)))
+        await check_csrf(request, who)
+        request.state.principal = who
+        return who
+
+    return dependency
+
+
+READERS = (Role.ADMIN, Role.ANALYST, Role.AUDITOR)
+ADMINS = (Role.ADMIN,)
+ANALYSTS = (Role.ADMIN, Role.ANALYST)
+UPLOADERS = (Role.ADMIN, Role.ANALYST, Role.INGEST)
+AUDIT_READERS = (Role.ADMIN, Role.AUDITOR)
+
+Reader = Annotated[Principal, Depends(require(*READERS))]
+Admin = Annotated[Principal, Depends(require(*ADMINS))]
+Analyst = Annotated[Principal, Depends(require(*ANALYSTS))]
+Uploader = Annotated[Principal, Depends(require(*UPLOADERS))]
+AuditReader = Annotated[Principal, Depends(require(*AUDIT_READERS))]
+
+
+def role_names(roles: Iterable[Role]) -> list[str]:
+    return sorted(r.value for r in roles)

@@ -1,0 +1,52 @@
+"""`/healthz` (no sign-in: for load balancers) and `/metrics` (Prometheus text format)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+
+from interdit import __version__
+from interdit.api.context import Ctx, Reader
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers and its database is reachable")
+def healthz(ctx: Ctx) -> dict[str, str]:
+    import sqlalchemy as sa
+
+    try:
+        with ctx.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        db = "ok"
+    except Exception:
+        db = "unreachable"
+    return {"status": "ok" if db == "ok" else "degraded", "database": db, "version": __version__}
+
+
+@router.get("/metrics", response_class=PlainTextResponse, summary="Request counts and latencies, Prometheus text")
+def metrics(ctx: Ctx, who: Reader) -> PlainTextResponse:
+    lines = [
+        "# HELP interdit_http_requests_total HTTP requests answered, by method, route and status.",
+        "# TYPE interdit_http_requests_total counter",
+    ]
+    sums = ["# HELP interdit_http_request_seconds_sum Seconds spent answering, by method and route.",
+            "# TYPE interdit_http_request_seconds_sum counter"]
+    for (method, route, status), (count, seconds) in sorted(ctx.metrics.items()):
+        labels = f'method="{method}",route="{_esc(route)}",status="{status}"'
+        lines.append(f"interdit_http_requests_total{{{labels}}} {int(count)}")
+        sums.append(f"interdit_http_request_seconds_sum{{{labels}}} {seconds:.6f}")
+    cur = ctx._cache.get("current")
+    gauges = []
+    if cur is not None:
+        s = cur.value.summary
+        gauges = ["# HELP interdit_compliance_rate Compliant devices / devices in scope, at the last evaluation.",
+                  "# TYPE interdit_compliance_rate gauge", f"interdit_compliance_rate {s.rate:.6f}",
+                  "# HELP interdit_devices_in_scope Devices the policy covers, at the last evaluation.",
+                  "# TYPE interdit_devices_in_scope gauge", f"interdit_devices_in_scope {s.devices_in_scope}"]
+    body = "\n".join([*lines, *sums, *gauges]) + "\n"
+    return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _esc(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

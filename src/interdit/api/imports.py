@@ -1,0 +1,66 @@
+"""Inventory imports: upload an export file (or several) and read the status of each import run."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from interdit import pipeline
+from interdit.api.context import Ctx, Reader, Uploader
+from interdit.api.problems import PROBLEM_RESPONSES, Problem
+from interdit.api.schemas import ImportOut, plain
+from interdit.api.uploads import save_uploads, work_dir
+
+router = APIRouter(prefix="/api/v1", tags=["imports"], responses=PROBLEM_RESPONSES)
+
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+    "required": ["files"]}}}}}
+
+
+@router.get("/imports/formats", summary="Inventory formats the server can read")
+def formats(who: Reader) -> list[str]:
+    return pipeline.inventory_formats()
+
+
+@router.post("/imports", response_model=ImportOut, status_code=201, openapi_extra=UPLOAD_BODY,
+             summary="Import one snapshot of a source from uploaded export files (multipart, field `files`)")
+async def create_import(
+    request: Request, ctx: Ctx, who: Uploader,
+    format: Annotated[str, Query(min_length=1, max_length=50, description="e.g. csv, jsonl, intune")],
+    source: Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$",
+                                 description="The source's name, e.g. intune-prod")],
+) -> ImportOut:
+    if format not in pipeline.inventory_formats():
+        raise Problem(422, f"unknown inventory format {format!r}",
+                      fix="use one of: " + ", ".join(pipeline.inventory_formats()))
+    folder = work_dir(ctx.options.upload_dir)
+    try:
+        paths = await save_uploads(request, folder)
+        from starlette.concurrency import run_in_threadpool
+
+        result, tally = await run_in_threadpool(lambda: pipeline.import_inventory(
+            ctx.repo, format, source, paths, clock=ctx.clock, actor=who.actor))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    rejections = [{"place": r.place, "reason": r.reason, "fix": r.fix} for r in tally.rejections[:200]]
+    out = ImportOut(run_id=getattr(result, "run_id", None), source=source, format=format, read=tally.read,
+                    accepted=tally.accepted, rejected=tally.rejected, rejections=rejections, result=plain(result))
+    ctx.forget("current", "history", "fleet", "per-device", "imports")
+    return out
+
+
+@router.get("/imports", summary="The latest import runs, with their counts and rejections")
+def list_imports(ctx: Ctx, who: Reader,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 20) -> list[dict[str, Any]]:
+    return [plain(r) for r in ctx.repo.import_runs(limit=limit)]
+
+
+@router.get("/imports/{run_id}", summary="One import run: counts and its first rejections")
+def one_import(run_id: int, ctx: Ctx, who: Reader) -> dict[str, Any]:
+    for r in ctx.repo.import_runs(limit=10_000):
+        if str(getattr(r, "id", getattr(r, "run_id", None))) == str(run_id):
+            return plain(r)  # type: ignore[no-any-return]
+    raise Problem(404, f"no import run {run_id}", fix="list them with GET /api/v1/imports")

@@ -1,0 +1,43 @@
+"""Reports: generate one in any registered format and language, and download it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from interdit import pipeline
+from interdit.api.context import Ctx, Reader
+from interdit.api.problems import PROBLEM_RESPONSES, Problem
+
+router = APIRouter(prefix="/api/v1", tags=["reports"], responses=PROBLEM_RESPONSES)
+
+MEDIA = {"html": ("text/html; charset=utf-8", "html"), "json": ("application/json", "json"),
+         "findings-json": ("application/json", "json"), "csv": ("text/csv; charset=utf-8", "csv")}
+
+
+@router.get("/reports/formats", summary="The report formats the server can produce")
+def report_formats(who: Reader) -> list[str]:
+    return pipeline.report_formats()
+
+
+@router.get("/reports/{fmt}", summary="Generate a report and download it (evaluates the policy first)",
+            responses={200: {"content": {"text/html": {}, "application/json": {}, "text/csv": {},
+                                         "text/plain": {}}}})
+def report(fmt: str, ctx: Ctx, who: Reader,
+           lang: Annotated[str, Query(pattern="^(en|fr)$")] = "en",
+           as_of: Annotated[datetime | None, Query(description="Answer for this time instead of now.")] = None,
+           history: Annotated[bool, Query(description="Include compliance at each earlier import.")] = False,
+           ) -> Response:
+    if fmt not in pipeline.report_formats():
+        raise Problem(404, f"no report format {fmt!r}", fix="use one of: " + ", ".join(pipeline.report_formats()))
+    if as_of is not None and as_of.tzinfo is None:
+        raise Problem(422, "as_of has no time zone", fix="add Z for UTC, e.g. 2023-03-01T00:00:00Z")
+    when = as_of or ctx.clock()
+    data = pipeline.report_data(ctx.repo, ctx.loaded_policy(), as_of=when, clock=ctx.clock, with_history=history)
+    text = pipeline.render(fmt, data, lang)
+    media, ext = MEDIA.get(fmt, ("text/plain; charset=utf-8", "txt"))
+    name = f"interdit-{fmt}-{when:%Y%m%d}-{lang}.{ext}"
+    return Response(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})

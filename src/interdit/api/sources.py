@@ -1,0 +1,35 @@
+"""Configured inventory sources (live MDM APIs): list them, and sync one now (administrators)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from interdit import pipeline
+from interdit.api.context import Admin, Ctx, Reader
+from interdit.api.problems import PROBLEM_RESPONSES, Problem
+
+router = APIRouter(prefix="/api/v1", tags=["sources"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("/sources", summary="Configured sources: name, type and how their credentials are given (never them)")
+def list_sources(who: Reader) -> list[dict[str, Any]]:
+    specs = pipeline.configured_sources()
+    return [{"name": name, "type": spec.type, "credentials": pipeline.source_credentials(spec)}
+            for name, spec in sorted(specs.items())]
+
+
+@router.post("/sources/{name}/sync", status_code=201,
+             summary="Read a full snapshot from a source's API now and import it (one transaction)")
+async def sync(name: str, ctx: Ctx, who: Admin) -> dict[str, Any]:
+    if name not in pipeline.configured_sources():
+        raise Problem(404, f"no configured source {name!r}", fix="add it with 'interdit sources add'")
+    result, tally = await run_in_threadpool(lambda: pipeline.sync_source(ctx.repo, name, clock=ctx.clock,
+                                                                         actor=who.actor))
+    body = {"source": name, "read": tally.read, "accepted": tally.accepted, "rejected": tally.rejected,
+            "run_id": getattr(result, "run_id", None),
+            "rejections": [{"place": r.place, "reason": r.reason, "fix": r.fix} for r in tally.rejections[:200]]}
+    ctx.forget("current", "history", "fleet", "per-device", "imports")
+    return body

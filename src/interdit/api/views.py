@@ -1,0 +1,151 @@
+"""The current state of compliance, shared by the API and the dashboard, computed once and cached.
+
+An evaluation of a large fleet takes seconds, so it is made once per (policy, latest import) and kept for
+`cache_seconds`; the stored findings the API pages through come from that same evaluation.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from interdit import pipeline
+from interdit.api.context import ServerContext
+from interdit.api.schemas import finding_out
+from interdit.model import Finding, Summary
+
+
+@dataclass(frozen=True)
+class Current:
+    as_of: datetime
+    loaded: pipeline.LoadedPolicy
+    summary: Summary
+    findings: tuple[Finding, ...]
+    review: tuple[tuple[str, str, date, str], ...]
+    ids: tuple[str, ...] = ()  # the findings' ids, in order: cursors are positions in it
+    documents: tuple[dict[str, Any], ...] = ()  # the findings as the API returns them, made once
+    index: Mapping[str, Mapping[str, tuple[int, ...]]] = field(default_factory=dict)  # field -> value -> positions
+
+    def candidates(self, **wanted: Sequence[str] | str | None) -> Iterable[int] | None:
+        """Positions that may match, in order, from the narrowest indexed filter (None: no indexed filter)."""
+        best: list[tuple[int, ...]] | None = None
+        for name, value in wanted.items():
+            if not value or name not in self.index:
+                continue
+            values = [value] if isinstance(value, str) else list(value)
+            if name == "org_unit":
+                unit = str(value).rstrip("/")
+                values = [u for u in self.index[name] if u == unit or u.startswith(unit + "/")]
+            lists = [self.index[name].get(v, ()) for v in values]
+            if best is None or sum(map(len, lists)) < sum(map(len, best)):
+                best = lists
+        if best is None:
+            return None
+        return best[0] if len(best) == 1 else heapq.merge(*best)
+
+
+def _import_key(ctx: ServerContext) -> tuple[Any, ...]:
+    """What the imports look like, read from the database at most once a second."""
+
+    def make() -> tuple[Any, ...]:
+        times = ctx.repo.import_times()
+        return (len(times), max(times) if times else None)
+
+    value = ctx.cached("imports", (), make, ttl=1.0)
+    assert isinstance(value, tuple)
+    return value
+
+
+def current(ctx: ServerContext, *, actor: str | None = None) -> Current:
+    """The latest evaluation, made again when the policy or the imports changed. An evaluation made for
+    `actor` (an explicit request) is recorded in the audit trail; one made to answer a page is not."""
+    loaded = ctx.loaded_policy()
+    key = (loaded.digest, *_import_key(ctx))
+
+    def make() -> Current:
+        as_of = ctx.clock()
+        result = pipeline.evaluate(ctx.repo, loaded, as_of=as_of, store=True, actor=actor, clock=ctx.clock)
+        review = tuple(pipeline.review_items(loaded.policy, as_of))
+        ordered = tuple(sorted(result.findings, key=lambda f: f.id))
+        documents = tuple(finding_out(f).model_dump(mode="json") for f in ordered)
+        index: dict[str, dict[str, list[int]]] = {"state": {}, "family": {}, "org_unit": {}, "source": {},
+                                                  "device": {}}
+        for n, f in enumerate(ordered):
+            for name, value in (("state", f.state.value), ("family", f.family), ("org_unit", f.org_unit),
+                                ("source", f.source), ("device", f.device_id)):
+                if value is not None:
+                    index[name].setdefault(value, []).append(n)
+        frozen = {k: {v: tuple(ns) for v, ns in d.items()} for k, d in index.items()}
+        return Current(as_of, loaded, result.summary, ordered, review, tuple(f.id for f in ordered), documents,
+                       frozen)
+
+    value = ctx.cached("current", key, make)
+    assert isinstance(value, Current)
+    return value
+
+
+def history(ctx: ServerContext) -> tuple[Summary, ...]:
+    """Compliance at each earlier import under today's policy (recomputed only when imports or policy change)."""
+    cur = current(ctx)
+    key = (cur.loaded.digest, *_import_key(ctx))
+    value = ctx.cached("history", key, lambda: pipeline.history(ctx.repo, cur.loaded, as_of=cur.as_of), ttl=86400)
+    return tuple(value)
+
+
+def refresh(ctx: ServerContext, *, actor: str | None = None) -> Current:
+    ctx.forget("current", "history", "imports")
+    return current(ctx, actor=actor)
+
+
+def deadlines(cur: Current) -> list[tuple[str, str | None, date, int]]:
+    """(rule id, directive, deadline, days left) for every rule, soonest first."""
+    today = cur.as_of.date()
+    rows = [(r.id, r.directive, r.deadline, (r.deadline - today).days) for r in cur.loaded.policy.rules]
+    return sorted(rows, key=lambda r: r[2])
+
+
+def matcher(*, state: Sequence[str] = (), kind: str | None = None, family: str | None = None,
+            org_unit: str | None = None, source: str | None = None, since: datetime | None = None,
+            until: datetime | None = None, device: str | None = None) -> Callable[[Finding], bool]:
+    """A test for the findings the API and the dashboard filter on (an org unit includes the units below it)."""
+    states = frozenset(state)
+    unit = org_unit.rstrip("/") if org_unit else None
+    below = unit + "/" if unit else ""
+
+    def keep(f: Finding) -> bool:
+        if states and f.state.value not in states:
+            return False
+        if (kind and f.kind.value != kind) or (family and f.family != family) or (source and f.source != source):
+            return False
+        if unit and not (f.org_unit == unit or (f.org_unit or "").startswith(below)):
+            return False
+        if (since and f.last_seen < since) or (until and f.first_seen > until):
+            return False
+        return not (device and f.device_id != device)
+
+    return keep
+
+
+def select(findings: Sequence[Finding], **filters: Any) -> list[Finding]:
+    """The findings that pass `matcher(**filters)`, in order."""
+    keep = matcher(**filters)
+    return [f for f in findings if keep(f)]
+
+
+def devices_by_rule(ctx: ServerContext) -> dict[tuple[str, str | None], int]:
+    """(rule, directive) -> devices with a violation or a blocked-but-present app under it (cached)."""
+    cur = current(ctx)
+
+    def make() -> dict[tuple[str, str | None], int]:
+        per_rule: dict[tuple[str, str | None], set[tuple[str, str]]] = {}
+        for f in cur.findings:
+            if f.state.value in ("violation", "blocked_present"):
+                per_rule.setdefault((f.rule, f.directive), set()).add((f.source, f.device_id))
+        return {k: len(v) for k, v in per_rule.items()}
+
+    value = ctx.cached("by-rule", (id(cur),), make, ttl=86400)
+    assert isinstance(value, dict)
+    return value

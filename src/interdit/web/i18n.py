@@ -1,0 +1,210 @@
+"""The dashboard's words in English and French, and how numbers and dates are written in each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+LANGS = ("en", "fr")
+
+WORDS: dict[str, tuple[str, str]] = {
+    # key: (English, French)
+    "app": ("interdit", "interdit"),
+    "skip": ("Skip to content", "Aller au contenu"),
+    "nav": ("Main menu", "Menu principal"),
+    "overview": ("Overview", "Vue d'ensemble"),
+    "violations": ("Violations", "Infractions"),
+    "catalogue": ("Apps and directives", "Applications et directives"),
+    "exceptions": ("Exceptions", "Exceptions"),
+    "audit": ("Audit trail", "Journal d'audit"),
+    "api": ("API", "API"),
+    "sign_in": ("Sign in", "Se connecter"),
+    "sign_out": ("Sign out", "Se déconnecter"),
+    "username": ("User name", "Nom d'utilisateur"),
+    "password": ("Password", "Mot de passe"),
+    "bad_login": ("Wrong user name or password.", "Nom d'utilisateur ou mot de passe incorrect."),
+    "signed_in_as": ("Signed in as", "Connecté en tant que"),
+    "language": ("Language", "Langue"),
+    "other_lang": ("Français", "English"),
+    "compliance_rate": ("Compliance rate", "Taux de conformité"),
+    "compliant_of": ("{c} of {n} devices in scope comply", "{c} des {n} appareils visés sont conformes"),
+    "as_of": ("as of {t}", "au {t}"),
+    "over_time": ("Compliance over time", "Conformité dans le temps"),
+    "by_directive": ("Violations by app family", "Infractions par famille d'applications"),
+    "by_org_unit": ("By org unit", "Par unité organisationnelle"),
+    "org_unit": ("Org unit", "Unité organisationnelle"),
+    "by_source": ("By inventory source", "Par source d'inventaire"),
+    "by_source_help": ("Each source is one device management tool or inventory export. Not evaluable: devices in "
+                       "scope whose apps the source cannot see. Stale: devices it has not reported lately.",
+                       "Chaque source est un outil de gestion des appareils ou un export d'inventaire. "
+                       "Non évaluables : appareils visés dont la source ne voit pas les applications. "
+                       "Inventaire périmé : appareils qu'elle n'a pas signalés récemment."),
+    "last_inventory": ("Last inventory", "Dernier inventaire"),
+    "col.violations": ("Violations", "Infractions"),
+    "in_scope": ("In scope", "Visés"),
+    "compliant": ("Compliant", "Conformes"),
+    "rate": ("Rate", "Taux"),
+    "deadlines": ("Deadlines", "Échéances"),
+    "by_rule": ("Devices in violation by directive, and deadlines",
+                "Appareils en infraction par directive, et échéances"),
+    "rule": ("Rule", "Règle"),
+    "directive": ("Directive", "Directive"),
+    "deadline": ("Deadline", "Échéance"),
+    "days_left": ("Days left", "Jours restants"),
+    "overdue": ("overdue", "dépassée"),
+    "review": ("Due for review", "À réviser"),
+    "attention": ("Devices needing attention", "Appareils à surveiller"),
+    "state": ("State", "État"),
+    "devices": ("Devices", "Appareils"),
+    "state.violation": ("Violation", "Infraction"),
+    "state.blocked_present": ("Blocked but present", "Bloquée mais présente"),
+    "state.excepted": ("Excepted", "Exemptée"),
+    "state.not_evaluable": ("Not evaluable", "Non évaluable"),
+    "state.stale": ("Stale", "Inventaire périmé"),
+    "state.resolved": ("Resolved", "Résolue"),
+    "family": ("App family", "Famille d'applications"),
+    "source": ("Source", "Source"),
+    "kind": ("Kind", "Type"),
+    "any": ("Any", "Tous"),
+    "filter": ("Filter", "Filtrer"),
+    "device": ("Device", "Appareil"),
+    "user": ("User", "Utilisateur"),
+    "users": ("Users", "Utilisateurs"),
+    "groups": ("Groups or org units", "Groupes ou unités organisationnelles"),
+    "first_seen": ("First seen", "Vu la première fois"),
+    "last_seen": ("Last seen", "Vu la dernière fois"),
+    "none": ("None.", "Aucun."),
+    "next_page": ("Next page", "Page suivante"),
+    "shown": ("{n} shown", "{n} affichés"),
+    "attributes": ("Attributes", "Attributs"),
+    "apps": ("Apps", "Applications"),
+    "findings": ("Findings", "Constats"),
+    "history": ("History", "Historique"),
+    "families": ("App families", "Familles d'applications"),
+    "directives": ("Directives", "Directives"),
+    "vendor": ("Vendor", "Éditeur"),
+    "identifiers": ("Identifiers", "Identifiants"),
+    "domains": ("Domains", "Domaines"),
+    "sources": ("Sources", "Sources"),
+    "issuer": ("Issuer", "Émetteur"),
+    "effective": ("Effective", "En vigueur"),
+    "approver": ("Approver", "Approbateur"),
+    "reason": ("Reason", "Motif"),
+    "expires": ("Expires", "Expire le"),
+    "days_to_expiry": ("Days to expiry", "Jours avant expiration"),
+    "safeguards": ("Safeguards", "Mesures de protection"),
+    "covers": ("Covers", "Couvre"),
+    "grant": ("Grant an exception", "Accorder une exception"),
+    "grant_button": ("Grant", "Accorder"),
+    "revoke": ("Revoke", "Révoquer"),
+    "exception_id": ("Exception id", "Identifiant de l'exception"),
+    "families_help": ("App family ids, separated by commas (e.g. tiktok)",
+                      "Identifiants de familles, séparés par des virgules (p. ex. tiktok)"),
+    "devices_help": ("Device ids (source:id), separated by commas", "Appareils (source:id), séparés par des virgules"),
+    "users_help": ("Users, separated by commas", "Utilisateurs, séparés par des virgules"),
+    "groups_help": ("Groups or org units, separated by commas", "Groupes ou unités, séparés par des virgules"),
+    "safeguards_help": ("Safeguards, separated by commas", "Mesures, séparées par des virgules"),
+    "granted": ("Exception {id} granted.", "Exception {id} accordée."),
+    "revoked": ("Exception {id} revoked.", "Exception {id} révoquée."),
+    "error": ("Something went wrong", "Une erreur s'est produite"),
+    "forbidden": ("Your role may not see this page.", "Votre rôle ne permet pas d'afficher cette page."),
+    "not_found": ("Not found.", "Introuvable."),
+    "no_data": ("No inventory has been imported yet.", "Aucun inventaire n'a encore été importé."),
+    "actor": ("Actor", "Auteur"),
+    "action": ("Action", "Action"),
+    "target": ("Target", "Objet"),
+    "time": ("Time", "Heure"),
+    "chain_ok": ("The chain of {n} entries is intact. Head: {h}", "La chaîne de {n} entrées est intacte. Tête : {h}"),
+    "chain_broken": ("The chain is broken at entry {n}: {r}", "La chaîne est rompue à l'entrée {n} : {r}"),
+    "export": ("Export (JSON lines)", "Exporter (JSON lines)"),
+    "stale_devices": ("Stale inventories", "Inventaires périmés"),
+    "not_evaluable_devices": ("Not evaluable", "Non évaluables"),
+    "violation_devices": ("In violation", "En infraction"),
+    "app_id": ("App", "Application"),
+    "version": ("Version", "Version"),
+    "removed": ("Removed", "Retirée"),
+    "present": ("present", "présente"),
+    "sightings": ("Network sightings", "Détections réseau"),
+    "attr.source": ("Source", "Source"),
+    "attr.device_id": ("Device id", "Identifiant de l'appareil"),
+    "attr.platform": ("Platform", "Plateforme"),
+    "attr.ownership": ("Ownership", "Propriété"),
+    "attr.management": ("Management", "Gestion"),
+    "attr.observed_at": ("Inventory from", "Inventaire du"),
+    "attr.supervised": ("Supervised", "Supervisé"),
+    "attr.user": ("User", "Utilisateur"),
+    "attr.name": ("Name", "Nom"),
+    "attr.model": ("Model", "Modèle"),
+    "attr.os_version": ("OS version", "Version du système"),
+    "attr.org_unit": ("Org unit", "Unité organisationnelle"),
+    "attr.groups": ("Groups", "Groupes"),
+    "attr.addresses": ("Addresses", "Adresses"),
+    "attr.valid_from": ("From", "Du"),
+    "attr.valid_to": ("Until", "Au"),
+    "day": ("Day", "Jour"),
+    "client": ("Client address", "Adresse du client"),
+    "count": ("Requests", "Requêtes"),
+    "example": ("Example name", "Exemple de nom"),
+    "weak": ("weak: only an answer named it", "faible : seule une réponse le nommait"),
+    "apks": ("APK analyses", "Analyses d'APK"),
+    "apk_files": ("APK files to analyse", "Fichiers APK à analyser"),
+    "analyse": ("Analyse", "Analyser"),
+    "analysed": ("{n} files analysed.", "{n} fichiers analysés."),
+    "package": ("Package", "Paquet"),
+    "verdict": ("Verdict", "Verdict"),
+    "score": ("Score", "Score"),
+    "sdk_vendors": ("SDK and endpoint vendors", "Éditeurs des SDK et des points d'accès"),
+    "verdict.acceptable": ("Acceptable", "Acceptable"),
+    "verdict.needs_review": ("Needs review", "À examiner"),
+    "verdict.unacceptable": ("Unacceptable", "Inacceptable"),
+}
+
+
+def pick_lang(cookie: str | None, accept_language: str | None) -> str:
+    """The cookie's choice, else the browser's preferred of en/fr (by q value), else English."""
+    if cookie in LANGS:
+        return cookie
+    best, best_q = "en", -1.0
+    for part in (accept_language or "").split(",")[:20]:
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if not 0 < q <= 1:
+            continue
+        base = tag.strip().lower().split("-")[0]
+        if base in LANGS and q > best_q:
+            best, best_q = base, q
+    return best
+
+
+def translator(lang: str) -> Callable[..., str]:
+    index = 1 if lang == "fr" else 0
+
+    def t(key: str, **values: object) -> str:
+        pair = WORDS.get(key)
+        text = pair[index] if pair else key
+        return text.format(**values) if values else text
+
+    return t
+
+
+def number(value: float | int, lang: str) -> str:
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+    return text.replace(",", "\u202f").replace(".", ",") if lang == "fr" else text
+
+
+def percent(rate: float, lang: str) -> str:
+    text = f"{rate * 100:.1f}"
+    return f"{text.replace('.', ',')}\u00a0%" if lang == "fr" else f"{text}%"
+
+
+def when(value: datetime | date | None, lang: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return value.isoformat()

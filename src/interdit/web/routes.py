@@ -1,0 +1,441 @@
+"""The dashboard: server-rendered pages (readable without JavaScript), htmx for filters, English and French."""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from datetime import date
+from functools import partial
+from importlib.resources import files
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from interdit import pipeline
+from interdit.api import views
+from interdit.api.context import (
+    AUDIT_READERS,
+    CSRF_FIELD,
+    LANG_COOKIE,
+    READERS,
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    Principal,
+    ServerContext,
+    check_csrf,
+    principal_from,
+    server,
+    session_value,
+)
+from interdit.api.problems import Problem
+from interdit.api.schemas import ExceptionIn, exception_out
+from interdit.errors import InterditError
+from interdit.storage.accounts import Role
+from interdit.web import i18n
+
+router = APIRouter(include_in_schema=False)
+LOGIN_CSRF = "interdit_login_csrf"
+PAGE = 50
+
+_templates: Jinja2Templates | None = None
+
+
+def templates() -> Jinja2Templates:
+    global _templates
+    if _templates is None:
+        _templates = Jinja2Templates(directory=str(files("interdit").joinpath("web/templates")))
+        _templates.env.globals.update(number=i18n.number, percent=i18n.percent, when=i18n.when, quote=quote)
+    return _templates
+
+
+class Redirect(Exception):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+def lang_of(request: Request) -> str:
+    return i18n.pick_lang(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+
+def render(request: Request, name: str, who: Principal | None, status: int = 200, **values: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    context = {"request": request, "lang": lang, "t": i18n.translator(lang), "who": who,
+               "csrf": who.csrf if who else "", "path": request.url.path,
+               "query": request.url.query, "can_admin": who is not None and who.role is Role.ADMIN,
+               "can_audit": who is not None and who.role in AUDIT_READERS, **values}
+    response = templates().TemplateResponse(request, name, context, status_code=status)
+    response.headers["content-language"] = lang
+    response.headers["vary"] = "Accept-Language, Cookie"
+    return response
+
+
+def signed_in(request: Request, roles: tuple[Role, ...] = READERS) -> Principal:
+    ctx = server(request)
+    who = principal_from(request, ctx)
+    if who is None or who.via != "session":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise Redirect("/login?" + urlencode({"next": target}))
+    if who.role not in roles:
+        raise Problem(403, "forbidden")
+    return who
+
+
+def page(request: Request, name: str, roles: tuple[Role, ...], make: Any, **extra: Any) -> Response:
+    """Render `name` with what `make(ctx, who)` returns; sign-in, role and error handling in one place."""
+    try:
+        who = signed_in(request, roles)
+        values = make(server(request), who)
+        if isinstance(values, Response):
+            return values
+        return render(request, name, who, **values, **extra)
+    except Redirect as r:
+        return RedirectResponse(r.url, status_code=303)
+    except Problem as p:
+        who_ = principal_from(request, server(request))
+        key = {403: "forbidden", 404: "not_found"}.get(p.status, "error")
+        return render(request, "error.html", who_, status=p.status, message_key=key, detail=p.detail)
+    except InterditError as e:
+        who_ = principal_from(request, server(request))
+        return render(request, "error.html", who_, status=422, message_key="error", detail=str(e))
+
+
+# -- sign-in, language --------------------------------------------------------------------------------
+
+
+def _safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, next=_safe_next(next), login_csrf=token, failed=False)
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="lax",
+                        secure=server(request).options.secure_cookies, max_age=3600, path="/login")
+    return response
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    ctx = server(request)
+    form = await request.form(max_files=0, max_fields=10)
+    username, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:1000]
+    sent, expected = str(form.get(CSRF_FIELD, "")), request.cookies.get(LOGIN_CSRF, "")
+    target = _safe_next(str(form.get("next", "/")))
+    if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
+        return render(request, "error.html", None, status=403, message_key="error",
+                      detail="the sign-in form expired; reload it")
+    from starlette.concurrency import run_in_threadpool
+
+    account = await run_in_threadpool(ctx.accounts.authenticate, username, password)
+    if account is None or account.role is Role.INGEST:
+        token = secrets.token_urlsafe(24)
+        response = render(request, "login.html", None, status=401, next=target, login_csrf=token, failed=True,
+                          username=username)
+        response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="lax", secure=ctx.options.secure_cookies,
+                            max_age=3600, path="/login")
+        return response
+    value, _ = session_value(ctx, account)
+    ctx.record(f"user:{account.username}", "session.sign-in", account.username)
+    done = RedirectResponse(target, status_code=303)
+    done.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="lax", secure=ctx.options.secure_cookies,
+                        max_age=SESSION_MAX_AGE, path="/")
+    done.delete_cookie(LOGIN_CSRF, path="/login")
+    return done
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    ctx = server(request)
+    who = principal_from(request, ctx)
+    if who is not None:
+        await check_csrf(request, who)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/lang/{code}")
+def set_lang(request: Request, code: str, next: str = "/") -> Response:
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    if code in i18n.LANGS:
+        response.set_cookie(LANG_COOKIE, code, samesite="lax", max_age=365 * 86400, path="/",
+                            secure=server(request).options.secure_cookies)
+    return response
+
+
+# -- pages ----------------------------------------------------------------------------------------------
+
+
+@router.get("/")
+def overview(request: Request) -> Response:
+    def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
+        cur = views.current(ctx)
+        if not cur.summary.devices_total and not ctx.repo.import_times():
+            return {"empty": True}
+        s = cur.summary
+        attention = {k: s.by_state.get(k, 0) for k in ("violation", "blocked_present", "not_evaluable", "stale")}
+        units = sorted(((k, v[0], v[1], v[1] / v[0] if v[0] else 1.0) for k, v in s.by_org_unit.items()),
+                       key=lambda r: r[3])
+        families = sorted(s.by_family.items(), key=lambda kv: -kv[1])
+        sources = sorted(s.by_source.items())
+        per_rule = views.devices_by_rule(ctx)
+        rules = [(rule, directive, per_rule.get((rule, directive), 0), deadline, left)
+                 for rule, directive, deadline, left in views.deadlines(cur)]
+        return {"rules": rules, "empty": False, "cur": cur, "s": s, "history": [*views.history(ctx), s], "units": units,
+                "families": families, "sources": sources, "attention": attention, "deadlines": views.deadlines(cur),
+                "review": cur.review, "catalogue": cur.loaded.catalogue}
+
+    return page(request, "overview.html", READERS, make)
+
+
+def _filters(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    states = [v for v in q.getlist("state") if v][:6] or ["violation"]
+    return {"state": states, "family": q.get("family") or None, "org_unit": q.get("org_unit") or None,
+            "source": q.get("source") or None, "kind": q.get("kind") or None, "cursor": q.get("cursor") or None}
+
+
+@router.get("/violations")
+def violations(request: Request) -> Response:
+    def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
+        f = _filters(request)
+        cur = views.current(ctx)
+        selected = views.select(cur.findings, state=f["state"], kind=f["kind"], family=f["family"],
+                                org_unit=f["org_unit"], source=f["source"])
+        if f["cursor"]:
+            selected = [x for x in selected if x.id > f["cursor"]]
+        shown = selected[:PAGE]
+        more = len(selected) > PAGE
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+        next_url = f"/violations?{urlencode([*params, ('cursor', shown[-1].id)])}" if more and shown else None
+        partial = request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == "results"
+        return {"f": f, "findings": shown, "total": len(selected), "next_url": next_url,
+                "families": sorted(cur.loaded.catalogue.families), "units": sorted(cur.summary.by_org_unit),
+                "sources": sorted({x.source for x in cur.findings}), "partial": partial,
+                "states": ["violation", "blocked_present", "excepted", "not_evaluable", "stale", "resolved"]}
+
+    if request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == "results":
+        return page(request, "_findings.html", READERS, make)
+    return page(request, "violations.html", READERS, make)
+
+
+@router.get("/devices/{source}/{device_id:path}")
+def device(request: Request, source: str, device_id: str) -> Response:
+    def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
+        from interdit.api.devices import device_detail
+
+        detail = device_detail(ctx, source, device_id)
+        attributes = detail.get("device") if isinstance(detail.get("device"), dict) else detail
+        apps: list[Any] = list(detail.get("apps") or [])
+        history = [{"valid_from": v.get("valid_from"), "valid_to": v.get("valid_to"),
+                    **{k: (v.get("device") or {}).get(k) for k in ("org_unit", "user", "management", "ownership",
+                                                                   "os_version")}}
+                   for v in detail.get("versions", []) if isinstance(v, dict)]
+        simple = {k: v for k, v in (attributes or {}).items() if not isinstance(v, dict | list) or k == "groups"}
+        return {"source": source, "device_id": device_id, "attributes": simple, "apps": apps,
+                "findings": detail.get("current_findings", []), "history": history}
+
+    return page(request, "device.html", READERS, make)
+
+
+@router.get("/catalogue")
+def catalogue_page(request: Request) -> Response:
+    def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
+        cat = pipeline.catalogue()
+        return {"families": sorted(cat.families.values(), key=lambda f: f.name.lower()),
+                "directives": sorted(cat.directives.values(), key=lambda d: d.effective, reverse=True),
+                "vendors": cat.vendors}
+
+    return page(request, "catalogue.html", READERS, make)
+
+
+@router.get("/families/{family_id}")
+def family_page(request: Request, family_id: str) -> Response:
+    def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
+        cat = pipeline.catalogue()
+        fam = cat.families.get(family_id)
+        if fam is None:
+            raise Problem(404, f"no app family {family_id!r}")
+        directives = [d for d in cat.directives.values() if family_id in d.families or fam.vendor in d.vendors]
+        cur = views.current(ctx) if ctx.repo.import_times() else None
+        counts = Counter(f.state.value for f in cur.findings if f.family == family_id) if cur else Counter()
+        return {"fam": fam, "vendor": cat.vendors.get(fam.vendor), "directives": directives, "counts": counts}
+
+    return page(request, "family.html", READERS, make)
+
+
+@router.get("/directives/{directive_id}")
+def directive_page(request: Request, directive_id: str) -> Response:
+    def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
+        cat = pipeline.catalogue()
+        d = cat.directives.get(directive_id)
+        if d is None:
+            raise Problem(404, f"no directive {directive_id!r}")
+        fams = [cat.families[f] for f in d.families if f in cat.families]
+        rules = [r for r in ctx.loaded_policy().policy.rules if r.directive == directive_id]
+        return {"d": d, "fams": fams, "rules": rules}
+
+    return page(request, "directive.html", READERS, make)
+
+
+@router.get("/exceptions")
+def exceptions_page(request: Request) -> Response:
+    def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
+        today = ctx.clock().date()
+        items = sorted((exception_out(e, today) for e in ctx.loaded_policy().policy.exceptions),
+                       key=lambda e: e.expires)
+        return {"items": items, "message": request.query_params.get("done"), "errors": [], "form": {},
+                "today": today}
+
+    return page(request, "exceptions.html", READERS, make)
+
+
+def _split(value: Any) -> list[str]:
+    return [p.strip() for p in str(value or "").replace("\n", ",").split(",") if p.strip()][:1000]
+
+
+@router.post("/exceptions")
+async def grant_exception(request: Request) -> Response:
+    ctx = server(request)
+    try:
+        who = signed_in(request, (Role.ADMIN,))
+        await check_csrf(request, who)
+    except Redirect as r:
+        return RedirectResponse(r.url, status_code=303)
+    except Problem as p:
+        return render(request, "error.html", principal_from(request, ctx), status=p.status, message_key="forbidden",
+                      detail=p.detail)
+    form = await request.form(max_files=0, max_fields=20)
+    raw = {k: str(form.get(k, ""))[:5000] for k in ("id", "families", "approver", "reason", "expires", "devices",
+                                                      "users", "groups", "safeguards")}
+    errors: list[str] = []
+    try:
+        body = ExceptionIn(id=raw["id"].strip(), families=_split(raw["families"]), approver=raw["approver"].strip(),
+                           reason=raw["reason"].strip(), expires=date.fromisoformat(raw["expires"].strip() or "x"),
+                           devices=_split(raw["devices"]), users=_split(raw["users"]), groups=_split(raw["groups"]),
+                           safeguards=_split(raw["safeguards"]))
+        from starlette.concurrency import run_in_threadpool
+
+        from interdit.api.policy import grant
+
+        await run_in_threadpool(grant, ctx, who, body)
+        return RedirectResponse("/exceptions?" + urlencode({"done": f"granted:{body.id}"}), status_code=303)
+    except ValidationError as e:
+        errors = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
+    except ValueError as e:
+        errors = [f"expires: {e}"]
+    except Problem as p:
+        errors = [p.detail + (f" ({p.fix})" if p.fix else "")]
+    except InterditError as e:
+        errors = [str(e)]
+    today = ctx.clock().date()
+    items = sorted((exception_out(e, today) for e in ctx.loaded_policy().policy.exceptions), key=lambda e: e.expires)
+    return render(request, "exceptions.html", who, status=422, items=items, message=None, errors=errors, form=raw,
+                  today=today)
+
+
+@router.post("/exceptions/{exception_id}/revoke")
+async def revoke_exception(request: Request, exception_id: str) -> Response:
+    ctx = server(request)
+    try:
+        who = signed_in(request, (Role.ADMIN,))
+        await check_csrf(request, who)
+        from starlette.concurrency import run_in_threadpool
+
+        from interdit.api.policy import revoke
+
+        await run_in_threadpool(revoke, ctx, who, exception_id)
+    except Redirect as r:
+        return RedirectResponse(r.url, status_code=303)
+    except (Problem, InterditError) as e:
+        detail = e.detail if isinstance(e, Problem) else str(e)
+        return render(request, "error.html", principal_from(request, ctx), status=403 if isinstance(e, Problem)
+                      else 422, message_key="error", detail=detail)
+    return RedirectResponse("/exceptions?" + urlencode({"done": f"revoked:{exception_id}"}), status_code=303)
+
+
+@router.get("/audit")
+def audit_page(request: Request) -> Response:
+    def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
+        after = request.query_params.get("after", "0")
+        start = int(after) if after.isdigit() else 0
+        entries = ctx.audit.entries(after=start, limit=PAGE)
+        return {"entries": entries, "check": ctx.audit.verify(),
+                "next_url": f"/audit?after={entries[-1].seq}" if len(entries) == PAGE else None}
+
+    return page(request, "audit.html", AUDIT_READERS, make)
+
+
+@router.get("/sightings")
+def sightings_page(request: Request) -> Response:
+    def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
+        family = request.query_params.get("family") or None
+        rows = pipeline.sightings(ctx.repo, family=family, limit=500)
+        return {"rows": rows, "family": family, "families": sorted(pipeline.catalogue().families)}
+
+    return page(request, "sightings.html", READERS, make)
+
+
+@router.get("/apks")
+def apks_page(request: Request) -> Response:
+    def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
+        from interdit.storage.analyses import latest_analyses
+
+        return {"rows": latest_analyses(ctx.repo.engine), "reports": [], "errors": [],
+                "can_upload": who.role in (Role.ADMIN, Role.ANALYST)}
+
+    return page(request, "apks.html", READERS, make)
+
+
+@router.post("/apks")
+async def upload_apks(request: Request) -> Response:
+    import shutil
+
+    from starlette.concurrency import run_in_threadpool
+
+    from interdit.api.uploads import BodyTooLarge, save_uploads, work_dir
+
+    ctx = server(request)
+    try:
+        who = signed_in(request, (Role.ADMIN, Role.ANALYST))
+        form = await request.form(max_files=20, max_fields=5)
+    except Redirect as r:
+        return RedirectResponse(r.url, status_code=303)
+    except BodyTooLarge as e:
+        return render(request, "error.html", principal_from(request, ctx), status=413, message_key="error",
+                      detail=str(e))
+    except Problem as p:
+        return render(request, "error.html", principal_from(request, ctx), status=p.status, message_key="forbidden",
+                      detail=p.detail)
+    sent = form.get(CSRF_FIELD)
+    if not isinstance(sent, str) or not who.csrf or not secrets.compare_digest(sent.encode(), who.csrf.encode()):
+        return render(request, "error.html", who, status=403, message_key="error",
+                      detail="the form's CSRF token is missing or wrong; reload the page")
+    folder = work_dir(ctx.options.upload_dir)
+    errors: list[str] = []
+    reports: list[Any] = []
+    try:
+        paths = await save_uploads(request, folder, max_files=20)
+        reports = await run_in_threadpool(partial(pipeline.analyze_apks, paths, repo=ctx.repo, lang=lang_of(request),
+                                                  jobs=1, clock=ctx.clock, actor=who.actor))
+        ctx.forget("current", "history")
+    except Problem as p:
+        errors = [p.detail]
+    except InterditError as e:
+        errors = [str(e)]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    from interdit.storage.analyses import latest_analyses
+
+    summaries = [{"file": getattr(r.identity, "file_name", ""), "package": getattr(r.identity, "package", None),
+                  "score": r.score.total if getattr(r, "score", None) else None} for r in reports]
+    return render(request, "apks.html", who, status=201 if reports else 422,
+                  rows=latest_analyses(ctx.repo.engine), reports=summaries, errors=errors, can_upload=True)
