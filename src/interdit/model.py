@@ -392,6 +392,27 @@ class DeviceState:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceSummary:
+    """Compliance of the devices one inventory source reports (an MDM, a department's export).
+
+    `not_evaluable` and `stale` count devices in scope: the source cannot see the apps that matter on them,
+    or has not reported them lately. `last_observed` is the newest inventory time among its devices.
+    """
+
+    devices: int
+    in_scope: int
+    compliant: int
+    violations: int  # devices in scope with a violation finding
+    not_evaluable: int
+    stale: int
+    last_observed: datetime | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.compliant / self.in_scope if self.in_scope else 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """Compliance at one instant. Rate = compliant / in scope (not-evaluable and stale are not compliant)."""
 
@@ -402,6 +423,7 @@ class Summary:
     by_state: Mapping[str, int]  # finding state -> number of devices with at least one such finding
     by_family: Mapping[str, int]  # family -> devices in violation
     by_org_unit: Mapping[str, tuple[int, int]]  # org unit -> (in scope, compliant)
+    by_source: Mapping[str, SourceSummary] = field(default_factory=dict)  # inventory source -> its figures
 
     @property
     def rate(self) -> float:

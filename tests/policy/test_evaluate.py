@@ -26,6 +26,7 @@ from interdit.model import (
     Rule,
     Scope,
     Sighting,
+    SourceSummary,
 )
 from interdit.policy import evaluate
 from interdit.policy.evaluate import Evaluation
@@ -322,6 +323,47 @@ def test_summary_counts_devices_not_findings() -> None:
     assert s.at == when("2023-03-15T06:00") and 0 <= s.rate <= 1
 
 
+def test_summary_by_source_counts_each_source_s_devices_in_each_state() -> None:
+    """Three MDMs side by side: what each one sees, cannot see, or has not reported lately."""
+    newest_intune = "2023-03-15T05:30"
+    i1 = device("I1", source="intune", observed="2023-03-14T06:00")
+    i2 = device("I2", source="intune", observed=newest_intune)
+    i3 = device("I3", source="intune", ownership=Ownership.PERSONAL, observed="2023-03-15T06:00")  # out of scope
+    a1 = device("A1", source="android", management=Management.WORK_PROFILE)
+    a2 = device("A2", source="android", observed="2023-03-01T06:00")
+    a3 = device("A3", source="android")
+    a4 = device("A4", source="android", management=Management.WORK_PROFILE, observed="2023-03-02T06:00")
+    j1, j2, j3 = device("J1", source="jamf-gac"), device("J2", source="jamf-gac", org_unit=COMMS), \
+        device("J3", source="jamf-gac", observed="2023-03-13T00:00")
+    states = [state(i1, app(i1, TIKTOK)), state(i2), state(i3, app(i3, TIKTOK)), state(a1), state(a2),
+              state(a3), state(a4), state(j1, app(j1, TIKTOK, state=AppState.BLOCKED)),
+              state(j2, app(j2, TIKTOK)), state(j3)]
+    start = when("2023-03-10T09:00")
+    used = Sighting("tiktok", start.date(), "10.2.0.3", start, start, 4, "squid", "www.tiktok.com", "jamf-gac", "J3")
+    s = run(states, sightings=[used]).summary
+    assert list(s.by_source) == ["android", "intune", "jamf-gac"]
+    assert s.by_source["intune"] == SourceSummary(devices=3, in_scope=2, compliant=1, violations=1,
+                                                  not_evaluable=0, stale=0, last_observed=when("2023-03-15T06:00"))
+    assert s.by_source["android"] == SourceSummary(devices=4, in_scope=4, compliant=1, violations=0,
+                                                   not_evaluable=2, stale=2, last_observed=when("2023-03-15T06:00"))
+    # blocked but present is not a violation, yet not compliant; the excepted device is compliant
+    assert s.by_source["jamf-gac"] == SourceSummary(devices=3, in_scope=3, compliant=1, violations=1,
+                                                    not_evaluable=0, stale=0,
+                                                    last_observed=when("2023-03-15T06:00"))
+    assert s.by_source["android"].rate == 0.25 and s.by_source["intune"].rate == 0.5
+    assert sum(v.devices for v in s.by_source.values()) == s.devices_total == 10
+    assert sum(v.compliant for v in s.by_source.values()) == s.compliant == 3
+
+
+def test_last_observed_is_the_newest_inventory_of_the_source_even_out_of_scope() -> None:
+    seen = device("I1", source="intune", observed="2023-03-10T00:00")
+    personal = device("I2", source="intune", ownership=Ownership.PERSONAL, observed="2023-03-12T08:00")
+    s = run([state(seen), state(personal)]).summary
+    assert s.by_source["intune"].last_observed == when("2023-03-12T08:00")
+    assert s.by_source["intune"].devices == 2 and s.by_source["intune"].in_scope == 1
+    assert run([]).summary.by_source == {}
+
+
 def test_order_and_ids_do_not_depend_on_input_order_or_on_later_evaluations() -> None:
     fleet = _fleet()
     first = run(fleet)
@@ -358,7 +400,8 @@ def _after(first: datetime) -> st.SearchStrategy[datetime]:
 
 @st.composite
 def _device_state(draw: st.DrawFn, index: int) -> DeviceState:
-    d = device(f"D{index}", ownership=draw(st.sampled_from(list(Ownership))),
+    d = device(f"D{index}", source=draw(st.sampled_from(["intune", "android", "jamf-gac"])),
+               ownership=draw(st.sampled_from(list(Ownership))),
                management=draw(st.sampled_from(list(Management))), org_unit=draw(st.sampled_from(
                    [None, "/TBS", COMMS, COMMS + "/Video", "/GAC"])))
     d = replace(d, observed_at=draw(_days))
@@ -386,6 +429,17 @@ def test_summary_invariants_hold_for_any_fleet(fleet: tuple[DeviceState, ...], a
     assert 0 <= s.compliant <= s.devices_in_scope <= s.devices_total == len(fleet)
     assert sum(v[0] for v in s.by_org_unit.values()) == s.devices_in_scope
     assert sum(v[1] for v in s.by_org_unit.values()) == s.compliant
+    assert sum(v.devices for v in s.by_source.values()) == s.devices_total
+    assert sum(v.in_scope for v in s.by_source.values()) == s.devices_in_scope
+    assert sum(v.compliant for v in s.by_source.values()) == s.compliant
+    for name, v in s.by_source.items():
+        mine = [st_.device for st_ in fleet if st_.device.source == name]
+        assert v.devices == len(mine) and v.last_observed == max(d.observed_at for d in mine)
+        assert v.in_scope - v.compliant >= max(v.violations, v.not_evaluable, v.stale)
+        states_of = [{f.state for f in result.findings if (f.source, f.device_id) == d.key} for d in mine]
+        assert v.not_evaluable == sum(FindingState.NOT_EVALUABLE in x for x in states_of)
+        assert v.stale == sum(FindingState.STALE in x for x in states_of)
+        assert v.violations == sum(FindingState.VIOLATION in x for x in states_of)
     assert len({f.id for f in result.findings}) == len(result.findings), "ids are unique"
     assert list(result.findings) == sorted(result.findings, key=lambda f: (f.source, f.device_id, f.rule,
                                                                            f.kind.value))

@@ -80,7 +80,12 @@ def _doc(states: list[DeviceState]) -> dict[str, object]:
     return {
         "summary": {"devices_total": s.devices_total, "devices_in_scope": s.devices_in_scope,
                     "compliant": s.compliant, "by_state": dict(s.by_state), "by_family": dict(s.by_family),
-                    "by_org_unit": {k: list(v) for k, v in s.by_org_unit.items()}},
+                    "by_org_unit": {k: list(v) for k, v in s.by_org_unit.items()},
+                    "by_source": {k: {"devices": v.devices, "in_scope": v.in_scope, "compliant": v.compliant,
+                                      "violations": v.violations, "not_evaluable": v.not_evaluable,
+                                      "stale": v.stale,
+                                      "last_observed": v.last_observed.isoformat() if v.last_observed else None}
+                                  for k, v in s.by_source.items()}},
         "findings": [
             {"id": f.id, "kind": f.kind.value, "state": f.state.value, "device": f.device_id, "rule": f.rule,
              "family": f.family, "app": str(f.app) if f.app else None, "first_seen": f.first_seen.isoformat(),

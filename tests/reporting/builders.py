@@ -1,5 +1,7 @@
 """A fixed `ReportData` for the report tests: a small catalogue, findings in every state, two earlier
-summaries, exceptions (one in force, one expired) and review items. Figures are consistent with each other."""
+summaries, exceptions (one in force, one expired), review items, two inventory sources and network sightings
+(two devices seen using a prohibited app, two addresses no device could be matched to). Figures are consistent
+with each other."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from interdit.model import (
     PolicyException,
     Rule,
     Scope,
+    Sighting,
     Source,
+    SourceSummary,
     Summary,
     Vendor,
 )
@@ -101,6 +105,13 @@ def findings() -> tuple[Finding, ...]:
         finding(FindingState.STALE, "D-0009", "tiktok-ban", None, None, "/Communications",
                 deadline=tiktok_deadline, first=datetime(2023, 3, 2, tzinfo=UTC),
                 last=datetime(2023, 3, 2, tzinfo=UTC)),
+        finding(FindingState.VIOLATION, "D-0001", "tiktok-ban", "tiktok", None, "/Finance",
+                deadline=tiktok_deadline, first=datetime(2023, 3, 13, 9, tzinfo=UTC),
+                last=datetime(2023, 3, 13, 11, tzinfo=UTC), kind=FindingKind.USED,
+                evidence=("7 look-up(s) of api.tiktokv.com from 10.10.0.21 in dnsmasq logs",)),
+        finding(FindingState.VIOLATION, "D-0002", "wechat-interim", "wechat", None, "/Operations",
+                deadline=wechat_deadline, first=datetime(2023, 3, 14, 8, tzinfo=UTC),
+                last=datetime(2023, 3, 14, 8, 5, tzinfo=UTC), kind=FindingKind.USED),
         finding(FindingState.RESOLVED, "D-0004", "tiktok-ban", "tiktok", TIKTOK_ANDROID, "/Finance",
                 deadline=tiktok_deadline, first=march1, resolved=datetime(2023, 3, 8, tzinfo=UTC)),
     )
@@ -112,6 +123,28 @@ def summary() -> Summary:
         by_state={"violation": 2, "blocked_present": 1, "excepted": 1, "not_evaluable": 1, "stale": 1},
         by_family={"tiktok": 1, "wechat": 1},
         by_org_unit={"/Finance": (600, 598), "/Communications": (400, 399), "/Operations": (240, 238)},
+        by_source={
+            "jamf-gac": SourceSummary(devices=110, in_scope=90, compliant=90, violations=0, not_evaluable=0,
+                                      stale=0, last_observed=datetime(2023, 3, 14, 22, 5, tzinfo=UTC)),
+            "mdm": SourceSummary(devices=1200, in_scope=1150, compliant=1145, violations=2, not_evaluable=1,
+                                 stale=1, last_observed=datetime(2023, 3, 14, 21, 40, tzinfo=UTC)),
+        },
+    )
+
+
+def sightings() -> tuple[Sighting, ...]:
+    def seen(day: int, client: str, family: str, count: int, device: str | None = None) -> Sighting:
+        at = datetime(2023, 3, day, 9, tzinfo=UTC)
+        return Sighting(family, at.date(), client, at, at, count, "dnsmasq", f"api.{family}.example",
+                        "mdm" if device else None, device)
+
+    return (
+        seen(13, "10.10.0.21", "tiktok", 7, "D-0001"),
+        seen(14, "10.10.0.34", "wechat", 2, "D-0002"),
+        seen(12, "192.0.2.77", "tiktok", 12),
+        seen(14, "192.0.2.77", "tiktok", 3),
+        seen(14, "198.51.100.9", "wechat", 4),
+        seen(16, "198.51.100.200", "tiktok", 99),  # after the as-of date: not in this report
     )
 
 
@@ -133,5 +166,5 @@ def report_data() -> ReportData:
             ("rule", "wechat-interim", date(2023, 3, 20), "interim rule: review by 2023-03-20"),
             ("exception", "EX-SOCIAL", date(2023, 4, 1), "review by 2023-04-01"),
         ),
-        catalogue_version=cat.version,
+        catalogue_version=cat.version, sightings=sightings(),
     )

@@ -31,8 +31,11 @@ def long_data() -> ReportData:
     data = report_data()
     findings = tuple(dataclasses.replace(f, org_unit=LONG, device_id="D" * 90) for f in data.findings)
     units = {f"{LONG}-{i}": (100 + i, 90) for i in range(15)}
-    return dataclasses.replace(data, findings=findings, organisation="O" * 150,
-                               summary=dataclasses.replace(data.summary, by_org_unit=units))
+    sources = {"S" * 90: data.summary.by_source["mdm"], "jamf-gac": data.summary.by_source["jamf-gac"]}
+    sightings = tuple(dataclasses.replace(s, client=f"2001:db8:{i:x}::{'f' * 20}", family="f" * 70, device_id=None,
+                                          device_source=None) for i, s in enumerate(data.sightings[:5] * 3))
+    return dataclasses.replace(data, findings=findings, organisation="O" * 150, sightings=sightings,
+                               summary=dataclasses.replace(data.summary, by_org_unit=units, by_source=sources))
 
 
 # -- figures -----------------------------------------------------------------------------------------
@@ -93,8 +96,41 @@ def test_findings_table_has_one_line_per_finding() -> None:
         assert len(body) == len(data.findings)
     en = render("findings-table", data, "en").splitlines()
     overdue = [line for line in en if "OVERDUE" in line]
-    assert len(overdue) == 2 and all("D-0001" in line or "D-0003" in line for line in overdue)
+    # D-0001 twice: the app installed, and its use seen on the network
+    assert len(overdue) == 3 and all("D-0001" in line or "D-0003" in line for line in overdue)
     assert render("findings-table", dataclasses.replace(data, findings=()), "fr") == "Aucun constat.\n"
+
+
+def test_network_figures_count_devices_and_sum_unattributed_addresses_by_day() -> None:
+    data = report_data()
+    fig = figures(data)
+    assert fig.used_devices == 2 and fig.used_by_family == [("tiktok", 1), ("wechat", 1)]
+    # 192.0.2.77 on two days (12 + 3 look-ups); the attributed sightings and the one after as-of are left out
+    assert [(r.address, r.family, r.days, r.count, r.last.isoformat()) for r in fig.unattributed] == [
+        ("192.0.2.77", "tiktok", 2, 15, "2023-03-14"), ("198.51.100.9", "wechat", 1, 4, "2023-03-14")]
+    later = figures(dataclasses.replace(data, as_of=AS_OF.replace(day=17)))
+    assert ("198.51.100.200", 99) in [(r.address, r.count) for r in later.unattributed]
+    quiet = figures(dataclasses.replace(data, sightings=(),
+                                        findings=tuple(f for f in data.findings if f.kind.value != "used")))
+    assert quiet.used_devices == 0 and quiet.used_by_family == [] and quiet.unattributed == []
+
+
+def test_status_table_shows_each_source_and_use_on_the_network() -> None:
+    en = render("table", report_data(), "en")
+    lines = en.splitlines()
+    start = lines.index("By inventory source")
+    assert lines.index("Violations by org unit (worst first, top 10)") < start < lines.index("Deadlines")
+    mdm = next(line for line in lines[start:] if line.lstrip().startswith("mdm "))
+    assert mdm.split() == ["mdm", "1,200", "1,150", "1,145", "99.6%", "2", "1", "1", "2023-03-14"]
+    assert "2 devices with use seen: TikTok 1, WeChat 1" in en
+    assert re.search(r"192\.0\.2\.77 +TikTok +2 +15", en) and "198.51.100.200" not in en
+    fr = render("table", report_data(), "fr")
+    assert "Par source d'inventaire" in fr and "Non évaluables" in fr and "jamf-gac        110" in fr
+    none = dataclasses.replace(report_data(), sightings=(), findings=(),
+                               summary=dataclasses.replace(report_data().summary, by_source={}))
+    text = render("table", none, "en")
+    assert "No use of a prohibited app seen in the network logs." in text
+    assert "By inventory source\n  None." in text and "Addresses no device" not in text
 
 
 # -- JSON --------------------------------------------------------------------------------------------
@@ -112,6 +148,13 @@ def test_status_json_validates_and_keys_are_english(lang: str) -> None:
     assert sm["by_org_unit"]["/Finance"] == {"in_scope": 600, "compliant": 598}
     assert set(sm["by_state"]) >= {"violation", "blocked_present", "not_evaluable", "stale", "excepted"}
     assert [h["at"][:10] for h in doc["history"]] == ["2023-03-01", "2023-03-08", "2023-03-15"]
+    assert sm["by_source"]["mdm"] == {"devices": 1200, "in_scope": 1150, "compliant": 1145,
+                                      "rate": round(1145 / 1150, 6), "violations": 2, "not_evaluable": 1,
+                                      "stale": 1, "last_observed": "2023-03-14T21:40:00+00:00"}
+    assert list(sm["by_source"]) == ["jamf-gac", "mdm"]
+    assert doc["network"]["used_devices"] == 2 and doc["network"]["used_by_family"] == {"tiktok": 1, "wechat": 1}
+    assert doc["network"]["unattributed"][0] == {"address": "192.0.2.77", "family": "tiktok", "days": 2,
+                                                 "count": 15, "last_day": "2023-03-14"}
 
 
 def test_status_json_is_the_same_in_both_languages_but_for_lang() -> None:
@@ -139,6 +182,17 @@ def test_schemas_refuse_what_they_should() -> None:
     del doc["summary"]["compliant"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, json_schema("status"))
+    for breaks in (lambda d: d["summary"]["by_source"]["mdm"].pop("stale"),
+                   lambda d: d["summary"]["by_source"]["mdm"].update(rate=1.5),
+                   lambda d: d["network"]["unattributed"][0].update(count=-1),
+                   lambda d: d["network"].pop("used_devices")):
+        doc = json.loads(render("json", report_data(), "en"))
+        breaks(doc)
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(doc, json_schema("status"))
+    doc = json.loads(render("json", report_data(), "en"))
+    del doc["network"], doc["summary"]["by_source"]  # added within version 1: a document without them is valid
+    jsonschema.validate(doc, json_schema("status"))
     doc = json.loads(render("findings-json", report_data(), "en"))
     doc["findings"][0]["state"] = "fine"
     with pytest.raises(jsonschema.ValidationError):
@@ -161,7 +215,8 @@ def test_csv_header_rows_and_values_untranslated() -> None:
                        "evidence")
     assert len(rows) == len(data.findings)
     assert {r["state"] for r in rows} == {s.value for s in FindingState}
-    by_device = {r["device_id"]: r for r in rows}
+    by_device = {r["device_id"]: r for r in rows if r["kind"] == "installed"}
+    assert {r["kind"] for r in rows} == {"installed", "used"}
     assert by_device["D-0001"]["overdue"] == "true" and by_device["D-0002"]["overdue"] == "false"
     assert by_device["D-0007"]["exception"] == "EX-SOCIAL"
     assert by_device["D-0001"]["app"] == "android:com.zhiliaoapp.musically"

@@ -43,8 +43,10 @@ def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
 def hostile_data() -> ReportData:
     data = report_data()
     findings = tuple(dataclasses.replace(f, org_unit=HOSTILE, device_id=HOSTILE) for f in data.findings)
-    summary = dataclasses.replace(data.summary, by_org_unit={HOSTILE: (10, 5)})
-    return dataclasses.replace(data, organisation=HOSTILE, findings=findings, summary=summary)
+    summary = dataclasses.replace(data.summary, by_org_unit={HOSTILE: (10, 5)},
+                                  by_source={HOSTILE: data.summary.by_source["mdm"]})
+    sightings = tuple(dataclasses.replace(s, client=HOSTILE, family=HOSTILE) for s in data.sightings)
+    return dataclasses.replace(data, organisation=HOSTILE, findings=findings, summary=summary, sightings=sightings)
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
@@ -162,6 +164,47 @@ def test_unseen_devices_are_listed_with_the_reason() -> None:
               if f.state in (FindingState.NOT_EVALUABLE, FindingState.STALE)}
     assert unseen and all(d in section for d in unseen)
     assert "not counted as compliant" in section
+
+
+def _section(html: str, name: str) -> str:
+    return unescape(html.split(f'id="s-{name}"', 1)[1].split("</section>", 1)[0])
+
+
+def test_by_source_follows_the_org_units_and_explains_what_a_source_cannot_see() -> None:
+    html = render(report_data(), "en")
+    assert html.index('id="s-units"') < html.index('id="s-sources"') < html.index('id="s-families"')
+    section = _section(html, "sources")
+    assert "“Not evaluable” counts the devices in scope on which that source cannot see the apps" in section
+    assert "“Stale” counts the devices it has not reported" in section
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', section, re.S)
+    assert [name for name, _ in rows] == ["jamf-gac", "mdm"]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", rows[1][1])
+    assert cells == ["1,200", "1,150", "1,145", "99.6%", "2", "1", "1", "14 March 2023, 21:40 UTC"]
+    fr = _section(render(report_data(), "fr"), "sources")
+    assert "Conformité par source d'inventaire" in fr and "« Non évaluables » compte" in fr
+    assert "14 mars 2023, 21 h 40 UTC" in fr
+    empty = dataclasses.replace(report_data(), summary=dataclasses.replace(report_data().summary, by_source={}))
+    assert "<table>" not in _section(render(empty, "en"), "sources")
+
+
+def test_network_section_counts_use_and_lists_unattributed_addresses() -> None:
+    data = report_data()
+    html = render(data, "en")
+    section = _section(html, "network")
+    assert "finding of kind “used”" in section
+    by_family = section.split("Devices with use seen, by app family", 1)[1].split("</table>", 1)[0]
+    assert re.findall(r'<th scope="row">(\w+)</th><td class="num">(\d+)</td>', by_family) == [("TikTok", "1"),
+                                                                                              ("WeChat", "1")]
+    addresses = section.split("Addresses no device could be matched to", 1)[1].split("</table>", 1)[0]
+    assert re.search(r'192\.0\.2\.77</th><td>TikTok</td>\s*<td class="num">2</td><td class="num">15</td>', addresses)
+    assert "198.51.100.200" not in html, "a sighting after the as-of date is not in the report"
+    assert "Use of a prohibited app was seen on the network from 2 devices." in unescape(html)
+    quiet = dataclasses.replace(data, sightings=(), findings=tuple(f for f in data.findings
+                                                                  if f.kind.value != "used"))
+    text = render(quiet, "fr")
+    section = _section(text, "network")
+    assert "Aucune utilisation d'une application interdite n'a été observée" in section
+    assert "<table>" not in section and "observée sur le réseau depuis" not in unescape(text.split("</section>")[0])
 
 
 def test_print_stylesheet() -> None:

@@ -27,6 +27,7 @@ from interdit.model import (
     PolicyException,
     Rule,
     Sighting,
+    SourceSummary,
     Summary,
     day_start,
     utc,
@@ -38,6 +39,7 @@ BAD_STATES = frozenset({FindingState.VIOLATION, FindingState.BLOCKED_PRESENT, Fi
 _IN_VIOLATION = (FindingState.VIOLATION, FindingState.BLOCKED_PRESENT)
 # enum members bound once: looking them up on the class costs a descriptor call per finding
 _INSTALLED = FindingKind.INSTALLED
+_VIOLATION = FindingState.VIOLATION
 _NOT_EVALUABLE = FindingState.NOT_EVALUABLE
 _STALE = FindingState.STALE
 _FULLY_MANAGED = Management.FULLY_MANAGED
@@ -229,16 +231,27 @@ class _Evaluator:
         by_family: dict[str, int] = defaultdict(int)
         by_unit: dict[str, list[int]] = {}
         by_state_enum: dict[FindingState, int] = defaultdict(int)
+        # source -> [devices, in scope, compliant, violations, not evaluable, stale]; newest inventory apart
+        by_source: dict[str, list[int]] = {}
+        newest: dict[str, datetime] = {}
         cache = self.cover_cache
         for state in states:
             total += 1
             device = state.device
+            src = by_source.get(device.source)
+            if src is None:
+                src = by_source[device.source] = [0, 0, 0, 0, 0, 0]
+                newest[device.source] = device.observed_at
+            elif device.observed_at > newest[device.source]:
+                newest[device.source] = device.observed_at
+            src[0] += 1
             cover = cache.get((device.ownership, device.platform, device.management, device.groups, device.org_unit))
             if cover is None:
                 cover = self.covering(device)
             if not cover:
                 continue
             in_scope += 1
+            src[1] += 1
             mine = self.device(state, cover)
             ok = True
             if mine:
@@ -247,6 +260,9 @@ class _Evaluator:
                 ok = not (states_seen & BAD_STATES)
                 for s in states_seen:
                     by_state_enum[s] += 1
+                src[3] += _VIOLATION in states_seen
+                src[4] += _NOT_EVALUABLE in states_seen
+                src[5] += _STALE in states_seen
                 for fam in {f.family for f in mine if f.family is not None and f.state in _IN_VIOLATION}:
                     if fam is not None:
                         by_family[fam] += 1
@@ -257,6 +273,7 @@ class _Evaluator:
             if ok:
                 compliant += 1
                 unit[1] += 1
+                src[2] += 1
         for st, n in by_state_enum.items():
             by_state[st.value] = n
         findings.sort(key=_order)
@@ -264,6 +281,9 @@ class _Evaluator:
             at=self.as_of, devices_total=total, devices_in_scope=in_scope, compliant=compliant,
             by_state=dict(sorted(by_state.items())), by_family=dict(sorted(by_family.items())),
             by_org_unit={k: (v[0], v[1]) for k, v in sorted(by_unit.items())},
+            by_source={k: SourceSummary(devices=v[0], in_scope=v[1], compliant=v[2], violations=v[3],
+                                        not_evaluable=v[4], stale=v[5], last_observed=newest[k])
+                       for k, v in sorted(by_source.items())},
         )
         return Evaluation(tuple(findings), summary)
 

@@ -21,7 +21,18 @@ from datetime import date, datetime
 from importlib.resources import files
 from typing import Any, Protocol
 
-from interdit.model import Catalogue, Directive, Finding, FindingState, PolicyException, Rule, Sighting, Summary
+from interdit.model import (
+    Catalogue,
+    Directive,
+    Finding,
+    FindingKind,
+    FindingState,
+    PolicyException,
+    Rule,
+    Sighting,
+    SourceSummary,
+    Summary,
+)
 from interdit.registry import Registry
 
 # the states a device can be counted in, worst first (resolved findings are history, not a state)
@@ -112,6 +123,17 @@ class ExceptionRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AddressRow:
+    """Use of a prohibited family's names from an address no inventory attributes to a device."""
+
+    address: str
+    family: str
+    days: int  # distinct days with a sighting, up to the as-of date
+    count: int  # look-ups or connections counted in the logs
+    last: date
+
+
+@dataclass(frozen=True, slots=True)
 class Figures:
     holding: int  # devices with a violation or blocked_present finding
     holding_overdue: int  # of those, past the deadline
@@ -124,6 +146,10 @@ class Figures:
     directives: list[Directive]  # applied by the rules, in rule order
     unseen: list[Finding]  # not_evaluable and stale findings, one per device
     points: list[Summary]  # history and the current summary, by time, one per instant
+    sources: list[tuple[str, SourceSummary]]  # every inventory source, by name
+    used_devices: int  # devices with a finding of kind `used` (seen on the network), excepted ones included
+    used_by_family: list[tuple[str, int]]  # family -> devices with a `used` finding, most first
+    unattributed: list[AddressRow]  # most look-ups first
 
 
 def is_overdue(f: Finding, as_of: datetime) -> bool:
@@ -188,11 +214,33 @@ def figures(data: ReportData) -> Figures:
 
     points: dict[datetime, Summary] = {s.at: s for s in data.history if s.at <= data.summary.at}
     points[data.summary.at] = data.summary
+
+    used = [f for f in live if f.kind is FindingKind.USED]
+    used_family: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for f in used:
+        used_family[f.family or ""].add(device_key(f))
+    used_by_family = sorted(((fam, len(devs)) for fam, devs in used_family.items()), key=lambda kv: (-kv[1], kv[0]))
     return Figures(
         holding=len(holding), holding_overdue=len(holding_overdue), violation_devices=len(violating),
         by_state=by_state, by_family=by_family, units=units, deadlines=deadlines, exceptions=exceptions,
         directives=directives, unseen=unseen, points=[points[t] for t in sorted(points)],
+        sources=sorted(data.summary.by_source.items()), used_devices=len({device_key(f) for f in used}),
+        used_by_family=used_by_family, unattributed=unattributed(data.sightings, as_of.date()),
     )
+
+
+def unattributed(sightings: tuple[Sighting, ...], until: date) -> list[AddressRow]:
+    """Sightings no device could be matched to, by (address, family), up to `until`, most look-ups first."""
+    days: dict[tuple[str, str], set[date]] = defaultdict(set)
+    counts: Counter[tuple[str, str]] = Counter()
+    for s in sightings:
+        if s.device_id is None and s.day <= until:
+            days[(s.client, s.family)].add(s.day)
+            counts[(s.client, s.family)] += s.count
+    rows = [AddressRow(addr, fam, len(days[(addr, fam)]), counts[(addr, fam)], max(days[(addr, fam)]))
+            for addr, fam in days]
+    rows.sort(key=lambda r: (-r.count, -r.days, r.address, r.family))
+    return rows
 
 
 def family_name(data: ReportData, family: str | None) -> str:

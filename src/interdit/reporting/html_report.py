@@ -135,6 +135,8 @@ def executive_summary(t: Translator, data: ReportData, fig: Figures) -> list[str
     if unseen_ne or unseen_stale:
         sentences.append(t("summary.unseen", not_evaluable=t.n("frag.not_evaluable", unseen_ne),
                            stale=t.n("frag.stale", unseen_stale)))
+    if fig.used_devices:
+        sentences.append(t.n("summary.used", fig.used_devices))
     excepted = fig.by_state.get("excepted", 0)
     if excepted:
         sentences.append(t.n("summary.excepted", excepted, exceptions=t.n("unit.exceptions", len(fig.exceptions))))

@@ -48,6 +48,17 @@ def status_document(data: ReportData, lang: str) -> dict[str, Any]:
             "by_family": dict(fig.by_family),
             "by_org_unit": {u: {"in_scope": ins, "compliant": comp}
                             for u, (ins, comp) in sorted(sm.by_org_unit.items())},
+            "by_source": {name: {"devices": v.devices, "in_scope": v.in_scope, "compliant": v.compliant,
+                                 "rate": _rate(v.rate), "violations": v.violations,
+                                 "not_evaluable": v.not_evaluable, "stale": v.stale,
+                                 "last_observed": v.last_observed.isoformat() if v.last_observed else None}
+                          for name, v in fig.sources},
+        },
+        "network": {
+            "used_devices": fig.used_devices,
+            "used_by_family": dict(fig.used_by_family),
+            "unattributed": [{"address": r.address, "family": r.family, "days": r.days, "count": r.count,
+                              "last_day": r.last.isoformat()} for r in fig.unattributed],
         },
         "history": [{"at": p.at.isoformat(), "devices_in_scope": p.devices_in_scope, "compliant": p.compliant,
                      "rate": _rate(p.rate)} for p in fig.points],

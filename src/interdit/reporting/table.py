@@ -52,6 +52,32 @@ class StatusTable:
         else:
             lines.append("  " + t("status.none"))
 
+        lines += ["", t("section.by_source")]
+        if fig.sources:
+            rows = [[name, t.num(v.devices), t.num(v.in_scope), t.num(v.compliant), t.pct(v.rate),
+                     t.num(v.violations), t.num(v.not_evaluable), t.num(v.stale),
+                     v.last_observed.date().isoformat() if v.last_observed else "-"] for name, v in fig.sources]
+            lines += columns([t("col.source"), t("col.devices"), t("col.in_scope"), t("col.compliant"), t("col.rate"),
+                              t("col.violations"), t("col.not_evaluable"), t("col.stale_short"),
+                              t("col.last_inventory_short")], rows, right=(1, 2, 3, 4, 5, 6, 7))
+        else:
+            lines.append("  " + t("status.none"))
+
+        lines += ["", t("section.network")]
+        if fig.used_devices:
+            families = ", ".join(f"{family_name(data, f) or '?'} {t.num(n)}" for f, n in fig.used_by_family)
+            lines.append(clip("  " + t.n("status.used", fig.used_devices, families=families), WIDTH))
+        else:
+            lines.append("  " + t("status.no_use"))
+        if fig.unattributed:
+            lines.append(clip("  " + t("status.unattributed", top=TOP), WIDTH))
+            rows = [[r.address, family_name(data, r.family), t.num(r.days), t.num(r.count)]
+                    for r in fig.unattributed[:TOP]]
+            lines += columns([t("col.address"), t("col.family"), t("col.days"), t("col.count")], rows,
+                             right=(2, 3), indent=4)
+            if len(fig.unattributed) > TOP:
+                lines.append("    " + t.n("status.more", len(fig.unattributed) - TOP))
+
         lines += ["", t("section.deadlines")]
         if fig.deadlines:
             rows = [[d.rule, d.directive or "", d.deadline.isoformat(), t.num(d.holding), t.num(d.overdue)]
