@@ -107,8 +107,10 @@ def users_add(
 
 
 @users_app.command("list")
-def users_list(ctx: typer.Context,
-               output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table) -> None:
+def users_list(
+    ctx: typer.Context,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+) -> None:
     """List accounts, their roles and whether they are disabled.
 
     Example: interdit users list --format json

@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from interdit.inventory._neutral import _BOOL, _STATE, MAX_FIELD, BadRecord, LineSource, _Checks, open_text
 from interdit.inventory.base import Record, Tally, readers
-from interdit.inventory.neutral_csv import _BOOL, _STATE, MAX_FIELD, BadRecord, LineSource, _Checks, open_text
 from interdit.model import InstalledApp, Rejection
 
 MAX_JSON_LINE = 16  # MiB: a device line may carry its apps

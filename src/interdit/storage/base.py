@@ -1,0 +1,64 @@
+"""What the repository's modules share: database errors said in plain words, enum look-ups, inserted ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from interdit.errors import InterditError, StorageError
+from interdit.model import AppState, Management, Ownership, Platform
+
+BUSY_TIMEOUT_S = 60  # how long a SQLite writer waits for another one before giving up
+CHUNK = 10_000  # records staged per executemany / COPY batch
+CACHE_KB = 64 * 1024  # SQLite page cache per connection
+IMPORT_CACHE_KB = 384 * 1024  # ... while an import runs
+SORT_CACHE_KB = 128 * 1024  # ... while it builds an index
+
+_PLATFORMS = {p: p for p in Platform} | {p.value: p for p in Platform}
+_OWNERSHIP = {o.value: o for o in Ownership}
+_MANAGEMENT = {m.value: m for m in Management}
+_STATES = {s.value: s for s in AppState}
+
+
+def _describe(error: BaseException, where: str) -> StorageError:
+    text_ = str(getattr(error, "orig", None) or error).strip().splitlines()[0] if str(error) else repr(error)
+    low = text_.lower()
+    if "locked" in low or "busy" in low:
+        return StorageError(f"the database is locked by another writer ({text_})", where=where,
+                            fix=f"wait for the other import or evaluation to finish (interdit waits "
+                                f"{BUSY_TIMEOUT_S} s), then run the command again")
+    if ("unable to open" in low or "connection" in low or "could not" in low or "refused" in low
+            or ("does not exist" in low and "database" in low) or "authentication" in low):
+        return StorageError(f"cannot reach the database ({text_})", where=where,
+                            fix="check the --db URL (or INTERDIT_DATABASE_URL), that the server is running and "
+                                "that the user may connect")
+    if "no such table" in low or ("relation" in low and "does not exist" in low):
+        return StorageError(f"the database has no interdit tables yet ({text_})", where=where,
+                            fix="open it with interdit once (it creates and upgrades its tables), "
+                                "or check the --db URL")
+    if "readonly" in low or "read-only" in low or "permission" in low:
+        return StorageError(f"the database cannot be written ({text_})", where=where,
+                            fix="check the file's permissions, or the database user's rights")
+    return StorageError(f"the database refused: {text_}", where=where,
+                        fix="check the database is an interdit database and is not damaged; restore a backup "
+                            "if needed")
+
+
+@contextmanager
+def _guard(where: str) -> Iterator[None]:
+    try:
+        yield
+    except InterditError:
+        raise
+    except (DBAPIError, SQLAlchemyError) as e:
+        raise _describe(e, where) from e
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

@@ -1,0 +1,222 @@
+"""Reading the stored history: the fleet as it was at a time, one device's whole story, the import runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.engine import Connection, Engine
+
+from interdit.model import AppId, AppInterval, Device, DeviceState, Finding, Rejection, utc
+from interdit.storage import tables as t
+from interdit.storage.base import _MANAGEMENT, _OWNERSHIP, _PLATFORMS, _STATES, _guard
+from interdit.storage.evaluations import iter_findings
+
+
+@dataclass(frozen=True)
+class ImportRun:
+    id: int
+    source: str
+    format: str
+    at: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    status: str  # ok | failed
+    read: int
+    accepted: int
+    rejected: int
+    devices: int
+    apps: int
+    devices_new: int
+    devices_changed: int
+    devices_removed: int
+    apps_opened: int
+    apps_closed: int
+    error: str | None
+    rejections: tuple[Rejection, ...]
+
+
+@dataclass(frozen=True)
+class DeviceVersion:
+    """The device's attributes from `valid_from` until `valid_to` (None: still current)."""
+
+    valid_from: datetime
+    valid_to: datetime | None
+    device: Device
+
+
+@dataclass(frozen=True)
+class DeviceDetail:
+    source: str
+    device_id: str
+    first_seen: datetime
+    removed_at: datetime | None
+    versions: tuple[DeviceVersion, ...]  # oldest first
+    apps: tuple[AppInterval, ...]  # every app interval, by identifier then first_seen
+    findings: tuple[Finding, ...]  # from the latest stored evaluation
+
+    @property
+    def current(self) -> Device:
+        return self.versions[-1].device
+
+
+# -- reading the fleet ----------------------------------------------------------------------------
+
+
+def device_states(engine: Engine, as_of: datetime, exact: Collection[AppId],
+                  prefixes: Sequence[AppId]) -> Iterator[DeviceState]:
+    """Every device present at `as_of` as it was then, with its candidate app intervals, streamed.
+
+    Candidates are the apps in `exact`, or matching a prefix `p` as `p` or `p.*`, first seen by `as_of`:
+    present then, or removed before it (with `removed_at` set).
+    """
+    as_of = utc(as_of)
+    when = _param(engine.dialect.name, as_of)
+    columns = ('source, device_id, platform, ownership, management, observed_at, supervised, "user", name, '
+               'model, os_version, org_unit, "groups", addresses')
+    current = f"SELECT {columns} FROM device_versions WHERE valid_to IS NULL AND valid_from <= :t"
+    past = f"SELECT {columns} FROM device_versions WHERE valid_to > :t AND valid_from <= :t"
+    times: dict[Any, datetime] = {}
+    lists: dict[str, tuple[str, ...]] = {}
+    with _guard("reading the fleet"), engine.connect() as conn:
+        apps = _candidates(conn, as_of, exact, prefixes)
+        for sql in (current, past):
+            for (source, device_id, platform, ownership, management, observed, supervised, user, name, model,
+                 os_version, org_unit, groups, addresses) in _rows(conn, sql, {"t": when}):
+                seen = times.get(observed)
+                if seen is None:
+                    seen = times[observed] = _as_utc(observed)
+                g = lists.get(groups)
+                if g is None:
+                    g = lists[groups] = _json_strings(groups)
+                device = Device(source, device_id, _PLATFORMS[platform], _OWNERSHIP[ownership],
+                                _MANAGEMENT[management], seen, None if supervised is None else bool(supervised),
+                                user, name, model, os_version, org_unit, g,
+                                _json_strings(addresses))
+                held = apps.get((source, device_id))
+                if held is None:
+                    yield DeviceState(device)
+                else:
+                    yield DeviceState(device, tuple(
+                        AppInterval(source, device_id, app, first, seen if removed is None else last,
+                                    removed, app_name, version, managed, state)
+                        for app, first, removed, last, app_name, version, managed, state in held))
+
+
+def _rows(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """Plain tuples, streamed: SQLite's own cursor (no per-row wrapping), a server-side cursor on PostgreSQL."""
+    if conn.dialect.name != "sqlite":
+        yield from conn.execution_options(yield_per=5000).execute(text(sql), params)
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)  # sqlite3 takes :name parameters as they are
+        yield from cursor
+    finally:
+        cursor.close()
+
+
+def _param(dialect: str, value: datetime) -> Any:
+    """A time as the raw driver takes it in hand-written SQL."""
+    return t.sqlite_text(value) if dialect == "sqlite" else utc(value)
+
+
+def _candidates(conn: Connection, as_of: datetime, exact: Collection[AppId],
+                prefixes: Sequence[AppId]) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
+    a = t.app_intervals
+    by_platform: dict[str, list[str]] = {}
+    for app in exact:
+        by_platform.setdefault(_PLATFORMS[app.platform].value, []).append(app.identifier)
+    conditions: list[Any] = [and_(a.c.platform == plat, a.c.identifier.in_(sorted(ids)))
+                             for plat, ids in sorted(by_platform.items())]
+    for p in prefixes:
+        conditions.append(and_(a.c.platform == _PLATFORMS[p.platform].value, or_(
+            a.c.identifier == p.identifier,
+            and_(a.c.identifier >= p.identifier + ".", a.c.identifier < p.identifier + "/"))))
+    found: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    if not conditions:
+        return found
+    rows = conn.execute(
+        select(a.c.source, a.c.device_id, a.c.platform, a.c.identifier, a.c.first_seen, a.c.removed_at,
+               a.c.last_seen, a.c.name, a.c.version, a.c.managed, a.c.state)
+        .where(or_(*conditions), a.c.first_seen <= as_of)
+        .order_by(a.c.source, a.c.device_id, a.c.platform, a.c.identifier, a.c.first_seen))
+    for source, device_id, platform, identifier, first, removed, last, name, version, managed, state in rows:
+        gone = removed is not None and removed <= as_of
+        found.setdefault((source, device_id), []).append((
+            AppId(_PLATFORMS[platform], identifier), first, removed if gone else None,
+            (last or removed) if gone else None, name, version, managed, _STATES[state]))
+    return found
+
+
+def device(engine: Engine, source: str, device_id: str) -> DeviceDetail | None:
+    """One device: its attribute versions, its whole app history and its latest findings."""
+    d, v, a = t.devices, t.device_versions, t.app_intervals
+    with _guard("reading a device"), engine.connect() as conn:
+        head = conn.execute(select(d.c.first_seen, d.c.removed_at).where(
+            d.c.source == source, d.c.device_id == device_id)).first()
+        if head is None:
+            return None
+        versions = tuple(
+            DeviceVersion(r.valid_from, r.valid_to, Device(
+                source, device_id, _PLATFORMS[r.platform], _OWNERSHIP[r.ownership], _MANAGEMENT[r.management],
+                r.observed_at, r.supervised, r.user, r.name, r.model, r.os_version, r.org_unit,
+                tuple(json.loads(r.groups)), tuple(json.loads(r.addresses))))
+            for r in conn.execute(select(v).where(v.c.source == source, v.c.device_id == device_id)
+                                  .order_by(v.c.valid_from, v.c.id)))
+        latest_observed = versions[-1].device.observed_at if versions else None
+        apps = tuple(
+            AppInterval(source, device_id, AppId(_PLATFORMS[r.platform], r.identifier), r.first_seen,
+                        (r.last_seen or r.removed_at) if r.removed_at is not None
+                        else (latest_observed or r.first_seen),
+                        r.removed_at, r.name, r.version, r.managed, _STATES[r.state])
+            for r in conn.execute(select(a).where(a.c.source == source, a.c.device_id == device_id)
+                                  .order_by(a.c.platform, a.c.identifier, a.c.first_seen)))
+        found = tuple(iter_findings(conn, source=source, device_id=device_id))
+    return DeviceDetail(source, device_id, head.first_seen, head.removed_at, versions, apps, found)
+
+
+# -- import runs ----------------------------------------------------------------------------------
+
+
+def import_times(engine: Engine) -> list[datetime]:
+    """The distinct times of successful imports, oldest first."""
+    r = t.import_runs
+    with _guard("reading import runs"), engine.connect() as conn:
+        return list(conn.execute(select(r.c.at).where(r.c.status == "ok").distinct().order_by(r.c.at))
+                    .scalars())
+
+
+def import_runs(engine: Engine, limit: int = 20) -> list[ImportRun]:
+    """The latest import runs, newest first, failed ones included."""
+    r = t.import_runs
+    with _guard("reading import runs"), engine.connect() as conn:
+        rows = conn.execute(select(r).where(r.c.status != "running").order_by(r.c.id.desc())
+                            .limit(max(0, limit))).all()
+    return [ImportRun(
+        id=x.id, source=x.source, format=x.format, at=x.at, started_at=x.started_at, finished_at=x.finished_at,
+        status=x.status, read=x.read, accepted=x.accepted, rejected=x.rejected, devices=x.devices, apps=x.apps,
+        devices_new=x.devices_new, devices_changed=x.devices_changed, devices_removed=x.devices_removed,
+        apps_opened=x.apps_opened, apps_closed=x.apps_closed, error=x.error,
+        rejections=tuple(Rejection(**j) for j in json.loads(x.rejections)),
+    ) for x in rows]
+
+
+def _json_strings(value: str) -> tuple[str, ...]:
+    """A JSON list of strings as interdit writes it (json.dumps), read fast: most hold no escapes at all."""
+    if value == "[]":
+        return ()
+    if "\\" not in value and value.startswith('["') and value.endswith('"]'):
+        return tuple(value[2:-2].split('", "'))
+    return tuple(json.loads(value))
+
+
+def _as_utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
