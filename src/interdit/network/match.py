@@ -1,0 +1,199 @@
+"""The domain matcher: whole labels, exactly RPZ / Unbound `local-zone` semantics.
+
+A name matches when it, or any parent domain of it, is on the list: `www.tiktok.com` and `TikTok.COM.`
+match `tiktok.com`; `nottiktok.com` and `tiktok.com.evil.example` do not. Never substring. The same rule
+drives detection (logs) and enforcement (generated DNS configs), so what interdit reports as "used" is
+what the DNS server would have blocked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from interdit.network.prefilter import Prefilter, build
+
+MAX_NAME = 253
+_WINDOWS = re.compile(r"\((\d{1,3})\)")
+_DOMAIN = re.compile(r"(?:(?!-)[a-z0-9_-]{1,63}(?<!-)\.)+(?!-)[a-z0-9_-]{1,63}(?<!-)")
+
+
+def normalise(name: str) -> str | None:
+    """The comparable form of a name, or None when it is not a usable DNS name.
+
+    Trims spaces, decodes the Windows wire form `(3)www(6)tiktok(3)com(0)`, lowercases, removes ONE trailing
+    dot, converts international names to punycode (`xn--`), and refuses names longer than 253 characters
+    or with an empty or over-long label.
+    """
+    s = name.strip()
+    if not s:
+        return None
+    if s[0] == "(":
+        decoded = _windows(s)
+        if decoded is None:
+            return None
+        s = decoded
+    s = s.lower()
+    if s.endswith("."):
+        s = s[:-1]
+    if not s or len(s) > MAX_NAME:
+        return None
+    if not s.isascii():
+        try:
+            s = s.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+        if len(s) > MAX_NAME:
+            return None
+    if ".." in s or s[0] == "." or s[-1] == "." or max(map(len, s.split("."))) > 63:
+        return None
+    return s
+
+
+def _windows(s: str) -> str | None:
+    """`(3)www(6)tiktok(3)com(0)` -> `www.tiktok.com` (lengths checked)."""
+    labels: list[str] = []
+    pos = 0
+    while pos < len(s):
+        m = _WINDOWS.match(s, pos)
+        if m is None:
+            return None
+        n = int(m.group(1))
+        pos = m.end()
+        if n == 0:
+            return ".".join(labels) if pos == len(s) and labels else None
+        label = s[pos:pos + n]
+        if len(label) != n:
+            return None
+        labels.append(label)
+        pos += n
+    return None
+
+
+_DOMAIN_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-."
+
+
+def valid_domain(name: str) -> bool:
+    """A list entry: at least two labels, letters/digits/hyphens (punycode), no wildcards.
+
+    The same answer as `_DOMAIN.fullmatch` (a test checks), without a regular expression: lists have
+    100,000 names."""
+    if not name or len(name) > MAX_NAME or name.strip(_DOMAIN_CHARS) or "." not in name:
+        return False
+    if name[0] in ".-" or name[-1] in ".-" or ".." in name or ".-" in name or "-." in name:
+        return False
+    return max(map(len, name.split("."))) <= 63
+
+
+class DomainMatcher:
+    """Match names against a mapping domain -> family (the policy's families' domains).
+
+    `never` lists hosts that must never be matched whole (shared CDNs): a listed domain equal to or under
+    one of them is dropped, so a bad list cannot make the whole of a CDN look like TikTok.
+    """
+
+    def __init__(self, domains: Mapping[str, str], *, never: Iterable[str] = ()) -> None:
+        never_set = {n for n in (normalise(x) for x in never) if n}
+        table: dict[str, str] = {}
+        self.refused: list[str] = []
+        for raw, family in domains.items():
+            d = raw if raw.isascii() and raw.islower() and raw[-1:] != "." and raw[:1] != " " else normalise(raw)
+            if d is None or not valid_domain(d) or (never_set and _under(d, never_set)):
+                self.refused.append(raw)
+                continue
+            table[d] = family
+        self.table = table
+        # the fast path's key: the last `depth` labels of a name; every listed domain has at least that many
+        self.depth = 2
+        self.keys = frozenset(d[d.rfind(".", 0, d.rfind(".")) + 1:] for d in table)  # the last two labels
+        self.bkeys = frozenset(k.encode("ascii") for k in self.keys)
+        self.btable = {d.encode("ascii"): f for d, f in table.items()}
+        self._prefilter: tuple[Prefilter | None] | None = None
+
+    def zeek_prefilter(self) -> Prefilter | None:
+        """The native prefilter of this list (compiled on first use), or None without `hyperscan`."""
+        if self._prefilter is None:
+            self._prefilter = (build(self.table),)
+        return self._prefilter[0]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __bool__(self) -> bool:
+        return bool(self.table)
+
+    def family_of(self, normalised: str) -> str | None:
+        """The family of an already-normalised name (itself or its nearest listed parent)."""
+        table = self.table
+        n = normalised
+        while True:
+            f = table.get(n)
+            if f is not None:
+                return f
+            i = n.find(".")
+            if i < 0:
+                return None
+            n = n[i + 1:]
+
+    def listed_parent(self, normalised: str) -> str | None:
+        """The listed domain that covers the name, if any."""
+        n = normalised
+        while True:
+            if n in self.table:
+                return n
+            i = n.find(".")
+            if i < 0:
+                return None
+            n = n[i + 1:]
+
+    def match(self, name: str) -> str | None:
+        """The family of a raw name as logged, or None."""
+        n = normalise(name)
+        return None if n is None else self.family_of(n)
+
+    def maybe(self, lowered: bytes) -> bool:
+        """Fast pre-check on a lowercased name: could it match? (False means certainly not.)"""
+        q = lowered[:-1] if lowered.endswith(b".") else lowered
+        i = q.rfind(b".")
+        if i < 0:
+            return False
+        j = q.rfind(b".", 0, i)
+        return q[j + 1:] in self.bkeys
+
+    def family_of_bytes(self, lowered: bytes) -> str | None:
+        """`family_of` for a lowercased ASCII name as bytes (one trailing dot allowed)."""
+        n = lowered[:-1] if lowered.endswith(b".") else lowered
+        table = self.btable
+        while True:
+            f = table.get(n)
+            if f is not None:
+                return f
+            i = n.find(b".")
+            if i < 0:
+                return None
+            n = n[i + 1:]
+
+    def minimal(self) -> list[str]:
+        """The listed domains with every entry already covered by a listed parent removed, sorted."""
+        out = []
+        for d in sorted(self.table):
+            parent = d.split(".", 1)[1] if "." in d else ""
+            if not parent or self.listed_parent(parent) is None:
+                out.append(d)
+        return out
+
+
+def _under(d: str, hosts: set[str]) -> bool:
+    n = d
+    while True:
+        if n in hosts:
+            return True
+        i = n.find(".")
+        if i < 0:
+            return False
+        n = n[i + 1:]
+
+
+def minimal_domains(domains: Iterable[str]) -> list[str]:
+    """Normalise, drop invalid names and names covered by a listed parent; sorted. (For enforcement too.)"""
+    return DomainMatcher(dict.fromkeys(domains, "")).minimal()
