@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/interdit demo --out demo-output
 
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite starts for real, when they are missing.
-# PostgreSQL (a throwaway cluster per test run), BIND 9, Unbound and dnsmasq (generated blocking configs).
+# PostgreSQL (a throwaway cluster per test run), BIND 9, Unbound and dnsmasq (generated blocking configs),
+# Chromium (the dashboard, driven by Playwright), Java (PySpark in local mode), ripgrep (the network benchmark).
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
@@ -10,6 +11,7 @@ command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq
 command -v named-checkzone >/dev/null 2>&1 || need+=(bind9-utils)  # named-checkzone checks generated RPZ zones
 command -v rg >/dev/null 2>&1 || need+=(ripgrep)  # the network benchmark compares with it
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the dashboard tests drive it with Playwright
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)  # the PySpark job is tested in local mode
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]}; install them (apt-get install ${need[*]}) and re-run." >&2
