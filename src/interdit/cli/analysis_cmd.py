@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from interdit import pipeline
-from interdit.cli.common import EXIT_ATTENTION, cli_actor, err, fail, out, run_guarded, state
+from interdit.cli.common import EXIT_ATTENTION, cli_actor, err, fail, out, pipeline, run_guarded, state
 
 
 class AnalysisFormat(StrEnum):
@@ -77,6 +75,8 @@ def analyze(
         fail("no APK file found in the paths given\n  fix: pass .apk files, or folders holding them")
     repo = s.repo if store else None
     show = not quiet and err.is_terminal
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[name]}"),
                   TimeElapsedColumn(), console=err, disable=not show) as bar:
         task = bar.add_task("analyze", total=len(files), name="")

@@ -9,8 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from interdit import pipeline
-from interdit.cli.common import OutputFormat, fail, out, print_json
+from interdit.cli.common import OutputFormat, fail, out, pipeline, print_json
 
 
 class Kind(StrEnum):

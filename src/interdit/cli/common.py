@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, NoReturn, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
-from interdit import pipeline
 from interdit.errors import InterditError
 from interdit.settings import Settings
-from interdit.storage.audit import AuditLog
-from interdit.storage.repo import Repository
+
+if TYPE_CHECKING:
+    from interdit import pipeline as pipeline
+    from interdit.storage.audit import AuditLog
+    from interdit.storage.repo import Repository
 
 T = TypeVar("T")
+
+
+class _OnFirstUse(ModuleType):
+    """A module imported when one of its names is first read: a command loads only what it runs (the database
+    layer, the policy engine, the report formats), so `interdit --help` and `--version` answer at once."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if self._module is None:
+            self._module = importlib.import_module(self.__name__)
+        return getattr(self._module, attr)
+
+
+if not TYPE_CHECKING:
+    pipeline = _OnFirstUse("interdit.pipeline")
 
 EXIT_OK, EXIT_ATTENTION, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -52,10 +76,14 @@ def run_guarded(action: Callable[[], T]) -> T:
         fail(e)
 
 
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class State:
     settings: Settings
-    clock: pipeline.Clock = pipeline.system_clock
+    clock: Callable[[], datetime] = field(default=_system_clock)
     _repo: Repository | None = field(default=None, repr=False)
 
     @classmethod

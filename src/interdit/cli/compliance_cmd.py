@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from interdit import pipeline
 from interdit.cli.common import (
     EXIT_ATTENTION,
     OutputFormat,
@@ -17,6 +16,7 @@ from interdit.cli.common import (
     fail,
     out,
     parse_when,
+    pipeline,
     print_json,
     run_guarded,
     state,

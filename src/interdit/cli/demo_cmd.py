@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from interdit import demo
 from interdit.cli.common import out, run_guarded
 
 
@@ -22,6 +21,8 @@ def run(
 ) -> None:
     """Build a sample department's fleet, import two snapshots, evaluate the Canadian TikTok directive,
     print the summary and write the HTML report in English and French."""
+    from interdit import demo
+
     result = run_guarded(lambda: demo.run(out_dir, devices=devices, say=lambda m: out.print(m, markup=False)))
     out.print()
     out.print(f"reports: {result.reports['en']}  {result.reports['fr']}")

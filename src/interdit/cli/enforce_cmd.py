@@ -7,8 +7,18 @@ from typing import Annotated
 
 import typer
 
-from interdit import pipeline
-from interdit.cli.common import OutputFormat, cli_actor, err, fail, out, parse_when, print_json, run_guarded, state
+from interdit.cli.common import (
+    OutputFormat,
+    cli_actor,
+    err,
+    fail,
+    out,
+    parse_when,
+    pipeline,
+    print_json,
+    run_guarded,
+    state,
+)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from interdit import pipeline
 from interdit.cli.common import (
     EXIT_PARTIAL,
     OutputFormat,
@@ -17,6 +15,7 @@ from interdit.cli.common import (
     err,
     out,
     parse_when,
+    pipeline,
     print_json,
     run_guarded,
     state,
@@ -50,6 +49,8 @@ def import_(
     s = state(ctx)
     when = parse_when(at) if at else None
     show = not quiet and output is OutputFormat.table and err.is_terminal
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(TextColumn("importing {task.fields[source]}"), BarColumn(), TextColumn("{task.completed:,} records"),
                   TimeElapsedColumn(), console=err, disable=not show) as bar:
         task = bar.add_task("import", total=None, source=source)

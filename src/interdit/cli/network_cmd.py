@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 
-from interdit import pipeline
 from interdit.cli.common import (
     EXIT_ERROR,
     EXIT_PARTIAL,
@@ -19,6 +18,7 @@ from interdit.cli.common import (
     err,
     fail,
     out,
+    pipeline,
     print_json,
     run_guarded,
     state,

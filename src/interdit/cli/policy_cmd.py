@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from interdit import pipeline
-from interdit.cli.common import out, print_json, run_guarded, state
+from interdit.cli.common import out, pipeline, print_json, run_guarded, state
 
 
 def register(app: typer.Typer) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,8 +22,10 @@ from interdit.cli.common import (
     state,
 )
 from interdit.errors import ConfigError
-from interdit.storage.accounts import AccountStore, Role
-from interdit.storage.audit import AuditLog
+
+if TYPE_CHECKING:
+    from interdit.storage.accounts import AccountStore
+    from interdit.storage.audit import AuditLog
 
 users_app = typer.Typer(help="Accounts of the server: people (password) and machines (tokens).",
                         no_args_is_help=True)
@@ -38,7 +41,20 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
 
 
+class RoleName(StrEnum):
+    """The account roles as the command line takes them (`interdit.storage.accounts.Role`, read without loading
+    the database layer)."""
+
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    AUDITOR = "auditor"
+    INGEST = "ingest"
+
+
 def _stores(s: State) -> tuple[AccountStore, AuditLog]:
+    from interdit.storage.accounts import AccountStore
+    from interdit.storage.audit import AuditLog
+
     engine = s.repo.engine
     return AccountStore(engine, clock=s.clock), AuditLog(engine, clock=s.clock)
 
@@ -81,7 +97,7 @@ def serve(
 def users_add(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="The sign-in name, e.g. marie.tremblay")],
-    role: Annotated[Role, typer.Option("--role", "-r", help="admin, analyst, auditor or ingest")],
+    role: Annotated[RoleName, typer.Option("--role", "-r", help="admin, analyst, auditor or ingest")],
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
     = False,
     no_password: Annotated[bool, typer.Option("--no-password", help="No dashboard sign-in: API tokens only.")]
@@ -94,13 +110,15 @@ def users_add(
     """
     s = state(ctx)
     password: str | None = None
-    if not (no_password or role is Role.INGEST):
+    if not (no_password or role is RoleName.INGEST):
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
         else:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     accounts, audit = _stores(s)
-    made = run_guarded(lambda: accounts.add(username, role, password))
+    from interdit.storage.accounts import Role
+
+    made = run_guarded(lambda: accounts.add(username, Role(role.value), password))
     audit.append(cli_actor(), "account.add", made.username, after={"role": made.role.value,
                                                                 "password": made.has_password})
     out.print(f"created {made.username} ({made.role.value})")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,6 +24,7 @@ from interdit.policy import evaluate as evaluate_policy
 from interdit.policy.evaluate import Evaluation
 from interdit.policy.schema import policy_json_schema
 from interdit.reporting.base import ReportData, formats
+from interdit.storage import evaluations
 from interdit.storage.audit import AuditLog
 from interdit.storage.repo import ImportResult, Repository
 
@@ -35,9 +39,41 @@ def system_clock() -> datetime:
 
 
 def open_repository(url: str) -> Repository:
+    """Open the database, creating or upgrading its tables. A database already at the code's schema is opened
+    without loading the migration machinery (`Repository.migrate` checks and upgrades everything else)."""
     repo = Repository(url)
-    repo.migrate()
+    if not _schema_is_current(repo):
+        repo.migrate()
     return repo
+
+
+_REVISION = re.compile(r'^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:"([^"]*)"|\'([^\']*)\'|None)\s*$', re.M)
+
+
+def _schema_is_current(repo: Repository) -> bool:
+    """True when the database's alembic revisions are exactly the heads of the migration scripts shipped here.
+    Anything unusual (a script that cannot be read plainly, no version table, another set of revisions) says
+    False, and `Repository.migrate` decides."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from interdit.storage.repo import MIGRATIONS
+
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        found = {m.group(1): m.group(2) or m.group(3) for m in _REVISION.finditer(script.read_text("utf-8"))}
+        if not found.get("revision") or "down_revision" not in found:
+            return False
+        revisions.add(found["revision"] or "")
+        if found["down_revision"]:
+            parents.add(found["down_revision"] or "")
+    heads = revisions - parents
+    try:
+        with repo.engine.connect() as conn:
+            current = {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+    except SQLAlchemyError:
+        return False
+    return bool(heads) and current == heads
 
 
 def catalogue() -> Catalogue:
@@ -151,11 +187,15 @@ def counting(records: Iterable[Record], progress: Callable[[int], None], every: 
 
 
 def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: bool = True,
-             actor: str | None = None, clock: Clock = system_clock) -> Evaluation:
+             actor: str | None = None, clock: Clock = system_clock, reuse: bool = False) -> Evaluation:
     """Evaluate the policy against the fleet as it was at `as_of` (history makes any date answerable).
 
     With `store` and `actor`, the stored evaluation is recorded in the audit trail (action `evaluate`): the
     date, the policy's digest, the number of findings and the compliance rate.
+
+    With `reuse`, the latest stored evaluation is read back instead when it was computed for the same `as_of`,
+    the same policy file (its digest) and the same stored data (its data stamp): an evaluation is a pure
+    function of the three, so the answer is the same, without reading the fleet again. Nothing is stored then.
 
     Three kinds of evidence meet here: the installed apps the MDMs report, the network sightings stored by
     `interdit logs scan` (findings of kind `used`), and, for rules that prohibit by evidence, the stored APK
@@ -164,18 +204,49 @@ def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: 
     from interdit.pipeline.analysis import app_evidence
     from interdit.pipeline.network import sightings
 
-    by_evidence = any(r.sdk_vendors or r.endpoint_vendors for r in loaded.policy.rules)
-    evidence = app_evidence(repo) if by_evidence else None
-    exact, prefixes = candidate_patterns(loaded.policy, loaded.catalogue, evidence=evidence or ())
-    states = repo.device_states(as_of, exact, prefixes)
-    seen = sightings(repo, until=as_of.date())
-    result = evaluate_policy(loaded.policy, loaded.catalogue, states, as_of, sightings=seen, evidence=evidence)
+    stamp = data_stamp(repo, loaded) if store or reuse else None
+    if reuse and stamp is not None:
+        with gc_paused():
+            stored = evaluations.stored_evaluation(repo.engine, as_of=as_of, policy_hash=loaded.digest,
+                                                   data_stamp=stamp)
+        if stored is not None:
+            return Evaluation(stored[1], stored[0])
+    with gc_paused():
+        by_evidence = any(r.sdk_vendors or r.endpoint_vendors for r in loaded.policy.rules)
+        evidence = app_evidence(repo) if by_evidence else None
+        exact, prefixes = candidate_patterns(loaded.policy, loaded.catalogue, evidence=evidence or ())
+        states = repo.device_states(as_of, exact, prefixes)
+        seen = sightings(repo, until=as_of.date())
+        result = evaluate_policy(loaded.policy, loaded.catalogue, states, as_of, sightings=seen, evidence=evidence)
+        if store:
+            evaluations.save_evaluation(repo.engine, clock, result.findings, result.summary,
+                                        policy_hash=loaded.digest, as_of=as_of, data_stamp=stamp)
     if store:
-        repo.save_evaluation(result.findings, result.summary, policy_hash=loaded.digest, as_of=as_of)
         record(audit_trail(repo.engine, clock), actor, "evaluate", "policy",
                after={"as_of": as_of.isoformat(), "policy": loaded.digest, "findings": len(result.findings),
                       "rate": result.summary.rate})
     return result
+
+
+def data_stamp(repo: Repository, loaded: LoadedPolicy) -> str:
+    """What an evaluation depends on besides its `as_of` and the policy file: the stored data, and the
+    catalogue and code that read them."""
+    from interdit import __version__
+
+    return f"{evaluations.data_stamp(repo.engine)}; catalogue {loaded.catalogue.version}; interdit {__version__}"
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: an evaluation builds hundreds of thousands of small objects with no
+    cycles among them, and the collector's repeated passes over them cost more than the evaluation itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def history(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime) -> tuple[Summary, ...]:
@@ -233,7 +304,7 @@ def report_data(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, cloc
                 with_history: bool = True) -> ReportData:
     from interdit.pipeline.network import sightings
 
-    result = evaluate(repo, loaded, as_of=as_of)
+    result = evaluate(repo, loaded, as_of=as_of, reuse=True)
     return ReportData(
         generated_at=clock(), as_of=as_of, organisation=loaded.policy.organisation, summary=result.summary,
         history=history(repo, loaded, as_of=as_of) if with_history else (), findings=result.findings,

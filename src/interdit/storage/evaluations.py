@@ -1,16 +1,22 @@
-"""Evaluations and findings: storing an evaluation's summary and findings, reading the latest ones back."""
+"""Evaluations and findings: storing an evaluation's summary and findings, reading the latest ones back.
+
+An evaluation is a pure function of the policy file, the stored data and its `as_of`. Each stored evaluation
+keeps a data stamp (`data_stamp`: the latest import run, network scan and APK analysis) beside the policy's
+digest, so a later question for the same `as_of`, policy and data can read the stored answer back
+(`stored_evaluation`) instead of computing it again.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from interdit.model import AppId, Finding, FindingKind, FindingState, Summary, utc
+from interdit.model import AppId, Finding, FindingKind, FindingState, SourceSummary, Summary, utc
 from interdit.storage import tables as t
 from interdit.storage.base import _PLATFORMS, CHUNK, _guard, _new_id
 
@@ -21,6 +27,10 @@ def _dump_summary(summary: Summary) -> str:
         "devices_in_scope": summary.devices_in_scope, "compliant": summary.compliant,
         "by_state": dict(summary.by_state), "by_family": dict(summary.by_family),
         "by_org_unit": {k: list(v) for k, v in summary.by_org_unit.items()},
+        "by_source": {k: {"devices": s.devices, "in_scope": s.in_scope, "compliant": s.compliant,
+                          "violations": s.violations, "not_evaluable": s.not_evaluable, "stale": s.stale,
+                          "last_observed": s.last_observed.isoformat() if s.last_observed else None}
+                      for k, s in summary.by_source.items()},
     }, sort_keys=True)
 
 
@@ -30,33 +40,181 @@ def load_summary(text_: str) -> Summary:
         at=datetime.fromisoformat(doc["at"]), devices_total=doc["devices_total"],
         devices_in_scope=doc["devices_in_scope"], compliant=doc["compliant"], by_state=doc["by_state"],
         by_family=doc["by_family"], by_org_unit={k: (v[0], v[1]) for k, v in doc["by_org_unit"].items()},
+        by_source={k: SourceSummary(
+            devices=v["devices"], in_scope=v["in_scope"], compliant=v["compliant"], violations=v["violations"],
+            not_evaluable=v["not_evaluable"], stale=v["stale"],
+            last_observed=datetime.fromisoformat(v["last_observed"]) if v["last_observed"] else None)
+            for k, v in doc.get("by_source", {}).items()},
     )
 
 
+_COLUMNS = ("evaluation_id", "seq", "id", "kind", "state", "source", "device_id", "rule", "family", "directive",
+            "first_seen", "last_seen", "deadline", "resolved_at", "app_platform", "app_identifier", "org_unit",
+            "exception", "evidence")
+
+
 def save_evaluation(engine: Engine, clock: Callable[[], datetime], findings: Iterable[Finding], summary: Summary, *,
-                    policy_hash: str, as_of: datetime) -> int:
-    """Store an evaluation's summary and make its findings the current ones; returns its id."""
-    rows: dict[str, dict[str, Any]] = {}
+                    policy_hash: str, as_of: datetime, data_stamp: str | None = None) -> int:
+    """Store an evaluation's summary and make its findings the current ones; returns its id.
+
+    With `data_stamp` (see `data_stamp`), the evaluation can be read back by `stored_evaluation` for the same
+    `as_of`, policy and data. The findings go through the driver's own `executemany`, in the evaluation's order.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    times: dict[datetime, Any] = {}
+    days: dict[date, Any] = {}
+    evidence: dict[tuple[str, ...], str] = {}
+    seen: set[str] = set()
+
+    def when(value: datetime | None) -> Any:
+        if value is None or not sqlite:
+            return value
+        got = times.get(value)
+        if got is None:
+            got = times[value] = t.sqlite_text(value)
+        return got
+
+    def day(value: date | None) -> Any:
+        if value is None or not sqlite:
+            return value
+        got = days.get(value)
+        if got is None:
+            got = days[value] = value.isoformat()
+        return got
+
+    rows: list[list[Any]] = []
     for f in findings:
-        rows.setdefault(f.id, {
-            "id": f.id, "kind": f.kind.value, "state": f.state.value, "source": f.source,
-            "device_id": f.device_id, "rule": f.rule, "family": f.family, "directive": f.directive,
-            "first_seen": f.first_seen, "last_seen": f.last_seen, "deadline": f.deadline,
-            "resolved_at": f.resolved_at, "app_platform": f.app.platform.value if f.app else None,
-            "app_identifier": f.app.identifier if f.app else None, "org_unit": f.org_unit,
-            "exception": f.exception, "evidence": json.dumps(list(f.evidence), ensure_ascii=False),
-        })
+        if f.id in seen:
+            data_stamp = None  # the same id twice: what is stored is not the evaluation itself
+            continue
+        seen.add(f.id)
+        ev = evidence.get(f.evidence)
+        if ev is None:
+            ev = evidence[f.evidence] = json.dumps(list(f.evidence), ensure_ascii=False)
+        app = f.app
+        rows.append([0, len(rows), f.id, f.kind.value, f.state.value, f.source, f.device_id, f.rule, f.family,
+                     f.directive, when(f.first_seen), when(f.last_seen), day(f.deadline), when(f.resolved_at),
+                     app.platform.value if app else None, app.identifier if app else None, f.org_unit,
+                     f.exception, ev])
+    mark = "?" if sqlite else "%s"
+    sql = (f"INSERT INTO findings ({', '.join(_COLUMNS)}) "
+           f"VALUES ({', '.join(mark for _ in _COLUMNS)})")
     with _guard("saving an evaluation"), engine.begin() as conn:
         evaluation_id = _new_id(conn.execute(insert(t.evaluations).values(
             as_of=utc(as_of), policy_hash=policy_hash, created=clock(),
-            summary=_dump_summary(summary))))
+            summary=_dump_summary(summary), data_stamp=data_stamp)))
         conn.execute(delete(t.findings).where(t.findings.c.evaluation_id != evaluation_id))
-        batch = list(rows.values())
-        for start in range(0, len(batch), CHUNK):
-            chunk = [dict(r, evaluation_id=evaluation_id) for r in batch[start:start + CHUNK]]
-            conn.execute(insert(t.findings), chunk)
+        for row in rows:
+            row[0] = evaluation_id
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for start in range(0, len(rows), CHUNK):
+                cursor.executemany(sql, rows[start:start + CHUNK])
+        finally:
+            cursor.close()
     return evaluation_id
 
+
+# -- reusing a stored evaluation ------------------------------------------------------------------------
+
+
+def data_stamp(engine: Engine) -> str:
+    """What the stored data an evaluation reads is at, in one cheap query: the latest import run, the network
+    log inputs scanned (a rescan moves `scanned_at`) and the APK analyses (a new report moves `analyzed_at`).
+    Every write that can change an evaluation's answer moves it."""
+    sql = ("SELECT (SELECT max(id) FROM import_runs), (SELECT count(*) FROM import_runs), "
+           "(SELECT max(id) FROM network_inputs), (SELECT count(*) FROM network_inputs), "
+           "(SELECT max(scanned_at) FROM network_inputs), "
+           "(SELECT max(id) FROM apk_analyses), (SELECT count(*) FROM apk_analyses), "
+           "(SELECT max(analyzed_at) FROM apk_analyses)")
+    with _guard("reading the data stamp"), engine.connect() as conn:
+        row = conn.execute(text(sql)).one()
+    runs, nruns, inputs, ninputs, scanned, analyses, nanalyses, analysed = row
+    return (f"runs {runs}/{nruns}; scans {inputs}/{ninputs}/{_stamp_time(scanned)}; "
+            f"analyses {analyses}/{nanalyses}/{_stamp_time(analysed)}")
+
+
+def _stamp_time(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).isoformat()
+
+
+def stored_evaluation(engine: Engine, *, as_of: datetime, policy_hash: str,
+                      data_stamp: str) -> tuple[Summary, tuple[Finding, ...]] | None:
+    """The latest stored evaluation's summary and findings (in the evaluation's order) when it was computed for
+    this `as_of`, policy digest and data stamp; None otherwise (compute it again)."""
+    e = t.evaluations
+    as_of = utc(as_of)
+    with _guard("reading evaluations"), engine.connect() as conn:
+        row = conn.execute(select(e.c.id, e.c.as_of, e.c.policy_hash, e.c.summary, e.c.data_stamp)
+                           .order_by(e.c.id.desc()).limit(1)).first()
+        if row is None or row[4] is None or row[4] != data_stamp or row[2] != policy_hash or row[1] != as_of:
+            return None
+        summary = load_summary(row[3])
+        found = tuple(_stored_findings(conn, int(row[0])))
+    return summary, found
+
+
+def _stored_findings(conn: Connection, evaluation_id: int) -> Iterator[Finding]:
+    """One evaluation's findings in its own order, as plain driver rows (no per-row wrapping)."""
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    sql = (f"SELECT {', '.join(_COLUMNS[2:])} FROM findings WHERE evaluation_id = {mark} "
+           "ORDER BY seq")
+    kinds = {k.value: k for k in FindingKind}
+    states = {s.value: s for s in FindingState}
+    times: dict[Any, datetime] = {}
+    days: dict[Any, date] = {}
+    apps: dict[tuple[str, str], AppId] = {}
+    evidence: dict[str, tuple[str, ...]] = {"[]": ()}
+
+    def when(value: Any) -> datetime | None:
+        if value is None:
+            return None
+        got = times.get(value)
+        if got is None:
+            got = times[value] = _utc(value)
+        return got
+
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, (evaluation_id,))
+        for (id_, kind, state, source, device_id, rule, family, directive, first_seen, last_seen, deadline,
+             resolved_at, platform, identifier, org_unit, exception, ev) in cursor:
+            if deadline is not None:
+                d = days.get(deadline)
+                if d is None:
+                    d = days[deadline] = deadline if isinstance(deadline, date) else date.fromisoformat(deadline)
+                deadline = d
+            app = None
+            if platform:
+                app = apps.get((platform, identifier))
+                if app is None:
+                    app = apps[(platform, identifier)] = AppId(_PLATFORMS[platform], identifier)
+            e = evidence.get(ev)
+            if e is None:
+                e = evidence[ev] = tuple(json.loads(ev))
+            first = when(first_seen)
+            last = when(last_seen)
+            assert first is not None and last is not None
+            yield Finding(id_, kinds[kind], states[state], source, device_id, rule, family, directive, first,
+                          last, deadline, when(resolved_at), app, org_unit, exception, e)
+    finally:
+        cursor.close()
+
+
+def _utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# -- the latest evaluation ----------------------------------------------------------------------------------
 
 def latest_evaluation(engine: Engine) -> tuple[datetime, str, datetime, Summary] | None:
     """(as_of, policy_hash, created, summary) of the latest stored evaluation, if any."""

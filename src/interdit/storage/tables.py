@@ -155,6 +155,7 @@ evaluations = Table(
     Column("policy_hash", String(64), nullable=False),
     Column("created", UTCDateTime, nullable=False),
     Column("summary", Text, nullable=False),  # JSON
+    Column("data_stamp", String(300)),  # what the stored data was (migration 0005); NULL: never reused
 )
 
 findings = Table(
@@ -177,5 +178,6 @@ findings = Table(
     Column("org_unit", String(500)),
     Column("exception", String(200)),
     Column("evidence", Text, nullable=False, default="[]"),  # JSON list
+    Column("seq", Integer),  # the evaluation's own order of its findings (migration 0005)
 )
 Index("ix_findings_device", findings.c.source, findings.c.device_id)
