@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from interdit.cli.common import out, run_guarded
+from interdit.cli.common import run_guarded
 
 
 def register(app: typer.Typer) -> None:
@@ -23,7 +23,7 @@ def run(
     print the summary and write the HTML report in English and French."""
     from interdit import demo
 
-    result = run_guarded(lambda: demo.run(out_dir, devices=devices, say=lambda m: out.print(m, markup=False)))
-    out.print()
-    out.print(f"reports: {result.reports['en']}  {result.reports['fr']}")
-    out.print(f"explore: interdit --db {result.database_url} --policy {result.policy_path} findings --state violation")
+    result = run_guarded(lambda: demo.run(out_dir, devices=devices, say=print))
+    print()
+    print(f"reports: {result.reports['en']}  {result.reports['fr']}")
+    print(f"explore: interdit --db {result.database_url} --policy {result.policy_path} findings --state violation")
