@@ -21,7 +21,7 @@ from typing import Any
 from bench.measure import measure_peak
 
 DEVICES = int(os.environ.get("INTERDIT_BENCH_DEVICES", "100000"))
-FILLER = 44  # ~16 common apps on average + 44 filler = ~60 apps per device
+FILLER = 49  # ~11 common apps on average + 49 filler = ~60 apps per device: 6,000,000 rows
 
 
 def _interdit(*args: str) -> list[str]:

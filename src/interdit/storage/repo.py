@@ -22,7 +22,7 @@ from interdit.errors import StorageError
 from interdit.inventory.base import Record, Tally
 from interdit.model import AppId, DeviceState, Finding, Summary, utc
 from interdit.storage import evaluations, history, snapshot
-from interdit.storage.base import BUSY_TIMEOUT_S, CACHE_KB, _guard
+from interdit.storage.base import BUSY_TIMEOUT_S, CACHE_KB, TEMP_CACHE_KB, _guard
 from interdit.storage.evaluations import load_summary
 from interdit.storage.history import DeviceDetail, DeviceVersion, ImportRun
 from interdit.storage.history import _json_strings as _json_strings
@@ -175,6 +175,7 @@ class Repository:
                             for name in _TEMP_TABLES:
                                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
                             conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KB}")
+                            conn.exec_driver_sql(f"PRAGMA temp.cache_size=-{TEMP_CACHE_KB}")
                 return ImportResult(run_id, tally.read, tally.accepted, tally.rejected, **counts)
         except BaseException as error:
             snapshot.record_failure(self.engine, self._clock, source, fmt, tally, at, started, error)

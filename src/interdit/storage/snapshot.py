@@ -23,9 +23,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from interdit.errors import StorageError
 from interdit.inventory.base import Record, Tally
-from interdit.model import AppState, Device, InstalledApp, Platform, Rejection, utc
+from interdit.model import Device, InstalledApp, Platform, Rejection, utc
 from interdit.storage import tables as t
-from interdit.storage.base import CHUNK, IMPORT_CACHE_KB, SORT_CACHE_KB, _new_id
+from interdit.storage.base import CHUNK, IMPORT_CACHE_KB, SORT_CACHE_KB, STAGE_CACHE_KB, _new_id
 
 KEEP_REJECTIONS = 100  # rejections recorded with an import run
 
@@ -242,6 +242,8 @@ class _Stager:
         self.driver: Any = driver
         if self.dialect == "sqlite":  # room for the index pages a big import touches (fewer spills to the WAL)
             conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KB}")
+            # the staging tables live in the temporary database, whose page cache is set apart
+            conn.exec_driver_sql(f"PRAGMA temp.cache_size=-{STAGE_CACHE_KB}")
         for sql in _SQLITE_STAGING if self.dialect == "sqlite" else _PG_STAGING:
             conn.exec_driver_sql(sql)
         self.writer: _Writer | None = None
@@ -263,20 +265,20 @@ class _Stager:
     def _stage(self, records: Iterable[Record]) -> None:
         devices, apps, digests = self.devices, self.apps, self.digests
         plat = {p: p.value for p in Platform}
-        states = {s: s.value for s in AppState}
         when = t.sqlite_text if self.dialect == "sqlite" else utc
         dumps, crc, adler, mask = json.dumps, zlib.crc32, zlib.adler32, _DIGEST_MASK
+        append, digest_of, app_type, chunk = apps.append, digests.get, InstalledApp, CHUNK
         for rec in records:
             kind = type(rec)
-            if kind is InstalledApp:
-                assert isinstance(rec, InstalledApp)
-                app, did = rec.app, rec.device_id
-                p, i, n, v, m, s = plat[app.platform], app.identifier, rec.name, rec.version, rec.managed, \
-                    states[rec.state]
-                apps.append((did, p, i, n, v, m, s))
+            if kind is app_type:  # the hot path: millions of rows, every attribute look-up counts
+                app = rec.app  # type: ignore[union-attr]
+                did = rec.device_id  # type: ignore[union-attr]
+                p, i = app.platform._value_, app.identifier  # `_value_`: `.value` is a property, slower
+                n, v, m, s = rec.name, rec.version, rec.managed, rec.state._value_  # type: ignore[union-attr]
+                append((did, p, i, n, v, m, s))
                 key = f"{p}\x1f{i}\x1f{n}\x1f{v}\x1f{m}\x1f{s}".encode()
-                digests[did] = (digests.get(did, 0) + ((crc(key) << 31) ^ adler(key))) & mask
-                if len(apps) >= CHUNK:
+                digests[did] = (digest_of(did, 0) + ((crc(key) << 31) ^ adler(key))) & mask
+                if len(apps) >= chunk:
                     self._write("stage_apps", APP_STAGE_COLUMNS, apps)
             elif kind is Device:
                 assert isinstance(rec, Device)
