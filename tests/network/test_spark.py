@@ -24,9 +24,9 @@ import pytest
 from interdit.errors import InputError
 from interdit.model import Sighting
 from interdit.network.aggregate import Aggregator
-from interdit.network.match import DomainMatcher
+from interdit.network.match import DomainMatcher, read_domain_list
 from interdit.network.scan import FileScan, scan_file
-from interdit.network.spark import main, read_domains, scan_with_spark
+from interdit.network.spark import main, scan_with_spark
 from interdit.pipeline import convert_logs
 
 LIST = {"tiktok.com": "tiktok", "tiktokv.com": "tiktok", "deepseek.com": "deepseek", "kaspersky.co.uk": "kaspersky",
@@ -153,12 +153,12 @@ def test_parquet_from_convert_logs(spark: Any, logs: list[Path], tmp_path: Path)
 def test_command_line(spark: Any, logs: list[Path], tmp_path: Path) -> None:
     domains = tmp_path / "domains.txt"
     domains.write_text("# the list\n" + "".join(f"{d} {f}\n" for d, f in LIST.items()), encoding="utf-8")
-    listed = read_domains(domains)
+    listed = read_domain_list(domains)
     assert listed["xn--bcher-kva.example"] == "idn" and listed["tiktok.com"] == "tiktok"
     out = tmp_path / "out.jsonl"
     assert main(["--domains", str(domains), "--out", str(out), "--never", NEVER[0], str(logs[0])]) == 0
     rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
-    expected, _ = streaming(logs[:1], DomainMatcher(read_domains(domains), never=NEVER))
+    expected, _ = streaming(logs[:1], DomainMatcher(read_domain_list(domains), never=NEVER))
     assert [(r["family"], r["day"], r["client"], r["count"], r["example_name"], r["weak"]) for r in rows] == \
         [(s.family, s.day.isoformat(), s.client, s.count, s.example_name, s.weak) for s in expected]
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
+from interdit.errors import InputError
 from interdit.network.prefilter import Prefilter, build
 
 MAX_NAME = 253
@@ -197,3 +199,29 @@ def _under(d: str, hosts: set[str]) -> bool:
 def minimal_domains(domains: Iterable[str]) -> list[str]:
     """Normalise, drop invalid names and names covered by a listed parent; sorted. (For enforcement too.)"""
     return DomainMatcher(dict.fromkeys(domains, "")).minimal()
+
+
+def read_domain_list(path: Path, default_family: str = "listed") -> dict[str, str]:
+    """A domain list file (`interdit logs scan --domains`): `domain [family]` a line (tab or spaces), `#`
+    comments. Bad lines are errors naming their line."""
+    if not path.is_file():
+        raise InputError(f"no domain list at {path}", fix="pass a text file with one domain a line")
+    out: dict[str, str] = {}
+    problems = []
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for n, raw in enumerate(fh, start=1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            parts = line.split()
+            name = normalise(parts[0])
+            if name is None or not valid_domain(name) or len(parts) > 2:
+                problems.append(f"{path}:{n}: {raw.strip()[:80]!r}")
+                continue
+            out[name] = parts[1] if len(parts) == 2 else default_family
+    if problems:
+        raise InputError(f"{len(problems)} lines of the domain list are not 'domain [family]': "
+                         + "; ".join(problems[:5]), where=str(path), fix="write one domain (and its family) a line")
+    if not out:
+        raise InputError("the domain list is empty", where=str(path), fix="write one domain a line")
+    return out

@@ -34,7 +34,7 @@ from interdit.errors import InputError
 from interdit.model import Sighting
 from interdit.network._zeek import ZeekTsv
 from interdit.network.base import MAX_LINE, FileContext, LineError, client_address, readers
-from interdit.network.match import DomainMatcher, normalise, valid_domain
+from interdit.network.match import DomainMatcher, normalise, read_domain_list
 
 KEEP = 20  # rejection reasons kept per file part (all are counted)
 _DAY_US = 86_400_000_000
@@ -368,32 +368,6 @@ def _row(out: dict[str, list[Any]], path: str, block: int, seq: int, status: int
 # -- command line (spark-submit) -------------------------------------------------------------------
 
 
-def read_domains(path: Path, default_family: str = "listed") -> dict[str, str]:
-    """A domain list: `domain [family]` a line (tab or spaces), `#` comments; the same format as
-    `interdit logs scan --domains`."""
-    if not path.is_file():
-        raise InputError(f"no domain list at {path}", fix="pass a text file with one domain a line")
-    out: dict[str, str] = {}
-    problems = []
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for n, raw in enumerate(fh, start=1):
-            line = raw.split("#", 1)[0].strip()
-            if not line:
-                continue
-            parts = line.split()
-            name = normalise(parts[0])
-            if name is None or not valid_domain(name) or len(parts) > 2:
-                problems.append(f"{path}:{n}: {raw.strip()[:80]!r}")
-                continue
-            out[name] = parts[1] if len(parts) == 2 else default_family
-    if problems:
-        raise InputError(f"{len(problems)} lines of the domain list are not 'domain [family]': "
-                         + "; ".join(problems[:5]), where=str(path), fix="write one domain (and its family) a line")
-    if not out:
-        raise InputError("the domain list is empty", where=str(path), fix="write one domain a line")
-    return out
-
-
 def sighting_json(s: Sighting) -> dict[str, Any]:
     return {"family": s.family, "day": s.day.isoformat(), "client": s.client, "first": s.first.isoformat(),
             "last": s.last.isoformat(), "count": s.count, "source_format": s.source_format,
@@ -415,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pyspark.sql import SparkSession
 
     try:
-        domains = read_domains(args.domains)
+        domains = read_domain_list(args.domains)
         running = SparkSession.getActiveSession()
         spark = running or SparkSession.builder.appName("interdit-scan").getOrCreate()
         stats: dict[str, Any] = {}

@@ -94,29 +94,9 @@ def family_domains(cat: Catalogue, families: Sequence[str]) -> dict[str, str]:
 
 def read_domain_list(path: Path, default_family: str = "listed") -> dict[str, str]:
     """A domain list file: `domain [family]` a line (tab or spaces), `#` comments. Bad lines are errors."""
-    from interdit.network.match import normalise, valid_domain
+    from interdit.network.match import read_domain_list as read
 
-    if not path.is_file():
-        raise InputError(f"no domain list at {path}", fix="pass a text file with one domain a line")
-    out: dict[str, str] = {}
-    problems = []
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for n, raw in enumerate(fh, start=1):
-            line = raw.split("#", 1)[0].strip()
-            if not line:
-                continue
-            parts = line.split()
-            name = normalise(parts[0])
-            if name is None or not valid_domain(name) or len(parts) > 2:
-                problems.append(f"{path}:{n}: {raw.strip()[:80]!r}")
-                continue
-            out[name] = parts[1] if len(parts) == 2 else default_family
-    if problems:
-        raise InputError(f"{len(problems)} lines of the domain list are not 'domain [family]': "
-                         + "; ".join(problems[:5]), where=str(path), fix="write one domain (and its family) a line")
-    if not out:
-        raise InputError("the domain list is empty", where=str(path), fix="write one domain a line")
-    return out
+    return read(path, default_family)
 
 
 def _expand(paths: Sequence[Path | str]) -> list[str]:
