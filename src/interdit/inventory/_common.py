@@ -278,3 +278,14 @@ def all_files(inputs: Iterable[Path]) -> list[Path]:
         else:
             out.append(p)
     return out
+
+
+class FileReader:
+    """What every file reader of a vendor's format shares: the registry's constructor `(source, inputs, *, now)`
+    and a fresh tally; subclasses define `records()`."""
+
+    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
+        self.name = source
+        self.inputs = inputs
+        self.now = now
+        self.tally = Tally()

@@ -18,13 +18,13 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from interdit.errors import InputError
 from interdit.inventory._common import (
+    FileReader,
     Snapshot,
     all_files,
     app_record,
@@ -126,13 +126,7 @@ def amapi_records(source: str, snap: Snapshot, now: datetime, place: str, page: 
 
 
 @readers.register("amapi")
-class AmapiReader:
-    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
-        self.inputs = inputs
-        self.now = now
-        self.tally = Tally()
-
+class AmapiReader(FileReader):
     def records(self) -> Iterator[Record]:
         snap = Snapshot(self.name, self.tally)
         for path in all_files(self.inputs):

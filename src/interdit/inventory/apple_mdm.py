@@ -23,6 +23,7 @@ from typing import Any
 from interdit.errors import InputError
 from interdit.inventory._common import (
     MAX_PAGE_BYTES,
+    FileReader,
     Snapshot,
     all_files,
     app_record,
@@ -31,7 +32,7 @@ from interdit.inventory._common import (
     parse_time,
     read_pages,
 )
-from interdit.inventory.base import Record, Tally, readers
+from interdit.inventory.base import Record, readers
 from interdit.model import Device, Management, Ownership, Platform
 
 MAX_PLIST = 64 * 1024 * 1024
@@ -74,13 +75,7 @@ def _responses(path: Path) -> Iterator[tuple[str, dict[str, Any], str | None, da
 
 
 @readers.register("apple-mdm")
-class AppleMdmReader:
-    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
-        self.inputs = inputs
-        self.now = now
-        self.tally = Tally()
-
+class AppleMdmReader(FileReader):
     def records(self) -> Iterator[Record]:
         snap = Snapshot(self.name, self.tally)
         info: dict[str, dict[str, Any]] = {}

@@ -15,12 +15,18 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
-from datetime import datetime
-from pathlib import Path
 
 from interdit.errors import InputError
-from interdit.inventory._common import Snapshot, all_files, app_record, clean, looks_like_identifier, observed
-from interdit.inventory.base import Record, Tally, readers
+from interdit.inventory._common import (
+    FileReader,
+    Snapshot,
+    all_files,
+    app_record,
+    clean,
+    looks_like_identifier,
+    observed,
+)
+from interdit.inventory.base import Record, readers
 from interdit.model import Device, Management, Ownership, Platform
 
 MAX_BYTES = 8 * 1024**3
@@ -51,13 +57,7 @@ def management_of(activation: str, platform: Platform) -> Management:
 
 
 @readers.register("blackberry-uem")
-class BlackBerryReader:
-    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
-        self.inputs = inputs
-        self.now = now
-        self.tally = Tally()
-
+class BlackBerryReader(FileReader):
     def records(self) -> Iterator[Record]:
         snap = Snapshot(self.name, self.tally)
         devices: dict[str, Device] = {}

@@ -17,13 +17,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from interdit.errors import InputError
 from interdit.inventory._common import (
+    FileReader,
     Snapshot,
     all_files,
     app_record,
@@ -114,13 +114,7 @@ class WorkspacePages:
 
 
 @readers.register("google-workspace")
-class GoogleWorkspaceReader:
-    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
-        self.inputs = inputs
-        self.now = now
-        self.tally = Tally()
-
+class GoogleWorkspaceReader(FileReader):
     def records(self) -> Iterator[Record]:
         pages = WorkspacePages(self.name, self.tally, self.now)
         for path in all_files(self.inputs):

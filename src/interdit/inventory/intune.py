@@ -34,6 +34,7 @@ import httpx
 
 from interdit.errors import InputError
 from interdit.inventory._common import (
+    FileReader,
     Resolver,
     Snapshot,
     all_files,
@@ -237,13 +238,7 @@ class GraphPages:
 
 
 @readers.register("intune-graph")
-class IntuneGraphReader:
-    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
-        self.inputs = inputs
-        self.now = now
-        self.tally = Tally()
-
+class IntuneGraphReader(FileReader):
     def records(self) -> Iterator[Record]:
         pages = GraphPages(self.name, self.tally, self.now)
         for path in all_files(self.inputs):
@@ -372,13 +367,7 @@ class AppInvRows:
 
 
 @readers.register("intune-appinv")
-class IntuneAppInvReader:
-    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
-        self.inputs = inputs
-        self.now = now
-        self.tally = Tally()
-
+class IntuneAppInvReader(FileReader):
     def records(self) -> Iterator[Record]:
         pages = GraphPages(self.name, self.tally, self.now)
         files = all_files(self.inputs)

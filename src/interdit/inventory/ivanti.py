@@ -15,13 +15,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from interdit.errors import InputError
 from interdit.inventory._common import (
+    FileReader,
     Snapshot,
     all_files,
     app_record,
@@ -128,13 +128,7 @@ class IvantiPages:
 
 
 @readers.register("ivanti")
-class IvantiReader:
-    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
-        self.inputs = inputs
-        self.now = now
-        self.tally = Tally()
-
+class IvantiReader(FileReader):
     def records(self) -> Iterator[Record]:
         pages = IvantiPages(self.name, self.tally, self.now)
         for path in all_files(self.inputs):

@@ -17,13 +17,13 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from interdit.errors import InputError
 from interdit.inventory._common import (
+    FileReader,
     Snapshot,
     all_files,
     app_record,
@@ -142,13 +142,7 @@ def _apps(source: str, snap: Snapshot, device: Device, apps: list[Any], where: s
 
 
 @readers.register("jamf")
-class JamfReader:
-    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
-        self.inputs = inputs
-        self.now = now
-        self.tally = Tally()
-
+class JamfReader(FileReader):
     def records(self) -> Iterator[Record]:
         snap = Snapshot(self.name, self.tally)
         for path in all_files(self.inputs):
@@ -212,13 +206,7 @@ def device_from_classic(source: str, node: ET.Element, now: datetime) -> Device:
 
 
 @readers.register("jamf-classic")
-class JamfClassicReader:
-    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
-        self.inputs = inputs
-        self.now = now
-        self.tally = Tally()
-
+class JamfClassicReader(FileReader):
     def records(self) -> Iterator[Record]:
         snap = Snapshot(self.name, self.tally)
         for path in all_files(self.inputs):

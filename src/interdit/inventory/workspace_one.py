@@ -18,13 +18,13 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from interdit.errors import InputError
 from interdit.inventory._common import (
+    FileReader,
     Snapshot,
     all_files,
     app_record,
@@ -140,13 +140,7 @@ class Ws1Pages:
 
 
 @readers.register("workspace-one")
-class WorkspaceOneReader:
-    def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
-        self.inputs = inputs
-        self.now = now
-        self.tally = Tally()
-
+class WorkspaceOneReader(FileReader):
     def records(self) -> Iterator[Record]:
         pages = Ws1Pages(self.name, self.tally, self.now)
         for path in all_files(self.inputs):
