@@ -12,7 +12,7 @@ from interdit.analysis.report import AppReport
 from interdit.catalogue import load_catalogue
 from interdit.errors import ConfigError
 from interdit.model import AppEvidence, AppId, Platform
-from interdit.pipeline.core import Clock, system_clock
+from interdit.pipeline.basics import Clock, system_clock
 from interdit.storage.repo import Repository
 
 

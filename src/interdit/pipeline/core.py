@@ -8,17 +8,17 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from interdit.catalogue import blockable_domains, load_catalogue
-from interdit.catalogue import search as catalogue_search
 from interdit.enforcement.base import EnforcementRequest, Payload, targets
 from interdit.errors import ConfigError, InputError
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import Catalogue, Finding, Policy, Summary
 from interdit.pipeline.audit import audit_trail, payload_digest, record, require_trail
+from interdit.pipeline.basics import Clock, system_clock
 from interdit.policy import candidate_patterns, due_for_review, load_policy, starter_policy
 from interdit.policy import evaluate as evaluate_policy
 from interdit.policy.evaluate import Evaluation
@@ -27,13 +27,6 @@ from interdit.reporting.base import ReportData, formats
 from interdit.storage import evaluations
 from interdit.storage.audit import AuditLog
 from interdit.storage.repo import ImportResult, Repository
-
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
 
 # -- set-up -----------------------------------------------------------------------------------------
 
@@ -74,14 +67,6 @@ def _schema_is_current(repo: Repository) -> bool:
     except SQLAlchemyError:
         return False
     return bool(heads) and current == heads
-
-
-def catalogue() -> Catalogue:
-    return load_catalogue()
-
-
-def search_catalogue(text: str) -> list[tuple[str, str, str]]:
-    return catalogue_search(load_catalogue(), text)
 
 
 def write_starter_policy(path: Path, *, force: bool = False) -> Path:

@@ -6,13 +6,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interdit.catalogue import blockable_domains
 from interdit.errors import ConfigError, InputError
 from interdit.model import Catalogue, Rejection, Sighting
-from interdit.pipeline.core import Clock, LoadedPolicy, system_clock
-from interdit.storage.repo import Repository
+from interdit.pipeline.basics import Clock, system_clock
+
+if TYPE_CHECKING:
+    from interdit.pipeline.core import LoadedPolicy
+    from interdit.storage.repo import Repository
 
 
 @dataclass(frozen=True)

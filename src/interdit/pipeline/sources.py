@@ -11,7 +11,8 @@ from interdit.enforcement.base import Payload
 from interdit.errors import ConfigError
 from interdit.inventory.base import Record, Tally
 from interdit.pipeline.audit import audit_trail, payload_digest, record, require_trail
-from interdit.pipeline.core import Clock, counting, import_counts, last_import_counts, system_clock
+from interdit.pipeline.basics import Clock, system_clock
+from interdit.pipeline.core import counting, import_counts, last_import_counts
 from interdit.storage.audit import AuditLog
 from interdit.storage.repo import ImportResult, Repository
 
