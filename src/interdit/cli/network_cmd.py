@@ -66,12 +66,13 @@ def _t(ctx: typer.Context) -> dict[str, str]:
     return TEXT.get(lang, TEXT["en"])
 
 
-def _domains(ctx: typer.Context, domains: Path | None, family: list[str] | None) -> tuple[dict[str, str], list[str]]:
-    """The names to look for (domain -> family) and the never-block hosts."""
+def _domains(ctx: typer.Context, domains: Path | None,
+             family: list[str] | None) -> tuple[dict[str, str] | None, list[str]]:
+    """The names to look for (domain -> family; None: read from the --domains file) and the never-block hosts."""
     cat = run_guarded(pipeline.catalogue)
     never = [h.name for h in cat.shared_hosts]
     if domains is not None:
-        return run_guarded(lambda: pipeline.read_domain_list(domains)), never
+        return None, never
     if family:
         return run_guarded(lambda: pipeline.family_domains(cat, family)), never
     loaded = run_guarded(lambda: pipeline.read_policy(state(ctx).settings.policy_path))
@@ -134,7 +135,8 @@ def scan(
         previous = signal.signal(signal.SIGINT, _stop)
     try:
         result = run_guarded(lambda: pipeline.scan_logs(
-            paths, families_domains=names, repo=repo, leases=leases or (), fmt=fmt, tz=tz, jobs=jobs, never=never,
+            paths, families_domains=names, domains_file=domains if names is None else None, repo=repo,
+            leases=leases or (), fmt=fmt, tz=tz, jobs=jobs, never=never,
             follow=(lambda: not stop["flag"]) if follow else None, on_match=on_match if follow else None,
             clock=s.clock, actor=cli_actor()))
     finally:

@@ -8,11 +8,15 @@ what the DNS server would have blocked.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from interdit.errors import InputError
+from interdit.network import prefilter
 from interdit.network.prefilter import Prefilter, build
 
 MAX_NAME = 253
@@ -110,13 +114,31 @@ class DomainMatcher:
         self.keys = frozenset(d[d.rfind(".", 0, d.rfind(".")) + 1:] for d in table)  # the last two labels
         self.bkeys = frozenset(k.encode("ascii") for k in self.keys)
         self.btable = {d.encode("ascii"): f for d, f in table.items()}
+        self.digest: str | None = None  # identifies the table when it came from a cached list (load_domain_list)
         self._prefilter: tuple[Prefilter | None] | None = None
 
     def zeek_prefilter(self) -> Prefilter | None:
         """The native prefilter of this list (compiled on first use), or None without `hyperscan`."""
         if self._prefilter is None:
-            self._prefilter = (build(self.table),)
+            self._prefilter = (build(self.table, digest=self.digest),)
         return self._prefilter[0]
+
+    def _state(self) -> tuple[Any, ...]:
+        return (_STATE_VERSION, self.table, self.refused, self.keys, self.bkeys, self.btable)
+
+    @classmethod
+    def _restore(cls, state: Any, digest: str) -> DomainMatcher | None:
+        """A matcher from `_state()`, or None when the state is not one this version wrote."""
+        if not (isinstance(state, tuple) and len(state) == 6 and state[0] == _STATE_VERSION):
+            return None
+        _, table, refused, keys, bkeys, btable = state
+        if not (isinstance(table, dict) and isinstance(refused, list) and isinstance(keys, frozenset)
+                and isinstance(bkeys, frozenset) and isinstance(btable, dict) and len(btable) == len(table)):
+            return None
+        m = cls.__new__(cls)
+        m.table, m.refused, m.depth, m.keys, m.bkeys, m.btable = table, refused, 2, keys, bkeys, btable
+        m.digest, m._prefilter = digest, None
+        return m
 
     def __len__(self) -> int:
         return len(self.table)
@@ -206,19 +228,64 @@ def read_domain_list(path: Path, default_family: str = "listed") -> dict[str, st
     comments. Bad lines are errors naming their line."""
     if not path.is_file():
         raise InputError(f"no domain list at {path}", fix="pass a text file with one domain a line")
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        return _parse_domain_list(fh, path, default_family)
+
+
+MAX_LIST_BYTES = 512 * 1024 * 1024
+_STATE_VERSION = 1  # of the cached matcher's layout; also part of the cache key
+
+
+def load_domain_list(path: Path, default_family: str = "listed", *, never: Iterable[str] = ()) -> DomainMatcher:
+    """`DomainMatcher(read_domain_list(path), never=never)`, kept in the user's cache for long lists.
+
+    Reading and checking 100,000 names takes longer than the scan's start-up should: a list of 2,000 lines or
+    more is stored, once read, beside the compiled prefilter (`network/prefilter.py`), keyed by the file's
+    bytes, the default family and the never-block hosts, and read back in a few milliseconds the next time.
+    The file is read once, and what is parsed is what was hashed. An unreadable or foreign cache entry is
+    ignored and written again."""
+    if not path.is_file():
+        raise InputError(f"no domain list at {path}", fix="pass a text file with one domain a line")
+    if path.stat().st_size > MAX_LIST_BYTES:
+        raise InputError(f"the domain list is larger than {MAX_LIST_BYTES // 2**20} MB", where=str(path),
+                         fix="split the list, or check that this is a domain list")
+    data = path.read_bytes()
+    lines = data.count(b"\n")
+    where = None
+    key = ""
+    if lines >= prefilter.CACHE_FROM:
+        h = hashlib.sha256(f"list {_STATE_VERSION}\n{default_family}\n".encode())
+        h.update("\n".join(sorted(set(never))).encode("utf-8", "replace") + b"\n\0")
+        h.update(data)
+        key = h.hexdigest()[:32]
+        where = prefilter.cache_dir() / f"list-{key}.marshal"
+        try:
+            restored = DomainMatcher._restore(marshal.loads(where.read_bytes()), key)
+        except (OSError, EOFError, ValueError, TypeError):
+            restored = None
+        if restored is not None:
+            return restored
+    text = data.decode("utf-8", errors="replace")
+    matcher = DomainMatcher(_parse_domain_list(text.splitlines(), path, default_family), never=never)
+    if where is not None:
+        matcher.digest = key
+        prefilter.store(where, marshal.dumps(matcher._state()), "list-*.marshal")
+    return matcher
+
+
+def _parse_domain_list(lines: Iterable[str], path: Path, default_family: str) -> dict[str, str]:
     out: dict[str, str] = {}
     problems = []
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for n, raw in enumerate(fh, start=1):
-            line = raw.split("#", 1)[0].strip()
-            if not line:
-                continue
-            parts = line.split()
-            name = normalise(parts[0])
-            if name is None or not valid_domain(name) or len(parts) > 2:
-                problems.append(f"{path}:{n}: {raw.strip()[:80]!r}")
-                continue
-            out[name] = parts[1] if len(parts) == 2 else default_family
+    for n, raw in enumerate(lines, start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        name = normalise(parts[0])
+        if name is None or not valid_domain(name) or len(parts) > 2:
+            problems.append(f"{path}:{n}: {raw.strip()[:80]!r}")
+            continue
+        out[name] = parts[1] if len(parts) == 2 else default_family
     if problems:
         raise InputError(f"{len(problems)} lines of the domain list are not 'domain [family]': "
                          + "; ".join(problems[:5]), where=str(path), fix="write one domain (and its family) a line")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -87,24 +87,35 @@ def _on_match(_id: int, _start: int, end: int, _flags: int, context: list[int]) 
     context.append(end)
 
 
-def build(domains: Iterable[str], *, cache: bool = True) -> Prefilter | None:
-    """The prefilter for these (normalised, ASCII) domains; None when `hyperscan` is not installed."""
+def build(domains: Collection[str], *, cache: bool = True, digest: str | None = None) -> Prefilter | None:
+    """The prefilter for these (normalised, ASCII, distinct) domains; None when `hyperscan` is not installed.
+
+    `digest`, when given, identifies the domains already (a cached list's key, see `match.load_domain_list`):
+    the cache is then looked up without sorting and escaping 100,000 names first."""
     try:
         import hyperscan as hs
     except ImportError:
         return None
-    names = sorted(set(domains))
-    expressions = _escape_all(names) + list(STRUCTURE)
-    flags = [hs.HS_FLAG_CASELESS] * len(names) + [hs.HS_FLAG_MULTILINE] * len(STRUCTURE)
-    key = hashlib.sha256(b"\n".join([str(getattr(hs, "__version__", "")).encode(), *expressions])).hexdigest()[:32]
-    where = _cache_dir() / f"zeek-{key}.hsdb" if cache and len(names) >= CACHE_FROM else None
+    version = str(getattr(hs, "__version__", "")).encode()
+    count = len(domains) + len(STRUCTURE)
+    expressions: list[bytes] = []
+    if digest is not None:
+        key = hashlib.sha256(b"\n".join([version, b"digest", digest.encode(), *STRUCTURE])).hexdigest()[:32]
+    else:
+        expressions = _escape_all(sorted(domains)) + list(STRUCTURE)
+        key = hashlib.sha256(b"\n".join([version, *expressions])).hexdigest()[:32]
+    where = cache_dir() / f"zeek-{key}.hsdb" if cache and len(domains) >= CACHE_FROM else None
     if where is not None:
         try:
             loaded = hs.loadb(where.read_bytes(), hs.HS_MODE_BLOCK)
             loaded.scratch = hs.Scratch(loaded)
-            return Prefilter(loaded, len(expressions))
+            return Prefilter(loaded, count)
         except Exception:  # absent, unreadable or from another hyperscan: compile again
             pass
+    names = sorted(domains)
+    if not expressions:
+        expressions = _escape_all(names) + list(STRUCTURE)
+    flags = [hs.HS_FLAG_CASELESS] * len(names) + [hs.HS_FLAG_MULTILINE] * len(STRUCTURE)
     db = hs.Database(mode=hs.HS_MODE_BLOCK)
     try:
         db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions),
@@ -112,23 +123,25 @@ def build(domains: Iterable[str], *, cache: bool = True) -> Prefilter | None:
     except Exception:  # a processor the library does not support: the pure-Python path gives the same counts
         return None
     if where is not None:
-        _store(where, hs.dumpb(db))
+        store(where, hs.dumpb(db), "zeek-*.hsdb")
     return Prefilter(db, len(expressions))
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where compiled lists are kept: `$XDG_CACHE_HOME/interdit/network` (`~/.cache/...` by default)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "interdit" / "network"
 
 
-def _store(where: Path, data: bytes) -> None:
-    """Keep a compiled database (written whole, then renamed); a cache that cannot be written is no error."""
+def store(where: Path, data: bytes, pattern: str) -> None:
+    """Keep a cache file (written whole, then renamed), and only the newest CACHE_KEEP files of its kind
+    (`pattern`); a cache that cannot be written is no error."""
     try:
         where.parent.mkdir(parents=True, exist_ok=True)
         tmp = where.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(data)
         tmp.replace(where)
-        old = sorted(where.parent.glob("zeek-*.hsdb"), key=lambda p: p.stat().st_mtime, reverse=True)
+        old = sorted(where.parent.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
         for p in old[CACHE_KEEP:]:
             p.unlink(missing_ok=True)
     except OSError:

@@ -115,7 +115,8 @@ def _expand(paths: Sequence[Path | str]) -> list[str]:
     return out
 
 
-def scan_logs(paths: Sequence[Path | str], *, families_domains: Mapping[str, str], repo: Repository | None = None,
+def scan_logs(paths: Sequence[Path | str], *, families_domains: Mapping[str, str] | None = None,
+              domains_file: Path | None = None, repo: Repository | None = None,
               leases: Sequence[Path] = (), progress: Callable[[str, int], None] | None = None,
               fmt: str | None = None, tz: str = "UTC", jobs: int = 2, never: Sequence[str] = (),
               follow: Callable[[], bool] | None = None, on_match: Callable[[Any], None] | None = None,
@@ -127,6 +128,8 @@ def scan_logs(paths: Sequence[Path | str], *, families_domains: Mapping[str, str
     replacing an earlier scan of the same file (see storage/sightings.py). Bad lines are counted and the
     first few shown with their line numbers; a file that cannot be read at all is reported, never raised.
     With `repo` and `actor`, the stored scan is recorded in the audit trail (action `logs.scan`).
+    The names come from `families_domains` (domain -> family) or from a list file, `domains_file`
+    (`domain [family]` lines; a long list is kept, once read, in the user's cache).
     """
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -142,7 +145,15 @@ def scan_logs(paths: Sequence[Path | str], *, families_domains: Mapping[str, str
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"unknown time zone {tz!r}", fix="use an IANA name such as UTC or America/Toronto") \
             from None
-    matcher = DomainMatcher(families_domains, never=never)
+    if (families_domains is None) == (domains_file is None):
+        raise ConfigError("give the names to look for either as a mapping or as a list file, not both",
+                          fix="pass families_domains or domains_file")
+    if domains_file is not None:
+        from interdit.network.match import load_domain_list
+
+        matcher = load_domain_list(domains_file, never=never)
+    else:
+        matcher = DomainMatcher(families_domains or {}, never=never)
     if not matcher:
         raise ConfigError("no domain to look for",
                           fix="prohibit a family with domains in the policy, or pass --domains")
