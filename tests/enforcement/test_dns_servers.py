@@ -1,13 +1,15 @@
-"""Real DNS servers load OUR generated configs and block: BIND 9 (RPZ), Unbound (local-zone and RPZ), dnsmasq.
+"""Real DNS servers load OUR generated configs and block: BIND 9 (RPZ), Unbound (local-zone and RPZ), dnsmasq,
+PowerDNS Recursor (rpzFile() and a Lua preresolve hook) and Knot Resolver (policy.rpz and policy.suffix).
 
 Each server is started on 127.0.0.1 inside a private network namespace (`unshare -n`: only loopback exists,
 so no query can leave the machine), behind a fake upstream (dnsmasq answering every name with 192.0.2.1).
 The servers are queried with dnspython: banned names, deep subdomains and mixed case must be NXDOMAIN (or
 the sinkhole answer); look-alikes (`nottiktok.com`, `tiktok.com.evil.example`) must get the upstream answer.
 
-This module is also the runner: the test calls `unshare -n python test_dns_servers.py GEN RUN`, which starts
-the servers, queries them, stops them and prints the answers as JSON. Servers come from the Debian packages
-bind9, unbound and dnsmasq-base (scripts/system-deps.sh).
+This module is also the runner: the tests call `unshare -n python test_dns_servers.py GEN RUN` once, which
+starts a server for each payload folder in GEN, queries them, stops them and prints the answers as JSON.
+Servers come from the Debian packages bind9, unbound, dnsmasq-base, pdns-recursor and knot-resolver
+(scripts/system-deps.sh); each group of servers is skipped on its own when its packages are missing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -34,24 +37,43 @@ UPSTREAM_ANSWER = "192.0.2.1"
 # -- the runner (inside the namespace) --------------------------------------------------------------
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_PORTS = iter(range(15300, 16300))
 
 
-def _configs(gen: Path, run: Path) -> dict[str, tuple[list[str], int]]:
-    """Server name -> (command, port). Configs follow ../shared/data/dns-servers (proven there)."""
-    up = _free_udp_port()
-    (run / "bind").mkdir(parents=True, exist_ok=True)
-    (run / "unbound").mkdir(parents=True, exist_ok=True)
+def _free_port() -> int:
+    """A port free for UDP and TCP, never handed out twice, below the kernel's ephemeral range (32768 up).
+
+    Asking the kernel for a free port (bind to port 0) would draw from the range the servers' own outgoing
+    queries use: a server started first could take the port of one that binds later, and two draws can
+    return the same port once the first socket is closed.
+    """
+    for port in _PORTS:
+        try:
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                with socket.socket(socket.AF_INET, kind) as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port in 15300-16299")
+
+
+def _configs(gen: Path, run: Path, short: Path) -> dict[str, tuple[list[str], int]]:
+    """Server name -> (command, port), for each payload folder in GEN. Configs follow ../shared/data/dns-servers.
+
+    SHORT is a directory with a short path for the servers' control sockets (a socket path has at most 107
+    bytes, and test directories can be deep).
+    """
+    up = _free_port()
     (run / "upstream.conf").write_text(
         f"port={up}\nlisten-address=127.0.0.1\nbind-interfaces\nno-resolv\nno-hosts\n"
         f"address=/#/{UPSTREAM_ANSWER}\npid-file={run}/upstream.pid\nuser=root\n")
     servers: dict[str, tuple[list[str], int]] = {"upstream": (
         ["dnsmasq", "--keep-in-foreground", "-C", str(run / "upstream.conf")], up)}
     for name, zone in (("bind-rpz", "rpz"), ("bind-rpz-sinkhole", "rpz-sinkhole")):
-        port = _free_udp_port()
+        if not (gen / zone).is_dir():
+            continue
+        port = _free_port()
         d = run / name
         d.mkdir()
         (d / "named.conf").write_text(f"""options {{
@@ -71,10 +93,14 @@ controls {{ }};
 zone "rpz.local" {{ type primary; file "{gen}/{zone}/rpz.local.db"; allow-query {{ none; }}; }};
 """)
         servers[name] = (["named", "-g", "-c", str(d / "named.conf")], port)
-    for name, extra in (("unbound-localzone", f'include: "{gen}/unbound/unbound-blocklist.conf"\n'),
-                        ("unbound-sinkhole", f'include: "{gen}/unbound-sinkhole/unbound-blocklist.conf"\n'),
-                        ("unbound-rpz", f'rpz:\n    name: "rpz.local"\n    zonefile: "{gen}/rpz/rpz.local.db"\n')):
-        port = _free_udp_port()
+    for name, sub, extra in (
+            ("unbound-localzone", "unbound", f'include: "{gen}/unbound/unbound-blocklist.conf"\n'),
+            ("unbound-sinkhole", "unbound-sinkhole", f'include: "{gen}/unbound-sinkhole/unbound-blocklist.conf"\n'),
+            ("unbound-rpz", "rpz", f'rpz:\n    name: "rpz.local"\n    zonefile: "{gen}/rpz/rpz.local.db"\n')):
+        if not (gen / sub).is_dir():
+            continue
+        port = _free_port()
+        (run / "unbound").mkdir(exist_ok=True)
         conf = run / f"{name}.conf"
         conf.write_text(f"""server:
     interface: 127.0.0.1
@@ -98,26 +124,66 @@ remote-control:
 """)
         servers[name] = (["unbound", "-d", "-c", str(conf)], port)
     for name, sub in (("dnsmasq", "dnsmasq"), ("dnsmasq-sinkhole", "dnsmasq-sinkhole")):
-        port = _free_udp_port()
+        if not (gen / sub).is_dir():
+            continue
+        port = _free_port()
         conf = run / f"{name}.conf"
         conf.write_text(f"port={port}\nlisten-address=127.0.0.1\nbind-interfaces\nno-resolv\nno-hosts\n"
                         f"server=127.0.0.1#{up}\nconf-file={gen}/{sub}/dnsmasq-blocklist.conf\n"
                         f"pid-file={run}/{name}.pid\nuser=root\n")
         servers[name] = (["dnsmasq", "--keep-in-foreground", "-C", str(conf)], port)
+    # PowerDNS Recursor 4.8: the RPZ through lua-config-file, or the preresolve hook through lua-dns-script.
+    # The upstream is on 127.0.0.1, which dont-query refuses by default.
+    for name, sub, lua in (("pdns-rpz", "pdns", "lua-config-file=pdns-recursor-rpz.lua"),
+                           ("pdns-rpz-sinkhole", "pdns-sinkhole", "lua-config-file=pdns-recursor-rpz.lua"),
+                           ("pdns-lua", "pdns-lua", "lua-dns-script=pdns-recursor-block.lua")):
+        if not (gen / sub).is_dir():
+            continue
+        port = _free_port()
+        d = run / name
+        d.mkdir()
+        sockets = short / name
+        sockets.mkdir()
+        key, file = lua.split("=")
+        (d / "recursor.conf").write_text(
+            f"local-address=127.0.0.1\nlocal-port={port}\nallow-from=127.0.0.0/8\n"
+            f"forward-zones-recurse=.=127.0.0.1:{up}\ndont-query=\ndnssec=off\nsecurity-poll-suffix=\n"
+            f"{key}={gen}/{sub}/{file}\nsocket-dir={sockets}\ndaemon=no\ndisable-syslog=yes\nthreads=1\n")
+        servers[name] = (["pdns_recursor", f"--config-dir={d}"], port)
+    # Knot Resolver 5: our policy file first, then forward everything else (policy rules apply in order).
+    for name, sub in (("knot-rpz", "knot"), ("knot-rpz-sinkhole", "knot-sinkhole"), ("knot-suffix", "knot-suffix")):
+        if not (gen / sub).is_dir():
+            continue
+        port = _free_port()
+        rundir = short / name  # kresd's working directory: its cache and control socket
+        rundir.mkdir()
+        conf = run / f"{name}.lua"
+        conf.write_text(f"net.listen('127.0.0.1', {port}, {{ kind = 'dns' }})\n"
+                        "trust_anchors.remove('.')\n"
+                        f"cache.open(10 * MB, 'lmdb://{rundir}')\n"
+                        f"dofile('{gen}/{sub}/kresd-policy.lua')\n"
+                        f"policy.add(policy.all(policy.FORWARD('127.0.0.1@{up}')))\n")
+        servers[name] = (["kresd", "-n", "-c", str(conf), str(rundir)], port)
     return servers
 
 
-def _ask(port: int, name: str) -> tuple[str, list[str]]:
+def _ask(port: int, name: str, tries: int = 1) -> tuple[str, list[str]]:
+    """The rcode and the A answers; a query that times out is sent again up to TRIES times, as stub resolvers do."""
     import dns.exception
     import dns.message
     import dns.query
     import dns.rcode
 
     q = dns.message.make_query(name, "A")
-    try:
-        r = dns.query.udp(q, "127.0.0.1", port=port, timeout=1.5)
-    except (dns.exception.Timeout, OSError) as e:
-        return f"error:{type(e).__name__}", []
+    for attempt in range(tries):
+        try:
+            r = dns.query.udp(q, "127.0.0.1", port=port, timeout=1.5)
+            break
+        except dns.exception.Timeout as e:
+            if attempt == tries - 1:
+                return f"error:{type(e).__name__}", []
+        except OSError as e:
+            return f"error:{type(e).__name__}", []
     answers = [item.to_text() for rrset in r.answer for item in rrset if rrset.rdtype == 1]
     return dns.rcode.to_text(r.rcode()), answers
 
@@ -125,35 +191,46 @@ def _ask(port: int, name: str) -> tuple[str, list[str]]:
 PROBE = "ready-probe.tiktok.com"  # not among the asserted names: it only tells when a server is ready
 
 
-def _wait_ready(name: str, port: int, timeout: float = 20.0) -> None:
+def _wait_ready(name: str, port: int, proc: subprocess.Popen[bytes], deadline: float) -> bool:
     """Wait until the server answers, and, for a blocking server, until its policy is in force.
 
     A server may answer before its block list is loaded: BIND answers recursive queries while it applies a
     response-policy zone it has just loaded. So a blocking server is ready when a probe name under a banned
     domain (not one of the asserted names) stops getting the upstream's answer. If it never does, the asserts
-    on the real names fail and say so.
+    on the real names fail and say so. Returns whether the server answered at all (one that has exited or
+    never answers is not asked the real names: each would only time out).
     """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _ask(port, "example.org")[0] == "NOERROR" and (
-                name == "upstream" or _ask(port, PROBE) != ("NOERROR", [UPSTREAM_ANSWER])):
-            return
+    answered = False
+    while proc.poll() is None:  # at least one try, even past the deadline another server used up
+        if _ask(port, "example.org")[0] == "NOERROR":
+            answered = True
+            if name == "upstream" or _ask(port, PROBE) != ("NOERROR", [UPSTREAM_ANSWER]):
+                return True
+        if time.monotonic() >= deadline:
+            break
         time.sleep(0.2)
+    return answered
 
 
 def run(gen: Path, run_dir: Path) -> dict[str, dict[str, list[object]]]:
     if shutil.which("ip"):
         subprocess.run(["ip", "link", "set", "lo", "up"], check=False, capture_output=True)
-    servers = _configs(gen, run_dir)
+    short = Path(tempfile.mkdtemp(prefix="interdit-dns-"))
+    servers = _configs(gen, run_dir, short)
     procs: list[subprocess.Popen[bytes]] = []
     results: dict[str, dict[str, list[object]]] = {}
     try:
         for name, (cmd, _) in servers.items():
-            log = open(run_dir / f"{name}.out", "wb")  # noqa: SIM115
-            procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-        for name, (_, port) in servers.items():
-            _wait_ready(name, port)
-            results[name] = {q: list(_ask(port, q)) for q in BANNED + ALLOWED}
+            with open(run_dir / f"{name}.out", "wb") as log:
+                procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                              start_new_session=True))
+        deadline = time.monotonic() + 20  # the servers start together
+        for (name, (_, port)), proc in zip(servers.items(), procs, strict=True):
+            if _wait_ready(name, port, proc, deadline):
+                results[name] = {q: list(_ask(port, q, tries=2)) for q in BANNED + ALLOWED}
+            else:
+                state = f"exited with {proc.returncode}" if proc.poll() is not None else "never answered"
+                results[name] = {q: [f"error:{state}", []] for q in BANNED + ALLOWED}
     finally:
         for p in procs:
             if p.poll() is None:
@@ -165,6 +242,7 @@ def run(gen: Path, run_dir: Path) -> dict[str, dict[str, list[object]]]:
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
+        shutil.rmtree(short, ignore_errors=True)
     return results
 
 
@@ -186,25 +264,53 @@ def _request(options: dict[str, str]):  # type: ignore[no-untyped-def]
     return EnforcementRequest(policy, cat, datetime(2023, 3, 1, tzinfo=UTC), ("tiktok",), (), (), DOMAINS, options)
 
 
-if pytest is not None:
-    _missing = [b for b in ("named", "unbound", "dnsmasq") if shutil.which(b) is None
-                and not Path(f"/usr/sbin/{b}").exists()]
+SINK = {"policy": "sinkhole"}
+# Payload folder -> (target, options); `dir=` points the Lua files at the folder they are written to.
+PAYLOADS: dict[str, tuple[str, dict[str, str]]] = {
+    "rpz": ("rpz", {}), "rpz-sinkhole": ("rpz", SINK), "unbound": ("unbound", {}),
+    "unbound-sinkhole": ("unbound", SINK), "dnsmasq": ("dnsmasq", {}), "dnsmasq-sinkhole": ("dnsmasq", SINK),
+    "pdns": ("pdns", {}), "pdns-sinkhole": ("pdns", SINK), "pdns-lua": ("pdns", {"mode": "lua"}),
+    "knot": ("knot", {}), "knot-sinkhole": ("knot", SINK), "knot-suffix": ("knot", {"mode": "suffix"}),
+}
+# Group -> (binaries, Debian packages, payload folders, servers). Every group needs dnsmasq for the upstream.
+GROUPS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...], set[str]]] = {
+    "bind-unbound-dnsmasq": (
+        ("named", "unbound", "dnsmasq"), "bind9 unbound dnsmasq-base",
+        ("rpz", "rpz-sinkhole", "unbound", "unbound-sinkhole", "dnsmasq", "dnsmasq-sinkhole"),
+        {"bind-rpz", "bind-rpz-sinkhole", "unbound-localzone", "unbound-sinkhole", "unbound-rpz", "dnsmasq",
+         "dnsmasq-sinkhole"}),
+    "pdns-recursor": (("pdns_recursor", "dnsmasq"), "pdns-recursor dnsmasq-base",
+                      ("pdns", "pdns-sinkhole", "pdns-lua"), {"pdns-rpz", "pdns-rpz-sinkhole", "pdns-lua"}),
+    "knot-resolver": (("kresd", "dnsmasq"), "knot-resolver dnsmasq-base",
+                      ("knot", "knot-sinkhole", "knot-suffix"), {"knot-rpz", "knot-rpz-sinkhole", "knot-suffix"}),
+}
 
-    @pytest.mark.skipif(bool(_missing), reason=f"DNS servers not installed ({_missing}): apt-get install "
-                                               "bind9 unbound dnsmasq-base (scripts/system-deps.sh)")
-    def test_real_servers_block_banned_names_and_resolve_look_alikes(tmp_path: Path) -> None:
+
+def _missing(group: str) -> list[str]:
+    return [b for b in GROUPS[group][0] if shutil.which(b) is None and not Path(f"/usr/sbin/{b}").exists()]
+
+
+if pytest is not None:
+
+    @pytest.fixture(scope="module")
+    def answers(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict[str, list[object]]], dict[str, str]]:
+        """Start every installed server once (in one namespace), ask them all; the answers and each server's log."""
         from interdit.enforcement.base import targets
 
-        gen = tmp_path / "gen"
-        sink = {"policy": "sinkhole"}
-        for sub, target, options in (("rpz", "rpz", {}), ("rpz-sinkhole", "rpz", sink), ("unbound", "unbound", {}),
-                                     ("unbound-sinkhole", "unbound", sink), ("dnsmasq", "dnsmasq", {}),
-                                     ("dnsmasq-sinkhole", "dnsmasq", sink)):
-            payload = targets.get(target)().build(_request(options))
-            (gen / sub).mkdir(parents=True)
-            for fname, content in payload.files.items():
-                (gen / sub / fname).write_text(str(content))
-        run_dir = tmp_path / "run"
+        tmp = tmp_path_factory.mktemp("dns")
+        gen = tmp / "gen"
+        for group in GROUPS:
+            if _missing(group):
+                continue
+            for sub in GROUPS[group][2]:
+                target, options = PAYLOADS[sub]
+                if target in ("pdns", "knot"):
+                    options = {**options, "dir": str(gen / sub)}
+                payload = targets.get(target)().build(_request(options))
+                (gen / sub).mkdir(parents=True)
+                for fname, content in payload.files.items():
+                    (gen / sub / fname).write_text(str(content))
+        run_dir = tmp / "run"
         run_dir.mkdir()
         cmd = [sys.executable, __file__, str(gen), str(run_dir)]
         isolated = os.geteuid() == 0 and shutil.which("unshare") is not None
@@ -212,23 +318,56 @@ if pytest is not None:
             cmd = ["unshare", "-n", *cmd]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=90, check=False)
         assert proc.returncode == 0, proc.stderr[-3000:]
-        results = json.loads(proc.stdout)
-        logs = {p.name: p.read_text(errors="replace")[-1500:] for p in run_dir.glob("*.out")}
-        for server, answers in results.items():
-            log = logs.get(f"{server}.out")
+        logs = {p.stem: p.read_text(errors="replace")[-1500:] for p in run_dir.glob("*.out")}
+        return json.loads(proc.stdout), logs
+
+    @pytest.mark.parametrize("group", [
+        pytest.param(g, marks=pytest.mark.skipif(
+            bool(_missing(g)), reason=f"DNS servers not installed ({_missing(g)}): apt-get install {GROUPS[g][1]} "
+                                      "(scripts/system-deps.sh)"))
+        for g in GROUPS])
+    def test_real_servers_block_banned_names_and_resolve_look_alikes(
+            group: str, answers: tuple[dict[str, dict[str, list[object]]], dict[str, str]]) -> None:
+        results, logs = answers
+        servers = GROUPS[group][3]
+        assert servers | {"upstream"} <= set(results), sorted(results)
+        for server in sorted(servers | {"upstream"}):
+            answer, log = results[server], logs.get(server)
             for name in ALLOWED:
-                assert answers[name] == ["NOERROR", [UPSTREAM_ANSWER]], (server, name, answers[name], log)
+                assert answer[name] == ["NOERROR", [UPSTREAM_ANSWER]], (server, name, answer[name], log)
             if server == "upstream":
                 for name in BANNED:  # the fake internet answers everything: the block is the server's doing
-                    assert answers[name] == ["NOERROR", [UPSTREAM_ANSWER]], (server, name)
+                    assert answer[name] == ["NOERROR", [UPSTREAM_ANSWER]], (server, name)
                 continue
             for name in BANNED:
                 if "sinkhole" in server:
-                    assert answers[name] == ["NOERROR", ["0.0.0.0"]], (server, name, answers[name], log)
+                    assert answer[name] == ["NOERROR", ["0.0.0.0"]], (server, name, answer[name], log)
                 else:
-                    assert answers[name][0] == "NXDOMAIN", (server, name, answers[name], log)
-        assert set(results) == {"upstream", "bind-rpz", "bind-rpz-sinkhole", "unbound-localzone",
-                                "unbound-sinkhole", "unbound-rpz", "dnsmasq", "dnsmasq-sinkhole"}
+                    assert answer[name][0] == "NXDOMAIN", (server, name, answer[name], log)
+
+    @pytest.mark.skipif(bool(_missing("pdns-recursor")), reason="PowerDNS Recursor not installed: apt-get install "
+                                                                "pdns-recursor (scripts/system-deps.sh)")
+    def test_pdns_recursor_refuses_to_start_when_it_cannot_read_the_zone(tmp_path: Path) -> None:
+        """Left to itself the Recursor logs an unreadable rpzFile() and resolves unfiltered; our Lua stops it."""
+        from interdit.enforcement.base import targets
+
+        payload = targets.get("pdns")().build(_request({"dir": str(tmp_path / "absent")}))
+        (tmp_path / "pdns-recursor-rpz.lua").write_text(str(payload.files["pdns-recursor-rpz.lua"]))
+        sockets = Path(tempfile.mkdtemp(prefix="interdit-dns-"))
+        (tmp_path / "recursor.conf").write_text(
+            f"local-address=127.0.0.1\nlocal-port={_free_port()}\nlua-config-file={tmp_path}/pdns-recursor-rpz.lua\n"
+            f"socket-dir={sockets}\ndaemon=no\ndisable-syslog=yes\nthreads=1\nsecurity-poll-suffix=\n")
+        cmd = ["pdns_recursor", f"--config-dir={tmp_path}"]
+        if os.geteuid() == 0 and shutil.which("unshare") is not None:
+            cmd = ["unshare", "-n", *cmd]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=15, check=False)
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError(f"pdns_recursor kept running without its block list: {e.output!r}") from None
+        finally:
+            shutil.rmtree(sockets, ignore_errors=True)
+        assert proc.returncode != 0 and "refusing to resolve without the block list" in proc.stdout + proc.stderr, (
+            proc.returncode, proc.stderr[-2000:])
 
 
 if __name__ == "__main__":

@@ -16,8 +16,15 @@ class PowerDnsRecursor:
         mode = option(request, "mode", "rpz", ("rpz", "lua"))
         directory = option(request, "dir", "/etc/powerdns")
         if mode == "rpz":
+            # The Recursor only logs an RPZ file it cannot open and then resolves unfiltered: fail closed.
             lua = (header(request, "--", "PowerDNS Recursor lua-config-file: load the RPZ", len(names))
-                   + f'rpzFile("{directory}/rpz.local.db", {{policyName="interdit-banned-apps"}})\n')
+                   + f'local interdit_rpz = "{directory}/rpz.local.db"\n'
+                   + "local interdit_file = io.open(interdit_rpz, \"r\")\n"
+                   + "if interdit_file == nil then\n"
+                   + "  error(\"cannot read \" .. interdit_rpz .. \": refusing to resolve without the block list\")\n"
+                   + "end\n"
+                   + "interdit_file:close()\n"
+                   + 'rpzFile(interdit_rpz, {policyName="interdit-banned-apps"})\n')
             files: dict[str, str | bytes] = {"pdns-recursor-rpz.lua": lua, "rpz.local.db": rpz_zone(request, names)}
             how = "recursor.conf: lua-config-file=" + directory + "/pdns-recursor-rpz.lua"
         else:
