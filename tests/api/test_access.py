@@ -1,6 +1,7 @@
 """Every route refuses the roles it should: a table of (method, path, allowed roles), checked for each role.
 
-The table must list every route the app has (a test fails when a new route is not added here).
+The table must list every route the app has (a test fails when a new route is not added here); so must the
+dashboard's two lists: the pages that send an anonymous visitor to sign in, and the few that answer anyone.
 """
 
 from __future__ import annotations
@@ -66,6 +67,32 @@ TABLE: list[tuple[str, str, str, set[str]]] = [
 ]
 OPEN = {("GET", "/healthz")}
 
+# the dashboard: (method, route template, concrete path); without a session each sends to /login
+PAGES: list[tuple[str, str, str]] = [
+    ("GET", "/", "/"),
+    ("GET", "/violations", "/violations"),
+    ("GET", "/devices/{source}/{device_id:path}", "/devices/mdm/A0000001"),
+    ("GET", "/catalogue", "/catalogue"),
+    ("GET", "/families/{family_id}", "/families/tiktok"),
+    ("GET", "/directives/{directive_id}", "/directives/ca-tbs-2023-tiktok"),
+    ("GET", "/exceptions", "/exceptions"),
+    ("POST", "/exceptions", "/exceptions"),
+    ("POST", "/exceptions/{exception_id}/revoke", "/exceptions/NO-SUCH/revoke"),
+    ("GET", "/audit", "/audit"),
+    ("GET", "/sightings", "/sightings"),
+    ("GET", "/apks", "/apks"),
+    ("POST", "/apks", "/apks"),
+]
+# ...and those that answer without one: (method, template, concrete path, status for an anonymous visitor)
+PUBLIC_PAGES: list[tuple[str, str, str, int]] = [
+    ("GET", "/login", "/login", 200),
+    ("POST", "/login", "/login", 403),  # without the sign-in form's CSRF token
+    ("GET", "/login/oidc", "/login/oidc", 404),  # no identity provider configured here
+    ("GET", "/login/oidc/callback", "/login/oidc/callback?code=x&state=y", 404),
+    ("POST", "/logout", "/logout", 303),
+    ("GET", "/lang/{code}", "/lang/fr", 303),
+]
+
 
 def test_the_table_lists_every_api_route(client: TestClient, ws: Workspace) -> None:
     spec = client.get("/openapi.json", headers=bearer(ws, "auditor")).json()
@@ -107,3 +134,34 @@ def test_bad_and_revoked_tokens_are_refused(client: TestClient, ws: Workspace) -
     assert client.get("/api/v1/summary", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
     listed = client.get("/api/v1/tokens", headers=bearer(ws, "admin")).json()
     assert all("token" not in t for t in listed), "token secrets are never listed"
+
+
+def _dashboard_routes() -> set[tuple[str, str]]:
+    from fastapi.routing import APIRoute
+
+    from interdit.web.routes import router
+
+    return {(m, r.path) for r in router.routes if isinstance(r, APIRoute) for m in r.methods}
+
+
+def test_the_dashboard_lists_every_page() -> None:
+    listed = {(m, t) for m, t, _ in PAGES} | {(m, t) for m, t, _, _ in PUBLIC_PAGES}
+    routes = _dashboard_routes()
+    assert routes - listed == set(), "add these dashboard routes to PAGES, or to PUBLIC_PAGES if anyone may use them"
+    assert listed - routes == set(), "these rows name dashboard routes the app does not have"
+
+
+@pytest.mark.parametrize(("method", "template", "path"), PAGES, ids=[f"{m} {t}" for m, t, _ in PAGES])
+def test_dashboard_pages_send_anonymous_visitors_to_sign_in(client: TestClient, method: str, template: str,
+                                                            path: str) -> None:
+    r = client.request(method, path, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), (method, path, r.status_code)
+
+
+@pytest.mark.parametrize(("method", "template", "path", "status"), PUBLIC_PAGES,
+                         ids=[f"{m} {t}" for m, t, _, _ in PUBLIC_PAGES])
+def test_public_pages_answer_without_a_session(client: TestClient, method: str, template: str, path: str,
+                                               status: int) -> None:
+    r = client.request(method, path, follow_redirects=False)
+    assert r.status_code == status, (method, path, r.status_code)
+    assert not r.headers.get("location", "").startswith("/login?next="), "a public page asks nobody to sign in"

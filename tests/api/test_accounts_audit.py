@@ -47,6 +47,23 @@ def test_account_input_is_checked(db_url: str) -> None:
         accounts.add("sam", Role.AUDITOR, "a long enough password")
 
 
+def test_people_of_the_identity_provider_have_no_password(db_url: str) -> None:
+    accounts, _, _ = _stores(db_url)
+    subject = "https://login.example.gc.ca/realms/gc 5f0c-77"
+    made = accounts.add("amelie", Role.AUDITOR, oidc_subject=subject)
+    assert made.via_oidc and not made.has_password and accounts.by_oidc_subject(subject) == made
+    assert accounts.by_oidc_subject("https://login.example.gc.ca/realms/gc other") is None
+    with pytest.raises(ConfigError, match="no user named 'amelie' that signs in with a password"):
+        accounts.set_password("amelie", "a long enough password")
+    assert accounts.authenticate("amelie", "") is None
+    with pytest.raises(ConfigError, match="has no password"):
+        accounts.add("bob", Role.ADMIN, "a long enough password", oidc_subject="https://x y")
+    with pytest.raises(ConfigError, match="already exists"):  # one subject, one account
+        accounts.add("amelie2", Role.AUDITOR, oidc_subject=subject)
+    assert accounts.set_role("amelie", Role.ANALYST).role is Role.ANALYST
+    assert accounts.get("amelie") == accounts.by_oidc_subject(subject)
+
+
 def test_tokens_are_stored_hashed_and_revocable(db_url: str) -> None:
     accounts, _, engine = _stores(db_url)
     accounts.add("mdm-nightly", Role.INGEST)

@@ -64,5 +64,33 @@ def test_users_tokens_and_a_tampered_audit_trail(tmp_path: Path) -> None:
 
 
 def test_serve_help_teaches_with_an_example() -> None:
-    result = runner.invoke(app, ["serve", "--help"])
+    result = runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0 and "--behind-tls" in result.output and "Example" in result.output
+    assert "--oidc-issuer" in result.output and "--oidc-role-map" in result.output and "--oidc-only" in result.output
+
+
+def test_serve_refuses_a_client_secret_others_can_read(tmp_path: Path) -> None:
+    secret = tmp_path / "oidc-secret"
+    secret.write_text("do-not-print-me\n")
+    secret.chmod(0o644)
+    code, out = _cli(tmp_path / "interdit.db", "serve", "--oidc-issuer", "https://login.example.gc.ca/realms/gc",
+                     "--oidc-client-id", "interdit", "--oidc-client-secret-file", str(secret),
+                     "--oidc-role-map", "interdit-admins=admin")
+    assert code == 2 and "can be read by other users" in out and "chmod 600" in out
+    assert "do-not-print-me" not in out
+    code, out = _cli(tmp_path / "interdit.db", "serve", "--oidc-only")
+    assert code == 2 and "needs an identity provider" in out
+
+
+def test_people_of_the_identity_provider_are_listed_as_such(tmp_path: Path) -> None:
+    from interdit import pipeline
+    from interdit.storage.accounts import AccountStore, Role
+
+    db = tmp_path / "interdit.db"
+    repo = pipeline.open_repository(f"sqlite:///{db}")
+    AccountStore(repo.engine).add("amelie.gagnon", Role.ANALYST, oidc_subject="https://idp.example.gc.ca 1234")
+    repo.engine.dispose()
+    code, out = _cli(db, "users", "list")
+    assert code == 0 and "identity provider" in out
+    code, out = _cli(db, "users", "list", "--format", "json")
+    assert json.loads(out)["users"][0]["oidc"] is True

@@ -63,3 +63,19 @@ def test_numbers_are_written_each_way() -> None:
 @given(cookie=st.one_of(st.none(), st.text(max_size=20)), header=st.one_of(st.none(), st.text(max_size=300)))
 def test_any_header_gives_a_known_language(cookie: str | None, header: str | None) -> None:
     assert i18n.pick_lang(cookie, header) in i18n.LANGS
+
+
+def test_every_refusal_of_the_identity_provider_is_translated() -> None:
+    from pathlib import Path
+
+    from interdit.api import oidc
+    from interdit.web import routes
+
+    source = Path(oidc.__file__).read_text("utf-8") + Path(routes.__file__).read_text("utf-8")
+    keys = set(re.findall(r"""OidcRefused\(\d+, "([a-z_.]+)\"""", source))
+    keys |= set(re.findall(r"""explain="([a-z_.]+)\"""", source))
+    assert {"oidc.no_role", "oidc.disabled", "oidc.failed", "oidc.expired", "oidc.passwords_off"} <= keys
+    for key in keys | {"oidc.title", "sign_in_with", "sign_in_again"}:
+        en, fr = i18n.WORDS[key]
+        assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", fr)) <= {"provider", "username",
+                                                                                         "error"}, key

@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEM_RESPON
 
 def account_out(a: Account) -> AccountOut:
     return AccountOut(username=a.username, role=a.role.value, disabled=a.disabled, created_at=a.created_at,
-                      has_password=a.has_password)
+                      has_password=a.has_password, oidc=a.via_oidc)
 
 
 def token_out(t: TokenInfo) -> TokenOut:

@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
+from interdit.api.oidc import FlowSealer, OidcClient, OidcConfig
 from interdit.api.problems import Problem
 from interdit.settings import Settings
 from interdit.storage.accounts import Account, AccountStore, Role
@@ -45,6 +46,7 @@ class ServerOptions:
     max_upload_bytes: int = 512 * 1024 * 1024
     upload_dir: Path | None = None
     cache_seconds: float = 60.0
+    oidc: OidcConfig | None = None  # sign-in through an OpenID Connect provider
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ServerOptions:
@@ -57,6 +59,8 @@ class ServerOptions:
             values["max_upload_bytes"] = int(env["INTERDIT_MAX_UPLOAD_MB"]) * 1024 * 1024
         if env.get("INTERDIT_UPLOAD_DIR"):
             values["upload_dir"] = Path(env["INTERDIT_UPLOAD_DIR"])
+        if overrides.get("oidc") is None:
+            values["oidc"] = OidcConfig.resolve(env)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -103,10 +107,23 @@ class ServerContext:
     _token_names: dict[str, str] = field(default_factory=dict)
     metrics: dict[tuple[str, str, int], list[float]] = field(default_factory=dict)
     serializer: URLSafeTimedSerializer = field(init=False)
+    flows: FlowSealer = field(init=False, repr=False)
+    _oidc: OidcClient | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.serializer = URLSafeTimedSerializer(self.options.secret or secrets.token_urlsafe(32),
-                                                 salt="interdit-session")
+        secret = self.options.secret or secrets.token_urlsafe(32)
+        self.serializer = URLSafeTimedSerializer(secret, salt="interdit-session")
+        self.flows = FlowSealer(secret)
+
+    @property
+    def oidc(self) -> OidcClient | None:
+        """The OpenID Connect provider's client, when one is configured (made on first use)."""
+        if self.options.oidc is None:
+            return None
+        with self._lock:
+            if self._oidc is None:
+                self._oidc = OidcClient(self.options.oidc)
+            return self._oidc
 
     # -- storage ---------------------------------------------------------------------------------------
 

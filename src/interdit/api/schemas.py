@@ -108,6 +108,7 @@ class AccountOut(BaseModel):
     disabled: bool
     created_at: datetime
     has_password: bool
+    oidc: bool = Field(False, description="The person signs in through the OpenID Connect provider.")
 
 
 class AccountIn(BaseModel):

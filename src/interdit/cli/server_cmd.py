@@ -59,6 +59,9 @@ def _stores(s: State) -> tuple[AccountStore, AuditLog]:
     return AccountStore(engine, clock=s.clock), AuditLog(engine, clock=s.clock)
 
 
+OIDC_PANEL = "Sign-in through an identity provider (OpenID Connect)"
+
+
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Address to listen on. Keep 127.0.0.1 behind a proxy.")]
@@ -70,24 +73,69 @@ def serve(
         "--forwarded-allow-ips", help="Proxies trusted for X-Forwarded-For/Proto (comma separated).")] = "127.0.0.1",
     max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", help="Largest upload accepted (413 beyond).")]
     = 512,
+    oidc_issuer: Annotated[str | None, typer.Option(
+        "--oidc-issuer", help="OpenID Connect provider for dashboard sign-in (its issuer URL). "
+        "[env: INTERDIT_OIDC_ISSUER]", rich_help_panel=OIDC_PANEL)] = None,
+    oidc_client_id: Annotated[str | None, typer.Option(
+        "--oidc-client-id", help="The client id interdit is registered with. [env: INTERDIT_OIDC_CLIENT_ID]",
+        rich_help_panel=OIDC_PANEL)] = None,
+    oidc_client_secret_file: Annotated[Path | None, typer.Option(
+        "--oidc-client-secret-file", help="File holding the client secret, mode 0600. "
+        "[env: INTERDIT_OIDC_CLIENT_SECRET_FILE, or the secret itself in INTERDIT_OIDC_CLIENT_SECRET]",
+        rich_help_panel=OIDC_PANEL)] = None,
+    oidc_role_claim: Annotated[str | None, typer.Option(
+        "--oidc-role-claim", help="ID token claim holding the person's groups or roles, e.g. groups, roles, "
+        "realm_access.roles. [default: groups] [env: INTERDIT_OIDC_ROLE_CLAIM]", rich_help_panel=OIDC_PANEL)] = None,
+    oidc_role_map: Annotated[list[str] | None, typer.Option(
+        "--oidc-role-map", help="GROUP=ROLE: the claim value that gives an interdit role (admin, analyst, auditor); "
+        "repeat it. [env: INTERDIT_OIDC_ROLE_MAP, comma separated]", rich_help_panel=OIDC_PANEL)] = None,
+    oidc_username_claim: Annotated[str | None, typer.Option(
+        "--oidc-username-claim", help="Claim naming the account, else 'email'. [default: preferred_username] "
+        "[env: INTERDIT_OIDC_USERNAME_CLAIM]", rich_help_panel=OIDC_PANEL)] = None,
+    oidc_provider_name: Annotated[str | None, typer.Option(
+        "--oidc-provider-name", help="Name on the sign-in button, e.g. 'Microsoft Entra ID'. [default: the issuer's "
+        "host] [env: INTERDIT_OIDC_PROVIDER_NAME]", rich_help_panel=OIDC_PANEL)] = None,
+    oidc_scopes: Annotated[str | None, typer.Option(
+        "--oidc-scopes", help="Scopes asked for, space separated. [default: openid profile email] "
+        "[env: INTERDIT_OIDC_SCOPES]", rich_help_panel=OIDC_PANEL)] = None,
+    oidc_redirect_url: Annotated[str | None, typer.Option(
+        "--oidc-redirect-url", help="Callback URL registered at the provider, e.g. https://interdit.example.gc.ca"
+        "/login/oidc/callback. [default: built from the request] [env: INTERDIT_OIDC_REDIRECT_URL]",
+        rich_help_panel=OIDC_PANEL)] = None,
+    oidc_only: Annotated[bool, typer.Option(
+        "--oidc-only", help="No password sign-in on the dashboard. [env: INTERDIT_OIDC_ONLY=1]",
+        rich_help_panel=OIDC_PANEL)] = False,
 ) -> None:
     """Run the REST API and the dashboard.
 
     Example: INTERDIT_SECRET_KEY=$(openssl rand -hex 32) interdit serve --behind-tls --port 8000
 
-    Then open http://127.0.0.1:8000/ (sign in with an account from 'interdit users add'), the API
-    reference at /docs, and point the proxy's health check at /healthz.
+    Example: interdit serve --behind-tls --oidc-issuer https://login.microsoftonline.com/TENANT/v2.0
+    --oidc-client-id ID --oidc-client-secret-file /etc/interdit/oidc-secret --oidc-role-map GROUP-ID=admin
+
+    Then open http://127.0.0.1:8000/ (sign in with an account from 'interdit users add', or with the
+    identity provider), the API reference at /docs, and point the proxy's health check at /healthz.
     """
     import uvicorn
 
     from interdit.api import create_app
     from interdit.api.context import ServerOptions
+    from interdit.api.oidc import OidcConfig
 
     s = state(ctx)
+    oidc = run_guarded(lambda: OidcConfig.resolve(
+        issuer=oidc_issuer, client_id=oidc_client_id, client_secret_file=oidc_client_secret_file,
+        role_claim=oidc_role_claim, role_map=oidc_role_map, username_claim=oidc_username_claim,
+        provider_name=oidc_provider_name, scopes=oidc_scopes, redirect_url=oidc_redirect_url,
+        only=oidc_only or None))
     run_guarded(lambda: s.repo)  # migrate before listening, so the first request is not the one that waits
-    options = ServerOptions.from_env(secure_cookies=behind_tls or None, max_upload_bytes=max_upload_mb * 1024 * 1024)
+    options = ServerOptions.from_env(secure_cookies=behind_tls or None, max_upload_bytes=max_upload_mb * 1024 * 1024,
+                                     oidc=oidc)
     if not options.secret:
         err.print("note: INTERDIT_SECRET_KEY is not set; sessions end when the server restarts")
+    if oidc is not None:
+        err.print(f"dashboard sign-in through {oidc.display_name} ({oidc.issuer}), client {oidc.client_id}"
+                  + ("; passwords off" if oidc.only else ""), markup=False)
     app = create_app(s.settings, clock=s.clock, options=options)
     uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
                 server_header=False, log_level="info")
@@ -138,12 +186,12 @@ def users_list(
     if output is OutputFormat.json:
         print_json({"schema_version": 1, "users": [
             {"username": a.username, "role": a.role.value, "disabled": a.disabled, "password": a.has_password,
-             "created_at": a.created_at.isoformat()} for a in rows]})
+             "oidc": a.via_oidc, "created_at": a.created_at.isoformat()} for a in rows]})
         return
     for a in rows:
         flag = " (disabled)" if a.disabled else ""
-        out.print(f"{a.username:30} {a.role.value:8} {'password' if a.has_password else 'tokens only'}{flag}",
-                  markup=False)
+        how = "password" if a.has_password else "identity provider" if a.via_oidc else "tokens only"
+        out.print(f"{a.username:30} {a.role.value:8} {how}{flag}", markup=False)
 
 
 @users_app.command("disable")

@@ -32,6 +32,9 @@ accounts_table = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=True),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.String(40), nullable=False),
+    # "ISSUER SUBJECT" for a person who signs in through OpenID Connect (no password); migration 0006
+    sa.Column("oidc_subject", sa.String(400), nullable=True),
+    sa.Index("ix_accounts_oidc_subject", "oidc_subject", unique=True),
 )
 
 tokens_table = sa.Table(
@@ -64,6 +67,11 @@ class Account:
     disabled: bool
     created_at: datetime
     has_password: bool = False
+    oidc_subject: str | None = None  # "ISSUER SUBJECT" when the person signs in through an identity provider
+
+    @property
+    def via_oidc(self) -> bool:
+        return self.oidc_subject is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +96,7 @@ def token_digest(secret: str) -> str:
 
 
 class AccountStore:
-    """Accounts and tokens in the `accounts` and `api_tokens` tables (migration 0004)."""
+    """Accounts and tokens in the `accounts` and `api_tokens` tables (migrations 0004 and 0006)."""
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  hasher: PasswordHasher | None = None) -> None:
@@ -98,7 +106,10 @@ class AccountStore:
 
     # -- accounts ------------------------------------------------------------------------------------
 
-    def add(self, username: str, role: Role | str, password: str | None = None) -> Account:
+    def add(self, username: str, role: Role | str, password: str | None = None, *,
+            oidc_subject: str | None = None) -> Account:
+        """A new account: a person with a password, a machine without one, or a person of an identity provider
+        (`oidc_subject` is "ISSUER SUBJECT"; such an account never has a password)."""
         username = username.strip()
         if not username or len(username) > USERNAME_MAX or any(c.isspace() for c in username):
             raise ConfigError(f"invalid user name {username!r}",
@@ -108,17 +119,41 @@ class AccountStore:
         except ValueError:
             raise ConfigError(f"unknown role {role!r}",
                               fix="use one of: " + ", ".join(r.value for r in Role)) from None
+        if oidc_subject is not None and password is not None:
+            raise ConfigError("an account of the identity provider has no password",
+                              fix="leave the password out; the person signs in with the provider")
         if password is not None and len(password) < PASSWORD_MIN:
             raise ConfigError("the password is too short", fix=f"use at least {PASSWORD_MIN} characters")
         if self.get(username) is not None:
             raise ConfigError(f"the user {username!r} already exists", fix="choose another name")
         hashed = self.hasher.hash(password) if password is not None else None
         now = self.clock()
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(accounts_table.insert().values(
+                    username=username, role=chosen.value, password_hash=hashed, disabled=False, created_at=_iso(now),
+                    oidc_subject=oidc_subject))
+                new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        except sa.exc.IntegrityError:  # created at the same moment by another request
+            raise ConfigError(f"the user {username!r} already exists", fix="choose another name") from None
+        return Account(new_id, username, chosen, False, now, hashed is not None, oidc_subject)
+
+    def by_oidc_subject(self, subject: str) -> Account | None:
+        """The account of the identity provider's person `subject` ("ISSUER SUBJECT"), if it exists."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(accounts_table).where(accounts_table.c.oidc_subject == subject)).first()
+        return _account(row) if row is not None else None
+
+    def set_role(self, username: str, role: Role | str) -> Account:
+        chosen = Role(role)
         with self.engine.begin() as conn:
-            result = conn.execute(accounts_table.insert().values(
-                username=username, role=chosen.value, password_hash=hashed, disabled=False, created_at=_iso(now)))
-            new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-        return Account(new_id, username, chosen, False, now, hashed is not None)
+            done = conn.execute(accounts_table.update().where(accounts_table.c.username == username)
+                                .values(role=chosen.value))
+        if done.rowcount == 0:
+            raise ConfigError(f"no user named {username!r}", fix="list them with 'interdit users list'")
+        account = self.get(username)
+        assert account is not None
+        return account
 
     def get(self, username: str) -> Account | None:
         with self.engine.connect() as conn:
@@ -149,10 +184,12 @@ class AccountStore:
         if len(password) < PASSWORD_MIN:
             raise ConfigError("the password is too short", fix=f"use at least {PASSWORD_MIN} characters")
         with self.engine.begin() as conn:
-            done = conn.execute(accounts_table.update().where(accounts_table.c.username == username)
+            done = conn.execute(accounts_table.update()
+                                .where(accounts_table.c.username == username, accounts_table.c.oidc_subject.is_(None))
                                 .values(password_hash=self.hasher.hash(password)))
         if done.rowcount == 0:
-            raise ConfigError(f"no user named {username!r}", fix="list them with 'interdit users list'")
+            raise ConfigError(f"no user named {username!r} that signs in with a password",
+                              fix="list them with 'interdit users list'; people of the identity provider have none")
 
     def authenticate(self, username: str, password: str) -> Account | None:
         """The account when the password matches and the account is enabled, else None (constant work)."""
@@ -242,4 +279,4 @@ _DUMMY = _Dummy()
 
 def _account(row: Any) -> Account:
     return Account(int(row.id), str(row.username), Role(row.role), bool(row.disabled),
-                   _parse(row.created_at) or datetime.now(UTC), row.password_hash is not None)
+                   _parse(row.created_at) or datetime.now(UTC), row.password_hash is not None, row.oidc_subject)

@@ -24,6 +24,41 @@ WORDS: dict[str, tuple[str, str]] = {
     "password": ("Password", "Mot de passe"),
     "bad_login": ("Wrong user name or password.", "Nom d'utilisateur ou mot de passe incorrect."),
     "signed_in_as": ("Signed in as", "Connecté en tant que"),
+    "sign_in_with": ("Sign in with {provider}", "Se connecter avec {provider}"),
+    "or_password": ("Or with a user name and password:", "Ou avec un nom d'utilisateur et un mot de passe :"),
+    "sign_in_again": ("Sign in again", "Se connecter de nouveau"),
+    # refusals of a sign-in through the identity provider ({provider} is its name)
+    "oidc.title": ("Sign-in refused", "Connexion refusée"),
+    "oidc.no_role": ("{username} is signed in at {provider}, but is in no group that gives a role in interdit. "
+                     "Ask an administrator to add you to one of interdit's groups.",
+                     "{username} est connecté auprès de {provider}, mais n'appartient à aucun groupe qui donne un "
+                     "rôle dans interdit. Demandez à un administrateur de vous ajouter à l'un des groupes "
+                     "d'interdit."),
+    "oidc.disabled": ("The account {username} is disabled in interdit. Ask an administrator.",
+                      "Le compte {username} est désactivé dans interdit. Adressez-vous à un administrateur."),
+    "oidc.taken": ("An account named {username} already exists in interdit and signs in another way, so it cannot "
+                   "be used through {provider}. Ask an administrator.",
+                   "Un compte nommé {username} existe déjà dans interdit et se connecte autrement : il ne peut pas "
+                   "servir par {provider}. Adressez-vous à un administrateur."),
+    "oidc.no_username": ("{provider} did not give a user name interdit can use. Ask an administrator to check "
+                         "the provider's settings.",
+                         "{provider} n'a pas fourni de nom d'utilisateur utilisable par interdit. Demandez à un "
+                         "administrateur de vérifier les réglages du fournisseur."),
+    "oidc.expired": ("This sign-in expired, was started in another browser, or already came back once. "
+                     "Start again.",
+                     "Cette connexion a expiré, a été commencée dans un autre navigateur ou est déjà revenue une "
+                     "fois. Recommencez."),
+    "oidc.failed": ("The answer from {provider} could not be verified, so nobody was signed in. Start again; "
+                    "if it happens again, tell an administrator.",
+                    "La réponse de {provider} n'a pas pu être vérifiée : personne n'a été connecté. Recommencez ; "
+                    "si cela se reproduit, prévenez un administrateur."),
+    "oidc.provider_refused": ("{provider} did not sign you in ({error}).",
+                              "{provider} ne vous a pas connecté ({error})."),
+    "oidc.unreachable": ("{provider} cannot be reached. Try again in a moment; if it lasts, tell an administrator.",
+                         "{provider} est injoignable. Réessayez dans un moment ; si cela dure, prévenez un "
+                         "administrateur."),
+    "oidc.passwords_off": ("Sign-in with a password is turned off: sign in with {provider}.",
+                           "La connexion par mot de passe est désactivée : connectez-vous avec {provider}."),
     "language": ("Language", "Langue"),
     "other_lang": ("Français", "English"),
     "compliance_rate": ("Compliance rate", "Taux de conformité"),

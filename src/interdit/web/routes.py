@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import Counter
 from datetime import date
@@ -31,14 +32,19 @@ from interdit.api.context import (
     server,
     session_value,
 )
+from interdit.api.oidc import FLOW_SECONDS, Flow, OidcRefused, account_for
 from interdit.api.problems import Problem
 from interdit.api.schemas import ExceptionIn, exception_out
 from interdit.errors import InterditError
-from interdit.storage.accounts import Role
+from interdit.storage.accounts import Account, Role
 from interdit.web import i18n
+
+log = logging.getLogger("interdit.web")
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "interdit_login_csrf"
+OIDC_FLOW = "interdit_oidc_flow"  # the encrypted state of a sign-in at the identity provider
+OIDC_PATH = "/login/oidc"
 PAGE = 50
 
 _templates: Jinja2Templates | None = None
@@ -113,18 +119,40 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _login_page(request: Request, target: str, *, status: int = 200, failed: bool = False,
+                username: str = "") -> Response:
+    ctx = server(request)
+    oidc = ctx.options.oidc
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, status=status, next=target, login_csrf=token, failed=failed,
+                      username=username, provider=oidc.display_name if oidc else None,
+                      provider_url=f"{OIDC_PATH}?{urlencode({'next': target})}",
+                      passwords=oidc is None or not oidc.only)
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="lax", secure=ctx.options.secure_cookies,
+                        max_age=3600, path="/login")
+    return response
+
+
+def _signed_in(ctx: ServerContext, account: Account, target: str) -> Response:
+    """The session cookie, the same whichever way the person signed in."""
+    value, _ = session_value(ctx, account)
+    done = RedirectResponse(target, status_code=303)
+    done.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="lax", secure=ctx.options.secure_cookies,
+                    max_age=SESSION_MAX_AGE, path="/")
+    return done
+
+
 @router.get("/login")
 def login_form(request: Request, next: str = "/") -> Response:
-    token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", None, next=_safe_next(next), login_csrf=token, failed=False)
-    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="lax",
-                        secure=server(request).options.secure_cookies, max_age=3600, path="/login")
-    return response
+    return _login_page(request, _safe_next(next))
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     ctx = server(request)
+    if ctx.options.oidc is not None and ctx.options.oidc.only:
+        return render(request, "error.html", None, status=403, message_key="oidc.title",
+                      explain="oidc.passwords_off", explain_values={"provider": ctx.options.oidc.display_name})
     form = await request.form(max_files=0, max_fields=10)
     username, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:1000]
     sent, expected = str(form.get(CSRF_FIELD, "")), request.cookies.get(LOGIN_CSRF, "")
@@ -136,18 +164,72 @@ async def login(request: Request) -> Response:
 
     account = await run_in_threadpool(ctx.accounts.authenticate, username, password)
     if account is None or account.role is Role.INGEST:
-        token = secrets.token_urlsafe(24)
-        response = render(request, "login.html", None, status=401, next=target, login_csrf=token, failed=True,
-                          username=username)
-        response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="lax", secure=ctx.options.secure_cookies,
-                            max_age=3600, path="/login")
-        return response
-    value, _ = session_value(ctx, account)
+        return _login_page(request, target, status=401, failed=True, username=username)
     ctx.record(f"user:{account.username}", "session.sign-in", account.username)
-    done = RedirectResponse(target, status_code=303)
-    done.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="lax", secure=ctx.options.secure_cookies,
-                        max_age=SESSION_MAX_AGE, path="/")
+    done = _signed_in(ctx, account, target)
     done.delete_cookie(LOGIN_CSRF, path="/login")
+    return done
+
+
+def _refused(request: Request, refusal: OidcRefused) -> Response:
+    """The page a person reads when the provider's sign-in does not go through (the log says why)."""
+    log.warning("sign-in through the identity provider refused: %s", refusal.reason)
+    ctx = server(request)
+    provider = ctx.options.oidc.display_name if ctx.options.oidc else ""
+    response = render(request, "error.html", None, status=refusal.status, message_key="oidc.title",
+                      explain=refusal.key, explain_values={"provider": provider, **refusal.values},
+                      again="/login", path="/login", query="")  # the language toggle must not replay the callback
+    response.delete_cookie(OIDC_FLOW, path=OIDC_PATH)
+    return response
+
+
+@router.get(OIDC_PATH)
+def oidc_start(request: Request, next: str = "/") -> Response:
+    """Send the person to the provider, with a fresh state, nonce and PKCE challenge."""
+    ctx = server(request)
+    client = ctx.oidc
+    if client is None:
+        return render(request, "error.html", None, status=404, message_key="not_found")
+    redirect_uri = client.config.redirect_url or str(request.url_for("oidc_callback"))
+    flow = Flow.start(_safe_next(next), redirect_uri)
+    try:
+        url = client.authorization_url(flow)
+    except OidcRefused as refusal:
+        return _refused(request, refusal)
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(OIDC_FLOW, ctx.flows.seal(flow), httponly=True, samesite="lax",
+                        secure=ctx.options.secure_cookies, max_age=FLOW_SECONDS, path=OIDC_PATH)
+    return response
+
+
+@router.get(OIDC_PATH + "/callback", name="oidc_callback")
+def oidc_callback(request: Request) -> Response:
+    """Back from the provider: check the state, trade the code, check the ID token, then the usual session."""
+    ctx = server(request)
+    client = ctx.oidc
+    if client is None:
+        return render(request, "error.html", None, status=404, message_key="not_found")
+    q = request.query_params
+    try:
+        flow = ctx.flows.open(request.cookies.get(OIDC_FLOW, ""))
+        state = q.get("state", "")
+        if flow is None or not secrets.compare_digest(state.encode(), flow.state.encode()):
+            raise OidcRefused(400, "oidc.expired", "the state does not match this browser's sign-in, or it expired")
+        if not client.consume(flow.state):
+            raise OidcRefused(400, "oidc.expired", "this sign-in already came back once")
+        if q.get("error"):
+            raise OidcRefused(401, "oidc.provider_refused", f"the provider answered {q.get('error', '')[:100]!r}: "
+                                                            f"{q.get('error_description', '')[:300]}",
+                              error=q.get("error", "")[:100])
+        code = q.get("code", "")
+        if not code or len(code) > 4096:
+            raise OidcRefused(400, "oidc.failed", "the provider sent no code")
+        claims = client.verify(client.exchange(code, flow), flow.nonce)
+        account = account_for(ctx, client, claims)
+    except OidcRefused as refusal:
+        return _refused(request, refusal)
+    done = _signed_in(ctx, account, flow.next)
+    done.delete_cookie(OIDC_FLOW, path=OIDC_PATH)
     return done
 
 
