@@ -6,10 +6,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test check bench docs clean system-deps
 
-$(STAMP): pyproject.toml
+# constraints.txt holds the versions the suite last passed with, so a fresh machine gets the same ones
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -c constraints.txt
 	@touch $(STAMP)
 
 # Debian packages the tests use for real parts (PostgreSQL, DNS servers). Installed only when missing.
