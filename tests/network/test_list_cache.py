@@ -62,7 +62,7 @@ def test_a_damaged_cache_is_never_trusted(tmp_path: Path, cache: Path) -> None:
         _same(load_domain_list(f), DomainMatcher(read_domain_list(f)))
     import marshal
 
-    kept.write_bytes(marshal.dumps((99, {}, [], frozenset(), frozenset(), {})))  # another layout
+    kept.write_bytes(marshal.dumps((99, "d", {}, [], frozenset(), frozenset(), {})))  # another layout
     assert load_domain_list(f).match("tiktok.com") == "tiktok"
 
 
@@ -84,6 +84,12 @@ def test_the_prefilter_of_a_cached_list_is_found_by_its_digest(tmp_path: Path, c
     assert restored.digest is not None
     again = restored.zeek_prefilter()
     assert len(list(cache.glob("zeek-*.hsdb"))) == 1
+    # the same domains from another road (a mapping, another never list) find the same compiled patterns
+    assert DomainMatcher(read_domain_list(f)).zeek_prefilter() is not None
+    assert load_domain_list(f, never=["example.org"]).zeek_prefilter() is not None
+    assert len(list(cache.glob("zeek-*.hsdb"))) == 1 and len(list(cache.glob("list-*.marshal"))) == 2
+    assert load_domain_list(f, never=["akamaized.net"]).zeek_prefilter() is not None  # fewer domains
+    assert len(list(cache.glob("zeek-*.hsdb"))) == 2
     block = b"x\twww.TIKTOK.com\ty\nplain\tline\nq\tdeepseek.com.\n"
     assert again is not None and again.lines(block) == pre.lines(block) == [0, 30]
 

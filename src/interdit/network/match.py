@@ -114,7 +114,7 @@ class DomainMatcher:
         self.keys = frozenset(d[d.rfind(".", 0, d.rfind(".")) + 1:] for d in table)  # the last two labels
         self.bkeys = frozenset(k.encode("ascii") for k in self.keys)
         self.btable = {d.encode("ascii"): f for d, f in table.items()}
-        self.digest: str | None = None  # identifies the table when it came from a cached list (load_domain_list)
+        self.digest: str | None = None  # prefilter.list_digest of the table, when known (load_domain_list)
         self._prefilter: tuple[Prefilter | None] | None = None
 
     def zeek_prefilter(self) -> Prefilter | None:
@@ -124,16 +124,18 @@ class DomainMatcher:
         return self._prefilter[0]
 
     def _state(self) -> tuple[Any, ...]:
-        return (_STATE_VERSION, self.table, self.refused, self.keys, self.bkeys, self.btable)
+        digest = self.digest or prefilter.list_digest(self.table)
+        return (_STATE_VERSION, digest, self.table, self.refused, self.keys, self.bkeys, self.btable)
 
     @classmethod
-    def _restore(cls, state: Any, digest: str) -> DomainMatcher | None:
+    def _restore(cls, state: Any) -> DomainMatcher | None:
         """A matcher from `_state()`, or None when the state is not one this version wrote."""
-        if not (isinstance(state, tuple) and len(state) == 6 and state[0] == _STATE_VERSION):
+        if not (isinstance(state, tuple) and len(state) == 7 and state[0] == _STATE_VERSION):
             return None
-        _, table, refused, keys, bkeys, btable = state
-        if not (isinstance(table, dict) and isinstance(refused, list) and isinstance(keys, frozenset)
-                and isinstance(bkeys, frozenset) and isinstance(btable, dict) and len(btable) == len(table)):
+        _, digest, table, refused, keys, bkeys, btable = state
+        if not (isinstance(digest, str) and isinstance(table, dict) and isinstance(refused, list)
+                and isinstance(keys, frozenset) and isinstance(bkeys, frozenset) and isinstance(btable, dict)
+                and len(btable) == len(table)):
             return None
         m = cls.__new__(cls)
         m.table, m.refused, m.depth, m.keys, m.bkeys, m.btable = table, refused, 2, keys, bkeys, btable
@@ -233,7 +235,7 @@ def read_domain_list(path: Path, default_family: str = "listed") -> dict[str, st
 
 
 MAX_LIST_BYTES = 512 * 1024 * 1024
-_STATE_VERSION = 1  # of the cached matcher's layout; also part of the cache key
+_STATE_VERSION = 2  # of the cached matcher's layout; also part of the cache key
 
 
 def load_domain_list(path: Path, default_family: str = "listed", *, never: Iterable[str] = ()) -> DomainMatcher:
@@ -260,7 +262,7 @@ def load_domain_list(path: Path, default_family: str = "listed", *, never: Itera
         key = h.hexdigest()[:32]
         where = prefilter.cache_dir() / f"list-{key}.marshal"
         try:
-            restored = DomainMatcher._restore(marshal.loads(where.read_bytes()), key)
+            restored = DomainMatcher._restore(marshal.loads(where.read_bytes()))
         except (OSError, EOFError, ValueError, TypeError):
             restored = None
         if restored is not None:
@@ -268,8 +270,9 @@ def load_domain_list(path: Path, default_family: str = "listed", *, never: Itera
     text = data.decode("utf-8", errors="replace")
     matcher = DomainMatcher(_parse_domain_list(text.splitlines(), path, default_family), never=never)
     if where is not None:
-        matcher.digest = key
-        prefilter.store(where, marshal.dumps(matcher._state()), "list-*.marshal")
+        state = matcher._state()
+        matcher.digest = state[1]
+        prefilter.store(where, marshal.dumps(state), "list-*.marshal")
     return matcher
 
 

@@ -87,24 +87,31 @@ def _on_match(_id: int, _start: int, end: int, _flags: int, context: list[int]) 
     context.append(end)
 
 
+PATTERNS_VERSION = b"2"  # of the way domains become patterns (`_escape_all`); part of the cache key
+
+
+def list_digest(domains: Collection[str]) -> str:
+    """What identifies a set of (normalised, distinct) domains in the cache, whatever list it came from."""
+    return hashlib.sha256("\n".join(sorted(domains)).encode("utf-8")).hexdigest()
+
+
 def build(domains: Collection[str], *, cache: bool = True, digest: str | None = None) -> Prefilter | None:
     """The prefilter for these (normalised, ASCII, distinct) domains; None when `hyperscan` is not installed.
 
-    `digest`, when given, identifies the domains already (a cached list's key, see `match.load_domain_list`):
-    the cache is then looked up without sorting and escaping 100,000 names first."""
+    A list of CACHE_FROM domains or more is kept compiled in the user's cache, keyed by `list_digest` (given
+    as `digest` when the caller knows it already, see `match.load_domain_list`), the library's version and
+    the patterns' own version."""
     try:
         import hyperscan as hs
     except ImportError:
         return None
-    version = str(getattr(hs, "__version__", "")).encode()
     count = len(domains) + len(STRUCTURE)
-    expressions: list[bytes] = []
-    if digest is not None:
-        key = hashlib.sha256(b"\n".join([version, b"digest", digest.encode(), *STRUCTURE])).hexdigest()[:32]
-    else:
-        expressions = _escape_all(sorted(domains)) + list(STRUCTURE)
-        key = hashlib.sha256(b"\n".join([version, *expressions])).hexdigest()[:32]
-    where = cache_dir() / f"zeek-{key}.hsdb" if cache and len(domains) >= CACHE_FROM else None
+    where = None
+    if cache and len(domains) >= CACHE_FROM:
+        digest = digest or list_digest(domains)
+        key = hashlib.sha256(b"\n".join([str(getattr(hs, "__version__", "")).encode(), PATTERNS_VERSION,
+                                         digest.encode(), *STRUCTURE])).hexdigest()[:32]
+        where = cache_dir() / f"zeek-{key}.hsdb"
     if where is not None:
         try:
             loaded = hs.loadb(where.read_bytes(), hs.HS_MODE_BLOCK)
@@ -113,8 +120,7 @@ def build(domains: Collection[str], *, cache: bool = True, digest: str | None = 
         except Exception:  # absent, unreadable or from another hyperscan: compile again
             pass
     names = sorted(domains)
-    if not expressions:
-        expressions = _escape_all(names) + list(STRUCTURE)
+    expressions = _escape_all(names) + list(STRUCTURE)
     flags = [hs.HS_FLAG_CASELESS] * len(names) + [hs.HS_FLAG_MULTILINE] * len(STRUCTURE)
     db = hs.Database(mode=hs.HS_MODE_BLOCK)
     try:
