@@ -165,8 +165,10 @@ import json, sys, time
 from pathlib import Path
 from interdit.network.match import load_domain_list
 from interdit.network.scan import scan_file
+from interdit.pipeline import catalogue
+never = [h.name for h in catalogue().shared_hosts]  # as the command passes them
 t = time.perf_counter()
-m = load_domain_list(Path(sys.argv[1]))
+m = load_domain_list(Path(sys.argv[1]), never=never)
 r = scan_file(sys.argv[2], m, jobs=2, method=sys.argv[3])
 print(json.dumps({"seconds": time.perf_counter() - t, "read": r.read, "matched": r.matched, "weak": r.weak,
                   "unmatched": r.unmatched, "rejected": r.rejected}))
