@@ -176,10 +176,13 @@ print(json.dumps({"seconds": time.perf_counter() - t, "read": r.read, "matched":
 
 
 def _scan_only(domains: Path, log: Path, method: str) -> dict[str, Any]:
-    """The scan alone (no command start-up), through the Python API, 2 processes."""
-    proc = subprocess.run([sys.executable, "-c", _SCAN_ONLY, str(domains), str(log), method], capture_output=True,
-                          text=True, check=True)
-    out: dict[str, Any] = json.loads(proc.stdout)
+    """The scan alone (no command start-up), through the Python API, 2 processes; best of 3."""
+    runs = []
+    for _ in range(3):
+        proc = subprocess.run([sys.executable, "-c", _SCAN_ONLY, str(domains), str(log), method],
+                              capture_output=True, text=True, check=True)
+        runs.append(json.loads(proc.stdout))
+    out: dict[str, Any] = min(runs, key=lambda r: r["seconds"])
     out["seconds"] = round(out["seconds"], 2)
     return out
 
