@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite starts for real, when they are missing.
 # PostgreSQL (a throwaway cluster per test run), BIND 9, Unbound, dnsmasq, PowerDNS Recursor and Knot Resolver
-# (generated blocking configs), Chromium (the dashboard, driven by Playwright), Java (PySpark in local mode),
-# ripgrep (the network benchmark).
+# (generated blocking configs; LuaJIT parses their Lua), Chromium (the dashboard, driven by Playwright), Java
+# (PySpark in local mode), ripgrep (the network benchmark).
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
@@ -12,6 +12,7 @@ command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq
 command -v pdns_recursor >/dev/null 2>&1 || [ -x /usr/sbin/pdns_recursor ] || need+=(pdns-recursor)
 command -v kresd >/dev/null 2>&1 || [ -x /usr/sbin/kresd ] || need+=(knot-resolver)
 command -v named-checkzone >/dev/null 2>&1 || need+=(bind9-utils)  # named-checkzone checks generated RPZ zones
+command -v luajit >/dev/null 2>&1 || need+=(luajit)  # parses the generated Lua (the Lua pdns and kresd embed)
 command -v rg >/dev/null 2>&1 || need+=(ripgrep)  # the network benchmark compares with it
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the dashboard tests drive it with Playwright
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)  # the PySpark job is tested in local mode

@@ -4,7 +4,9 @@ PowerDNS Recursor (rpzFile() and a Lua preresolve hook) and Knot Resolver (polic
 Each server is started on 127.0.0.1 inside a private network namespace (`unshare -n`: only loopback exists,
 so no query can leave the machine), behind a fake upstream (dnsmasq answering every name with 192.0.2.1).
 The servers are queried with dnspython: banned names, deep subdomains and mixed case must be NXDOMAIN (or
-the sinkhole answer); look-alikes (`nottiktok.com`, `tiktok.com.evil.example`) must get the upstream answer.
+the sinkhole answer, or NODATA); look-alikes (`nottiktok.com`, `tiktok.com.evil.example`) must get the upstream
+answer. The banned names include the awkward ones a catalogue can hold: underscores, 63-byte labels, a name as
+long as a response policy zone allows, digit-only and deep labels, punycode below the top level.
 
 This module is also the runner: the tests call `unshare -n python test_dns_servers.py GEN RUN` once, which
 starts a server for each payload folder in GEN, queries them, stops them and prints the answers as JSON.
@@ -26,12 +28,26 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+# Names a response policy zone must still load with: one owner name they refuse and BIND or PowerDNS Recursor
+# drop the whole zone (and resolve unfiltered).
+UNDERSCORE = "_tracker.under_score.example"
+LONG_LABEL = "x" * 63 + ".long-label.example"
+LONGEST = f"{'a' * 63}.{'b' * 63}.{'c' * 63}.{'d' * 41}.example"  # 241: `*.NAME.rpz.local` is 253, the most
+DEEP = "1.2.3.4.5.6.7.8.9.0.deep-names.example"
+PUNYCODE = "münchen.bücher.example"
+TRICKY = (UNDERSCORE, LONG_LABEL, LONGEST, DEEP, PUNYCODE, "ab--cd.example")
 BANNED = ["tiktok.com", "www.tiktok.com", "WWW.TikTok.COM", "a.b.c.d.e.tiktokv.com",
           "api16-normal-c-useast1a.tiktokv.com", "p16-sign-va.tiktokcdn.com", "mon.musical.ly",
-          "tiktök.com".encode("idna").decode()]
-ALLOWED = ["nottiktok.com", "tiktok.com.evil.example", "example.org", "tiktokv.co", "www.nottiktokv.com"]
-DOMAINS = ("tiktok.com", "tiktokv.com", "tiktokcdn.com", "musical.ly", "www.tiktok.com", "TIKTÖK.com")
+          "tiktök.com".encode("idna").decode(),
+          UNDERSCORE, f"_x.{UNDERSCORE}", LONG_LABEL, f"www.{LONG_LABEL}", LONGEST, f"x.{LONGEST}",
+          f"a.b.c.d.e.f.{LONGEST}", DEEP, f"_a.b.{DEEP}", PUNYCODE.encode("idna").decode(),
+          f"www.{PUNYCODE}".encode("idna").decode(), "ab--cd.example"]
+ALLOWED = ["nottiktok.com", "tiktok.com.evil.example", "example.org", "tiktokv.co", "www.nottiktokv.com",
+           "under_score.example", "long-label.example", "deep-names.example", "bücher.example".encode("idna").decode()]
+DOMAINS = ("tiktok.com", "tiktokv.com", "tiktokcdn.com", "musical.ly", "www.tiktok.com", "TIKTÖK.com", *TRICKY)
+AAAA_ASKED = ["tiktok.com", "a.b.c.d.e.tiktokv.com", UNDERSCORE, f"x.{LONGEST}"]  # also asked for AAAA
 UPSTREAM_ANSWER = "192.0.2.1"
+SINKHOLE, SINKHOLE6 = "198.51.100.7", "2001:db8::7"  # not the defaults: the options must reach the answers
 
 
 # -- the runner (inside the namespace) --------------------------------------------------------------
@@ -76,6 +92,11 @@ def _configs(gen: Path, run: Path, short: Path) -> dict[str, tuple[list[str], in
         port = _free_port()
         d = run / name
         d.mkdir()
+        # our named-rpz.conf snippet, with the zone file where the test wrote it
+        snippet = (gen / zone / "named-rpz.conf").read_text().splitlines()
+        response_policy = next(line for line in snippet if line.startswith("response-policy "))
+        zone_statement = next(line for line in snippet if line.startswith("zone ")).replace(
+            '"/etc/bind/', f'"{gen}/{zone}/')
         (d / "named.conf").write_text(f"""options {{
     directory "{d}";
     pid-file "{d}/named.pid";
@@ -87,10 +108,10 @@ def _configs(gen: Path, run: Path, short: Path) -> dict[str, tuple[list[str], in
     forwarders {{ 127.0.0.1 port {up}; }};
     forward only;
     dnssec-validation no;
-    response-policy {{ zone "rpz.local" policy given; }} qname-wait-recurse no break-dnssec yes;
+    {response_policy}
 }};
 controls {{ }};
-zone "rpz.local" {{ type primary; file "{gen}/{zone}/rpz.local.db"; allow-query {{ none; }}; }};
+{zone_statement}
 """)
         servers[name] = (["named", "-g", "-c", str(d / "named.conf")], port)
     for name, sub, extra in (
@@ -136,7 +157,9 @@ remote-control:
     # The upstream is on 127.0.0.1, which dont-query refuses by default.
     for name, sub, lua in (("pdns-rpz", "pdns", "lua-config-file=pdns-recursor-rpz.lua"),
                            ("pdns-rpz-sinkhole", "pdns-sinkhole", "lua-config-file=pdns-recursor-rpz.lua"),
-                           ("pdns-lua", "pdns-lua", "lua-dns-script=pdns-recursor-block.lua")):
+                           ("pdns-lua", "pdns-lua", "lua-dns-script=pdns-recursor-block.lua"),
+                           ("pdns-lua-sinkhole", "pdns-lua-sinkhole", "lua-dns-script=pdns-recursor-block.lua"),
+                           ("pdns-lua-nodata", "pdns-lua-nodata", "lua-dns-script=pdns-recursor-block.lua")):
         if not (gen / sub).is_dir():
             continue
         port = _free_port()
@@ -151,7 +174,8 @@ remote-control:
             f"{key}={gen}/{sub}/{file}\nsocket-dir={sockets}\ndaemon=no\ndisable-syslog=yes\nthreads=1\n")
         servers[name] = (["pdns_recursor", f"--config-dir={d}"], port)
     # Knot Resolver 5: our policy file first, then forward everything else (policy rules apply in order).
-    for name, sub in (("knot-rpz", "knot"), ("knot-rpz-sinkhole", "knot-sinkhole"), ("knot-suffix", "knot-suffix")):
+    for name, sub in (("knot-rpz", "knot"), ("knot-rpz-sinkhole", "knot-sinkhole"), ("knot-suffix", "knot-suffix"),
+                      ("knot-suffix-sinkhole", "knot-suffix-sinkhole"), ("knot-suffix-nodata", "knot-suffix-nodata")):
         if not (gen / sub).is_dir():
             continue
         port = _free_port()
@@ -167,14 +191,16 @@ remote-control:
     return servers
 
 
-def _ask(port: int, name: str, tries: int = 1) -> tuple[str, list[str]]:
-    """The rcode and the A answers; a query that times out is sent again up to TRIES times, as stub resolvers do."""
+def _ask(port: int, name: str, tries: int = 1, rdtype: str = "A") -> tuple[str, list[str]]:
+    """The rcode and the answers of type RDTYPE; a query that times out is sent again up to TRIES times, as stub
+    resolvers do."""
     import dns.exception
     import dns.message
     import dns.query
     import dns.rcode
+    import dns.rdatatype
 
-    q = dns.message.make_query(name, "A")
+    q = dns.message.make_query(name, rdtype)
     for attempt in range(tries):
         try:
             r = dns.query.udp(q, "127.0.0.1", port=port, timeout=1.5)
@@ -184,7 +210,8 @@ def _ask(port: int, name: str, tries: int = 1) -> tuple[str, list[str]]:
                 return f"error:{type(e).__name__}", []
         except OSError as e:
             return f"error:{type(e).__name__}", []
-    answers = [item.to_text() for rrset in r.answer for item in rrset if rrset.rdtype == 1]
+    answers = [item.to_text() for rrset in r.answer for item in rrset
+               if rrset.rdtype == dns.rdatatype.from_text(rdtype)]
     return dns.rcode.to_text(r.rcode()), answers
 
 
@@ -228,6 +255,9 @@ def run(gen: Path, run_dir: Path) -> dict[str, dict[str, list[object]]]:
         for (name, (_, port)), proc in zip(servers.items(), procs, strict=True):
             if _wait_ready(name, port, proc, deadline):
                 results[name] = {q: list(_ask(port, q, tries=2)) for q in BANNED + ALLOWED}
+                if name != "upstream":
+                    results[name].update({f"AAAA {q}": list(_ask(port, q, tries=2, rdtype="AAAA"))
+                                          for q in AAAA_ASKED})
             else:
                 state = f"exited with {proc.returncode}" if proc.poll() is not None else "never answered"
                 results[name] = {q: [f"error:{state}", []] for q in BANNED + ALLOWED}
@@ -264,13 +294,17 @@ def _request(options: dict[str, str]):  # type: ignore[no-untyped-def]
     return EnforcementRequest(policy, cat, datetime(2023, 3, 1, tzinfo=UTC), ("tiktok",), (), (), DOMAINS, options)
 
 
-SINK = {"policy": "sinkhole"}
+SINK = {"policy": "sinkhole", "sinkhole": SINKHOLE, "sinkhole6": SINKHOLE6}
 # Payload folder -> (target, options); `dir=` points the Lua files at the folder they are written to.
 PAYLOADS: dict[str, tuple[str, dict[str, str]]] = {
     "rpz": ("rpz", {}), "rpz-sinkhole": ("rpz", SINK), "unbound": ("unbound", {}),
     "unbound-sinkhole": ("unbound", SINK), "dnsmasq": ("dnsmasq", {}), "dnsmasq-sinkhole": ("dnsmasq", SINK),
     "pdns": ("pdns", {}), "pdns-sinkhole": ("pdns", SINK), "pdns-lua": ("pdns", {"mode": "lua"}),
+    "pdns-lua-sinkhole": ("pdns", {"mode": "lua", **SINK}),
+    "pdns-lua-nodata": ("pdns", {"mode": "lua", "policy": "nodata"}),
     "knot": ("knot", {}), "knot-sinkhole": ("knot", SINK), "knot-suffix": ("knot", {"mode": "suffix"}),
+    "knot-suffix-sinkhole": ("knot", {"mode": "suffix", **SINK}),
+    "knot-suffix-nodata": ("knot", {"mode": "suffix", "policy": "nodata"}),
 }
 # Group -> (binaries, Debian packages, payload folders, servers). Every group needs dnsmasq for the upstream.
 GROUPS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...], set[str]]] = {
@@ -280,9 +314,11 @@ GROUPS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...], set[str]]] = {
         {"bind-rpz", "bind-rpz-sinkhole", "unbound-localzone", "unbound-sinkhole", "unbound-rpz", "dnsmasq",
          "dnsmasq-sinkhole"}),
     "pdns-recursor": (("pdns_recursor", "dnsmasq"), "pdns-recursor dnsmasq-base",
-                      ("pdns", "pdns-sinkhole", "pdns-lua"), {"pdns-rpz", "pdns-rpz-sinkhole", "pdns-lua"}),
+                      ("pdns", "pdns-sinkhole", "pdns-lua", "pdns-lua-sinkhole", "pdns-lua-nodata"),
+                      {"pdns-rpz", "pdns-rpz-sinkhole", "pdns-lua", "pdns-lua-sinkhole", "pdns-lua-nodata"}),
     "knot-resolver": (("kresd", "dnsmasq"), "knot-resolver dnsmasq-base",
-                      ("knot", "knot-sinkhole", "knot-suffix"), {"knot-rpz", "knot-rpz-sinkhole", "knot-suffix"}),
+                      ("knot", "knot-sinkhole", "knot-suffix", "knot-suffix-sinkhole", "knot-suffix-nodata"),
+                      {"knot-rpz", "knot-rpz-sinkhole", "knot-suffix", "knot-suffix-sinkhole", "knot-suffix-nodata"}),
 }
 
 
@@ -341,9 +377,19 @@ if pytest is not None:
                 continue
             for name in BANNED:
                 if "sinkhole" in server:
-                    assert answer[name] == ["NOERROR", ["0.0.0.0"]], (server, name, answer[name], log)
+                    assert answer[name] == ["NOERROR", [SINKHOLE]], (server, name, answer[name], log)
+                elif "nodata" in server:
+                    assert answer[name] == ["NOERROR", []], (server, name, answer[name], log)
                 else:
                     assert answer[name][0] == "NXDOMAIN", (server, name, answer[name], log)
+            for name in AAAA_ASKED:
+                got = answer[f"AAAA {name}"]
+                if "sinkhole" in server:
+                    assert got == ["NOERROR", [SINKHOLE6]], (server, name, got, log)
+                elif "nodata" in server:
+                    assert got == ["NOERROR", []], (server, name, got, log)
+                else:
+                    assert got[0] == "NXDOMAIN", (server, name, got, log)
 
     @pytest.mark.skipif(bool(_missing("pdns-recursor")), reason="PowerDNS Recursor not installed: apt-get install "
                                                                 "pdns-recursor (scripts/system-deps.sh)")

@@ -30,7 +30,7 @@ def _options(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            fail(f"--option {pair!r} is not KEY=VALUE\n  fix: write it as --option sinkhole=192.0.2.1")
+            fail(f"--option {pair!r} is not KEY=VALUE\n  fix: write it as --option policy=sinkhole")
         options[key.strip()] = value.strip()
     return options
 
@@ -43,7 +43,8 @@ def enforce(
         show_default=False)] = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the files into.")] = Path("enforce"),
     option: Annotated[list[str] | None, typer.Option(
-        "--option", help="A target setting as KEY=VALUE (repeatable), e.g. sinkhole=192.0.2.1.")] = None,
+        "--option", help="A target setting as KEY=VALUE (repeatable), e.g. policy=sinkhole "
+                         "(with sinkhole=192.0.2.1).")] = None,
     at: Annotated[str | None, typer.Option("--at", help="Date the payload is built for [default: now].")] = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json (a summary)")]
     = OutputFormat.table,

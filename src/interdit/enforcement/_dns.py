@@ -2,16 +2,27 @@
 
 The names follow the same rule as detection (`interdit.network.match`): a listed domain covers itself and
 every subdomain, labels are compared whole, case does not matter, international names become punycode.
+
+Every value that reaches a generated file is made safe for the file's syntax here: names are DNS names,
+addresses are parsed as IP addresses, numbers are numbers, paths hold only plain characters, Lua strings are
+escaped, and text from the policy (the organisation's name, family ids) is written into comments only after
+losing control characters and line breaks. An option a target does not read is refused, not ignored.
 """
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import date
+from typing import Protocol, TypeVar
 
 from interdit.errors import EnforcementError
 
-from .base import EnforcementRequest
+from .base import EnforcementRequest, Payload
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
@@ -59,17 +70,93 @@ def domains(request: EnforcementRequest) -> list[str]:
         else:
             names.add(n)
     if bad:
-        raise EnforcementError(f"these names cannot be put in a DNS configuration: {', '.join(sorted(bad)[:10])}",
-                               fix="correct them in the catalogue or the policy's own domain list")
+        shown = ", ".join(repr(comment_text(b, 80)) for b in sorted(bad)[:10])
+        raise EnforcementError(f"these names cannot be put in a DNS configuration: {shown} / ces noms ne peuvent "
+                               "pas figurer dans une configuration DNS",
+                               fix="correct them in the catalogue or the policy's own domain list / corrigez-les "
+                                   "dans le catalogue ou dans la liste de domaines de la politique")
     out = []
     for d in sorted(names):
         labels = d.split(".")
         if not any(".".join(labels[i:]) in names for i in range(1, len(labels))):
             out.append(d)
     if not out:
-        raise EnforcementError("the policy prohibits no family with network names; there is nothing to block",
-                               fix="add a rule for a family whose catalogue entry lists domains")
+        raise EnforcementError("the policy prohibits no family with network names; there is nothing to block / "
+                               "la politique n'interdit aucune famille ayant des noms de réseau : rien à bloquer",
+                               fix="add a rule for a family whose catalogue entry lists domains / ajoutez une règle "
+                                   "pour une famille dont l'entrée du catalogue liste des domaines")
     return out
+
+
+# -- options: read, checked, and none left unread ---------------------------------------------------
+
+
+class _Recorded(Mapping[str, str]):
+    """The request's options, remembering which keys the target looked at."""
+
+    def __init__(self, options: Mapping[str, str]) -> None:
+        self._options = options
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.read.add(key)
+        return self._options[key]
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.read.add(key)
+        return key in self._options
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._options)
+
+    def __len__(self) -> int:
+        return len(self._options)
+
+
+_UNUSED_HINTS = {
+    "sinkhole": (" (it applies with policy=sinkhole)", " (elle s'applique avec policy=sinkhole)"),
+    "sinkhole6": (" (it applies with policy=sinkhole)", " (elle s'applique avec policy=sinkhole)"),
+    "ttl": (" (it sets the TTL of a zone or of sinkhole answers)",
+            " (elle fixe le TTL d'une zone ou des réponses sinkhole)"),
+}
+
+
+class _Named(Protocol):
+    name: str
+
+
+T = TypeVar("T", bound=_Named)
+
+
+def every_option_used(build: Callable[[T, EnforcementRequest], Payload]) -> Callable[[T, EnforcementRequest], Payload]:
+    """Refuse an option the target did not read for this payload (a typo, or one that does not apply here)."""
+
+    @functools.wraps(build)
+    def checked(self: T, request: EnforcementRequest) -> Payload:
+        recorded = _Recorded(request.options)
+        payload = build(self, replace(request, options=recorded))
+        unused = sorted(set(request.options) - recorded.read)
+        if unused:
+            shown = ", ".join(f"{k}={comment_text(request.options[k], 40)!r}" for k in unused)
+            read = ", ".join(sorted(recorded.read))
+            hint = next((_UNUSED_HINTS[k] for k in unused if k in _UNUSED_HINTS), ("", ""))
+            raise EnforcementError(
+                f"--option {shown}: {self.name} does not use it with these settings / {self.name} ne l'utilise "
+                "pas avec ces réglages",
+                fix=f"remove it{hint[0]}; options read here: {read} / retirez-la{hint[1]} ; options lues ici : "
+                    f"{read}")
+        return payload
+
+    return checked
+
+
+def option(request: EnforcementRequest, key: str, default: str, allowed: tuple[str, ...] | None = None) -> str:
+    value = request.options.get(key, default)
+    if allowed is not None and value not in allowed:
+        raise EnforcementError(f"--option {key}={comment_text(value, 40)!r} is not known / n'est pas reconnue",
+                               fix=f"use one of: {', '.join(allowed)} / utilisez l'une de : {', '.join(allowed)}")
+    return value
 
 
 def policy_date(request: EnforcementRequest) -> date:
@@ -81,65 +168,184 @@ def policy_date(request: EnforcementRequest) -> date:
 def serial(request: EnforcementRequest) -> int:
     """An SOA serial YYYYMMDDnn from the policy date (`--option serial=N` overrides)."""
     if "serial" in request.options:
-        try:
-            value = int(request.options["serial"])
-        except ValueError:
-            raise EnforcementError(f"serial {request.options['serial']!r} is not a number",
-                                   fix="pass --option serial=2023022801") from None
+        raw = request.options["serial"]
+        if not re.fullmatch(r"[0-9]{1,10}", raw):
+            raise EnforcementError(f"--option serial={comment_text(raw, 40)!r} is not a number / n'est pas un "
+                                   "nombre", fix="pass --option serial=2023022801 / passez --option "
+                                                 "serial=2023022801")
+        value = int(raw)
         if not 0 < value < 2**32:
-            raise EnforcementError("the serial must be between 1 and 4294967295", fix="use YYYYMMDDnn")
+            raise EnforcementError("the serial must be between 1 and 4294967295 / le numéro de série doit être "
+                                   "compris entre 1 et 4294967295", fix="use YYYYMMDDnn / utilisez AAAAMMJJnn")
         return value
     d = policy_date(request)
     return int(d.strftime("%Y%m%d")) * 100 + 1
 
 
-def option(request: EnforcementRequest, key: str, default: str, allowed: tuple[str, ...] | None = None) -> str:
-    value = request.options.get(key, default)
-    if allowed is not None and value not in allowed:
-        raise EnforcementError(f"--option {key}={value} is not known", fix=f"use one of: {', '.join(allowed)}")
-    return value
+def ttl(request: EnforcementRequest) -> int:
+    """The TTL of the answers written (`--option ttl=60`): 0 to 2147483647 seconds (RFC 2181)."""
+    raw = option(request, "ttl", "60")
+    if not re.fullmatch(r"[0-9]{1,10}", raw) or int(raw) > 2**31 - 1:
+        raise EnforcementError(f"--option ttl={comment_text(raw, 40)!r} is not a number of seconds / n'est pas un "
+                               "nombre de secondes",
+                               fix="pass --option ttl=60 (0 to 2147483647) / passez --option ttl=60 (0 à "
+                                   "2147483647)")
+    return int(raw)
+
+
+def address(request: EnforcementRequest, key: str, default: str, version: int | None = None) -> str:
+    """An IP address option, written back in its canonical form (no zone index: `fe80::1%eth0` is refused)."""
+    raw = request.options.get(key, default)
+    kind = {4: "an IPv4 address / une adresse IPv4", 6: "an IPv6 address / une adresse IPv6"}.get(
+        version or 0, "an IP address / une adresse IP")
+    try:
+        ip = ipaddress.ip_address(raw)
+        if (version is not None and ip.version != version) or getattr(ip, "scope_id", None):
+            raise ValueError(raw)
+    except ValueError:
+        raise EnforcementError(f"--option {key}={comment_text(raw, 60)!r} is not {kind}",
+                               fix=f"pass --option {key}={default} / passez --option {key}={default}") from None
+    return str(ip)
 
 
 def sinkhole_address(request: EnforcementRequest) -> tuple[str, str]:
-    """The sinkhole IPv4 and IPv6 answers (`--option sinkhole=0.0.0.0`)."""
-    import ipaddress
+    """The sinkhole IPv4 and IPv6 answers (`--option sinkhole=0.0.0.0 --option sinkhole6=::`)."""
+    return address(request, "sinkhole", "0.0.0.0", 4), address(request, "sinkhole6", "::", 6)
 
-    v4 = request.options.get("sinkhole", "0.0.0.0")
-    v6 = request.options.get("sinkhole6", "::")
-    try:
-        if ipaddress.ip_address(v4).version != 4 or ipaddress.ip_address(v6).version != 6:
-            raise ValueError
-    except ValueError:
-        raise EnforcementError(f"sinkhole addresses {v4!r} / {v6!r} are not an IPv4 and an IPv6 address",
-                               fix="pass --option sinkhole=0.0.0.0 --option sinkhole6=::") from None
-    return v4, v6
+
+def zone_name(request: EnforcementRequest, default: str = "rpz.local") -> str:
+    """The RPZ zone's name (`--option zone=rpz.local`): a DNS name, also the zone file's name."""
+    raw = request.options.get("zone", default)
+    s = raw.lower()
+    s = s[:-1] if s.endswith(".") else s
+    if len(s) > 200 or not all(_LABEL.match(label) for label in s.split(".")):
+        raise EnforcementError(f"--option zone={comment_text(raw, 60)!r} is not a DNS zone name / n'est pas un nom "
+                               "de zone DNS",
+                               fix="use letters, digits, hyphens and dots, e.g. --option zone=rpz.local / utilisez "
+                                   "lettres, chiffres, tirets et points, par exemple --option zone=rpz.local")
+    return s
+
+
+_PATH = re.compile(r"/[A-Za-z0-9._+@,=/-]*")
+
+
+def directory(request: EnforcementRequest, default: str) -> str:
+    """The folder the generated Lua refers to (`--option dir=/etc/powerdns`), without a trailing slash.
+
+    It is written into Lua strings and into the instructions, so only plain path characters are accepted.
+    """
+    raw = request.options.get("dir", default)
+    if not _PATH.fullmatch(raw):
+        raise EnforcementError(
+            f"--option dir={comment_text(raw, 60)!r} is not an absolute path made only of letters, digits, slashes "
+            "and . _ - + @ , = / n'est pas un chemin absolu fait uniquement de lettres, de chiffres, de barres "
+            "obliques et de . _ - + @ , =",
+            fix=f"pass the folder the server reads the files from, e.g. --option dir={default} (rename a folder "
+                f"whose name has spaces, quotes or other characters) / passez le dossier où le serveur lit les "
+                f"fichiers, par exemple --option dir={default}")
+    return raw.rstrip("/")
+
+
+def policy_action(request: EnforcementRequest, allowed: tuple[str, ...], target: str) -> str:
+    """`--option policy=`: what a blocked name gets. A value this target (in this mode) cannot do is refused."""
+    action = request.options.get("policy", allowed[0])
+    if action not in allowed:
+        known = ("nxdomain", "nodata", "sinkhole", "refuse")
+        what = "is not known / n'est pas reconnue" if action not in known else (
+            f"is not available for {target} / n'est pas disponible pour {target}")
+        raise EnforcementError(f"--option policy={comment_text(action, 40)!r} {what}",
+                               fix=f"use one of: {', '.join(allowed)} / utilisez l'une de : {', '.join(allowed)}")
+    return action
+
+
+# -- text written into files -------------------------------------------------------------------------
+
+_UNSAFE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})  # controls (newline, CR, NUL...), format, surrogates, breaks
+
+
+def comment_text(value: object, limit: int = 120) -> str:
+    """`value` as one line of plain text: control characters and line breaks become spaces, runs of spaces
+    one space, and text longer than `limit` characters is cut at a word when it can and ends with "..."."""
+    s = "".join(" " if unicodedata.category(c) in _UNSAFE else c for c in str(value))
+    s = " ".join(s.split())
+    if len(s) > limit:
+        cut = s[:limit - 3]
+        if " " in cut[limit // 2:]:
+            cut = cut[:cut.rindex(" ")]
+        s = cut.rstrip() + "..."
+    return s
+
+
+def _listing(items: Iterable[str], limit: int) -> str:
+    """Items joined by commas, as many as fit in `limit` characters, then "and N more"."""
+    parts = [comment_text(i, 60) for i in items]
+    for n in range(len(parts), 0, -1):
+        text = ", ".join(parts[:n]) + (f" and {len(parts) - n} more" if n < len(parts) else "")
+        if len(text) <= limit:
+            return text
+    return f"{len(parts)} families"
 
 
 def header(request: EnforcementRequest, comment: str, title: str, count: int) -> str:
-    """A comment block saying what generated the file, from which policy, and when."""
+    """A comment block saying what generated the file, from which policy, and when.
+
+    Each line is one comment line whatever the policy holds: see `comment_text`."""
     lines = [
-        f"{title}",
-        f"generated by interdit for {request.policy.organisation} on {request.now.date().isoformat()}",
-        f"families: {', '.join(request.families)}; {count} domains, each with every subdomain",
-        f"catalogue {request.catalogue.version}",
+        title,
+        f"generated by interdit for {comment_text(request.policy.organisation, 100)} on "
+        f"{request.now.date().isoformat()}",
+        f"families: {_listing(request.families, 160)}; {count} domains, each with every subdomain",
+        f"catalogue {comment_text(request.catalogue.version, 40)}",
     ]
-    return "".join(f"{comment} {line}\n" for line in lines)
+    return "".join(f"{comment} {comment_text(line, 240)}\n" for line in lines)
 
 
-def rpz_zone(request: EnforcementRequest, names: list[str], zone: str = "rpz.local") -> str:
-    """An RPZ zone: NXDOMAIN (`CNAME .`), NODATA (`CNAME *.`) or a sinkhole (A/AAAA). Apex and wildcard both."""
-    action = option(request, "policy", "nxdomain", ("nxdomain", "nodata", "sinkhole"))
-    ttl = option(request, "ttl", "60")
-    if not ttl.isdigit():
-        raise EnforcementError(f"ttl {ttl!r} is not a number of seconds", fix="pass --option ttl=60")
+def lua_string(value: str, quote: str = '"') -> str:
+    """A Lua (5.1, LuaJIT) string literal: backslash and the quote escaped, anything else not printable ASCII
+    written as decimal byte escapes (`\\010`), so the literal stays on one line and means exactly `value`."""
+    out = []
+    for ch in value:
+        if ch in ("\\", quote):
+            out.append("\\" + ch)
+        elif " " <= ch <= "~":
+            out.append(ch)
+        else:
+            out.extend(f"\\{b:03d}" for b in ch.encode("utf-8", "surrogatepass"))
+    return quote + "".join(out) + quote
+
+
+# -- the response policy zone ------------------------------------------------------------------------
+
+
+def rpz_zone(request: EnforcementRequest, names: list[str], zone: str = "rpz.local",
+             action: str | None = None) -> str:
+    """An RPZ zone: NXDOMAIN (`CNAME .`), NODATA (`CNAME *.`) or a sinkhole (A/AAAA). Apex and wildcard both.
+
+    Every owner name must fit in a DNS name once the zone's name is appended (`*.NAME.ZONE.`, 255 bytes):
+    BIND and PowerDNS Recursor do not load a zone with one name too long (and then resolve unfiltered), so
+    such names are refused here."""
+    if action is None:
+        action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), "rpz")
+    seconds = ttl(request)
+    too_long = [d for d in names if len(f"*.{d}.{zone}") > 253]
+    if too_long:
+        shown = ", ".join(comment_text(d, 60) for d in too_long[:3])
+        raise EnforcementError(
+            f"{len(too_long)} name(s) too long for a response policy zone named {zone} ({shown}): with the zone's "
+            f"name appended they exceed 255 bytes / {len(too_long)} nom(s) trop long(s) pour une zone RPZ nommée "
+            f"{zone} : avec le nom de la zone, ils dépassent 255 octets",
+            fix="use a shorter zone name (rpz: --option zone=rpz), or a target or mode without a zone file "
+                "(unbound, dnsmasq, pdns mode=lua, knot mode=suffix) / utilisez un nom de zone plus court (rpz : "
+                "--option zone=rpz), ou une cible ou un mode sans fichier de zone (unbound, dnsmasq, pdns "
+                "mode=lua, knot mode=suffix)")
     if action == "sinkhole":
         v4, v6 = sinkhole_address(request)
         rdata = [f"A {v4}", f"AAAA {v6}"]
     else:
         rdata = ["CNAME ." if action == "nxdomain" else "CNAME *."]
     out = [header(request, ";", f"Response policy zone {zone} ({action})", len(names)),
-           f"$TTL {ttl}\n",
-           f"@ IN SOA localhost. hostmaster.localhost. ( {serial(request)} 3600 600 86400 {ttl} )\n",
+           f"$TTL {seconds}\n",
+           f"@ IN SOA localhost. hostmaster.localhost. ( {serial(request)} 3600 600 86400 {seconds} )\n",
            "@ IN NS localhost.\n"]
     for d in names:
         for owner in (d, f"*.{d}"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interdit.enforcement._dns import DNS_CAVEATS, domains, header, option, sinkhole_address
+from interdit.enforcement._dns import DNS_CAVEATS, domains, every_option_used, header, policy_action, sinkhole_address
 from interdit.enforcement.base import EnforcementRequest, Payload, targets
 
 
@@ -11,9 +11,10 @@ class Dnsmasq:
     name = "dnsmasq"
     summary = "dnsmasq address=/domain/ configuration (NXDOMAIN or sinkhole)"
 
+    @every_option_used
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
-        action = option(request, "policy", "nxdomain", ("nxdomain", "sinkhole"))
+        action = policy_action(request, ("nxdomain", "sinkhole"), self.name)
         out = [header(request, "#", f"dnsmasq blocklist ({action}); load with conf-file=", len(names))]
         if action == "sinkhole":
             v4, v6 = sinkhole_address(request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interdit.enforcement._dns import DNS_CAVEATS, domains, header, option
+from interdit.enforcement._dns import DNS_CAVEATS, address, domains, every_option_used, header
 from interdit.enforcement.base import EnforcementRequest, Payload, targets
 
 
@@ -11,13 +11,15 @@ class Hosts:
     name = "hosts"
     summary = "hosts file (exact names only: cannot cover subdomains)"
 
+    @every_option_used
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
-        address = option(request, "address", "0.0.0.0")
+        ip = address(request, "address", "0.0.0.0")
         out = [header(request, "#", "hosts entries (exact names only)", len(names))]
         for d in names:
-            out.append(f"{address} {d}\n")
-            out.append(f"{address} www.{d}\n")
+            out.append(f"{ip} {d}\n")
+            if len(d) <= 249:  # www. and the name must stay a DNS name (253 characters)
+                out.append(f"{ip} www.{d}\n")
         return Payload(self.name, {"hosts": "".join(out)}, (
             "A hosts file matches exact names only: it cannot cover subdomains (api16.tiktokv.com is not blocked "
             "by tiktokv.com). Prefer a DNS server target. / Un fichier hosts ne bloque que des noms exacts : il ne "

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from interdit.enforcement._dns import DNS_CAVEATS, domains, header, option, rpz_zone
+from interdit.enforcement._dns import (
+    DNS_CAVEATS,
+    directory,
+    domains,
+    every_option_used,
+    header,
+    lua_string,
+    option,
+    policy_action,
+    rpz_zone,
+    sinkhole_address,
+    ttl,
+)
 from interdit.enforcement.base import EnforcementRequest, Payload, targets
+
+_ANSWERS = {"nxdomain": "NXDOMAIN", "nodata": "NODATA (no address)", "sinkhole": "a sinkhole address"}
 
 
 @targets.register("knot")
@@ -11,22 +25,36 @@ class KnotResolver:
     name = "knot"
     summary = "Knot Resolver policy (policy.rpz over the generated zone, or policy.suffix)"
 
+    @every_option_used
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
         mode = option(request, "mode", "rpz", ("rpz", "suffix"))
-        directory = option(request, "dir", "/etc/knot-resolver")
-        head = header(request, "--", "Knot Resolver policy: answer NXDOMAIN for banned names", len(names))
+        folder = directory(request, "/etc/knot-resolver")
+        action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), self.name)
+        head = header(request, "--", f"Knot Resolver policy: answer {_ANSWERS[action]} for banned names", len(names))
         files: dict[str, str | bytes]
         if mode == "rpz":
+            # The zone carries the answer (CNAME . / CNAME *. / A and AAAA); DENY_MSG is what CNAME . means.
             lua = head + (f"policy.add(policy.rpz(policy.DENY_MSG('blocked by policy'), "
-                          f"'{directory}/rpz.local.db', false))\n")
-            files = {"kresd-policy.lua": lua, "rpz.local.db": rpz_zone(request, names)}
+                          f"{lua_string(folder + '/rpz.local.db', chr(39))}, false))\n")
+            files = {"kresd-policy.lua": lua, "rpz.local.db": rpz_zone(request, names, action=action)}
         else:
-            quoted = ", ".join(f"'{d}'" for d in names)
-            lua = head + (f"policy.add(policy.suffix(policy.DENY_MSG('blocked by policy'), "
-                          f"policy.todnames({{{quoted}}})))\n")
+            if action == "sinkhole":
+                v4, v6 = sinkhole_address(request)
+                seconds = ttl(request)
+                # nodata=true: a banned name asked for another type gets NODATA, never the real answer
+                deny = (f"policy.ANSWER({{[kres.type.A] = {{rdata=kres.str2ip({lua_string(v4, chr(39))}), "
+                        f"ttl={seconds}}}, [kres.type.AAAA] = {{rdata=kres.str2ip({lua_string(v6, chr(39))}), "
+                        f"ttl={seconds}}}}}, true)")
+            elif action == "nodata":
+                deny = "policy.ANSWER({}, true)"  # what Knot Resolver 5 does for the RPZ NODATA action (CNAME *.)
+            else:
+                deny = "policy.DENY_MSG('blocked by policy')"
+            quoted = ", ".join(lua_string(d, "'") for d in names)
+            lua = head + f"policy.add(policy.suffix({deny}, policy.todnames({{{quoted}}})))\n"
             files = {"kresd-policy.lua": lua}
+        load = f"dofile('{folder}/kresd-policy.lua')"
         return Payload(self.name, files, (*DNS_CAVEATS,
-            f"Load it from kresd.conf with dofile('{directory}/kresd-policy.lua') before any forwarding policy; "
+            f"Load it from kresd.conf with {load} before any forwarding policy; "
             "the third argument false of policy.rpz turns off file watching (needs lua-cqueues otherwise). / "
-            "Chargez-le depuis kresd.conf avec dofile() avant toute règle de transfert.",))
+            f"Chargez-le depuis kresd.conf avec {load} avant toute règle de transfert.",))

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from interdit.enforcement._dns import DNS_CAVEATS, domains, header, option, rpz_zone
+from interdit.enforcement._dns import (
+    DNS_CAVEATS,
+    directory,
+    domains,
+    every_option_used,
+    header,
+    lua_string,
+    option,
+    policy_action,
+    rpz_zone,
+    sinkhole_address,
+    ttl,
+)
 from interdit.enforcement.base import EnforcementRequest, Payload, targets
+
+_ANSWERS = {"nxdomain": "NXDOMAIN", "nodata": "NODATA (no address)", "sinkhole": "a sinkhole address"}
 
 
 @targets.register("pdns")
@@ -11,33 +25,48 @@ class PowerDnsRecursor:
     name = "pdns"
     summary = "PowerDNS Recursor: RPZ via rpzFile() (lua-config-file), or a Lua preresolve script"
 
+    @every_option_used
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
         mode = option(request, "mode", "rpz", ("rpz", "lua"))
-        directory = option(request, "dir", "/etc/powerdns")
+        folder = directory(request, "/etc/powerdns")
+        action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), self.name)
+        files: dict[str, str | bytes]
         if mode == "rpz":
             # The Recursor only logs an RPZ file it cannot open and then resolves unfiltered: fail closed.
             lua = (header(request, "--", "PowerDNS Recursor lua-config-file: load the RPZ", len(names))
-                   + f'local interdit_rpz = "{directory}/rpz.local.db"\n'
+                   + f"local interdit_rpz = {lua_string(folder + '/rpz.local.db')}\n"
                    + "local interdit_file = io.open(interdit_rpz, \"r\")\n"
                    + "if interdit_file == nil then\n"
                    + "  error(\"cannot read \" .. interdit_rpz .. \": refusing to resolve without the block list\")\n"
                    + "end\n"
                    + "interdit_file:close()\n"
                    + 'rpzFile(interdit_rpz, {policyName="interdit-banned-apps"})\n')
-            files: dict[str, str | bytes] = {"pdns-recursor-rpz.lua": lua, "rpz.local.db": rpz_zone(request, names)}
-            how = "recursor.conf: lua-config-file=" + directory + "/pdns-recursor-rpz.lua"
+            files = {"pdns-recursor-rpz.lua": lua, "rpz.local.db": rpz_zone(request, names, action=action)}
+            how = "recursor.conf: lua-config-file=" + folder + "/pdns-recursor-rpz.lua"
         else:
-            entries = "".join(f'  "{d}",\n' for d in names)
-            lua = (header(request, "--", "PowerDNS Recursor lua-dns-script: NXDOMAIN for banned names", len(names))
+            entries = "".join(f"  {lua_string(d)},\n" for d in names)
+            if action == "sinkhole":
+                v4, v6 = sinkhole_address(request)
+                seconds = ttl(request)
+                answer = ("    dq.rcode = pdns.NOERROR\n"
+                          "    if dq.qtype == pdns.A then\n"
+                          f"      dq:addAnswer(pdns.A, {lua_string(v4)}, {seconds})\n"
+                          "    elseif dq.qtype == pdns.AAAA then\n"
+                          f"      dq:addAnswer(pdns.AAAA, {lua_string(v6)}, {seconds})\n"
+                          "    end\n")
+            else:
+                answer = f"    dq.rcode = pdns.{'NXDOMAIN' if action == 'nxdomain' else 'NOERROR'}\n"
+            lua = (header(request, "--", f"PowerDNS Recursor lua-dns-script: {_ANSWERS[action]} for banned names",
+                          len(names))
                    + "interdit_banned = newDS()\ninterdit_banned:add({\n" + entries + "})\n\n"
                    + "function preresolve(dq)\n"
                    + "  if interdit_banned:check(dq.qname) then\n"
-                   + "    dq.rcode = pdns.NXDOMAIN\n"
+                   + answer
                    + "    return true\n"
                    + "  end\n"
                    + "  return false\n"
                    + "end\n")
             files = {"pdns-recursor-block.lua": lua}
-            how = "recursor.conf: lua-dns-script=" + directory + "/pdns-recursor-block.lua"
+            how = "recursor.conf: lua-dns-script=" + folder + "/pdns-recursor-block.lua"
         return Payload(self.name, files, (*DNS_CAVEATS, f"Load it with {how}. / Chargez-le avec {how}.",))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interdit.enforcement._dns import DNS_CAVEATS, domains, option, rpz_zone
+from interdit.enforcement._dns import DNS_CAVEATS, domains, every_option_used, policy_action, rpz_zone, zone_name
 from interdit.enforcement.base import EnforcementRequest, Payload, targets
 
 
@@ -11,16 +11,22 @@ class Rpz:
     name = "rpz"
     summary = "RPZ zone file (NXDOMAIN, NODATA or sinkhole; serial from the policy date)"
 
+    @every_option_used
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
-        zone = option(request, "zone", "rpz.local")
+        zone = zone_name(request)
+        action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), self.name)
+        # BIND checks the owner names of A and AAAA records as host names (check-names primary fail): a
+        # sinkhole entry for a name with an underscore would stop the zone from loading.
+        checks = " check-names ignore;" if action == "sinkhole" else ""
         bind_snippet = (
             "// named.conf: inside options { }\n"
             f'response-policy {{ zone "{zone}" policy given; }} qname-wait-recurse no break-dnssec yes;\n'
             f'// and at the top level\nzone "{zone}" {{ type primary; file "/etc/bind/{zone}.db"; '
-            "allow-query { none; }; };\n")
-        return Payload(self.name, {f"{zone}.db": rpz_zone(request, names, zone), "named-rpz.conf": bind_snippet},
+            f"allow-query {{ none; }};{checks} }};\n")
+        return Payload(self.name, {f"{zone}.db": rpz_zone(request, names, zone, action),
+                                   "named-rpz.conf": bind_snippet},
                        (*DNS_CAVEATS,
-                           "Check the zone before loading it: named-checkzone rpz.local rpz.local.db. / Vérifiez "
-                           "la zone avant de la charger : named-checkzone rpz.local rpz.local.db.",),
+                           f"Check the zone before loading it: named-checkzone {zone} {zone}.db. / Vérifiez "
+                           f"la zone avant de la charger : named-checkzone {zone} {zone}.db.",),
                        "text/dns")

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from interdit.enforcement._dns import DNS_CAVEATS, domains, header, option, sinkhole_address
+from interdit.enforcement._dns import (
+    DNS_CAVEATS,
+    domains,
+    every_option_used,
+    header,
+    policy_action,
+    sinkhole_address,
+    ttl,
+)
 from interdit.enforcement.base import EnforcementRequest, Payload, targets
 
 
@@ -11,20 +19,22 @@ class Unbound:
     name = "unbound"
     summary = "Unbound local-zone configuration (always_nxdomain, or redirect to a sinkhole)"
 
+    @every_option_used
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
-        action = option(request, "policy", "nxdomain", ("nxdomain", "refuse", "sinkhole"))
+        action = policy_action(request, ("nxdomain", "refuse", "sinkhole"), self.name)
         out = [header(request, "#", f"Unbound local-zone blocklist ({action}); include it in unbound.conf",
                       len(names)), "server:\n"]
-        v4, v6 = sinkhole_address(request) if action == "sinkhole" else ("", "")
-        for d in names:
-            if action == "sinkhole":
+        if action == "sinkhole":
+            v4, v6 = sinkhole_address(request)
+            seconds = ttl(request)
+            for d in names:
                 out.append(f'    local-zone: "{d}." redirect\n')
-                out.append(f'    local-data: "{d}. 60 IN A {v4}"\n')
-                out.append(f'    local-data: "{d}. 60 IN AAAA {v6}"\n')
-            else:
-                kind = "always_nxdomain" if action == "nxdomain" else "always_refuse"
-                out.append(f'    local-zone: "{d}." {kind}\n')
+                out.append(f'    local-data: "{d}. {seconds} IN A {v4}"\n')
+                out.append(f'    local-data: "{d}. {seconds} IN AAAA {v6}"\n')
+        else:
+            kind = "always_nxdomain" if action == "nxdomain" else "always_refuse"
+            out.extend(f'    local-zone: "{d}." {kind}\n' for d in names)
         return Payload(self.name, {"unbound-blocklist.conf": "".join(out)}, (*DNS_CAVEATS,
             "Load it with include: \"/etc/unbound/unbound-blocklist.conf\" and check with unbound-checkconf. / "
             "Chargez-le avec include: et vérifiez avec unbound-checkconf.",))
