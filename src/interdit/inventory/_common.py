@@ -1,14 +1,15 @@
-"""What the MDM readers share: times, bounded page files, the device/app snapshot check, identifiers."""
+"""What the MDM readers share: times, bounded page files, the device/app snapshot check, a page's device loop,
+identifiers, and the base of the file readers."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from interdit.errors import InputError
 from interdit.inventory.base import Record, Tally
@@ -17,6 +18,7 @@ from interdit.model import AppId, AppState, Device, InstalledApp, Platform, Reje
 MAX_PAGE_BYTES = 512 * 1024 * 1024  # one recorded response (a .json file or one .jsonl line)
 MAX_FIELD = 512  # characters kept of any free-text field
 _IDENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)+$")
+T = TypeVar("T")
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -165,6 +167,33 @@ class Snapshot:
         return app
 
 
+class Refusal(ValueError):
+    """A device a mapping leaves out on purpose (not a broken record): the reason, and its own fix."""
+
+    def __init__(self, reason: str, fix: str) -> None:
+        super().__init__(reason)
+        self.fix = fix
+
+
+def device_items(snap: Snapshot, place: str, items: Iterable[Any], build: Callable[[dict[str, Any]], tuple[Device, T]],
+                 apps: Callable[[str, Device, T], Iterable[Record]], *, fix: str) -> Iterator[Record]:
+    """A page's devices, each followed by its apps. Item `n` is at `place[n]`; an item that is not a JSON object,
+    or that `build` refuses with a ValueError (saying what is wrong), is rejected with `fix` (a `Refusal` brings
+    its own); otherwise `build` gives the device and what its apps are read from, `apps(where, device, that)`."""
+    for n, item in enumerate(items):
+        where = f"{place}[{n}]"
+        if not isinstance(item, dict):
+            yield snap.reject(where, "a device that is not a JSON object", "record the page as is")
+            continue
+        try:
+            device, extra = build(item)
+        except ValueError as e:
+            yield snap.reject(where, str(e), e.fix if isinstance(e, Refusal) else fix)
+            continue
+        yield snap.device(where, device)
+        yield from apps(where, device, extra)
+
+
 def _at(place: str, line: int | None, item: int | None) -> str:
     if line is not None:
         return f"{place}:{line}"
@@ -281,11 +310,16 @@ def all_files(inputs: Iterable[Path]) -> list[Path]:
 
 
 class FileReader:
-    """What every file reader of a vendor's format shares: the registry's constructor `(source, inputs, *, now)`
-    and a fresh tally; subclasses define `records()`."""
+    """What every file reader of a vendor's format shares: the registry's constructor `(source, inputs, *, now)`,
+    a fresh tally and the inputs' recorded responses (`pages()`); subclasses define `records()`."""
 
     def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
         self.name = source
         self.inputs = inputs
         self.now = now
         self.tally = Tally()
+
+    def pages(self) -> Iterator[tuple[str, Any]]:
+        """The recorded responses of every input, in order, with their places (`read_pages`)."""
+        for path in all_files(self.inputs):
+            yield from read_pages(path)

@@ -1,4 +1,5 @@
-"""A small, careful HTTP client for the MDM APIs, and the registry of live connectors.
+"""A small, careful HTTP client for the MDM APIs; the base every live connector extends, the paging loops they
+share, and the registry of live connectors.
 
 `ApiClient` wraps an injected `httpx.Client` (tests pass one built on `httpx.MockTransport`, or point it at
 a local server): it adds a bearer token from a cached `TokenProvider`, retries with exponential backoff on
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 import httpx
 
 from interdit.errors import ConfigError, InputError
+from interdit.inventory._common import dig
 from interdit.inventory.base import Record, Tally
 from interdit.registry import Registry
 
@@ -309,7 +311,7 @@ class GoogleServiceAccount(ClientCredentials):
 
     GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
-    def __init__(self, key_json: str, scope: str, *, subject: str | None = None,
+    def __init__(self, key_json: str, scope: str, *, subject: str | None = None, token_url: str | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         try:
             key = json.loads(key_json)
@@ -318,7 +320,9 @@ class GoogleServiceAccount(ClientCredentials):
             raise ConfigError("the credentials are not a Google service-account key (JSON with client_email "
                               "and private_key)", fix="download a JSON key for the service account from the "
                               "Google Cloud console and give it with --secret-file") from None
-        super().__init__(token_uri or "https://oauth2.googleapis.com/token", email_, "", scope=scope, clock=clock)
+        if token_url is None:  # a setting overrides the key's own token_uri
+            token_url = token_uri or "https://oauth2.googleapis.com/token"
+        super().__init__(token_url, email_, "", scope=scope, clock=clock)
         self._pem = pem
         self.subject = subject
 
@@ -359,6 +363,12 @@ class BasicAuth:
     def __init__(self, user: str, password: str) -> None:
         self._value = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
+    @classmethod
+    def from_secret(cls, secret: str) -> BasicAuth:
+        """From a secret written `user:password` (the password may hold colons)."""
+        user, _, password = secret.partition(":")
+        return cls(user, password)
+
     def __repr__(self) -> str:
         return "BasicAuth(***)"
 
@@ -372,18 +382,69 @@ class BasicAuth:
 # -- live connectors ----------------------------------------------------------------------------------
 
 
-class LiveConnector(Protocol):
-    """Reads one full snapshot of a source from its API; yields the same records as its file reader."""
+class LiveConnector:
+    """Reads one full snapshot of a source from its API; yields the same records as its file reader.
 
-    name: str
-    tally: Tally
-    incremental: bool  # whether the API can give only what changed (see docs/connectors.md)
+    What every live connector shares: the registry's constructor `(config, client, *, now, sleep)`, a fresh
+    tally, and one `ApiClient` for every request. A subclass reads its settings and secret in `configure`, which
+    returns how its requests authenticate, and defines `check()` and `records()`.
+    """
 
-    def records(self) -> Iterator[Record]: ...
+    incremental = False  # whether the API can give only what changed (see docs/connectors.md)
+
+    def __init__(self, config: ConnectorConfig, client: httpx.Client, *, now: datetime,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.name = config.name  # the source name records carry
+        self.now = now
+        self.sleep = sleep
+        self.tally = Tally()
+        auth = self.configure(config)
+        self.api = ApiClient(client, source=config.name, limits=config.limits, auth=auth, sleep=sleep)
+
+    def configure(self, config: ConnectorConfig) -> TokenProvider | None:
+        """Read the settings and the secret (`config.need`, `config.need_secret`) into attributes; return the
+        token provider requests carry, or None when the connector adds its own headers."""
+        raise NotImplementedError
 
     def check(self) -> str:
         """Connectivity: fetch a token and make one small request; say what was found."""
-        ...
+        raise NotImplementedError
+
+    def records(self) -> Iterator[Record]:
+        raise NotImplementedError
+
+
+def token_pages(api: ApiClient, url: str, params: Mapping[str, Any]) -> Iterator[Any]:
+    """The pages of a Google-style list: each answer's `nextPageToken` is sent back as `pageToken` until an
+    answer has none."""
+    token: Any = None
+    while True:
+        page = api.get_json(url, params={**params, **({"pageToken": token} if token else {})})
+        yield page
+        token = page.get("nextPageToken") if isinstance(page, dict) else None
+        if not token:
+            return
+
+
+def counted_pages(fetch: Callable[[int, int], Any], *, items: tuple[str, ...], total: tuple[str, ...],
+                  first: int = 0, total_required: bool = False) -> Iterator[tuple[int, int, Any]]:
+    """The pages of a list asked for by page number or by offset, as `(number, offset, page)`.
+
+    `fetch(number, offset)` gets one page (numbers count from `first`; the offset is the items of the pages
+    before it). `items` and `total` are the paths of the page's item list and of the total it announces. Reading
+    stops after a page without items or once the items seen reach the total; with `total_required`, also after
+    a page that announces no total.
+    """
+    number, seen = first, 0
+    while True:
+        page = fetch(number, seen)
+        yield number, seen, page
+        found = dig(page, *items)
+        seen += len(found) if isinstance(found, list) else 0
+        count = dig(page, *total)
+        if not found or (seen >= count if isinstance(count, int) else total_required):
+            return
+        number += 1
 
 
 connectors: Registry[type[Any]] = Registry("connector", builtins="interdit.inventory")

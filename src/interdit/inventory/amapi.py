@@ -15,29 +15,26 @@ device's organisational unit and user as JSON: `{"org_unit": "/Finance", "user":
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
-
-import httpx
 
 from interdit.errors import InputError
 from interdit.inventory._common import (
     FileReader,
+    Refusal,
     Snapshot,
-    all_files,
     app_record,
     clean,
     count_of,
+    device_items,
     dig,
     looks_like_identifier,
     obj,
     observed,
-    read_pages,
 )
-from interdit.inventory._http import ApiClient, ConnectorConfig, GoogleServiceAccount, connectors
-from interdit.inventory.base import Record, Tally, readers
+from interdit.inventory._http import ConnectorConfig, GoogleServiceAccount, LiveConnector, connectors, token_pages
+from interdit.inventory.base import Record, readers
 from interdit.model import Device, Management, Ownership, Platform
 
 OWNERSHIP = {"COMPANY_OWNED": Ownership.CORPORATE, "PERSONALLY_OWNED": Ownership.PERSONAL}
@@ -97,22 +94,14 @@ def amapi_records(source: str, snap: Snapshot, now: datetime, place: str, page: 
     else:
         raise InputError("not an enterprises.devices.list response", where=place,
                          fix="record the API response as is")
-    for n, item in enumerate(items):
-        where = f"{place}#devices[{n}]"
-        if not isinstance(item, dict):
-            yield snap.reject(where, "a device that is not a JSON object", "record the page as is")
-            continue
+
+    def build(item: Mapping[str, Any]) -> tuple[Device, Any]:
         if item.get("state") == "DELETED":
-            yield snap.reject(where, "the device is deleted from the enterprise (state DELETED)",
-                              "nothing to fix: deleted devices are not part of the fleet")
-            continue
-        try:
-            device = device_from_amapi(source, item, now)
-        except ValueError as e:
-            yield snap.reject(where, str(e), "check the device in the EMM console")
-            continue
-        yield snap.device(where, device)
-        reports = item.get("applicationReports") or []
+            raise Refusal("the device is deleted from the enterprise (state DELETED)",
+                          "nothing to fix: deleted devices are not part of the fleet")
+        return device_from_amapi(source, item, now), item.get("applicationReports") or []
+
+    def apps(where: str, device: Device, reports: Any) -> Iterator[Record]:
         for k, app in enumerate(reports if isinstance(reports, list) else []):
             app_place = f"{where}.applicationReports[{k}]"
             if not isinstance(app, dict) or not looks_like_identifier(app.get("packageName")):
@@ -121,37 +110,29 @@ def amapi_records(source: str, snap: Snapshot, now: datetime, place: str, page: 
             if app.get("state") == "REMOVED":
                 continue  # reported because includeRemovedApps is on: the app is not on the device
             yield snap.app(app_place, app_record(source, device.device_id, Platform.ANDROID,
-                                                      str(app["packageName"]), device.observed_at,
-                                                      name=app.get("displayName"), version=app.get("versionName")))
+                                                 str(app["packageName"]), device.observed_at,
+                                                 name=app.get("displayName"), version=app.get("versionName")))
+
+    yield from device_items(snap, f"{place}#devices", items, build, apps, fix="check the device in the EMM console")
 
 
 @readers.register("amapi")
 class AmapiReader(FileReader):
     def records(self) -> Iterator[Record]:
         snap = Snapshot(self.name, self.tally)
-        for path in all_files(self.inputs):
-            for place, page in read_pages(path):
-                yield from amapi_records(self.name, snap, self.now, place, page)
+        for place, page in self.pages():
+            yield from amapi_records(self.name, snap, self.now, place, page)
 
 
 @connectors.register("amapi")
-class AmapiConnector:
+class AmapiConnector(LiveConnector):
     """Settings: `enterprise` (enterprises/LC00example); the secret is the service account's JSON key."""
 
-    incremental = False
-
-    def __init__(self, config: ConnectorConfig, client: httpx.Client, *, now: datetime,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.name = config.name
-        self.now = now
-        self.tally = Tally()
+    def configure(self, config: ConnectorConfig) -> GoogleServiceAccount:
         enterprise = config.need("enterprise", "the enterprise resource name, enterprises/LC...")
         self.enterprise = enterprise if enterprise.startswith("enterprises/") else f"enterprises/{enterprise}"
         self.base = config.settings.get("api_url", API).rstrip("/")
-        auth = GoogleServiceAccount(config.need_secret(), SCOPE)
-        if "token_url" in config.settings:
-            auth.token_url = config.settings["token_url"]
-        self.api = ApiClient(client, source=config.name, limits=config.limits, auth=auth, sleep=sleep)
+        return GoogleServiceAccount(config.need_secret(), SCOPE, token_url=config.settings.get("token_url"))
 
     def check(self) -> str:
         page = self.api.get_json(f"{self.base}/{self.enterprise}/devices", params={"pageSize": 1})
@@ -159,15 +140,6 @@ class AmapiConnector:
 
     def records(self) -> Iterator[Record]:
         snap = Snapshot(self.name, self.tally)
-        token: str | None = None
-        n = 0
-        while True:
-            params: dict[str, Any] = {"pageSize": 100}
-            if token:
-                params["pageToken"] = token
-            page = self.api.get_json(f"{self.base}/{self.enterprise}/devices", params=params)
-            n += 1
+        pages = token_pages(self.api, f"{self.base}/{self.enterprise}/devices", {"pageSize": 100})
+        for n, page in enumerate(pages, 1):
             yield from amapi_records(self.name, snap, self.now, f"{self.name}:page{n}", page)
-            token = page.get("nextPageToken") if isinstance(page, dict) else None
-            if not token:
-                return

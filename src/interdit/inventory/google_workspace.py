@@ -14,27 +14,23 @@ the owner profile is a work profile (personal side unseen).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
-
-import httpx
 
 from interdit.errors import InputError
 from interdit.inventory._common import (
     FileReader,
     Snapshot,
-    all_files,
     app_record,
     clean,
     count_of,
+    device_items,
     dig,
     looks_like_identifier,
     observed,
-    read_pages,
 )
-from interdit.inventory._http import ApiClient, ConnectorConfig, GoogleServiceAccount, connectors
+from interdit.inventory._http import ConnectorConfig, GoogleServiceAccount, LiveConnector, connectors, token_pages
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import Device, Management, Ownership, Platform
 
@@ -92,69 +88,50 @@ class WorkspacePages:
             return
         if not isinstance(page, dict) or not isinstance(page.get("mobiledevices", []), list):
             raise InputError("not a Directory API mobiledevices page", where=place, fix="record the response as is")
-        for n, item in enumerate(page.get("mobiledevices", [])):
-            where = f"{place}#mobiledevices[{n}]"
-            if not isinstance(item, dict):
-                yield self.snap.reject(where, "a device that is not a JSON object", "record the page as is")
+        yield from device_items(self.snap, f"{place}#mobiledevices", page.get("mobiledevices", []), self._device,
+                                self._apps, fix="check the device in the Google Admin console")
+
+    def _device(self, item: Mapping[str, Any]) -> tuple[Device, list[Any]]:
+        return device_from_workspace(self.source, item, self.owners, self.now)
+
+    def _apps(self, where: str, device: Device, apps: list[Any]) -> Iterator[Record]:
+        for k, app in enumerate(apps):
+            app_place = f"{where}.applications[{k}]"
+            if not isinstance(app, dict) or not looks_like_identifier(app.get("packageName")):
+                yield self.snap.reject(app_place, "an application without a package name", "")
                 continue
-            try:
-                device, apps = device_from_workspace(self.source, item, self.owners, self.now)
-            except ValueError as e:
-                yield self.snap.reject(where, str(e), "check the device in the Google Admin console")
-                continue
-            yield self.snap.device(where, device)
-            for k, app in enumerate(apps):
-                app_place = f"{where}.applications[{k}]"
-                if not isinstance(app, dict) or not looks_like_identifier(app.get("packageName")):
-                    yield self.snap.reject(app_place, "an application without a package name", "")
-                    continue
-                yield self.snap.app(app_place, app_record(
-                    self.source, device.device_id, device.platform, str(app["packageName"]), device.observed_at,
-                    name=app.get("displayName"), version=app.get("versionName")))
+            yield self.snap.app(app_place, app_record(
+                self.source, device.device_id, device.platform, str(app["packageName"]), device.observed_at,
+                name=app.get("displayName"), version=app.get("versionName")))
 
 
 @readers.register("google-workspace")
 class GoogleWorkspaceReader(FileReader):
     def records(self) -> Iterator[Record]:
         pages = WorkspacePages(self.name, self.tally, self.now)
-        for path in all_files(self.inputs):
-            for place, page in read_pages(path):
-                yield from pages.feed(place, page)
+        for place, page in self.pages():
+            yield from pages.feed(place, page)
 
 
 @connectors.register("google-workspace")
-class GoogleWorkspaceConnector:
+class GoogleWorkspaceConnector(LiveConnector):
     """Settings: `subject` (an administrator's address), optional `customer` (default my_customer),
     `cloud_identity` (yes to read ownership); the secret is the service account's JSON key."""
 
-    incremental = False
-
-    def __init__(self, config: ConnectorConfig, client: httpx.Client, *, now: datetime,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.name = config.name
-        self.now = now
-        self.tally = Tally()
+    def configure(self, config: ConnectorConfig) -> GoogleServiceAccount:
         self.customer = config.settings.get("customer", "my_customer")
         self.cloud_identity = config.settings.get("cloud_identity", "no").lower() in ("yes", "true", "1")
         scope = SCOPES + (" " + CI_SCOPE if self.cloud_identity else "")
         auth = GoogleServiceAccount(config.need_secret(), scope,
-                                    subject=config.need("subject", "an administrator's address to act as"))
-        if "token_url" in config.settings:
-            auth.token_url = config.settings["token_url"]
+                                    subject=config.need("subject", "an administrator's address to act as"),
+                                    token_url=config.settings.get("token_url"))
         self.directory = config.settings.get("api_url", DIRECTORY).rstrip("/")
         self.ci = config.settings.get("cloud_identity_url", CLOUD_IDENTITY).rstrip("/")
-        self.api = ApiClient(client, source=config.name, limits=config.limits, auth=auth, sleep=sleep)
+        return auth
 
     def _pages(self, url: str, params: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-        token = None
-        n = 0
-        while True:
-            page = self.api.get_json(url, params={**params, **({"pageToken": token} if token else {})})
-            n += 1
+        for n, page in enumerate(token_pages(self.api, url, params), 1):
             yield f"{self.name}:{url.rsplit('/', 1)[-1]}#page{n}", page
-            token = page.get("nextPageToken") if isinstance(page, dict) else None
-            if not token:
-                return
 
     def check(self) -> str:
         page = self.api.get_json(f"{self.directory}/customer/{self.customer}/devices/mobile", params={"maxResults": 1})

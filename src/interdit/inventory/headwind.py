@@ -16,28 +16,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
-
-import httpx
 
 from interdit.errors import ConfigError, InputError
 from interdit.inventory._common import (
     FileReader,
     Snapshot,
-    all_files,
     app_record,
     clean,
     count_of,
+    device_items,
     dig,
     looks_like_identifier,
     observed,
-    read_pages,
 )
-from interdit.inventory._http import ApiClient, ConnectorConfig, connectors
-from interdit.inventory.base import Record, Tally, readers
+from interdit.inventory._http import ConnectorConfig, LiveConnector, connectors, counted_pages
+from interdit.inventory.base import Record, readers
 from interdit.model import Device, Management, Ownership, Platform
 
 
@@ -77,49 +73,38 @@ def headwind_records(source: str, snap: Snapshot, now: datetime, place: str, pag
             items = [page["device"]]
     if not isinstance(items, list):
         raise InputError("not a Headwind MDM devices/search response", where=place, fix="record the response as is")
-    for n, item in enumerate(items):
-        where = f"{place}#items[{n}]"
-        if not isinstance(item, dict):
-            yield snap.reject(where, "a device that is not a JSON object", "record the page as is")
-            continue
-        try:
-            device, apps = device_from_headwind(source, item, now, ownership)
-        except ValueError as e:
-            yield snap.reject(where, str(e), "check the device in the Headwind console")
-            continue
-        yield snap.device(where, device)
-        for k, app in enumerate(apps):
+
+    def build(item: Mapping[str, Any]) -> tuple[Device, list[Any]]:
+        return device_from_headwind(source, item, now, ownership)
+
+    def apps(where: str, device: Device, listed: list[Any]) -> Iterator[Record]:
+        for k, app in enumerate(listed):
             app_place = f"{where}.info.applications[{k}]"
             if not isinstance(app, dict) or not looks_like_identifier(app.get("pkg")):
                 yield snap.reject(app_place, "an application without a package name", "")
                 continue
             yield snap.app(app_place, app_record(source, device.device_id, Platform.ANDROID, str(app["pkg"]),
-                                                      device.observed_at, name=app.get("name"),
-                                                      version=app.get("version")))
+                                                 device.observed_at, name=app.get("name"), version=app.get("version")))
+
+    yield from device_items(snap, f"{place}#items", items, build, apps, fix="check the device in the Headwind console")
 
 
 @readers.register("headwind")
 class HeadwindReader(FileReader):
     def records(self) -> Iterator[Record]:
         snap = Snapshot(self.name, self.tally)
-        for path in all_files(self.inputs):
-            for place, page in read_pages(path):
-                yield from headwind_records(self.name, snap, self.now, place, page)
+        for place, page in self.pages():
+            yield from headwind_records(self.name, snap, self.now, place, page)
 
 
 @connectors.register("headwind")
-class HeadwindConnector:
+class HeadwindConnector(LiveConnector):
     """Settings: `base_url` (https://mdm.example.org), `login`, optional `ownership` (corporate); the secret is
     the password."""
 
-    incremental = False
     page_size = 100
 
-    def __init__(self, config: ConnectorConfig, client: httpx.Client, *, now: datetime,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.name = config.name
-        self.now = now
-        self.tally = Tally()
+    def configure(self, config: ConnectorConfig) -> None:
         self.base = config.need("base_url", "the Headwind MDM server URL").rstrip("/")
         self.login = config.need("login", "the administrator login")
         self._password = config.need_secret()
@@ -128,8 +113,7 @@ class HeadwindConnector:
         except ValueError:
             raise ConfigError(f"ownership {config.settings['ownership']!r} is not corporate, personal or unknown",
                               where=f"source {config.name}", fix="set ownership: corporate (or leave it out)") from None
-        self.api = ApiClient(client, source=config.name, limits=config.limits, sleep=sleep)
-        self._token: str | None = None
+        self._token: str | None = None  # no token provider: `_headers` signs in (not a standard grant)
 
     def _headers(self) -> dict[str, str]:
         if self._token is None:
@@ -153,14 +137,7 @@ class HeadwindConnector:
 
     def records(self) -> Iterator[Record]:
         snap = Snapshot(self.name, self.tally)
-        page_no, seen = 1, 0
-        while True:
-            page = self._search(page_no, self.page_size)
+        pages = counted_pages(lambda page_no, _: self._search(page_no, self.page_size), first=1,
+                              items=("data", "devices", "items"), total=("data", "devices", "totalItemsCount"))
+        for page_no, _, page in pages:
             yield from headwind_records(self.name, snap, self.now, f"{self.name}:page{page_no}", page, self.ownership)
-            items = dig(page, "data", "devices", "items")
-            items = items if isinstance(items, list) else []
-            seen += len(items)
-            total = dig(page, "data", "devices", "totalItemsCount")
-            if not items or (isinstance(total, int) and seen >= total):
-                return
-            page_no += 1

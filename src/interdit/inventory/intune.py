@@ -23,9 +23,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,7 @@ from interdit.inventory._common import (
     observed,
     read_pages,
 )
-from interdit.inventory._http import ApiClient, ClientCredentials, ConnectorConfig, connectors, safe_url
+from interdit.inventory._http import ClientCredentials, ConnectorConfig, LiveConnector, connectors, safe_url
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import Device, InstalledApp, Management, Ownership, Platform
 
@@ -241,9 +240,8 @@ class GraphPages:
 class IntuneGraphReader(FileReader):
     def records(self) -> Iterator[Record]:
         pages = GraphPages(self.name, self.tally, self.now)
-        for path in all_files(self.inputs):
-            for place, page in read_pages(path):
-                yield from pages.feed(place, page)
+        for place, page in self.pages():
+            yield from pages.feed(place, page)
         yield from pages.finish()
 
 
@@ -386,26 +384,20 @@ class IntuneAppInvReader(FileReader):
 
 
 @connectors.register("intune")
-class IntuneConnector:
+class IntuneConnector(LiveConnector):
     """Settings: `tenant`, `client_id`, optional `apps` (export | per-device), `graph_url`, `login_url`."""
 
-    incremental = False
     permissions = ("DeviceManagementManagedDevices.Read.All", "DeviceManagementApps.Read.All")
 
-    def __init__(self, config: ConnectorConfig, client: httpx.Client, *, now: datetime,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def configure(self, config: ConnectorConfig) -> ClientCredentials:
         self.config = config
-        self.name = config.name
-        self.now = now
-        self.tally = Tally()
         self.graph = config.settings.get("graph_url", "https://graph.microsoft.com").rstrip("/")
         login = config.settings.get("login_url", "https://login.microsoftonline.com").rstrip("/")
         tenant = config.need("tenant", "the Entra tenant id or domain")
         auth = ClientCredentials(f"{login}/{tenant}/oauth2/v2.0/token", config.need("client_id", "the app's id"),
                                  config.need_secret(), scope="https://graph.microsoft.com/.default")
-        self.api = ApiClient(client, source=config.name, limits=config.limits, auth=auth, sleep=sleep)
-        self.sleep = sleep
         self.mode = config.settings.get("apps", "export")
+        return auth
 
     def _pages(self, url: str) -> Iterator[tuple[str, Any]]:
         n = 0

@@ -12,27 +12,22 @@ app-inventory call (the API's limit). Full snapshots.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
-
-import httpx
 
 from interdit.errors import InputError
 from interdit.inventory._common import (
     FileReader,
     Snapshot,
-    all_files,
     app_record,
     clean,
     count_of,
     dig,
     looks_like_identifier,
     observed,
-    read_pages,
 )
-from interdit.inventory._http import ApiClient, BasicAuth, ConnectorConfig, connectors
+from interdit.inventory._http import BasicAuth, ConnectorConfig, LiveConnector, connectors, counted_pages
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import Device, Management, Ownership, Platform
 
@@ -131,47 +126,35 @@ class IvantiPages:
 class IvantiReader(FileReader):
     def records(self) -> Iterator[Record]:
         pages = IvantiPages(self.name, self.tally, self.now)
-        for path in all_files(self.inputs):
-            for place, page in read_pages(path):
-                yield from pages.feed(place, page)
+        for place, page in self.pages():
+            yield from pages.feed(place, page)
 
 
 @connectors.register("ivanti")
-class IvantiConnector:
+class IvantiConnector(LiveConnector):
     """Settings: `base_url` (https://core.example.org), optional `space` (adminDeviceSpaceId, default 1)."""
 
-    incremental = False
     page_size = 200
 
-    def __init__(self, config: ConnectorConfig, client: httpx.Client, *, now: datetime,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.name = config.name
-        self.now = now
-        self.tally = Tally()
+    def configure(self, config: ConnectorConfig) -> BasicAuth:
         self.base = config.need("base_url", "the EPMM (Core) server URL").rstrip("/")
         self.space = config.settings.get("space", "1")
-        user, _, password = config.need_secret().partition(":")
-        self.api = ApiClient(client, source=config.name, limits=config.limits, auth=BasicAuth(user, password),
-                             sleep=sleep)
+        return BasicAuth.from_secret(config.need_secret())
 
     def check(self) -> str:
         page = self.api.get_json(f"{self.base}/api/v2/devices", params={
             "adminDeviceSpaceId": self.space, "fields": "common.uuid", "limit": 1, "offset": 0})
         return f"credentials accepted; {count_of(dig(page, 'totalCount'))} devices"
 
+    def _devices(self, _page_no: int, offset: int) -> Any:
+        return self.api.get_json(f"{self.base}/api/v2/devices", params={
+            "adminDeviceSpaceId": self.space, "fields": FIELDS, "query": 'common.status="ACTIVE"',
+            "limit": self.page_size, "offset": offset})
+
     def records(self) -> Iterator[Record]:
         pages = IvantiPages(self.name, self.tally, self.now)
-        offset = 0
-        while True:
-            page = self.api.get_json(f"{self.base}/api/v2/devices", params={
-                "adminDeviceSpaceId": self.space, "fields": FIELDS, "query": 'common.status="ACTIVE"',
-                "limit": self.page_size, "offset": offset})
+        for _, offset, page in counted_pages(self._devices, items=("results",), total=("totalCount",)):
             yield from pages.feed(f"{self.name}:devices@{offset}", page)
-            n = len(page.get("results") or [])
-            offset += n
-            total = page.get("totalCount")
-            if not n or (isinstance(total, int) and offset >= total):
-                break
         ids = list(pages.devices)
         for i in range(0, len(ids), APPS_PER_CALL):
             batch = ids[i:i + APPS_PER_CALL]

@@ -13,13 +13,10 @@ then `page` / `page-size` paging sorted by `mobileDeviceId`. Full snapshots only
 
 from __future__ import annotations
 
-import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
-
-import httpx
 
 from interdit.errors import InputError
 from interdit.inventory._common import (
@@ -30,14 +27,14 @@ from interdit.inventory._common import (
     bool_or_none,
     clean,
     count_of,
+    device_items,
     dig,
     looks_like_identifier,
     obj,
     observed,
-    read_pages,
 )
-from interdit.inventory._http import ApiClient, ClientCredentials, ConnectorConfig, connectors
-from interdit.inventory.base import Record, Tally, readers
+from interdit.inventory._http import ClientCredentials, ConnectorConfig, LiveConnector, connectors, counted_pages
+from interdit.inventory.base import Record, readers
 from interdit.model import Device, Management, Ownership, Platform
 
 MAX_XML_BYTES = 64 * 1024 * 1024
@@ -111,18 +108,9 @@ def v2_records(source: str, snap: Snapshot, now: datetime, place: str, page: Any
     else:
         raise InputError("not a Jamf Pro mobile-devices/detail response", where=place,
                          fix="record GET /api/v2/mobile-devices/detail pages as they are")
-    for n, item in enumerate(items):
-        where = f"{place}#results[{n}]"
-        if not isinstance(item, dict):
-            yield snap.reject(where, "a device that is not a JSON object", "record the page as is")
-            continue
-        try:
-            device, apps = device_from_v2(source, item, now)
-        except ValueError as e:
-            yield snap.reject(where, str(e), "check the device in Jamf Pro")
-            continue
-        yield snap.device(where, device)
-        yield from _apps(source, snap, device, apps, where)
+    yield from device_items(snap, f"{place}#results", items, lambda item: device_from_v2(source, item, now),
+                            lambda where, device, apps: _apps(source, snap, device, apps, where),
+                            fix="check the device in Jamf Pro")
 
 
 def _apps(source: str, snap: Snapshot, device: Device, apps: list[Any], where: str) -> Iterator[Record]:
@@ -145,9 +133,8 @@ def _apps(source: str, snap: Snapshot, device: Device, apps: list[Any], where: s
 class JamfReader(FileReader):
     def records(self) -> Iterator[Record]:
         snap = Snapshot(self.name, self.tally)
-        for path in all_files(self.inputs):
-            for place, page in read_pages(path):
-                yield from v2_records(self.name, snap, self.now, place, page)
+        for place, page in self.pages():
+            yield from v2_records(self.name, snap, self.now, place, page)
 
 
 # -- Classic API XML ---------------------------------------------------------------------------------
@@ -229,26 +216,27 @@ class JamfClassicReader(FileReader):
 
 
 @connectors.register("jamf")
-class JamfConnector:
+class JamfConnector(LiveConnector):
     """Settings: `base_url` (https://yours.jamfcloud.com), `client_id`; the secret is the API client's secret."""
 
-    incremental = False
     page_size = 100
 
-    def __init__(self, config: ConnectorConfig, client: httpx.Client, *, now: datetime,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.name = config.name
-        self.now = now
-        self.tally = Tally()
+    def configure(self, config: ConnectorConfig) -> ClientCredentials:
         self.base = config.need("base_url", "your Jamf Pro URL, e.g. https://example.jamfcloud.com").rstrip("/")
-        auth = ClientCredentials(f"{self.base}/api/oauth/token", config.need("client_id", "the API client's id"),
+        return ClientCredentials(f"{self.base}/api/oauth/token", config.need("client_id", "the API client's id"),
                                  config.need_secret())
-        self.api = ApiClient(client, source=config.name, limits=config.limits, auth=auth, sleep=sleep)
 
     def _page(self, page: int, size: int, sections: tuple[str, ...]) -> Any:
         return self.api.get_json(f"{self.base}/api/v2/mobile-devices/detail",
                                  params={"section": list(sections), "page": page, "page-size": size,
                                          "sort": "mobileDeviceId:asc"})
+
+    def _results(self, page_no: int, _offset: int) -> Any:
+        page = self._page(page_no, self.page_size, SECTIONS)
+        if not isinstance(dig(page, "results"), list):
+            raise InputError("the answer has no 'results' list", where=f"{self.name}: page {page_no}",
+                             fix="check the base_url; it must be the Jamf Pro server")
+        return page
 
     def check(self) -> str:
         page = self._page(0, 1, ("GENERAL",))
@@ -256,17 +244,5 @@ class JamfConnector:
 
     def records(self) -> Iterator[Record]:
         snap = Snapshot(self.name, self.tally)
-        page_no = 0
-        seen = 0
-        while True:
-            page = self._page(page_no, self.page_size, SECTIONS)
-            results = page.get("results") if isinstance(page, dict) else None
-            if not isinstance(results, list):
-                raise InputError("the answer has no 'results' list", where=f"{self.name}: page {page_no}",
-                                 fix="check the base_url; it must be the Jamf Pro server")
+        for page_no, _, page in counted_pages(self._results, items=("results",), total=("totalCount",)):
             yield from v2_records(self.name, snap, self.now, f"{self.name}:page{page_no}", page)
-            seen += len(results)
-            total = page.get("totalCount")
-            if not results or (isinstance(total, int) and seen >= total):
-                return
-            page_no += 1

@@ -15,12 +15,9 @@ showing every app (user enrolment on Apple, work profile on Android).
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
-
-import httpx
 
 from interdit.errors import InputError
 from interdit.inventory._common import (
@@ -31,12 +28,13 @@ from interdit.inventory._common import (
     bool_or_none,
     clean,
     count_of,
+    device_items,
     dig,
     looks_like_identifier,
     observed,
     read_pages,
 )
-from interdit.inventory._http import ApiClient, BasicAuth, ConnectorConfig, connectors
+from interdit.inventory._http import BasicAuth, ConnectorConfig, LiveConnector, connectors, counted_pages
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import Device, Management, Ownership, Platform
 
@@ -104,20 +102,14 @@ class Ws1Pages:
         devices = page.get("Devices", [])
         if not isinstance(devices, list):
             raise InputError("'Devices' is not a list", where=place, fix="record the response as is")
-        for n, item in enumerate(devices):
-            where = f"{place}#Devices[{n}]"
-            if not isinstance(item, dict):
-                yield self.snap.reject(where, "a device that is not a JSON object", "record the page as is")
-                continue
-            try:
-                device = device_from_ws1(self.source, item, self.now)
-            except ValueError as e:
-                yield self.snap.reject(where, str(e), "check the device in the Workspace ONE console")
-                continue
-            self.devices[device.device_id] = device
-            yield self.snap.device(where, device)
-            if "DeviceApps" in item:
-                yield from self._apps(where, device.device_id, item.get("DeviceApps"))
+        yield from device_items(self.snap, f"{place}#Devices", devices, self._device,
+                                lambda where, device, apps: self._apps(where, device.device_id, apps),
+                                fix="check the device in the Workspace ONE console")
+
+    def _device(self, item: Mapping[str, Any]) -> tuple[Device, Any]:
+        device = device_from_ws1(self.source, item, self.now)
+        self.devices[device.device_id] = device
+        return device, item.get("DeviceApps")  # apps given inline, if any
 
     def _apps(self, place: str, device_id: str, apps: Any) -> Iterator[Record]:
         device = self.devices.get(device_id)
@@ -150,36 +142,23 @@ class WorkspaceOneReader(FileReader):
 
 
 @connectors.register("workspace-one")
-class WorkspaceOneConnector:
+class WorkspaceOneConnector(LiveConnector):
     """Settings: `base_url` (https://asNNN.awmdm.com), `tenant_code`; the secret is `user:password`."""
 
-    incremental = False
     page_size = 500
 
-    def __init__(self, config: ConnectorConfig, client: httpx.Client, *, now: datetime,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.name = config.name
-        self.now = now
-        self.tally = Tally()
+    def configure(self, config: ConnectorConfig) -> BasicAuth:
         self.base = config.need("base_url", "the API server, e.g. https://as1506.awmdm.com").rstrip("/")
         self.headers = {"aw-tenant-code": config.need("tenant_code", "the REST API key of the organisation group"),
                         "Accept": "application/json;version=1"}
-        user, _, password = config.need_secret().partition(":")
-        self.api = ApiClient(client, source=config.name, limits=config.limits, auth=BasicAuth(user, password),
-                             sleep=sleep)
+        return BasicAuth.from_secret(config.need_secret())
 
     def _paged(self, url: str, key: str) -> Iterator[Any]:
-        page_no = 0
-        seen = 0
-        while True:
-            page = self.api.get_json(url, params={"pagesize": self.page_size, "page": page_no}, headers=self.headers)
-            items = page.get(key) if isinstance(page, dict) else None
+        def fetch(page_no: int, _offset: int) -> Any:
+            return self.api.get_json(url, params={"pagesize": self.page_size, "page": page_no}, headers=self.headers)
+
+        for _, _, page in counted_pages(fetch, items=(key,), total=("Total",), total_required=True):
             yield page
-            seen += len(items) if isinstance(items, list) else 0
-            total = page.get("Total") if isinstance(page, dict) else None
-            if not items or not isinstance(total, int) or seen >= total:
-                return
-            page_no += 1
 
     def check(self) -> str:
         page = self.api.get_json(f"{self.base}/API/mdm/devices/search", params={"pagesize": 1, "page": 0},
