@@ -86,6 +86,6 @@ def test_apply_is_a_dry_run_first_and_changes_only_what_is_missing(tmp_path: Pat
     pipeline.apply_enforcement("android", payload, policy="standard", path=file, client=client, apply=True)
     assert [c["application"]["packageName"] for c in posted[0]["changes"]] == [
         "com.kms.free", "com.ss.android.ugc.trill", "com.zhiliaoapp.musically"]
-    with pytest.raises(ConfigError, match="amapi target only"):
+    with pytest.raises(ConfigError, match="targets only"):
         pipeline.apply_enforcement("android", targets.get("apple")().build(request()), policy="standard", path=file,
                                    client=client)

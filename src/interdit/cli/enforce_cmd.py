@@ -20,6 +20,8 @@ from interdit.cli.common import (
     state,
 )
 
+PUSHABLE = ("amapi", "intune", "jamf")  # the targets pipeline.apply_enforcement pushes
+
 
 def register(app: typer.Typer) -> None:
     app.command("enforce")(enforce)
@@ -49,12 +51,16 @@ def enforce(
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json (a summary)")]
     = OutputFormat.table,
     push: Annotated[str | None, typer.Option(
-        "--push", help="amapi only: a configured amapi source to push the payload through (a dry run without "
-                       "--apply).")] = None,
-    mdm_policy: Annotated[str | None, typer.Option(
-        "--mdm-policy", help="With --push: the Android Management policy to change, e.g. standard.")] = None,
-    apply: Annotated[bool, typer.Option("--apply", help="With --push: send the changes (default: only show them).")]
-    = False,
+        "--push", help="amapi, intune or jamf: a configured source of the same type to push the payload through. "
+                       "Without --apply it is a dry run: the changes are shown, nothing is sent.")] = None,
+    mdm_object: Annotated[str | None, typer.Option(
+        "--mdm-object", "--mdm-policy",
+        help="With --push: the MDM object to change, found by name. amapi: the policy (required), e.g. standard. "
+             "intune: the displayName of the configuration and compliance objects [default: the payload's]. "
+             "jamf: the mobile device configuration profile [default: the payload's]. Created when missing "
+             "(intune, jamf), never assigned or scoped.")] = None,
+    apply: Annotated[bool, typer.Option(
+        "--apply", help="With --push: send the changes shown by the dry run (default: only show them).")] = False,
     sources: Annotated[Path | None, typer.Option(
         "--sources", help="Sources file [env INTERDIT_SOURCES; default sources.yaml]", show_default=False)] = None,
 ) -> None:
@@ -66,10 +72,16 @@ def enforce(
 
     Example: interdit enforce unbound --out /etc/unbound/unbound.conf.d/
 
-    For amapi, --push SOURCE --mdm-policy NAME shows what would change in that Android Management policy,
-    and --apply sends only the missing BLOCKED entries. Every build and push is recorded in the audit trail.
+    For amapi, intune and jamf, --push SOURCE shows what would change in the MDM (a dry run), and --apply
+    sends only what is missing: BLOCKED entries in an Android Management policy; apps added to the prohibited
+    and hidden app lists of Intune objects; bundle ids added to the blockedAppBundleIDs of a Jamf Pro profile.
+    Nothing else in those objects changes. Every build and every --apply is recorded in the audit trail.
 
-    Example: interdit enforce amapi --push android --mdm-policy standard --apply
+    Example: interdit enforce amapi --push android --mdm-object standard --apply
+
+    Example: interdit enforce intune --push intune --mdm-object "Prohibited apps"
+
+    Example: interdit enforce jamf --push jamf --mdm-object "Prohibited apps" --apply
     """
     if target is None:
         rows = pipeline.enforcement_targets()
@@ -83,14 +95,15 @@ def enforce(
     loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
     when = parse_when(at, default=s.clock())
     request = run_guarded(lambda: pipeline.enforcement_request(loaded, now=when, options=_options(option or [])))
-    if (mdm_policy or apply) and not push:
-        fail("--mdm-policy and --apply need --push SOURCE\n  fix: interdit enforce amapi --push android "
-             "--mdm-policy standard --apply")
-    if push and target != "amapi":
-        fail(f"--push is available for the amapi target only, not {target!r}\n  fix: apply the written files "
-             "in the MDM's console or API")
-    if push and not mdm_policy:
-        fail("--push needs the policy to change\n  fix: add --mdm-policy NAME, e.g. --mdm-policy standard")
+    if (mdm_object or apply) and not push:
+        fail("--mdm-object and --apply need --push SOURCE / --mdm-object et --apply demandent --push SOURCE\n"
+             "  fix: interdit enforce amapi --push android --mdm-object standard --apply")
+    if push and target not in PUSHABLE:
+        fail(f"--push is available for the {', '.join(PUSHABLE)} targets only, not {target!r} / --push n'existe "
+             f"que pour {', '.join(PUSHABLE)}\n  fix: apply the written files in the MDM's console or API")
+    if push and target == "amapi" and not mdm_object:
+        fail("--push to amapi needs the policy to change / il faut nommer la politique à modifier\n"
+             "  fix: add --mdm-object NAME, e.g. --mdm-object standard")
     pushing = bool(push and apply)
     # a push records the payload's digest with the changes sent: one entry for the command, not two
     payload = run_guarded(lambda: pipeline.enforce(target, request, actor=None if pushing else cli_actor(),
@@ -106,16 +119,16 @@ def enforce(
             path.write_text(content, encoding="utf-8")
         written.append(path)
     plan: list[str] | None = None
-    if push and mdm_policy:
+    if push:
         plan = run_guarded(lambda: pipeline.apply_enforcement(
-            push, payload, policy=mdm_policy, apply=apply, path=sources, clock=s.clock, actor=cli_actor(),
+            push, payload, policy=mdm_object, apply=apply, path=sources, clock=s.clock, actor=cli_actor(),
             audit=s.audit))
     if output is OutputFormat.json:
         print_json({"schema_version": 1, "target": payload.target, "files": [str(p) for p in written],
                     "caveats": list(payload.caveats), "families": list(request.families),
                     "apps": len(request.apps), "domains": len(request.domains),
-                    "push": None if plan is None else {"source": push, "policy": mdm_policy, "applied": apply,
-                                                       "changes": plan}})
+                    "push": None if plan is None else {"source": push, "object": mdm_object, "policy": mdm_object,
+                                                       "applied": apply, "changes": plan}})
         return
     out.print(f"{payload.target}: {len(request.families)} families, {len(request.apps)} app identifiers, "
               f"{len(request.domains)} domains", markup=False)
@@ -124,7 +137,13 @@ def enforce(
     for caveat in payload.caveats:
         err.print(f"  caveat: {caveat}", markup=False)
     if plan is not None:
-        out.print(f"{push} {mdm_policy}: {len(plan)} change(s)" + ("" if apply else " (dry run: nothing pushed; "
-                                                                   "add --apply to send them)"), markup=False)
+        shown = f"{push} {mdm_object}" if mdm_object else push
+        if apply:
+            note = ""
+        elif plan:
+            note = " (dry run: nothing pushed; add --apply to send them / simulation : rien n'est envoyé)"
+        else:
+            note = " (dry run: nothing to send / simulation : rien à envoyer)"
+        out.print(f"{shown}: {len(plan)} change(s){note}", markup=False)
         for line in plan:
             out.print(f"  {line}", markup=False)

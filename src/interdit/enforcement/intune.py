@@ -11,6 +11,7 @@ What each does, plainly:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from interdit.enforcement._mdm import App, apps_for, bi, dump_json, exception_note, prefixes_for
@@ -100,3 +101,102 @@ class IntuneTarget:
         if note:
             caveats.append(note)
         return Payload("intune", files, tuple(caveats), "application/json")
+
+
+# -- push: what `interdit enforce intune --push SOURCE` changes (pure: the pipeline makes the requests) --------
+
+COLLECTIONS = {  # file -> the Graph collection under /deviceManagement its object lives in
+    "ios-device-restrictions.json": "deviceConfigurations",
+    "ios-compliance-policy.json": "deviceCompliancePolicies",
+    "android-compliance-policy-da.json": "deviceCompliancePolicies",
+    "android-cope-personal-profile.json": "deviceConfigurations",
+}
+# per Graph type: (app list, the property saying how the list is read or None, the value that makes it a
+# blocklist, the value that would make our apps ALLOWED instead)
+LISTS: dict[str, tuple[tuple[str, str | None, str, str], ...]] = {
+    "#microsoft.graph.iosGeneralDeviceConfiguration": (
+        ("compliantAppsList", "compliantAppListType", "appsNotInListCompliant", "appsInListCompliant"),
+        ("appsVisibilityList", "appsVisibilityListType", "appsNotInListCompliant", "appsInListCompliant")),
+    "#microsoft.graph.iosCompliancePolicy": (("restrictedApps", None, "", ""),),
+    "#microsoft.graph.androidCompliancePolicy": (("restrictedApps", None, "", ""),),
+    "#microsoft.graph.androidDeviceOwnerGeneralDeviceConfiguration": (
+        ("personalProfilePersonalApplications", "personalProfilePlayStoreMode", "blockedApps", "allowedApps"),),
+}
+MAX_ITEMS = {"restrictedApps": MAX_RESTRICTED, "personalProfilePersonalApplications": 500}
+
+
+def push_objects(payload: Payload, name: str | None = None) -> dict[str, dict[str, Any]]:
+    """The objects a push finds by displayName (file -> body), empty app lists left out.
+
+    With `name`, it replaces the payload's title in every displayName, e.g. NAME, NAME (device admin).
+    """
+    import json
+
+    bodies = {f: json.loads(payload.files[f]) for f in COLLECTIONS if f in payload.files}
+    title = str(bodies.get("ios-device-restrictions.json", {}).get("displayName", ""))
+    out: dict[str, dict[str, Any]] = {}
+    for file, body in bodies.items():
+        if not any(body.get(field) for field, *_ in LISTS[body["@odata.type"]]):
+            continue
+        shown = str(body["displayName"])
+        if name:
+            body["displayName"] = name + shown[len(title):] if title and shown.startswith(title) else name
+        out[file] = body
+    return out
+
+
+def plan(current: Mapping[str, Mapping[str, Any] | None], payload: Payload,
+         name: str | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+    """Compare the Intune objects found by displayName (file -> the object as Graph returns it, or None when
+    there is none) with an `intune` payload.
+
+    Returns the lines a person reads before anything is pushed and the requests still needed, each
+    `{"file", "collection", "displayName", "id", "body"}`: `id` None means create (POST the whole body); otherwise
+    PATCH `body`, which holds only the app lists that lack a prohibited app, the entries already there kept,
+    and the list's type when it was not set. Every other setting of the object is left as it is.
+    """
+    lines: list[str] = []
+    changes: list[dict[str, Any]] = []
+    for file, body in push_objects(payload, name).items():
+        kind = body["@odata.type"]
+        label = f"{COLLECTIONS[file]} {body['displayName']!r} ({kind.rsplit('.', 1)[-1]})"
+        have = current.get(file)
+        change = {"file": file, "collection": COLLECTIONS[file], "displayName": body["displayName"]}
+        if have is None:
+            count = ", ".join(f"{len(body[f])} in {f}" for f, *_ in LISTS[kind] if body.get(f))
+            lines.append(bi(f"{label}: create ({count}), not assigned", f"{label} : création ({count}), sans "
+                            "affectation"))
+            changes.append({**change, "id": None, "body": body})
+            continue
+        if have.get("@odata.type") not in (None, kind):
+            lines.append(bi(f"{label}: skipped, the object found is a {have.get('@odata.type')}",
+                            f"{label} : ignoré, l'objet trouvé est un {have.get('@odata.type')}"))
+            continue
+        patch: dict[str, Any] = {}
+        for field, mode_key, block, allow in LISTS[kind]:
+            mode = have.get(mode_key) if mode_key else None
+            if mode_key and mode == allow:
+                lines.append(bi(f"{label} {field}: left alone, its {mode_key} is {allow} (an allowlist: adding the "
+                                "apps would allow them)", f"{label} {field} : inchangé, son {mode_key} vaut {allow} "
+                                "(liste d'autorisation : y ajouter les applications les autoriserait)"))
+                continue
+            items = have.get(field)
+            kept = [i for i in (items if isinstance(items, list) else []) if isinstance(i, dict)]
+            present = {str(i.get("appId")) for i in kept}
+            missing = [i for i in body.get(field, []) if i["appId"] not in present]
+            room = MAX_ITEMS.get(field, len(kept) + len(missing)) - len(kept)
+            if len(missing) > room:
+                lines.append(bi(f"{label} {field}: full; not added: "
+                                + ", ".join(i["appId"] for i in missing[max(room, 0):]),
+                                f"{label} {field} : liste pleine ; non ajoutées : "
+                                + ", ".join(i["appId"] for i in missing[max(room, 0):])))
+                missing = missing[:max(room, 0)]
+            if mode_key and mode != block and (missing or kept):
+                lines.append(f"{label} {mode_key}: {mode or '-'} -> {block}")
+                patch[mode_key] = block
+            if missing:
+                lines.extend(f"{label} {field}: + {i['appId']}" for i in missing)
+                patch[field] = kept + missing
+        if patch:
+            changes.append({**change, "id": have.get("id"), "body": {"@odata.type": kind, **patch}})
+    return lines, changes

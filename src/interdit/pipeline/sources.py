@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from interdit.enforcement.base import Payload
-from interdit.errors import ConfigError
+from interdit.errors import ConfigError, InputError
 from interdit.inventory.base import Record, Tally
 from interdit.pipeline.audit import audit_trail, payload_digest, record, require_trail
 from interdit.pipeline.basics import Clock, system_clock
@@ -137,42 +138,162 @@ def sync_source(repo: Repository, name: str, *, path: Path | None = None, client
             http.close()
 
 
-def apply_enforcement(name: str, payload: Payload, *, policy: str, apply: bool = False, path: Path | None = None,
-                      client: Any = None, clock: Clock = system_clock, actor: str | None = None,
-                      audit: AuditLog | None = None) -> list[str]:
-    """Push an `amapi` payload to a policy of a configured `amapi` source, after a dry run.
+PUSH_TARGETS = ("amapi", "intune", "jamf")
+"""The targets `apply_enforcement` can push; each through a source of the same type."""
 
-    Returns the planned changes (`apply=False`, the default, pushes nothing). Only the prohibited packages are
-    changed, through `:modifyPolicyApplications`; the policy's other apps stay as they are. With `actor` (and
-    the trail `audit`), every `apply=True` is recorded (action `enforcement.push`, target `SOURCE:POLICY`):
-    the payload's digest and the changes sent (none when the policy already blocked everything).
+
+def apply_enforcement(name: str, payload: Payload, *, policy: str | None = None, apply: bool = False,
+                      path: Path | None = None, client: Any = None, clock: Clock = system_clock,
+                      actor: str | None = None, audit: AuditLog | None = None) -> list[str]:
+    """Push a payload through a configured source of the same type, after a dry run.
+
+    `policy` names the MDM object to change: the Android Management policy (`amapi`, required); the displayName
+    the Intune objects are found by (`intune`; default the payload's, e.g. NAME, NAME (device admin)); the Jamf
+    Pro mobile device configuration profile (`jamf`; default the payload's name). Returns the planned changes
+    (`apply=False`, the default, pushes nothing). Only the lists of prohibited apps change, and only by adding
+    what is missing: every other setting, app, payload, assignment and scope stays as it is. With `actor` (and
+    the trail `audit`), every `apply=True` is recorded (action `enforcement.push`, target `SOURCE:OBJECT`): the
+    payload's digest and the plan (no changes when everything was already there).
     """
     if apply:
         require_trail(audit, actor, "enforcement.push")
-    from interdit.enforcement.amapi import plan
-
-    if payload.target != "amapi":
-        raise ConfigError(f"--apply is available for the amapi target only, not {payload.target!r}",
+    pushers = {"amapi": _push_amapi, "intune": _push_intune, "jamf": _push_jamf}
+    if payload.target not in pushers:
+        raise ConfigError(f"--push is available for the {', '.join(PUSH_TARGETS)} targets only, not "
+                          f"{payload.target!r} / --push n'existe que pour {', '.join(PUSH_TARGETS)}",
                           fix="apply the written files in the MDM's console or API")
+    if payload.target == "amapi" and not policy:
+        raise ConfigError("pushing to amapi needs the policy to change / il faut nommer la politique",
+                          fix="add --mdm-object NAME, e.g. --mdm-object standard")
     own = client is None
     http = _http_client() if own else client
     try:
         connector = _connector(name, path, http, clock())
-        if connector.source_type != "amapi":
-            raise ConfigError(f"source {name!r} is a {connector.source_type} source, not amapi",
-                              fix="name a source added with --type amapi")
-        policy_name = policy if policy.startswith("enterprises/") else f"{connector.enterprise}/policies/{policy}"
-        current = connector.api.get_json(f"{connector.base}/{policy_name}")
-        lines, changes = plan(current if isinstance(current, dict) else {}, payload)
-        if apply and changes:
-            connector.api.post_json(f"{connector.base}/{policy_name}:modifyPolicyApplications", {"changes": changes})
-        if apply:  # recorded even when nothing was missing: the policy was checked and left as it was
-            record(audit, actor, "enforcement.push", f"{name}:{policy_name}",
-                   after={"target": payload.target, "digest": payload_digest(payload), "changes": len(changes),
-                          "plan": lines[:200]})
+        if connector.source_type != payload.target:
+            raise ConfigError(f"source {name!r} is a {connector.source_type} source, not {payload.target} / la "
+                              f"source {name!r} est de type {connector.source_type}, pas {payload.target}",
+                              fix=f"name a source added with --type {payload.target}")
+        try:
+            target, lines, send = pushers[payload.target](connector, payload, policy)
+        except ValueError as e:  # an answer the plan cannot read
+            raise InputError(str(e), where=f"source {name}", fix="check the object in the MDM console") from None
+        sent = send() if apply else []
+        if apply:  # recorded even when nothing was missing: the objects were checked and left as they were
+            record(audit, actor, "enforcement.push", f"{name}:{target}",
+                   after={"target": payload.target, "digest": payload_digest(payload), "changes": len(sent),
+                          "sent": sent[:200], "plan": lines[:200]})
         return lines
     finally:
         if own:
             http.close()
 
 
+Pushed = tuple[str, list[str], Callable[[], list[Any]]]  # the object, the plan, what sends it (what was sent)
+
+
+def _push_amapi(connector: Any, payload: Payload, policy: str | None) -> Pushed:
+    """Only the missing `BLOCKED` entries, through `:modifyPolicyApplications`; the policy's other apps stay."""
+    from interdit.enforcement.amapi import plan
+
+    assert policy
+    policy_name = policy if policy.startswith("enterprises/") else f"{connector.enterprise}/policies/{policy}"
+    current = connector.api.get_json(f"{connector.base}/{policy_name}")
+    lines, changes = plan(current if isinstance(current, dict) else {}, payload)
+
+    def send() -> list[Any]:
+        if changes:
+            connector.api.post_json(f"{connector.base}/{policy_name}:modifyPolicyApplications", {"changes": changes})
+        return [c["application"]["packageName"] for c in changes]
+
+    return policy_name, lines, send
+
+
+def _push_intune(connector: Any, payload: Payload, name: str | None) -> Pushed:
+    """Intune objects found by displayName and @odata.type; missing ones created (POST, not assigned), existing
+    ones PATCHed with their app lists only (Graph beta, DeviceManagementConfiguration.ReadWrite.All)."""
+    import httpx
+
+    from interdit.enforcement.intune import COLLECTIONS, plan, push_objects
+
+    root = f"{connector.graph}/beta/deviceManagement"
+    host = httpx.URL(connector.graph).host
+    listed: dict[str, list[dict[str, Any]]] = {}
+
+    def listing(collection: str) -> list[dict[str, Any]]:
+        if collection not in listed:
+            items: list[dict[str, Any]] = []
+            url: str | None = f"{root}/{collection}?$select=id,displayName"
+            while url:
+                page = connector.api.get_json(url)
+                value = page.get("value") if isinstance(page, dict) else None
+                items += [i for i in (value if isinstance(value, list) else []) if isinstance(i, dict)]
+                link = page.get("@odata.nextLink") if isinstance(page, dict) else None
+                if link is not None and (not isinstance(link, str) or httpx.URL(link).host != host):
+                    raise ValueError(f"{collection}: @odata.nextLink points to another host; tokens are never "
+                                     "sent there")
+                url = link
+            listed[collection] = items
+        return listed[collection]
+
+    current: dict[str, dict[str, Any] | None] = {}
+    objects = push_objects(payload, name)
+    for file, body in objects.items():
+        collection = COLLECTIONS[file]
+        found = [i for i in listing(collection) if i.get("displayName") == body["displayName"]
+                 and i.get("@odata.type") in (None, body["@odata.type"])]
+        if len(found) > 1:
+            raise ValueError(f"{len(found)} {collection} are named {body['displayName']!r} (ids "
+                             f"{', '.join(str(i.get('id')) for i in found)}); rename all but one, or name others "
+                             "with --mdm-object")
+        got = connector.api.get_json(f"{root}/{collection}/{found[0]['id']}") if found else None
+        current[file] = got if isinstance(got, dict) or got is None else {}
+    lines, changes = plan(current, payload, name)
+
+    def send() -> list[Any]:
+        sent = []
+        for change in changes:
+            url = f"{root}/{change['collection']}"
+            if change["id"] is None:
+                made = connector.api.post_json(url, change["body"])
+                sent.append({"created": change["displayName"], "id": made.get("id") if isinstance(made, dict)
+                             else None})
+            else:
+                connector.api.request("PATCH", f"{url}/{change['id']}", json_body=change["body"],
+                                      headers={"Accept": "application/json"})
+                sent.append({"updated": change["displayName"], "id": change["id"],
+                             "fields": sorted(k for k in change["body"] if not k.startswith("@"))})
+        return sent
+
+    first = next(iter(objects.values()), {"displayName": name or "-"})
+    return str(name or first["displayName"]), lines, send
+
+
+def _push_jamf(connector: Any, payload: Payload, name: str | None) -> Pushed:
+    """A Jamf Pro mobile device configuration profile found by name (Classic API): created with the payload's
+    XML (scope empty), or updated with `general/payloads` only."""
+    from interdit.enforcement.jamf import find_profile, parse, plan, profile_name
+
+    root = f"{connector.base}/JSSResource/mobiledeviceconfigurationprofiles"
+    xml = {"Accept": "application/xml"}
+    shown = profile_name(payload, name)
+    profile_id = find_profile(connector.api.request("GET", root, headers=xml)[1], shown)
+    current = connector.api.request("GET", f"{root}/id/{profile_id}", headers=xml)[1] if profile_id else None
+    lines, change = plan(current, payload, name)
+
+    def send() -> list[Any]:
+        if change is None:
+            return []
+        method, url = ("POST", f"{root}/id/0") if change["id"] is None else ("PUT", f"{root}/id/{change['id']}")
+        with warnings.catch_warnings():  # the Classic API takes raw XML, which httpx sends as `data` bytes
+            warnings.filterwarnings("ignore", message="Use 'content=", category=DeprecationWarning)
+            body = connector.api.request(method, url, data=cast(Any, change["xml"]),
+                                         headers={**xml, "Content-Type": "application/xml"})[1]
+        made = change["id"]
+        if made is None:
+            try:
+                made = parse(body, "created profile").findtext("id")
+            except ValueError:
+                made = None
+        return [{"created" if change["id"] is None else "updated": shown, "id": made}]
+
+    return shown, lines, send
