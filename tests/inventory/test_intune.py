@@ -178,6 +178,17 @@ def _graph_handler(base: str, export_polls: int = 1) -> Any:
         if path == "/blob/export.zip":
             assert "authorization" not in request.headers  # the SAS URL carries its own authority
             return httpx.Response(200, content=zip_bytes)
+        if path == "/v1.0/deviceManagement/detectedApps":
+            return httpx.Response(200, json=json.loads((REC / "detectedApps.json").read_text()))
+        if path.startswith("/v1.0/deviceManagement/detectedApps/") and path.endswith("/managedDevices"):
+            assert request.url.params.get("$select") == "id"
+            body = json.loads((REC / "detectedApp-managedDevices.json").read_text())
+            app_id = path.split("/")[-2]
+            if app_id not in body["@odata.context"]:
+                return httpx.Response(404, json={"error": app_id})
+            body["value"] = [{"id": d["id"]} for d in body["value"]]  # as $select=id answers
+            del body["@odata.context"]  # the connector knows what it asked for
+            return httpx.Response(200, json=body)
         if path.startswith("/beta/deviceManagement/managedDevices/") and path.endswith("/detectedApps"):
             device = path.split("/")[-2]
             for f in REC.glob("detectedApps-device*.json"):
@@ -218,6 +229,40 @@ def test_live_per_device_mode() -> None:
     connector = IntuneConnector(_config(base, apps="per-device"), client, now=NOW, sleep=lambda s: None)
     apps = [r for r in connector.records() if isinstance(r, InstalledApp)]
     assert {a.device_id for a in apps} == {D1, D3, D4} and len(apps) == 6
+
+
+def test_live_detected_mode_reads_each_apps_devices_like_the_recorded_pages() -> None:
+    base = "https://graph.test"
+    client = httpx.Client(transport=httpx.MockTransport(_graph_handler(base)))
+    connector = IntuneConnector(_config(base, apps="detected"), client, now=NOW, sleep=lambda s: None)
+    live = list(connector.records())
+    files, _ = _read("intune-graph", [*sorted(REC.glob("managedDevices-*.json")), REC / "detectedApps.json",
+                                      REC / "detectedApp-managedDevices.json"])
+    assert [r for r in live if not isinstance(r, Rejection)] == [r for r in files if not isinstance(r, Rejection)]
+    assert [(a.device_id, a.version) for a in live if isinstance(a, InstalledApp)] == [(D4, "34.1.0")]
+    # the device that is not in managedDevices any more is rejected, never guessed
+    assert any("0000000000ff" in r.reason for r in live if isinstance(r, Rejection))
+    assert connector.tally.read == connector.tally.accepted + connector.tally.rejected
+
+
+def test_reverse_pages_listing_a_device_twice_reject_the_repeat() -> None:
+    page = json.loads((REC / "detectedApp-managedDevices.json").read_text())
+    page["value"] = [page["value"][0], page["value"][0]]
+    tally = Tally()
+    pages = GraphPages("intune-prod", tally, NOW)
+    files = sorted(REC.glob("managedDevices-*.json"))
+    records = [r for f in files for r in pages.feed(str(f), json.loads(f.read_text()))]
+    records += list(pages.feed("list", json.loads((REC / "detectedApps.json").read_text())))
+    records += list(pages.feed("reverse", page))
+    assert len([r for r in records if isinstance(r, InstalledApp)]) == 1
+    assert [r.reason for r in records if isinstance(r, Rejection)][-1].endswith(f"listed twice for device {D4!r}")
+
+
+def test_unknown_apps_mode_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="per-device or detected"):
+        IntuneConnector(_config("https://graph.test", apps="all"), httpx.Client(), now=NOW)
+    with pytest.raises(ConfigError, match="export_timeout"):
+        IntuneConnector(_config("https://graph.test", export_timeout="soon"), httpx.Client(), now=NOW)
 
 
 def test_next_link_to_another_host_is_refused() -> None:

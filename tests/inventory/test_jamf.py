@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ import httpx
 import pytest
 from mdm_server import MdmServer, Reply, Request
 
-from interdit.errors import InputError
+from interdit.errors import ConfigError, InputError
 from interdit.inventory._http import ConnectorConfig, Limits
 from interdit.inventory.base import readers
 from interdit.inventory.jamf import JamfConnector
@@ -115,3 +116,73 @@ def test_live_local_server_throttles_then_pages() -> None:
             devices = [r for r in connector.records() if isinstance(r, Device)]
             assert "4 mobile devices" in connector.check()
     assert len(devices) == 3 and sleeps[0] == 1.0
+
+
+# -- Classic API, live -------------------------------------------------------------------------------------
+
+
+def _classic_config(base: str, auth: str, secret: str = "auditor:s3cret:pw") -> ConnectorConfig:
+    return ConnectorConfig("jamf-ipads", "jamf", {"base_url": base, "api": "classic", "auth": auth}, secret,
+                           Limits(attempts=3, backoff=0.01, total_seconds=30, timeout=5))
+
+
+def _classic_handler(seen: list[tuple[str, str]]) -> Any:
+    def handle(request: httpx.Request) -> httpx.Response:
+        path, auth = request.url.path, request.headers.get("authorization", "")
+        seen.append((path, auth.split()[0] if auth else ""))
+        if path == "/api/v1/auth/token":
+            assert request.method == "POST" and auth == "Basic " + base64.b64encode(b"auditor:s3cret:pw").decode()
+            return httpx.Response(200, json={"token": "jamf-bearer", "expires": "2999-01-01T00:00:00.000Z"})
+        assert auth in ("Bearer jamf-bearer", "Basic " + base64.b64encode(b"auditor:s3cret:pw").decode())
+        assert request.headers["accept"] == "application/xml"
+        if path == "/JSSResource/mobiledevices":
+            return httpx.Response(200, content=(REC / "classic-list.xml").read_bytes())
+        prefix, _, subsets = path.partition("/subset/")
+        assert subsets == "General&Location&Applications&MobileDeviceGroups", path
+        device = prefix.rsplit("/", 1)[-1]
+        return httpx.Response(200, content=(REC / f"classic-{device}.xml").read_bytes())
+
+    return handle
+
+
+@pytest.mark.parametrize("auth", ["token", "basic"])
+def test_live_classic_api_reads_the_list_then_each_device(auth: str) -> None:
+    seen: list[tuple[str, str]] = []
+    client = httpx.Client(transport=httpx.MockTransport(_classic_handler(seen)))
+    connector = JamfConnector(_classic_config("https://jamf.test", auth), client, now=NOW, sleep=lambda s: None)
+    live = list(connector.records())
+    assert _same(live, _read("jamf-classic", [REC / "classic-1.xml", REC / "classic-2.xml"]))
+    assert {r.device_id for r in live if isinstance(r, Device)} == {"1", "2"}
+    paths = [p for p, _ in seen]
+    assert paths[-3:] == ["/JSSResource/mobiledevices",
+                          "/JSSResource/mobiledevices/id/1/subset/General&Location&Applications&MobileDeviceGroups",
+                          "/JSSResource/mobiledevices/id/2/subset/General&Location&Applications&MobileDeviceGroups"]
+    if auth == "token":  # one token, then bearer on every call
+        assert seen[0] == ("/api/v1/auth/token", "Basic") and {a for _, a in seen[1:]} == {"Bearer"}
+    else:
+        assert {a for _, a in seen} == {"Basic"} and "/api/v1/auth/token" not in paths
+    assert "2 mobile devices (Classic API)" in connector.check()
+
+
+def test_classic_settings_are_checked() -> None:
+    with pytest.raises(ConfigError, match="HTTP Basic"):
+        JamfConnector(ConnectorConfig("j", "jamf", {"base_url": "https://j.test", "auth": "basic"}, "u:p"),
+                      httpx.Client(), now=NOW)
+    with pytest.raises(ConfigError, match="api 'v1' is not one of pro, classic"):
+        JamfConnector(ConnectorConfig("j", "jamf", {"base_url": "https://j.test", "api": "v1"}, "u:p"),
+                      httpx.Client(), now=NOW)
+
+
+def test_classic_device_ids_that_are_not_numbers_are_rejected_not_requested() -> None:
+    listing = b"<mobile_devices><mobile_device><id>../../api</id></mobile_device></mobile_devices>"
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/auth/token"):
+            return httpx.Response(200, json={"token": "t", "expires": "not a time"})
+        assert request.url.path == "/JSSResource/mobiledevices"
+        return httpx.Response(200, content=listing)
+
+    connector = JamfConnector(_classic_config("https://jamf.test", "token"),
+                              httpx.Client(transport=httpx.MockTransport(handle)), now=NOW)
+    records = list(connector.records())
+    assert [r.reason for r in records if isinstance(r, Rejection)] == ["a mobile device without a numeric id"]

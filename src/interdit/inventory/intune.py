@@ -10,8 +10,10 @@ Readers (recorded responses and exports):
   management are unknown and the last contact is taken as the export time less 7 days).
 
 Live connector `intune`: OAuth 2.0 client credentials against the Microsoft identity platform, `@odata.nextLink`
-paging, then the apps either from the `AppInvRawData` export job (`apps=export`, the default: create, poll,
-download the zip, read the CSV) or per device (`apps=per-device`, one `detectedApps` call per device).
+paging, then the apps in one of three ways: the `AppInvRawData` export job (`apps=export`, the default: create,
+poll with a bounded wait, download the zip, read the CSV), per device (`apps=per-device`, one beta
+`managedDevices/{id}/detectedApps` call per device), or per app (`apps=detected`: the v1.0 `detectedApps` list,
+then one `detectedApps/{id}/managedDevices` call per discovered app).
 
 Intune refreshes its discovered-apps inventory every 7 days per device: an app's `observed_at` is the device's
 last sync less 7 days (the oldest the inventory can be), so reports never claim fresher knowledge than Intune has.
@@ -31,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from interdit.errors import InputError
+from interdit.errors import ConfigError, InputError
 from interdit.inventory._common import (
     FileReader,
     Resolver,
@@ -46,7 +48,7 @@ from interdit.inventory._common import (
 )
 from interdit.inventory._http import ClientCredentials, ConnectorConfig, LiveConnector, connectors, safe_url
 from interdit.inventory.base import Record, Tally, readers
-from interdit.model import Device, InstalledApp, Management, Ownership, Platform
+from interdit.model import AppId, Device, InstalledApp, Management, Ownership, Platform
 
 INVENTORY_LAG = timedelta(days=7)
 MAX_WAITING = 1_000_000  # app rows held until their device's page arrives
@@ -134,6 +136,7 @@ class GraphPages:
         self.waiting: dict[str, list[tuple[str, str, Mapping[str, Any]]]] = {}  # device id -> (place, kind, item)
         self.n_waiting = 0
         self.resolve = Resolver()
+        self.pairs: set[tuple[str, AppId]] = set()  # (device, app) of the detectedApps('ID')/managedDevices pages
 
     def feed(self, place: str, page: Any) -> Iterator[Record]:
         if not isinstance(page, dict) or not isinstance(page.get("value", []), list):
@@ -214,6 +217,13 @@ class GraphPages:
         if app is None:
             yield self.snap.reject(place, f"detectedApp {app_id!r} has no displayName", "check the app in Intune")
             return
+        # these pages go app by app, so a device's apps are not together: the Snapshot's per-device check cannot
+        # see a repeat (two detectedApps of one name and platform, or a page read twice)
+        if (device_id, app) in self.pairs:
+            yield self.snap.reject(place, f"app {app} is listed twice for device {device_id!r}",
+                                   "each app must appear once per device")
+            return
+        self.pairs.add((device_id, app))
         yield self.snap.app(place, InstalledApp(self.source, device_id, app, at, name, version))
 
     def _wait(self, place: str, device_id: str, kind: str, item: Mapping[str, Any]) -> None:
@@ -383,9 +393,13 @@ class IntuneAppInvReader(FileReader):
 # -- live ------------------------------------------------------------------------------------------------
 
 
+APP_MODES = ("export", "per-device", "detected")
+
+
 @connectors.register("intune")
 class IntuneConnector(LiveConnector):
-    """Settings: `tenant`, `client_id`, optional `apps` (export | per-device), `graph_url`, `login_url`."""
+    """Settings: `tenant`, `client_id`, optional `apps` (export | per-device | detected), `export_timeout`
+    (seconds the export job may take, default 1200), `graph_url`, `login_url`."""
 
     permissions = ("DeviceManagementManagedDevices.Read.All", "DeviceManagementApps.Read.All")
 
@@ -397,6 +411,15 @@ class IntuneConnector(LiveConnector):
         auth = ClientCredentials(f"{login}/{tenant}/oauth2/v2.0/token", config.need("client_id", "the app's id"),
                                  config.need_secret(), scope="https://graph.microsoft.com/.default")
         self.mode = config.settings.get("apps", "export")
+        if self.mode not in APP_MODES:
+            raise ConfigError(f"apps {self.mode!r} is not one of {', '.join(APP_MODES)}", where=f"source {self.name}",
+                              fix="set apps: export (large tenants), per-device or detected (see docs/connectors.md)")
+        timeout = config.settings.get("export_timeout", "1200")
+        try:
+            self.export_timeout = float(timeout)
+        except ValueError:
+            raise ConfigError(f"export_timeout {timeout!r} is not a number of seconds", where=f"source {self.name}",
+                              fix="set export_timeout: 1200 (or leave it out)") from None
         return auth
 
     def _pages(self, url: str) -> Iterator[tuple[str, Any]]:
@@ -420,6 +443,13 @@ class IntuneConnector(LiveConnector):
                                  params={"$select": "id", "$top": "1"})
         return f"token accepted; managedDevices answered ({count_of(dig(page, 'value'))} on the first page)"
 
+    def _context(self, place_page: Iterator[tuple[str, Any]], context: str) -> Iterator[tuple[str, Any]]:
+        """The pages, each marked with the `@odata.context` its records are read as (the URL says what it is)."""
+        for place, page in place_page:
+            if isinstance(page, dict):
+                page["@odata.context"] = context
+            yield place, page
+
     def records(self) -> Iterator[Record]:
         pages = GraphPages(self.name, self.tally, self.now)
         url = f"{self.graph}/v1.0/deviceManagement/managedDevices?$select={DEVICE_SELECT}&$top=999"
@@ -429,10 +459,18 @@ class IntuneConnector(LiveConnector):
             yield from pages.feed(place, page)
         if self.mode == "per-device":
             for device_id in list(pages.devices):
-                for place, page in self._pages(f"{self.graph}/beta/deviceManagement/managedDevices/{device_id}"
-                                               "/detectedApps"):
-                    if isinstance(page, dict):
-                        page["@odata.context"] = f"#deviceManagement/managedDevices('{device_id}')/detectedApps"
+                context = f"#deviceManagement/managedDevices('{device_id}')/detectedApps"
+                for place, page in self._context(self._pages(f"{self.graph}/beta/deviceManagement/managedDevices/"
+                                                             f"{device_id}/detectedApps"), context):
+                    yield from pages.feed(place, page)
+        elif self.mode == "detected":
+            listing = f"{self.graph}/v1.0/deviceManagement/detectedApps"
+            for place, page in self._context(self._pages(listing), "#deviceManagement/detectedApps"):
+                yield from pages.feed(place, page)
+            for app_id in list(pages.detected):
+                context = f"#deviceManagement/detectedApps('{app_id}')/managedDevices"
+                url = f"{self.graph}/v1.0/deviceManagement/detectedApps/{app_id}/managedDevices?$select=id"
+                for place, page in self._context(self._pages(url), context):
                     yield from pages.feed(place, page)
         else:
             rows = AppInvRows(self.name, self.tally, self.now, pages)
@@ -444,7 +482,8 @@ class IntuneConnector(LiveConnector):
         yield from pages.finish()
 
     def _export(self) -> Path:
-        """Create the AppInvRawData export job, poll it, download the zip to a private temporary file."""
+        """Create the AppInvRawData export job, poll it (waiting at most `export_timeout` seconds in all), download
+        the zip to a private temporary file."""
         import os
         import tempfile
 
@@ -456,8 +495,8 @@ class IntuneConnector(LiveConnector):
         if not job_id:
             raise InputError("the export job was not created", where=f"{self.name}: POST {jobs}",
                              fix="check the DeviceManagementManagedDevices.Read.All permission")
-        wait = 2.0
-        for _ in range(120):
+        wait, waited = 2.0, 0.0
+        while True:
             status = self.api.get_json(f"{jobs}('{job_id}')")
             state = status.get("status") if isinstance(status, dict) else None
             if state == "completed" and status.get("url"):
@@ -470,10 +509,14 @@ class IntuneConnector(LiveConnector):
                     raise
                 return Path(name)
             if state == "failed":
-                raise InputError("Intune reported the AppInvRawData export as failed",
-                                 where=f"{self.name}: export job {job_id}", fix="run the sync again later")
+                raise InputError("Intune reported the AppInvRawData export job as failed",
+                                 where=f"{self.name}: export job {job_id}",
+                                 fix="run the sync again later; if it keeps failing, use apps: per-device")
+            if waited + wait > self.export_timeout:
+                raise InputError(f"the AppInvRawData export job did not complete within {self.export_timeout:.0f} s "
+                                 f"(last status {str(state)[:40]!r})", where=f"{self.name}: export job {job_id}",
+                                 fix="run the sync again later, or raise the source's export_timeout; large tenants "
+                                     "take several minutes")
             self.sleep(wait)
+            waited += wait
             wait = min(wait * 1.5, 30.0)
-        raise InputError("the AppInvRawData export did not complete in time", where=f"{self.name}: export {job_id}",
-                         fix="run the sync again later; large tenants take several minutes")
-

@@ -7,18 +7,26 @@ Readers:
 - `jamf-classic`: `GET /JSSResource/mobiledevices/id/{id}` XML documents (`<mobile_device>`), one per file or
   wrapped in `<mobile_devices>`. Documents with a DTD or entities are refused.
 
-Live connector `jamf`: an API client (client id and secret) exchanged at `/api/oauth/token` for a bearer token,
-then `page` / `page-size` paging sorted by `mobileDeviceId`. Full snapshots only.
+Live connector `jamf`: by default the Jamf Pro API (`api=pro`): `page` / `page-size` pages of the detail
+endpoint sorted by `mobileDeviceId`. For older servers, `api=classic` reads the Classic API instead: `GET
+/JSSResource/mobiledevices` (every device's id), then `GET /JSSResource/mobiledevices/id/{id}/subset/
+General&Location&Applications&MobileDeviceGroups` per device, as XML. Authentication (`auth`): `client` (default;
+an API client's id and secret exchanged at `/api/oauth/token`, Jamf Pro 10.49 and later), `token` (a user's
+`user:password` exchanged with HTTP Basic at `/api/v1/auth/token` for a bearer token, Jamf Pro 10.35 and later) or
+`basic` (HTTP Basic on every Classic API call: servers before 10.35, or where Basic is still allowed). Full
+snapshots only.
 """
 
 from __future__ import annotations
 
+import json
+import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from interdit.errors import InputError
+from interdit.errors import ConfigError, InputError
 from interdit.inventory._common import (
     FileReader,
     Snapshot,
@@ -32,8 +40,19 @@ from interdit.inventory._common import (
     looks_like_identifier,
     obj,
     observed,
+    parse_time,
 )
-from interdit.inventory._http import ClientCredentials, ConnectorConfig, LiveConnector, connectors, counted_pages
+from interdit.inventory._http import (
+    ApiClient,
+    BasicAuth,
+    ClientCredentials,
+    ConnectorConfig,
+    LiveConnector,
+    TokenProvider,
+    connectors,
+    counted_pages,
+    safe_url,
+)
 from interdit.inventory.base import Record, readers
 from interdit.model import Device, Management, Ownership, Platform
 
@@ -147,17 +166,26 @@ def _text(node: ET.Element | None, path: str) -> str | None:
     return clean(found.text) if found is not None and found.text else None
 
 
-def parse_classic(data: bytes, where: str) -> list[ET.Element]:
-    if len(data) > MAX_XML_BYTES:
-        raise InputError(f"over {MAX_XML_BYTES:,} bytes", where=where, fix="record one device per file")
+def classic_root(data: bytes, where: str) -> ET.Element:
+    """The root element of a Classic API answer. A DTD or entities fail the read (InputError); XML that is not
+    well-formed is a ValueError (a live connector retries it, like malformed JSON)."""
     head = data[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in data.lower():
         raise InputError("the XML declares a DTD or entities, which Jamf never sends", where=where,
                          fix="record the Classic API response as is")
     try:
-        root = ET.fromstring(data)
+        return ET.fromstring(data)
     except ET.ParseError as e:
-        raise InputError(f"not well-formed XML ({e})", where=where, fix="record the response again") from None
+        raise ValueError(f"not well-formed XML ({e})") from None
+
+
+def parse_classic(data: bytes, where: str) -> list[ET.Element]:
+    if len(data) > MAX_XML_BYTES:
+        raise InputError(f"over {MAX_XML_BYTES:,} bytes", where=where, fix="record one device per file")
+    try:
+        root = classic_root(data, where)
+    except ValueError as e:
+        raise InputError(str(e), where=where, fix="record the response again") from None
     if root.tag == "mobile_device":
         return [root]
     if root.tag == "mobile_devices":
@@ -198,31 +226,84 @@ class JamfClassicReader(FileReader):
         snap = Snapshot(self.name, self.tally)
         for path in all_files(self.inputs):
             for n, node in enumerate(parse_classic(path.read_bytes(), str(path))):
-                where = f"{path}#mobile_device[{n}]"
-                try:
-                    device = device_from_classic(self.name, node, self.now)
-                except ValueError as e:
-                    yield snap.reject(where, str(e), "check the device in Jamf Pro")
-                    continue
-                yield snap.device(where, device)
-                apps = [{"identifier": _text(a, "identifier"), "name": _text(a, "application_name"),
-                         "version": _text(a, "application_short_version") or _text(a, "application_version"),
-                         "managementStatus": _text(a, "application_status")}
-                        for a in node.findall("applications/application")]
-                yield from _apps(self.name, snap, device, apps, where)
+                yield from classic_records(self.name, snap, self.now, f"{path}#mobile_device[{n}]", node)
+
+
+def classic_records(source: str, snap: Snapshot, now: datetime, where: str, node: ET.Element) -> Iterator[Record]:
+    """One `<mobile_device>` and its applications."""
+    try:
+        device = device_from_classic(source, node, now)
+    except ValueError as e:
+        yield snap.reject(where, str(e), "check the device in Jamf Pro")
+        return
+    yield snap.device(where, device)
+    apps = [{"identifier": _text(a, "identifier"), "name": _text(a, "application_name"),
+             "version": _text(a, "application_short_version") or _text(a, "application_version"),
+             "managementStatus": _text(a, "application_status")}
+            for a in node.findall("applications/application")]
+    yield from _apps(source, snap, device, apps, where)
 
 
 # -- live --------------------------------------------------------------------------------------------
 
 
+CLASSIC_SUBSETS = "General&Location&Applications&MobileDeviceGroups"
+TOKEN_LIFETIME = 20 * 60.0  # Jamf Pro's default when the answer's `expires` cannot be read
+
+
+class JamfUserToken:
+    """Jamf Pro's own token grant: a user's `user:password` sent with HTTP Basic to `/api/v1/auth/token`, which
+    answers `{"token": ..., "expires": ...}`. Cached until a minute before it expires; a 401 drops it once."""
+
+    def __init__(self, token_url: str, secret: str, *, clock: Callable[[], float] = time.time) -> None:
+        self.token_url = token_url
+        self._basic = BasicAuth.from_secret(secret)
+        self.clock = clock
+        self._token: str | None = None
+        self._expires = 0.0
+
+    def __repr__(self) -> str:
+        return f"JamfUserToken({safe_url(self.token_url)!r})"
+
+    def headers(self, api: ApiClient) -> dict[str, str]:
+        if self._token is None or self.clock() >= self._expires:
+            _, body = api.request("POST", self.token_url, authenticated=False, parse=json.loads,
+                                  headers={"Accept": "application/json", **self._basic.headers(api)})
+            token = body.get("token") if isinstance(body, dict) else None
+            if not isinstance(token, str) or not token:
+                raise ConfigError("Jamf Pro answered without a token", where=f"{api.source}: POST "
+                                  f"{safe_url(self.token_url)}", fix="check the user name and the password")
+            try:
+                expires = parse_time(body.get("expires"))
+            except ValueError:
+                expires = None
+            lifetime = (expires.timestamp() - self.clock()) if expires else TOKEN_LIFETIME
+            self._token = token
+            self._expires = self.clock() + max(0.0, min(lifetime, 24 * 3600.0) - 60)
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def invalidate(self) -> None:
+        self._token = None
+
+
 @connectors.register("jamf")
 class JamfConnector(LiveConnector):
-    """Settings: `base_url` (https://yours.jamfcloud.com), `client_id`; the secret is the API client's secret."""
+    """Settings: `base_url` (https://yours.jamfcloud.com), optional `api` (pro | classic), `auth` (client | token |
+    basic), `client_id` (for `client`); the secret is the API client's secret, or `user:password`."""
 
     page_size = 100
 
-    def configure(self, config: ConnectorConfig) -> ClientCredentials:
+    def configure(self, config: ConnectorConfig) -> TokenProvider:
         self.base = config.need("base_url", "your Jamf Pro URL, e.g. https://example.jamfcloud.com").rstrip("/")
+        self.classic = _choice(config, "api", ("pro", "classic")) == "classic"
+        auth = _choice(config, "auth", ("client", "token", "basic"))
+        if auth == "basic":
+            if not self.classic:
+                raise ConfigError("the Jamf Pro API does not take HTTP Basic credentials", where=f"source {self.name}",
+                                  fix="use auth: token (user:password exchanged for a token) or auth: client")
+            return BasicAuth.from_secret(config.need_secret())
+        if auth == "token":
+            return JamfUserToken(f"{self.base}/api/v1/auth/token", config.need_secret())
         return ClientCredentials(f"{self.base}/api/oauth/token", config.need("client_id", "the API client's id"),
                                  config.need_secret())
 
@@ -238,11 +319,48 @@ class JamfConnector(LiveConnector):
                              fix="check the base_url; it must be the Jamf Pro server")
         return page
 
+    def _xml(self, path: str, tag: str) -> ET.Element:
+        url = f"{self.base}/JSSResource/{path}"
+        where = f"{self.name}: GET {safe_url(url)}"
+        def parse(body: bytes) -> ET.Element:
+            root = classic_root(body, where)
+            if root.tag != tag:  # an HTML error or maintenance page: retried like malformed JSON
+                raise ValueError(f"the root element is <{root.tag}>, not <{tag}>")
+            return root
+
+        root: ET.Element = self.api.request("GET", url, headers={"Accept": "application/xml"}, parse=parse)[1]
+        return root
+
     def check(self) -> str:
+        if self.classic:
+            listed = self._xml("mobiledevices", "mobile_devices")
+            return f"credentials accepted; {len(listed.findall('mobile_device'))} mobile devices (Classic API)"
         page = self._page(0, 1, ("GENERAL",))
         return f"token accepted; {count_of(dig(page, 'totalCount'))} mobile devices in Jamf Pro"
 
     def records(self) -> Iterator[Record]:
         snap = Snapshot(self.name, self.tally)
+        if self.classic:
+            yield from self._classic(snap)
+            return
         for page_no, _, page in counted_pages(self._results, items=("results",), total=("totalCount",)):
             yield from v2_records(self.name, snap, self.now, f"{self.name}:page{page_no}", page)
+
+    def _classic(self, snap: Snapshot) -> Iterator[Record]:
+        listed = self._xml("mobiledevices", "mobile_devices")
+        for n, entry in enumerate(listed.findall("mobile_device")):
+            device_id = _text(entry, "id")
+            if not device_id or not device_id.isdigit():
+                yield snap.reject(f"{self.name}:mobiledevices#mobile_device[{n}]",
+                                  "a mobile device without a numeric id", "check the device in Jamf Pro")
+                continue
+            node = self._xml(f"mobiledevices/id/{device_id}/subset/{CLASSIC_SUBSETS}", "mobile_device")
+            yield from classic_records(self.name, snap, self.now, f"{self.name}:mobiledevices/id/{device_id}", node)
+
+
+def _choice(config: ConnectorConfig, key: str, allowed: tuple[str, ...]) -> str:
+    value = config.settings.get(key, allowed[0])
+    if value not in allowed:
+        raise ConfigError(f"{key} {value!r} is not one of {', '.join(allowed)}", where=f"source {config.name}",
+                          fix=f"set {key}: {allowed[0]} (or leave it out)")
+    return value
