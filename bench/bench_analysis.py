@@ -2,7 +2,9 @@
 
 Targets: the full default analysis of pypi__airtest-1.4.3__Yosemite.apk (24.6 MB, 2 DEX) ≤ 1.0 s wall and
 ≤ 150 MB peak memory, in a separate process (so the peak is its own; its start-up and the loading of the
-signature data are reported beside it); the whole corpus ≤ 20 s. The machine is shared: the load average is
+signature data are reported beside it), and the whole command as a user runs it
+(`interdit analyze FILE --no-cache -q --format json`, best of 3, its peak memory the largest of the 3); the whole
+corpus ≤ 20 s. The machine is shared: the load average is
 recorded, and CPU time beside wall time.
 
 Peers, measured on the same files in the same run (ratios are peer time / interdit time):
@@ -116,6 +118,30 @@ def _exodus(files: list[Path]) -> dict[str, Any]:
     return {"seconds": seconds, "rows": {r["file"]: r for r in rows}, "returncode": proc.returncode}
 
 
+def _whole_command(apk: Path) -> dict[str, Any]:
+    """`interdit analyze APK --no-cache -q --format json` as a user runs it: best wall time of 3, largest peak."""
+    exe = Path(sys.executable).with_name("interdit")
+    cmd = [str(exe), "analyze", str(apk), "--no-cache", "-q", "--format", "json"]
+    if not exe.is_file():
+        cmd = [sys.executable, "-c", "import sys; from interdit.cli.main import app; sys.argv[0] = 'interdit'; app()",
+               *cmd[1:]]
+    env = {k: v for k, v in os.environ.items() if k != "INTERDIT_SDK_SIGNATURES"}
+    import resource
+
+    runs, cpu = [], []
+    for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        runs.append(measure_peak(cmd, env=env))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    bad = [r for r in runs if r.returncode != 0]
+    if bad:
+        raise RuntimeError(bad[0].output[-2000:])
+    # wall time stretches with the machine's load; CPU time (the command and GNU time's own share) much less
+    return {"wall_s": round(min(r.seconds for r in runs), 3), "wall_all_s": [round(r.seconds, 3) for r in runs],
+            "cpu_s": round(min(cpu), 3), "peak_mb": round(max(r.peak_mb for r in runs), 1)}
+
+
 def run(results_dir: Path) -> dict[str, Any]:
     if not APKS.is_dir():
         return {"skipped": f"corpus not found at {APKS}"}
@@ -127,6 +153,8 @@ def run(results_dir: Path) -> dict[str, Any]:
         raise RuntimeError(one.output[-2000:])
     fields = one.output.split()
     import_s, airtest_s, airtest_cpu_s = float(fields[0]), float(fields[1]), float(fields[2])
+
+    command = _whole_command(airtest)
 
     files = sorted(APKS.glob("*.apk"))
     settings = AnalysisSettings(signatures_dir=str(SIGNATURES))
@@ -181,7 +209,8 @@ def run(results_dir: Path) -> dict[str, Any]:
         "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "airtest": {"analyze_s": round(airtest_s, 3), "analyze_cpu_s": round(airtest_cpu_s, 3),
                     "import_and_signatures_s": round(import_s, 3),
-                    "process_wall_s": round(one.seconds, 3), "peak_mb": round(one.peak_mb, 1)},
+                    "process_wall_s": round(one.seconds, 3), "peak_mb": round(one.peak_mb, 1),
+                    "command": command},
         "corpus": {"files": len(files), "analyze_s": round(corpus_s, 3),
                    "analyze_2_workers_s": round(corpus_parallel_s, 3),
                    "slowest": sorted(per_file.items(), key=lambda kv: -kv[1])[:5]},
@@ -190,6 +219,8 @@ def run(results_dir: Path) -> dict[str, Any]:
         "targets": {
             "airtest_analyze_s": _target(airtest_s, 1.0),
             "airtest_peak_mb": _target(one.peak_mb, 150.0),
+            "airtest_command_s": _target(command["wall_s"], 1.0),
+            "airtest_command_peak_mb": _target(command["peak_mb"], 150.0),
             "corpus_s": _target(corpus_s, 20.0),
         },
     }

@@ -2,7 +2,7 @@
 # Install the Debian packages the test suite starts for real, when they are missing.
 # PostgreSQL (a throwaway cluster per test run), BIND 9, Unbound, dnsmasq, PowerDNS Recursor and Knot Resolver
 # (generated blocking configs; LuaJIT parses their Lua), Chromium (the dashboard, driven by Playwright), Java
-# (PySpark in local mode), ripgrep (the network benchmark).
+# (PySpark in local mode), ripgrep (the network benchmark), dexdump (exodus-core's tracker method).
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
@@ -14,6 +14,7 @@ command -v kresd >/dev/null 2>&1 || [ -x /usr/sbin/kresd ] || need+=(knot-resolv
 command -v named-checkzone >/dev/null 2>&1 || need+=(bind9-utils)  # named-checkzone checks generated RPZ zones
 command -v luajit >/dev/null 2>&1 || need+=(luajit)  # parses the generated Lua (the Lua pdns and kresd embed)
 command -v rg >/dev/null 2>&1 || need+=(ripgrep)  # the network benchmark compares with it
+command -v dexdump >/dev/null 2>&1 || need+=(dexdump)  # exodus-core's tracker method, run by the corpus tests
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the dashboard tests drive it with Playwright
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)  # the PySpark job is tested in local mode
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -19,7 +19,7 @@ from interdit.analysis.archive import Archive
 from interdit.analysis.axml import parse_axml
 from interdit.analysis.dex import read_dex
 from interdit.analysis.manifest import parse_manifest
-from interdit.analysis.report import AppReport, Limits
+from interdit.analysis.report import SCHEMA_VERSION, AppReport, Limits
 
 
 def _write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -223,7 +223,7 @@ def test_fuzz_archive_mutations(tmp_path: Path, seed: int) -> None:
     for _ in range(20):
         data[rng.randrange(len(data))] = rng.randrange(256)
     report = analyze(_write(tmp_path, f"m{seed}.apk", bytes(data)))
-    assert report.to_json()["schema_version"] == 1
+    assert report.to_json()["schema_version"] == SCHEMA_VERSION == 2
 
 
 @FUZZ

@@ -21,11 +21,15 @@ from interdit.analysis.report import (
     AppReport,
     Certificate,
     Component,
+    DirectiveMatch,
     Endpoint,
+    FamilyMatch,
     Identity,
+    Matches,
     Problem,
     SdkMatch,
     Signing,
+    VendorMatch,
     Weakness,
     report_from_json,
 )
@@ -53,7 +57,8 @@ def sample() -> AppReport:
                        ("Login and sharing (TikTok/Douyin OpenSDK)",), ("com.bytedance.sdk.open.tiktok.Api",), (),
                        "bytedance-indicators", vendor_id="bytedance", prohibited=True),
               SdkMatch("exodus:49", "Google Firebase Analytics", "Google", "US", ("Analytics",), (),
-                       ("com.google.firebase.analytics.FirebaseAnalytics",), "exodus", vendor_id="google")),
+                       ("com.google.firebase.analytics.FirebaseAnalytics",), "exodus", vendor_id="google",
+                       parent_id="alphabet", parent="Alphabet")),
         endpoints=(Endpoint("https://open.tiktokapis.com/v2/oauth", "open.tiktokapis.com", "url",
                             "classes.dex string #12", "ByteDance", "bytedance", "CN", prohibited=True),
                    Endpoint("example.org", "example.org", "host", "resources.arsc string #3")),
@@ -63,6 +68,19 @@ def sample() -> AppReport:
         problems=(Problem("zip.duplicate-entry", "high", "the name appears more than once", "classes.dex"),
                   Problem("axml.attribute-namespace", "low", "attribute in another namespace",
                           "AndroidManifest.xml")),
+        matches=Matches(
+            families=(FamilyMatch("tiktok", "TikTok", "tiktok-pte", "endpoint",
+                                  ("endpoint https://open.tiktokapis.com/v2/oauth (classes.dex string #12)",)),),
+            vendors=(VendorMatch("bytedance", "ByteDance Ltd.", "CN"),
+                     VendorMatch("tiktok-pte", "TikTok Pte. Ltd.", "SG", "bytedance")),
+            directives=(DirectiveMatch("ca-tbs-2023-tiktok", "Treasury Board of Canada Secretariat",
+                                       {"en": "Ban on the use of TikTok on government mobile devices",
+                                        "fr": "Interdiction de l'utilisation de TikTok sur les appareils mobiles du "
+                                              "gouvernement"}, "2023-02-28", ("tiktok",)),
+                        DirectiveMatch("us-fed-2022-no-tiktok-act", "Congress",
+                                       {"en": "No TikTok on Government Devices Act"}, "2023-03-29", ("tiktok",),
+                                       ("bytedance",))),
+            catalogue_version="2026.11.1"),
     )
     from dataclasses import replace
 
@@ -93,7 +111,8 @@ def test_golden(fmt: str, lang: str) -> None:
 
 def test_json_round_trips_and_is_schema_versioned() -> None:
     doc = json.loads(render([sample()], "json", "en"))
-    assert doc["schema_version"] == 1 and doc["generator"]["analyzer_version"]
+    assert doc["schema_version"] == 2 and doc["generator"]["analyzer_version"]
+    assert doc["apps"][0]["matches"]["directives"][0]["id"] == "ca-tbs-2023-tiktok"
     assert report_from_json(doc["apps"][0]) == sample()
     assert doc == json.loads(json.dumps(to_document([sample()])))
 
@@ -116,7 +135,11 @@ def test_sarif_is_valid_against_the_oasis_schema() -> None:
         ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
         assert all(res["ruleId"] == ids[res["ruleIndex"]] for res in run["results"])
         assert {"manifest.debuggable", "sig.janus", "zip.duplicate-entry", "verdict", "sdk.bytedance",
-                "endpoint.bytedance"} <= set(ids)
+                "endpoint.bytedance", "catalogue.family"} <= set(ids)
+        family = next(r for r in run["results"] if r["ruleId"] == "catalogue.family")
+        assert family["properties"]["family_id"] == "tiktok" and "ca-tbs-2023-tiktok" in family["message"]["text"]
+        verdict = next(r for r in run["results"] if r["ruleId"] == "verdict")
+        assert verdict["properties"]["matches"]["families"][0]["family_id"] == "tiktok"
         manifest = next(r for r in run["results"] if r["ruleId"] == "manifest.debuggable")
         loc = manifest["locations"][0]["physicalLocation"]
         assert loc["region"]["startLine"] == 5 and loc["artifactLocation"]["uri"] == "AndroidManifest.xml"

@@ -9,6 +9,7 @@ import pytest
 
 from interdit.analysis.permissions import describe
 from interdit.analysis.report import (
+    SCHEMA_VERSION,
     AppReport,
     Endpoint,
     Identity,
@@ -102,7 +103,7 @@ def test_json_is_schema_versioned_and_serialisable() -> None:
     sdk = SdkMatch("exodus:1", "T", "", "", ("Analytics",), (), ("a.b.C",), "exodus")
     r = _report(sdks=(sdk,), permissions=(describe("android.permission.CAMERA"),))
     data = json.loads(json.dumps(r.to_json()))
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == SCHEMA_VERSION == 2
     assert data["sdks"][0]["strength"] == "referenced"
     assert data["permissions"][0] == {**data["permissions"][0], "group": "camera", "protection": "dangerous"}
 

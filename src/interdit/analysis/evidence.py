@@ -10,9 +10,19 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from interdit.analysis.report import AppReport, Endpoint
-from interdit.catalogue import owner_of_domain, vendor_chain
+from interdit.analysis.report import (
+    AppReport,
+    DirectiveMatch,
+    Endpoint,
+    FamilyMatch,
+    Matches,
+    SdkMatch,
+    VendorMatch,
+)
+from interdit.catalogue import family_for_app, owner_of_domain, vendor_chain
 from interdit.model import AppEvidence, AppId, Catalogue, Platform
+
+_EVIDENCE = 5  # evidence pointers kept per family match
 
 # The vendors whose SDKs and endpoints are flagged when no catalogue says otherwise: those of the
 # directives interdit was built for (TikTok/ByteDance, WeChat/Tencent, Kaspersky, DeepSeek).
@@ -58,15 +68,74 @@ def _chain(cat: Catalogue | None, vendor_id: str) -> tuple[str, ...]:
     return vendor_chain(cat, vendor_id) or (vendor_id,)
 
 
+def _sdk_chain(cat: Catalogue | None, sdk: SdkMatch) -> tuple[str, ...]:
+    """The SDK's vendor, its parents in the catalogue, and the parent company the vendor table names."""
+    chain = _chain(cat, sdk.vendor_id)
+    parents = _chain(cat, sdk.parent_id)
+    return chain + tuple(p for p in parents if p not in chain)
+
+
 def flag_report(report: AppReport, cat: Catalogue | None, prohibited: frozenset[str]) -> AppReport:
-    """The report with catalogue owners on endpoints and prohibited vendors flagged on SDKs and endpoints."""
+    """The report with catalogue owners on endpoints, prohibited vendors flagged on SDKs and endpoints, and
+    the catalogue families, vendors and directives the app matches."""
     sdks = []
     for s in report.sdks:
         if cat is not None and s.vendor_id in cat.vendors:
             vendor = cat.vendors[s.vendor_id]
             s = replace(s, vendor=vendor.name, country=vendor.country)
-        sdks.append(replace(s, prohibited=bool(prohibited & set(_chain(cat, s.vendor_id)))))
-    return replace(report, sdks=tuple(sdks), endpoints=with_catalogue_owners(report.endpoints, cat, prohibited))
+        sdks.append(replace(s, prohibited=bool(prohibited & set(_sdk_chain(cat, s)))))
+    flagged = replace(report, sdks=tuple(sdks), endpoints=with_catalogue_owners(report.endpoints, cat, prohibited))
+    return replace(flagged, matches=match_catalogue(flagged, cat)) if cat is not None else flagged
+
+
+def match_catalogue(report: AppReport, cat: Catalogue) -> Matches:
+    """The catalogue families the app matches, the vendors involved and the directives prohibiting them.
+
+    A family matches by the app's package (an identifier of the family, kind `package`, or under one of its
+    vendor prefixes such as `com.kaspersky`, kind `vendor-prefix`), or by an endpoint on one of the family's
+    own domains (kind `endpoint`). A bundled SDK or an endpoint owned by a vendor names the VENDOR (and its
+    parents), not the vendor's apps: an app that bundles ByteDance's ad SDK is not TikTok, but ByteDance code
+    in it is reported, and a directive that bans the vendor's products wholesale (as the Kaspersky ones do)
+    is listed. SDKs only referenced are weaker evidence and name no vendor here. Endpoints must carry their
+    catalogue owner (`with_catalogue_owners`).
+    """
+    found: dict[tuple[str, str], list[str]] = {}  # (family id, kind) -> evidence
+
+    def add(fid: str, kind: str, pointer: str) -> None:
+        evidence = found.setdefault((fid, kind), [])
+        if pointer not in evidence and len(evidence) < _EVIDENCE:
+            evidence.append(pointer)
+
+    vendor_ids: set[str] = set()
+    package = report.identity.package
+    if package:
+        app = AppId(Platform.ANDROID, package)
+        family = family_for_app(cat, app)
+        if family is not None:
+            add(family.id, "package" if app in family.identifiers else "vendor-prefix",
+                f"package {package} (AndroidManifest.xml)")
+    for s in report.sdks:
+        if s.bundled and s.vendor_id:
+            vendor_ids.update(v for v in _sdk_chain(cat, s) if v in cat.vendors)
+    for e in report.endpoints:
+        vendor_ids.update(v for v in e.owner_chain if v in cat.vendors)
+        owner = owner_of_domain(cat, e.host)
+        if owner is not None:
+            add(owner[0], "endpoint", f"endpoint {e.value} ({e.where})")
+    families = tuple(FamilyMatch(fid, cat.families[fid].name, cat.families[fid].vendor, kind, tuple(evidence))
+                     for (fid, kind), evidence in sorted(found.items()))
+    family_ids = {f.family_id for f in families}
+    for f in families:
+        vendor_ids.update(vendor_chain(cat, f.vendor_id))
+    vendors = tuple(VendorMatch(v.id, v.name, v.country, v.parent)
+                    for v in sorted((cat.vendors[i] for i in vendor_ids), key=lambda v: v.id))
+    directives = []
+    for d in sorted(cat.directives.values(), key=lambda d: (d.effective, d.id)):
+        fams = tuple(f for f in d.families if f in family_ids)
+        vends = tuple(v for v in d.vendors if v in vendor_ids)
+        if fams or vends:
+            directives.append(DirectiveMatch(d.id, d.issuer, dict(d.title), d.effective.isoformat(), fams, vends))
+    return Matches(families, vendors, tuple(directives), cat.version)
 
 
 def app_id(report: AppReport) -> AppId:
@@ -80,7 +149,7 @@ def evidence(report: AppReport, catalogue: Catalogue | None, *, analyzed_at: dat
     sdk_vendors: set[str] = set()
     for s in report.sdks:
         if s.bundled and s.vendor_id:
-            sdk_vendors.update(_chain(catalogue, s.vendor_id))
+            sdk_vendors.update(_sdk_chain(catalogue, s))
     endpoint_vendors: set[str] = set()
     for e in with_catalogue_owners(report.endpoints, catalogue, frozenset()):
         endpoint_vendors.update(_chain(catalogue, e.owner_id))

@@ -34,6 +34,9 @@ WORDS: T = {
     "fingerprint": ("SHA-256 fingerprint", "Empreinte SHA-256"),
     "from_to": ("from {0} to {1}", "du {0} au {1}"),
     "debug_cert": ("debug certificate", "certificat de débogage"),
+    "lineage": ("Signing key rotation (v3 lineage, oldest first)", "Rotation de la clé de signature (lignée v3, "
+                "de la plus ancienne à la plus récente)"),
+    "capabilities": ("Capabilities kept", "Capacités conservées"),
     "unsigned": ("not signed", "non signée"),
     "none": ("none", "aucun"),
     "permissions": ("Permissions", "Autorisations"),
@@ -71,6 +74,20 @@ WORDS: T = {
     "date": ("Date", "Date"),
     "decision": ("Decision", "Décision"),
     "signature": ("Signature", "Signature"),
+    "matches": ("Catalogue matches", "Correspondances dans le catalogue"),
+    "no_matches": ("No catalogue family, vendor or directive matches this app.",
+                   "Aucune famille, aucun éditeur ni aucune directive du catalogue ne correspond à cette application."),
+    "family": ("Family", "Famille"),
+    "match_kind": ("Matched by", "Correspondance par"),
+    "vendors": ("Vendors", "Éditeurs"),
+    "parent": ("Parent company", "Société mère"),
+    "directives": ("Directives prohibiting these families or vendors",
+                   "Directives interdisant ces familles ou ces éditeurs"),
+    "directive": ("Directive", "Directive"),
+    "title": ("Title", "Titre"),
+    "effective": ("Effective", "En vigueur le"),
+    "prohibits": ("Prohibits", "Interdit"),
+    "matches_family": ("Matches catalogue family {0} ({1})", "Correspond à la famille {0} du catalogue ({1})"),
     "yes": ("yes", "oui"),
     "no": ("no", "non"),
 }
@@ -79,6 +96,12 @@ VERDICTS: T = {
     "acceptable": ("acceptable", "acceptable"),
     "needs_review": ("needs review", "à examiner"),
     "unacceptable": ("unacceptable", "inacceptable"),
+}
+
+MATCH_KINDS: T = {
+    "package": ("package name", "nom de paquet"),
+    "vendor-prefix": ("vendor's package prefix", "préfixe de paquet de l'éditeur"),
+    "endpoint": ("endpoint on one of the family's domains", "adresse réseau d'un domaine de la famille"),
 }
 
 SEVERITIES: T = {
@@ -267,6 +290,8 @@ PROBLEMS: T = {
     "sig.v2-bad": ("The v2 signature does not verify", "La signature v2 ne se vérifie pas"),
     "sig.v3-bad": ("The v3 signature does not verify", "La signature v3 ne se vérifie pas"),
     "sig.v3.1-bad": ("The v3.1 signature does not verify", "La signature v3.1 ne se vérifie pas"),
+    "sig.lineage-bad": ("The signing key rotation proof (v3 lineage) is malformed or does not verify",
+                        "La preuve de rotation de la clé de signature (lignée v3) est malformée ou ne se vérifie pas"),
     "analysis.failed": ("The analysis stopped on an unexpected error", "L'analyse s'est arrêtée sur une erreur "
                         "inattendue"),
 }

@@ -13,6 +13,7 @@ from typing import Any
 from interdit import __version__
 from interdit.analysis.i18n import (
     GROUPS,
+    MATCH_KINDS,
     PROBLEMS,
     PROTECTIONS,
     SDK_CATEGORIES,
@@ -22,7 +23,7 @@ from interdit.analysis.i18n import (
     pick,
     word,
 )
-from interdit.analysis.report import ANALYZER_VERSION, SCHEMA_VERSION, AppReport, Endpoint, Permission
+from interdit.analysis.report import ANALYZER_VERSION, SCHEMA_VERSION, AppReport, Endpoint, Matches, Permission
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/interdit/interdit/blob/main/docs/analysis.md"
@@ -108,6 +109,7 @@ def render_table(reports: Sequence[AppReport], lang: str, width: int = 120) -> s
                 t.add_row(f"{h.text(lang)}\n[{h.id}]", str(h.weight), "\n".join(h.evidence[:3]) + more)
             _fold(t)
             con.print(t)
+        _print_matches(con, r.matches, lang)
         if sig.certificates:
             t = Table(word("subject", lang), word("issuer", lang), word("valid", lang), word("fingerprint", lang),
                       title=word("certificates", lang), expand=True)
@@ -115,6 +117,14 @@ def render_table(reports: Sequence[AppReport], lang: str, width: int = 120) -> s
                 debug = f" ({word('debug_cert', lang)})" if c.debug else ""
                 t.add_row(c.subject + debug, c.issuer, word("from_to", lang, c.not_before[:10], c.not_after[:10]),
                           c.sha256)
+            _fold(t)
+            con.print(t)
+        if sig.lineage:
+            t = Table(word("subject", lang), word("issuer", lang), word("valid", lang), word("fingerprint", lang),
+                      word("capabilities", lang), title=word("lineage", lang), expand=True)
+            for c in sig.lineage:
+                t.add_row(c.subject, c.issuer, word("from_to", lang, c.not_before[:10], c.not_after[:10]), c.sha256,
+                          ", ".join(c.capabilities) or word("none", lang))
             _fold(t)
             con.print(t)
         if r.permissions:
@@ -128,7 +138,9 @@ def render_table(reports: Sequence[AppReport], lang: str, width: int = 120) -> s
             t = Table("SDK", word("vendor", lang), word("categories", lang), word("strength", lang),
                       word("evidence", lang), title=word("sdks", lang), expand=True)
             for s in r.sdks:
-                vendor = f"{s.vendor} ({s.country})" if s.vendor else "?"
+                vendor = f"{s.vendor} ({s.country or '?'})" if s.vendor else "?"
+                if s.parent:
+                    vendor += f", {word('parent', lang).lower()}: {s.parent}"
                 if s.prohibited:
                     vendor += f" — {word('prohibited', lang)}"
                 t.add_row(s.name, vendor, ", ".join(pick(SDK_CATEGORIES, c, lang) for c in s.categories),
@@ -166,6 +178,39 @@ def render_table(reports: Sequence[AppReport], lang: str, width: int = 120) -> s
             con.print(t)
         con.print()
     return buf.getvalue()
+
+
+def _print_matches(con: Any, m: Matches, lang: str) -> None:
+    """The catalogue families, vendors and directives the app matches (nothing when no catalogue was used)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not m.catalogue_version:
+        return
+    if not m.families and not m.directives:
+        con.print(f"\n{word('matches', lang)}: {word('no_matches', lang)}")
+        return
+    t = Table(word("family", lang), word("match_kind", lang), word("evidence", lang),
+              title=f"{word('matches', lang)} (catalogue {m.catalogue_version})", expand=True)
+    for f in m.families:
+        t.add_row(escape(f"{f.name}\n[{f.family_id}]"), pick(MATCH_KINDS, f.kind, lang), "\n".join(f.evidence[:3]))
+    _fold(t)
+    con.print(t)
+    if m.vendors:
+        t = Table(word("vendors", lang), word("country", lang), word("parent", lang), title=word("vendors", lang),
+                  expand=True)
+        for v in m.vendors:
+            t.add_row(escape(f"{v.name} [{v.id}]"), v.country, v.parent or "-")
+        _fold(t)
+        con.print(t)
+    if m.directives:
+        t = Table(word("directive", lang), word("issuer", lang), word("effective", lang), word("prohibits", lang),
+                  title=word("directives", lang), expand=True)
+        for d in m.directives:
+            prohibits = ", ".join((*d.families, *d.vendors))
+            t.add_row(escape(f"{d.title_in(lang)}\n[{d.id}]"), d.issuer, d.effective, prohibits)
+        _fold(t)
+        con.print(t)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -260,6 +305,14 @@ def render_sarif(reports: Sequence[AppReport], lang: str) -> str:
                 result(r, f"endpoint.{e.owner_id or 'prohibited'}",
                        f"{word('endpoints', lang)}: {e.owner} — {word('prohibited', lang)}", "warning",
                        f"{e.value} ({e.owner}, {e.country or '?'})", e.where, {"vendor_id": e.owner_id})
+        m = r.matches
+        for f in m.families:
+            directives = [d.id for d in m.directives if f.family_id in d.families]
+            kind = pick(MATCH_KINDS, f.kind, lang)
+            result(r, "catalogue.family", word("matches", lang), "warning" if directives else "note",
+                   f"{word('matches_family', lang, f.name, kind)}: {'; '.join(f.evidence)}"
+                   + (f" — {word('directives', lang)}: {', '.join(directives)}" if directives else ""), "",
+                   {"family_id": f.family_id, "kind": f.kind, "vendor_id": f.vendor_id, "directives": directives})
         if r.score is not None:
             level = {"unacceptable": "error", "needs_review": "warning"}.get(r.score.verdict, "note")
             verdict = pick(VERDICTS, r.score.verdict, lang)
@@ -267,7 +320,8 @@ def render_sarif(reports: Sequence[AppReport], lang: str) -> str:
             result(r, "verdict", word("verdict", lang), level,
                    f"{word('verdict', lang)}: {verdict} ({word('score', lang)} {r.score.total}; {why})", "",
                    {"score": r.score.total, "verdict": r.score.verdict,
-                    "hits": [{"id": h.id, "weight": h.weight, "evidence": list(h.evidence)} for h in r.score.hits]})
+                    "hits": [{"id": h.id, "weight": h.weight, "evidence": list(h.evidence)} for h in r.score.hits],
+                    "matches": r.to_json()["matches"]})
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
         "tool": {"driver": {"name": "interdit", "version": __version__, "semanticVersion": __version__,
                             "informationUri": INFORMATION_URI, "rules": list(rules.values()),
@@ -322,13 +376,33 @@ _TEMPLATE = """<!DOCTYPE html>
 <table><tr><th>{{ w('rule') }}</th><th>{{ w('weight') }}</th><th>{{ w('evidence') }}</th></tr>
 {% for h in s.hits %}<tr><td>{{ h.text(lang) }}<br><code>{{ h.id }}</code></td><td>{{ h.weight }}</td>
 <td class="mono">{% for e in h.evidence[:20] %}{{ e }}<br>{% endfor %}</td></tr>{% endfor %}</table>{% endif %}
+{% set m = r.matches %}{% if m.catalogue_version %}<h3>{{ w('matches') }}</h3>
+{% if m.families or m.directives %}<table><tr><th>{{ w('family') }}</th><th>{{ w('match_kind') }}</th>
+<th>{{ w('evidence') }}</th></tr>
+{% for f in m.families %}<tr><td>{{ f.name }}<br><code>{{ f.family_id }}</code></td><td>{{ mk(f.kind) }}</td>
+<td class="mono">{% for e in f.evidence %}{{ e }}<br>{% endfor %}</td></tr>{% endfor %}</table>
+{% if m.vendors %}<table><tr><th>{{ w('vendors') }}</th><th>{{ w('country') }}</th><th>{{ w('parent') }}</th></tr>
+{% for v in m.vendors %}<tr><td>{{ v.name }} <code>{{ v.id }}</code></td><td>{{ v.country }}</td>
+<td>{{ v.parent or '-' }}</td></tr>{% endfor %}</table>{% endif %}
+{% if m.directives %}<table><tr><th>{{ w('directive') }}</th><th>{{ w('issuer') }}</th><th>{{ w('effective') }}</th>
+<th>{{ w('prohibits') }}</th></tr>
+{% for d in m.directives %}<tr><td class="prohibited">{{ d.title_in(lang) }}<br><code>{{ d.id }}</code></td>
+<td>{{ d.issuer }}</td><td>{{ d.effective }}</td><td>{{ (d.families + d.vendors)|join(', ') }}</td></tr>{% endfor %}
+</table>{% endif %}
+{% else %}<p>{{ w('no_matches') }}</p>{% endif %}
+<p class="muted">catalogue {{ m.catalogue_version }}</p>{% endif %}
 <h3>{{ w('certificates') }}</h3>
 {% if r.signing.certificates %}<table><tr><th>{{ w('subject') }}</th><th>{{ w('issuer') }}</th>
 <th>{{ w('valid') }}</th><th>{{ w('fingerprint') }}</th><th>{{ w('where') }}</th></tr>
 {% for c in r.signing.certificates %}<tr><td>{{ c.subject }}{% if c.debug %} <b>({{ w('debug_cert') }})</b>{% endif %}
 </td><td>{{ c.issuer }}</td><td>{{ w('from_to', c.not_before[:10], c.not_after[:10]) }}</td>
 <td class="mono">{{ c.sha256 }}</td><td>{{ c.where }}</td></tr>{% endfor %}</table>
-{% else %}<p>{{ w('none') }}</p>{% endif %}
+{% else %}<p>{{ w('none') }}</p>{% endif %}{% if r.signing.lineage %}<h3>{{ w('lineage') }}</h3>
+<table><tr><th>{{ w('subject') }}</th><th>{{ w('issuer') }}</th><th>{{ w('valid') }}</th>
+<th>{{ w('fingerprint') }}</th><th>{{ w('capabilities') }}</th></tr>
+{% for c in r.signing.lineage %}<tr><td>{{ c.subject }}</td><td>{{ c.issuer }}</td>
+<td>{{ w('from_to', c.not_before[:10], c.not_after[:10]) }}</td><td class="mono">{{ c.sha256 }}</td>
+<td>{{ c.capabilities|join(', ') or w('none') }}</td></tr>{% endfor %}</table>{% endif %}
 <h3>{{ w('permissions') }}</h3>
 {% if r.permissions %}<table><tr><th>{{ w('group') }}</th><th>{{ w('permissions') }}</th>
 <th>{{ w('protection') }}</th><th>{{ w('where') }}</th></tr>
@@ -340,7 +414,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <th>{{ w('categories') }}</th><th>{{ w('strength') }}</th><th>{{ w('evidence') }}</th></tr>
 {% for x in r.sdks %}<tr><td>{{ x.name }}</td>
 <td{% if x.prohibited %} class="prohibited"{% endif %}>{{ x.vendor or '?' }}
-{% if x.prohibited %} ({{ w('prohibited') }}){% endif %}</td><td>{{ x.country or '?' }}</td>
+{% if x.prohibited %} ({{ w('prohibited') }}){% endif %}{% if x.parent %}<br><span class="muted">{{ w('parent') }}:
+ {{ x.parent }}</span>{% endif %}</td><td>{{ x.country or '?' }}</td>
 <td>{{ cats(x.categories) }}</td><td>{{ w(x.strength) }}</td>
 <td class="mono">{% for e in (x.bundled or x.referenced) %}{{ e }}<br>{% endfor %}</td></tr>{% endfor %}</table>
 {% else %}<p>{{ w('none') }}</p>{% endif %}
@@ -383,6 +458,7 @@ def render_html(reports: Sequence[AppReport], lang: str) -> str:
         prot=lambda key: pick(PROTECTIONS, key, lang), sev=lambda key: pick(SEVERITIES, key, lang),
         cats=lambda cs: ", ".join(pick(SDK_CATEGORIES, c, lang) for c in cs),
         wk=lambda x: pick(WEAKNESSES, x.id, lang, x.message), pb=lambda x: pick(PROBLEMS, x.code, lang, x.message),
+        mk=lambda key: pick(MATCH_KINDS, key, lang),
         perms=_permissions,
         prohibited=_prohibited,
         eps=_endpoints,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
-ANALYZER_VERSION = "2"
+SCHEMA_VERSION = 2
+ANALYZER_VERSION = "4"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,7 @@ class Certificate:
     key_algorithm: str = ""
     where: str = ""
     debug: bool = False
+    capabilities: tuple[str, ...] = ()  # a lineage level's: what the platform still grants this certificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ class Signing:
     janus: bool = False
     debug: bool = False
     signing_block_ids: tuple[str, ...] = ()  # hex ids of every pair in the APK Signing Block
+    lineage: tuple[Certificate, ...] = ()  # the v3 proof-of-rotation lineage's certificates, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,8 @@ class SdkMatch:
     note: str = ""
     vendor_id: str = ""  # the catalogue's vendor id (e.g. "bytedance"), when known
     prohibited: bool = False  # the vendor is one the organisation prohibits
+    parent_id: str = ""  # the vendor's parent company (id and name), when it has one
+    parent: str = ""
 
     @property
     def strength(self) -> str:
@@ -170,6 +174,52 @@ class Score:
 
 
 @dataclass(frozen=True, slots=True)
+class FamilyMatch:
+    """A catalogue family the app matches, how (`kind`) and on what evidence."""
+
+    family_id: str
+    name: str
+    vendor_id: str
+    kind: str  # package | vendor-prefix | sdk | endpoint
+    evidence: tuple[str, ...]  # the package name, the SDK and its classes, or the endpoint and where it was found
+
+
+@dataclass(frozen=True, slots=True)
+class VendorMatch:
+    """A catalogue vendor involved in the matches."""
+
+    id: str
+    name: str
+    country: str
+    parent: str | None = None  # vendor id
+
+
+@dataclass(frozen=True, slots=True)
+class DirectiveMatch:
+    """A catalogue directive that prohibits a matched family (or every app of a matched vendor)."""
+
+    id: str
+    issuer: str
+    title: dict[str, str]  # language -> title, as the catalogue has it ("en", and "fr" where given)
+    effective: str  # ISO date
+    families: tuple[str, ...] = ()  # the matched families it names
+    vendors: tuple[str, ...] = ()  # the matched vendors it names (all their apps)
+
+    def title_in(self, lang: str) -> str:
+        return self.title.get(lang) or self.title.get("en") or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """What the app matches in the catalogue: families, the vendors involved, and the directives against them."""
+
+    families: tuple[FamilyMatch, ...] = ()
+    vendors: tuple[VendorMatch, ...] = ()
+    directives: tuple[DirectiveMatch, ...] = ()
+    catalogue_version: str = ""  # "" when no catalogue was used
+
+
+@dataclass(frozen=True, slots=True)
 class AppReport:
     identity: Identity
     signing: Signing
@@ -183,6 +233,7 @@ class AppReport:
     dex: dict[str, int] = field(default_factory=dict)  # counts: files, classes, strings, types
     score: Score | None = None
     analyzer_version: str = ANALYZER_VERSION
+    matches: Matches = field(default_factory=Matches)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
@@ -207,6 +258,7 @@ def report_from_json(data: dict[str, Any]) -> AppReport:
     """The inverse of `AppReport.to_json` (for cached and stored reports). Raises KeyError/TypeError if malformed."""
     signing = dict(data["signing"])
     signing["certificates"] = tuple(_build(Certificate, c) for c in signing.get("certificates", ()))
+    signing["lineage"] = tuple(_build(Certificate, c) for c in signing.get("lineage", ()))
     score = data.get("score")
     built_score = None
     if score is not None:
@@ -225,4 +277,13 @@ def report_from_json(data: dict[str, Any]) -> AppReport:
         dex=dict(data.get("dex", {})),
         score=built_score,
         analyzer_version=str(data.get("analyzer_version", ANALYZER_VERSION)),
+        matches=_matches(data.get("matches") or {}),
     )
+
+
+def _matches(raw: dict[str, Any]) -> Matches:
+    return Matches(families=tuple(_build(FamilyMatch, f) for f in raw.get("families", ())),
+                   vendors=tuple(_build(VendorMatch, v) for v in raw.get("vendors", ())),
+                   directives=tuple(_build(DirectiveMatch, {**d, "title": dict(d.get("title", {}))})
+                                    for d in raw.get("directives", ())),
+                   catalogue_version=str(raw.get("catalogue_version", "")))

@@ -52,6 +52,53 @@ _VENDORS: tuple[tuple[str, str, str, str], ...] = (
     ("inmobi", "inmobi", "InMobi", "IN"),
 )
 BYTEDANCE = ("bytedance", "ByteDance", "CN")
+VENDOR_TABLE = Path(__file__).parent / "data" / "sdk-vendors.json"
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerVendor:
+    """One row of `data/sdk-vendors.json`: who makes an Exodus tracker, its parent, and the vendor's country."""
+
+    vendor_id: str
+    vendor: str
+    country: str  # ISO 3166-1 alpha-2, "" when unknown (then `country_unknown` says why)
+    parent_id: str = ""
+    parent: str = ""
+    source: str = ""
+    confidence: str = "low"  # high | medium | low
+    country_unknown: str = ""
+
+
+def load_vendor_table(path: Path = VENDOR_TABLE) -> dict[int, TrackerVendor]:
+    """Exodus tracker id -> its vendor, from the shipped table (schema_version 1)."""
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    if data.get("schema_version") != 1:
+        raise ValueError(f"{path}: schema_version 1 expected")
+    return {int(row["exodus_id"]): TrackerVendor(
+        str(row["vendor_id"]), str(row["vendor"]), str(row.get("country", "")), str(row.get("parent_id", "")),
+        str(row.get("parent", "")), str(row.get("source", "")), str(row.get("confidence", "low")),
+        str(row.get("country_unknown", ""))) for row in data["trackers"]}
+
+
+def tracker_vendor(tracker_id: int | str, name: str, table: dict[int, TrackerVendor] | None = None) -> TrackerVendor:
+    """The vendor of an Exodus tracker: from the shipped table by id, else guessed from
+    the tracker's name (low confidence), else an empty vendor."""
+    table = _vendor_table() if table is None else table
+    with contextlib.suppress(ValueError):
+        row = table.get(int(tracker_id))
+        if row is not None:
+            return row
+    vendor_id, vendor, country = vendor_of(name)
+    return TrackerVendor(vendor_id, vendor, country, confidence="low")
+
+
+_TABLE: list[dict[int, TrackerVendor]] = []
+
+
+def _vendor_table() -> dict[int, TrackerVendor]:
+    if not _TABLE:
+        _TABLE.append(load_vendor_table())
+    return _TABLE[0]
 
 
 # The indicators file gathers entries from LibChecker-Rules that are not ByteDance's (Kuaishou's ad classes,
@@ -73,6 +120,8 @@ class Signature:
     source: str
     note: str = ""
     prefix_only: bool = False  # literals must start the class name (package prefixes)
+    parent_id: str = ""  # the vendor's parent company, when it has one
+    parent: str = ""
 
 
 @dataclass(slots=True)
@@ -125,7 +174,7 @@ def load_signatures(directory: Path) -> SignatureSet:
         for key, t in sorted(raw.get("trackers", raw).items(), key=lambda kv: int(kv[0])):
             name = str(t.get("name", key))
             code = str(t.get("code_signature") or "")
-            vendor_id, vendor, country = vendor_of(name)
+            who = tracker_vendor(t.get("id", key), name)
             note = ""
             prefix_only = False
             if name == "Pangle" and "com.bytedance" in code.split("|"):
@@ -137,9 +186,9 @@ def load_signatures(directory: Path) -> SignatureSet:
             else:
                 literals, pattern = _split(code)
             if literals or pattern is not None:
-                out.signatures.append(Signature(f"exodus:{t.get('id', key)}", name, vendor_id, vendor, country,
-                                                tuple(t.get("categories") or ()), literals, pattern, "exodus", note,
-                                                prefix_only))
+                out.signatures.append(Signature(f"exodus:{t.get('id', key)}", name, who.vendor_id, who.vendor,
+                                                who.country, tuple(t.get("categories") or ()), literals, pattern,
+                                                "exodus", note, prefix_only, who.parent_id, who.parent))
             net = str(t.get("network_signature") or "")
             if net:
                 with contextlib.suppress(re.error):
@@ -258,7 +307,8 @@ def match_sdks(defined: set[str], referenced: set[str], signatures: SignatureSet
         refs = [] if bundled else _examples(texts["ref"][index], sig)
         if bundled or refs:
             out.append(SdkMatch(sig.id, sig.name, sig.vendor, sig.country, sig.categories, tuple(bundled),
-                                tuple(refs), sig.source, sig.note, sig.vendor_id))
+                                tuple(refs), sig.source, sig.note, sig.vendor_id, parent_id=sig.parent_id,
+                                parent=sig.parent))
     return out
 
 

@@ -4,14 +4,16 @@ v1 is verified end to end (entry digests in MANIFEST.MF, the .SF digest of the m
 signature over the .SF). v2, v3 and v3.1 are verified as Android verifies them: each signer's signature over
 its signed data (RSA PKCS#1 v1.5 and PSS, ECDSA, DSA), the chunked content digest of the entries, central
 directory and end record, and the certificate's key against the signing key. Verity-only signers (0x042x)
-are reported as not verifiable here. Certificates are parsed with
-asn1crypto and signatures checked with cryptography.
+are reported as not verifiable here. A v3/v3.1 proof-of-rotation lineage (SigningCertificateLineage) is
+listed level by level, oldest first, with each level's capabilities, and each level's signature by the level
+before it is checked. Certificates are parsed with asn1crypto and signatures checked with cryptography.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +29,10 @@ BLOCK_MAGIC = b"APK Sig Block 42"
 SCHEME_IDS = {V2_ID: "v2", V3_ID: "v3", V31_ID: "v3.1"}
 _V1_SUFFIXES = (".RSA", ".DSA", ".EC")
 BAD_SIGNATURE_CODES = frozenset(("sig.v1-bad", "sig.v1-digest-mismatch", "sig.v1-uncovered", "sig.v2-bad",
-                                 "sig.v3-bad", "sig.v3.1-bad"))
+                                 "sig.v3-bad", "sig.v3.1-bad", "sig.lineage-bad"))
+# SigningCertificateLineage flags: what the platform still grants an earlier signing certificate
+LINEAGE_CAPABILITIES = ((1, "installed-data"), (2, "shared-uid"), (4, "permission"), (8, "rollback"), (16, "auth"))
+MAX_LINEAGE_LEVELS = 64  # real lineages hold a few levels; a hostile one is cut here and said so
 _SHORT = {"country_name": "C", "state_or_province_name": "ST", "locality_name": "L", "organization_name": "O",
           "organizational_unit_name": "OU", "common_name": "CN", "email_address": "E", "serial_number": "SN"}
 _HASHES = {"sha1": "SHA1", "sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512"}
@@ -52,7 +57,7 @@ def _name(name: Any) -> str:
         return "?"
 
 
-def parse_certificate(der: bytes, where: str) -> Certificate | None:
+def parse_certificate(der: bytes, where: str, capabilities: tuple[str, ...] = ()) -> Certificate | None:
     from asn1crypto import x509  # type: ignore[import-untyped]
 
     try:
@@ -70,6 +75,7 @@ def parse_certificate(der: bytes, where: str) -> Certificate | None:
             key_algorithm=str(tbs["subject_public_key_info"]["algorithm"]["algorithm"].native),
             where=where,
             debug="CN=Android Debug" in subject,
+            capabilities=capabilities,
         )
     except Exception:  # hostile DER: reported by the caller
         return None
@@ -141,10 +147,10 @@ def _item(buf: bytes, pos: int, end: int) -> tuple[int, int]:
     return pos + 4, pos + 4 + n
 
 
-def _block_certs(value: bytes, v3: bool) -> tuple[list[bytes], bool]:
-    """Certificates of every signer in a v2/v3 block value, and whether a v3 lineage attribute is present."""
+def _block_certs(value: bytes, v3: bool) -> tuple[list[bytes], list[bytes]]:
+    """Certificates of every signer in a v2/v3 block value, and the value of each v3 lineage attribute."""
     certs: list[bytes] = []
-    lineage = False
+    lineages: list[bytes] = []
     signers = _item(value, 0, len(value))
     for s_start, s_end in _seq(value, *signers):
         sd_start, sd_end = _item(value, s_start, s_end)
@@ -156,8 +162,75 @@ def _block_certs(value: bytes, v3: bool) -> tuple[list[bytes], bool]:
         if pos + 4 <= sd_end:
             for a, b in _seq(value, *_item(value, pos, sd_end)):
                 if b - a >= 4 and struct.unpack_from("<I", value, a)[0] == LINEAGE_ATTR:
-                    lineage = True
-    return certs, lineage
+                    lineages.append(value[a + 4:b])
+    return certs, lineages
+
+
+@dataclass(frozen=True, slots=True)
+class LineageLevel:
+    """One level of a SigningCertificateLineage, as stored."""
+
+    certificate: bytes  # DER
+    signed_data: bytes  # what the previous level's key signed: the certificate and `parent_algorithm`
+    parent_algorithm: int  # the algorithm the previous level signed this one with (0 for the first)
+    flags: int
+    algorithm: int  # the algorithm this level signs the next one with
+    signature: bytes  # the previous level's signature over `signed_data` (empty for the first)
+
+    @property
+    def capabilities(self) -> tuple[str, ...]:
+        return tuple(name for bit, name in LINEAGE_CAPABILITIES if self.flags & bit)
+
+
+def parse_lineage(value: bytes, max_levels: int = MAX_LINEAGE_LEVELS,
+                  max_cert_size: int = 1024 * 1024) -> list[LineageLevel]:
+    """The levels of a v3 proof-of-rotation attribute, oldest first.
+
+    Format (little endian): u32 version (1), then length-prefixed levels, each: length-prefixed signed data
+    (length-prefixed certificate, u32 parent signature algorithm), u32 flags, u32 signature algorithm,
+    length-prefixed signature. Raises ValueError on a malformed or over-long lineage.
+    """
+    if len(value) < 4:
+        raise ValueError("lineage shorter than its version")
+    version = struct.unpack_from("<I", value, 0)[0]
+    if version != 1:
+        raise ValueError(f"lineage version {version} is not 1")
+    levels: list[LineageLevel] = []
+    pos, end = 4, len(value)
+    while pos < end:
+        if len(levels) >= max_levels:
+            raise ValueError(f"lineage holds more than {max_levels} levels")
+        n_start, n_end = _item(value, pos, end)
+        sd_start, sd_end = _item(value, n_start, n_end)
+        c_start, c_end = _item(value, sd_start, sd_end)
+        if c_end - c_start > max_cert_size:
+            raise ValueError(f"lineage level {len(levels) + 1}: certificate over {max_cert_size} bytes")
+        if c_end + 4 > sd_end or sd_end + 8 > n_end:
+            raise ValueError(f"lineage level {len(levels) + 1} is truncated")
+        parent_algorithm = struct.unpack_from("<I", value, c_end)[0]
+        flags, algorithm = struct.unpack_from("<II", value, sd_end)
+        s_start, s_end = _item(value, sd_end + 8, n_end)
+        levels.append(LineageLevel(value[c_start:c_end], value[sd_start:sd_end], parent_algorithm, flags,
+                                   algorithm, value[s_start:s_end]))
+        pos = n_end
+    return levels
+
+
+def verify_lineage(levels: list[LineageLevel]) -> str | None:
+    """None when every level is signed by the level before it, as Android checks; else what failed."""
+    from asn1crypto import x509
+
+    for n, (parent, level) in enumerate(itertools.pairwise(levels), start=2):
+        if level.parent_algorithm != parent.algorithm:
+            return (f"level {n}: signed with algorithm 0x{parent.algorithm:04x} but names "
+                    f"0x{level.parent_algorithm:04x}")
+        algorithm = _ALGORITHMS.get(parent.algorithm)
+        if algorithm is None:
+            return f"level {n}: unsupported signature algorithm 0x{parent.algorithm:04x}"
+        spki = x509.Certificate.load(parent.certificate)["tbs_certificate"]["subject_public_key_info"].dump()
+        if not _verify_with(spki, algorithm[1], algorithm[2], level.signature, level.signed_data):
+            return f"level {n}: the signature of level {n - 1} over it does not verify"
+    return None
 
 
 # Signature algorithm ids of the v2/v3 schemes -> (content digest, signature kind, hash)
@@ -429,13 +502,46 @@ def _check_entries(archive: Archive, out: SigningResult, sections: dict[str, tup
                                     f"{', '.join(uncovered[:5])}", uncovered[0]))
 
 
-def _blocks(archive: Archive, out: SigningResult) -> tuple[list[str], list[Certificate], bool, bool, list[int]]:
-    """The v2/v3/v3.1 schemes present, their certificates, whether a v3 lineage is present, whether at least one
-    scheme verified, and the ids of every pair of the APK Signing Block."""
+def _lineage_certs(archive: Archive, value: bytes, scheme: str, out: SigningResult) -> list[Certificate]:
+    """The certificates of one lineage attribute, oldest first; problems when it is malformed or does not verify."""
+    where = f"APK Signing Block {scheme} lineage"
+    try:
+        levels = parse_lineage(value, max_cert_size=archive.limits.max_cert_size)
+    except (ValueError, struct.error) as exc:
+        out.problems.append(Problem("sig.lineage-bad", "high", f"proof-of-rotation lineage is malformed: {exc}",
+                                    where))
+        return []
+    certs: list[Certificate] = []
+    for n, level in enumerate(levels, start=1):
+        cert = parse_certificate(level.certificate, f"{where} level {n} of {len(levels)}", level.capabilities)
+        if cert is None:
+            out.problems.append(Problem("sig.lineage-bad", "high", f"level {n}: the certificate cannot be parsed",
+                                        where))
+            return certs
+        certs.append(cert)
+    try:
+        error = verify_lineage(levels)
+    except ImportError as exc:  # cryptography is a declared dependency; say so rather than mislabel
+        out.problems.append(Problem("sig.unverified", "medium", f"lineage not checked: {exc}", where))
+        return certs
+    except Exception as exc:  # hostile DER in asn1crypto/cryptography
+        error = f"a level cannot be parsed: {type(exc).__name__}"
+    if error:
+        out.problems.append(Problem("sig.lineage-bad", "high", f"proof-of-rotation lineage: {error}", where))
+    return certs
+
+
+def _blocks(archive: Archive, out: SigningResult
+            ) -> tuple[list[str], list[Certificate], list[Certificate], bool, bool, list[int]]:
+    """The v2/v3/v3.1 schemes present, their certificates, the certificates of the v3 lineage (oldest first),
+    whether a lineage is present, whether at least one scheme verified, and the ids of every pair of the APK
+    Signing Block."""
     pairs, problems = signing_block(archive)
     out.problems.extend(problems)
     schemes: list[str] = []
     certs: list[Certificate] = []
+    lineage_certs: list[Certificate] = []
+    seen_lineages: set[bytes] = set()
     lineage = verified = False
     digests: dict[str, bytes] = {}
     start = block_start(archive)
@@ -445,12 +551,16 @@ def _blocks(archive: Archive, out: SigningResult) -> tuple[list[str], list[Certi
             continue
         schemes.append(scheme)
         try:
-            ders, has_lineage = _block_certs(value, pid != V2_ID)
+            ders, lineages = _block_certs(value, pid != V2_ID)
         except (ValueError, struct.error, IndexError):
             out.problems.append(Problem("sig.bad-block", "high", f"{scheme} signer data is malformed",
                                         "APK Signing Block"))
             continue
-        lineage = lineage or has_lineage
+        lineage = lineage or bool(lineages)
+        for raw in lineages:  # one per v3 signer (SDK range) and per v3/v3.1: usually the same bytes
+            if raw not in seen_lineages and len(seen_lineages) < 8:
+                seen_lineages.add(raw)
+                lineage_certs.extend(_lineage_certs(archive, raw, scheme, out))
         for der in ders:
             cert = parse_certificate(der, f"APK Signing Block {scheme}")
             if cert is not None:
@@ -470,13 +580,13 @@ def _blocks(archive: Archive, out: SigningResult) -> tuple[list[str], list[Certi
             out.problems.append(Problem(f"sig.{scheme}-bad", "high", error, f"APK Signing Block {scheme}"))
         else:
             verified = True
-    return schemes, certs, lineage, verified, list(pairs)
+    return schemes, certs, lineage_certs, lineage, verified, list(pairs)
 
 
 def analyze_signing(archive: Archive, min_sdk: int | None) -> SigningResult:
     out = SigningResult(Signing())
     certs: list[Certificate] = []
-    block_schemes, block_certs, lineage, verified, pair_ids = _blocks(archive, out)
+    block_schemes, block_certs, lineage_certs, lineage, verified, pair_ids = _blocks(archive, out)
     # A verified v2/v3 signature covers every byte of the entries: the v1 entry digests then tell nothing
     # more about changes after signing, and reading every entry again is the costliest part of the analysis.
     v1_files = _v1(archive, out, certs, check_entries=not verified)
@@ -490,6 +600,7 @@ def analyze_signing(archive: Archive, min_sdk: int | None) -> SigningResult:
     janus = schemes == ["v1"] and (min_sdk or 1) < 24
     debug = any(c.debug for c in certs)
     out.signing = Signing(schemes=tuple(schemes) + (("lineage",) if lineage else ()), certificates=tuple(certs),
+                          lineage=tuple(lineage_certs),
                           v1_files=tuple(v1_files), unsigned=unsigned, janus=janus, debug=debug,
                           signing_block_ids=tuple(f"0x{p:08x}" for p in pair_ids))
     if unsigned:
