@@ -444,3 +444,43 @@ def test_every_message_exists_in_both_languages_with_the_same_placeholders() -> 
         fr_message, fr_fix = messages._FR[key]
         assert fields(message) == fields(fr_message) and fields(fix) == fields(fr_fix), key
     assert messages.WORDS["en"].keys() == messages.WORDS["fr"].keys()
+
+
+# -- evidence: `prohibited`, the vendors of the families the policy prohibits -----------------------------
+
+
+def test_evidence_prohibited_means_the_vendors_of_every_prohibited_family() -> None:
+    assert "prohibited" not in CAT.vendors
+    policy = parse_policy(ADOPT + "rules:\n  - id: r\n    families: [wechat]\n    evidence:\n"
+                          "      bundles_sdk_of: [prohibited]\n      endpoints_of: [acme, prohibited]\n"
+                          "    effective: 2023-03-01\n", CAT)
+    rule = policy.rules[1]
+    families = {f for r in policy.rules for f in r.families}
+    vendors = {v for f in families for v in (CAT.families[f].vendor, CAT.vendors[CAT.families[f].vendor].parent) if v}
+    assert {"bytedance", "tencent"} <= vendors
+    assert set(rule.sdk_vendors) == vendors and "prohibited" not in rule.sdk_vendors
+    assert set(rule.endpoint_vendors) == vendors | {"acme"} and rule.endpoint_vendors[0] == "acme"
+
+
+def test_evidence_prohibited_only_rule_is_not_empty() -> None:
+    policy = parse_policy(ADOPT + "rules:\n  - id: r\n    evidence: {endpoints_of: [prohibited]}\n"
+                          "    effective: 2023-03-01\n", CAT)
+    assert "bytedance" in policy.rules[1].endpoint_vendors and policy.rules[1].families == ()
+
+
+def test_evidence_prohibited_without_a_prohibited_family_is_an_error() -> None:
+    p = only(HEAD + "rules:\n  - id: r\n    evidence:\n      endpoints_of: [prohibited]\n    effective: 2023-03-01\n")
+    assert p.where == "policy.yaml:4" and "no rule prohibits a family" in p.message
+    assert "adopt a directive" in (p.fix or "")
+
+
+def test_evidence_prohibited_typo_suggests_it() -> None:
+    p = only(ADOPT + "rules:\n  - id: r\n    evidence:\n      bundles_sdk_of: [prohibted]\n"
+             "    effective: 2023-03-01\n")
+    assert p.where == "policy.yaml:7" and "did you mean 'prohibited'" in p.message
+
+
+def test_evidence_prohibited_in_french() -> None:
+    p = only("organisation: Test\nlanguage: fr\nrules:\n  - id: r\n    evidence: {endpoints_of: [prohibited]}\n"
+             "    effective: 2023-03-01\n")
+    assert "aucune règle n'interdit de famille" in p.message

@@ -9,6 +9,7 @@ Three passes, all of whose problems are collected before anything is raised:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -50,6 +51,8 @@ _DATE_RE = re.compile(DATE_PATTERN)
 _FRENCH = re.compile(r"^language:\s*[\"']?fr\b", re.MULTILINE)
 _OWNERSHIP = frozenset(o.value for o in Ownership)
 _PLATFORMS = frozenset(p.value for p in Platform)
+# in `evidence`: the vendors of every family the policy's rules prohibit
+PROHIBITED = "prohibited"
 _MANAGEMENT = frozenset(m.value for m in Mgmt)
 
 
@@ -157,6 +160,7 @@ class _Builder:
         self.lines = lines
         self.problems = problems
         self.rule_ids: dict[str, int] = {}
+        self.any_prohibited: list[tuple[str, Path_]] = []  # rules whose evidence says `prohibited`
 
     def add(self, path: Path_, msg: str, /, **values: Any) -> None:
         self.problems.say(self.lines.line(path), msg, **values)
@@ -252,6 +256,26 @@ class _Builder:
         if review_by is not None and effective is not None and review_by < effective:
             self.add((*path, "review_by"), "review-early", id=rule_id or "?", review=review_by, effective=effective)
 
+    def resolve_prohibited(self, rules: list[Rule], families: set[str]) -> list[Rule]:
+        """Replace the evidence value `prohibited` by the vendors of the families the policy's rules prohibit, and
+        their parents."""
+        if not self.any_prohibited:
+            return rules
+        # each family's vendor and the companies that own it (TikTok: tiktok-pte and its parent bytedance)
+        vendors = tuple(sorted({v for f in families if f in self.cat.families
+                                for v in vendor_lineage(self.cat, self.cat.families[f].vendor)}))
+        if not vendors:
+            for rule_id, path in self.any_prohibited:
+                self.add(path, "prohibited-none", id=rule_id or "?")
+
+        def resolved(values: tuple[str, ...]) -> tuple[str, ...]:
+            if PROHIBITED not in values:
+                return values
+            return _dedupe([*(v for v in values if v != PROHIBITED), *vendors])
+
+        return [dataclasses.replace(r, sdk_vendors=resolved(r.sdk_vendors),
+                                    endpoint_vendors=resolved(r.endpoint_vendors)) for r in rules]
+
     # the whole policy
 
     def build(self, name: str) -> Policy | None:
@@ -273,6 +297,7 @@ class _Builder:
         if not has_rules:
             self.add((), "no-rules")
         prohibited = {f for r in rules for f in r.families}
+        rules = self.resolve_prohibited(rules, prohibited)
         exceptions: list[PolicyException] = []
         seen: dict[str, int] = {}
         raw_exceptions = data.get("exceptions")
@@ -338,8 +363,12 @@ class _Builder:
         sdk: tuple[str, ...] = ()
         endpoints: tuple[str, ...] = ()
         if isinstance(evidence, dict):
-            sdk = self.vendors(evidence, "bundles_sdk_of", (*path, "evidence"))
-            endpoints = self.vendors(evidence, "endpoints_of", (*path, "evidence"))
+            # PROHIBITED stands for the vendors of every family the policy prohibits: resolved in build()
+            choices = [*self.cat.vendors, PROHIBITED]
+            sdk = self.known(evidence, "bundles_sdk_of", (*path, "evidence"), choices, "vendor", "how-vendor")
+            endpoints = self.known(evidence, "endpoints_of", (*path, "evidence"), choices, "vendor", "how-vendor")
+            if PROHIBITED in sdk or PROHIBITED in endpoints:
+                self.any_prohibited.append((rule_id, (*path, "evidence")))
         named = any(_strs(item, k) for k in ("families", "vendors", "identifiers", "prefixes"))
         if isinstance(evidence, dict):
             named = named or any(_strs(evidence, k) for k in ("bundles_sdk_of", "endpoints_of"))

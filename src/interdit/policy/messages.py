@@ -58,6 +58,10 @@ _EN: dict[str, tuple[str, str]] = {
                                 "directive's id"),
     "how-family": ("", "run 'interdit catalogue search NAME' to find a family's id"),
     "how-vendor": ("", "run 'interdit catalogue search NAME' to find a vendor's id"),
+    "prohibited-none": ("rule '{id}': 'prohibited' stands for the vendors of the families the policy prohibits, "
+                        "but no rule prohibits a family",
+                        "prohibit a family (adopt a directive, or list 'families' or 'vendors' in a rule), or "
+                        "name the vendor ids"),
     "broad-prefix": ("prefix '{value}' is too broad: it would match every '{ident}.*' app",
                      "use a vendor's own prefix of at least two parts, e.g. android:com.example"),
     "in-and-out": ("'{group}' is both included and excluded",
@@ -142,6 +146,10 @@ _FR: dict[str, tuple[str, str]] = {
                                 "l'identifiant de chaque directive"),
     "how-family": ("", "lancez 'interdit catalogue search NOM' pour trouver l'identifiant d'une famille"),
     "how-vendor": ("", "lancez 'interdit catalogue search NOM' pour trouver l'identifiant d'un éditeur"),
+    "prohibited-none": ("règle '{id}' : 'prohibited' désigne les éditeurs des familles que la politique interdit, "
+                        "mais aucune règle n'interdit de famille",
+                        "interdisez une famille (adoptez une directive, ou listez 'families' ou 'vendors' dans une "
+                        "règle), ou nommez les identifiants des éditeurs"),
     "broad-prefix": ("le préfixe « {value} » est trop large : il viserait toute application '{ident}.*'",
                      "utilisez le préfixe propre à un éditeur, d'au moins deux parties, p. ex. android:com.example"),
     "in-and-out": ("« {group} » est à la fois inclus et exclu",

@@ -16,6 +16,8 @@ OWNERSHIP = ("corporate", "personal", "unknown")
 PLATFORMS = ("android", "ios", "macos", "windows", "web")
 MANAGEMENT = ("fully_managed", "work_profile", "user_enrolment", "unmanaged", "unknown")
 LANGUAGES = ("en", "fr")
+_EVIDENCE_VENDORS = ("Vendor ids (their subsidiaries count too), or 'prohibited': the vendors of every family "
+                     "the policy's rules prohibit.")
 
 
 def _strings(description: str, *, min_items: int = 0, item: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -75,8 +77,8 @@ _SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "description": "Prohibit any app that analysis shows bundles an SDK of, or talks to, these vendors.",
             "properties": {
-                "bundles_sdk_of": _strings("Vendor ids (their subsidiaries count too)."),
-                "endpoints_of": _strings("Vendor ids (their subsidiaries count too)."),
+                "bundles_sdk_of": _strings(_EVIDENCE_VENDORS),
+                "endpoints_of": _strings(_EVIDENCE_VENDORS),
             },
         },
         "adoption": {
