@@ -413,6 +413,30 @@ class SourceSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleSummary:
+    """Compliance of the devices one rule covers (a directive the organisation adopted, or its own rule).
+
+    A device in the rule's scope is compliant with it when it has no finding under that rule in the states
+    `violation`, `blocked_present`, `not_evaluable` or `stale`. Only rules in force at the summary's instant
+    are counted; `effective` and `deadline` are the rule's own dates.
+    """
+
+    directive: str | None
+    effective: date
+    deadline: date
+    in_scope: int
+    compliant: int
+    violations: int  # devices in the rule's scope with a violation finding under it
+    blocked_present: int
+    not_evaluable: int
+    stale: int
+
+    @property
+    def rate(self) -> float:
+        return self.compliant / self.in_scope if self.in_scope else 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """Compliance at one instant. Rate = compliant / in scope (not-evaluable and stale are not compliant)."""
 
@@ -424,6 +448,7 @@ class Summary:
     by_family: Mapping[str, int]  # family -> devices in violation
     by_org_unit: Mapping[str, tuple[int, int]]  # org unit -> (in scope, compliant)
     by_source: Mapping[str, SourceSummary] = field(default_factory=dict)  # inventory source -> its figures
+    by_rule: Mapping[str, RuleSummary] = field(default_factory=dict)  # rule id (in force) -> its figures
 
     @property
     def rate(self) -> float:

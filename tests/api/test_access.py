@@ -49,6 +49,8 @@ TABLE: list[tuple[str, str, str, set[str]]] = [
     ("POST", "/api/v1/sources/{name}/sync", "/api/v1/sources/nope/sync", ADMIN),
     ("POST", "/api/v1/analyses", "/api/v1/analyses", ANALYST),
     ("GET", "/api/v1/analyses", "/api/v1/analyses", READ),
+    ("GET", "/api/v1/analyses/jobs/{job_id}", "/api/v1/analyses/jobs/" + "0" * 32, READ),
+    ("GET", "/api/v1/analyses/{sha256}", "/api/v1/analyses/" + "0" * 64, READ),
     ("POST", "/api/v1/logs", "/api/v1/logs", UPLOAD),
     ("GET", "/api/v1/sightings", "/api/v1/sightings", READ),
     ("GET", "/api/v1/enforcement/targets", "/api/v1/enforcement/targets", READ),
@@ -165,3 +167,68 @@ def test_public_pages_answer_without_a_session(client: TestClient, method: str, 
     r = client.request(method, path, follow_redirects=False)
     assert r.status_code == status, (method, path, r.status_code)
     assert not r.headers.get("location", "").startswith("/login?next="), "a public page asks nobody to sign in"
+
+
+# -- the dashboard's actions, signed in with each role that may sign in (ingest accounts may not) --------
+
+PEOPLE = ("admin", "analyst", "auditor")
+EXCEPTION = {"id": "EXC-ACCESS-1", "families": "tiktok", "approver": "CIO", "reason": "access test",
+             "expires": "2023-06-30", "devices": "mdm:A0000001"}
+# (method, concrete path, form, roles let in); a refused role gets 403 and changes nothing
+DASHBOARD: list[tuple[str, str, dict[str, str], set[str]]] = [
+    ("GET", "/", {}, READ),
+    ("GET", "/violations", {}, READ),
+    ("GET", "/catalogue", {}, READ),
+    ("GET", "/exceptions", {}, READ),
+    ("GET", "/sightings", {}, READ),
+    ("GET", "/apks", {}, READ),
+    ("GET", "/audit", {}, AUDIT),
+    ("POST", "/exceptions", EXCEPTION, ADMIN),
+    ("POST", "/exceptions/EXC-ACCESS-0/revoke", {}, ADMIN),
+    ("POST", "/apks", {}, ANALYST),
+]
+
+
+def _session(client: TestClient, user: str) -> str:
+    """Sign `user` in through the form; returns the session's CSRF token."""
+    import re
+
+    from api.fixtures import PASSWORD
+
+    client.cookies.clear()
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    r = client.post("/login", data={"username": user, "password": PASSWORD, "csrf_token": token.group(1),
+                                    "next": "/"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = client.get("/exceptions")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+@pytest.mark.parametrize(("method", "path", "form", "allowed"), DASHBOARD, ids=[f"{m} {p}" for m, p, _, _ in DASHBOARD])
+@pytest.mark.parametrize("role", PEOPLE)
+def test_each_role_may_or_may_not_use_the_dashboard(client: TestClient, ws: Workspace, role: str, method: str,
+                                                   path: str, form: dict[str, str], allowed: set[str]) -> None:
+    if path.endswith("/revoke"):  # an exception that exists, so that letting in is seen as a revocation
+        made = client.post("/api/v1/exceptions", headers=bearer(ws, "admin"),
+                           json={**EXCEPTION, "id": "EXC-ACCESS-0", "families": ["tiktok"],
+                                 "devices": ["mdm:A0000002"]})
+        assert made.status_code == 201, made.text
+    before = ws.policy.read_text("utf-8")
+    csrf = _session(client, role)
+    files = [("files", ("x.apk", b"not an apk", "application/octet-stream"))] if path == "/apks" else None
+    r = client.request(method, path, data={**form, "csrf_token": csrf} if method == "POST" else None, files=files,
+                       follow_redirects=False)
+    if role in allowed:
+        assert r.status_code not in (401, 403), f"{role} refused on {method} {path}: {r.status_code}"
+        assert not r.headers.get("location", "").startswith("/login"), f"{role} sent to sign in on {path}"
+    else:
+        assert r.status_code == 403, f"{role} let in on {method} {path}: {r.status_code}"
+        assert ws.policy.read_text("utf-8") == before, "a refused action changed the policy"
+    if path.endswith("/revoke"):
+        assert ("EXC-ACCESS-0" in ws.policy.read_text("utf-8")) == (role not in allowed)
+    if path == "/exceptions" and method == "POST":
+        assert ("EXC-ACCESS-1" in ws.policy.read_text("utf-8")) == (role in allowed)

@@ -97,9 +97,21 @@ def test_logs_analyses_and_enforcement_are_recorded_once(app_client: TestClient,
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("AndroidManifest.xml", b"\x00\x01not binary xml")
-    e = _one_new(app_client, own_ws, lambda: app_client.post(
-        "/api/v1/analyses", headers=_auth(own_ws, "analyst"),
-        files=[("files", ("broken.apk", buf.getvalue(), "application/vnd.android.package-archive"))]))
+
+    def analysed() -> httpx.Response:  # queued: the entry is written when the job has run
+        import time
+
+        apk = ("broken.apk", buf.getvalue(), "application/vnd.android.package-archive")
+        r = app_client.post("/api/v1/analyses", headers=_auth(own_ws, "analyst"), files=[("files", apk)])
+        assert r.status_code == 202, r.text
+        for _ in range(600):
+            job = app_client.get(r.headers["location"], headers=_auth(own_ws, "auditor"))
+            if job.json()["status"] in ("done", "failed"):
+                return job
+            time.sleep(0.1)
+        raise AssertionError("the analysis job did not finish")
+
+    e = _one_new(app_client, own_ws, analysed)
     assert (e["actor"], e["action"], e["target"]) == ("token:analyst token", "analysis", "broken.apk")
     e = _one_new(app_client, own_ws, lambda: app_client.post("/api/v1/enforcement/unbound",
                                                              headers=_auth(own_ws, "admin")))

@@ -18,6 +18,7 @@ from interdit.model import (
     Platform,
     PolicyException,
     Rule,
+    RuleSummary,
     Scope,
     Sighting,
     Source,
@@ -128,6 +129,14 @@ def summary() -> Summary:
                                       stale=0, last_observed=datetime(2023, 3, 14, 22, 5, tzinfo=UTC)),
             "mdm": SourceSummary(devices=1200, in_scope=1150, compliant=1145, violations=2, not_evaluable=1,
                                  stale=1, last_observed=datetime(2023, 3, 14, 21, 40, tzinfo=UTC)),
+        },
+        by_rule={
+            "tiktok-ban": RuleSummary(directive="ca-tbs-2023-tiktok", effective=date(2023, 2, 28),
+                                      deadline=date(2023, 2, 28), in_scope=1240, compliant=1236, violations=1,
+                                      blocked_present=1, not_evaluable=1, stale=1),
+            "wechat-interim": RuleSummary(directive=None, effective=date(2023, 3, 10), deadline=date(2023, 3, 24),
+                                          in_scope=1240, compliant=1239, violations=1, blocked_present=0,
+                                          not_evaluable=0, stale=0),
         },
     )
 

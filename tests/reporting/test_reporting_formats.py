@@ -152,6 +152,12 @@ def test_status_json_validates_and_keys_are_english(lang: str) -> None:
                                       "rate": round(1145 / 1150, 6), "violations": 2, "not_evaluable": 1,
                                       "stale": 1, "last_observed": "2023-03-14T21:40:00+00:00"}
     assert list(sm["by_source"]) == ["jamf-gac", "mdm"]
+    assert sm["by_rule"]["tiktok-ban"] == {"directive": "ca-tbs-2023-tiktok", "effective": "2023-02-28",
+                                           "deadline": "2023-02-28", "in_scope": 1240, "compliant": 1236,
+                                           "rate": round(1236 / 1240, 6), "violations": 1, "blocked_present": 1,
+                                           "not_evaluable": 1, "stale": 1}
+    assert list(sm["by_rule"]) == ["tiktok-ban", "wechat-interim"]
+    assert sm["by_rule"]["wechat-interim"]["directive"] is None, "the organisation's own rule"
     assert doc["network"]["used_devices"] == 2 and doc["network"]["used_by_family"] == {"tiktok": 1, "wechat": 1}
     assert doc["network"]["unattributed"][0] == {"address": "192.0.2.77", "family": "tiktok", "days": 2,
                                                  "count": 15, "last_day": "2023-03-14"}
@@ -185,13 +191,16 @@ def test_schemas_refuse_what_they_should() -> None:
     for breaks in (lambda d: d["summary"]["by_source"]["mdm"].pop("stale"),
                    lambda d: d["summary"]["by_source"]["mdm"].update(rate=1.5),
                    lambda d: d["network"]["unattributed"][0].update(count=-1),
+                   lambda d: d["summary"]["by_rule"]["tiktok-ban"].pop("deadline"),
+                   lambda d: d["summary"]["by_rule"]["tiktok-ban"].update(rate=-0.1),
                    lambda d: d["network"].pop("used_devices")):
         doc = json.loads(render("json", report_data(), "en"))
         breaks(doc)
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(doc, json_schema("status"))
     doc = json.loads(render("json", report_data(), "en"))
-    del doc["network"], doc["summary"]["by_source"]  # added within version 1: a document without them is valid
+    # added within version 1: a document without them is valid
+    del doc["network"], doc["summary"]["by_source"], doc["summary"]["by_rule"]
     jsonschema.validate(doc, json_schema("status"))
     doc = json.loads(render("findings-json", report_data(), "en"))
     doc["findings"][0]["state"] = "fine"

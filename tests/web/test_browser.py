@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/ (kept out of version control).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -18,8 +19,16 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="Debian's chromium is not installed (scripts/system-deps.sh installs it)")
+MISSING = "Debian's chromium is not installed (scripts/system-deps.sh installs it)"
+
+
+def _need_chromium() -> None:
+    """Skip without Chromium on a workstation; in CI (the CI variable is set) a missing Chromium fails."""
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{MISSING}; CI must run the browser test")
+    pytest.skip(MISSING)
 
 
 def _rate(text: str) -> float:
@@ -29,6 +38,7 @@ def _rate(text: str) -> float:
 
 
 def test_sign_in_grant_an_exception_and_switch_to_french(ws: Workspace) -> None:
+    _need_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -92,3 +102,13 @@ def test_sign_in_grant_an_exception_and_switch_to_french(ws: Workspace) -> None:
             browser.close()
     assert not [e for e in console_errors if "Content Security Policy" in e], console_errors
     assert "EXC-BROWSER-1" in ws.policy.read_text()
+
+
+def test_a_missing_chromium_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(globals(), "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        _need_chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        _need_chromium()

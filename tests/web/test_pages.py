@@ -162,3 +162,31 @@ def test_sightings_and_apk_pages(client: TestClient) -> None:
     assert refused.status_code == 403
     done = client.post("/apks", data={"csrf_token": _csrf(page.text)}, files=files)
     assert done.status_code in (201, 422) and "<html" in done.text
+
+
+def test_overview_gives_each_directive_its_rate_and_keeps_families_apart(client: TestClient, ws: Workspace) -> None:
+    _sign_in(client, "auditor")
+    s = client.get("/api/v1/summary").json()
+    assert s["by_rule"], "the demo policy has rules in force"
+    r = client.get("/", headers={"accept-language": "en"})
+    assert "Compliance by directive" in r.text and "Devices in violation by app family" in r.text
+    assert "Violations by app family" not in r.text
+    section = r.text[r.text.index('id="h-dir"'):r.text.index('id="h-fam"')]
+    for rule in s["by_rule"]:
+        row = re.search(rf'<tr id="rule-{re.escape(rule["rule"])}">(.*?)</tr>', section, re.S)
+        assert row is not None, rule["rule"]
+        cells = re.findall(r'<td class="num">(?:<span [^>]*>)?([^<]*)', row.group(1))
+        assert int(cells[0].replace(",", "")) == rule["in_scope"]
+        assert int(cells[1].replace(",", "")) == rule["compliant"]
+        assert cells[2] == f"{rule['rate'] * 100:.1f}%"
+        assert int(cells[3].replace(",", "")) == rule["violations"]
+        assert rule["deadline"] in row.group(1) and rule["effective"] in row.group(1)
+        assert 0 <= rule["compliant"] <= rule["in_scope"] <= s["devices_in_scope"]
+    tiktok = next(x for x in s["by_rule"] if x["directive"] == "ca-tbs-2023-tiktok")
+    assert 'href="/directives/ca-tbs-2023-tiktok"' in section and tiktok["in_scope"] > 0
+    assert any(x["directive"] is None for x in s["by_rule"]), "the organisation's own rule is listed too"
+    assert 'id="directive-history"' in section, "two imports: the rate by directive over time"
+    fam = r.text[r.text.index('id="h-fam"'):]
+    assert 'href="/violations?state=violation&amp;family=tiktok"' in fam
+    fr = client.get("/", headers={"accept-language": "fr"})
+    assert "Conformité par directive" in fr.text and "Appareils en infraction par famille" in fr.text

@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -105,8 +106,16 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
 
     opts = options or ServerOptions.from_env()
     ctx = ServerContext(settings, opts, clock or pipeline.system_clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            ctx.analysis_queue.shutdown()  # the APK analysis worker (started by the first upload)
+
     app = FastAPI(title="interdit", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+                  openapi_url=None, lifespan=lifespan)
     app.state.ctx = ctx
     problems.install(app)
 

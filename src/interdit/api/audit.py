@@ -31,7 +31,8 @@ def verify_audit(ctx: Ctx, who: AuditReader) -> AuditVerifyOut:
 
 
 @router.get("/audit/export", summary="The whole trail as JSON lines (one entry a line, with its hashes)",
-            response_class=StreamingResponse, responses={200: {"content": {"application/x-ndjson": {}}}})
+            response_class=StreamingResponse, responses={200: {"description": "One JSON audit entry a line",
+                                            "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}})
 def export_audit(ctx: Ctx, who: AuditReader) -> StreamingResponse:
     return StreamingResponse(ctx.audit.export_jsonl(), media_type="application/x-ndjson",
                              headers={"Content-Disposition": 'attachment; filename="interdit-audit.jsonl"'})

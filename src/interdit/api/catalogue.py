@@ -9,18 +9,20 @@ from fastapi import APIRouter, Query
 from interdit import pipeline
 from interdit.api.context import Reader
 from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import plain
+from interdit.api.schemas import CatalogueHit, DirectiveOut, FamilyDetail, FamilyOut, plain
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("/families", summary="App families (one product across platforms and builds)")
+@router.get("/families", response_model=list[FamilyOut],
+            summary="App families (one product across platforms and builds)")
 def families(who: Reader) -> list[dict[str, Any]]:
     cat = pipeline.catalogue()
     return [plain(f) for f in sorted(cat.families.values(), key=lambda f: f.id)]
 
 
-@router.get("/families/{family_id}", summary="One app family: identifiers, prefixes, domains, sources")
+@router.get("/families/{family_id}", response_model=FamilyDetail,
+            summary="One app family: identifiers, prefixes, domains, sources")
 def family(family_id: str, who: Reader) -> dict[str, Any]:
     cat = pipeline.catalogue()
     found = cat.families.get(family_id)
@@ -32,13 +34,15 @@ def family(family_id: str, who: Reader) -> dict[str, Any]:
     return out
 
 
-@router.get("/directives", summary="Directives (government bans) the catalogue knows")
+@router.get("/directives", response_model=list[DirectiveOut],
+            summary="Directives (government bans) the catalogue knows")
 def directives(who: Reader) -> list[dict[str, Any]]:
     cat = pipeline.catalogue()
     return [plain(d) for d in sorted(cat.directives.values(), key=lambda d: (d.effective, d.id))]
 
 
-@router.get("/directives/{directive_id}", summary="One directive: issuer, dates, families, sources")
+@router.get("/directives/{directive_id}", response_model=DirectiveOut,
+            summary="One directive: issuer, dates, families, sources")
 def directive(directive_id: str, who: Reader) -> dict[str, Any]:
     cat = pipeline.catalogue()
     found = cat.directives.get(directive_id)
@@ -47,6 +51,7 @@ def directive(directive_id: str, who: Reader) -> dict[str, Any]:
     return plain(found)  # type: ignore[no-any-return]
 
 
-@router.get("/catalogue/search", summary="Search directives, families and vendors by name")
+@router.get("/catalogue/search", response_model=list[CatalogueHit],
+            summary="Search directives, families and vendors by name")
 def search(who: Reader, q: str = Query(..., min_length=1, max_length=200)) -> list[dict[str, str]]:
     return [{"kind": k, "id": i, "label": label} for k, i, label in pipeline.search_catalogue(q)]

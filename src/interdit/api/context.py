@@ -26,6 +26,7 @@ from interdit.storage.audit import AuditLog
 
 if TYPE_CHECKING:
     from interdit import pipeline
+    from interdit.api.jobs import AnalysisQueue
     from interdit.storage.repo import Repository
 
 SESSION_COOKIE = "interdit_session"
@@ -47,6 +48,8 @@ class ServerOptions:
     upload_dir: Path | None = None
     cache_seconds: float = 60.0
     oidc: OidcConfig | None = None  # sign-in through an OpenID Connect provider
+    analysis_workers: int = 1  # APK analyses run at the same time in one server process
+    analysis_timeout: float = 900.0  # seconds a queued APK analysis may take before it is reported failed
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ServerOptions:
@@ -57,6 +60,10 @@ class ServerOptions:
         }
         if env.get("INTERDIT_MAX_UPLOAD_MB"):
             values["max_upload_bytes"] = int(env["INTERDIT_MAX_UPLOAD_MB"]) * 1024 * 1024
+        if env.get("INTERDIT_ANALYSIS_WORKERS"):
+            values["analysis_workers"] = max(1, min(4, int(env["INTERDIT_ANALYSIS_WORKERS"])))
+        if env.get("INTERDIT_ANALYSIS_TIMEOUT"):
+            values["analysis_timeout"] = float(env["INTERDIT_ANALYSIS_TIMEOUT"])
         if env.get("INTERDIT_UPLOAD_DIR"):
             values["upload_dir"] = Path(env["INTERDIT_UPLOAD_DIR"])
         if overrides.get("oidc") is None:
@@ -109,8 +116,15 @@ class ServerContext:
     serializer: URLSafeTimedSerializer = field(init=False)
     flows: FlowSealer = field(init=False, repr=False)
     _oidc: OidcClient | None = field(init=False, default=None, repr=False)
+    analysis_queue: AnalysisQueue = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from datetime import timedelta
+
+        from interdit.api.jobs import AnalysisQueue
+
+        self.analysis_queue = AnalysisQueue(workers=self.options.analysis_workers,
+                                            timeout=timedelta(seconds=self.options.analysis_timeout))
         secret = self.options.secret or secrets.token_urlsafe(32)
         self.serializer = URLSafeTimedSerializer(secret, salt="interdit-session")
         self.flows = FlowSealer(secret)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from interdit.api import views
 from interdit.api.context import Ctx, Reader, ServerContext
 from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import finding_out, plain
+from interdit.api.schemas import AppIntervalOut, DeviceDetailOut, DevicePage, finding_out, plain
 from interdit.model import Device
 
 router = APIRouter(prefix="/api/v1", tags=["devices"], responses=PROBLEM_RESPONSES)
@@ -44,7 +44,8 @@ def device_out(d: Device, counts: Counter[str] | None = None) -> dict[str, Any]:
     return out
 
 
-@router.get("/devices", summary="Devices present now, with the number of findings of each state")
+@router.get("/devices", response_model=DevicePage,
+            summary="Devices present now, with the number of findings of each state")
 def list_devices(
     ctx: Ctx, who: Reader,
     source: Annotated[str | None, Query(max_length=200)] = None,
@@ -97,12 +98,14 @@ def device_detail(ctx: ServerContext, source: str, device_id: str) -> dict[str, 
     return out
 
 
-@router.get("/devices/{source}/{device_id}", summary="One device: attributes, app history, findings")
+@router.get("/devices/{source}/{device_id}", response_model=DeviceDetailOut,
+            summary="One device: attributes, app history, findings")
 def one_device(source: str, device_id: str, ctx: Ctx, who: Reader) -> dict[str, Any]:
     return device_detail(ctx, source, device_id)
 
 
-@router.get("/devices/{source}/{device_id}/apps", summary="The apps a device holds or held (installed apps)")
+@router.get("/devices/{source}/{device_id}/apps", response_model=list[AppIntervalOut],
+            summary="The apps a device holds or held (installed apps)")
 def device_apps(source: str, device_id: str, ctx: Ctx, who: Reader) -> list[dict[str, Any]]:
     detail = device_detail(ctx, source, device_id)
     for key in ("apps", "app_history", "intervals"):

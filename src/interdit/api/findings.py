@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from interdit.api import views
 from interdit.api.context import Analyst, Ctx, Reader
 from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import FindingPage, SummaryOut, finding_out, summary_out
+from interdit.api.schemas import DeadlinesOut, FindingOut, FindingPage, SummaryOut, finding_out, summary_out
 from interdit.model import FindingKind, FindingState
 
 router = APIRouter(prefix="/api/v1", tags=["findings"], responses=PROBLEM_RESPONSES)
@@ -56,7 +56,7 @@ def list_findings(
     return JSONResponse(body)  # the documents were validated once, when the evaluation was made
 
 
-@router.get("/findings/{finding_id}", summary="One finding with its evidence")
+@router.get("/findings/{finding_id}", response_model=FindingOut, summary="One finding with its evidence")
 def one_finding(finding_id: str, ctx: Ctx, who: Reader) -> dict[str, Any]:
     cur = views.current(ctx)
     i = bisect.bisect_left(cur.ids, finding_id)
@@ -65,7 +65,8 @@ def one_finding(finding_id: str, ctx: Ctx, who: Reader) -> dict[str, Any]:
     return finding_out(cur.findings[i]).model_dump(mode="json")
 
 
-@router.get("/summary", response_model=SummaryOut, summary="Compliance now: rate, by state, family and org unit")
+@router.get("/summary", response_model=SummaryOut,
+            summary="Compliance now: rate, by state, family, org unit and rule (directive)")
 def summary(ctx: Ctx, who: Reader) -> SummaryOut:
     return summary_out(views.current(ctx).summary)
 
@@ -76,7 +77,8 @@ def summary_history(ctx: Ctx, who: Reader) -> list[SummaryOut]:
     return [summary_out(s) for s in (*views.history(ctx), views.current(ctx).summary)]
 
 
-@router.get("/deadlines", summary="Each rule's deadline and the days left; policy items due for review")
+@router.get("/deadlines", response_model=DeadlinesOut,
+            summary="Each rule's deadline and the days left; policy items due for review")
 def deadlines(ctx: Ctx, who: Reader) -> dict[str, Any]:
     cur = views.current(ctx)
     return {"rules": [{"rule": r, "directive": d, "deadline": dl.isoformat(), "days_left": n}

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from interdit import pipeline
 from interdit.api.context import Ctx, Reader, Uploader
 from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import ImportOut, plain
+from interdit.api.schemas import ImportOut, ImportRunOut, plain
 from interdit.api.uploads import save_uploads, work_dir
 
 router = APIRouter(prefix="/api/v1", tags=["imports"], responses=PROBLEM_RESPONSES)
@@ -52,13 +52,14 @@ async def create_import(
     return out
 
 
-@router.get("/imports", summary="The latest import runs, with their counts and rejections")
+@router.get("/imports", response_model=list[ImportRunOut],
+            summary="The latest import runs, with their counts and rejections")
 def list_imports(ctx: Ctx, who: Reader,
                  limit: Annotated[int, Query(ge=1, le=500)] = 20) -> list[dict[str, Any]]:
     return [plain(r) for r in ctx.repo.import_runs(limit=limit)]
 
 
-@router.get("/imports/{run_id}", summary="One import run: counts and its first rejections")
+@router.get("/imports/{run_id}", response_model=ImportRunOut, summary="One import run: counts and its first rejections")
 def one_import(run_id: int, ctx: Ctx, who: Reader) -> dict[str, Any]:
     for r in ctx.repo.import_runs(limit=10_000):
         if str(getattr(r, "id", getattr(r, "run_id", None))) == str(run_id):

@@ -24,8 +24,12 @@ def report_formats(who: Reader) -> list[str]:
 
 
 @router.get("/reports/{fmt}", summary="Generate a report and download it (evaluates the policy first)",
-            responses={200: {"content": {"text/html": {}, "application/json": {}, "text/csv": {},
-                                         "text/plain": {}}}})
+            response_class=Response, responses={200: {
+                "description": "The report, as a download (Content-Disposition: attachment)",
+                "content": {"text/html": {"schema": {"type": "string"}},
+                            "application/json": {"schema": {"type": "object"}},
+                            "text/csv": {"schema": {"type": "string"}},
+                            "text/plain": {"schema": {"type": "string"}}}}})
 def report(fmt: str, ctx: Ctx, who: Reader,
            lang: Annotated[str, Query(pattern="^(en|fr)$")] = "en",
            as_of: Annotated[datetime | None, Query(description="Answer for this time instead of now.")] = None,

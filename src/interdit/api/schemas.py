@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from interdit.api.problems import ProblemModel
 from interdit.model import Finding, PolicyException, Summary
 
 
@@ -44,6 +45,24 @@ class OrgUnitRate(BaseModel):
     rate: float
 
 
+class RuleRate(BaseModel):
+    """Compliance of the devices one rule in force covers: a directive the organisation adopted, or its own rule."""
+
+    rule: str
+    directive: str | None = Field(None, description="The directive the rule adopts; null for the organisation's "
+                                                    "own rule.")
+    effective: date
+    deadline: date = Field(..., description="The effective date plus the rule's grace days.")
+    in_scope: int = Field(..., description="Devices the rule covers.")
+    compliant: int = Field(..., description="Of those, devices with no violation, blocked-but-present, "
+                                            "not-evaluable or stale finding under this rule.")
+    rate: float = Field(..., description="compliant / in_scope (1.0 when nothing is in scope).")
+    violations: int = Field(..., description="Devices with a violation finding under this rule.")
+    blocked_present: int
+    not_evaluable: int
+    stale: int
+
+
 class SummaryOut(BaseModel):
     at: datetime
     devices_total: int
@@ -53,6 +72,9 @@ class SummaryOut(BaseModel):
     by_state: dict[str, int]
     by_family: dict[str, int]
     by_org_unit: list[OrgUnitRate]
+    by_rule: list[RuleRate] = Field(default_factory=list,
+                                    description="Each rule in force (directives and the organisation's own rules), "
+                                                "in the policy's order.")
 
 
 class ExceptionOut(BaseModel):
@@ -165,6 +187,275 @@ class ImportOut(BaseModel):
     result: dict[str, Any]
 
 
+class Open(BaseModel):
+    """A document whose listed fields are typed; fields added later pass through."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class SourceRef(Open):
+    url: str
+    note: str = ""
+
+
+class AppIdOut(Open):
+    platform: str
+    identifier: str
+
+
+class FamilyOut(Open):
+    id: str
+    name: str
+    vendor: str
+    identifiers: list[AppIdOut]
+    prefixes: list[AppIdOut]
+    domains: list[str]
+    category: str
+    confidence: str
+    sources: list[SourceRef]
+
+
+class FamilyDetail(FamilyOut):
+    directives: list[str] = Field(..., description="The directives that prohibit this family (or its vendor).")
+
+
+class DirectiveOut(Open):
+    id: str
+    issuer: str
+    jurisdiction: str
+    title: dict[str, str] = Field(..., description="Title by language (en, fr).")
+    announced: date | None
+    effective: date
+    families: list[str]
+    vendors: list[str]
+    device_scope: str
+    ownership: list[str]
+    exceptions_allowed: str
+    requires_network_block: bool
+    actions: list[str]
+    rationale: str
+    interim: bool
+    confidence: str
+    sources: list[SourceRef]
+
+
+class CatalogueHit(BaseModel):
+    kind: str
+    id: str
+    label: str
+
+
+class DeviceOut(Open):
+    source: str
+    device_id: str
+    platform: str
+    ownership: str
+    management: str
+    observed_at: datetime
+    supervised: bool | None = None
+    user: str | None = None
+    name: str | None = None
+    model: str | None = None
+    os_version: str | None = None
+    org_unit: str | None = None
+    groups: list[str] = Field(default_factory=list)
+    addresses: list[str] = Field(default_factory=list)
+
+
+class DeviceListItem(DeviceOut):
+    findings: dict[str, int] = Field(..., description="Findings of the latest evaluation, by state.")
+
+
+class DevicePage(BaseModel):
+    items: list[DeviceListItem]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null at the end.")
+
+
+class AppIntervalOut(Open):
+    source: str
+    device_id: str
+    app: AppIdOut
+    first_seen: datetime
+    last_seen: datetime
+    removed_at: datetime | None = None
+    name: str | None = None
+    version: str | None = None
+    managed: bool | None = None
+    state: str
+
+
+class DeviceVersionOut(Open):
+    valid_from: datetime
+    valid_to: datetime | None = None
+    device: DeviceOut
+
+
+class DeviceDetailOut(Open):
+    source: str
+    device_id: str
+    first_seen: datetime
+    removed_at: datetime | None = None
+    versions: list[DeviceVersionOut] = Field(..., description="The device's attributes over time, oldest first.")
+    apps: list[AppIntervalOut] = Field(..., description="Every app the device holds or held.")
+    findings: list[dict[str, Any]] = Field(default_factory=list, description="From the latest stored evaluation.")
+    device: DeviceOut | None = Field(None, description="The device's attributes now.")
+    current_findings: list[FindingOut] = Field(..., description="The device's findings in the latest evaluation.")
+
+
+class RuleDeadline(BaseModel):
+    rule: str
+    directive: str | None = None
+    deadline: date
+    days_left: int
+
+
+class ReviewItem(BaseModel):
+    kind: str
+    id: str
+    date: date
+    why: str
+
+
+class DeadlinesOut(BaseModel):
+    rules: list[RuleDeadline]
+    review: list[ReviewItem] = Field(..., description="Policy items (exceptions, interim rules) due for review.")
+
+
+class RejectionOut(Open):
+    place: str
+    reason: str
+    fix: str | None = ""
+
+
+class ImportRunOut(Open):
+    id: int
+    source: str
+    format: str
+    at: datetime
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: str
+    read: int
+    accepted: int
+    rejected: int
+    devices: int
+    apps: int
+    devices_new: int
+    devices_changed: int
+    devices_removed: int
+    apps_opened: int
+    apps_closed: int
+    error: str | None = None
+    rejections: list[RejectionOut]
+
+
+class SourceOut(BaseModel):
+    name: str
+    type: str
+    credentials: str = Field(..., description="How the credentials are given (never them).")
+
+
+class SyncOut(BaseModel):
+    source: str
+    read: int
+    accepted: int
+    rejected: int
+    run_id: int | None = None
+    rejections: list[RejectionOut]
+
+
+class AnalysisOut(Open):
+    sha256: str
+    analyzer_version: str
+    package: str | None = None
+    version_code: int | None = None
+    version_name: str | None = None
+    file_name: str
+    verdict: str
+    score: int
+    sdk_vendors: list[str]
+    endpoint_vendors: list[str]
+    analyzed_at: datetime
+
+
+class AnalysisReportOut(Open):
+    """What `interdit analyze --format json` writes for the file."""
+
+    schema_version: int
+    generator: dict[str, Any]
+    apps: list[dict[str, Any]] = Field(..., description="The file's report (one app).")
+
+
+class AnalysisJobFile(BaseModel):
+    file: str
+    sha256: str
+    package: str | None = None
+    version_name: str | None = None
+    score: int | None = None
+    ok: bool = Field(..., description="False when the file could not be read as an APK.")
+    problems: list[str] = Field(default_factory=list, description="The serious problems the analyzer found.")
+    result: str | None = Field(None, description="Where the full report is (GET).")
+
+
+class AnalysisJobOut(BaseModel):
+    id: str
+    status: str = Field(..., pattern="^(queued|running|done|failed)$")
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    files: list[str]
+    results: list[AnalysisJobFile] = Field(..., description="Each file's outcome, once the job has run.")
+    error: ProblemModel | None = Field(None, description="Why the job failed (RFC 9457 problem details).")
+    links: dict[str, str] = Field(..., description="`self`, and `result` for a job of one file once done.")
+
+
+class ScannedFileOut(Open):
+    path: str
+    format: str | None = None
+    read: int
+    matched: int
+    unmatched: int
+    rejected: int
+    error: str | None = None
+
+
+class LogScanOut(BaseModel):
+    read: int
+    matched: int
+    unmatched: int
+    rejected: int
+    files: list[ScannedFileOut]
+    sightings: int
+    rejections: list[RejectionOut]
+
+
+class SightingOut(Open):
+    family: str
+    day: date
+    client: str
+    first: datetime
+    last: datetime
+    count: int
+    source_format: str
+    example_name: str
+    device_source: str | None = None
+    device_id: str | None = None
+    weak: bool = False
+
+
+class EnforcementTargetOut(BaseModel):
+    name: str
+    summary: str
+
+
+class EnforcementPayloadOut(BaseModel):
+    target: str
+    media_type: str
+    caveats: list[str]
+    files: dict[str, str] = Field(..., description="File name -> content (base64 for the names in `binary`).")
+    binary: list[str]
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready copy of a model value (dataclasses, enums, dates, mappings, tuples)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -194,7 +485,12 @@ def summary_out(s: Summary) -> SummaryOut:
              for k, v in sorted(s.by_org_unit.items())]
     return SummaryOut(at=s.at, devices_total=s.devices_total, devices_in_scope=s.devices_in_scope,
                       compliant=s.compliant, rate=s.rate, by_state=dict(s.by_state), by_family=dict(s.by_family),
-                      by_org_unit=units)
+                      by_org_unit=units,
+                      by_rule=[RuleRate(rule=k, directive=r.directive, effective=r.effective, deadline=r.deadline,
+                                        in_scope=r.in_scope, compliant=r.compliant, rate=r.rate,
+                                        violations=r.violations, blocked_present=r.blocked_present,
+                                        not_evaluable=r.not_evaluable, stale=r.stale)
+                               for k, r in s.by_rule.items()])
 
 
 def exception_out(e: PolicyException, today: date) -> ExceptionOut:

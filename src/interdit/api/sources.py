@@ -10,18 +10,20 @@ from starlette.concurrency import run_in_threadpool
 from interdit import pipeline
 from interdit.api.context import Admin, Ctx, Reader
 from interdit.api.problems import PROBLEM_RESPONSES, Problem
+from interdit.api.schemas import SourceOut, SyncOut
 
 router = APIRouter(prefix="/api/v1", tags=["sources"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("/sources", summary="Configured sources: name, type and how their credentials are given (never them)")
+@router.get("/sources", response_model=list[SourceOut],
+            summary="Configured sources: name, type and how their credentials are given (never them)")
 def list_sources(who: Reader) -> list[dict[str, Any]]:
     specs = pipeline.configured_sources()
     return [{"name": name, "type": spec.type, "credentials": pipeline.source_credentials(spec)}
             for name, spec in sorted(specs.items())]
 
 
-@router.post("/sources/{name}/sync", status_code=201,
+@router.post("/sources/{name}/sync", status_code=201, response_model=SyncOut,
              summary="Read a full snapshot from a source's API now and import it (one transaction)")
 async def sync(name: str, ctx: Ctx, who: Admin) -> dict[str, Any]:
     if name not in pipeline.configured_sources():

@@ -20,6 +20,7 @@ _WHERE = {
     "add_exception": "policy_edit",
     "add_source": "sources",
     "analysis_files": "analysis",
+    "analysis_words": "basics",
     "analysis_formats": "analysis",
     "analyze_apks": "analysis",
     "app_evidence": "analysis",
@@ -49,6 +50,7 @@ _WHERE = {
     "read_policy": "core",
     "render": "core",
     "render_analysis": "analysis",
+    "stored_analysis": "analysis",
     "report_data": "core",
     "report_formats": "core",
     "review_items": "core",
@@ -100,6 +102,9 @@ if TYPE_CHECKING:
     from interdit.pipeline.analysis import (
         render_analysis as render_analysis,
     )
+    from interdit.pipeline.analysis import (
+        stored_analysis as stored_analysis,
+    )
     from interdit.pipeline.audit import (
         audit_trail as audit_trail,
     )
@@ -108,6 +113,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.basics import (
         Clock as Clock,
+    )
+    from interdit.pipeline.basics import (
+        analysis_words as analysis_words,
     )
     from interdit.pipeline.basics import (
         catalogue as catalogue,

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interdit.analysis.report import AppReport
 from interdit.catalogue import load_catalogue
 from interdit.errors import ConfigError
 from interdit.model import AppEvidence, AppId, Platform
 from interdit.pipeline.basics import Clock, system_clock
-from interdit.storage.repo import Repository
+
+if TYPE_CHECKING:  # the database layer (SQLAlchemy) is imported only by the commands that use it
+    from interdit.storage.repo import Repository
 
 
 def _analysis_settings(signatures: Path | None, rules: Path | None, lang: str) -> Any:
@@ -98,6 +100,20 @@ def render_analysis(reports: Sequence[AppReport], fmt: str, lang: str = "en") ->
     from interdit.analysis.render import render as render_reports
 
     return render_reports(reports, fmt, lang)
+
+
+def stored_analysis(repo: Repository, sha256: str, lang: str = "en") -> dict[str, Any] | None:
+    """The latest stored report of the file with this SHA-256, as `interdit analyze --format json` writes it."""
+    import json
+
+    from interdit.analysis.report import report_from_json
+    from interdit.storage.jobs import latest_report
+
+    data = latest_report(repo.engine, sha256.lower())
+    if data is None:
+        return None
+    out: dict[str, Any] = json.loads(render_analysis([report_from_json(data)], "json", lang))
+    return out
 
 
 def analysis_formats() -> list[str]:

@@ -1,4 +1,5 @@
-"""What every use case shares and costs nothing to import: the clock and the shipped catalogue."""
+"""What every use case shares and costs nothing to import: the clock, the shipped catalogue and the words of
+an analysis report."""
 
 from __future__ import annotations
 
@@ -22,3 +23,18 @@ def catalogue() -> Catalogue:
 
 def search_catalogue(text: str) -> list[tuple[str, str, str]]:
     return catalogue_search(load_catalogue(), text)
+
+
+def analysis_words(lang: str) -> dict[str, Callable[..., str]]:
+    """The analyzer's report vocabulary in `lang` ("en" or "fr"), for a face that lays an analysis report out
+    itself: `word(key, *args)`, and the titles of a permission `group`, a `protection` level, a `severity`, an
+    SDK `category`, a `weakness` (by id) and a file `problem` (by code), each `(key, default=None)`."""
+    from interdit.analysis import i18n as words
+
+    def table(entries: dict[str, tuple[str, str]]) -> Callable[..., str]:
+        return lambda key, default=None: words.pick(entries, key, lang, default)
+
+    return {"word": lambda key, *args: words.word(key, lang, *args), "group": table(words.GROUPS),
+            "protection": table(words.PROTECTIONS), "severity": table(words.SEVERITIES),
+            "category": table(words.SDK_CATEGORIES), "weakness": table(words.WEAKNESSES),
+            "problem": table(words.PROBLEMS)}

@@ -26,6 +26,7 @@ from interdit.model import (
     Policy,
     PolicyException,
     Rule,
+    RuleSummary,
     Sighting,
     SourceSummary,
     Summary,
@@ -234,6 +235,9 @@ class _Evaluator:
         # source -> [devices, in scope, compliant, violations, not evaluable, stale]; newest inventory apart
         by_source: dict[str, list[int]] = {}
         newest: dict[str, datetime] = {}
+        # rule index -> [in scope, compliant, violations, blocked present, not evaluable, stale]
+        by_rule = [[0, 0, 0, 0, 0, 0] for _ in self.rules]
+        rule_ids = [m[0] for m in self.meta]
         cache = self.cover_cache
         for state in states:
             total += 1
@@ -254,7 +258,13 @@ class _Evaluator:
             src[1] += 1
             mine = self.device(state, cover)
             ok = True
-            if mine:
+            if not mine:
+                for ri in cover:
+                    counts = by_rule[ri]
+                    counts[0] += 1
+                    counts[1] += 1
+            else:
+                self.count_rules(mine, cover, by_rule, rule_ids)
                 findings.extend(mine)
                 states_seen = {f.state for f in mine}
                 ok = not (states_seen & BAD_STATES)
@@ -284,8 +294,32 @@ class _Evaluator:
             by_source={k: SourceSummary(devices=v[0], in_scope=v[1], compliant=v[2], violations=v[3],
                                         not_evaluable=v[4], stale=v[5], last_observed=newest[k])
                        for k, v in sorted(by_source.items())},
+            by_rule={rule.id: RuleSummary(directive=rule.directive, effective=rule.effective, deadline=rule.deadline,
+                                          in_scope=v[0], compliant=v[1], violations=v[2], blocked_present=v[3],
+                                          not_evaluable=v[4], stale=v[5])
+                     for rule, v in zip(self.rules, by_rule, strict=True)},
         )
         return Evaluation(tuple(findings), summary)
+
+    @staticmethod
+    def count_rules(mine: list[Finding], cover: tuple[int, ...], by_rule: list[list[int]],
+                    rule_ids: list[str]) -> None:
+        """Count one in-scope device under each rule covering it: compliant with a rule when no finding under
+        that rule is in a bad state."""
+        seen: dict[str, set[FindingState]] = defaultdict(set)
+        for f in mine:
+            seen[f.rule].add(f.state)
+        for ri in cover:
+            counts = by_rule[ri]
+            counts[0] += 1
+            states = seen.get(rule_ids[ri])
+            if not states or not (states & BAD_STATES):
+                counts[1] += 1
+                continue
+            counts[2] += _VIOLATION in states
+            counts[3] += FindingState.BLOCKED_PRESENT in states
+            counts[4] += _NOT_EVALUABLE in states
+            counts[5] += _STALE in states
 
     def covering(self, device: Device) -> tuple[int, ...]:
         key = (device.ownership, device.platform, device.management, device.groups, device.org_unit)

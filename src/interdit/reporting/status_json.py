@@ -53,6 +53,12 @@ def status_document(data: ReportData, lang: str) -> dict[str, Any]:
                                  "not_evaluable": v.not_evaluable, "stale": v.stale,
                                  "last_observed": v.last_observed.isoformat() if v.last_observed else None}
                           for name, v in fig.sources},
+            "by_rule": {rule: {"directive": r.directive, "effective": r.effective.isoformat(),
+                               "deadline": r.deadline.isoformat(), "in_scope": r.in_scope, "compliant": r.compliant,
+                               "rate": _rate(r.rate), "violations": r.violations,
+                               "blocked_present": r.blocked_present, "not_evaluable": r.not_evaluable,
+                               "stale": r.stale}
+                        for rule, r in sm.by_rule.items()},
         },
         "network": {
             "used_devices": fig.used_devices,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from interdit.model import AppId, Finding, FindingKind, FindingState, SourceSummary, Summary, utc
+from interdit.model import AppId, Finding, FindingKind, FindingState, RuleSummary, SourceSummary, Summary, utc
 from interdit.storage import tables as t
 from interdit.storage.base import _PLATFORMS, CHUNK, _guard, _new_id
 
@@ -31,6 +31,11 @@ def _dump_summary(summary: Summary) -> str:
                           "violations": s.violations, "not_evaluable": s.not_evaluable, "stale": s.stale,
                           "last_observed": s.last_observed.isoformat() if s.last_observed else None}
                       for k, s in summary.by_source.items()},
+        "by_rule": {k: {"directive": r.directive, "effective": r.effective.isoformat(),
+                        "deadline": r.deadline.isoformat(), "in_scope": r.in_scope, "compliant": r.compliant,
+                        "violations": r.violations, "blocked_present": r.blocked_present,
+                        "not_evaluable": r.not_evaluable, "stale": r.stale}
+                    for k, r in summary.by_rule.items()},
     }, sort_keys=True)
 
 
@@ -45,6 +50,12 @@ def load_summary(text_: str) -> Summary:
             not_evaluable=v["not_evaluable"], stale=v["stale"],
             last_observed=datetime.fromisoformat(v["last_observed"]) if v["last_observed"] else None)
             for k, v in doc.get("by_source", {}).items()},
+        by_rule={k: RuleSummary(
+            directive=v["directive"], effective=date.fromisoformat(v["effective"]),
+            deadline=date.fromisoformat(v["deadline"]), in_scope=v["in_scope"], compliant=v["compliant"],
+            violations=v["violations"], blocked_present=v["blocked_present"], not_evaluable=v["not_evaluable"],
+            stale=v["stale"])
+            for k, v in doc.get("by_rule", {}).items()},
     )
 
 
@@ -153,6 +164,8 @@ def stored_evaluation(engine: Engine, *, as_of: datetime, policy_hash: str,
         row = conn.execute(select(e.c.id, e.c.as_of, e.c.policy_hash, e.c.summary, e.c.data_stamp)
                            .order_by(e.c.id.desc()).limit(1)).first()
         if row is None or row[4] is None or row[4] != data_stamp or row[2] != policy_hash or row[1] != as_of:
+            return None
+        if '"by_rule"' not in row[3]:  # stored before the summary had its figures by rule: compute it again
             return None
         summary = load_summary(row[3])
         found = tuple(_stored_findings(conn, int(row[0])))

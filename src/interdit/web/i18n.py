@@ -65,7 +65,18 @@ WORDS: dict[str, tuple[str, str]] = {
     "compliant_of": ("{c} of {n} devices in scope comply", "{c} des {n} appareils visés sont conformes"),
     "as_of": ("as of {t}", "au {t}"),
     "over_time": ("Compliance over time", "Conformité dans le temps"),
-    "by_directive": ("Violations by app family", "Infractions par famille d'applications"),
+    "by_directive": ("Compliance by directive", "Conformité par directive"),
+    "by_directive_help": ("Each directive the organisation adopted, and its own rules: the devices the rule covers "
+                          "and how many comply with it (no violation, blocked-but-present, not-evaluable or stale "
+                          "finding under that rule). A device covered by two rules counts under each.",
+                          "Chaque directive adoptée par l'organisation, et ses propres règles : les appareils visés "
+                          "par la règle et combien la respectent (aucune infraction, application bloquée mais "
+                          "présente, appareil non évaluable ou inventaire périmé au titre de cette règle). Un "
+                          "appareil visé par deux règles compte pour chacune."),
+    "by_directive_time": ("Compliance rate by directive over time", "Taux de conformité par directive dans le temps"),
+    "not_in_force": ("not in force yet", "pas encore en vigueur"),
+    "own_rule": ("the organisation's own rule", "règle propre à l'organisation"),
+    "by_family": ("Devices in violation by app family", "Appareils en infraction par famille d'applications"),
     "by_org_unit": ("By org unit", "Par unité organisationnelle"),
     "org_unit": ("Org unit", "Unité organisationnelle"),
     "by_source": ("By inventory source", "Par source d'inventaire"),
@@ -80,8 +91,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "compliant": ("Compliant", "Conformes"),
     "rate": ("Rate", "Taux"),
     "deadlines": ("Deadlines", "Échéances"),
-    "by_rule": ("Devices in violation by directive, and deadlines",
-                "Appareils en infraction par directive, et échéances"),
     "rule": ("Rule", "Règle"),
     "directive": ("Directive", "Directive"),
     "deadline": ("Deadline", "Échéance"),
@@ -181,6 +190,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "count": ("Requests", "Requêtes"),
     "example": ("Example name", "Exemple de nom"),
     "weak": ("weak: only an answer named it", "faible : seule une réponse le nommait"),
+    "strong": ("the device looked the name up", "l'appareil a résolu le nom"),
+    "strength": ("Evidence", "Preuve"),
     "apks": ("APK analyses", "Analyses d'APK"),
     "apk_files": ("APK files to analyse", "Fichiers APK à analyser"),
     "analyse": ("Analyse", "Analyser"),
@@ -189,6 +200,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "verdict": ("Verdict", "Verdict"),
     "score": ("Score", "Score"),
     "sdk_vendors": ("SDK and endpoint vendors", "Éditeurs des SDK et des points d'accès"),
+    "apk_identity": ("Identity and signing", "Identité et signature"),
+    "more_rows": ("{n} more not shown (the JSON report has them all).",
+                  "{n} de plus non affichés (le rapport JSON les contient tous)."),
+    "stored_analyses": ("Latest analysis of each package", "Dernière analyse de chaque paquet"),
     "verdict.acceptable": ("Acceptable", "Acceptable"),
     "verdict.needs_review": ("Needs review", "À examiner"),
     "verdict.unacceptable": ("Unacceptable", "Inacceptable"),

@@ -46,6 +46,7 @@ LOGIN_CSRF = "interdit_login_csrf"
 OIDC_FLOW = "interdit_oidc_flow"  # the encrypted state of a sign-in at the identity provider
 OIDC_PATH = "/login/oidc"
 PAGE = 50
+SIGHTINGS = 200  # a device page shows its newest sightings, up to this many
 
 _templates: Jinja2Templates | None = None
 
@@ -268,14 +269,27 @@ def overview(request: Request) -> Response:
                        key=lambda r: r[3])
         families = sorted(s.by_family.items(), key=lambda kv: -kv[1])
         sources = sorted(s.by_source.items())
-        per_rule = views.devices_by_rule(ctx)
-        rules = [(rule, directive, per_rule.get((rule, directive), 0), deadline, left)
-                 for rule, directive, deadline, left in views.deadlines(cur)]
-        return {"rules": rules, "empty": False, "cur": cur, "s": s, "history": [*views.history(ctx), s], "units": units,
+        history = [*views.history(ctx), s]
+        directives = _by_directive(cur, history)
+        return {"directives": directives, "empty": False, "cur": cur, "s": s, "history": history, "units": units,
                 "families": families, "sources": sources, "attention": attention, "deadlines": views.deadlines(cur),
                 "review": cur.review, "catalogue": cur.loaded.catalogue}
 
     return page(request, "overview.html", READERS, make)
+
+
+def _by_directive(cur: views.Current, history: list[Any]) -> list[dict[str, Any]]:
+    """Each rule of the policy (an adopted directive or the organisation's own rule): its figures now when it is
+    in force, its dates, the days left to its deadline, and its rate at each earlier import."""
+    today = cur.as_of.date()
+    cat = cur.loaded.catalogue
+    rows = []
+    for rule in cur.loaded.policy.rules:
+        directive = cat.directives.get(rule.directive) if rule.directive else None
+        rows.append({"rule": rule, "directive": directive, "now": cur.summary.by_rule.get(rule.id),
+                     "left": (rule.deadline - today).days,
+                     "over_time": [h.by_rule.get(rule.id) for h in history]})
+    return rows
 
 
 def _filters(request: Request) -> dict[str, Any]:
@@ -322,8 +336,10 @@ def device(request: Request, source: str, device_id: str) -> Response:
                                                                    "os_version")}}
                    for v in detail.get("versions", []) if isinstance(v, dict)]
         simple = {k: v for k, v in (attributes or {}).items() if not isinstance(v, dict | list) or k == "groups"}
+        sightings = pipeline.sightings(ctx.repo, device=(source, device_id), limit=SIGHTINGS + 1)
         return {"source": source, "device_id": device_id, "attributes": simple, "apps": apps,
-                "findings": detail.get("current_findings", []), "history": history}
+                "findings": detail.get("current_findings", []), "history": history,
+                "sightings": sightings[:SIGHTINGS], "more_sightings": len(sightings) > SIGHTINGS}
 
     return page(request, "device.html", READERS, make)
 
@@ -517,7 +533,31 @@ async def upload_apks(request: Request) -> Response:
         shutil.rmtree(folder, ignore_errors=True)
     from interdit.storage.analyses import latest_analyses
 
-    summaries = [{"file": getattr(r.identity, "file_name", ""), "package": getattr(r.identity, "package", None),
-                  "score": r.score.total if getattr(r, "score", None) else None} for r in reports]
-    return render(request, "apks.html", who, status=201 if reports else 422,
-                  rows=latest_analyses(ctx.repo.engine), reports=summaries, errors=errors, can_upload=True)
+    lang = lang_of(request)
+    views_ = [_report_view(r, n) for n, r in enumerate(reports, 1)]
+    return render(request, "apks.html", who, status=201 if reports else 422, rows=latest_analyses(ctx.repo.engine),
+                  reports=views_, errors=errors, can_upload=True, **_analysis_words(lang))
+
+
+ENDPOINT_ROWS = 200  # a page shows this many of a report's endpoints (prohibited and known owners first)
+
+
+def _report_view(report: Any, n: int) -> dict[str, Any]:
+    """What the page shows of one analysis report: permissions grouped by what they expose ("other" last),
+    endpoints of prohibited vendors and known owners first, the prohibited vendors found."""
+    groups: dict[str, list[Any]] = {}
+    for p in sorted(report.permissions, key=lambda p: (p.group == "other", p.group, p.name)):
+        groups.setdefault(p.group, []).append(p)
+    endpoints = sorted(report.endpoints, key=lambda e: (not e.prohibited, not e.owner, e.host))
+    prohibited = sorted({x.vendor for x in report.sdks if x.prohibited and x.vendor}
+                        | {e.owner for e in report.endpoints if e.prohibited and e.owner})
+    return {"n": n, "report": report, "groups": list(groups.items()), "endpoints": endpoints[:ENDPOINT_ROWS],
+            "more_endpoints": max(0, len(endpoints) - ENDPOINT_ROWS), "prohibited": prohibited}
+
+
+def _analysis_words(lang: str) -> dict[str, Any]:
+    """The analyzer's own words (its report's vocabulary), for the page's language."""
+    w = pipeline.analysis_words(lang)
+    return {"aw": w["word"], "ag": w["group"], "aprot": w["protection"], "asev": w["severity"],
+            "acats": lambda cs: ", ".join(w["category"](c) for c in cs),
+            "awk": lambda x: w["weakness"](x.id, x.message), "apb": lambda x: w["problem"](x.code, x.message)}
