@@ -1,18 +1,29 @@
 """`python -m bench [NAME...]`: run the benchmarks and write bench/results/<name>.json.
 
-Each benchmark module has `run(results_dir: Path) -> dict`. Figures are appended to bench/results/RESULTS.md.
+Each benchmark module has `run(results_dir: Path) -> dict`; its figures, each target with whether it was met,
+go to bench/results/<name>.json. The file's `machine` block names the Python, the platform, the CPU count and
+the load average at the start and at the end of the run, since wall times on a shared machine move with it.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import platform
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 BENCHES = ("bench_core", "bench_connectors", "bench_analysis", "bench_network", "bench_server")
+
+
+def _load_average() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages (wall times move with them); None where the system has none."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # not available on this system
+        return None
 
 
 def main(argv: list[str]) -> int:
@@ -27,8 +38,11 @@ def main(argv: list[str]) -> int:
             print(f"{name}: not available ({e})")
             continue
         print(f"== {name}", flush=True)
+        load_at_start = _load_average()
         figures = module.run(results_dir)
         figures["machine"] = {"python": sys.version.split()[0], "platform": platform.platform(),
+                              "cpus": os.cpu_count(), "load_average_at_start": load_at_start,
+                              "load_average": _load_average(),
                               "when": datetime.now(UTC).isoformat(timespec="seconds")}
         (results_dir / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
         print(json.dumps(figures, indent=2))

@@ -1,8 +1,14 @@
-"""Server load: the findings API and the overview page under 20 concurrent clients, on loopback.
+"""Server load: the findings API and the overview page under 20 concurrent clients, on loopback; then the same
+readers while an ingest client uploads inventories, after which every count must reconcile.
 
 Targets, against the 100,000-device fleet: findings API p95 ≤ 100 ms, overview page p95 ≤ 300 ms, each
-under 20 concurrent clients for 60 s. The server runs as its own process (one uvicorn worker), the clients
-in this one. Set INTERDIT_BENCH_DEVICES, INTERDIT_BENCH_SECONDS and INTERDIT_BENCH_CLIENTS to try other sizes.
+under 20 concurrent clients for 60 s. Concurrent imports and reads lose nothing: while the readers run, an
+ingest token uploads a second source's snapshot again and again (two snapshots in turn, each with one bad
+row); afterwards every upload has its import run with exactly the devices, app rows and rejections sent
+(read = accepted + rejected), the stored fleet holds exactly the last snapshot beside the untouched benchmark
+fleet, and no request failed. The server runs as its own process (one uvicorn worker), the clients in this
+one. Set INTERDIT_BENCH_DEVICES, INTERDIT_BENCH_SECONDS, INTERDIT_BENCH_CLIENTS and
+INTERDIT_BENCH_INGEST_DEVICES to try other sizes.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -25,8 +32,12 @@ from urllib.parse import urlencode
 DEVICES = int(os.environ.get("INTERDIT_BENCH_DEVICES", "100000"))
 SECONDS = float(os.environ.get("INTERDIT_BENCH_SECONDS", "60"))
 CLIENTS = int(os.environ.get("INTERDIT_BENCH_CLIENTS", "20"))
+INGEST_DEVICES = int(os.environ.get("INTERDIT_BENCH_INGEST_DEVICES", "2000"))
 PASSWORD = "bench password, long enough"
 TARGETS = {"findings_api": 0.100, "overview_page": 0.300}
+INGEST_SOURCE = "nightly-push"
+BAD_ROW = b"not,a,valid,row\n"  # one rejected app row per upload
+MAX_UPLOADS = 400  # the import runs API lists at most 500
 
 
 def _free_port() -> int:
@@ -35,8 +46,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _prepare(work: Path) -> tuple[str, Path, str]:
-    """Import the fleet's two snapshots, create an admin with a token; return (db url, policy, token)."""
+def _prepare(work: Path) -> tuple[str, Path, str, str]:
+    """Import the fleet's two snapshots, create an admin and an ingest account with a token each; return
+    (db url, policy, admin token, ingest token)."""
     from interdit import fleet, pipeline
     from interdit.storage.accounts import AccountStore, Role
 
@@ -50,9 +62,112 @@ def _prepare(work: Path) -> tuple[str, Path, str]:
     accounts = AccountStore(repo.engine)
     accounts.add("bench", Role.ADMIN, PASSWORD)
     _, token = accounts.create_token("bench", "load test")
+    accounts.add("nightly", Role.INGEST, None)
+    _, ingest_token = accounts.create_token("nightly", "nightly push")
     repo.engine.dispose()
     shutil.rmtree(work / "fleet", ignore_errors=True)
-    return url, policy, token
+    return url, policy, token, ingest_token
+
+
+Upload = tuple[list[tuple[str, bytes]], dict[str, int]]  # the files sent, and the counts they must give
+
+
+def ingest_uploads(work: Path, devices: int) -> list[Upload]:
+    """Two snapshots of a second source (the second differs from the first as a fortnight does), each with one
+    bad app row, and the counts each must give: devices, app rows, read = accepted + rejected."""
+    from interdit import fleet
+
+    spec = fleet.FleetSpec(devices=devices, seed=4242)
+    uploads: list[Upload] = []
+    for n, at in enumerate(fleet.DEMO_DATES[:2]):
+        devices_csv, apps_csv, n_devices, n_apps = fleet.write_snapshot(spec, work / f"ingest-{n}", n, at)
+        files = [("devices.csv", devices_csv.read_bytes()), ("apps.csv", apps_csv.read_bytes() + BAD_ROW)]
+        uploads.append((files, {"devices": n_devices, "apps": n_apps, "read": n_devices + n_apps + 1,
+                                "accepted": n_devices + n_apps, "rejected": 1}))
+    return uploads
+
+
+def stored_counts(url: str) -> dict[str, tuple[int, int]]:
+    """Per source, the devices present and the app rows open in the database: (devices, apps)."""
+    from sqlalchemy import func, select
+
+    from interdit.storage import tables as t
+    from interdit.storage.repo import Repository
+
+    repo = Repository(url)
+    try:
+        with repo.engine.connect() as conn:
+            devices = {s: n for s, n in conn.execute(select(t.devices.c.source, func.count()).where(
+                t.devices.c.removed_at.is_(None)).group_by(t.devices.c.source))}
+            apps = {s: n for s, n in conn.execute(select(t.app_intervals.c.source, func.count()).where(
+                t.app_intervals.c.removed_at.is_(None)).group_by(t.app_intervals.c.source))}
+    finally:
+        repo.engine.dispose()
+    return {s: (int(devices.get(s, 0)), int(apps.get(s, 0))) for s in sorted({*devices, *apps})}
+
+
+def ingest(base: str, token: str, uploads: list[Upload], stop: threading.Event, *,
+           max_uploads: int = MAX_UPLOADS) -> list[dict[str, Any]]:
+    """Upload the snapshots in turn until `stop` is set: what each upload sent, got back and took."""
+    import httpx
+
+    sent: list[dict[str, Any]] = []
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=600) as http:
+        while not stop.is_set() and len(sent) < max_uploads:
+            files, expected = uploads[len(sent) % len(uploads)]
+            t0 = time.perf_counter()
+            try:
+                r = http.post(f"/api/v1/imports?format=csv&source={INGEST_SOURCE}",
+                              files=[("files", (name, data, "text/csv")) for name, data in files])
+            except httpx.HTTPError as e:  # counted as a failed upload: status 0
+                sent.append({"status": 0, "seconds": time.perf_counter() - t0, "expected": expected,
+                             "body": {"error": repr(e)}})
+                continue
+            seconds = time.perf_counter() - t0
+            body = r.json() if r.headers.get("content-type", "").endswith("json") else {}
+            sent.append({"status": r.status_code, "seconds": seconds, "expected": expected, "body": body})
+    return sent
+
+
+def reconcile(base: str, token: str, sent: list[dict[str, Any]], before: dict[str, tuple[int, int]],
+              after: dict[str, tuple[int, int]]) -> list[str]:
+    """Everything that does not add up after the concurrent imports; empty when nothing was lost."""
+    import httpx
+
+    problems: list[str] = []
+    for n, s in enumerate(sent):
+        body, expected = s["body"], s["expected"]
+        if s["status"] != 201:
+            problems.append(f"upload {n}: HTTP {s['status']} {body}")
+            continue
+        got = {k: body.get(k, body.get("result", {}).get(k)) for k in expected}
+        if got != expected:
+            problems.append(f"upload {n}: answered {got}, sent {expected}")
+        if body["read"] != body["accepted"] + body["rejected"]:
+            problems.append(f"upload {n}: read {body['read']} != accepted + rejected")
+    runs = httpx.get(base + f"/api/v1/imports?limit={min(500, len(sent) + 50)}",
+                     headers={"Authorization": f"Bearer {token}"}, timeout=600).json()
+    mine = {r["id"]: r for r in runs if r["source"] == INGEST_SOURCE}
+    ok_uploads = [s for s in sent if s["status"] == 201]
+    if sorted(mine) != sorted(s["body"]["run_id"] for s in ok_uploads):
+        problems.append(f"{len(ok_uploads)} uploads answered, {len(mine)} import runs stored")
+    for s in ok_uploads:
+        run = mine.get(s["body"]["run_id"])
+        if run is None:
+            continue
+        stored = {k: run[k] for k in s["expected"]}
+        if run["status"] != "ok" or stored != s["expected"]:
+            problems.append(f"run {run['id']}: {run['status']} {stored}, sent {s['expected']}")
+    failed = [r for r in runs if r["status"] != "ok"]
+    if failed:
+        problems.append(f"{len(failed)} failed import runs: {[r.get('error') for r in failed][:3]}")
+    if ok_uploads:
+        last = ok_uploads[-1]["expected"]
+        want = {**{k: v for k, v in before.items() if k != INGEST_SOURCE},
+                INGEST_SOURCE: (last["devices"], last["apps"])}
+        if after != want:
+            problems.append(f"stored (devices, app rows) per source {after}, expected {want}")
+    return problems
 
 
 def serve(url: str, policy: str, port: int) -> None:
@@ -125,10 +240,11 @@ class _Connection:
 async def _load(host: str, port: int, make_request: Any, seconds: float, clients: int) -> dict[str, Any]:
     samples: list[float] = []
     errors = 0
+    server_errors = 0
     stop = time.monotonic() + seconds
 
     async def client(n: int) -> None:
-        nonlocal errors
+        nonlocal errors, server_errors
         rng = random.Random(n)
         conn = _Connection(host, port)
         try:
@@ -139,13 +255,15 @@ async def _load(host: str, port: int, make_request: Any, seconds: float, clients
                 samples.append(time.perf_counter() - t0)
                 if status != 200:
                     errors += 1
+                    server_errors += status >= 500
         finally:
             conn.close()
 
     t0 = time.perf_counter()
     await asyncio.gather(*(client(n) for n in range(clients)))
     wall = time.perf_counter() - t0
-    return {**_percentiles(samples), "errors": errors, "req_per_s": round(len(samples) / wall, 1),
+    return {**_percentiles(samples), "errors": errors, "server_errors": server_errors,
+            "req_per_s": round(len(samples) / wall, 1),
             "clients": clients, "seconds": round(wall, 1)}
 
 
@@ -168,7 +286,8 @@ def run(results_dir: Path) -> dict[str, Any]:
     proc: subprocess.Popen[bytes] | None = None
     try:
         t0 = time.perf_counter()
-        url, policy, token = _prepare(work)
+        url, policy, token, ingest_token = _prepare(work)
+        uploads = ingest_uploads(work, INGEST_DEVICES)
         prepared = time.perf_counter() - t0
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
@@ -209,10 +328,31 @@ def run(results_dir: Path) -> dict[str, Any]:
 
         api = asyncio.run(_load("127.0.0.1", port, findings, SECONDS, CLIENTS))
         page = asyncio.run(_load("127.0.0.1", port, overview, SECONDS, CLIENTS))
+
+        # the same readers while the ingest client uploads inventories; then everything must reconcile
+        before = stored_counts(url)
+        stop = threading.Event()
+        sent: list[dict[str, Any]] = []
+        pusher = threading.Thread(target=lambda: sent.extend(ingest(base, ingest_token, uploads, stop)))
+        pusher.start()
+        try:
+            during = asyncio.run(_load("127.0.0.1", port, findings, SECONDS, CLIENTS))
+        finally:
+            stop.set()
+            pusher.join()
+        problems = reconcile(base, token, sent, before, stored_counts(url))
+        import_times = _percentiles([s["seconds"] for s in sent])
+        imports = {"uploads": len(sent), "devices_per_upload": INGEST_DEVICES,
+                   "rows_per_upload": max((s["expected"]["read"] for s in sent), default=0),
+                   "server_errors": sum(s["status"] >= 500 or s["status"] == 0 for s in sent),
+                   "seconds": {k.replace("_ms", "_s"): round(v / 1000, 2) if k.endswith("_ms") else v
+                               for k, v in import_times.items()},
+                   "reconciled": not problems, "problems": problems[:20]}
         figures: dict[str, Any] = {
             "devices": DEVICES, "devices_in_scope": summary["devices_in_scope"],
             "prepare_seconds": round(prepared, 1), "first_evaluation_seconds": round(first_evaluation, 2),
             "first_overview_seconds": round(first_overview, 2), "findings_api": api, "overview_page": page,
+            "findings_api_during_imports": during, "imports_during_reads": imports,
             "targets": {
                 name: {"p95_ms_max": limit * 1000, "p95_ms": result.get("p95_ms"),
                        "met": result.get("p95_ms", 1e9) <= limit * 1000 and result["errors"] == 0}
@@ -220,6 +360,14 @@ def run(results_dir: Path) -> dict[str, Any]:
                                             ("overview_page", TARGETS["overview_page"], page))
             },
         }
+        # recorded beside the targets: reads must not fail while imports run, and every count must reconcile
+        figures["targets"]["findings_api_during_imports"] = {
+            "p95_ms": during.get("p95_ms"), "p99_ms": during.get("p99_ms"), "errors": during["errors"],
+            "met": during["errors"] == 0}
+        figures["targets"]["concurrent_imports_reconcile"] = {
+            "uploads": len(sent), "import_p50_s": imports["seconds"].get("p50_s"),
+            "import_p95_s": imports["seconds"].get("p95_s"), "import_max_s": imports["seconds"].get("max_s"),
+            "met": bool(sent) and not problems and imports["server_errors"] == 0}
         return figures
     finally:
         if proc is not None:

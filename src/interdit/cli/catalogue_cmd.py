@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
 def list_(
     kind: Annotated[Kind, typer.Argument(help="What to list.")] = Kind.directives,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
     lang: Annotated[str, typer.Option("--lang")] = "en",
 ) -> None:
     """List directives (default), families or vendors."""
@@ -58,7 +58,7 @@ def list_(
 
 def show(
     entry: Annotated[str, typer.Argument(help="A directive, family or vendor id.")],
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
 ) -> None:
     """Show one entry with its sources and confidence."""
     cat = pipeline.catalogue()
@@ -72,7 +72,8 @@ def show(
              + "\n  fix: 'interdit catalogue search TEXT' finds entries by name")
     value = asdict(found)
     if fmt is OutputFormat.json:
-        print_json(value)
+        kind = "directive" if entry in cat.directives else "family" if entry in cat.families else "vendor"
+        print_json({"schema_version": 1, "catalogue_version": cat.version, "kind": kind, "entry": value})
         return
     for key, val in value.items():
         if isinstance(val, list | tuple):
@@ -90,12 +91,13 @@ def show(
 
 def search(
     text: Annotated[str, typer.Argument(help="Words to look for (names, ids, titles, identifiers, domains).")],
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
 ) -> None:
     """Search the catalogue, accents and case ignored."""
     hits = pipeline.search_catalogue(text)
     if fmt is OutputFormat.json:
-        print_json([{"kind": k, "id": i, "label": label} for k, i, label in hits])
+        print_json({"schema_version": 1, "catalogue_version": pipeline.catalogue().version, "query": text,
+                    "hits": [{"kind": k, "id": i, "label": label} for k, i, label in hits]})
         return
     if not hits:
         out.print(f"nothing matches {text!r}")

@@ -52,6 +52,18 @@ out = Console(highlight=False)
 
 
 class OutputFormat(StrEnum):
+    """`--format` of a command that answers people with a table and machines with schema-versioned JSON.
+
+    Each command's option lists only what it writes, so any other value is a usage error (exit 2) that names
+    the formats it supports."""
+
+    table = "table"
+    json = "json"
+
+
+class TabularFormat(StrEnum):
+    """`--format` of a command whose answer is a list of records, which also reads as CSV."""
+
     table = "table"
     json = "json"
     csv = "csv"

@@ -12,6 +12,7 @@ from interdit.cli.common import (
     EXIT_ATTENTION,
     OutputFormat,
     State,
+    TabularFormat,
     cli_actor,
     fail,
     out,
@@ -85,7 +86,7 @@ def findings(
     org_unit: Annotated[str | None, typer.Option("--org-unit", help="Org unit path; includes units below it.")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Inventory source name.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, json or csv")] = OutputFormat.table,
+    output: Annotated[TabularFormat, typer.Option("--format", "-f", help="table, json or csv")] = TabularFormat.table,
     lang: Annotated[str | None, typer.Option("--lang", help="en or fr")] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many (table only).")] = None,
     fail_on: Annotated[list[FindingState] | None, typer.Option(
@@ -106,7 +107,7 @@ def findings(
         and (org_unit is None or (f.org_unit or "") == org_unit
              or (f.org_unit or "").startswith(org_unit.rstrip("/") + "/"))
     )
-    shown = selected[:limit] if limit and output is OutputFormat.table else selected
+    shown = selected[:limit] if limit and output is TabularFormat.table else selected
     data = dataclasses.replace(data, findings=shown)
     text = pipeline.render({"table": "findings-table", "json": "findings-json", "csv": "csv"}[output.value], data,
                            _lang(s, loaded, lang))
@@ -136,14 +137,16 @@ def review(
     ctx: typer.Context,
     within: Annotated[int, typer.Option("--within", help="Days ahead to look.")] = 30,
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
 ) -> None:
     """Interim rules and exceptions due for review or expiring (past due ones too)."""
     s = state(ctx)
     loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
-    items = pipeline.review_items(loaded.policy, parse_when(as_of, default=s.clock()), within)
+    when = parse_when(as_of, default=s.clock())
+    items = pipeline.review_items(loaded.policy, when, within)
     if output is OutputFormat.json:
-        print_json([{"kind": k, "id": i, "date": d.isoformat(), "why": why} for k, i, d, why in items])
+        print_json({"schema_version": 1, "as_of": when.isoformat(), "within_days": within,
+                    "items": [{"kind": k, "id": i, "date": d.isoformat(), "why": why} for k, i, d, why in items]})
         return
     if not items:
         out.print(f"nothing due for review within {within} days")
