@@ -26,6 +26,9 @@ from .base import EnforcementRequest, Payload
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
+# what a banned name gets, in the generated files' header comments
+ANSWERS = {"nxdomain": "NXDOMAIN", "nodata": "NODATA (no address)", "sinkhole": "a sinkhole address"}
+
 DNS_CAVEATS = (
     "DNS blocking does not stop DNS over HTTPS or DNS over TLS to outside resolvers: block those resolvers "
     "(and port 853) and push a managed DNS setting. / Le blocage DNS n'arrête pas le DNS sur HTTPS ou sur TLS "

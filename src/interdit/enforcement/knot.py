@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from interdit.enforcement._dns import (
+    ANSWERS,
     DNS_CAVEATS,
     directory,
     domains,
@@ -17,8 +18,6 @@ from interdit.enforcement._dns import (
 )
 from interdit.enforcement.base import EnforcementRequest, Payload, targets
 
-_ANSWERS = {"nxdomain": "NXDOMAIN", "nodata": "NODATA (no address)", "sinkhole": "a sinkhole address"}
-
 
 @targets.register("knot")
 class KnotResolver:
@@ -31,7 +30,7 @@ class KnotResolver:
         mode = option(request, "mode", "rpz", ("rpz", "suffix"))
         folder = directory(request, "/etc/knot-resolver")
         action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), self.name)
-        head = header(request, "--", f"Knot Resolver policy: answer {_ANSWERS[action]} for banned names", len(names))
+        head = header(request, "--", f"Knot Resolver policy: answer {ANSWERS[action]} for banned names", len(names))
         files: dict[str, str | bytes]
         if mode == "rpz":
             # The zone carries the answer (CNAME . / CNAME *. / A and AAAA); DENY_MSG is what CNAME . means.

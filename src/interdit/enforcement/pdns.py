@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from interdit.enforcement._dns import (
+    ANSWERS,
     DNS_CAVEATS,
     directory,
     domains,
@@ -16,8 +17,6 @@ from interdit.enforcement._dns import (
     ttl,
 )
 from interdit.enforcement.base import EnforcementRequest, Payload, targets
-
-_ANSWERS = {"nxdomain": "NXDOMAIN", "nodata": "NODATA (no address)", "sinkhole": "a sinkhole address"}
 
 
 @targets.register("pdns")
@@ -57,7 +56,7 @@ class PowerDnsRecursor:
                           "    end\n")
             else:
                 answer = f"    dq.rcode = pdns.{'NXDOMAIN' if action == 'nxdomain' else 'NOERROR'}\n"
-            lua = (header(request, "--", f"PowerDNS Recursor lua-dns-script: {_ANSWERS[action]} for banned names",
+            lua = (header(request, "--", f"PowerDNS Recursor lua-dns-script: {ANSWERS[action]} for banned names",
                           len(names))
                    + "interdit_banned = newDS()\ninterdit_banned:add({\n" + entries + "})\n\n"
                    + "function preresolve(dq)\n"
