@@ -120,6 +120,30 @@ def test_a_rewritten_tail_is_caught_by_its_link(db_url: str) -> None:
     assert not v.ok and v.broken_at == 2 and "link" in v.reason
 
 
+def test_a_kept_checkpoint_catches_a_cut_tail_and_a_rewritten_trail(db_url: str) -> None:
+    from interdit.storage.audit import parse_checkpoint
+
+    _, audit, engine = _stores(db_url)
+    for n in range(4):
+        audit.append("cli", "exception.grant", f"EXC-{n}", after={"n": n})
+    kept = (3, audit.entries()[2].hash)
+    assert audit.verify(kept).ok
+    audit.append("cli", "exception.revoke", "EXC-0")
+    assert audit.verify(kept).ok  # entries added after a checkpoint are fine
+    with engine.begin() as conn:  # cut the last two entries: the chain alone still checks
+        conn.execute(audit_table.delete().where(audit_table.c.seq >= 3))
+    assert audit.verify().ok
+    v = audit.verify(kept)
+    assert not v.ok and v.entries == 2 and "cut off its end" in v.reason
+    other = (2, "0" * 64)
+    v = audit.verify(other)
+    assert not v.ok and v.broken_at == 2 and "checkpoint" in v.reason
+    assert parse_checkpoint(f"3:{kept[1].upper()}") == kept
+    for bad in ("3", "x:abc", f"0:{kept[1]}", f"3:{kept[1][:-1]}"):
+        with pytest.raises(ValueError, match="not a checkpoint"):
+            parse_checkpoint(bad)
+
+
 def test_concurrent_appends_keep_one_chain(db_url: str) -> None:
     _, audit, _ = _stores(db_url)
     errors: list[BaseException] = []

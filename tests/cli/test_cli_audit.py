@@ -253,3 +253,29 @@ def test_a_change_naming_an_actor_without_a_trail_is_refused_before_it_is_made(w
     assert [(e.actor, e.action) for e in entries] == [("cli:someone", "policy.update")]
     assert "+    grace_days: 21" in entries[0].after["diff"] and log.verify().ok
     repo.engine.dispose()
+
+
+def test_verify_prints_a_checkpoint_that_catches_a_cut_tail_later(ws: dict[str, Path]) -> None:
+    import re
+
+    import sqlalchemy as sa
+
+    from interdit.storage.audit import audit_table
+
+    _import(ws, 0)
+    _import(ws, 1)
+    code, output = _cli(ws, "audit", "verify")
+    kept = re.search(r"checkpoint: (\d+:[0-9a-f]{64})", output)
+    assert code == 0 and kept is not None, output
+    code, output = _cli(ws, "audit", "verify", "--checkpoint", kept.group(1))
+    assert code == 0 and "intact" in output, output
+    repo = pipeline.open_repository(f"sqlite:///{ws['db']}")
+    with repo.engine.begin() as conn:  # someone removes the newest entry: the chain alone cannot tell
+        conn.execute(sa.delete(audit_table).where(audit_table.c.seq == sa.select(sa.func.max(audit_table.c.seq))
+                                                  .scalar_subquery()))
+    repo.engine.dispose()
+    assert _cli(ws, "audit", "verify")[0] == 0
+    code, output = _cli(ws, "audit", "verify", "--checkpoint", kept.group(1))
+    assert code == 1 and "cut off its end" in output, output
+    code, output = _cli(ws, "audit", "verify", "--checkpoint", "12:nothex")
+    assert code == 2 and "not a checkpoint" in output, output

@@ -25,8 +25,15 @@ def list_audit(ctx: Ctx, who: AuditReader,
 
 
 @router.get("/audit/verify", response_model=AuditVerifyOut, summary="Recompute the hash chain; name the broken entry")
-def verify_audit(ctx: Ctx, who: AuditReader) -> AuditVerifyOut:
-    v = ctx.audit.verify()
+def verify_audit(ctx: Ctx, who: AuditReader,
+                 checkpoint: Annotated[str | None, Query(
+                     pattern="^[0-9]{1,18}:[0-9a-fA-F]{64}$",
+                     description="ENTRY:HASH kept from an earlier verification: the trail must still reach that "
+                                 "entry with that hash (nothing rewritten, nothing cut off the end)")] = None,
+                 ) -> AuditVerifyOut:
+    from interdit.storage.audit import parse_checkpoint
+
+    v = ctx.audit.verify(parse_checkpoint(checkpoint) if checkpoint else None)
     return AuditVerifyOut(ok=v.ok, entries=v.entries, head=v.head, broken_at=v.broken_at, reason=v.reason)
 
 

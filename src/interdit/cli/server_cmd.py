@@ -274,15 +274,30 @@ def audit_list(
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context) -> None:
+def audit_verify(
+    ctx: typer.Context,
+    checkpoint: Annotated[str | None, typer.Option(
+        "--checkpoint", help="ENTRY:HASH printed by an earlier verify and kept elsewhere: the trail must still "
+                             "reach that entry with that hash (nothing rewritten, nothing cut off the end).")] = None,
+) -> None:
     """Recompute the hash chain; exit 1 naming the first entry that was edited, removed or moved.
 
-    Example: interdit audit verify   (keep the printed head hash: it proves later that no entry was cut off the end)
+    The chain alone cannot show that entries were cut off its end: keep the printed checkpoint
+    (ENTRY:HASH) somewhere else, a ticket or a signed e-mail, and pass it back later.
+
+    Example: interdit audit verify --checkpoint 1284:9b1f0c...e07c
     """
+    from interdit.storage.audit import parse_checkpoint
+
+    try:
+        kept = parse_checkpoint(checkpoint) if checkpoint is not None else None
+    except ValueError as e:
+        fail(str(e))
     _, audit = _stores(state(ctx))
-    v = audit.verify()
+    v = audit.verify(kept)
     if v.ok:
-        out.print(f"audit trail intact: {v.entries} entries, head {v.head}")
+        out.print(f"audit trail intact: {v.entries} entries, head {v.head}", markup=False)
+        out.print(f"checkpoint: {v.entries}:{v.head}", markup=False)
         return
     err.print(f"audit trail broken at entry {v.broken_at}: {v.reason}", markup=False)
     err.print(f"  the {v.entries} entries before it check; restore the table from a backup and compare", markup=False)

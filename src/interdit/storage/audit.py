@@ -79,6 +79,15 @@ class Verification:
     reason: str = ""
 
 
+def parse_checkpoint(text: str) -> tuple[int, str]:
+    """`N:HASH` (an entry number and its SHA-256, as `interdit audit verify` prints them) -> (N, hash)."""
+    number, _, digest = text.strip().partition(":")
+    if not number.isdigit() or int(number) < 1 or len(digest) != 64 or digest.strip("0123456789abcdefABCDEF"):
+        raise ValueError(f"{text!r} is not a checkpoint: write ENTRY:HASH, e.g. 1284:9b1f...e07c with the whole "
+                         "64-character hash that 'interdit audit verify' printed")
+    return int(number), digest.lower()
+
+
 class AuditLog:
     """Append-only, hash-chained log in the `audit_log` table (migration 0004)."""
 
@@ -128,8 +137,12 @@ class AuditLog:
             yield from page
             after = page[-1].seq
 
-    def verify(self) -> Verification:
-        """Recompute every hash from the start; report the first entry that is edited, missing or moved."""
+    def verify(self, checkpoint: tuple[int, str] | None = None) -> Verification:
+        """Recompute every hash from the start; report the first entry that is edited, missing or moved.
+
+        `checkpoint` is an entry number and its hash kept elsewhere (`N:HASH`, as `interdit audit verify`
+        prints it): the chain must still reach entry N with that very hash, which also proves that nothing
+        was cut off the end since."""
         prev, expected_seq, count = GENESIS, 1, 0
         after = 0
         while True:
@@ -137,6 +150,10 @@ class AuditLog:
                 rows = conn.execute(sa.select(audit_table).where(audit_table.c.seq > after)
                                     .order_by(audit_table.c.seq).limit(1000)).all()
             if not rows:
+                if checkpoint is not None and count < checkpoint[0]:
+                    return Verification(False, count, prev, count + 1,
+                                        f"the trail ends at entry {count}, but entry {checkpoint[0]} was kept as "
+                                        "a checkpoint: entries were cut off its end")
                 return Verification(True, count, prev)
             for r in rows:
                 seq = int(r.seq)
@@ -150,6 +167,10 @@ class AuditLog:
                 if digest != r.hash:
                     return Verification(False, count, prev, seq,
                                         f"entry {seq} was edited after it was written: its hash does not match")
+                if checkpoint is not None and seq == checkpoint[0] and digest != checkpoint[1].lower():
+                    return Verification(False, count, prev, seq,
+                                        f"entry {seq} does not have the hash kept as a checkpoint: the trail "
+                                        "was rewritten from there or before")
                 prev, expected_seq, count = digest, seq + 1, count + 1
             after = int(rows[-1].seq)
 
