@@ -29,6 +29,7 @@ from interdit.model import (
     FindingState,
     PolicyException,
     Rule,
+    RuleSummary,
     Sighting,
     SourceSummary,
     Summary,
@@ -147,6 +148,7 @@ class Figures:
     unseen: list[Finding]  # not_evaluable and stale findings, one per device
     points: list[Summary]  # history and the current summary, by time, one per instant
     sources: list[tuple[str, SourceSummary]]  # every inventory source, by name
+    rules: list[tuple[str, RuleSummary]]  # every rule in force, in policy order: compliance per directive
     used_devices: int  # devices with a finding of kind `used` (seen on the network), excepted ones included
     used_by_family: list[tuple[str, int]]  # family -> devices with a `used` finding, most first
     unattributed: list[AddressRow]  # most look-ups first
@@ -224,7 +226,8 @@ def figures(data: ReportData) -> Figures:
         holding=len(holding), holding_overdue=len(holding_overdue), violation_devices=len(violating),
         by_state=by_state, by_family=by_family, units=units, deadlines=deadlines, exceptions=exceptions,
         directives=directives, unseen=unseen, points=[points[t] for t in sorted(points)],
-        sources=sorted(data.summary.by_source.items()), used_devices=len({device_key(f) for f in used}),
+        sources=sorted(data.summary.by_source.items()), rules=list(data.summary.by_rule.items()),
+        used_devices=len({device_key(f) for f in used}),
         used_by_family=used_by_family, unattributed=unattributed(data.sightings, as_of.date()),
     )
 

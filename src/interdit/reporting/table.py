@@ -28,6 +28,15 @@ class StatusTable:
             (t("label.devices_total"), t.num(sm.devices_total)),
         ], indent=0)
 
+        lines += ["", t("section.by_rule")]
+        if fig.rules:
+            rows = [[rule, r.directive or t("label.own_rule"), t.num(r.in_scope), t.num(r.compliant), t.pct(r.rate),
+                     t.num(r.violations)] for rule, r in fig.rules]
+            lines += columns([t("col.rule"), t("col.directive"), t("col.in_scope"), t("col.compliant"),
+                              t("col.rate"), t("col.violations")], rows, right=(2, 3, 4, 5))
+        else:
+            lines.append("  " + t("status.no_rule_in_force"))
+
         lines += ["", t("section.by_state")]
         lines += pairs([(t.state(s), t.num(n)) for s, n in fig.by_state.items()
                         if n or s in STATES])
