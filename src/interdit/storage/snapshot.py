@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import queue
 import re
-import sqlite3
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -191,14 +190,6 @@ def _diff_sql(dialect: str) -> dict[str, str]:
 
 _SQL = {"sqlite": _diff_sql("sqlite"), "postgresql": _diff_sql("postgresql")}
 _APP_INDEX = next(i for i in t.app_intervals.indexes if i.name == "ix_app_intervals_app")
-# SQLite stages app rows from one JSON array per batch: `json.dumps` turns a batch into text in C, and SQLite
-# unpacks it without holding the GIL, so the reading thread keeps running meanwhile (binding millions of
-# parameters through `executemany` holds the GIL for each one). `ORDER BY key` keeps the batch's order, on which
-# "the last record wins" relies. The `->>` operator needs SQLite 3.38; older versions bind row by row.
-_JSON_BATCH = sqlite3.sqlite_version_info >= (3, 38, 0)
-_STAGE_APPS_JSON = ("INSERT OR REPLACE INTO stage_apps (" + _APP_COLUMNS + ") SELECT "
-                    + ", ".join(f"value->>{i}" for i in range(len(APP_STAGE_COLUMNS)))
-                    + " FROM json_each(?) ORDER BY key")
 
 
 class _Writer:
@@ -317,9 +308,7 @@ class _Stager:
     def _execute(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         cur = self.driver.cursor()
         try:
-            if self.dialect == "sqlite" and table == "stage_apps" and _JSON_BATCH:
-                cur.execute(_STAGE_APPS_JSON, (json.dumps(rows, ensure_ascii=False, check_circular=False),))
-            elif self.dialect == "sqlite":
+            if self.dialect == "sqlite":
                 verb = "INSERT" if table == "stage_digests" else "INSERT OR REPLACE"  # the last record wins
                 cur.executemany(f"{verb} INTO {table} ({', '.join(columns)}) VALUES "
                                 f"({', '.join('?' * len(columns))})", rows)
