@@ -1,11 +1,17 @@
-"""Targets for the MDM readers, on 100,000 devices and 6,000,000 app rows:
+"""Targets for the MDM connectors, on 100,000 devices and 6,000,000 app rows:
 
 - recorded Microsoft Graph pages (`intune-graph`: managedDevices pages, one detectedApps page per device) and
 - an `AppInvRawData` export CSV with the managedDevices pages (`intune-appinv`),
 
-each read through its reader in ≤ 90 s with peak memory ≤ 1 GB. The floor is a plain read of the same files
-(`json.loads` of every page, `csv.reader` over the export) without building records. Rows per second are
-reported for both. Set INTERDIT_BENCH_DEVICES to try another size (60 apps per device).
+each imported in ≤ 90 s with peak memory ≤ 1 GB. The import is the command a user runs,
+`interdit --db FILE import FORMAT FILE... --source intune`, into a fresh SQLite file: read, validate, stage
+and apply the snapshot as one transaction, then commit. Beside it, two lower figures: the reader alone
+(`reader.records()` iterated, nothing stored) and the floor, a plain read of the same files (`json.loads` of
+every page, `csv.reader` over the export) without building records. Rows per second are app rows per second.
+
+Each figure is the best of INTERDIT_BENCH_REPEAT runs (2 by default), formats taken in turn so that machine
+load weighs on both alike; wall and CPU seconds (user + system, GNU time) are kept for each, with the load
+average. Set INTERDIT_BENCH_DEVICES to try another size (60 apps per device).
 """
 
 from __future__ import annotations
@@ -14,20 +20,25 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.measure import measure_peak
+from bench.measure import Run, measure_peak
 
 DEVICES = int(os.environ.get("INTERDIT_BENCH_DEVICES", "100000"))
+REPEAT = max(1, int(os.environ.get("INTERDIT_BENCH_REPEAT", "2")))
 APPS = 60
 PAGE = 1000
 AT = datetime(2023, 3, 15, 6, 0, tzinfo=UTC)
 OWNERS = ("company", "company", "company", "personal", "unknown")
 ENROLMENT = {"company": "appleBulkWithUser", "personal": "appleUserEnrollment", "unknown": "unknown"}
+SOURCE = "intune"
+FORMATS = ("intune-graph", "intune-appinv")
 
 READ = """
 import sys, time
@@ -96,49 +107,114 @@ def _write(work: Path) -> tuple[Path, Path, Path, int]:
     return devices_path, apps_path, csv_path, rows
 
 
-def _reader(fmt: str, files: list[Path]) -> dict[str, Any]:
-    run = measure_peak([sys.executable, "-c", READ.replace("{now}", AT.isoformat()), fmt, *map(str, files)])
+def _timed(cmd: list[str]) -> tuple[Run, float]:
+    """Wall time, peak (GNU time %M) and CPU seconds (user + system): CPU time is steadier on a shared machine."""
+    gnu = shutil.which("time") or "/usr/bin/time"
+    if not Path(gnu).exists():
+        run = measure_peak(cmd)
+        return run, float("nan")
+    t = time.perf_counter()
+    proc = subprocess.run([gnu, "-f", "@@ %U %S %M", *cmd], capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t
+    tails = [x for x in proc.stderr.splitlines() if x.startswith("@@ ")]
+    if not tails:
+        raise RuntimeError(proc.stdout[-2000:] + proc.stderr[-2000:])
+    tail = tails[-1].split()
+    return Run(wall, int(tail[3]) / 1024, proc.returncode, proc.stdout), float(tail[1]) + float(tail[2])
+
+
+def _import(fmt: str, files: list[Path], work: Path, rows: int) -> dict[str, Any]:
+    """`interdit import FORMAT FILE...` into a fresh SQLite file, checked for what it stored."""
+    db = work / f"{fmt}.db"
+    for leftover in work.glob(f"{fmt}.db*"):
+        leftover.unlink()
+    cmd = [sys.executable, "-m", "interdit.cli.main", "--db", str(db), "import", fmt, *map(str, files),
+           "--source", SOURCE, "--at", AT.isoformat(), "--quiet", "--format", "json"]
+    run, cpu = _timed(cmd)
+    if run.returncode != 0:
+        raise RuntimeError(f"{fmt}: exit {run.returncode}: {run.output[-2000:]}")
+    doc = json.loads(run.output)
+    result = doc["result"]
+    if doc["rejected"] or result["devices"] != DEVICES or result["apps"] != rows or result["apps_opened"] != rows:
+        raise RuntimeError(f"{fmt}: expected {DEVICES} devices and {rows} apps stored, got {result}")
+    return {"seconds": run.seconds, "cpu_seconds": cpu, "peak_mb": run.peak_mb,
+            "db_mb": db.stat().st_size / 2**20, "accepted": doc["accepted"], "devices": result["devices"],
+            "apps": result["apps"]}
+
+
+def _read_only(fmt: str, files: list[Path], rows: int) -> dict[str, Any]:
+    run, cpu = _timed([sys.executable, "-c", READ.replace("{now}", AT.isoformat()), fmt, *map(str, files)])
     if run.returncode != 0:
         raise RuntimeError(run.output[-2000:])
-    records, accepted, rejected, inner = run.output.split()[:4]
-    return {"seconds": round(run.seconds, 1), "read_seconds": round(float(inner), 1), "peak_mb": round(run.peak_mb),
-            "records": int(records), "rejected": int(rejected), "accepted": int(accepted)}
+    records, accepted, rejected, _inner = run.output.split()[:4]
+    if int(rejected) or int(accepted) != DEVICES + rows:
+        raise RuntimeError(f"{fmt} reader: expected {DEVICES + rows} records, got {accepted} ({rejected} rejected)")
+    return {"seconds": run.seconds, "cpu_seconds": cpu, "peak_mb": run.peak_mb, "records": int(records)}
 
 
 def _floor(files: list[Path]) -> dict[str, Any]:
-    run = measure_peak([sys.executable, "-c", FLOOR, *map(str, files)])
+    run, cpu = _timed([sys.executable, "-c", FLOOR, *map(str, files)])
     if run.returncode != 0:
         raise RuntimeError(run.output[-2000:])
-    rows, inner = run.output.split()[:2]
-    return {"seconds": round(run.seconds, 1), "rows": int(rows), "read_seconds": round(float(inner), 1)}
+    rows, _inner = run.output.split()[:2]
+    return {"seconds": run.seconds, "cpu_seconds": cpu, "peak_mb": run.peak_mb, "rows": int(rows)}
+
+
+def _best(runs: list[dict[str, Any]], rows: int) -> dict[str, Any]:
+    """The fastest run by wall time, CPU seconds the least of any run, every run's wall kept."""
+    best = dict(min(runs, key=lambda r: r["seconds"]))
+    best["cpu_seconds"] = min(r["cpu_seconds"] for r in runs)
+    best["runs_seconds"] = [round(r["seconds"], 1) for r in runs]
+    best["runs_cpu_seconds"] = [round(r["cpu_seconds"], 1) for r in runs]
+    best["peak_mb"] = max(r["peak_mb"] for r in runs)
+    best["rows_per_s"] = round(rows / best["seconds"])
+    return {k: round(v, 1) if isinstance(v, float) else v for k, v in best.items()}
 
 
 def run(results_dir: Path) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="interdit-bench-connectors-"))
     try:
+        t0 = time.perf_counter()
         devices_path, apps_path, csv_path, rows = _write(work)
-        graph = _reader("intune-graph", [devices_path, apps_path])
-        appinv = _reader("intune-appinv", [devices_path, csv_path])
-        graph_floor = _floor([apps_path])
-        csv_floor = _floor([csv_path])
+        generate = time.perf_counter() - t0
+        files = {"intune-graph": [devices_path, apps_path], "intune-appinv": [devices_path, csv_path]}
+        load = [round(x, 2) for x in os.getloadavg()]
+        imports: dict[str, list[dict[str, Any]]] = {fmt: [] for fmt in FORMATS}
+        reads: dict[str, list[dict[str, Any]]] = {fmt: [] for fmt in FORMATS}
+        floors: dict[str, list[dict[str, Any]]] = {fmt: [] for fmt in FORMATS}
+        for _ in range(REPEAT):  # in turn, so load on the machine weighs on every figure alike
+            for fmt in FORMATS:
+                imports[fmt].append(_import(fmt, files[fmt], work, rows))
+                reads[fmt].append(_read_only(fmt, files[fmt], rows))
+                floors[fmt].append(_floor(files[fmt]))
+        load_after = [round(x, 2) for x in os.getloadavg()]
         out: dict[str, Any] = {
-            "devices": DEVICES, "app_rows": rows,
+            "devices": DEVICES, "app_rows": rows, "runs": REPEAT, "generate_s": round(generate, 1),
             "graph_pages_mb": round((devices_path.stat().st_size + apps_path.stat().st_size) / 2**20),
             "appinv_csv_mb": round(csv_path.stat().st_size / 2**20),
-            "intune_graph": {**graph, "rows_per_s": round(rows / graph["seconds"])},
-            "intune_appinv": {**appinv, "rows_per_s": round(rows / appinv["seconds"])},
-            "floor_json_loads": {**graph_floor, "rows_per_s": round(rows / graph_floor["seconds"])},
-            "floor_csv_reader": {**csv_floor, "rows_per_s": round(rows / csv_floor["seconds"])},
+            "load_average_before": load, "load_average_after": load_after, "cpus": os.cpu_count(),
         }
-        for key in ("intune_graph", "intune_appinv"):
-            if out[key]["rejected"] or out[key]["accepted"] != DEVICES + rows:
-                raise RuntimeError(f"{key}: expected {DEVICES + rows} records, got {out[key]}")
-        out["targets"] = {
-            "intune-graph ≤ 90 s": {"value": graph["seconds"], "met": graph["seconds"] <= 90},
-            "intune-graph peak ≤ 1 GB": {"value": graph["peak_mb"], "met": graph["peak_mb"] <= 1024},
-            "intune-appinv ≤ 90 s": {"value": appinv["seconds"], "met": appinv["seconds"] <= 90},
-            "intune-appinv peak ≤ 1 GB": {"value": appinv["peak_mb"], "met": appinv["peak_mb"] <= 1024},
-        }
+        floor_name = {"intune-graph": "json.loads", "intune-appinv": "csv.reader (+ json.loads of the device pages)"}
+        for fmt in FORMATS:
+            imp, read, floor = _best(imports[fmt], rows), _best(reads[fmt], rows), _best(floors[fmt], rows)
+            out[fmt.replace("-", "_")] = {
+                "command": f"interdit --db FRESH.db import {fmt} " + " ".join(p.name for p in files[fmt])
+                           + f" --source {SOURCE} --at {AT.isoformat()} --quiet --format json",
+                "import": imp, "read_only": read, "floor": {"what": floor_name[fmt], **floor},
+                "import_over_read_only": round(imp["seconds"] / read["seconds"], 2),
+                "import_over_floor": round(imp["seconds"] / floor["seconds"], 2),
+            }
+        out["note"] = (f"best of {REPEAT} runs by wall time, formats in turn; cpu_seconds is user + system of the "
+                       "process (GNU time), the least of the runs; peaks are the largest of the runs (GNU time %M); "
+                       "import is the whole command into a fresh SQLite file, Python start-up included; read_only "
+                       "iterates the reader's records and stores nothing; floor parses the same files with the "
+                       "standard library only. Wall times vary with load on a shared 2-core machine.")
+        targets: dict[str, Any] = {}
+        for fmt in FORMATS:
+            imp = out[fmt.replace("-", "_")]["import"]
+            targets[f"{fmt} import ≤ 90 s"] = {"value": imp["seconds"], "met": imp["seconds"] <= 90}
+            targets[f"{fmt} import peak ≤ 1 GB"] = {"value": imp["peak_mb"], "met": imp["peak_mb"] <= 1024}
+        out["targets"] = targets
         return out
     finally:
         shutil.rmtree(work, ignore_errors=True)
