@@ -37,3 +37,26 @@ def test_new_keys_wait_and_aged_values_refresh_in_the_background(tmp_path: Path)
             break
         threading.Event().wait(0.02)
     assert ctx.cached("x", ("b",), make) == 3 and len(calls) == 3
+
+
+def test_stale_ok_answers_the_previous_value_while_a_new_key_is_being_made(tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path, 30)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        return "new"
+
+    assert ctx.cached("x", ("a",), lambda: "old") == "old"
+    writer = threading.Thread(target=lambda: ctx.cached("x", ("b",), slow))  # an import making its evaluation
+    writer.start()
+    assert started.wait(5)
+    assert ctx.cached("x", ("b",), lambda: "reader's own", stale_ok=True) == "old", "readers do not wait"
+    release.set()
+    writer.join(5)
+    assert ctx.cached("x", ("b",), lambda: "never made", stale_ok=True) == "new"
+    # nobody is making it: a reader with a new key makes it, as without stale_ok (another process imported)
+    assert ctx.cached("x", ("c",), lambda: "made by the reader", stale_ok=True) == "made by the reader"
+    ctx.forget("x")  # forgotten (a policy change): nothing stale to answer from
+    assert ctx.cached("x", ("d",), lambda: "fresh", stale_ok=True) == "fresh"

@@ -224,11 +224,14 @@ class ServerContext:
         key = (str(path), stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
         return self.cached("policy", key, lambda: pipeline.read_policy(path), ttl=3600)  # type: ignore[no-any-return]
 
-    def cached(self, name: str, key: tuple[Any, ...], make: Callable[[], Any], *, ttl: float | None = None) -> Any:
+    def cached(self, name: str, key: tuple[Any, ...], make: Callable[[], Any], *, ttl: float | None = None,
+               stale_ok: bool = False) -> Any:
         """The value for `key`, made once and kept `ttl` seconds.
 
-        A new key (a new import, another policy) is made at once, and the request waits for it. A value that
-        has only aged is remade in the background while requests keep getting the old one (for ttl ≥ 5 s).
+        A new key (a new import, another policy) is made at once, and the request waits for it; with
+        `stale_ok`, while another request is already making the value for a new key (an import computing the
+        evaluation it changed), the previous value is answered instead of waiting. A value that has only aged
+        is remade in the background while requests keep getting the old one (for ttl ≥ 5 s).
         """
         ttl = self.options.cache_seconds if ttl is None else ttl
         entry = self._cache.get(name)
@@ -241,6 +244,9 @@ class ServerContext:
             if ttl >= 5:
                 threading.Thread(target=self._remake, args=(name, key, make, lock), daemon=True).start()
                 return entry.value
+        elif stale_ok and entry is not None:
+            if not lock.acquire(blocking=False):
+                return entry.value  # the value for the new key is being made: answer from the previous one
         else:
             lock.acquire()
         try:

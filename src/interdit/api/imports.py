@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from interdit import pipeline
+from interdit.api import views
 from interdit.api.context import Ctx, Reader, Uploader
 from interdit.api.problems import PROBLEM_RESPONSES, Problem
 from interdit.api.schemas import ImportOut, ImportRunOut, plain
@@ -48,7 +49,7 @@ async def create_import(
     rejections = [{"place": r.place, "reason": r.reason, "fix": r.fix} for r in tally.rejections[:200]]
     out = ImportOut(run_id=getattr(result, "run_id", None), source=source, format=format, read=tally.read,
                     accepted=tally.accepted, rejected=tally.rejected, rejections=rejections, result=plain(result))
-    ctx.forget("current", "history", "fleet", "per-device", "imports")
+    await run_in_threadpool(views.renew, ctx)  # answered once the new evaluation is in place
     return out
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from interdit import pipeline
+from interdit.api import views
 from interdit.api.context import Admin, Ctx, Reader
 from interdit.api.problems import PROBLEM_RESPONSES, Problem
 from interdit.api.schemas import SourceOut, SyncOut
@@ -33,5 +34,5 @@ async def sync(name: str, ctx: Ctx, who: Admin) -> dict[str, Any]:
     body = {"source": name, "read": tally.read, "accepted": tally.accepted, "rejected": tally.rejected,
             "run_id": getattr(result, "run_id", None),
             "rejections": [{"place": r.place, "reason": r.reason, "fix": r.fix} for r in tally.rejections[:200]]}
-    ctx.forget("current", "history", "fleet", "per-device", "imports")
+    await run_in_threadpool(views.renew, ctx)  # answered once the new evaluation is in place
     return body

@@ -7,6 +7,7 @@ An evaluation of a large fleet takes seconds, so it is made once per (policy, la
 from __future__ import annotations
 
 import heapq
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -82,9 +83,20 @@ def current(ctx: ServerContext, *, actor: str | None = None) -> Current:
         return Current(as_of, loaded, result.summary, ordered, review, tuple(f.id for f in ordered), documents,
                        frozen)
 
-    value = ctx.cached("current", key, make)
+    value = ctx.cached("current", key, make, stale_ok=True)
     assert isinstance(value, Current)
     return value
+
+
+def renew(ctx: ServerContext) -> None:
+    """After an import: make the evaluation it changed before answering, so the importer reads its own data
+    while other requests are answered from the previous evaluation instead of waiting (`cached(stale_ok)`)."""
+    ctx.forget("history", "fleet", "per-device", "imports")
+    try:
+        current(ctx)
+    except Exception:  # the import stands; the next read tries again
+        logging.getLogger("interdit.api").exception("could not evaluate after the import")
+        ctx.forget("current")
 
 
 def history(ctx: ServerContext) -> tuple[Summary, ...]:
