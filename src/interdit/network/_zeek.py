@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, ClassVar
 
-from interdit.network.base import Event, LineError, LineReader, epoch, iso, text
+from interdit.network.base import Event, LineError, LineReader, epoch, iso, json_object, text
 
 UNSET = "-"
 EMPTY = "(empty)"
@@ -96,17 +95,9 @@ class ZeekJson(LineReader):
         return any(f'"{f}"'.encode() in line for f in self.marker_fields)
 
     def parse(self, line: bytes) -> Event | None:
-        s = text(line).strip()
-        if not s:
+        obj = json_object(line)
+        if obj is None:
             return None
-        try:
-            obj = json.loads(s)
-        except json.JSONDecodeError as e:
-            raise LineError(f"not JSON ({e.msg} at column {e.colno})") from None
-        except ValueError:
-            raise LineError("not JSON") from None
-        if not isinstance(obj, dict):
-            raise LineError("a JSON value that is not an object")
         name = obj.get(self.name_field)
         if name is None or name == "":
             return None  # no SNI, or no query

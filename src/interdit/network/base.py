@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from interdit.registry import Registry
 
@@ -177,6 +178,22 @@ def split_host_port(text: str, sep: str = ":") -> str:
     if sep == ":" and t.count(":") > 1:  # bare IPv6 without a port
         return t
     return t.rsplit(sep, 1)[0] if sep in t else t
+
+
+def json_object(line: bytes) -> dict[str, Any] | None:
+    """A JSON Lines record as an object; None for an empty line; a rejected line when it is not one."""
+    s = text(line).strip()
+    if not s:
+        return None
+    try:
+        obj = json.loads(s)
+    except json.JSONDecodeError as e:
+        raise LineError(f"not JSON ({e.msg} at column {e.colno})") from None
+    except ValueError:
+        raise LineError("not JSON") from None
+    if not isinstance(obj, dict):
+        raise LineError("a JSON value that is not an object")
+    return obj
 
 
 def text(line: bytes) -> str:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from interdit.network.base import Event, LineError, LineReader, iso, readers, text
+from interdit.network.base import Event, LineError, LineReader, iso, json_object, readers
 
 
 @readers.register("suricata")
@@ -22,17 +21,9 @@ class Suricata(LineReader):
         return line.startswith(b"{") and b'"event_type"' in line
 
     def parse(self, line: bytes) -> Event | None:
-        s = text(line).strip()
-        if not s:
+        obj = json_object(line)
+        if obj is None:
             return None
-        try:
-            obj = json.loads(s)
-        except json.JSONDecodeError as e:
-            raise LineError(f"not JSON ({e.msg} at column {e.colno})") from None
-        except ValueError:
-            raise LineError("not JSON") from None
-        if not isinstance(obj, dict):
-            raise LineError("a JSON value that is not an object")
         kind = obj.get("event_type")
         if kind == "dns":
             return self._dns(obj)
