@@ -89,3 +89,9 @@ def test_since_and_until(client: TestClient, ws: Workspace, name: str) -> None:
         return _when(f["first_seen"]) <= _when(v)
 
     _check(client, ws, name, picks, keep)
+
+
+def test_pages_say_which_evaluation_they_come_from(client: TestClient, ws: Workspace) -> None:
+    page = client.get("/api/v1/findings?limit=5", headers=bearer(ws, "auditor")).json()
+    summary = client.get("/api/v1/summary", headers=bearer(ws, "auditor")).json()
+    assert _when(page["evaluated_at"]) == _when(summary["at"])

@@ -52,7 +52,8 @@ def list_findings(
                 break
     page = picked[:limit]
     more = len(picked) > limit
-    body = {"items": [cur.documents[i] for i in page], "next_cursor": cur.ids[page[-1]] if more and page else None}
+    body = {"items": [cur.documents[i] for i in page], "next_cursor": cur.ids[page[-1]] if more and page else None,
+            "evaluated_at": cur.as_of.isoformat().replace("+00:00", "Z")}
     return JSONResponse(body)  # the documents were validated once, when the evaluation was made
 
 

@@ -36,6 +36,8 @@ class FindingOut(BaseModel):
 class FindingPage(BaseModel):
     items: list[FindingOut]
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null at the end.")
+    evaluated_at: datetime = Field(description="When the evaluation these findings come from was made (during an "
+                                               "import, the previous one answers until the new one is ready).")
 
 
 class OrgUnitRate(BaseModel):
