@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from interdit import fleet
+
 DEVICES = int(os.environ.get("INTERDIT_BENCH_DEVICES", "100000"))
 SECONDS = float(os.environ.get("INTERDIT_BENCH_SECONDS", "60"))
 CLIENTS = int(os.environ.get("INTERDIT_BENCH_CLIENTS", "20"))
@@ -69,44 +71,25 @@ def _prepare(work: Path) -> tuple[str, Path, str, str]:
     return url, policy, token, ingest_token
 
 
-Upload = tuple[list[tuple[str, bytes]], dict[str, int]]  # the files sent, and the counts they must give
-
-
-def ingest_uploads(work: Path, devices: int) -> list[Upload]:
+def ingest_uploads(work: Path, devices: int) -> list[fleet.Upload]:
     """Two snapshots of a second source (the second differs from the first as a fortnight does), each with one
     bad app row, and the counts each must give: devices, app rows, read = accepted + rejected."""
-    from interdit import fleet
-
-    spec = fleet.FleetSpec(devices=devices, seed=4242)
-    uploads: list[Upload] = []
-    for n, at in enumerate(fleet.DEMO_DATES[:2]):
-        devices_csv, apps_csv, n_devices, n_apps = fleet.write_snapshot(spec, work / f"ingest-{n}", n, at)
-        files = [("devices.csv", devices_csv.read_bytes()), ("apps.csv", apps_csv.read_bytes() + BAD_ROW)]
-        uploads.append((files, {"devices": n_devices, "apps": n_apps, "read": n_devices + n_apps + 1,
-                                "accepted": n_devices + n_apps, "rejected": 1}))
-    return uploads
+    return fleet.csv_uploads(fleet.FleetSpec(devices=devices, seed=4242), work / "ingest", extra_app_rows=BAD_ROW,
+                             extra_rejected=1)
 
 
 def stored_counts(url: str) -> dict[str, tuple[int, int]]:
     """Per source, the devices present and the app rows open in the database: (devices, apps)."""
-    from sqlalchemy import func, select
-
-    from interdit.storage import tables as t
     from interdit.storage.repo import Repository
 
     repo = Repository(url)
     try:
-        with repo.engine.connect() as conn:
-            devices = {s: n for s, n in conn.execute(select(t.devices.c.source, func.count()).where(
-                t.devices.c.removed_at.is_(None)).group_by(t.devices.c.source))}
-            apps = {s: n for s, n in conn.execute(select(t.app_intervals.c.source, func.count()).where(
-                t.app_intervals.c.removed_at.is_(None)).group_by(t.app_intervals.c.source))}
+        return repo.present_by_source()
     finally:
         repo.engine.dispose()
-    return {s: (int(devices.get(s, 0)), int(apps.get(s, 0))) for s in sorted({*devices, *apps})}
 
 
-def ingest(base: str, token: str, uploads: list[Upload], stop: threading.Event, *,
+def ingest(base: str, token: str, uploads: list[fleet.Upload], stop: threading.Event, *,
            max_uploads: int = MAX_UPLOADS) -> list[dict[str, Any]]:
     """Upload the snapshots in turn until `stop` is set: what each upload sent, got back and took."""
     import httpx

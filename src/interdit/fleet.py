@@ -195,3 +195,19 @@ def snapshots(spec: FleetSpec, out_dir: Path, dates: Sequence[datetime]) -> Iter
 
 
 DEMO_DATES = (datetime(2023, 3, 1, 6, 0, tzinfo=UTC), datetime(2023, 3, 15, 6, 0, tzinfo=UTC))
+
+
+Upload = tuple[list[tuple[str, bytes]], dict[str, int]]  # the files to send, and the counts they must give
+
+
+def csv_uploads(spec: FleetSpec, out_dir: Path, *, extra_app_rows: bytes = b"", extra_rejected: int = 0,
+                dates: tuple[datetime, ...] = DEMO_DATES[:2]) -> list[Upload]:
+    """One upload a date (the neutral devices.csv and apps.csv as bytes, `extra_app_rows` appended to the apps),
+    with the counts an import of it must report: devices, app rows, read = accepted + rejected."""
+    out: list[Upload] = []
+    for n, at in enumerate(dates):
+        devices_csv, apps_csv, n_devices, n_apps = write_snapshot(spec, out_dir / f"upload-{n}", n, at)
+        files = [("devices.csv", devices_csv.read_bytes()), ("apps.csv", apps_csv.read_bytes() + extra_app_rows)]
+        out.append((files, {"devices": n_devices, "apps": n_apps, "read": n_devices + n_apps + extra_rejected,
+                            "accepted": n_devices + n_apps, "rejected": extra_rejected}))
+    return out

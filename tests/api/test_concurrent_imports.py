@@ -13,11 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 
 from api.fixtures import build_workspace, running_server
 from interdit import fleet
-from interdit.storage import tables as t
 from interdit.storage.repo import Repository
 
 ROUNDS = 4  # uploads per ingest client
@@ -26,17 +24,9 @@ READS = ("/api/v1/findings?limit=50", "/api/v1/summary", "/api/v1/devices?limit=
          "/api/v1/findings?state=violation")
 BAD_ROW = b"not,a,valid,row\n"
 
-Upload = tuple[list[tuple[str, bytes]], dict[str, int]]
-
-
-def _uploads(root: Path, seed: int) -> list[Upload]:
-    spec = fleet.FleetSpec(devices=60, seed=seed)
-    out: list[Upload] = []
-    for n, at in enumerate(fleet.DEMO_DATES[:2]):
-        d, a, n_devices, n_apps = fleet.write_snapshot(spec, root / f"push-{seed}-{n}", n, at)
-        out.append(([("devices.csv", d.read_bytes()), ("apps.csv", a.read_bytes() + BAD_ROW)],
-                    {"devices": n_devices, "apps": n_apps, "read": n_devices + n_apps + 1,
-                     "accepted": n_devices + n_apps, "rejected": 1}))
+def _uploads(root: Path, seed: int) -> list[fleet.Upload]:
+    out = fleet.csv_uploads(fleet.FleetSpec(devices=60, seed=seed), root / f"push-{seed}", extra_app_rows=BAD_ROW,
+                            extra_rejected=1)
     assert out[0][0] != out[1][0], "the two snapshots differ, so each import changes something"
     return out
 
@@ -45,14 +35,9 @@ def _stored(url: str) -> dict[str, tuple[int, int]]:
     """Per source: devices present and app rows open."""
     repo = Repository(url)
     try:
-        with repo.engine.connect() as conn:
-            devices = {s: n for s, n in conn.execute(select(t.devices.c.source, func.count()).where(
-                t.devices.c.removed_at.is_(None)).group_by(t.devices.c.source))}
-            apps = {s: n for s, n in conn.execute(select(t.app_intervals.c.source, func.count()).where(
-                t.app_intervals.c.removed_at.is_(None)).group_by(t.app_intervals.c.source))}
+        return repo.present_by_source()
     finally:
         repo.engine.dispose()
-    return {s: (int(devices.get(s, 0)), int(apps.get(s, 0))) for s in {*devices, *apps}}
 
 
 def test_concurrent_imports_and_reads_reconcile(db_url: str, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from interdit.model import AppId, AppInterval, Device, DeviceState, Finding, Rejection, utc
@@ -250,3 +250,13 @@ def _as_utc(value: Any) -> datetime:
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def present_by_source(engine: Engine) -> dict[str, tuple[int, int]]:
+    """Per source, the devices present and the app rows open: (devices, apps)."""
+    with engine.connect() as conn:
+        devices = {s: n for s, n in conn.execute(select(t.devices.c.source, func.count()).where(
+            t.devices.c.removed_at.is_(None)).group_by(t.devices.c.source))}
+        apps = {s: n for s, n in conn.execute(select(t.app_intervals.c.source, func.count()).where(
+            t.app_intervals.c.removed_at.is_(None)).group_by(t.app_intervals.c.source))}
+    return {s: (int(devices.get(s, 0)), int(apps.get(s, 0))) for s in sorted({*devices, *apps})}

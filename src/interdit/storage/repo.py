@@ -218,6 +218,10 @@ class Repository:
 
     # -- import runs ----------------------------------------------------------------------------------
 
+    def present_by_source(self) -> dict[str, tuple[int, int]]:
+        """Per inventory source: the devices present and the app rows open now (devices, apps)."""
+        return history.present_by_source(self.engine)
+
     def import_times(self) -> list[datetime]:
         """The distinct times of successful imports, oldest first."""
         return history.import_times(self.engine)
