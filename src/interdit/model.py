@@ -41,6 +41,35 @@ class Management(StrEnum):
         return self is Management.FULLY_MANAGED
 
 
+class Coverage(StrEnum):
+    """How much of a device's app list interdit has seen. Only `full` devices can be compliant."""
+
+    FULL = "full"  # the source lists every app on the device
+    PARTIAL = "partial"  # some apps are visible (work profile, user enrolment, display names only)
+    NONE = "none"  # no app list at all (not reported, reports switched off, unreadable row)
+
+
+class CoverageReason(StrEnum):
+    """Why a device's coverage is not `full`: each value has a sentence (EN/FR) a person can act on."""
+
+    WORK_PROFILE = "work_profile"  # Android work profile: only work-side apps are visible
+    USER_ENROLMENT = "user_enrolment"  # Apple user enrolment: only managed apps are visible
+    UNMANAGED = "unmanaged"  # known but not enrolled
+    MANAGEMENT_UNKNOWN = "management_unknown"  # the source did not say how the device is managed
+    DISPLAY_NAMES_ONLY = "display_names_only"  # apps listed by display name, no package or bundle id
+    APP_REPORTS_DISABLED = "app_reports_disabled"  # the source's app report is switched off for this device
+    NOT_REPORTED = "not_reported"  # the source gave no app list for this device (e.g. still provisioning)
+    NO_APPS_REPORTED = "no_apps_reported"  # every device of the source came with no app: a suspicious export
+    UNREADABLE = "unreadable"  # the device's record was rejected in the latest snapshot; last state kept
+
+
+_GAP_COVERAGE = {
+    CoverageReason.DISPLAY_NAMES_ONLY: "partial",
+    CoverageReason.WORK_PROFILE: "partial",
+    CoverageReason.USER_ENROLMENT: "partial",
+}
+
+
 class AppState(StrEnum):
     """What the source says about an installed copy."""
 
@@ -86,13 +115,41 @@ class Source:
     note: str = ""
 
 
+NAME_PREFIX = "name:"  # package names and bundle ids never hold a colon, so no real identifier starts so
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class AppId:
+    """An app on one platform: its package name or bundle id, or, when the source gives nothing else, its
+    display name (`AppId.named`, identifier `name:<display name>`), matched against the stores' names."""
+
     platform: Platform
     identifier: str
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.identifier}"
+
+    @classmethod
+    def named(cls, platform: Platform, display_name: str) -> AppId:
+        """An app known only by the name its store or the device shows (e.g. Intune `detectedApps` on iOS)."""
+        return cls(platform, NAME_PREFIX + display_name)
+
+    @property
+    def by_name(self) -> bool:
+        return self.identifier.startswith(NAME_PREFIX)
+
+    @property
+    def display_name(self) -> str | None:
+        return self.identifier[len(NAME_PREFIX):] if self.by_name else None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreName:
+    """A name an app store shows for a family's app on one platform, in one language (for name-only lists)."""
+
+    platform: Platform
+    name: str
+    lang: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +171,7 @@ class AppFamily:
     identifiers: tuple[AppId, ...] = ()  # matched exactly
     prefixes: tuple[AppId, ...] = ()  # matched as `prefix` or `prefix.*` (e.g. com.kaspersky)
     domains: tuple[str, ...] = ()  # registrable names safe to block with every subdomain
+    store_names: tuple[StoreName, ...] = ()  # what the stores show, to match display-name-only inventories
     category: str = ""
     confidence: str = "corroborated"
     sources: tuple[Source, ...] = ()
@@ -193,10 +251,34 @@ class Device:
     org_unit: str | None = None
     groups: tuple[str, ...] = ()
     addresses: tuple[str, ...] = ()  # IP or MAC addresses the source reports
+    # why the source did not list every app of this device although its management would let it
+    # (display names only, app reports switched off, no app list, unreadable record); None when it did
+    coverage_gap: CoverageReason | None = None
+    # the source's own organisational labels, as (kind, value): ("category", "Direction des RH"),
+    # ("site", "Québec"), ("department", "Comms"), ("enrollment_data", "dept=finance"); mapped to org units
+    # by the policy's org-unit mapping
+    org_labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.source, self.device_id)
+
+    @property
+    def coverage(self) -> tuple[Coverage, CoverageReason | None]:
+        """How much of the app list is seen, and why not all of it: management first, then the source's gap."""
+        m = self.management
+        if m is Management.WORK_PROFILE:
+            return Coverage.PARTIAL, CoverageReason.WORK_PROFILE
+        if m is Management.USER_ENROLMENT:
+            return Coverage.PARTIAL, CoverageReason.USER_ENROLMENT
+        if m is Management.UNMANAGED:
+            return Coverage.NONE, CoverageReason.UNMANAGED
+        if m is Management.UNKNOWN:
+            return Coverage.NONE, CoverageReason.MANAGEMENT_UNKNOWN
+        gap = self.coverage_gap
+        if gap is None:
+            return Coverage.FULL, None
+        return Coverage(_GAP_COVERAGE.get(gap, "none")), gap
 
 
 @dataclass(frozen=True, slots=True)
