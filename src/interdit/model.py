@@ -316,6 +316,10 @@ class Rejection:
     place: str  # file:line, or source:record-id
     reason: str
     fix: str = ""
+    # the device the record belonged to, when its id could still be read: a snapshot never takes a device
+    # it could not read for one that left (its last state is kept and flagged `unreadable`)
+    device_id: str | None = None
+    kind: str = "device"  # "device" or "app": what the rejected record described
 
 
 @dataclass(frozen=True, slots=True)
