@@ -272,7 +272,7 @@ class _Stager:
             kind = type(rec)
             if kind is app_type:  # the hot path: millions of rows, every attribute look-up counts
                 app = rec.app  # type: ignore[union-attr]
-                did = rec.device_id  # type: ignore[union-attr]
+                did: str = rec.device_id  # type: ignore[assignment]
                 p, i = app.platform._value_, app.identifier  # `_value_`: `.value` is a property, slower
                 n, v, m, s = rec.name, rec.version, rec.managed, rec.state._value_  # type: ignore[union-attr]
                 append((did, p, i, n, v, m, s))
