@@ -29,7 +29,7 @@ class Kind(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Browse the shipped catalogue: directives, app families, vendors.",
+    group = typer.Typer(help="Browse the catalogue (directives, app families, vendors) and install signed updates.",
                         no_args_is_help=True)
     group.command("list")(list_)
     group.command("show")(show)
