@@ -413,6 +413,27 @@ def test_plain_http_elsewhere_than_this_machine_is_refused_before_any_connection
     assert moved.exit_code == 2 and "refusing plain HTTP to catalogue.invalid" in moved.output
 
 
+def test_allow_http_reaches_a_mirror_without_tls_and_says_so(key: Ed25519PrivateKey) -> None:
+    import httpx
+
+    from interdit.errors import ConfigError
+    from interdit.pipeline.catalogue_update import fetch
+
+    served = bundle(key)
+    asked: list[str] = []
+
+    def mirror(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(200, content=served)
+
+    client = httpx.Client(transport=httpx.MockTransport(mirror))
+    with pytest.raises(ConfigError, match=r"refusing plain HTTP to mirror\.internal"):
+        fetch("http://mirror.internal/c.tar.gz", client=client)
+    assert asked == []  # refused before any request
+    assert fetch("http://mirror.internal/c.tar.gz", allow_http=True, client=client) == (served, True)
+    assert fetch("https://mirror.internal/c.tar.gz", client=client) == (served, False)
+
+
 def test_a_redirect_to_the_bundle_is_followed(tmp_path: Path, key: Ed25519PrivateKey, trust: Any,
                                               server: Server) -> None:
     server.files["/v1/catalogue.tar.gz"] = bundle(key)

@@ -299,7 +299,7 @@ _WORDS: dict[str, dict[str, Any]] = {
                      "({origin}).",
         "up-to-date": "The catalogue in use, {old} ({origin}), is up to date: {source} offers the same version.",
         "available": "A newer signed catalogue is available: {new} (built {built}, signed with key {key}); the one "
-                     "in use is {old} ({origin}). 'interdit catalogue update' installs it.",
+                     "in use is {old} ({origin}). 'interdit catalogue update {source}' installs it.",
         "plain_http": "WARNING: fetched over plain HTTP: the signature still proves the content, but anyone on the "
                       "way can see what you fetch and hold updates back. Use HTTPS where you can.",
         "changes": "What it changes:", "would_change": "What it would change:",
@@ -309,8 +309,9 @@ _WORDS: dict[str, dict[str, Any]] = {
         "d_amended": "directive {id} amended: {fields}",
         "f_added": ("{n} new family: {ids}", "{n} new families: {ids}"),
         "f_removed": ("{n} family removed: {ids}", "{n} families removed: {ids}"),
-        "f_fields": "family {id}: {fields} changed",
-        "added": "{count} added to {family}: {items}", "removed": "{count} removed from {family}: {items}",
+        "f_fields": "family {id} amended: {fields}",
+        "added": ("{count} added to {family}: {items}",) * 2,
+        "removed": ("{count} removed from {family}: {items}",) * 2,
         "v_changed": "vendors: {added} added, {removed} removed, {changed} changed",
         "hosts": "shared hosts (never blocked whole): {added} added, {removed} removed",
         "identifier": ("identifier", "identifiers"), "prefix": ("prefix", "prefixes"),
@@ -322,8 +323,8 @@ _WORDS: dict[str, dict[str, Any]] = {
         "directive-amended": "directive {id}, which your policy adopts, is amended: {items} (rules {rules})",
         "directive-removed": "directive {id}, which your policy adopts, is no longer in the catalogue (rules {rules})",
         "family-removed": "family {id}, which your policy bans, is no longer in the catalogue (rules {rules})",
-        "i_added": "{count} added to {id}, which your policy bans (rules {rules})",
-        "i_removed": "{count} removed from {id}, which your policy bans (rules {rules})",
+        "i_added": ("{count} added to {id}, which your policy bans (rules {rules}): {items}",) * 2,
+        "i_removed": ("{count} removed from {id}, which your policy bans (rules {rules}): {items}",) * 2,
         "problems": "Your policy does not load with this catalogue; fix it before the next evaluation:",
         "info_shipped": "Catalogue {version} (built {built}), shipped with interdit: {path}",
         "info_installed": "Catalogue {version} (built {built}), an update signed with key {key}: {path}",
@@ -337,7 +338,7 @@ _WORDS: dict[str, dict[str, Any]] = {
                      "remplace {old} ({origin}).",
         "up-to-date": "Le catalogue utilisé, {old} ({origin}), est à jour : {source} propose la même version.",
         "available": "Un catalogue signé plus récent est disponible : {new} (construit le {built}, signé avec la clé "
-                     "{key}) ; celui utilisé est {old} ({origin}). « interdit catalogue update » l'installe.",
+                     "{key}) ; celui utilisé est {old} ({origin}). « interdit catalogue update {source} » l'installe.",
         "plain_http": "ATTENTION : téléchargé en HTTP simple : la signature prouve toujours le contenu, mais "
                       "quiconque sur le chemin voit ce que vous téléchargez et peut retenir les mises à jour. "
                       "Utilisez HTTPS quand c'est possible.",
@@ -348,10 +349,11 @@ _WORDS: dict[str, dict[str, Any]] = {
         "d_amended": "directive {id} modifiée : {fields}",
         "f_added": ("{n} nouvelle famille : {ids}", "{n} nouvelles familles : {ids}"),
         "f_removed": ("{n} famille retirée : {ids}", "{n} familles retirées : {ids}"),
-        "f_fields": "famille {id} : {fields} modifié(s)",
-        "added": "{count} ajouté(s) à {family} : {items}", "removed": "{count} retiré(s) de {family} : {items}",
-        "v_changed": "éditeurs : {added} ajouté(s), {removed} retiré(s), {changed} modifié(s)",
-        "hosts": "hôtes partagés (jamais bloqués en entier) : {added} ajouté(s), {removed} retiré(s)",
+        "f_fields": "famille {id} modifiée : {fields}",
+        "added": ("{count} ajouté à {family} : {items}", "{count} ajoutés à {family} : {items}"),
+        "removed": ("{count} retiré de {family} : {items}", "{count} retirés de {family} : {items}"),
+        "v_changed": "éditeurs : ajoutés {added}, retirés {removed}, modifiés {changed}",
+        "hosts": "hôtes partagés (jamais bloqués en entier) : ajoutés {added}, retirés {removed}",
         "identifier": ("identifiant", "identifiants"), "prefix": ("préfixe", "préfixes"),
         "store-name": ("nom en boutique", "noms en boutique"), "domain": ("domaine", "domaines"),
         "policy": "Pour votre politique ({path}) :",
@@ -364,8 +366,10 @@ _WORDS: dict[str, dict[str, Any]] = {
         "directive-removed": "la directive {id}, que votre politique adopte, n'est plus au catalogue "
                              "(règles {rules})",
         "family-removed": "la famille {id}, que votre politique interdit, n'est plus au catalogue (règles {rules})",
-        "i_added": "{count} ajouté(s) à {id}, que votre politique interdit (règles {rules})",
-        "i_removed": "{count} retiré(s) de {id}, que votre politique interdit (règles {rules})",
+        "i_added": ("{count} ajouté à {id}, que votre politique interdit (règles {rules}) : {items}",
+                    "{count} ajoutés à {id}, que votre politique interdit (règles {rules}) : {items}"),
+        "i_removed": ("{count} retiré de {id}, que votre politique interdit (règles {rules}) : {items}",
+                      "{count} retirés de {id}, que votre politique interdit (règles {rules}) : {items}"),
         "problems": "Votre politique ne se charge pas avec ce catalogue ; corrigez-la avant la prochaine "
                     "évaluation :",
         "info_shipped": "Catalogue {version} (construit le {built}), livré avec interdit : {path}",
@@ -410,8 +414,8 @@ def describe_changes(changes: CatalogueDiff, lang: str = "en") -> list[str]:
             for kind in ("identifier", "prefix", "store-name", "domain"):
                 values = [i.value for i in items if i.kind == kind]
                 if values:
-                    lines.append(w[verb].format(count=_count(w, kind, len(values)), family=c.family,
-                                                items=_shown(values)))
+                    lines.append(_n(w, verb, len(values), count=_count(w, kind, len(values)), family=c.family,
+                                    items=_shown(values)))
         if c.fields:
             lines.append(w["f_fields"].format(id=c.family, fields=", ".join(c.fields)))
     if changes.vendors_added or changes.vendors_removed or changes.vendors_changed:
@@ -433,8 +437,8 @@ def describe_impact(impact: PolicyImpact, lang: str = "en") -> list[str]:
         if i.kind == "new-directives":
             text = _n(w, "new-directives", len(i.items), ids=_shown(i.items), rules=rules)
         elif i.kind in ("added", "removed"):
-            text = w[f"i_{i.kind}"].format(count=_count(w, i.item_kind, len(i.items)), id=i.subject, rules=rules)
-            text += f": {_shown(i.items)}"
+            text = _n(w, f"i_{i.kind}", len(i.items), count=_count(w, i.item_kind, len(i.items)), id=i.subject,
+                      rules=rules, items=_shown(i.items))
         else:
             text = w[i.kind].format(id=i.subject, items=", ".join(i.items), rules=rules)
         lines.append(f"  {text}")
