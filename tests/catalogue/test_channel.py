@@ -134,7 +134,8 @@ class Server:
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.files: dict[str, bytes] = {}
         self.redirects: dict[str, str] = {}
-        files, redirects = self.files, self.redirects
+        self.cut: set[str] = set()  # paths whose connection closes halfway through the announced length
+        files, redirects, cut = self.files, self.redirects, self.cut
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -151,7 +152,9 @@ class Server:
                 self.send_header("Content-Type", "application/gzip")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(body[: len(body) // 2] if self.path in cut else body)
+                if self.path in cut:
+                    self.close_connection = True
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -441,6 +444,15 @@ def test_a_redirect_to_the_bundle_is_followed(tmp_path: Path, key: Ed25519Privat
     result = cli(tmp_path, "catalogue", "update", server.url("/latest"))
     assert result.exit_code == 0, result.output
     assert load_catalogue().version == NEWER
+
+
+def test_a_download_cut_short_is_refused(tmp_path: Path, key: Ed25519PrivateKey, trust: Any, server: Server,
+                                        data_home: Path) -> None:
+    server.files["/c.tar.gz"] = bundle(key)
+    server.cut.add("/c.tar.gz")
+    result = cli(tmp_path, "catalogue", "update", server.url("/c.tar.gz"))
+    assert result.exit_code == 2 and "cannot download the catalogue" in result.output
+    assert not data_home.exists()
 
 
 def test_a_missing_bundle_is_a_clear_error(tmp_path: Path, trust: Any, server: Server) -> None:

@@ -93,7 +93,8 @@ class BundleError(CatalogueError):
 def version_key(version: str) -> tuple[int, ...]:
     """`2026.11.1` -> (2026, 11, 1): catalogue versions are compared as numbers, year, month, release."""
     if not VERSION.match(version):
-        raise ValueError(f"catalogue version {version!r} is not YEAR.MONTH.RELEASE, e.g. 2026.11.1")
+        raise CatalogueError(f"catalogue version {version!r} is not YEAR.MONTH.RELEASE, e.g. 2026.11.1",
+                             fix="give the catalogue a version such as 2026.11.1")
     return tuple(int(part) for part in version.split("."))
 
 
@@ -315,7 +316,7 @@ def _members(data: bytes, where: str) -> dict[str, bytes]:
                 if len(content) != member.size:
                     raise BundleError("truncated", f"{member.name} is cut short", where=where)
                 members[member.name] = content
-    except tarfile.TarError as exc:
+    except (tarfile.TarError, EOFError, ValueError, UnicodeError) as exc:
         raise BundleError("truncated", f"the bundle's archive is damaged ({exc})", where=where) from None
     missing = [name for name in (MANIFEST, SIGNATURE) if name not in members]
     if missing:
@@ -482,7 +483,11 @@ def select(shipped: Catalogue, shipped_path: Path, *, folder: Path | None = None
                          warn=exc.reason != "schema")
     except CatalogueError as exc:  # the trusted keys themselves
         return Selection(shipped, "shipped", shipped_path, installed_path=path, problem=str(exc))
-    if version_key(bundle.manifest.version) <= version_key(shipped.version):
+    try:
+        older = version_key(bundle.manifest.version) <= version_key(shipped.version)
+    except CatalogueError as exc:
+        return Selection(shipped, "shipped", shipped_path, bundle.manifest, path, problem=str(exc))
+    if older:
         return Selection(shipped, "shipped", shipped_path, bundle.manifest, path)
     return Selection(bundle.catalogue, "installed", path, bundle.manifest, path)
 

@@ -118,7 +118,7 @@ def _directive_change(old: Directive, new: Directive) -> DirectiveChange | None:
     changed = _changed_fields(old, new, ())
     if not changed:
         return None
-    before, after = set(old.families), set(new.families)
+    before, after = set(getattr(old, "families", ())), set(getattr(new, "families", ()))
     return DirectiveChange(old.id, changed, tuple(sorted(after - before)), tuple(sorted(before - after)))
 
 
