@@ -26,6 +26,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 
@@ -45,7 +46,7 @@ def compiled(source: Path) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def _signing_key(key_file: Path | None) -> channel.Ed25519PrivateKey:
+def _signing_key(key_file: Path | None) -> Any:
     passphrase = os.environ.get(PASSPHRASE_ENV)
     password = passphrase.encode("utf-8") if passphrase else None
     if key_file is not None:

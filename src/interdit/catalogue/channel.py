@@ -25,29 +25,24 @@ warning and the shipped catalogue is used instead.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
-import logging
 import os
 import re
-import tarfile
-import tempfile
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from interdit.catalogue.load import DATA_FILE, SCHEMA_VERSION, data_path, parse_catalogue, validate_against_schema
 from interdit.errors import CatalogueError
 from interdit.model import Catalogue
+
+if TYPE_CHECKING:  # cryptography, tarfile and zlib are imported where used: reading the catalogue when no update
+    # is installed (the common case, on every start) costs nothing more
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 BUNDLE_FORMAT = "interdit-catalogue-bundle"
 FORMAT_VERSION = 1
@@ -61,8 +56,6 @@ INSTALLED_FILE = "catalogue-bundle.tar.gz"
 KEYS_FOLDER = "keys"
 KEY_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 VERSION = re.compile(r"^[0-9]{4}\.[0-9]{1,2}\.[0-9]+$")
-
-log = logging.getLogger("interdit.catalogue")
 
 # why a bundle is refused; each reason has the fix a person can act on
 REASONS: dict[str, str] = {
@@ -119,6 +112,9 @@ def trusted_keys(folder: Path | None = None) -> dict[str, Ed25519PublicKey]:
 
 
 def public_key(pem: bytes, *, where: str) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         key = serialization.load_pem_public_key(pem)
     except ValueError as exc:
@@ -130,6 +126,9 @@ def public_key(pem: bytes, *, where: str) -> Ed25519PublicKey:
 
 
 def private_key(pem: bytes, *, where: str, password: bytes | None = None) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(pem, password=password)
     except (ValueError, TypeError) as exc:
@@ -143,6 +142,8 @@ def private_key(pem: bytes, *, where: str, password: bytes | None = None) -> Ed2
 
 
 def raw(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -154,6 +155,9 @@ def key_id_of(key: Ed25519PrivateKey, trusted: Mapping[str, Ed25519PublicKey]) -
 
 def new_key_pair() -> tuple[bytes, bytes]:
     """(private PEM, public PEM) of a new Ed25519 key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = Ed25519PrivateKey.generate()
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
@@ -238,6 +242,9 @@ def _parse_manifest(data: bytes, where: str) -> Manifest:
 def build_bundle(catalogue_json: bytes, key: Ed25519PrivateKey, key_id: str, *, built_at: datetime) -> bytes:
     """A signed bundle of `catalogue_json` (checked to load first). The same inputs give the same bytes: the
     members' times and gzip's are `built_at`, and Ed25519 signatures are deterministic."""
+    import gzip
+    import tarfile
+
     if not KEY_ID.match(key_id):
         raise CatalogueError(f"{key_id!r} is no key id", fix="use lower-case letters, digits, '.', '_' and '-'")
     try:
@@ -284,6 +291,9 @@ class Bundle:
 
 
 def _members(data: bytes, where: str) -> dict[str, bytes]:
+    import tarfile
+    import zlib
+
     if len(data) > MAX_BUNDLE_BYTES:
         raise BundleError("malformed", f"the bundle is {len(data):,} bytes, more than the {MAX_BUNDLE_BYTES:,} "
                           "a catalogue bundle may have", where=where)
@@ -326,6 +336,8 @@ def _members(data: bytes, where: str) -> dict[str, bytes]:
 
 def _signed_by(manifest: bytes, signature: bytes, trusted: Mapping[str, Ed25519PublicKey], where: str) -> str:
     """The id of the trusted key that signed `manifest`, or a refusal that says which problem it is."""
+    from cryptography.exceptions import InvalidSignature
+
     if len(signature) == 64:
         for kid, key in trusted.items():
             try:
@@ -409,6 +421,8 @@ def installed_path(folder: Path | None = None) -> Path:
 def install(bundle: Bundle, folder: Path | None = None) -> Path:
     """Keep `bundle` as the installed catalogue, atomically: written to a temporary file in the same folder,
     flushed to disk, then renamed over the previous one. A failure at any step leaves the previous one."""
+    import tempfile
+
     target = installed_path(folder)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -496,7 +510,10 @@ def in_use(shipped: Catalogue, shipped_path: Path) -> Catalogue:
     """`select`, warning (logger `interdit.catalogue`) when an installed bundle cannot be used."""
     chosen = select(shipped, shipped_path)
     if chosen.problem is not None and chosen.warn:
-        log.warning("warning: the installed catalogue update is not used: %s\n  using the catalogue shipped with "
-                    "interdit (%s) instead; run 'interdit catalogue update' again, or delete %s",
-                    chosen.problem.replace("\n", "\n  "), shipped.version, chosen.installed_path)
+        import logging
+
+        logging.getLogger("interdit.catalogue").warning(
+            "warning: the installed catalogue update is not used: %s\n  using the catalogue shipped with interdit (%s) "
+            "instead; run 'interdit catalogue update' again, or delete %s",
+            chosen.problem.replace("\n", "\n  "), shipped.version, chosen.installed_path)
     return chosen.catalogue

@@ -17,9 +17,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from interdit.catalogue import channel
 from interdit.catalogue.diff import CatalogueDiff, diff
@@ -27,6 +25,9 @@ from interdit.catalogue.load import SCHEMA_VERSION, data_path, load_catalogue, r
 from interdit.errors import ConfigError, InputError, PolicyError
 from interdit.model import Catalogue
 from interdit.policy import load_policy
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 MAX_REDIRECTS = 5
 TIMEOUT_SECONDS = 60.0
