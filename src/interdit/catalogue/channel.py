@@ -493,14 +493,14 @@ def select(shipped: Catalogue, shipped_path: Path, *, folder: Path | None = None
         return Selection(shipped, "shipped", shipped_path, installed_path=path,
                          problem=f"cannot read it: {exc.strerror or exc}")
     except BundleError as exc:
-        return Selection(shipped, "shipped", shipped_path, installed_path=path, problem=str(exc),
+        return Selection(shipped, "shipped", shipped_path, installed_path=path, problem=exc.message,
                          warn=exc.reason != "schema")
     except CatalogueError as exc:  # the trusted keys themselves
-        return Selection(shipped, "shipped", shipped_path, installed_path=path, problem=str(exc))
+        return Selection(shipped, "shipped", shipped_path, installed_path=path, problem=exc.message)
     try:
         older = version_key(bundle.manifest.version) <= version_key(shipped.version)
     except CatalogueError as exc:
-        return Selection(shipped, "shipped", shipped_path, bundle.manifest, path, problem=str(exc))
+        return Selection(shipped, "shipped", shipped_path, bundle.manifest, path, problem=exc.message)
     if older:
         return Selection(shipped, "shipped", shipped_path, bundle.manifest, path)
     return Selection(bundle.catalogue, "installed", path, bundle.manifest, path)
@@ -515,5 +515,5 @@ def in_use(shipped: Catalogue, shipped_path: Path) -> Catalogue:
         logging.getLogger("interdit.catalogue").warning(
             "warning: the installed catalogue update is not used: %s\n  using the catalogue shipped with interdit (%s) "
             "instead; run 'interdit catalogue update' again, or delete %s",
-            chosen.problem.replace("\n", "\n  "), shipped.version, chosen.installed_path)
+            chosen.problem, shipped.version, chosen.installed_path)
     return chosen.catalogue
