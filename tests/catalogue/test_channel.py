@@ -579,6 +579,25 @@ def test_an_installed_bundle_no_newer_than_the_shipped_one_is_not_used(key: Ed25
     assert load_catalogue().version == SHIPPED["version"]
 
 
+def test_an_installed_bundle_for_another_schema_is_idle_without_a_warning(
+        key: Ed25519PrivateKey, trust: Any, data_home: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data_home.mkdir(parents=True)
+    (data_home / channel.INSTALLED_FILE).write_bytes(_other_schema(key))  # left by another interdit release
+    with caplog.at_level(logging.WARNING, logger="interdit.catalogue"):
+        assert load_catalogue().version == SHIPPED["version"]
+    assert caplog.text == ""
+    chosen = channel.select(parse_catalogue(SHIPPED), data_path())
+    assert chosen.origin == "shipped" and chosen.problem is not None and "schema" in chosen.problem
+
+
+def test_the_data_folder_follows_xdg_data_home_else_the_home_folder(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    assert channel.data_folder() == tmp_path / "data" / "interdit" / "catalogue"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert channel.installed_path() == tmp_path / "home" / ".local/share/interdit/catalogue" / channel.INSTALLED_FILE
+
+
 # -- the reader is a parser of hostile input ----------------------------------------------------------
 
 

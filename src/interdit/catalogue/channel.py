@@ -391,11 +391,12 @@ def read_bundle(data: bytes, *, where: str, trusted: Mapping[str, Ed25519PublicK
     place = f"{where} ({DATA_FILE})"
     try:
         doc = json.loads(members[DATA_FILE])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BundleError("invalid", f"{DATA_FILE} is not JSON: {exc}", where=where) from None
+    try:
         if full_check:
             validate_against_schema(doc, where=place)
         cat = parse_catalogue(doc, where=place)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BundleError("invalid", f"{DATA_FILE} is not JSON: {exc}", where=where) from None
     except CatalogueError as exc:
         raise BundleError("invalid", exc.message, where=exc.where or where) from None
     if (cat.version, cat.build_date) != (manifest.version, manifest.build_date):
@@ -410,7 +411,13 @@ def read_bundle(data: bytes, *, where: str, trusted: Mapping[str, Ed25519PublicK
 def data_folder() -> Path:
     """Where an installed bundle is kept: `$XDG_DATA_HOME/interdit/catalogue` (`~/.local/share/...` by default),
     the data-side twin of the folder `interdit logs scan` keeps its compiled lists in (`$XDG_CACHE_HOME`)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    base = os.environ.get("XDG_DATA_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".local" / "share")
+        except RuntimeError:  # no HOME and no account entry (a service with a dynamic user)
+            raise CatalogueError("no data folder: neither XDG_DATA_HOME nor a home folder is set",
+                                 fix="set XDG_DATA_HOME to a folder this account can write") from None
     return Path(base) / "interdit" / "catalogue"
 
 
@@ -482,8 +489,12 @@ class Selection:
 def select(shipped: Catalogue, shipped_path: Path, *, folder: Path | None = None,
            trusted: Mapping[str, Ed25519PublicKey] | None = None) -> Selection:
     """The installed bundle when it verifies and is newer than the shipped catalogue, else the shipped one."""
-    path = installed_path(folder)
-    if not path.is_file():
+    try:
+        path = installed_path(folder)
+        present = path.is_file()
+    except (CatalogueError, OSError):
+        present = False
+    if not present:
         return Selection(shipped, "shipped", shipped_path)
     try:
         with path.open("rb") as fh:
