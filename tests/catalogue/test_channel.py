@@ -78,7 +78,8 @@ def _adopted() -> tuple[str, str]:
 
 def newer_doc(version: str = NEWER) -> tuple[dict[str, Any], dict[str, Any]]:
     """The shipped catalogue, changed: a new version, one identifier added to and one removed from the adopted
-    family, a new directive naming that family, and the adopted directive's English title amended.
+    family, a new directive naming that family, and the adopted directive amended (its English title, and one
+    family more).
     Returns (document, what was changed)."""
     doc = copy.deepcopy(SHIPPED)
     directive_id, family_id = _adopted()
@@ -89,8 +90,11 @@ def newer_doc(version: str = NEWER) -> tuple[dict[str, Any], dict[str, Any]]:
     family["identifiers"].append(added)
     directive = next(d for d in doc["directives"] if d["id"] == directive_id)
     directive["title"] = {**directive["title"], "en": directive["title"]["en"] + " (amended)"}
+    gained = next(f["id"] for f in doc["families"] if f["id"] not in directive["families"])
+    directive["families"] = [*directive["families"], gained]
     doc["directives"].append({**copy.deepcopy(directive), "id": "zz-2099-channel-test"})
-    return doc, {"family": family_id, "directive": directive_id, "added": f"{added['platform']}:{added['id']}",
+    return doc, {"family": family_id, "directive": directive_id, "gained": gained,
+                 "added": f"{added['platform']}:{added['id']}",
                  "removed": f"{removed['platform']}:{removed['id']}"}
 
 
@@ -281,7 +285,9 @@ def test_a_good_bundle_is_installed_used_and_its_changes_told(tmp_path: Path, ke
     assert f"1 identifier added to {changed['family']}: {changed['added']}" in result.output
     assert f"1 identifier removed from {changed['family']}: {changed['removed']}" in result.output
     assert "1 new directive names families your policy bans: zz-2099-channel-test" in result.output
-    assert f"directive {changed['directive']}, which your policy adopts, is amended: title" in result.output
+    assert f"directive {changed['directive']}, which your policy adopts, is amended: title, families" \
+        in result.output
+    assert f"rule {changed['directive']} now also bans {changed['gained']}" in result.output
     assert "plain HTTP" in result.output  # loopback HTTP is allowed, and said
     cat = load_catalogue()
     assert cat.version == NEWER and "zz-2099-channel-test" in cat.directives

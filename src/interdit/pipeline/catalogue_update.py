@@ -144,8 +144,9 @@ def _body(response: Any, where: str) -> bytes:
 @dataclass(frozen=True)
 class Impact:
     """One way an update touches the policy. `kind`: new-directives, directive-amended, directive-removed,
-    family-removed, added, removed; `subject` the directive or family; `item_kind` for added/removed
-    (identifier, prefix, store-name, domain); `items` the directives, fields or entries; `rules` touched."""
+    family-removed, added, removed, rule-gains, rule-loses (the families a rule bans, as each catalogue resolves
+    it); `subject` the directive, family or rule; `item_kind` for added/removed (identifier, prefix, store-name,
+    domain); `items` the directives, fields, entries or families; `rules` the rules touched."""
 
     kind: str
     subject: str
@@ -210,9 +211,14 @@ def policy_impact(path: Path | None, old: Catalogue, new: Catalogue, changes: Ca
                     impacts.append(Impact(verb, change.family, values, rules_of([change.family]), kind))
     problems: tuple[str, ...] = ()
     try:
-        load_policy(path, new)
+        after = {rule.id: set(rule.families) for rule in load_policy(path, new).rules}
     except PolicyError as exc:
         problems = tuple(str(p) for p in exc.problems) or (str(exc),)
+        after = {}
+    for rule in policy.rules if not problems else ():  # what each rule bans, as the new catalogue resolves it
+        gained, lost = after.get(rule.id, set()) - set(rule.families), set(rule.families) - after.get(rule.id, set())
+        impacts += [Impact(kind, rule.id, tuple(sorted(fams)), (rule.id,))
+                    for kind, fams in (("rule-gains", gained), ("rule-loses", lost)) if fams]
     return PolicyImpact(str(path), tuple(impacts), problems, language=policy.language)
 
 
@@ -324,6 +330,8 @@ _WORDS: dict[str, dict[str, Any]] = {
         "directive-amended": "directive {id}, which your policy adopts, is amended: {items} (rules {rules})",
         "directive-removed": "directive {id}, which your policy adopts, is no longer in the catalogue (rules {rules})",
         "family-removed": "family {id}, which your policy bans, is no longer in the catalogue (rules {rules})",
+        "rule-gains": "rule {id} now also bans {items}: a directive it adopts or a vendor it names grew",
+        "rule-loses": "rule {id} no longer bans {items}",
         "i_added": ("{count} added to {id}, which your policy bans (rules {rules}): {items}",) * 2,
         "i_removed": ("{count} removed from {id}, which your policy bans (rules {rules}): {items}",) * 2,
         "problems": "Your policy does not load with this catalogue; fix it before the next evaluation:",
@@ -367,6 +375,9 @@ _WORDS: dict[str, dict[str, Any]] = {
         "directive-removed": "la directive {id}, que votre politique adopte, n'est plus au catalogue "
                              "(règles {rules})",
         "family-removed": "la famille {id}, que votre politique interdit, n'est plus au catalogue (règles {rules})",
+        "rule-gains": "la règle {id} interdit désormais aussi {items} : une directive qu'elle adopte ou un éditeur "
+                      "qu'elle nomme s'est étendu",
+        "rule-loses": "la règle {id} n'interdit plus {items}",
         "i_added": ("{count} ajouté à {id}, que votre politique interdit (règles {rules}) : {items}",
                     "{count} ajoutés à {id}, que votre politique interdit (règles {rules}) : {items}"),
         "i_removed": ("{count} retiré de {id}, que votre politique interdit (règles {rules}) : {items}",
