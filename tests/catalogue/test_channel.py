@@ -461,6 +461,13 @@ def test_a_download_cut_short_is_refused(tmp_path: Path, key: Ed25519PrivateKey,
     assert not data_home.exists()
 
 
+def test_a_token_in_the_url_never_shows(tmp_path: Path, trust: Any, server: Server) -> None:
+    url = server.url("/nothing.tar.gz").replace("http://", "http://reader:s3cret-token@")
+    result = cli(tmp_path, "catalogue", "update", url)
+    assert result.exit_code == 2 and "404" in result.output
+    assert "s3cret-token" not in result.output and "://***@127.0.0.1" in result.output
+
+
 def test_a_missing_bundle_is_a_clear_error(tmp_path: Path, trust: Any, server: Server) -> None:
     result = cli(tmp_path, "catalogue", "update", server.url("/nothing.tar.gz"))
     assert result.exit_code == 2 and "404" in result.output and "INTERDIT_CATALOGUE_URL" in result.output

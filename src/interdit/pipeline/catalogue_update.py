@@ -14,6 +14,7 @@ and makes it harder to withhold updates.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,11 @@ def _http_client() -> Any:
                         headers={"User-Agent": f"interdit/{__version__}", "Accept-Encoding": "identity"})
 
 
+def shown(location: str) -> str:
+    """A URL as messages show it: a user name or token in it (`https://user:token@mirror/...`) is hidden."""
+    return re.sub(r"://[^/@]*@", "://***@", location)
+
+
 def is_loopback(host: str) -> bool:
     if host.lower() in ("localhost", "localhost."):
         return True
@@ -73,9 +79,10 @@ def _check_url(url: Any, allow_http: bool, where: str) -> bool:
         if allow_http or is_loopback(url.host):
             return True
         raise ConfigError(f"refusing plain HTTP to {url.host}: catalogue updates are fetched over HTTPS",
-                          where=str(url), fix="use the https:// address, copy the bundle and give its file, or, for "
-                                              "an internal mirror without TLS, add --allow-http")
-    raise ConfigError(f"cannot fetch a catalogue over {url.scheme!r}", where=str(url),
+                          where=shown(str(url)),
+                          fix="use the https:// address, copy the bundle and give its file, or, for an internal "
+                              "mirror without TLS, add --allow-http")
+    raise ConfigError(f"cannot fetch a catalogue over {url.scheme!r}", where=shown(str(url)),
                       fix="give an https:// URL or the path of a bundle file")
 
 
@@ -95,7 +102,7 @@ def fetch(source: str, *, allow_http: bool = False, client: Any = None) -> tuple
     try:
         url = httpx.URL(source)
     except httpx.InvalidURL as exc:
-        raise ConfigError(f"not a URL: {exc}", where=source, fix=_CHANNEL_FIX) from None
+        raise ConfigError(f"not a URL: {exc}", where=shown(source), fix=_CHANNEL_FIX) from None
     own = client is None
     http = _http_client() if own else client
     insecure = False
@@ -108,16 +115,16 @@ def fetch(source: str, *, allow_http: bool = False, client: Any = None) -> tuple
                     continue
                 if response.status_code != 200:
                     raise InputError(f"the server answered {response.status_code} {response.reason_phrase}",
-                                     where=str(url), fix=f"check the URL ({URL_ENV} or the argument)")
-                return _body(response, str(url)), insecure
-        raise InputError(f"more than {MAX_REDIRECTS} redirects", where=source, fix="check the URL")
+                                     where=shown(str(url)), fix=f"check the URL ({URL_ENV} or the argument)")
+                return _body(response, shown(str(url))), insecure
+        raise InputError(f"more than {MAX_REDIRECTS} redirects", where=shown(source), fix="check the URL")
     except httpx.HTTPError as exc:
         text = str(exc) or type(exc).__name__
         fix = ("if your mirror's certificate comes from a private authority, point SSL_CERT_FILE at that "
                "authority's certificate" if "CERTIFICATE_VERIFY_FAILED" in text else
                "check the address and your network (HTTPS_PROXY if you go through a proxy), or copy the bundle "
                "and give its file")
-        raise InputError(f"cannot download the catalogue: {text}", where=str(url), fix=fix) from None
+        raise InputError(f"cannot download the catalogue: {shown(text)}", where=shown(str(url)), fix=fix) from None
     finally:
         if own:
             http.close()
@@ -271,6 +278,7 @@ def update_catalogue(source: str, *, check: bool = False, allow_http: bool = Fal
     use. A bundle that is tampered with, wrongly signed, cut short, for another schema, or older than the
     catalogue in use raises `BundleError` (a `CatalogueError`) and changes nothing."""
     data, insecure = fetch(source, allow_http=allow_http, client=client)
+    source = shown(source)
     bundle = channel.read_bundle(data, where=source, trusted=trusted)
     shipped_path = data_path()
     before = channel.select(read_catalogue(shipped_path), shipped_path, folder=folder, trusted=trusted)
