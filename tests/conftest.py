@@ -8,6 +8,7 @@ pytest-xdist each worker starts its own. The binaries come from the Debian `post
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import os
@@ -22,6 +23,10 @@ from pathlib import Path
 import pytest
 
 SERVER_USER = "postgres"
+
+# the catalogue in use is the shipped one: a catalogue update installed on this machine stays out of the tests
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="interdit-tests-data-")
+atexit.register(shutil.rmtree, os.environ["XDG_DATA_HOME"], True)
 
 
 def _pg_bin() -> Path:

@@ -5,6 +5,7 @@
 | database URL | `--db`      | `INTERDIT_DATABASE_URL`  | `sqlite:///interdit.db` (in the working folder) |
 | policy file  | `--policy`  | `INTERDIT_POLICY`        | `policy.yaml`        |
 | language     | `--lang`    | `INTERDIT_LANG`          | the policy's, else `en` |
+| catalogue URL | `catalogue update URL` | `INTERDIT_CATALOGUE_URL` | none (`{schema}` in it: the schema version) |
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Settings:
     database_url: str
     policy_path: Path
     lang: str | None = None
+    catalogue_url: str | None = None
 
     @classmethod
     def resolve(cls, *, db: str | None = None, policy: Path | None = None, lang: str | None = None,
@@ -37,4 +39,5 @@ class Settings:
         chosen = lang or env.get("INTERDIT_LANG")
         if chosen is not None and chosen not in LANGUAGES:
             raise ConfigError(f"unknown language {chosen!r}", fix="use --lang en or --lang fr")
-        return cls(url, policy or Path(env.get("INTERDIT_POLICY", "policy.yaml")), chosen)
+        return cls(url, policy or Path(env.get("INTERDIT_POLICY", "policy.yaml")), chosen,
+                   env.get("INTERDIT_CATALOGUE_URL") or None)

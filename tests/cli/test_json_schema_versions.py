@@ -14,15 +14,19 @@ import os
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from interdit import fleet, pipeline
+from interdit.catalogue import channel
+from interdit.catalogue.load import data_path
 from interdit.cli.main import app
 
 runner = CliRunner()
@@ -87,6 +91,22 @@ def _mock_jamf(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(source_use_cases, "_http_client", lambda: httpx.Client(transport=httpx.MockTransport(_jamf)))
 
 
+_CHANNEL_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+
+
+def _channel_bundle(ws: dict[str, Path]) -> str:
+    """The shipped catalogue as a signed bundle (the same version: `update --check` finds it up to date)."""
+    path = ws["root"] / "channel.tar.gz"
+    if not path.exists():
+        path.write_bytes(channel.build_bundle(data_path().read_bytes(), _CHANNEL_KEY, "test-1",
+                                              built_at=datetime(2026, 12, 7, tzinfo=UTC)))
+    return str(path)
+
+
+def _trust_channel_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(channel, "trusted_keys", lambda folder=None: {"test-1": _CHANNEL_KEY.public_key()})
+
+
 @dataclass(frozen=True)
 class Case:
     command: tuple[str, ...]  # the command's path in the tree
@@ -117,6 +137,8 @@ CASES = (
     Case(("catalogue", "list"), lambda ws, f: ["families"]),
     Case(("catalogue", "show"), lambda ws, f: ["ca-tbs-2023-tiktok"]),
     Case(("catalogue", "search"), lambda ws, f: ["tiktok"]),
+    Case(("catalogue", "update"), lambda ws, f: [_channel_bundle(ws), "--check"], setup=_trust_channel_key),
+    Case(("catalogue", "info"), lambda ws, f: []),
     Case(("sources", "list"), lambda ws, f: ["--sources", str(ws["sources"])]),
     Case(("sources", "sync"), lambda ws, f: ["jamf-ipads", "--sources", str(ws["sources"]),
                                              "--at", "2025-03-02T00:00:00Z"], setup=_mock_jamf),

@@ -44,8 +44,11 @@ def data_path(name: str = DATA_FILE) -> Path:
 
 @lru_cache(maxsize=1)
 def load_catalogue() -> Catalogue:
-    """The shipped catalogue, read once per process."""
-    return read_catalogue(data_path())
+    """The catalogue in use, read once per process: the shipped one, or a signed update installed with
+    `interdit catalogue update` when it verifies and is newer (channel.py; a damaged one is warned about)."""
+    from interdit.catalogue.channel import in_use
+
+    return in_use(read_catalogue(data_path()), data_path())
 
 
 def read_catalogue(path: Path) -> Catalogue:

@@ -9,7 +9,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from interdit.cli.common import OutputFormat, fail, out, pipeline, print_json
+from interdit.cli.common import (
+    EXIT_ATTENTION,
+    OutputFormat,
+    err,
+    fail,
+    out,
+    pipeline,
+    print_json,
+    run_guarded,
+    state,
+)
 
 
 class Kind(StrEnum):
@@ -19,11 +29,12 @@ class Kind(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Browse the shipped catalogue: directives, app families, vendors.",
+    group = typer.Typer(help="Browse the catalogue (directives, app families, vendors) and install signed updates.",
                         no_args_is_help=True)
     group.command("list")(list_)
     group.command("show")(show)
     group.command("search")(search)
+    register_channel(group)
     app.add_typer(group, name="catalogue")
 
 
@@ -104,3 +115,69 @@ def search(
         return
     for kind, ident, label in hits:
         out.print(f"{kind:<10} {ident:<36} {label}")
+
+
+# -- the signed update channel (docs/catalogue-updates.md) ------------------------------------------
+
+
+def register_channel(group: typer.Typer) -> None:
+    group.command("update")(update)
+    group.command("info")(info)
+
+
+def _language(ctx: typer.Context, lang: str | None, policy_language: str | None = None) -> str:
+    chosen = lang or state(ctx).settings.lang or policy_language or "en"
+    if chosen not in ("en", "fr"):
+        fail(f"unknown language {chosen!r}\n  fix: use --lang en or --lang fr")
+    return chosen
+
+
+def update(
+    ctx: typer.Context,
+    source: Annotated[str | None, typer.Argument(
+        help="https:// URL or file of a signed bundle [env INTERDIT_CATALOGUE_URL]", show_default=False)] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only tell whether a newer signed catalogue exists: exit 0 up to date, 1 newer available, "
+                        "2 error; nothing is installed.")] = False,
+    allow_http: Annotated[bool, typer.Option(
+        "--allow-http", help="Also fetch over plain HTTP, for an internal mirror without TLS (loudly warned; this "
+                             "machine's own addresses need no flag).")] = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+    lang: Annotated[str | None, typer.Option("--lang", help="en or fr [default: the policy's, else en]",
+                                             show_default=False)] = None,
+) -> None:
+    """Install a newer signed catalogue from a URL or a file, and say what it changes for your policy.
+
+    The bundle's Ed25519 signature is checked against the keys shipped with interdit; a tampered, wrongly
+    signed, cut short, older or other-schema bundle is refused (exit 2) and nothing changes. Exit codes: 0
+    installed or already up to date; 1 with --check a newer catalogue is available, without it the catalogue
+    was installed but your policy no longer loads with it; 2 refused or unreachable, nothing changed.
+    """
+    s = state(ctx)
+    where = run_guarded(lambda: pipeline.channel_source(source, s.settings.catalogue_url))
+    result = run_guarded(lambda: pipeline.update_catalogue(where, check=check, allow_http=allow_http,
+                                                           policy_path=s.settings.policy_path))
+    words = _language(ctx, lang, result.policy.language if result.policy else None)
+    if result.insecure:
+        err.print(f"[bold yellow]{pipeline.plain_http_warning(words)}[/]", soft_wrap=True)
+    if fmt is OutputFormat.json:
+        print_json(result.as_dict())
+    else:
+        for line in pipeline.describe_update(result, words):
+            out.print(line, markup=False, soft_wrap=True)
+    if result.action == "available" or result.needs_attention:
+        raise typer.Exit(EXIT_ATTENTION)
+
+
+def info(
+    ctx: typer.Context,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+    lang: Annotated[str | None, typer.Option("--lang", help="en or fr", show_default=False)] = None,
+) -> None:
+    """Which catalogue is in use: the one shipped with interdit or an installed update, its version and file."""
+    selection = run_guarded(pipeline.catalogue_in_use)
+    if fmt is OutputFormat.json:
+        print_json(pipeline.in_use_as_dict(selection))
+        return
+    for line in pipeline.describe_in_use(selection, _language(ctx, lang)):
+        out.print(line, markup=False, soft_wrap=True)

@@ -2,7 +2,7 @@
 
 Nothing here holds state between calls: the repository, the clock and the inputs are passed in. One module
 per area: `basics` (the clock, the catalogue), `core` (set-up, import, evaluation, enforcement, reports),
-`policy_edit`, `analysis`, `sources`, `network`, `audit`.
+`policy_edit`, `analysis`, `sources`, `network`, `audit`, `catalogue_update` (the signed update channel).
 """
 
 from __future__ import annotations
@@ -27,10 +27,14 @@ _WHERE = {
     "apply_enforcement": "sources",
     "audit_trail": "audit",
     "catalogue": "basics",
+    "catalogue_in_use": "catalogue_update",
+    "channel_source": "catalogue_update",
     "check_source": "sources",
     "configured_sources": "sources",
     "convert_logs": "network",
     "counting": "core",
+    "describe_in_use": "catalogue_update",
+    "describe_update": "catalogue_update",
     "enforce": "core",
     "enforcement_request": "core",
     "enforcement_targets": "core",
@@ -38,11 +42,13 @@ _WHERE = {
     "family_domains": "network",
     "findings": "core",
     "history": "core",
+    "in_use_as_dict": "catalogue_update",
     "import_inventory": "core",
     "inventory_formats": "core",
     "log_formats": "network",
     "open_repository": "core",
     "payload_digest": "audit",
+    "plain_http_warning": "catalogue_update",
     "policy_diff": "policy_edit",
     "policy_domains": "network",
     "policy_schema": "core",
@@ -64,11 +70,13 @@ _WHERE = {
     "source_types": "sources",
     "sync_source": "sources",
     "system_clock": "basics",
+    "update_catalogue": "catalogue_update",
     "validate_policy_text": "policy_edit",
     "write_starter_policy": "core",
 }
 
-_MODULES = frozenset({"audit", "basics", "core", "policy_edit", "analysis", "sources", "network"})
+_MODULES = frozenset({"audit", "basics", "core", "policy_edit", "analysis", "sources", "network",
+                      "catalogue_update"})
 
 
 def __getattr__(name: str) -> Any:
@@ -125,6 +133,27 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.basics import (
         system_clock as system_clock,
+    )
+    from interdit.pipeline.catalogue_update import (
+        catalogue_in_use as catalogue_in_use,
+    )
+    from interdit.pipeline.catalogue_update import (
+        channel_source as channel_source,
+    )
+    from interdit.pipeline.catalogue_update import (
+        describe_in_use as describe_in_use,
+    )
+    from interdit.pipeline.catalogue_update import (
+        describe_update as describe_update,
+    )
+    from interdit.pipeline.catalogue_update import (
+        in_use_as_dict as in_use_as_dict,
+    )
+    from interdit.pipeline.catalogue_update import (
+        plain_http_warning as plain_http_warning,
+    )
+    from interdit.pipeline.catalogue_update import (
+        update_catalogue as update_catalogue,
     )
     from interdit.pipeline.core import (
         LoadedPolicy as LoadedPolicy,
