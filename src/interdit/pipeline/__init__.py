@@ -31,6 +31,7 @@ _WHERE = {
     "configured_sources": "sources",
     "convert_logs": "network",
     "counting": "core",
+    "directive_bans": "basics",
     "enforce": "core",
     "enforcement_request": "core",
     "enforcement_targets": "core",
@@ -119,6 +120,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.basics import (
         catalogue as catalogue,
+    )
+    from interdit.pipeline.basics import (
+        directive_bans as directive_bans,
     )
     from interdit.pipeline.basics import (
         search_catalogue as search_catalogue,
