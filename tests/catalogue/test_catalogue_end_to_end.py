@@ -99,3 +99,18 @@ def test_a_lifted_directive_stops_counting_on_the_day_it_was_lifted(tmp_path: Pa
     lifted = _violations(tmp_path, policy, "2025-04-28T12:00:00+00:00")
     assert during == {"D1": "deepseek"}
     assert lifted == {}
+
+
+def test_the_report_says_as_amended_on(tmp_path: Path) -> None:
+    _import(tmp_path, POLICY)
+    for lang, words in (("en", "as amended on 26 January 2026"), ("fr", "telle que modifiée le 26 janvier 2026")):
+        out = tmp_path / f"report-{lang}.html"
+        code, output = _run(tmp_path, POLICY, "report", "--as-of", AT, "--format", "html", "--lang", lang,
+                            "--out", str(out))
+        assert code in (0, 1), output
+        assert words in out.read_text("utf-8"), lang
+    before = tmp_path / "before.html"
+    code, output = _run(tmp_path, POLICY, "report", "--as-of", "2025-06-01T00:00:00+00:00", "--format", "html",
+                        "--out", str(before))
+    assert code in (0, 1), output
+    assert "as amended on" not in before.read_text("utf-8")
