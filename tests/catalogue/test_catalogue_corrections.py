@@ -189,3 +189,18 @@ def test_missing_domains_are_added(cat: Catalogue) -> None:  # D3
     assert {"xiaohongshu.com", "xhscdn.com"} <= set(cat.families["rednote"].domains)
     assert owner_of_domain(cat, "nicegram.app") is None
     assert owner_of_domain(cat, "openspeech-direct.zijieapi.com") is None  # D4: Volcano Engine too, not Douyin
+
+
+@pytest.mark.parametrize(("directive", "primary"), [
+    ("ca-tbs-2023-wechat-kaspersky", "newswire.ca/news-releases/minister-anand"),  # the Treasury Board's release
+    ("uk-2023-tiktok", "hansard.parliament.uk"),  # the statement to Parliament
+    ("be-2023-tiktok", "news.belgium.be"),  # the federal government's press release
+    ("cz-nukib-2023-tiktok", "nukib.gov.cz"),  # NÚKIB's own warning
+    ("us-fed-2017-bod-17-01-kaspersky", "govinfo.gov/content/pkg/FR-2017-09-19"),  # the Federal Register
+    ("au-2023-pspf-001", "protectivesecurity.gov.au"),
+])
+def test_a_directive_with_a_primary_source_cites_it_first_and_is_confirmed(cat: Catalogue, directive: str,
+                                                                           primary: str) -> None:
+    d = cat.directives[directive]
+    assert any(primary in s.url for s in d.sources[:2]), [s.url for s in d.sources]
+    assert d.confidence == "confirmed"
