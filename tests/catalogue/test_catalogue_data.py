@@ -210,3 +210,28 @@ def test_the_first_directives_keep_the_research_notes_sources() -> None:
     cat = load_catalogue()
     cited = {s.url for d in cat.directives.values() for s in d.sources}
     assert len(known - cited) <= 2, known - cited  # the news-only EU Council sources gave way to better ones
+
+
+def test_every_source_has_its_retrieval_date() -> None:
+    data = json.loads(data_path(DATA_FILE).read_text("utf-8"))
+    entries = [*data["vendors"], *data["families"], *data["directives"], *data["shared_hosts"],
+               *(a for d in data["directives"] for a in d.get("amendments", []))]
+    for entry in entries:
+        for source in entry["sources"]:
+            assert date.fromisoformat(source["retrieved"]) <= date.fromisoformat(data["build_date"]), source
+
+
+def test_domain_confidence_follows_the_definition() -> None:
+    """`confirmed` needs the vendor's own site or documentation; a name seen only in block lists is at most
+    `corroborated` (two independent lists), and `unconfirmed` with one list or none."""
+    data = json.loads(data_path(DATA_FILE).read_text("utf-8"))
+    lists = ("nextdns", "blocklistproject", "hagezi", "gieljnssns")
+    for family in data["families"]:
+        for d in family["domains"]:
+            urls = d.get("sources", [])
+            from_lists = [u for u in urls if any(name in u for name in lists)]
+            vendor = [u for u in urls if u not in from_lists]
+            if d["confidence"] == "confirmed":
+                assert vendor, (family["id"], d["name"])
+            elif d["confidence"] == "corroborated":
+                assert len(from_lists) >= 2 or vendor, (family["id"], d["name"])
