@@ -235,3 +235,15 @@ def test_domain_confidence_follows_the_definition() -> None:
                 assert vendor, (family["id"], d["name"])
             elif d["confidence"] == "corroborated":
                 assert len(from_lists) >= 2 or vendor, (family["id"], d["name"])
+
+
+def test_every_app_family_has_store_names_on_each_of_its_platforms() -> None:
+    """Display-name-only inventories (Intune on iOS) are matched against store names: a family with an
+    identifier on a platform has a store name there too."""
+    cat = load_catalogue()
+    for f in cat.families.values():
+        platforms = {a.platform for a in (*f.identifiers, *f.prefixes)}
+        assert platforms <= {n.platform for n in f.store_names}, f.id
+        assert all(n.name.strip() == n.name and n.lang for n in f.store_names), f.id
+    assert any(n.name == "微信" and n.platform is Platform.IOS for n in cat.families["wechat"].store_names)
+    assert any(n.name == "小红书" and n.lang == "zh" for n in cat.families["rednote"].store_names)
