@@ -40,7 +40,8 @@ DIRECTIVE_IDS = {
     "us-army-2019-tiktok", "us-navy-2019-tiktok", "in-army-2020-89-apps", "it-garante-2025-deepseek", "np-2023-tiktok",
     "uk-parliament-2023-tiktok", "uk-scot-2023-tiktok", "ca-on-2023-tiktok", "ca-ab-2023-tiktok",
     "ca-ab-calgary-2023-tiktok", "ca-sk-2023-tiktok", "us-nyc-2023-tiktok", "au-nsw-2023-tiktok", "au-act-2023-tiktok",
-    "us-sd-2022-tiktok", "us-va-2022-eo24", "us-va-2025-eo46-deepseek", "us-ny-2025-deepseek",
+    "us-sd-2022-tiktok", "us-va-2022-eo24", "us-va-2025-eo46-deepseek", "us-ny-2025-deepseek", "us-ok-2025-deepseek",
+    "us-al-2025-deepseek-manus", "ca-ns-2023-tiktok", "ca-pe-2023-tiktok",
 }
 FAMILY_IDS = {"tiktok", "douyin", "capcut", "lemon8", "wechat", "deepseek", "kaspersky", "telegram", "rednote",
               "qq", "bytedance-services", "bytedance-infrastructure", "temu", "aliexpress", "kimi", "vkontakte",
