@@ -88,3 +88,19 @@ def test_adopted_rules_prohibit_what_the_directive_prohibited_that_day(
     in_force = {f for r in rules if r.in_force(at) for f in r.families}
     expected = set(d.as_of(day).families) if day >= adopted else set()
     assert in_force == expected
+
+
+def test_enforcement_stops_blocking_what_a_lifted_directive_prohibited() -> None:
+    from interdit import pipeline
+    from interdit.catalogue import load_catalogue
+    from interdit.policy.load import parse_policy
+
+    cat = load_catalogue()
+    policy = parse_policy("organisation: Test\nadopt:\n  - directive: kr-pipc-2025-deepseek\n"
+                          "  - directive: ca-tbs-2023-tiktok\n", cat)
+    loaded = pipeline.LoadedPolicy(policy, cat, "test")
+    during = pipeline.enforcement_request(loaded, now=datetime(2025, 3, 1, tzinfo=UTC))
+    after = pipeline.enforcement_request(loaded, now=datetime(2025, 4, 28, tzinfo=UTC))
+    assert "deepseek" in during.families and "deepseek.com" in during.domains
+    assert "deepseek" not in after.families and "deepseek.com" not in after.domains
+    assert "tiktok" in after.families  # the other adoption still asks for its blocks
