@@ -36,7 +36,7 @@ DIRECTIVE_IDS = {
     "us-fed-2017-bod-17-01-kaspersky", "us-fed-2025-ndaa-1532-deepseek", "tw-2025-deepseek",
     "kr-2025-ministries-deepseek",
     "kr-pipc-2025-deepseek", "cz-2025-deepseek", "cz-nukib-2023-tiktok", "ua-2024-telegram", "be-2025-deepseek",
-    "us-house-2022-tiktok", "us-house-2025-deepseek", "us-senate-2025-deepseek", "us-commerce-2025-deepseek",
+    "us-house-2022-tiktok", "us-senate-2025-deepseek", "us-commerce-2025-deepseek",
     "us-army-2019-tiktok", "us-navy-2019-tiktok", "in-army-2020-89-apps", "it-garante-2025-deepseek", "np-2023-tiktok",
     "uk-parliament-2023-tiktok", "uk-scot-2023-tiktok", "ca-on-2023-tiktok", "ca-ab-2023-tiktok",
     "ca-ab-calgary-2023-tiktok", "ca-sk-2023-tiktok", "us-nyc-2023-tiktok", "au-nsw-2023-tiktok", "au-act-2023-tiktok",
@@ -248,3 +248,15 @@ def test_every_app_family_has_store_names_on_each_of_its_platforms() -> None:
         assert all(n.name.strip() == n.name and n.lang for n in f.store_names), f.id
     assert any(n.name == "微信" and n.platform is Platform.IOS for n in cat.families["wechat"].store_names)
     assert any(n.name == "小红书" and n.lang == "zh" for n in cat.families["rednote"].store_names)
+
+
+STATE_MEDIA = ("sputnikglobe.com", "rt.com", "tass.com", "trt.global", "telesurenglish.net", "anews.com.tr",
+               "globaltimes.cn", "xinhuanet.com")
+
+
+def test_no_state_media_among_the_sources() -> None:
+    cat = load_catalogue()
+    for d in cat.directives.values():
+        for s in (*d.sources, *(x for v in d.versions for x in v.sources)):
+            host = s.url.split("/")[2]
+            assert not any(host == m or host.endswith("." + m) for m in STATE_MEDIA), (d.id, s.url)
