@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
@@ -109,10 +109,11 @@ def day_start(d: date) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a catalogue fact comes from."""
+    """Where a catalogue fact comes from, and the day it was read there."""
 
     url: str
     note: str = ""
+    retrieved: date | None = None
 
 
 NAME_PREFIX = "name:"  # package names and bundle ids never hold a colon, so no real identifier starts so
@@ -175,6 +176,7 @@ class AppFamily:
     category: str = ""
     confidence: str = "corroborated"
     sources: tuple[Source, ...] = ()
+    description: str = ""  # what the family holds, and what blocking it does beyond the app
 
     def matches(self, app: AppId) -> bool:
         if app in self.identifiers:
@@ -185,6 +187,29 @@ class AppFamily:
             ):
                 return True
         return False
+
+
+class VersionChange(StrEnum):
+    """What a dated version of a directive did to the one before it."""
+
+    ORIGINAL = "original"
+    AMENDED = "amended"  # the wording or scope changed, the apps did not
+    EXTENDED = "extended"  # kept in force for longer (an interim measure renewed)
+    EXPANDED = "expanded"  # more apps, families or vendors
+    NARROWED = "narrowed"  # fewer apps
+    LIFTED = "lifted"  # no longer in force: nothing is prohibited from `since`
+
+
+@dataclass(frozen=True, slots=True)
+class DirectiveVersion:
+    """The directive as it stood from `since` until the next version: what it prohibited and why it changed."""
+
+    since: date
+    families: tuple[str, ...]
+    vendors: tuple[str, ...] = ()
+    change: VersionChange = VersionChange.ORIGINAL
+    note: str = ""
+    sources: tuple[Source, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,9 +231,37 @@ class Directive:
     interim: bool = False
     confidence: str = "corroborated"
     sources: tuple[Source, ...] = ()
+    # every dated version, oldest first; the first starts on `effective`. `families` and `vendors` above are
+    # those of the latest version (what the directive prohibits today); `as_of` gives it as it stood on a day
+    versions: tuple[DirectiveVersion, ...] = ()
 
     def title_in(self, lang: str) -> str:
         return self.title.get(lang) or self.title.get("en") or self.id
+
+    def version_at(self, day: date) -> DirectiveVersion | None:
+        """The version in force on `day` (the first one before it began); None for a directive without versions."""
+        current = self.versions[0] if self.versions else None
+        for v in self.versions:
+            if v.since <= day:
+                current = v
+        return current
+
+    def as_of(self, day: date) -> Directive:
+        """The directive as it stood on `day`: that version's families and vendors (nothing once lifted)."""
+        v = self.version_at(day)
+        if v is None or (v.families == self.families and v.vendors == self.vendors):
+            return self
+        return replace(self, families=v.families, vendors=v.vendors)
+
+    def amended_on(self, day: date) -> date | None:
+        """The date of the amendment in force on `day`, or None when the original text applies."""
+        v = self.version_at(day)
+        return v.since if v is not None and v is not self.versions[0] else None
+
+    def lifted_on(self, day: date) -> date | None:
+        """The day the directive was lifted, when it was lifted on or before `day`."""
+        v = self.version_at(day)
+        return v.since if v is not None and v.change is VersionChange.LIFTED and v.since <= day else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +438,8 @@ class Rule:
     interim: bool = False
     review_by: date | None = None
     description: str = ""
+    # the rule stops applying on this day (00:00 UTC): a directive's families that a later version removed
+    until: date | None = None
     # prohibition by evidence (from stored APK analyses): any app that bundles an SDK of one of these
     # vendors, or whose endpoints belong to one of these vendors, is a `risky-app` finding
     sdk_vendors: tuple[str, ...] = ()
@@ -393,6 +448,10 @@ class Rule:
     @property
     def deadline(self) -> date:
         return self.effective + timedelta(days=self.grace_days)
+
+    def in_force(self, at: datetime) -> bool:
+        """True from `effective` until `until` (both at 00:00 UTC)."""
+        return day_start(self.effective) <= at and (self.until is None or at < day_start(self.until))
 
 
 @dataclass(frozen=True, slots=True)

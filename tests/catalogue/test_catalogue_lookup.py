@@ -90,7 +90,8 @@ def test_family_for_app() -> None:
     assert family(Platform.IOS, "com.zhiliaoapp.musically") == "tiktok"
     assert family(Platform.ANDROID, "com.kms.free") == "kaspersky"
     assert family(Platform.ANDROID, "com.kaspersky.who_calls.beta") == "kaspersky"
-    assert family(Platform.ANDROID, "com.kmsx") is None  # a prefix is matched by whole labels
+    assert family(Platform.ANDROID, "com.kasperskyx") is None  # a prefix is matched by whole labels
+    assert family(Platform.ANDROID, "com.kms.dlquiz") is None  # com.kms is not a Kaspersky namespace
     assert family(Platform.IOS, "com.tencent.xin") == "wechat"
     assert family(Platform.ANDROID, "com.tencent.xin") is None  # the iOS bundle id, not an Android package
     assert family(Platform.ANDROID, "org.thoughtcrime.securesms") is None

@@ -647,7 +647,8 @@ def test_the_diff_names_directives_families_and_identifiers() -> None:
     removed_family = next(f["id"] for f in reversed(doc["families"]) if f["id"] != changed["family"])
     doc["families"] = [f for f in doc["families"] if f["id"] != removed_family]
     for d in doc["directives"]:
-        d["families"] = [f for f in d.get("families", ()) if f != removed_family]
+        for version in (d, *d.get("amendments", ())):
+            version["families"] = [f for f in version.get("families", ()) if f != removed_family]
     old, new = parse_catalogue(SHIPPED), parse_catalogue(doc)
     changes = diff(old, new)
     assert changes.directives_added == ("zz-2099-channel-test",)

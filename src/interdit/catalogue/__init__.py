@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from interdit.catalogue.load import load_catalogue, parse_catalogue, read_catalogue, validate_against_schema
 from interdit.catalogue.lookup import (
+    BannedApp,
     blockable_domains,
+    directive_bans,
+    directive_families,
     family_for_app,
     fold,
     is_shared_host,
@@ -20,7 +23,10 @@ from interdit.catalogue.lookup import (
 )
 
 __all__ = [
+    "BannedApp",
     "blockable_domains",
+    "directive_bans",
+    "directive_families",
     "family_for_app",
     "fold",
     "is_shared_host",

@@ -23,11 +23,14 @@ from interdit.model import (
     AppId,
     Catalogue,
     Directive,
+    DirectiveVersion,
     Ownership,
     Platform,
     SharedHost,
     Source,
+    StoreName,
     Vendor,
+    VersionChange,
 )
 
 SCHEMA_VERSION = 1
@@ -143,7 +146,7 @@ class _Reader:
         out = []
         for n, item in enumerate(self.seq("sources")):
             r = _Reader(item, f"{self.place} sources[{n}]", self.where)
-            out.append(Source(r.text("url"), r.opt_text("note") or ""))
+            out.append(Source(r.text("url"), r.opt_text("note") or "", r.day("retrieved", required=False)))
         if not out:
             raise self.fail("every entry needs at least one source")
         return tuple(out)
@@ -158,6 +161,44 @@ def _app_ids(r: _Reader, key: str) -> tuple[AppId, ...]:
         except ValueError:
             raise a.fail(f"unknown platform {a.obj.get('platform')!r}") from None
         out.append(AppId(platform, a.text("id")))
+    return tuple(out)
+
+
+def _store_names(r: _Reader) -> tuple[StoreName, ...]:
+    out = []
+    for n, item in enumerate(r.seq("store_names")):
+        a = _Reader(item, f"{r.place} store_names[{n}]", r.where)
+        try:
+            platform = Platform(a.text("platform"))
+        except ValueError:
+            raise a.fail(f"unknown platform {a.obj.get('platform')!r}") from None
+        out.append(StoreName(platform, a.text("name"), a.text("lang", "en") or "en"))
+    return tuple(out)
+
+
+def _versions(r: _Reader, effective: date, families: tuple[str, ...], vendors: tuple[str, ...],
+              known: tuple[Any, Any]) -> tuple[DirectiveVersion, ...]:
+    """The original text (from `effective`) followed by each dated amendment, oldest first."""
+    out = [DirectiveVersion(effective, families, vendors, VersionChange.ORIGINAL)]
+    for n, item in enumerate(r.seq("amendments")):
+        a = _Reader(item, f"{r.place} amendments[{n}]", r.where)
+        since = a.day("since")
+        assert since is not None
+        if since <= out[-1].since:
+            raise a.fail(f"'since' {since} must come after {out[-1].since}: list amendments oldest first, "
+                         "each after the directive's effective date")
+        try:
+            change = VersionChange(a.text("change"))
+        except ValueError:
+            raise a.fail(f"unknown change {a.obj.get('change')!r}; one of "
+                         f"{', '.join(c.value for c in VersionChange if c is not VersionChange.ORIGINAL)}") from None
+        fams, vends = a.texts("families"), a.texts("vendors")
+        unknown = [f for f in fams if f not in known[0]] + [v for v in vends if v not in known[1]]
+        if unknown:
+            raise a.fail(f"names unknown families or vendors: {', '.join(unknown)}")
+        if change is VersionChange.LIFTED and (fams or vends):
+            raise a.fail("a lifted directive prohibits nothing: leave 'families' and 'vendors' empty")
+        out.append(DirectiveVersion(since, fams, vends, change, a.text("note", ""), a.sources()))
     return tuple(out)
 
 
@@ -217,8 +258,9 @@ def parse_catalogue(data: Any, *, where: str = "catalogue") -> Catalogue:
             domains.append(name)
         families[fid] = AppFamily(
             id=fid, name=r.text("name"), vendor=vendor, identifiers=_app_ids(r, "identifiers"),
-            prefixes=_app_ids(r, "prefixes"), domains=tuple(domains), category=r.text("category", ""),
-            confidence=r.text("confidence"), sources=r.sources())
+            prefixes=_app_ids(r, "prefixes"), domains=tuple(domains), store_names=_store_names(r),
+            category=r.text("category", ""), confidence=r.text("confidence"), sources=r.sources(),
+            description=r.text("note", ""))
 
     directives: dict[str, Directive] = {}
     for n, item in enumerate(top.seq("directives")):
@@ -245,9 +287,11 @@ def parse_catalogue(data: Any, *, where: str = "catalogue") -> Catalogue:
             scope = f"{scope}; personal devices: {personal}" if scope else f"personal devices: {personal}"
         effective = r.day("effective")
         assert effective is not None
+        versions = _versions(r, effective, fams, vends, (families, vendors))
         directives[did] = Directive(
             id=did, issuer=r.text("issuer"), jurisdiction=r.text("jurisdiction"), title=dict(title),
-            announced=r.day("announced", required=False), effective=effective, families=fams, vendors=vends,
+            announced=r.day("announced", required=False), effective=effective, families=versions[-1].families,
+            vendors=versions[-1].vendors, versions=versions,
             device_scope=scope, ownership=ownership, exceptions_allowed=r.text("exceptions_allowed", ""),
             requires_network_block=r.flag("requires_network_block"), actions=r.texts("actions"),
             rationale=r.text("rationale", ""), interim=r.flag("interim"), confidence=r.text("confidence"),

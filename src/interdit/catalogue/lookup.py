@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from interdit.catalogue.load import suffixes
-from interdit.model import AppFamily, AppId, Catalogue
+from interdit.model import AppFamily, AppId, Catalogue, Directive, Platform
 
 
 def fold(text: str) -> str:
@@ -34,11 +34,12 @@ def _index(cat: Catalogue) -> _Index:
             return index
     entries: list[tuple[str, str, str, str]] = []
     for d in cat.directives.values():
-        words = [d.id, d.issuer, d.jurisdiction, *d.title.values(), *d.families, *d.vendors]
+        words = [d.id, d.issuer, d.jurisdiction, *d.title.values(), *d.families, *d.vendors,
+                 *(x for v in d.versions for x in (*v.families, *v.vendors))]
         entries.append(("directive", d.id, d.title_in("en"), fold(" ".join(words))))
     for f in cat.families.values():
         words = [f.id, f.name, f.vendor, f.category, *(a.identifier for a in f.identifiers),
-                 *(a.identifier for a in f.prefixes), *f.domains]
+                 *(a.identifier for a in f.prefixes), *f.domains, *(n.name for n in f.store_names)]
         entries.append(("family", f.id, f.name, fold(" ".join(words))))
     for v in cat.vendors.values():
         entries.append(("vendor", v.id, v.name, fold(" ".join([v.id, v.name, v.country]))))
@@ -125,3 +126,39 @@ def owner_of_domain(cat: Catalogue, host: str) -> tuple[str, str] | None:
         if owner is not None:
             return owner
     return None
+
+
+def directive_families(cat: Catalogue, directive: Directive) -> tuple[str, ...]:
+    """The families `directive` prohibits: those it names, then every family of a vendor it names (or of one of
+    their subsidiaries), in catalogue order."""
+    named = list(directive.families)
+    if directive.vendors:
+        wanted = set(directive.vendors)
+        named += [f.id for f in cat.families.values() if wanted & set(vendor_chain(cat, f.vendor))]
+    return tuple(dict.fromkeys(f for f in named if f in cat.families))
+
+
+@dataclass(frozen=True, slots=True)
+class BannedApp:
+    """One way to recognise a prohibited app on a platform: an exact id, a vendor namespace or a store name."""
+
+    platform: Platform
+    family: str
+    kind: str  # "id", "prefix" (the id and every id under it) or "store name"
+    value: str
+    lang: str = ""
+
+
+def directive_bans(cat: Catalogue, directive: Directive) -> tuple[tuple[BannedApp, ...], tuple[str, ...]]:
+    """What `directive` bans, directly: every identifier, namespace and store name of its families by platform
+    (platforms in a fixed order), and the domains to block with every subdomain."""
+    families = directive_families(cat, directive)
+    apps: list[BannedApp] = []
+    for fid in families:
+        f = cat.families[fid]
+        apps += [BannedApp(a.platform, fid, "id", a.identifier) for a in f.identifiers]
+        apps += [BannedApp(a.platform, fid, "prefix", a.identifier) for a in f.prefixes]
+        apps += [BannedApp(n.platform, fid, "store name", n.name, n.lang) for n in f.store_names]
+    order = {p: n for n, p in enumerate(Platform)}
+    apps.sort(key=lambda a: order[a.platform])  # stable: families keep their order within a platform
+    return tuple(apps), blockable_domains(cat, families)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import sys
 from dataclasses import asdict
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from interdit.cli.common import (
     EXIT_ATTENTION,
     OutputFormat,
+    TabularFormat,
     err,
     fail,
     out,
@@ -20,6 +26,7 @@ from interdit.cli.common import (
     run_guarded,
     state,
 )
+from interdit.model import Catalogue, Directive
 
 
 class Kind(StrEnum):
@@ -38,30 +45,72 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="catalogue")
 
 
+def _status(d: Directive, day: date) -> str:
+    lifted = d.lifted_on(day)
+    if lifted is not None:
+        return f"lifted {lifted.isoformat()}"
+    amended = d.amended_on(day)
+    return f"amended {amended.isoformat()}" if amended is not None else ""
+
+
+def _rows(cat: Catalogue, kind: Kind, lang: str, today: date) -> list[dict[str, Any]]:
+    if kind is Kind.directives:
+        return [{"id": d.id, "effective": d.effective.isoformat(), "status": _status(d, today),
+                 "jurisdiction": d.jurisdiction, "title": d.title_in(lang),
+                 "families": ",".join(d.families), "vendors": ",".join(d.vendors)}
+                for d in sorted(cat.directives.values(), key=lambda d: (d.effective, d.id))]
+    if kind is Kind.families:
+        return [{"id": f.id, "name": f.name, "vendor": f.vendor,
+                 "identifiers": len(f.identifiers) + len(f.prefixes), "store_names": len(f.store_names),
+                 "domains": len(f.domains)} for f in cat.families.values()]
+    return [{"id": v.id, "name": v.name, "country": v.country, "parent": v.parent or ""}
+            for v in cat.vendors.values()]
+
+
 def list_(
     kind: Annotated[Kind, typer.Argument(help="What to list.")] = Kind.directives,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+    fmt: Annotated[TabularFormat, typer.Option("--format", "-f", help="table, json or csv")] = TabularFormat.table,
     lang: Annotated[str, typer.Option("--lang")] = "en",
 ) -> None:
-    """List directives (default), families or vendors."""
+    """List directives (default), families or vendors. Ids are never cut: copy them into a policy as they are.
+
+    Example: interdit catalogue list --format csv > directives.csv
+    """
     cat = pipeline.catalogue()
-    rows: list[dict[str, Any]]
-    if kind is Kind.directives:
-        rows = [{"id": d.id, "effective": d.effective.isoformat(), "jurisdiction": d.jurisdiction,
-                 "title": d.title_in(lang), "families": ",".join(d.families)} for d in
-                sorted(cat.directives.values(), key=lambda d: (d.effective, d.id))]
-    elif kind is Kind.families:
-        rows = [{"id": f.id, "name": f.name, "vendor": f.vendor, "identifiers": len(f.identifiers) + len(f.prefixes),
-                 "domains": len(f.domains)} for f in cat.families.values()]
-    else:
-        rows = [{"id": v.id, "name": v.name, "country": v.country, "parent": v.parent or ""}
-                for v in cat.vendors.values()]
-    if fmt is OutputFormat.json:
+    rows = _rows(cat, kind, lang, pipeline.system_clock().date())
+    if fmt is TabularFormat.json:
         print_json({"schema_version": 1, "catalogue_version": cat.version, kind.value: rows})
         return
-    table = Table(title=f"{kind.value} — catalogue {cat.version}")
-    for col in rows[0] if rows else []:
-        table.add_column(col)
+    if fmt is TabularFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["id"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+        return
+    _print_rows(f"{kind.value} — catalogue {cat.version}", rows)
+
+
+def _print_rows(title: str, rows: list[dict[str, Any]]) -> None:
+    """A table whose `id` column is never wrapped nor cut; too narrow a terminal gets one block per row instead."""
+    if not rows:
+        out.print(f"{title}: none")
+        return
+    widest = max(len(str(r["id"])) for r in rows)
+    if out.width < widest + 30:
+        out.print(title)
+        for row in rows:
+            out.print(str(row["id"]), markup=False, soft_wrap=True)
+            for key, value in row.items():
+                if key != "id" and value not in ("", None):
+                    out.print(f"  {key}: {value}", markup=False, soft_wrap=True)
+        return
+    table = Table(title=title)
+    for col in rows[0]:
+        if col == "id":
+            table.add_column(col, no_wrap=True, min_width=widest, overflow="ignore")
+        else:
+            table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*(str(v) for v in row.values()))
     out.print(table)
@@ -70,8 +119,14 @@ def list_(
 def show(
     entry: Annotated[str, typer.Argument(help="A directive, family or vendor id.")],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+    as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD",
+                                              help="Show a directive as it stood that day (default: today).")] = None,
 ) -> None:
-    """Show one entry with its sources and confidence."""
+    """Show one entry with its sources and confidence. For a directive: the apps it bans on each platform
+    (identifiers, namespaces, store names) and the domains to block, as it stood on the day (--as-of).
+
+    Example: interdit catalogue show us-tx-2022-prohibited-technologies --as-of 2025-06-01
+    """
     cat = pipeline.catalogue()
     found: Any = cat.directives.get(entry) or cat.families.get(entry) or cat.vendors.get(entry)
     if found is None:
@@ -81,23 +136,80 @@ def show(
         close = difflib.get_close_matches(entry, known, n=1)
         fail(f"no catalogue entry {entry!r}" + (f"; did you mean {close[0]!r}?" if close else "")
              + "\n  fix: 'interdit catalogue search TEXT' finds entries by name")
+    try:
+        day = date.fromisoformat(as_of) if as_of else pipeline.system_clock().date()
+    except ValueError:
+        fail(f"--as-of {as_of!r} is not a date\n  fix: write it as YYYY-MM-DD, e.g. 2025-06-01")
+    kind = "directive" if entry in cat.directives else "family" if entry in cat.families else "vendor"
+    bans = None
+    if isinstance(found, Directive):
+        found = found.as_of(day)
+        bans = pipeline.directive_bans(found)
     value = asdict(found)
     if fmt is OutputFormat.json:
-        kind = "directive" if entry in cat.directives else "family" if entry in cat.families else "vendor"
-        print_json({"schema_version": 1, "catalogue_version": cat.version, "kind": kind, "entry": value})
+        doc: dict[str, Any] = {"schema_version": 1, "catalogue_version": cat.version, "kind": kind, "entry": value}
+        if bans is not None:
+            apps, domains = bans
+            doc["as_of"] = day.isoformat()
+            doc["bans"] = {"apps": [asdict(a) for a in apps], "domains": list(domains)}
+        print_json(doc)
         return
+    if bans is not None:
+        _show_directive(found, day, *bans)
+        return
+    _show_fields(value)
+
+
+def _show_directive(d: Directive, day: date, apps: Any, domains: tuple[str, ...]) -> None:
+    amended, lifted = d.amended_on(day), d.lifted_on(day)
+    line = (f" (lifted on {lifted.isoformat()})" if lifted else
+            f" (as amended on {amended.isoformat()})" if amended else "")
+    out.print(f"[bold]{d.id}[/]{line}", soft_wrap=True)
+    out.print(d.title_in("en"), markup=False, soft_wrap=True)
+    for label, val in (("issuer", d.issuer), ("jurisdiction", d.jurisdiction),
+                       ("announced", d.announced.isoformat() if d.announced else "not published"),
+                       ("effective", d.effective.isoformat()), ("device scope", d.device_scope),
+                       ("ownership", ", ".join(o.value for o in d.ownership)),
+                       ("exceptions", d.exceptions_allowed), ("network block", "required" if
+                                                              d.requires_network_block else "not required"),
+                       ("interim", "yes" if d.interim else "no"), ("confidence", d.confidence)):
+        out.print(f"  {label}: {val}", markup=False, soft_wrap=True)
+    out.print(f"[bold]bans on {day.isoformat()}[/]: families {', '.join(d.families) or 'none'}"
+              + (f"; every app of {', '.join(d.vendors)}" if d.vendors else ""), soft_wrap=True)
+    platform = None
+    for a in apps:
+        if a.platform != platform:
+            platform = a.platform
+            out.print(f"  [bold]{platform}[/]")
+        what = {"id": a.value, "prefix": f"{a.value} and {a.value}.*",
+                "store name": f"“{a.value}” ({a.lang}, store name)"}[a.kind]
+        out.print(f"    {what}  [{a.family}]", markup=False, soft_wrap=True)
+    out.print(f"[bold]domains[/] (block with every subdomain): {', '.join(domains) or 'none'}", soft_wrap=True)
+    if len(d.versions) > 1:
+        out.print("[bold]versions[/]:")
+        for v in d.versions:
+            what = ", ".join([*v.families, *v.vendors]) or "nothing"
+            out.print(f"  {v.since.isoformat()} {v.change.value}: {what}" + (f" — {v.note}" if v.note else ""),
+                      markup=False, soft_wrap=True)
+    out.print("[bold]sources[/]:")
+    for s in d.sources:
+        seen = f" (retrieved {s.retrieved.isoformat()})" if s.retrieved else ""
+        out.print(f"  - {s.url}{seen}" + (f": {s.note}" if s.note else ""), markup=False, soft_wrap=True)
+
+
+def _show_fields(value: dict[str, Any]) -> None:
     for key, val in value.items():
         if isinstance(val, list | tuple):
             out.print(f"[bold]{key}[/]:")
             for item in val:
                 text = ', '.join(f'{k}={v}' for k, v in item.items() if v) if isinstance(item, dict) else item
-                out.print(f"  - {text}", markup=False)
+                out.print(f"  - {text}", markup=False, soft_wrap=True)
         elif isinstance(val, dict):
             out.print(f"[bold]{key}[/]:")
             for k, v in val.items():
-                out.print(f"  {k}: {v}")
+                out.print(f"  {k}: {v}", markup=False, soft_wrap=True)
         else:
-            out.print(f"[bold]{key}[/]: {val}")
+            out.print(f"[bold]{key}[/]: {escape(str(val))}", soft_wrap=True)
 
 
 def search(
@@ -114,7 +226,7 @@ def search(
         out.print(f"nothing matches {text!r}")
         return
     for kind, ident, label in hits:
-        out.print(f"{kind:<10} {ident:<36} {label}")
+        out.print(f"{kind:<10} {ident:<36} {label}", markup=False, soft_wrap=True)
 
 
 # -- the signed update channel (docs/catalogue-updates.md) ------------------------------------------

@@ -35,6 +35,7 @@ _WHERE = {
     "counting": "core",
     "describe_in_use": "catalogue_update",
     "describe_update": "catalogue_update",
+    "directive_bans": "basics",
     "enforce": "core",
     "enforcement_request": "core",
     "enforcement_targets": "core",
@@ -127,6 +128,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.basics import (
         catalogue as catalogue,
+    )
+    from interdit.pipeline.basics import (
+        directive_bans as directive_bans,
     )
     from interdit.pipeline.basics import (
         search_catalogue as search_catalogue,

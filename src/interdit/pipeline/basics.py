@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from interdit.catalogue import load_catalogue
+from interdit.catalogue import BannedApp, load_catalogue
+from interdit.catalogue import directive_bans as catalogue_bans
 from interdit.catalogue import search as catalogue_search
-from interdit.model import Catalogue
+from interdit.model import Catalogue, Directive
 
 Clock = Callable[[], datetime]
 
@@ -23,6 +24,11 @@ def catalogue() -> Catalogue:
 
 def search_catalogue(text: str) -> list[tuple[str, str, str]]:
     return catalogue_search(load_catalogue(), text)
+
+
+def directive_bans(directive: Directive) -> tuple[tuple[BannedApp, ...], tuple[str, ...]]:
+    """The identifiers, namespaces and store names by platform, and the domains, that `directive` bans."""
+    return catalogue_bans(load_catalogue(), directive)
 
 
 def analysis_words(lang: str) -> dict[str, Callable[..., str]]:

@@ -16,7 +16,7 @@ from interdit.catalogue import blockable_domains, load_catalogue
 from interdit.enforcement.base import EnforcementRequest, Payload, targets
 from interdit.errors import ConfigError, InputError
 from interdit.inventory.base import Record, Tally, readers
-from interdit.model import Catalogue, Finding, Policy, Summary
+from interdit.model import Catalogue, Finding, Policy, Summary, day_start
 from interdit.pipeline.audit import audit_trail, payload_digest, record, require_trail
 from interdit.pipeline.basics import Clock, system_clock
 from interdit.policy import candidate_patterns, due_for_review, load_policy, starter_policy
@@ -255,7 +255,9 @@ def enforcement_request(loaded: LoadedPolicy, *, now: datetime,
                         options: Mapping[str, str] | None = None) -> EnforcementRequest:
     """What every enforcement target needs: the prohibited families' identifiers and blockable domains."""
     cat = loaded.catalogue
-    families = tuple(sorted({f for rule in loaded.policy.rules for f in rule.families}))
+    # a rule that ended (a lifted or narrowed directive: `until`) no longer asks for anything to be blocked
+    ended = {r.id for r in loaded.policy.rules if r.until is not None and now >= day_start(r.until)}
+    families = tuple(sorted({f for rule in loaded.policy.rules if rule.id not in ended for f in rule.families}))
     apps = {a for f in families if f in cat.families for a in cat.families[f].identifiers}
     prefixes = {a for f in families if f in cat.families for a in cat.families[f].prefixes}
     for rule in loaded.policy.rules:

@@ -198,7 +198,7 @@ class _Evaluator:
         self.cat = cat
         self.as_of = as_of
         self.t = _TEXT.get(policy.language, _TEXT["en"])
-        self.rules = [r for r in policy.rules if day_start(r.effective) <= as_of]
+        self.rules = [r for r in policy.rules if r.in_force(as_of)]
         self.starts = [day_start(r.effective) for r in self.rules]
         self.families = [frozenset(r.families) for r in self.rules]
         self.meta = [(r.id, r.families[0] if r.families else None, r.directive, r.deadline) for r in self.rules]
@@ -506,7 +506,9 @@ class _Evaluator:
         groups: dict[tuple[int, str, date], list[Sighting]] = defaultdict(list)
         for s in sightings:
             for ri in cover:
-                if s.family in self.families[ri] and s.day >= self.rules[ri].effective:
+                until = self.rules[ri].until
+                if s.family in self.families[ri] and s.day >= self.rules[ri].effective and (
+                        until is None or s.day < until):
                     groups[(ri, s.family, s.day)].append(s)
         out = []
         t = self.t

@@ -22,6 +22,7 @@ from interdit.errors import PolicyError
 from interdit.model import (
     AppId,
     Catalogue,
+    Directive,
     Ownership,
     Platform,
     Policy,
@@ -151,6 +152,51 @@ def families_of_vendors(cat: Catalogue, vendors: Iterable[str]) -> tuple[str, ..
     if not wanted:
         return ()
     return tuple(sorted(f.id for f in cat.families.values() if wanted & set(vendor_lineage(cat, f.vendor))))
+
+
+def directive_rules(rule: Rule, directive: Directive, cat: Catalogue) -> list[Rule]:
+    """The rules that adopt `directive` as it stood on each day: one per span of days over which the same
+    families were prohibited (an expansion adds a rule from its date, a lift or narrowing ends one).
+
+    `rule` carries the adoption's id, effective date and scope. The earliest span (the longest of those) keeps
+    that id; another is `<id>@<since>` (`..<until>` when it ended). A span starting with the directive keeps the
+    adoption's effective date (hence its deadline); a later one starts on its `since`, or on the adoption's
+    effective date if that is later. A rule ends (`until`) where a later version dropped its families."""
+    def resolved(families: Iterable[str], vendors: Iterable[str]) -> list[str]:
+        return [f for f in _dedupe([*families, *families_of_vendors(cat, vendors)]) if f in cat.families]
+
+    versions = directive.versions
+    if len(versions) < 2:
+        return [dataclasses.replace(rule, families=tuple(resolved(directive.families, directive.vendors)))]
+    spans: dict[str, list[list[date | None]]] = {}  # family -> [[start, end], ...]
+    for n, v in enumerate(versions):
+        end = versions[n + 1].since if n + 1 < len(versions) else None
+        for fam in resolved(v.families, v.vendors):
+            runs = spans.setdefault(fam, [])
+            if runs and runs[-1][1] == v.since:
+                runs[-1][1] = end
+            else:
+                runs.append([v.since, end])
+    groups: dict[tuple[date, date | None], list[str]] = {}
+    for fam, runs in spans.items():
+        for start, stop in runs:
+            assert start is not None
+            groups.setdefault((start, stop), []).append(fam)
+    first = versions[0].since
+    order = sorted(groups, key=lambda k: (k[0], -(k[1] or date.max).toordinal()))
+    main = order[0] if order else None  # the earliest span, the longest of those
+    out = []
+    for start, stop in order:
+        fams = groups[(start, stop)]
+        effective = rule.effective if start == first else max(start, rule.effective)
+        if (start, stop) == main:
+            rid = rule.id
+        else:
+            rid = f"{rule.id}@{start.isoformat()}" + (f"..{stop.isoformat()}" if stop else "")
+        if stop is not None and stop <= effective:
+            continue  # the organisation adopted the directive after these families left it
+        out.append(dataclasses.replace(rule, id=rid, families=tuple(fams), effective=effective, until=stop))
+    return out or [dataclasses.replace(rule, families=())]  # adopted after it was lifted: it prohibits nothing
 
 
 class _Builder:
@@ -285,9 +331,7 @@ class _Builder:
         adopt, own = data.get("adopt"), data.get("rules")
         for i, item in enumerate(adopt if isinstance(adopt, list) else []):
             if isinstance(item, dict):
-                rule = self.adoption(item, ("adopt", i), lang)
-                if rule is not None:
-                    rules.append(rule)
+                rules.extend(self.adoption(item, ("adopt", i), lang))
         for i, item in enumerate(own if isinstance(own, list) else []):
             if isinstance(item, dict):
                 rule = self.rule(item, ("rules", i))
@@ -317,7 +361,7 @@ class _Builder:
             path=name,
         )
 
-    def adoption(self, item: dict[str, Any], path: Path_, lang: str) -> Rule | None:
+    def adoption(self, item: dict[str, Any], path: Path_, lang: str) -> list[Rule]:
         directive_id = self.text(item, "directive")
         directive = self.cat.directives.get(directive_id)
         rule_id = self.text(item, "id") or directive_id
@@ -333,12 +377,11 @@ class _Builder:
                     self.add((*path, "directive"), "unknown-directive-guess", value=directive_id, guess=guess)
                 else:
                     self.add((*path, "directive"), "unknown-directive", value=directive_id)
-            return None
-        families = list(directive.families) + list(families_of_vendors(self.cat, directive.vendors))
+            return []
         scope = self.scope(item, path, directive.ownership)
         rule = Rule(
             id=rule_id,
-            families=_dedupe(f for f in families if f in self.cat.families),
+            families=(),
             effective=effective or directive.effective,
             grace_days=self.integer(item, "grace_days", 0),
             scope=scope,
@@ -348,7 +391,7 @@ class _Builder:
             description=self.text(item, "description") or directive.title_in(lang),
         )
         self.interim(rule.id, rule.interim, item, rule.effective, review_by, path)
-        return rule
+        return directive_rules(rule, directive, self.cat)
 
     def rule(self, item: dict[str, Any], path: Path_) -> Rule | None:
         rule_id = self.text(item, "id")

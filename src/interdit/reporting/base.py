@@ -204,8 +204,8 @@ def figures(data: ReportData) -> Figures:
     directives: list[Directive] = []
     for rule in data.rules:
         d = data.catalogue.directives.get(rule.directive) if rule.directive else None
-        if d is not None and d not in directives:
-            directives.append(d)
+        if d is not None and d.id not in {x.id for x in directives}:
+            directives.append(d.as_of(as_of.date()))  # as it stood on the report's day
 
     seen: set[tuple[str, str]] = set()
     unseen = []

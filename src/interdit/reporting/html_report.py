@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 import jinja2
 
-from interdit.model import Summary
+from interdit.model import Directive, Summary
 from interdit.reporting._words import review_reason, review_timing
 from interdit.reporting.base import Figures, ReportData, family_name, figures, formats
 from interdit.reporting.i18n import Translator
@@ -112,6 +113,12 @@ def chart(t: Translator, points: list[Summary]) -> Chart:
 # The executive summary
 
 
+def _amended(t: Translator, d: Directive, day: date) -> str:
+    """The directive's title, with the date of the amendment in force on `day` if there is one."""
+    amended = d.amended_on(day)
+    return t("directive.as_amended", title=d.title_in(t.lang), date=t.date(amended)) if amended else d.title_in(t.lang)
+
+
 def executive_summary(t: Translator, data: ReportData, fig: Figures) -> list[str]:
     sm = data.summary
     if sm.devices_in_scope:
@@ -121,7 +128,7 @@ def executive_summary(t: Translator, data: ReportData, fig: Figures) -> list[str
     else:
         opening = t("summary.no_scope", date=t.date(data.as_of.date()), organisation=data.organisation)
     sentences = [opening]
-    titles = [d.title_in(t.lang) for d in fig.directives]
+    titles = [_amended(t, d, data.as_of.date()) for d in fig.directives]
     if len(titles) == 1:
         sentences.append(t("summary.directive_one", title=titles[0]))
     elif titles:
