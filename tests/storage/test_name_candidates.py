@@ -1,0 +1,37 @@
+"""Apps known only by display name reach evaluation, and a summary's coverage survives storage (both databases)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from storage_fixtures import DAY, T0, TIKTOK, app, dev, do_import
+
+from interdit.model import NAME_PREFIX, AppId, Platform, RuleSummary, SourceSummary, Summary
+from interdit.storage.repo import Repository
+
+I = Platform.IOS  # noqa: E741
+
+
+def test_a_name_prefix_loads_every_display_name_only_app_of_its_platform(repo: Repository) -> None:
+    do_import(repo, [
+        dev("P1", platform=I), app("P1", "name:TikTok - Videos, Music & LIVE", platform=I),
+        app("P1", "name:Outlook", platform=I), app("P1", "com.example.notes", platform=I),
+        dev("P2"), app("P2", "name:TikTok"), app("P2", TIKTOK.identifier), app("P2", "namespace.app"),
+    ], T0)
+    states = {s.device.device_id: s for s in repo.device_states(T0 + DAY, (TIKTOK,), (AppId(I, NAME_PREFIX),))}
+    assert sorted(a.app.identifier for a in states["P1"].apps) == [
+        "name:Outlook", "name:TikTok - Videos, Music & LIVE"]
+    # the Android device's name-only app is not asked for (no Android store name), its exact id is
+    assert [a.app.identifier for a in states["P2"].apps] == [TIKTOK.identifier]
+    assert all(a.app.by_name for a in states["P1"].apps)
+
+
+def test_coverage_figures_survive_a_stored_evaluation(repo: Repository) -> None:
+    summary = Summary(T0, 10, 8, 5, {"not_evaluable": 3}, {}, {"/A": (8, 5)},
+                      by_source={"amapi": SourceSummary(10, 8, 5, 0, 3, 0, T0, by_coverage={"full": 5, "partial": 3},
+                                                        not_evaluable_by_reason={"work_profile": 3})},
+                      by_rule={"r": RuleSummary(None, date(2023, 3, 1), date(2023, 3, 1), 8, 5, 0, 0, 3, 0)},
+                      by_coverage={"full": 5, "partial": 3}, not_evaluable_by_reason={"work_profile": 3})
+    repo.save_evaluation([], summary, policy_hash="p", as_of=T0)
+    latest = repo.latest_evaluation()
+    assert latest is not None and latest[3] == summary
