@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from interdit.reporting.base import ReportData
@@ -23,3 +24,14 @@ def review_timing(t: Translator, data: ReportData, when: date) -> str:
     if days < 0:
         return t.n("review.overdue", -days)
     return t("review.today") if days == 0 else t.n("review.in_days", days)
+
+
+def reasons_text(t: Translator, counts: Iterable[tuple[str, int]]) -> str:
+    """"163 Android work profiles, 115 Apple user enrolments, 19 with app reports switched off"."""
+    return ", ".join(t.n(f"reason.{reason}", n) for reason, n in counts)
+
+
+def coverage_line(t: Translator, counts: list[tuple[str, int]]) -> str:
+    """"297 devices not evaluable: 163 Android work profiles, ..."; empty when every device could be evaluated."""
+    total = sum(n for _, n in counts)
+    return t.n("coverage.line", total, reasons=reasons_text(t, counts)) if total else ""

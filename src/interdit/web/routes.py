@@ -36,6 +36,8 @@ from interdit.api.oidc import FLOW_SECONDS, Flow, OidcRefused, account_for
 from interdit.api.problems import Problem
 from interdit.api.schemas import ExceptionIn, exception_out
 from interdit.errors import InterditError
+from interdit.reporting._words import coverage_line
+from interdit.reporting.i18n import Translator
 from interdit.storage.accounts import Account, Role
 from interdit.web import i18n
 
@@ -265,17 +267,30 @@ def overview(request: Request) -> Response:
             return {"empty": True}
         s = cur.summary
         attention = {k: s.by_state.get(k, 0) for k in ("violation", "blocked_present", "not_evaluable", "stale")}
-        units = sorted(((k, v[0], v[1], v[1] / v[0] if v[0] else 1.0) for k, v in s.by_org_unit.items()),
-                       key=lambda r: r[3])
+        units = sorted(((k, v[0], v[1], v[1] / v[0] if v[0] else None) for k, v in s.by_org_unit.items()),
+                       key=lambda r: 2.0 if r[3] is None else r[3])
         families = sorted(s.by_family.items(), key=lambda kv: -kv[1])
         sources = sorted(s.by_source.items())
         history = [*views.history(ctx), s]
         directives = _by_directive(cur, history)
         return {"directives": directives, "empty": False, "cur": cur, "s": s, "history": history, "units": units,
                 "families": families, "sources": sources, "attention": attention, "deadlines": views.deadlines(cur),
-                "review": cur.review, "catalogue": cur.loaded.catalogue}
+                "review": cur.review, "catalogue": cur.loaded.catalogue, **_coverage(s, lang_of(request))}
 
     return page(request, "overview.html", READERS, make)
+
+
+def _coverage(s: Any, lang: str) -> dict[str, Any]:
+    """Why devices could not be evaluated, in words: overall ("297 devices not evaluable: 163 Android work
+    profiles, ...") and per source, with what to do about each reason."""
+    t = Translator(lang)
+
+    def most_first(counts: dict[str, int]) -> list[tuple[str, int]]:
+        return sorted(((k, n) for k, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0]))
+
+    rows = [(name, t.n(f"reason.{reason}", n), t(f"reason_fix.{reason}"))
+            for name, v in sorted(s.by_source.items()) for reason, n in most_first(dict(v.not_evaluable_by_reason))]
+    return {"coverage_line": coverage_line(t, most_first(dict(s.not_evaluable_by_reason))), "coverage_rows": rows}
 
 
 def _by_directive(cur: views.Current, history: list[Any]) -> list[dict[str, Any]]:
