@@ -270,6 +270,7 @@ class _Evaluator:
         rule_ids = [m[0] for m in self.meta]
         cache = self.cover_cache
         coverage_of = self.coverage_of
+        coverage_get = coverage_of.cache.get
         partial = _CoverageCounts()
         for state in states:
             total += 1
@@ -288,7 +289,9 @@ class _Evaluator:
                 continue
             in_scope += 1
             src[1] += 1
-            seen = coverage_of(device)
+            seen = coverage_get((device.management, device.coverage_gap))
+            if seen is None:
+                seen = coverage_of(device)
             mine = self.device(state, cover, seen)
             ok = True
             if not mine:
