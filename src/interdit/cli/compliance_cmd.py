@@ -56,10 +56,9 @@ def evaluate(
     rate = "—, no device in scope" if sm.rate is None else f"{sm.rate:.1%}"
     out.print(f"{when:%Y-%m-%d %H:%M} UTC: {sm.compliant:,} of {sm.devices_in_scope:,} devices in scope comply "
               f"({rate}); {len(result.findings):,} findings stored")
-    if sm.not_evaluable_by_reason:
-        reasons = ", ".join(f"{n:,} {reason}" for reason, n in sm.not_evaluable_by_reason.items())
-        out.print(f"{sum(sm.not_evaluable_by_reason.values()):,} devices not evaluable: {reasons} "
-                  "(interdit status says why and what to do)", markup=False)
+    line, _ = pipeline.coverage_words(sm, "en")
+    if line:
+        out.print(f"{line} (interdit status says why and what to do)", markup=False)
 
 
 def status(

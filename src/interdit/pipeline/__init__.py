@@ -31,6 +31,7 @@ _WHERE = {
     "configured_sources": "sources",
     "convert_logs": "network",
     "counting": "core",
+    "coverage_words": "core",
     "enforce": "core",
     "enforcement_request": "core",
     "enforcement_targets": "core",
@@ -131,6 +132,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.core import (
         counting as counting,
+    )
+    from interdit.pipeline.core import (
+        coverage_words as coverage_words,
     )
     from interdit.pipeline.core import (
         enforce as enforce,

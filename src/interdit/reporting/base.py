@@ -234,13 +234,14 @@ def figures(data: ReportData) -> Figures:
         sources=sorted(data.summary.by_source.items()), rules=list(data.summary.by_rule.items()),
         used_devices=len({device_key(f) for f in used}),
         used_by_family=used_by_family, unattributed=unattributed(data.sightings, as_of.date()),
-        not_evaluable_by_reason=_most_first(data.summary.not_evaluable_by_reason),
+        not_evaluable_by_reason=most_first(data.summary.not_evaluable_by_reason),
         not_evaluable_by_source=[(name, reason, n) for name, v in sorted(data.summary.by_source.items())
-                                 for reason, n in _most_first(v.not_evaluable_by_reason)],
+                                 for reason, n in most_first(v.not_evaluable_by_reason)],
     )
 
 
-def _most_first(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+def most_first(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """Counts above zero, largest first, then by name."""
     return sorted(((k, n) for k, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0]))
 
 

@@ -36,8 +36,6 @@ from interdit.api.oidc import FLOW_SECONDS, Flow, OidcRefused, account_for
 from interdit.api.problems import Problem
 from interdit.api.schemas import ExceptionIn, exception_out
 from interdit.errors import InterditError
-from interdit.reporting._words import coverage_line
-from interdit.reporting.i18n import Translator
 from interdit.storage.accounts import Account, Role
 from interdit.web import i18n
 
@@ -283,14 +281,8 @@ def overview(request: Request) -> Response:
 def _coverage(s: Any, lang: str) -> dict[str, Any]:
     """Why devices could not be evaluated, in words: overall ("297 devices not evaluable: 163 Android work
     profiles, ...") and per source, with what to do about each reason."""
-    t = Translator(lang)
-
-    def most_first(counts: dict[str, int]) -> list[tuple[str, int]]:
-        return sorted(((k, n) for k, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0]))
-
-    rows = [(name, t.n(f"reason.{reason}", n), t(f"reason_fix.{reason}"))
-            for name, v in sorted(s.by_source.items()) for reason, n in most_first(dict(v.not_evaluable_by_reason))]
-    return {"coverage_line": coverage_line(t, most_first(dict(s.not_evaluable_by_reason))), "coverage_rows": rows}
+    line, rows = pipeline.coverage_words(s, lang)
+    return {"coverage_line": line, "coverage_rows": rows}
 
 
 def _by_directive(cur: views.Current, history: list[Any]) -> list[dict[str, Any]]:
