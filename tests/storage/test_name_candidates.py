@@ -35,3 +35,26 @@ def test_coverage_figures_survive_a_stored_evaluation(repo: Repository) -> None:
     repo.save_evaluation([], summary, policy_hash="p", as_of=T0)
     latest = repo.latest_evaluation()
     assert latest is not None and latest[3] == summary
+
+
+def test_a_display_name_only_tiktok_is_found_from_storage_to_finding(repo: Repository) -> None:
+    """The whole road: stored as `name:...`, asked for by candidate_patterns, matched by the family's store names."""
+    from dataclasses import replace
+
+    from interdit.catalogue.load import load_catalogue
+    from interdit.model import FindingState, Policy, Rule, StoreName
+    from interdit.policy import candidate_patterns, evaluate
+
+    cat = load_catalogue()
+    tiktok = replace(cat.families["tiktok"], store_names=(StoreName(I, "TikTok"),))
+    cat = replace(cat, families={**cat.families, "tiktok": tiktok})
+    policy = Policy("Org", (Rule("ban", ("tiktok",), date(2023, 2, 28)),))
+    do_import(repo, [dev("P1", platform=I), app("P1", "name:TikTok - Videos, Music & LIVE", platform=I),
+                     dev("P2", platform=I), app("P2", "name:Outlook", platform=I)], T0)
+    exact, prefixes = candidate_patterns(policy, cat)
+    result = evaluate(policy, cat, repo.device_states(T0 + DAY, exact, prefixes), T0 + DAY)
+    found = {(f.device_id, f.state) for f in result.findings}
+    assert ("P1", FindingState.VIOLATION) in found
+    assert not any(f.device_id == "P2" for f in result.findings)  # fully managed, nothing prohibited seen
+    hit = next(f for f in result.findings if f.device_id == "P1")
+    assert any("matched by display name" in e and "store name prefix" in e for e in hit.evidence)
