@@ -120,3 +120,16 @@ def test_status_and_report_say_why_devices_are_not_evaluable(lang: str, line: st
     assert doc["summary"]["not_evaluable_by_reason"] == {"work_profile": 163, "user_enrolment": 115,
                                                          "app_reports_disabled": 19}
     assert doc["summary"]["by_source"]["intune"]["by_coverage"] == {"full": 185, "partial": 115}
+
+
+def test_a_device_holding_an_app_is_not_listed_among_the_unseen() -> None:
+    from interdit.model import FindingState
+    from interdit.reporting.base import figures
+    from reporting.builders import finding
+
+    data = report_data()
+    seen_on_partial = finding(FindingState.NOT_EVALUABLE, "D-0001", "tiktok-ban", "tiktok", None, "/Finance",
+                              deadline=None, first=AS_OF)
+    fig = figures(dataclasses.replace(data, findings=(*data.findings, seen_on_partial)))
+    assert "D-0001" not in {f.device_id for f in fig.unseen}  # it holds TikTok: a violation, not unseen
+    assert "D-0008" in {f.device_id for f in fig.unseen}

@@ -215,6 +215,8 @@ def figures(data: ReportData) -> Figures:
     seen: set[tuple[str, str]] = set()
     unseen = []
     for f in sorted(live, key=lambda f: (f.state.value, f.org_unit or "", f.source, f.device_id)):
+        if f.state is FindingState.NOT_EVALUABLE and device_key(f) in holding:
+            continue  # a prohibited app is seen on it: counted as holding one, not as unseen
         if f.state in (FindingState.NOT_EVALUABLE, FindingState.STALE) and device_key(f) not in seen:
             seen.add(device_key(f))
             unseen.append(f)
