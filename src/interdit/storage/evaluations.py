@@ -42,6 +42,19 @@ def _dump_summary(summary: Summary) -> str:
     }, sort_keys=True)
 
 
+_COVERAGE_ORDER = {"full": 0, "partial": 1, "none": 2}
+
+
+def _coverage(counts: dict[str, int]) -> dict[str, int]:
+    """The order evaluation gives (stored JSON sorts its keys): full, partial, none."""
+    return dict(sorted(counts.items(), key=lambda kv: _COVERAGE_ORDER.get(kv[0], 3)))
+
+
+def _reasons(counts: dict[str, int]) -> dict[str, int]:
+    """The order evaluation gives: most devices first, then by name."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def load_summary(text_: str) -> Summary:
     doc = json.loads(text_)
     return Summary(
@@ -52,7 +65,8 @@ def load_summary(text_: str) -> Summary:
             devices=v["devices"], in_scope=v["in_scope"], compliant=v["compliant"], violations=v["violations"],
             not_evaluable=v["not_evaluable"], stale=v["stale"],
             last_observed=datetime.fromisoformat(v["last_observed"]) if v["last_observed"] else None,
-            by_coverage=v.get("by_coverage", {}), not_evaluable_by_reason=v.get("not_evaluable_by_reason", {}))
+            by_coverage=_coverage(v.get("by_coverage", {})),
+            not_evaluable_by_reason=_reasons(v.get("not_evaluable_by_reason", {})))
             for k, v in doc.get("by_source", {}).items()},
         by_rule={k: RuleSummary(
             directive=v["directive"], effective=date.fromisoformat(v["effective"]),
@@ -60,7 +74,8 @@ def load_summary(text_: str) -> Summary:
             violations=v["violations"], blocked_present=v["blocked_present"], not_evaluable=v["not_evaluable"],
             stale=v["stale"])
             for k, v in doc.get("by_rule", {}).items()},
-        by_coverage=doc.get("by_coverage", {}), not_evaluable_by_reason=doc.get("not_evaluable_by_reason", {}),
+        by_coverage=_coverage(doc.get("by_coverage", {})),
+        not_evaluable_by_reason=_reasons(doc.get("not_evaluable_by_reason", {})),
     )
 
 
