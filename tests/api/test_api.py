@@ -188,7 +188,7 @@ def test_uploads_over_the_limit_get_413(client: TestClient, ws: Workspace) -> No
 def test_reports_download(client: TestClient, ws: Workspace) -> None:
     r = client.get("/api/v1/reports/json?lang=fr", headers=bearer(ws, "auditor"))
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
-    assert r.json()["schema_version"] == 1
+    assert r.json()["schema_version"] == 2
     html = client.get("/api/v1/reports/html?lang=fr", headers=bearer(ws, "auditor"))
     assert html.headers["content-type"].startswith("text/html") and 'lang="fr"' in html.text
     assert client.get("/api/v1/reports/nope", headers=bearer(ws, "auditor")).status_code == 404

@@ -68,7 +68,7 @@ def test_status_findings_and_history(workspace: dict[str, Path]) -> None:
     code, output = _cli(workspace, "status", "--as-of", DATES[1].isoformat(), "--format", "json")
     assert code == 0, output
     now = json.loads(output)
-    assert now["schema_version"] == 1
+    assert now["schema_version"] == 2
     code, output = _cli(workspace, "status", "--as-of", DATES[0].isoformat(), "--format", "json")
     then = json.loads(output)
     # the fortnight after the directive removed most banned apps: the rate went up

@@ -167,7 +167,7 @@ def test_not_evaluable_is_never_compliant(mode: Management) -> None:
     result = run([state(d)])
     f = one(result)
     assert f.state is FindingState.NOT_EVALUABLE and f.family == "tiktok" and f.app is None
-    assert mode.value in f.evidence[0]
+    assert mode.value in f.evidence[1] and "coverage" in f.evidence[1]
     assert result.summary.devices_in_scope == 1 and result.summary.compliant == 0
     assert result.summary.by_state == {"not_evaluable": 1}
 
@@ -317,10 +317,14 @@ def test_summary_counts_devices_not_findings() -> None:
     bad = {FindingState.VIOLATION, FindingState.BLOCKED_PRESENT, FindingState.NOT_EVALUABLE, FindingState.STALE}
     assert s.devices_total == 60 and s.devices_in_scope == 40  # personal devices are out of scope
     assert s.compliant == s.devices_in_scope - sum(1 for st in by_device.values() if st & bad)
+    holding = {FindingState.VIOLATION, FindingState.BLOCKED_PRESENT}
     for name, count in s.by_state.items():
-        assert count == sum(1 for st in by_device.values() if FindingState(name) in st)
+        if name == "not_evaluable":  # a device with a prohibited app seen counts as a violation
+            assert count == sum(1 for st in by_device.values() if FindingState(name) in st and not st & holding)
+        else:
+            assert count == sum(1 for st in by_device.values() if FindingState(name) in st)
     assert sum(v[0] for v in s.by_org_unit.values()) == 40 and sum(v[1] for v in s.by_org_unit.values()) == s.compliant
-    assert s.at == when("2023-03-15T06:00") and 0 <= s.rate <= 1
+    assert s.at == when("2023-03-15T06:00") and s.rate is not None and 0 <= s.rate <= 1
 
 
 def test_summary_by_source_counts_each_source_s_devices_in_each_state() -> None:
@@ -343,13 +347,16 @@ def test_summary_by_source_counts_each_source_s_devices_in_each_state() -> None:
     s = run(states, sightings=[used]).summary
     assert list(s.by_source) == ["android", "intune", "jamf-gac"]
     assert s.by_source["intune"] == SourceSummary(devices=3, in_scope=2, compliant=1, violations=1,
-                                                  not_evaluable=0, stale=0, last_observed=when("2023-03-15T06:00"))
+                                                  not_evaluable=0, stale=0, last_observed=when("2023-03-15T06:00"),
+                                                  by_coverage={"full": 2})
     assert s.by_source["android"] == SourceSummary(devices=4, in_scope=4, compliant=1, violations=0,
-                                                   not_evaluable=2, stale=2, last_observed=when("2023-03-15T06:00"))
+                                                   not_evaluable=2, stale=2, last_observed=when("2023-03-15T06:00"),
+                                                   by_coverage={"full": 2, "partial": 2},
+                                                   not_evaluable_by_reason={"work_profile": 2})
     # blocked but present is not a violation, yet not compliant; the excepted device is compliant
     assert s.by_source["jamf-gac"] == SourceSummary(devices=3, in_scope=3, compliant=1, violations=1,
                                                     not_evaluable=0, stale=0,
-                                                    last_observed=when("2023-03-15T06:00"))
+                                                    last_observed=when("2023-03-15T06:00"), by_coverage={"full": 3})
     assert s.by_source["android"].rate == 0.25 and s.by_source["intune"].rate == 0.5
     assert sum(v.devices for v in s.by_source.values()) == s.devices_total == 10
     assert sum(v.compliant for v in s.by_source.values()) == s.compliant == 3
@@ -380,7 +387,7 @@ def test_french_evidence() -> None:
     d = device(management=Management.WORK_PROFILE)
     result = run([state(d, app(d, TIKTOK))], pol=policy(language="fr"))
     assert any("signalée par la source « mdm »" in e for f in result.findings for e in f.evidence)
-    assert any("profil de travail" in e for f in result.findings for e in f.evidence)
+    assert any("profil professionnel" in e for f in result.findings for e in f.evidence)
 
 
 def test_states_may_be_a_one_shot_iterator() -> None:
@@ -437,7 +444,10 @@ def test_summary_invariants_hold_for_any_fleet(fleet: tuple[DeviceState, ...], a
         assert v.devices == len(mine) and v.last_observed == max(d.observed_at for d in mine)
         assert v.in_scope - v.compliant >= max(v.violations, v.not_evaluable, v.stale)
         states_of = [{f.state for f in result.findings if (f.source, f.device_id) == d.key} for d in mine]
-        assert v.not_evaluable == sum(FindingState.NOT_EVALUABLE in x for x in states_of)
+        holding = {FindingState.VIOLATION, FindingState.BLOCKED_PRESENT}
+        assert v.not_evaluable == sum(FindingState.NOT_EVALUABLE in x and not (x & holding) for x in states_of)
+        assert v.not_evaluable == sum(v.not_evaluable_by_reason.values())
+        assert sum(v.by_coverage.values()) == v.in_scope
         assert v.stale == sum(FindingState.STALE in x for x in states_of)
         assert v.violations == sum(FindingState.VIOLATION in x for x in states_of)
     assert len({f.id for f in result.findings}) == len(result.findings), "ids are unique"

@@ -84,8 +84,11 @@ def _doc(states: list[DeviceState]) -> dict[str, object]:
                     "by_source": {k: {"devices": v.devices, "in_scope": v.in_scope, "compliant": v.compliant,
                                       "violations": v.violations, "not_evaluable": v.not_evaluable,
                                       "stale": v.stale,
-                                      "last_observed": v.last_observed.isoformat() if v.last_observed else None}
-                                  for k, v in s.by_source.items()}},
+                                      "last_observed": v.last_observed.isoformat() if v.last_observed else None,
+                                      "by_coverage": dict(v.by_coverage),
+                                      "not_evaluable_by_reason": dict(v.not_evaluable_by_reason)}
+                                  for k, v in s.by_source.items()},
+                    "by_coverage": dict(s.by_coverage), "not_evaluable_by_reason": dict(s.not_evaluable_by_reason)},
         "findings": [
             {"id": f.id, "kind": f.kind.value, "state": f.state.value, "device": f.device_id, "rule": f.rule,
              "family": f.family, "app": str(f.app) if f.app else None, "first_seen": f.first_seen.isoformat(),

@@ -32,9 +32,10 @@ def test_by_rule_agrees_with_the_findings_for_any_fleet(fleet: tuple[DeviceState
         assert v.compliant == sum(not (x & BAD_STATES) for x in states)
         assert v.violations == sum(FindingState.VIOLATION in x for x in states)
         assert v.blocked_present == sum(FindingState.BLOCKED_PRESENT in x for x in states)
-        assert v.not_evaluable == sum(FindingState.NOT_EVALUABLE in x for x in states)
+        holding = {FindingState.VIOLATION, FindingState.BLOCKED_PRESENT}
+        assert v.not_evaluable == sum(FindingState.NOT_EVALUABLE in x and not (x & holding) for x in states)
         assert v.stale == sum(FindingState.STALE in x for x in states)
-        assert 0 <= v.rate <= 1
+        assert v.rate is None if not v.in_scope else 0 <= v.rate <= 1
         for d, x in zip(covered, states, strict=True):
             all_ok[d.key] = all_ok[d.key] and not (x & BAD_STATES)
     in_scope = {st_.device.key for st_ in fleet if any(r.scope.covers(st_.device) for r in in_force)}

@@ -126,9 +126,12 @@ def summary() -> Summary:
         by_org_unit={"/Finance": (600, 598), "/Communications": (400, 399), "/Operations": (240, 238)},
         by_source={
             "jamf-gac": SourceSummary(devices=110, in_scope=90, compliant=90, violations=0, not_evaluable=0,
-                                      stale=0, last_observed=datetime(2023, 3, 14, 22, 5, tzinfo=UTC)),
+                                      stale=0, last_observed=datetime(2023, 3, 14, 22, 5, tzinfo=UTC),
+                                      by_coverage={"full": 90}),
             "mdm": SourceSummary(devices=1200, in_scope=1150, compliant=1145, violations=2, not_evaluable=1,
-                                 stale=1, last_observed=datetime(2023, 3, 14, 21, 40, tzinfo=UTC)),
+                                 stale=1, last_observed=datetime(2023, 3, 14, 21, 40, tzinfo=UTC),
+                                 by_coverage={"full": 1149, "partial": 1},
+                                 not_evaluable_by_reason={"work_profile": 1}),
         },
         by_rule={
             "tiktok-ban": RuleSummary(directive="ca-tbs-2023-tiktok", effective=date(2023, 2, 28),
@@ -138,6 +141,7 @@ def summary() -> Summary:
                                           in_scope=1240, compliant=1239, violations=1, blocked_present=0,
                                           not_evaluable=0, stale=0),
         },
+        by_coverage={"full": 1239, "partial": 1}, not_evaluable_by_reason={"work_profile": 1},
     )
 
 

@@ -141,7 +141,7 @@ def test_status_json_validates_and_keys_are_english(lang: str) -> None:
     doc = json.loads(render("json", report_data(), lang))
     jsonschema.Draft202012Validator.check_schema(json_schema("status"))
     jsonschema.validate(doc, json_schema("status"), format_checker=jsonschema.FormatChecker())
-    assert doc["lang"] == lang and doc["schema_version"] == 1
+    assert doc["lang"] == lang and doc["schema_version"] == 2
     sm = doc["summary"]
     assert sm["devices_in_scope"] == 1240 and sm["compliant"] == 1235
     assert sm["rate"] == pytest.approx(1235 / 1240, abs=1e-6)
@@ -150,7 +150,11 @@ def test_status_json_validates_and_keys_are_english(lang: str) -> None:
     assert [h["at"][:10] for h in doc["history"]] == ["2023-03-01", "2023-03-08", "2023-03-15"]
     assert sm["by_source"]["mdm"] == {"devices": 1200, "in_scope": 1150, "compliant": 1145,
                                       "rate": round(1145 / 1150, 6), "violations": 2, "not_evaluable": 1,
-                                      "stale": 1, "last_observed": "2023-03-14T21:40:00+00:00"}
+                                      "stale": 1, "last_observed": "2023-03-14T21:40:00+00:00",
+                                      "by_coverage": {"full": 1149, "partial": 1},
+                                      "not_evaluable_by_reason": {"work_profile": 1}}
+    assert sm["by_coverage"] == {"full": 1239, "partial": 1}
+    assert sm["not_evaluable_by_reason"] == {"work_profile": 1}
     assert list(sm["by_source"]) == ["jamf-gac", "mdm"]
     assert sm["by_rule"]["tiktok-ban"] == {"directive": "ca-tbs-2023-tiktok", "effective": "2023-02-28",
                                            "deadline": "2023-02-28", "in_scope": 1240, "compliant": 1236,

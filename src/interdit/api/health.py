@@ -40,8 +40,11 @@ def metrics(ctx: Ctx, who: Reader) -> PlainTextResponse:
     gauges = []
     if cur is not None:
         s = cur.value.summary
-        gauges = ["# HELP interdit_compliance_rate Compliant devices / devices in scope, at the last evaluation.",
-                  "# TYPE interdit_compliance_rate gauge", f"interdit_compliance_rate {s.rate:.6f}",
+        # no device in scope: no rate; Prometheus reads NaN as "no value", never as a 100 % of nothing
+        rate = "NaN" if s.rate is None else f"{s.rate:.6f}"
+        gauges = ["# HELP interdit_compliance_rate Compliant devices / devices in scope, at the last evaluation "
+                  "(NaN when no device is in scope).",
+                  "# TYPE interdit_compliance_rate gauge", f"interdit_compliance_rate {rate}",
                   "# HELP interdit_devices_in_scope Devices the policy covers, at the last evaluation.",
                   "# TYPE interdit_devices_in_scope gauge", f"interdit_devices_in_scope {s.devices_in_scope}"]
     body = "\n".join([*lines, *sums, *gauges]) + "\n"

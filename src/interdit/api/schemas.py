@@ -40,11 +40,14 @@ class FindingPage(BaseModel):
                                                "import, the previous one answers until the new one is ready).")
 
 
+_RATE = "compliant / in_scope; null when nothing is in scope (no denominator, no rate)."
+
+
 class OrgUnitRate(BaseModel):
     org_unit: str
     in_scope: int
     compliant: int
-    rate: float
+    rate: float | None = Field(..., description=_RATE)
 
 
 class RuleRate(BaseModel):
@@ -58,11 +61,31 @@ class RuleRate(BaseModel):
     in_scope: int = Field(..., description="Devices the rule covers.")
     compliant: int = Field(..., description="Of those, devices with no violation, blocked-but-present, "
                                             "not-evaluable or stale finding under this rule.")
-    rate: float = Field(..., description="compliant / in_scope (1.0 when nothing is in scope).")
+    rate: float | None = Field(..., description=_RATE)
     violations: int = Field(..., description="Devices with a violation finding under this rule.")
     blocked_present: int
-    not_evaluable: int
+    not_evaluable: int = Field(..., description="Devices that could not be evaluated under this rule, on which no "
+                                                "prohibited app is seen.")
     stale: int
+
+
+class SourceRate(BaseModel):
+    """Compliance and coverage of the devices one inventory source reports."""
+
+    source: str
+    devices: int = Field(..., description="Devices the source reports, in scope or not.")
+    in_scope: int
+    compliant: int
+    rate: float | None = Field(..., description=_RATE)
+    violations: int
+    not_evaluable: int = Field(..., description="Devices in scope that could not be evaluated, on which no "
+                                                "prohibited app is seen.")
+    stale: int
+    last_observed: datetime | None = None
+    by_coverage: dict[str, int] = Field(default_factory=dict, description="Coverage (full, partial, none) -> "
+                                                                          "devices in scope.")
+    not_evaluable_by_reason: dict[str, int] = Field(default_factory=dict, description="Coverage reason -> devices "
+                                                                                      "not evaluable, most first.")
 
 
 class SummaryOut(BaseModel):
@@ -70,13 +93,21 @@ class SummaryOut(BaseModel):
     devices_total: int
     devices_in_scope: int
     compliant: int
-    rate: float
-    by_state: dict[str, int]
+    rate: float | None = Field(..., description=_RATE)
+    by_state: dict[str, int] = Field(..., description="State -> devices with at least one finding in it; "
+                                                      "not_evaluable leaves out devices on which a prohibited app "
+                                                      "is seen.")
     by_family: dict[str, int]
     by_org_unit: list[OrgUnitRate]
     by_rule: list[RuleRate] = Field(default_factory=list,
                                     description="Each rule in force (directives and the organisation's own rules), "
                                                 "in the policy's order.")
+    by_source: list[SourceRate] = Field(default_factory=list, description="Each inventory source, by name.")
+    by_coverage: dict[str, int] = Field(default_factory=dict, description="Coverage (full, partial, none) -> devices "
+                                                                          "in scope.")
+    not_evaluable_by_reason: dict[str, int] = Field(
+        default_factory=dict, description="Coverage reason -> devices in scope that could not be evaluated, most "
+                                          "first (e.g. work_profile, user_enrolment, app_reports_disabled).")
 
 
 class ExceptionOut(BaseModel):
@@ -483,7 +514,7 @@ def finding_out(f: Finding) -> FindingOut:
 
 
 def summary_out(s: Summary) -> SummaryOut:
-    units = [OrgUnitRate(org_unit=k, in_scope=v[0], compliant=v[1], rate=(v[1] / v[0] if v[0] else 1.0))
+    units = [OrgUnitRate(org_unit=k, in_scope=v[0], compliant=v[1], rate=(v[1] / v[0] if v[0] else None))
              for k, v in sorted(s.by_org_unit.items())]
     return SummaryOut(at=s.at, devices_total=s.devices_total, devices_in_scope=s.devices_in_scope,
                       compliant=s.compliant, rate=s.rate, by_state=dict(s.by_state), by_family=dict(s.by_family),
@@ -492,7 +523,14 @@ def summary_out(s: Summary) -> SummaryOut:
                                         in_scope=r.in_scope, compliant=r.compliant, rate=r.rate,
                                         violations=r.violations, blocked_present=r.blocked_present,
                                         not_evaluable=r.not_evaluable, stale=r.stale)
-                               for k, r in s.by_rule.items()])
+                               for k, r in s.by_rule.items()],
+                      by_source=[SourceRate(source=k, devices=v.devices, in_scope=v.in_scope, compliant=v.compliant,
+                                            rate=v.rate, violations=v.violations, not_evaluable=v.not_evaluable,
+                                            stale=v.stale, last_observed=v.last_observed,
+                                            by_coverage=dict(v.by_coverage),
+                                            not_evaluable_by_reason=dict(v.not_evaluable_by_reason))
+                                 for k, v in sorted(s.by_source.items())],
+                      by_coverage=dict(s.by_coverage), not_evaluable_by_reason=dict(s.not_evaluable_by_reason))
 
 
 def exception_out(e: PolicyException, today: date) -> ExceptionOut:

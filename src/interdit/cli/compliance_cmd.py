@@ -53,8 +53,12 @@ def evaluate(
     when = parse_when(as_of, default=s.clock())
     result = run_guarded(lambda: pipeline.evaluate(s.repo, loaded, as_of=when, actor=cli_actor(), clock=s.clock))
     sm = result.summary
+    rate = "—, no device in scope" if sm.rate is None else f"{sm.rate:.1%}"
     out.print(f"{when:%Y-%m-%d %H:%M} UTC: {sm.compliant:,} of {sm.devices_in_scope:,} devices in scope comply "
-              f"({sm.rate:.1%}); {len(result.findings):,} findings stored")
+              f"({rate}); {len(result.findings):,} findings stored")
+    line, _ = pipeline.coverage_words(sm, "en")
+    if line:
+        out.print(f"{line} (interdit status says why and what to do)", markup=False)
 
 
 def status(

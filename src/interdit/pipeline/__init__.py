@@ -33,6 +33,7 @@ _WHERE = {
     "configured_sources": "sources",
     "convert_logs": "network",
     "counting": "core",
+    "coverage_words": "core",
     "describe_in_use": "catalogue_update",
     "describe_update": "catalogue_update",
     "directive_bans": "basics",
@@ -164,6 +165,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.core import (
         counting as counting,
+    )
+    from interdit.pipeline.core import (
+        coverage_words as coverage_words,
     )
     from interdit.pipeline.core import (
         enforce as enforce,

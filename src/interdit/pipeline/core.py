@@ -305,3 +305,11 @@ def render(fmt: str, data: ReportData, lang: str) -> str:
     return formats.get(fmt)().render(data, lang)
 
 
+def coverage_words(summary: Summary, lang: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """Why devices could not be evaluated, in `lang`: the line ("297 devices not evaluable: 163 Android work
+    profiles, ...", empty when none) and, per source, (source, reason in words, what to do)."""
+    from interdit.reporting._words import coverage_words as words
+
+    return words(summary, lang)
+
+

@@ -12,17 +12,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from interdit.model import (
+    NAME_PREFIX,
     AppEvidence,
     AppId,
     AppInterval,
     AppState,
     Catalogue,
+    Coverage,
+    CoverageReason,
     Device,
     DeviceState,
     Finding,
     FindingKind,
     FindingState,
-    Management,
     Policy,
     PolicyException,
     Rule,
@@ -33,7 +35,9 @@ from interdit.model import (
     day_start,
     utc,
 )
+from interdit.policy.coverage import CoverageOf
 from interdit.policy.load import vendor_lineage
+from interdit.policy.names import EXACT, NameIndex
 
 BAD_STATES = frozenset({FindingState.VIOLATION, FindingState.BLOCKED_PRESENT, FindingState.NOT_EVALUABLE,
                         FindingState.STALE})
@@ -43,7 +47,7 @@ _INSTALLED = FindingKind.INSTALLED
 _VIOLATION = FindingState.VIOLATION
 _NOT_EVALUABLE = FindingState.NOT_EVALUABLE
 _STALE = FindingState.STALE
-_FULLY_MANAGED = Management.FULLY_MANAGED
+_FULL = Coverage.FULL
 
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -53,9 +57,11 @@ _TEXT: dict[str, dict[str, str]] = {
         "family": "matches family '{family}' ({name})",
         "own-id": "matches the rule's own identifier {app}",
         "own-prefix": "matches the rule's own prefix {prefix}",
+        "by-name": "matched by display name: “{store}” is a store name of the family on {platform} ({confidence})",
+        "exact": "exact store name",
+        "prefix": "store name prefix: the display name starts with it, then a separator",
         "excepted": "allowed by exception {exc} (approved by {approver}, until {expires})",
         "removed": "removed at {at}",
-        "unseen": "prohibited apps outside the visible part of the device cannot be ruled out",
         "stale": "inventory last received at {at}, {days} days before {as_of} (the policy allows {limit})",
         "used": "{count} look-up(s) of {name} from {clients} in {formats} logs, {first} to {last}",
         "weak": "weak: only an answer mentioned the name (e.g. a CNAME to a shared CDN)",
@@ -70,9 +76,12 @@ _TEXT: dict[str, dict[str, str]] = {
         "family": "correspond à la famille « {family} » ({name})",
         "own-id": "correspond à l'identifiant propre de la règle {app}",
         "own-prefix": "correspond au préfixe propre de la règle {prefix}",
+        "by-name": "reconnue par son nom affiché : « {store} » est un nom de la famille dans la boutique "
+                   "{platform} ({confidence})",
+        "exact": "nom exact de la boutique",
+        "prefix": "préfixe d'un nom de la boutique : le nom affiché commence par lui, puis un séparateur",
         "excepted": "permise par l'exception {exc} (approuvée par {approver}, jusqu'au {expires})",
         "removed": "retirée le {at}",
-        "unseen": "des applications interdites hors de la partie visible de l'appareil ne peuvent être exclues",
         "stale": "inventaire reçu pour la dernière fois le {at}, {days} jours avant le {as_of} "
                  "(la politique en permet {limit})",
         "used": "{count} résolution(s) de {name} depuis {clients} dans les journaux {formats}, du {first} au {last}",
@@ -82,22 +91,6 @@ _TEXT: dict[str, dict[str, str]] = {
         "part-of": "{name} ({vid}), filiale de {parent}",
     },
 }
-
-_SEES: dict[str, dict[Management, str]] = {
-    "en": {
-        Management.WORK_PROFILE: "management '{m}': the source sees only the work profile's apps",
-        Management.USER_ENROLMENT: "management '{m}': the source sees only the apps it manages",
-        Management.UNMANAGED: "management '{m}': the device is not enrolled, no app is visible",
-        Management.UNKNOWN: "management '{m}': how the device is managed is unknown",
-    },
-    "fr": {
-        Management.WORK_PROFILE: "gestion « {m} » : la source ne voit que les applications du profil de travail",
-        Management.USER_ENROLMENT: "gestion « {m} » : la source ne voit que les applications qu'elle gère",
-        Management.UNMANAGED: "gestion « {m} » : l'appareil n'est pas inscrit, aucune application n'est visible",
-        Management.UNKNOWN: "gestion « {m} » : le mode de gestion de l'appareil est inconnu",
-    },
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
@@ -111,6 +104,11 @@ def candidate_patterns(policy: Policy, cat: Catalogue, *,
 
     Rules by evidence match apps through their stored analyses: pass the analysed apps as `evidence` and they
     are added to the exact identifiers when the policy has such a rule.
+
+    Apps known only by display name (`AppId.named`) are matched by their store names, which no SQL condition can
+    normalise: when a family of a rule has store names on a platform, the prefixes hold `AppId(platform, "name:")`
+    (`NAME_PREFIX`), which storage reads as "every display-name-only app of that platform" (a prefix ending in
+    ":" is taken as a plain string prefix, never as `prefix` or `prefix.*`).
     """
     exact: set[AppId] = set()
     prefixes: set[AppId] = set()
@@ -120,6 +118,7 @@ def candidate_patterns(policy: Policy, cat: Catalogue, *,
             if family is not None:
                 exact.update(family.identifiers)
                 prefixes.update(family.prefixes)
+                prefixes.update(AppId(sn.platform, NAME_PREFIX) for sn in family.store_names)
         exact.update(rule.identifiers)
         prefixes.update(rule.prefixes)
     if any(r.sdk_vendors or r.endpoint_vendors for r in policy.rules):
@@ -132,8 +131,10 @@ def stamp(at: datetime) -> str:
     return utc(at).strftime("%Y-%m-%dT%H:%MZ")
 
 
-# (rule index, family or None, how it matched: "family" | "id" | "prefix", the identifier or prefix)
+# (rule index, family or None, how it matched: "family" | "id" | "prefix" | "name" | "name-prefix", the
+# identifier, prefix or store name matched)
 _Hit = tuple[int, str | None, str, str]
+_BY_NAME = {EXACT: "name"}  # NameIndex confidence -> how (anything else is a store-name prefix)
 
 
 class _Matcher:
@@ -160,12 +161,17 @@ class _Matcher:
                     self.exact[app].append((ri, None, "id", str(app)))
             for p in rule.prefixes:
                 self.prefixes.append((p.platform.value, p.identifier, ri, None, "prefix"))
+        self.names = _name_index(rules, cat)
         self.cache: dict[AppId, tuple[_Hit, ...]] = {}
 
     def __call__(self, app: AppId) -> tuple[_Hit, ...]:
         found = self.cache.get(app)
         if found is not None:
             return found
+        if app.by_name:
+            result = self.by_name(app)
+            self.cache[app] = result
+            return result
         hits = list(self.exact.get(app, ()))
         seen = {h[0] for h in hits}
         ident = app.identifier
@@ -178,6 +184,30 @@ class _Matcher:
         result = tuple(hits)
         self.cache[app] = result
         return result
+
+    def by_name(self, app: AppId) -> tuple[_Hit, ...]:
+        """An app known only by display name: the rules whose families have a matching store name."""
+        if not self.names:
+            return ()
+        hits: list[_Hit] = []
+        rules: set[int] = set()
+        for value, store_name, confidence in self.names.lookup(app.platform, app.display_name or ""):
+            ri, fid = value
+            if ri not in rules:
+                rules.add(ri)
+                hits.append((ri, fid, _BY_NAME.get(confidence, "name-prefix"), store_name))
+        return tuple(hits)
+
+
+def _name_index(rules: list[Rule], cat: Catalogue) -> NameIndex[tuple[int, str]]:
+    """Each rule's families' store names -> (rule index, family)."""
+    index: NameIndex[tuple[int, str]] = NameIndex()
+    for ri, rule in enumerate(rules):
+        for fid in rule.families:
+            family = cat.families.get(fid)
+            if family is not None and family.store_names:
+                index.add(family.store_names, (ri, fid))
+    return index
 
 
 def _exception_active(exc: PolicyException, at: datetime) -> bool:
@@ -202,7 +232,7 @@ class _Evaluator:
         self.starts = [day_start(r.effective) for r in self.rules]
         self.families = [frozenset(r.families) for r in self.rules]
         self.meta = [(r.id, r.families[0] if r.families else None, r.directive, r.deadline) for r in self.rules]
-        self.unseen: dict[Management, tuple[str, ...]] = {}
+        self.coverage_of = CoverageOf(policy.language)
         self.match = _Matcher(self.rules, cat)
         self.stale_before = as_of - timedelta(days=policy.stale_after_days)  # older than this: stale
         self.as_of_text = stamp(as_of)
@@ -239,6 +269,9 @@ class _Evaluator:
         by_rule = [[0, 0, 0, 0, 0, 0] for _ in self.rules]
         rule_ids = [m[0] for m in self.meta]
         cache = self.cover_cache
+        coverage_of = self.coverage_of
+        coverage_get = coverage_of.cache.get
+        partial = _CoverageCounts()
         for state in states:
             total += 1
             device = state.device
@@ -256,7 +289,10 @@ class _Evaluator:
                 continue
             in_scope += 1
             src[1] += 1
-            mine = self.device(state, cover)
+            seen = coverage_get((device.management, device.coverage_gap))
+            if seen is None:
+                seen = coverage_of(device)
+            mine = self.device(state, cover, seen)
             ok = True
             if not mine:
                 for ri in cover:
@@ -268,11 +304,15 @@ class _Evaluator:
                 findings.extend(mine)
                 states_seen = {f.state for f in mine}
                 ok = not (states_seen & BAD_STATES)
+                if _NOT_EVALUABLE in states_seen and not states_seen.isdisjoint(_IN_VIOLATION):
+                    states_seen.discard(_NOT_EVALUABLE)  # a prohibited app seen: a violation, not "not evaluable"
                 for s in states_seen:
                     by_state_enum[s] += 1
                 src[3] += _VIOLATION in states_seen
                 src[4] += _NOT_EVALUABLE in states_seen
                 src[5] += _STALE in states_seen
+                if seen[0] is not _FULL:
+                    partial.add(device.source, seen[0], seen[1], _NOT_EVALUABLE in states_seen)
                 for fam in {f.family for f in mine if f.family is not None and f.state in _IN_VIOLATION}:
                     if fam is not None:
                         by_family[fam] += 1
@@ -292,12 +332,15 @@ class _Evaluator:
             by_state=dict(sorted(by_state.items())), by_family=dict(sorted(by_family.items())),
             by_org_unit={k: (v[0], v[1]) for k, v in sorted(by_unit.items())},
             by_source={k: SourceSummary(devices=v[0], in_scope=v[1], compliant=v[2], violations=v[3],
-                                        not_evaluable=v[4], stale=v[5], last_observed=newest[k])
+                                        not_evaluable=v[4], stale=v[5], last_observed=newest[k],
+                                        by_coverage=partial.by_coverage(k, v[1]),
+                                        not_evaluable_by_reason=partial.by_reason(k))
                        for k, v in sorted(by_source.items())},
             by_rule={rule.id: RuleSummary(directive=rule.directive, effective=rule.effective, deadline=rule.deadline,
                                           in_scope=v[0], compliant=v[1], violations=v[2], blocked_present=v[3],
                                           not_evaluable=v[4], stale=v[5])
                      for rule, v in zip(self.rules, by_rule, strict=True)},
+            by_coverage=partial.by_coverage(None, in_scope), not_evaluable_by_reason=partial.by_reason(None),
         )
         return Evaluation(tuple(findings), summary)
 
@@ -318,7 +361,7 @@ class _Evaluator:
                 continue
             counts[2] += _VIOLATION in states
             counts[3] += FindingState.BLOCKED_PRESENT in states
-            counts[4] += _NOT_EVALUABLE in states
+            counts[4] += _NOT_EVALUABLE in states and states.isdisjoint(_IN_VIOLATION)
             counts[5] += _STALE in states
 
     def covering(self, device: Device) -> tuple[int, ...]:
@@ -331,12 +374,13 @@ class _Evaluator:
 
     # -- one device
 
-    def device(self, state: DeviceState, cover: tuple[int, ...]) -> list[Finding]:
+    def device(self, state: DeviceState, cover: tuple[int, ...],
+               seen: tuple[Coverage, CoverageReason | None, tuple[str, ...]]) -> list[Finding]:
         device = state.device
         out: list[Finding] = []
-        if device.management is not _FULLY_MANAGED:  # Management.sees_all_apps, without the call
+        if seen[0] is not _FULL:  # only a device whose every app is listed can be compliant
             for ri in cover:
-                out.append(self.whole_device(device, ri, _NOT_EVALUABLE))
+                out.append(self.whole_device(device, ri, _NOT_EVALUABLE, seen[2]))
         if device.observed_at < self.stale_before:
             for ri in cover:
                 out.append(self.whole_device(device, ri, _STALE))
@@ -359,11 +403,11 @@ class _Evaluator:
                 out.extend(self.used(device, mine, cover))
         return out
 
-    def whole_device(self, device: Device, ri: int, state: FindingState) -> Finding:
+    def whole_device(self, device: Device, ri: int, state: FindingState, unseen: tuple[str, ...] = ()) -> Finding:
         rule_id, family, directive, deadline = self.meta[ri]
         observed = device.observed_at
         if state is _NOT_EVALUABLE:
-            evidence = self.unseen_evidence(device.management)
+            evidence = unseen
             first = None
         else:
             days = (self.as_of - observed).days
@@ -376,15 +420,6 @@ class _Evaluator:
             rule=rule_id, family=family, directive=directive, first_seen=observed, last_seen=observed,
             deadline=deadline, org_unit=device.org_unit, evidence=evidence,
         )
-
-    def unseen_evidence(self, management: Management) -> tuple[str, ...]:
-        found = self.unseen.get(management)
-        if found is None:
-            sees = _SEES.get(self.policy.language, _SEES["en"])
-            template = sees.get(management, sees[Management.UNKNOWN])
-            found = (template.format(m=management.value), self.t["unseen"])
-            self.unseen[management] = found
-        return found
 
     def installed(self, device: Device, interval: AppInterval, hit: _Hit) -> Finding | None:
         ri, family, how, what = hit
@@ -402,9 +437,12 @@ class _Evaluator:
         evidence = [t["seen"].format(app=interval.app, version=version, source=interval.source, at=stamp(last))]
         if interval.first_seen < last:
             evidence.append(t["first"].format(at=stamp(interval.first_seen)))
-        if how == "family" and family is not None:
+        if how in ("family", "name", "name-prefix") and family is not None:
             fam = self.cat.families.get(family)
             evidence.append(t["family"].format(family=family, name=fam.name if fam else family))
+            if how != "family":
+                evidence.append(t["by-name"].format(store=what, platform=interval.app.platform.value,
+                                                    confidence=t["exact" if how == "name" else "prefix"]))
         elif how == "id":
             evidence.append(t["own-id"].format(app=what))
         else:
@@ -538,6 +576,38 @@ class _Evaluator:
                 deadline=rule.deadline, org_unit=device.org_unit, exception=exception, evidence=tuple(evidence),
             ))
         return out
+
+
+class _CoverageCounts:
+    """The devices in scope whose coverage is not full, by source: by coverage, and, among those that could not
+    be evaluated (no prohibited app seen on them), by reason. Full devices are the rest of those in scope, so
+    the hot loop does nothing for them."""
+
+    def __init__(self) -> None:
+        self.coverage: dict[tuple[str, Coverage], int] = defaultdict(int)
+        self.reasons: dict[tuple[str, CoverageReason], int] = defaultdict(int)
+
+    def add(self, source: str, coverage: Coverage, reason: CoverageReason | None, not_evaluable: bool) -> None:
+        self.coverage[(source, coverage)] += 1
+        if not_evaluable and reason is not None:
+            self.reasons[(source, reason)] += 1
+
+    def by_coverage(self, source: str | None, in_scope: int) -> dict[str, int]:
+        """Coverage -> devices in scope (of `source`, or of every source), full first, zeros left out."""
+        counts = {c: sum(n for (s, cov), n in self.coverage.items() if cov is c and source in (None, s))
+                  for c in (Coverage.PARTIAL, Coverage.NONE)}
+        full = in_scope - sum(counts.values())
+        out = {Coverage.FULL.value: full} if full else {}
+        out.update((c.value, n) for c, n in counts.items() if n)
+        return out
+
+    def by_reason(self, source: str | None) -> dict[str, int]:
+        """Reason -> devices not evaluable (of `source`, or of every source), most first."""
+        counts: dict[str, int] = defaultdict(int)
+        for (s, reason), n in self.reasons.items():
+            if source in (None, s):
+                counts[reason.value] += n
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _order(f: Finding) -> tuple[str, str, str, str, str, str, datetime, str]:

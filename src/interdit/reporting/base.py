@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib.resources import files
 from typing import Any, Protocol
@@ -112,8 +113,8 @@ class UnitRow:
     violations: int  # devices with a violation finding in this unit
 
     @property
-    def rate(self) -> float:
-        return self.compliant / self.in_scope if self.in_scope else 1.0
+    def rate(self) -> float | None:
+        return self.compliant / self.in_scope if self.in_scope else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,10 @@ class Figures:
     used_devices: int  # devices with a finding of kind `used` (seen on the network), excepted ones included
     used_by_family: list[tuple[str, int]]  # family -> devices with a `used` finding, most first
     unattributed: list[AddressRow]  # most look-ups first
+    # devices in scope that could not be evaluated, by coverage reason, most first (Summary.not_evaluable_by_reason)
+    not_evaluable_by_reason: list[tuple[str, int]] = field(default_factory=list)
+    # (source, reason, devices) for every source with devices not evaluable, by source then most first
+    not_evaluable_by_source: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 def is_overdue(f: Finding, as_of: datetime) -> bool:
@@ -183,7 +188,7 @@ def figures(data: ReportData) -> Figures:
             unit_violations[f.org_unit or ""].add(device_key(f))
     units = [UnitRow(u, ins, comp, len(unit_violations.get(u, ()))) for u, (ins, comp)
              in data.summary.by_org_unit.items()]
-    units.sort(key=lambda r: (-r.violations, r.rate, -r.in_scope, r.unit))
+    units.sort(key=lambda r: (-r.violations, 2.0 if r.rate is None else r.rate, -r.in_scope, r.unit))
 
     deadlines = []
     for rule in data.rules:
@@ -210,6 +215,8 @@ def figures(data: ReportData) -> Figures:
     seen: set[tuple[str, str]] = set()
     unseen = []
     for f in sorted(live, key=lambda f: (f.state.value, f.org_unit or "", f.source, f.device_id)):
+        if f.state is FindingState.NOT_EVALUABLE and device_key(f) in holding:
+            continue  # a prohibited app is seen on it: counted as holding one, not as unseen
         if f.state in (FindingState.NOT_EVALUABLE, FindingState.STALE) and device_key(f) not in seen:
             seen.add(device_key(f))
             unseen.append(f)
@@ -229,7 +236,15 @@ def figures(data: ReportData) -> Figures:
         sources=sorted(data.summary.by_source.items()), rules=list(data.summary.by_rule.items()),
         used_devices=len({device_key(f) for f in used}),
         used_by_family=used_by_family, unattributed=unattributed(data.sightings, as_of.date()),
+        not_evaluable_by_reason=most_first(data.summary.not_evaluable_by_reason),
+        not_evaluable_by_source=[(name, reason, n) for name, v in sorted(data.summary.by_source.items())
+                                 for reason, n in most_first(v.not_evaluable_by_reason)],
     )
+
+
+def most_first(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """Counts above zero, largest first, then by name."""
+    return sorted(((k, n) for k, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0]))
 
 
 def unattributed(sightings: tuple[Sighting, ...], until: date) -> list[AddressRow]:

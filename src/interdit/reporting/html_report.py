@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from interdit.model import Directive, Summary
-from interdit.reporting._words import review_reason, review_timing
+from interdit.reporting._words import coverage_line, review_reason, review_timing
 from interdit.reporting.base import Figures, ReportData, family_name, figures, formats
 from interdit.reporting.i18n import Translator
 
@@ -41,8 +41,8 @@ def _environment() -> jinja2.Environment:
 @dataclass(frozen=True, slots=True)
 class ChartPoint:
     x: float
-    y: float
-    label: str  # the rate, e.g. "97.3%"
+    y: float | None  # None: no device in scope that day, no point drawn
+    label: str  # the rate, e.g. "97.3%", or "—" when no device was in scope
     date: str  # the long date
     tick: str  # the short date under the axis
     compliant: str
@@ -59,7 +59,7 @@ class Chart:
     bottom: int
     points: tuple[ChartPoint, ...]
     y_ticks: tuple[tuple[float, str], ...]  # (y, label)
-    path: str  # the polyline's points attribute
+    paths: tuple[str, ...]  # each polyline's points attribute: the line breaks where a date has no rate
 
     @property
     def plot_bottom(self) -> int:
@@ -76,9 +76,12 @@ def short_date(t: Translator, s: Summary) -> str:
 
 
 def chart(t: Translator, points: list[Summary]) -> Chart:
+    """The chart's coordinates. A date with no device in scope has no rate: it keeps its place on the time axis
+    and its row in the table ("—"), but no point, and the line does not go through it."""
     width, height, left, right, top, bottom = 720, 300, 64, 32, 28, 56
-    rates = [p.rate * 100 for p in points]
-    lowest = min(rates) if rates else 100.0
+    rates = [None if p.rate is None else p.rate * 100 for p in points]
+    known = [r for r in rates if r is not None]
+    lowest = min(known) if known else 100.0
     step = 5 if lowest >= 85 else (10 if lowest >= 50 else 20)
     y_min = max(0.0, math.floor((lowest - 2) / step) * step)
     y_max = 100.0
@@ -93,7 +96,8 @@ def chart(t: Translator, points: list[Summary]) -> Chart:
     cps = []
     for p, ts, rate in zip(points, times, rates, strict=True):
         x = left + pad + (plot_w / 2 if span == 0 else (ts - times[0]) / span * plot_w)
-        cps.append(ChartPoint(round(x, 1), y_of(rate), t.pct(p.rate), t.date(p.at.date()), short_date(t, p),
+        y = None if rate is None else y_of(rate)
+        cps.append(ChartPoint(round(x, 1), y, t.pct(p.rate), t.date(p.at.date()), short_date(t, p),
                               t.num(p.compliant), t.num(p.devices_in_scope)))
     # label at most 8 dates under the axis so they never overlap
     every = max(1, math.ceil(len(cps) / 8))
@@ -105,8 +109,14 @@ def chart(t: Translator, points: list[Summary]) -> Chart:
     while v <= y_max + 0.01:
         ticks.append((y_of(v), t.pct(v / 100).replace(",0", "").replace(".0", "")))
         v += step
-    path = " ".join(f"{c.x},{c.y}" for c in cps)
-    return Chart(width, height, left, right, top, bottom, tuple(cps), tuple(ticks), path)
+    segments: list[list[str]] = [[]]
+    for c in cps:
+        if c.y is None:
+            segments.append([])
+        else:
+            segments[-1].append(f"{c.x},{c.y}")
+    paths = tuple(" ".join(seg) for seg in segments if len(seg) > 1)
+    return Chart(width, height, left, right, top, bottom, tuple(cps), tuple(ticks), paths)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -121,7 +131,7 @@ def _amended(t: Translator, d: Directive, day: date) -> str:
 
 def executive_summary(t: Translator, data: ReportData, fig: Figures) -> list[str]:
     sm = data.summary
-    if sm.devices_in_scope:
+    if sm.rate is not None:
         opening = t("summary.opening", date=t.date(data.as_of.date()), compliant=t.num(sm.compliant),
                     in_scope=t.n("unit.devices_in_scope", sm.devices_in_scope), rate=t.pct(sm.rate),
                     organisation=data.organisation)
@@ -142,6 +152,8 @@ def executive_summary(t: Translator, data: ReportData, fig: Figures) -> list[str
     if unseen_ne or unseen_stale:
         sentences.append(t("summary.unseen", not_evaluable=t.n("frag.not_evaluable", unseen_ne),
                            stale=t.n("frag.stale", unseen_stale)))
+    if fig.not_evaluable_by_reason:
+        sentences.append(coverage_line(t, fig.not_evaluable_by_reason) + ".")
     if fig.used_devices:
         sentences.append(t.n("summary.used", fig.used_devices))
     excepted = fig.by_state.get("excepted", 0)
@@ -178,6 +190,7 @@ class HtmlReport:
             "families": lambda ids: ", ".join(family_name(data, f) for f in ids),
             "review_reason": lambda k, i, d: review_reason(t, data, k, i, d),
             "review_timing": lambda d: review_timing(t, data, d),
+            "coverage_line": coverage_line(t, fig.not_evaluable_by_reason),
             "limit": LIST_LIMIT,
             "device_limit": DEVICE_LIMIT,
             "unseen_units": unseen_units(fig),

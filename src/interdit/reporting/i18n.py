@@ -4,6 +4,7 @@
     t("status.title")                 # a message
     t.n("unit.devices", 1234)         # "1 234 appareils" (the plural form chosen by count)
     t.pct(0.875)                      # "87,5 %"
+    t.pct(None)                       # "—": no device in scope, so no rate (never "100 %" of nothing)
     t.date(date(2023, 3, 1))          # "1er mars 2023"
 
 French numbers use a no-break space (U+00A0) between thousands and before "%", so they never wrap.
@@ -22,6 +23,7 @@ from interdit.model import utc
 
 LANGS: tuple[str, ...] = ("en", "fr")
 NBSP = "\u00a0"
+NO_RATE = "—"  # what people see where a rate has no denominator ("no device in scope")
 
 
 def check_lang(lang: str) -> str:
@@ -64,7 +66,9 @@ class Translator:
         text = f"{value:,}"
         return text.replace(",", NBSP) if self.lang == "fr" else text
 
-    def pct(self, rate: float) -> str:
+    def pct(self, rate: float | None) -> str:
+        if rate is None:
+            return NO_RATE
         text = f"{rate * 100:.1f}"
         return text.replace(".", ",") + NBSP + "%" if self.lang == "fr" else text + "%"
 

@@ -1,6 +1,8 @@
-"""`json`: the status summary for machines (schema: templates/status.schema.json, `schema_version` 1).
+"""`json`: the status summary for machines (schema: templates/status.schema.json, `schema_version` 2).
 
-Keys are English in every language; only the `lang` field says which language the caller asked for.
+Keys are English in every language; only the `lang` field says which language the caller asked for. A rate is
+`null` when nothing is in scope (no denominator, no rate). Version 2: rates may be null, `by_state.not_evaluable`
+leaves out devices on which a prohibited app is seen, and the summary and each source give their coverage.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from typing import Any
 from interdit.reporting.base import ReportData, figures, formats
 from interdit.reporting.i18n import check_lang
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
-def _rate(value: float) -> float:
-    return round(value, 6)
+def _rate(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
 
 
 @formats.register("json")
@@ -45,12 +47,16 @@ def status_document(data: ReportData, lang: str) -> dict[str, Any]:
             "holding": fig.holding,
             "holding_overdue": fig.holding_overdue,
             "by_state": fig.by_state,
+            "by_coverage": dict(sm.by_coverage),
+            "not_evaluable_by_reason": dict(fig.not_evaluable_by_reason),
             "by_family": dict(fig.by_family),
             "by_org_unit": {u: {"in_scope": ins, "compliant": comp}
                             for u, (ins, comp) in sorted(sm.by_org_unit.items())},
             "by_source": {name: {"devices": v.devices, "in_scope": v.in_scope, "compliant": v.compliant,
                                  "rate": _rate(v.rate), "violations": v.violations,
                                  "not_evaluable": v.not_evaluable, "stale": v.stale,
+                                 "by_coverage": dict(v.by_coverage),
+                                 "not_evaluable_by_reason": dict(v.not_evaluable_by_reason),
                                  "last_observed": v.last_observed.isoformat() if v.last_observed else None}
                           for name, v in fig.sources},
             "by_rule": {rule: {"directive": r.directive, "effective": r.effective.isoformat(),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from interdit.reporting._text import WIDTH, clip, columns, pairs
-from interdit.reporting._words import review_reason, review_timing
+from interdit.reporting._words import coverage_line, reasons_text, review_reason, review_timing
 from interdit.reporting.base import STATES, ReportData, family_name, figures, formats
 from interdit.reporting.i18n import Translator
 
@@ -24,7 +26,8 @@ class StatusTable:
             (t("label.organisation"), data.organisation),
             (t("label.as_of"), t.datetime(data.as_of)),
             (t("label.compliance"), t("status.rate_line", rate=t.pct(sm.rate), compliant=t.num(sm.compliant),
-                                      in_scope=t.num(sm.devices_in_scope))),
+                                      in_scope=t.num(sm.devices_in_scope)) if sm.rate is not None
+             else t("status.no_rate_line", rate=t.pct(None))),
             (t("label.devices_total"), t.num(sm.devices_total)),
         ], indent=0)
 
@@ -40,6 +43,20 @@ class StatusTable:
         lines += ["", t("section.by_state")]
         lines += pairs([(t.state(s), t.num(n)) for s, n in fig.by_state.items()
                         if n or s in STATES])
+
+        lines += ["", t("section.coverage")]
+        if fig.not_evaluable_by_reason:
+            lines += textwrap.wrap(clip(coverage_line(t, fig.not_evaluable_by_reason), 10 * WIDTH), WIDTH,
+                                   initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
+            by_source: dict[str, list[tuple[str, int]]] = {}
+            for name, reason, n in fig.not_evaluable_by_source:
+                by_source.setdefault(name, []).append((reason, n))
+            for name, counts in by_source.items():
+                lines += textwrap.wrap(clip(t("coverage.source_line", source=name, reasons=reasons_text(t, counts)),
+                                            10 * WIDTH), WIDTH, initial_indent="    ", subsequent_indent="      ",
+                                       break_on_hyphens=False)
+        else:
+            lines.append(clip("  " + t("coverage.all_full" if sm.devices_in_scope else "status.none"), WIDTH))
 
         lines += ["", t("section.by_family")]
         if fig.by_family:

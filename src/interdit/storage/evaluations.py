@@ -29,14 +29,30 @@ def _dump_summary(summary: Summary) -> str:
         "by_org_unit": {k: list(v) for k, v in summary.by_org_unit.items()},
         "by_source": {k: {"devices": s.devices, "in_scope": s.in_scope, "compliant": s.compliant,
                           "violations": s.violations, "not_evaluable": s.not_evaluable, "stale": s.stale,
-                          "last_observed": s.last_observed.isoformat() if s.last_observed else None}
+                          "last_observed": s.last_observed.isoformat() if s.last_observed else None,
+                          "by_coverage": dict(s.by_coverage),
+                          "not_evaluable_by_reason": dict(s.not_evaluable_by_reason)}
                       for k, s in summary.by_source.items()},
         "by_rule": {k: {"directive": r.directive, "effective": r.effective.isoformat(),
                         "deadline": r.deadline.isoformat(), "in_scope": r.in_scope, "compliant": r.compliant,
                         "violations": r.violations, "blocked_present": r.blocked_present,
                         "not_evaluable": r.not_evaluable, "stale": r.stale}
                     for k, r in summary.by_rule.items()},
+        "by_coverage": dict(summary.by_coverage), "not_evaluable_by_reason": dict(summary.not_evaluable_by_reason),
     }, sort_keys=True)
+
+
+_COVERAGE_ORDER = {"full": 0, "partial": 1, "none": 2}
+
+
+def _coverage(counts: dict[str, int]) -> dict[str, int]:
+    """The order evaluation gives (stored JSON sorts its keys): full, partial, none."""
+    return dict(sorted(counts.items(), key=lambda kv: _COVERAGE_ORDER.get(kv[0], 3)))
+
+
+def _reasons(counts: dict[str, int]) -> dict[str, int]:
+    """The order evaluation gives: most devices first, then by name."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def load_summary(text_: str) -> Summary:
@@ -48,7 +64,9 @@ def load_summary(text_: str) -> Summary:
         by_source={k: SourceSummary(
             devices=v["devices"], in_scope=v["in_scope"], compliant=v["compliant"], violations=v["violations"],
             not_evaluable=v["not_evaluable"], stale=v["stale"],
-            last_observed=datetime.fromisoformat(v["last_observed"]) if v["last_observed"] else None)
+            last_observed=datetime.fromisoformat(v["last_observed"]) if v["last_observed"] else None,
+            by_coverage=_coverage(v.get("by_coverage", {})),
+            not_evaluable_by_reason=_reasons(v.get("not_evaluable_by_reason", {})))
             for k, v in doc.get("by_source", {}).items()},
         by_rule={k: RuleSummary(
             directive=v["directive"], effective=date.fromisoformat(v["effective"]),
@@ -56,6 +74,8 @@ def load_summary(text_: str) -> Summary:
             violations=v["violations"], blocked_present=v["blocked_present"], not_evaluable=v["not_evaluable"],
             stale=v["stale"])
             for k, v in doc.get("by_rule", {}).items()},
+        by_coverage=_coverage(doc.get("by_coverage", {})),
+        not_evaluable_by_reason=_reasons(doc.get("not_evaluable_by_reason", {})),
     )
 
 
@@ -165,7 +185,7 @@ def stored_evaluation(engine: Engine, *, as_of: datetime, policy_hash: str,
                            .order_by(e.c.id.desc()).limit(1)).first()
         if row is None or row[4] is None or row[4] != data_stamp or row[2] != policy_hash or row[1] != as_of:
             return None
-        if '"by_rule"' not in row[3]:  # stored before the summary had its figures by rule: compute it again
+        if '"by_coverage"' not in row[3]:  # stored before the summary had its coverage: compute it again
             return None
         summary = load_summary(row[3])
         found = tuple(_stored_findings(conn, int(row[0])))

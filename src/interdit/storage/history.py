@@ -73,8 +73,9 @@ def device_states(engine: Engine, as_of: datetime, exact: Collection[AppId],
                   prefixes: Sequence[AppId]) -> Iterator[DeviceState]:
     """Every device present at `as_of` as it was then, with its candidate app intervals, streamed.
 
-    Candidates are the apps in `exact`, or matching a prefix `p` as `p` or `p.*`, first seen by `as_of`:
-    present then, or removed before it (with `removed_at` set).
+    Candidates are the apps in `exact`, or matching a prefix `p` as `p` or `p.*` (a prefix ending in ":", such
+    as "name:", as a plain string prefix), first seen by `as_of`: present then, or removed before it (with
+    `removed_at` set).
 
     A fleet is read as plain tuples (SQLite's own cursor, a server-side cursor on PostgreSQL); observation
     times and group lists repeat across devices, so each distinct value is parsed once; the cyclic garbage
@@ -164,6 +165,10 @@ def _candidates(conn: Connection, as_of: datetime, exact: Collection[AppId],
     conditions: list[Any] = [and_(a.c.platform == plat, a.c.identifier.in_(sorted(ids)))
                              for plat, ids in sorted(by_platform.items())]
     for p in prefixes:
+        if p.identifier.endswith(":"):  # "name:": every app known only by display name (a plain string prefix)
+            conditions.append(and_(a.c.platform == _PLATFORMS[p.platform].value, a.c.identifier >= p.identifier,
+                                   a.c.identifier < p.identifier[:-1] + ";"))
+            continue
         conditions.append(and_(a.c.platform == _PLATFORMS[p.platform].value, or_(
             a.c.identifier == p.identifier,
             and_(a.c.identifier >= p.identifier + ".", a.c.identifier < p.identifier + "/"))))

@@ -62,6 +62,16 @@ WORDS: dict[str, tuple[str, str]] = {
     "language": ("Language", "Langue"),
     "other_lang": ("Français", "English"),
     "compliance_rate": ("Compliance rate", "Taux de conformité"),
+    "no_device_in_scope": ("no device in scope: no rate", "aucun appareil visé : pas de taux"),
+    "coverage": ("Why devices could not be evaluated", "Pourquoi des appareils n'ont pas pu être évalués"),
+    "coverage_help": ("A device is compliant only when its source lists every app on it. On these devices it "
+                      "lists some apps or none, so a prohibited app cannot be ruled out.",
+                      "Un appareil n'est conforme que si sa source en liste toutes les applications. Sur ces "
+                      "appareils, elle n'en liste qu'une partie ou aucune : une application interdite ne peut "
+                      "être exclue."),
+    "coverage_full": ("Every device in scope lists every app.", "Chaque appareil visé liste toutes ses applications."),
+    "coverage_reason": ("Reason", "Raison"),
+    "fix": ("What to do", "Que faire"),
     "compliant_of": ("{c} of {n} devices in scope comply", "{c} des {n} appareils visés sont conformes"),
     "as_of": ("as of {t}", "au {t}"),
     "over_time": ("Compliance over time", "Conformité dans le temps"),
@@ -183,6 +193,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "attr.org_unit": ("Org unit", "Unité organisationnelle"),
     "attr.groups": ("Groups", "Groupes"),
     "attr.addresses": ("Addresses", "Adresses"),
+    "attr.coverage_gap": ("Coverage gap", "Lacune de couverture"),
+    "attr.org_labels": ("Source's org labels", "Libellés organisationnels de la source"),
     "attr.valid_from": ("From", "Du"),
     "attr.valid_to": ("Until", "Au"),
     "day": ("Day", "Jour"),
@@ -247,7 +259,10 @@ def number(value: float | int, lang: str) -> str:
     return text.replace(",", "\u202f").replace(".", ",") if lang == "fr" else text
 
 
-def percent(rate: float, lang: str) -> str:
+def percent(rate: float | None, lang: str) -> str:
+    """"87.5%" / "87,5 %"; "—" when there is no rate (no device in scope: never a 100 % of nothing)."""
+    if rate is None:
+        return "—"
     text = f"{rate * 100:.1f}"
     return f"{text.replace('.', ',')}\u00a0%" if lang == "fr" else f"{text}%"
 

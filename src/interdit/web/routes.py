@@ -265,17 +265,24 @@ def overview(request: Request) -> Response:
             return {"empty": True}
         s = cur.summary
         attention = {k: s.by_state.get(k, 0) for k in ("violation", "blocked_present", "not_evaluable", "stale")}
-        units = sorted(((k, v[0], v[1], v[1] / v[0] if v[0] else 1.0) for k, v in s.by_org_unit.items()),
-                       key=lambda r: r[3])
+        units = sorted(((k, v[0], v[1], v[1] / v[0] if v[0] else None) for k, v in s.by_org_unit.items()),
+                       key=lambda r: 2.0 if r[3] is None else r[3])
         families = sorted(s.by_family.items(), key=lambda kv: -kv[1])
         sources = sorted(s.by_source.items())
         history = [*views.history(ctx), s]
         directives = _by_directive(cur, history)
         return {"directives": directives, "empty": False, "cur": cur, "s": s, "history": history, "units": units,
                 "families": families, "sources": sources, "attention": attention, "deadlines": views.deadlines(cur),
-                "review": cur.review, "catalogue": cur.loaded.catalogue}
+                "review": cur.review, "catalogue": cur.loaded.catalogue, **_coverage(s, lang_of(request))}
 
     return page(request, "overview.html", READERS, make)
+
+
+def _coverage(s: Any, lang: str) -> dict[str, Any]:
+    """Why devices could not be evaluated, in words: overall ("297 devices not evaluable: 163 Android work
+    profiles, ...") and per source, with what to do about each reason."""
+    line, rows = pipeline.coverage_words(s, lang)
+    return {"coverage_line": line, "coverage_rows": rows}
 
 
 def _by_directive(cur: views.Current, history: list[Any]) -> list[dict[str, Any]]:
