@@ -226,3 +226,15 @@ def test_csv_any_unicode_is_counted_or_refused(tmp_path: Path, rows: list[list[s
 
 def test_every_reader_is_registered() -> None:
     assert {"csv", "jsonl"} <= set(readers.names())
+
+
+def test_the_cli_says_which_encoding_and_separator_it_read(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from interdit.cli.main import app as cli
+
+    paths = _pair(tmp_path, "cp1252", ";", apps=[APPS[0]])
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path / 'db.sqlite'}", "import", "csv",
+                                      *map(str, paths), "--source", "excel", "--at", T])
+    assert result.exit_code == 0, result.output
+    assert "note: devices.csv: read as Windows-1252" in result.output and "semicolon-separated" in result.output

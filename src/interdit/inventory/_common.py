@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -122,33 +121,16 @@ def looks_like_identifier(text: str | None) -> bool:
     return bool(text) and len(text or "") <= 255 and _IDENT.match(text or "") is not None
 
 
-@lru_cache(maxsize=1)
-def _name_index() -> dict[tuple[str, str], str]:
-    """Display name (casefolded) -> identifier, per platform, from the catalogue's families."""
-    try:
-        from interdit.catalogue import load_catalogue
-
-        cat = load_catalogue()
-    except Exception:  # the catalogue is optional here: without it names stay unresolved
-        return {}
-    index: dict[tuple[str, str], str] = {}
-    for family in cat.families.values():
-        for app in family.identifiers:
-            index.setdefault((app.platform.value, family.name.casefold()), app.identifier)
-    return index
-
-
 def resolve_identifier(platform: Platform, name: str | None, *candidates: str | None) -> str | None:
     """An app identifier for sources that report names (Intune): an identifier-shaped value among the
-    candidates or the name itself, else the catalogue's identifier for a family of exactly that name, else
-    `name:<display name>` (kept and counted, never matched by identifier rules)."""
+    candidates or the name itself, else `name:<display name>` (`AppId.named`): the app is kept, and the
+    evaluation matches it against the stores' names; the device is marked as listed by display names only."""
     for c in (*candidates, name):
         if looks_like_identifier(c):
             return c
     if not name:
         return None
-    known = _name_index().get((platform.value, name.casefold()))
-    return known or f"name:{name}"
+    return AppId.named(platform, name).identifier
 
 
 class Resolver:

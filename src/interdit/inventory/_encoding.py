@@ -137,13 +137,18 @@ def open_detected(path: Path, *, detect_encoding: bool = True) -> tuple[IO[str],
     except OSError as exc:
         raise InputError(f"cannot open the file: {exc.strerror or exc}", where=str(path),
                          fix="check the path and its permissions") from None
+    return text_stream(raw, str(path), detect_encoding=detect_encoding)
+
+
+def text_stream(raw: Any, where: str, *, detect_encoding: bool = True) -> tuple[IO[str], TextFormat]:
+    """`open_detected` for an open binary stream (a file, a gzip or a zip member); closes it when it refuses."""
     try:
         buffered = io.BufferedReader(raw, SAMPLE)
         sample = buffered.peek(SAMPLE)[:SAMPLE]
         complete = len(sample) < SAMPLE
     except (OSError, EOFError) as exc:
         raw.close()
-        raise InputError(f"cannot read the file: {exc}", where=str(path),
+        raise InputError(f"cannot read the file: {exc}", where=where,
                          fix="check that the file is complete (a .gz file may be truncated)") from None
     if detect_encoding:
         found = detect(sample, complete=complete)
@@ -153,7 +158,7 @@ def open_detected(path: Path, *, detect_encoding: bool = True) -> tuple[IO[str],
     head = sample.decode(found.encoding, errors="replace") if found else ""
     if found is None or _looks_binary(head):
         raw.close()
-        raise InputError("this is a binary file, not text in an encoding interdit can detect", where=str(path),
+        raise InputError("this is a binary file, not text in an encoding interdit can detect", where=where,
                          fix=_NOT_TEXT_FIX)
     encoding = "utf-8-sig" if found.encoding == "utf-8" else found.encoding
     return io.TextIOWrapper(buffered, encoding=encoding, errors=ESCAPE, newline=""), found
