@@ -201,3 +201,4 @@ def test_the_appinv_export_is_read_with_its_names(tmp_path: Path) -> None:
     again, apps16 = _records("intune-appinv", [utf16])
     assert [(a.device_id, a.name, a.version) for a in apps16] == [
         ("0b1c2d3e-0000-4000-8000-000000000001", "TikTok", "34.1.0")]
+    assert [d.coverage_gap for d in again.values()] == [CoverageReason.DISPLAY_NAMES_ONLY]
