@@ -232,7 +232,9 @@ def device_items(snap: Snapshot, place: str, items: Iterable[Any], build: Callab
         try:
             device, extra = build(item)
         except ValueError as e:
-            device_id = guess_id(item)
+            # a device left out on purpose (deleted...) is not one that could not be read: no id, so a snapshot
+            # does not keep its last state
+            device_id = None if isinstance(e, Refusal) else guess_id(item)
             if device_id:
                 snap.rejected.add(device_id)
             yield snap.reject(where, str(e), e.fix if isinstance(e, Refusal) else fix, device_id=device_id)
