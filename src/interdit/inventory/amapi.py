@@ -11,7 +11,8 @@ and only once the device has a policy applied: a device without `applicationRepo
 (`not_reported`; `app_reports_disabled` when its policy is known to switch them off), never "nothing installed".
 An empty list is a real empty list. Policies are known when the input holds `enterprises.policies` resources or
 `policies.list` pages before the devices (the live connector reads them first). A work profile (`managementMode:
-PROFILE_OWNER`) reports the work profile's apps only: its personal side is not evaluable. The enrolment token's `additionalData` (the device's `enrollmentTokenData`) may carry the
+PROFILE_OWNER`) reports the work profile's apps only: its personal side is not evaluable.
+The enrolment token's `additionalData` (the device's `enrollmentTokenData`) may carry the
 device's organisational unit and user as JSON: `{"org_unit": "/Finance", "user": "a@example.org"}`.
 """
 
