@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from interdit.errors import InputError
 from interdit.inventory.base import BAD_TEXT, Record, Tally
-from interdit.model import AppId, AppState, Device, InstalledApp, Platform, Rejection
+from interdit.model import AppId, AppState, CoverageReason, Device, InstalledApp, Platform, Rejection
 
 MAX_PAGE_BYTES = 512 * 1024 * 1024  # one recorded response (a .json file or one .jsonl line)
 MAX_FIELD = 512  # characters kept of any free-text field
@@ -211,6 +212,37 @@ class Snapshot:
         return app
 
 
+class Held:
+    """Devices whose apps come in other pages than the device (Intune, Workspace ONE): each is checked into the
+    snapshot when read, and yielded at the end (`finish`) with its coverage, once its apps are known. A device
+    whose app list never came is `not_reported`; one with an app known only by its display name is
+    `display_names_only`. (The order of a snapshot's records does not matter to storage.)"""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+        self.devices: dict[str, Device] = {}
+        self.reported: set[str] = set()  # devices whose app list came (a page, even empty)
+        self.named: set[str] = set()  # devices with an app known only by its display name
+
+    def hold(self, place: str, device: Device) -> Iterator[Record]:
+        record = self.snap.device(place, device)
+        if isinstance(record, Device):
+            self.devices[device.device_id] = device
+        else:
+            yield record
+
+    def finish(self, *, everyone: bool = False) -> Iterator[Record]:
+        """The held devices with their coverage; `everyone`: every device's app list is known to have come."""
+        for device_id, device in self.devices.items():
+            gap = device.coverage_gap
+            if gap is None and not everyone and device_id not in self.reported:
+                gap = CoverageReason.NOT_REPORTED
+            elif gap is None and device_id in self.named:
+                gap = CoverageReason.DISPLAY_NAMES_ONLY
+            yield device if gap is device.coverage_gap else replace(device, coverage_gap=gap)
+        self.devices.clear()
+
+
 class Refusal(ValueError):
     """A device a mapping leaves out on purpose (not a broken record): the reason, and its own fix."""
 
@@ -220,10 +252,12 @@ class Refusal(ValueError):
 
 
 def device_items(snap: Snapshot, place: str, items: Iterable[Any], build: Callable[[dict[str, Any]], tuple[Device, T]],
-                 apps: Callable[[str, Device, T], Iterable[Record]], *, fix: str) -> Iterator[Record]:
+                 apps: Callable[[str, Device, T], Iterable[Record]], *, fix: str,
+                 held: Held | None = None) -> Iterator[Record]:
     """A page's devices, each followed by its apps. Item `n` is at `place[n]`; an item that is not a JSON object,
     or that `build` refuses with a ValueError (saying what is wrong), is rejected with `fix` (a `Refusal` brings
-    its own); otherwise `build` gives the device and what its apps are read from, `apps(where, device, that)`."""
+    its own); otherwise `build` gives the device and what its apps are read from, `apps(where, device, that)`. With
+    `held`, devices are held until `held.finish()` instead of yielded."""
     for n, item in enumerate(items):
         where = f"{place}[{n}]"
         if not isinstance(item, dict):
@@ -239,7 +273,10 @@ def device_items(snap: Snapshot, place: str, items: Iterable[Any], build: Callab
                 snap.rejected.add(device_id)
             yield snap.reject(where, str(e), e.fix if isinstance(e, Refusal) else fix, device_id=device_id)
             continue
-        yield snap.device(where, device)
+        if held is None:
+            yield snap.device(where, device)
+        else:
+            yield from held.hold(where, device)
         yield from apps(where, device, extra)
 
 
