@@ -17,7 +17,17 @@ from typing import IO, Any
 from interdit.errors import InputError
 from interdit.inventory._common import BAD_TEXT_FIX, app_text_problem, device_text_problem, printable_id
 from interdit.inventory._encoding import TextFormat, display_name, line_decoder, open_detected
-from interdit.model import AppId, AppState, Device, InstalledApp, Management, Ownership, Platform, Rejection
+from interdit.model import (
+    AppId,
+    AppState,
+    CoverageReason,
+    Device,
+    InstalledApp,
+    Management,
+    Ownership,
+    Platform,
+    Rejection,
+)
 
 MAX_LINE = 1 << 20  # characters in one physical line; longer lines are rejected, not read into memory
 MAX_FIELD = 4096  # characters in one value (identifiers, names, groups)
@@ -170,7 +180,8 @@ class _Checks:
             source=self.source, device_id=device_id, platform=platform, ownership=ownership, management=management,
             observed_at=observed_at, supervised=_boolean(v, "supervised"), user=_text(v, "user"),
             name=_text(v, "name"), model=_text(v, "model"), os_version=_text(v, "os_version"),
-            org_unit=_text(v, "org_unit"), groups=_items(v, "groups"), addresses=_items(v, "addresses"))
+            org_unit=_text(v, "org_unit"), groups=_items(v, "groups"), addresses=_items(v, "addresses"),
+            coverage_gap=_gap(v))
         problem = device_text_problem(device)
         if problem:
             raise BadRecord(problem, BAD_TEXT_FIX)
@@ -262,6 +273,24 @@ def _enum(v: Mapping[str, Any], key: str, allowed: Mapping[str, Any], names: str
         if found is None:
             shown = "empty" if value in (None, "") else _show(value)
             raise BadRecord(f"unknown {key} {shown}; use one of {names}", f"set {key} to one of {names}")
+    return found
+
+
+# what a source can say about a device's app list in the neutral formats: the file is the whole list unless the
+# device says otherwise (no app rows then means "no app", a real empty list)
+GAPS = {g.value: g for g in (CoverageReason.NOT_REPORTED, CoverageReason.APP_REPORTS_DISABLED,
+                             CoverageReason.DISPLAY_NAMES_ONLY)}
+GAP_NAMES = ", ".join(GAPS)
+
+
+def _gap(v: Mapping[str, Any]) -> CoverageReason | None:
+    value = v.get("coverage_gap")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    found = GAPS.get(value.strip().lower()) if isinstance(value, str) else None
+    if found is None:
+        raise BadRecord(f"unknown coverage_gap {_show(value)}; use one of {GAP_NAMES}, or leave it empty",
+                        f"leave coverage_gap empty when the file lists every app of the device, else {GAP_NAMES}")
     return found
 
 

@@ -40,7 +40,8 @@ from interdit.inventory.base import Record, Tally, readers
 from interdit.model import AppState, Rejection
 
 DEVICE_REQUIRED: tuple[str, ...] = ("device_id", "platform", "ownership", "management", "observed_at")
-DEVICE_OPTIONAL = ("supervised", "user", "name", "model", "os_version", "org_unit", "groups", "addresses")
+DEVICE_OPTIONAL = ("supervised", "user", "name", "model", "os_version", "org_unit", "groups", "addresses",
+                   "coverage_gap")
 APP_REQUIRED: tuple[str, ...] = ("device_id", "platform", "identifier", "observed_at")
 APP_OPTIONAL = ("name", "version", "managed", "state")
 
