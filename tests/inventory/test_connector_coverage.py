@@ -35,8 +35,8 @@ def _json(tmp_path: Path, name: str, body: Any) -> Path:
 # -- Workspace ONE -------------------------------------------------------------------------------------------
 
 def _ws1(**fields: Any) -> dict[str, Any]:
-    return {"Id": {"Value": 1}, "Platform": "Apple", "Model": "iPhone", "Ownership": "C", "EnrollmentStatus": "Enrolled",
-            "LastSeen": T, **fields}
+    return {"Id": {"Value": 1}, "Platform": "Apple", "Model": "iPhone", "Ownership": "C",
+            "EnrollmentStatus": "Enrolled", "LastSeen": T, **fields}
 
 
 @pytest.mark.parametrize("code,ownership,management", [
@@ -59,7 +59,8 @@ def test_workspace_one_ownership(tmp_path: Path, code: str, ownership: Ownership
                                                ("EnrollmentInProgress", Management.UNMANAGED),
                                                ("Cyborg", Management.UNKNOWN)])
 def test_workspace_one_enrollment_status(tmp_path: Path, status: str, management: Management) -> None:
-    devices, _, tally = _read("workspace-one", [_json(tmp_path, "d.json", {"Devices": [_ws1(EnrollmentStatus=status)]})])
+    page = _json(tmp_path, "d.json", {"Devices": [_ws1(EnrollmentStatus=status)]})
+    devices, _, tally = _read("workspace-one", [page])
     assert devices["1"].management is management
     assert bool(tally.notes) is (status == "Cyborg")
 
@@ -99,7 +100,8 @@ def test_google_workspace_android_without_applications_is_not_reported(tmp_path:
         {"resourceId": "r1", "type": "ANDROID", "serialNumber": "S1", "lastSync": T,
          "managedAccountIsOnOwnerProfile": True},
         {"resourceId": "r2", "type": "ANDROID", "serialNumber": "S2", "lastSync": T, "applications": []}]}
-    devices, _, tally = _read("google-workspace", [_json(tmp_path, "o.json", owners), _json(tmp_path, "m.json", mobile)])
+    files = [_json(tmp_path, "o.json", owners), _json(tmp_path, "m.json", mobile)]
+    devices, _, tally = _read("google-workspace", files)
     assert devices["r1"].ownership is Ownership.CORPORATE and devices["r1"].coverage_gap is CoverageReason.NOT_REPORTED
     assert devices["r2"].ownership is Ownership.UNKNOWN and devices["r2"].coverage_gap is None and not tally.notes
 
@@ -114,8 +116,8 @@ def test_headwind_without_applications_is_not_reported(tmp_path: Path) -> None:
 
 def test_blackberry_without_app_columns_is_not_reported_and_names_are_kept(tmp_path: Path) -> None:
     bare = tmp_path / "devices.csv"
-    bare.write_text(f"Device ID;OS;Ownership;Activation type;Last contact time\nb1;Android;Corporate;MDM controls;{T}\n",
-                    "cp1252")
+    bare.write_text("Device ID;OS;Ownership;Activation type;Last contact time\n"
+                    f"b1;Android;Corporate;MDM controls;{T}\n", "cp1252")
     devices, _, tally = _read("blackberry-uem", [bare])
     assert devices["b1"].coverage_gap is CoverageReason.NOT_REPORTED
     assert any("semicolon" in n for n in tally.notes)
