@@ -26,7 +26,6 @@ import csv
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import chain
 from pathlib import Path
@@ -37,6 +36,7 @@ import httpx
 from interdit.errors import ConfigError, InputError
 from interdit.inventory._common import (
     FileReader,
+    Held,
     Resolver,
     Snapshot,
     all_files,
@@ -237,9 +237,8 @@ TENANT_LIST_FIX = (
 class GraphPages:
     """Turns Graph pages into records; shared by the `intune-graph` reader and the live connector.
 
-    Devices are held until the end of the snapshot (`finish`), since their coverage depends on their apps: a device
-    none of whose app pages came is `not_reported`, one with an app known only by its display name is
-    `display_names_only`. Their apps are yielded as they come (the snapshot's order does not matter to storage)."""
+    Devices are held until the end of the snapshot (`finish`, see `Held`), since their coverage depends on their
+    apps; their apps are yielded as they come."""
 
     def __init__(self, source: str, tally: Tally, now: datetime) -> None:
         self.source = source
@@ -247,9 +246,9 @@ class GraphPages:
         self.tally = tally
         self.snap = Snapshot(source, tally)
         self.devices: dict[str, tuple[Platform, datetime]] = {}  # id -> platform, apps' observed_at
-        self.held: dict[str, Device] = {}  # accepted devices, yielded by `finish` with their coverage
-        self.reported: set[str] = set()  # devices whose app list came (a per-device page, even empty, or a row)
-        self.named: set[str] = set()  # devices with an app known only by its display name
+        self.held = Held(self.snap)
+        self.reported = self.held.reported  # devices whose app list came (a per-device page, even empty, or a row)
+        self.named = self.held.named  # devices with an app known only by its display name
         self.detected: dict[str, tuple[str | None, str | None, str | None]] = {}  # id -> name, version, platform
         self.detected_counts: dict[str, int] = {}  # id -> deviceCount, from the tenant's detectedApps list
         self.listing: str | None = None  # where the tenant's detectedApps list was read
@@ -287,14 +286,6 @@ class GraphPages:
             for n, item in enumerate(items):
                 yield from self.device(f"{place}#value[{n}]", item)
 
-    def hold(self, place: str, device: Device) -> Iterator[Record]:
-        """Check `device` into the snapshot; it is yielded (or its rejection now) with its coverage at the end."""
-        record = self.snap.device(place, device)
-        if isinstance(record, Device):
-            self.held[device.device_id] = device
-        else:
-            yield record
-
     def device(self, place: str, item: Any) -> Iterator[Record]:
         if not isinstance(item, dict):
             yield self.snap.reject(place, "a managedDevice that is not a JSON object", "record the page as is")
@@ -307,7 +298,7 @@ class GraphPages:
                                    device_id=clean(item.get("id")))
             return
         self.devices[device.device_id] = (device.platform, min(device.observed_at - INVENTORY_LAG, self.now))
-        yield from self.hold(place, device)
+        yield from self.held.hold(place, device)
         for app_place, kind, app_item in self._release(device.device_id):
             if kind == "detected":
                 yield from self._device_apps(app_place, device.device_id, [app_item])
@@ -412,15 +403,7 @@ class GraphPages:
                                        device_id=device_id, kind="app")
         self.waiting.clear()
         # the tenant's list with every app's devices (checked above) lists every device's apps, an empty list too
-        everyone = self.listing is not None
-        for device_id, device in self.held.items():
-            gap = device.coverage_gap
-            if gap is None and not everyone and device_id not in self.reported:
-                gap = CoverageReason.NOT_REPORTED
-            elif gap is None and device_id in self.named:
-                gap = CoverageReason.DISPLAY_NAMES_ONLY
-            yield device if gap is device.coverage_gap else replace(device, coverage_gap=gap)
-        self.held.clear()
+        yield from self.held.finish(everyone=self.listing is not None)
 
 
 @readers.register("intune-graph")
@@ -562,8 +545,8 @@ class AppInvRows:
                         user=clean(row[c[7]]), name=clean(row[c[8]]), os_version=clean(row[c[9]]))
         self.pages.devices[device_id] = (platform, at)
         self.pages.reported.add(device_id)
-        yield from self.pages.hold(place, device)
-        if device_id not in self.pages.held:
+        yield from self.pages.held.hold(place, device)
+        if device_id not in self.pages.held.devices:
             return  # rejected (its rejection was yielded): the row's app goes with it
         label = clean(name)
         app = self.resolve(platform, label, row[c[4]].strip() or None)
