@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from interdit.cli.main import app as cli
 from interdit.errors import InputError
+from interdit.inventory._intune_map import ENROLLMENT_TYPES, MANAGEMENT_AGENTS, OWNER_TYPES, device_from_graph
 from interdit.inventory.base import Tally, readers
-from interdit.inventory.intune import ENROLLMENT_TYPES, MANAGEMENT_AGENTS, OWNER_TYPES, device_from_graph
 from interdit.model import AppId, Coverage, CoverageReason, Device, InstalledApp, Management, Ownership, Platform
 
 REC = Path(__file__).parent / "recorded" / "intune"
