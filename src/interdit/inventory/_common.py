@@ -188,9 +188,15 @@ class Snapshot:
         """The app, or its rejection. `line` (`place:line`) or `item` (`place[item]`) complete the place, formatted
         only when a rejection needs it."""
         device_id = app.device_id
-        problem = app_text_problem(app)
-        if problem:
-            return self.reject(_at(place, line, item), problem, BAD_TEXT_FIX, device_id=device_id, kind="app")
+        # the common case in a few C-level scans (the device id is checked with its device: a bad one is not in
+        # `self.devices`, so the app is rejected below)
+        ident, name, version = app.app.identifier, app.name, app.version
+        if not (ident.isascii() and (name is None or name.isascii()) and (version is None or version.isascii())) \
+                or "\x00" in ident or (name is not None and "\x00" in name) \
+                or (version is not None and "\x00" in version):
+            problem = app_text_problem(app)
+            if problem:
+                return self.reject(_at(place, line, item), problem, BAD_TEXT_FIX, device_id=device_id, kind="app")
         if device_id != self._run_device:
             if device_id not in self.devices:
                 if device_id in self.rejected:

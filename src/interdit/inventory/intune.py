@@ -157,6 +157,7 @@ class GraphPages:
         """One device's detectedApps (the hot path of a Graph import: one frame per page, places built lazily)."""
         known = self.devices.get(device_id)
         snap, resolve, source = self.snap, self.resolve, self.source
+        named = device_id in self.named
         for n, item in enumerate(items):
             if known is None:
                 self._wait(f"{place}[{n}]", device_id, "detected", item)
@@ -172,7 +173,8 @@ class GraphPages:
                 yield snap.reject(f"{place}[{n}]", "a detectedApp without a displayName", "check the app in Intune",
                                   device_id=device_id, kind="app")
                 continue
-            if app.by_name:
+            if not named and app.by_name:
+                named = True
                 self.named.add(device_id)
             yield snap.app(place, InstalledApp(source, device_id, app, at, name, clean(item.get("version"))), item=n)
 
@@ -363,7 +365,7 @@ class AppInvRows:
             label = clean(name)
             app = resolve(platform, label, row[c[4]].strip() or None)
             assert app is not None
-            if app.by_name:
+            if device_id not in named and app.by_name:
                 named.add(device_id)
             yield snap.app(where, InstalledApp(source, device_id, app, at, label,
                                                clean(row[c[5]].strip() or row[c[6]].strip())), line)
