@@ -238,3 +238,36 @@ def test_the_cli_says_which_encoding_and_separator_it_read(tmp_path: Path) -> No
                                       *map(str, paths), "--source", "excel", "--at", T])
     assert result.exit_code == 0, result.output
     assert "note: devices.csv: read as Windows-1252" in result.output and "semicolon-separated" in result.output
+
+
+# -- an unreadable line still names its device, so a snapshot never takes it for a device that left ---------------
+
+def test_an_undecodable_devices_line_names_its_device(tmp_path: Path) -> None:
+    paths = _pair(tmp_path, "utf-8", ",", apps=[APPS[0]])
+    data = paths[0].read_bytes().replace("iPhone de Zoë".encode(), b"iPhone de Zo\xff\xfe")
+    paths[0].write_bytes(data)
+    _, records = _read(paths)
+    (bad,) = [r for r in records if isinstance(r, Rejection)]
+    assert bad.place == "devices.csv:3" and "not valid UTF-8" in bad.reason
+    assert (bad.device_id, bad.kind) == ("I2", "device")
+
+
+def test_a_nul_in_an_apps_line_names_its_device_as_an_app_rejection(tmp_path: Path) -> None:
+    paths = _pair(tmp_path, "utf-8", ";")
+    paths[1].write_bytes(paths[1].read_bytes().replace(b"WeChat", b"We\x00Chat"))
+    _, records = _read(paths)
+    (bad,) = [r for r in records if isinstance(r, Rejection)]
+    assert (bad.place, bad.device_id, bad.kind) == ("apps.csv:3", "I2", "app") and "NUL" in bad.reason
+
+
+def test_an_undecodable_jsonl_line_names_its_device(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    app = json.dumps({"type": "app", "device_id": "A1", "platform": "android", "identifier": "xQQ.y",
+                      "observed_at": T}).encode()
+    path.write_bytes(_device_line("A1").encode() + b"\n"
+                     + _device_line("B2").encode().replace(b"corporate", b"corp\xff") + b"\n"
+                     + app.replace(b"QQ", b"\xff") + b"\n")
+    reader = JsonlReader("s", [path], now=NOW)
+    rejected = [r for r in reader.records() if isinstance(r, Rejection)]
+    assert [(r.place, r.device_id, r.kind) for r in rejected] == [("s.jsonl:2", "B2", "device"),
+                                                                  ("s.jsonl:3", "A1", "app")]

@@ -6,7 +6,10 @@ Each reader keeps its own format in its own module; this module registers nothin
 
 from __future__ import annotations
 
+import csv
 import io
+import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -339,6 +342,34 @@ def open_text(path: Path, *, detect_encoding: bool = False) -> tuple[IO[str], Te
     return open_detected(path, detect_encoding=detect_encoding)
 
 
+RAW_KEPT = 4096  # characters kept of an unreadable line, to find its device id
+_JSON_ID = re.compile(r'"device_id"\s*:\s*"((?:[^"\\]|\\.){1,512})"')
+_JSON_APP = re.compile(r'"type"\s*:\s*"app"')
+
+
+def salvage(raw: str, *, separator: str | None = None, column: int | None = None) -> tuple[str | None, bool]:
+    """From an unreadable line: the device id, when it can still be read as storable text, and whether the line is
+    a JSON app record (for JSON Lines; `separator` and `column` read a CSV line's device_id field instead)."""
+    value: str | None = None
+    if separator is not None and column is not None:
+        try:
+            fields = next(csv.reader([raw.rstrip("\r\n")], delimiter=separator, strict=False), [])
+        except csv.Error:
+            fields = []
+        value = fields[column] if column < len(fields) else None
+        is_app = False
+    else:
+        m = _JSON_ID.search(raw)
+        if m:
+            try:
+                value = json.loads(f'"{m.group(1)}"')
+            except ValueError:
+                value = None
+        is_app = _JSON_APP.search(raw) is not None
+    value = value.strip() if isinstance(value, str) else None
+    return (printable_id(value) if value else None), is_app
+
+
 def line_fix(problem: str) -> str:
     """The fix for a problem `LineSource` found on a line."""
     if "NUL" in problem:
@@ -360,6 +391,8 @@ class LineSource:
         self.max_line = max_line or MAX_LINE
         self.block = block
         self.bad: dict[int, str] = {}
+        self.raw: dict[int, str] = {}  # the start of each blanked line, to find whose record it was
+        self.last_raw = ""  # that of the problem `take` returned last
         self.encoding = display_name(fmt.encoding) if fmt else "UTF-8"
         self.redecode = line_decoder(fmt) if fmt else None
         self.redecoded: dict[str, int] = {}  # encoding -> lines decoded with it (a file that began in ASCII)
@@ -416,6 +449,7 @@ class LineSource:
             for n, line in enumerate(lines):
                 if "\x00" in line:
                     self.bad.setdefault(base + n + 1, "the line holds a NUL character")
+                    self.raw.setdefault(base + n + 1, line[:RAW_KEPT])
                     lines[n] = "\n"
             text = "".join(lines)
         return io.StringIO(text, newline="\n")
@@ -430,6 +464,7 @@ class LineSource:
                 self.redecoded[found] = self.redecoded.get(found, 0) + 1
                 return text
         self.bad[number] = f"the line is not valid {self.encoding}"
+        self.raw[number] = line[:RAW_KEPT]
         return "\n"
 
     def take(self, last_line: int) -> str | None:
@@ -440,5 +475,7 @@ class LineSource:
             if line > last_line:
                 break
             found = self.bad.pop(line)
-            reason = reason or found
+            raw = self.raw.pop(line, "")
+            if reason is None:
+                reason, self.last_raw = found, raw
         return reason

@@ -35,6 +35,7 @@ from interdit.inventory._neutral import (
     _show,
     line_fix,
     open_text,
+    salvage,
 )
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import AppState, Rejection
@@ -163,7 +164,10 @@ class CsvReader:
                     if lines.bad:
                         problem = lines.take(end)
                         if problem:
-                            yield line, Rejection(f"{name}:{line}", problem, line_fix(problem))
+                            device_id, _ = salvage(lines.last_raw, separator=i.separator,
+                                                   column=i.header.index.get("device_id"))
+                            yield line, Rejection(f"{name}:{line}", problem, line_fix(problem), device_id,
+                                                  "device" if i.header.kind == "devices" else "app")
                             continue
                     yield line, row
                 return
@@ -228,8 +232,8 @@ class CsvReader:
                 if row is None or len(row) != width or bad_lines:
                     problem = lines.take(end) if bad_lines else None
                     if problem:
-                        yield tally.reject(Rejection(f"{name}:{line}", problem, line_fix(problem),
-                                                     kind="app"))
+                        device_id, _ = salvage(lines.last_raw, separator=sep, column=i_dev)
+                        yield tally.reject(Rejection(f"{name}:{line}", problem, line_fix(problem), device_id, "app"))
                         continue
                     if row is None:
                         yield tally.reject(Rejection(f"{name}:{line}", error, "check the quoting"))

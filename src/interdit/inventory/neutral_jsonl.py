@@ -17,7 +17,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from interdit.inventory._neutral import _BOOL, _STATE, MAX_FIELD, BadRecord, LineSource, _Checks, line_fix, open_text
+from interdit.inventory._neutral import (
+    _BOOL,
+    _STATE,
+    MAX_FIELD,
+    BadRecord,
+    LineSource,
+    _Checks,
+    line_fix,
+    open_text,
+    salvage,
+)
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import InstalledApp, Rejection
 
@@ -74,6 +84,7 @@ class JsonlReader:
         self.inputs = [Path(p) for p in inputs]
         self.now = now
         self.tally = Tally()
+        self._raw = ""  # the unreadable line being rejected, to find its device
 
     def records(self) -> Iterator[Record]:
         checks = _JsonlChecks(self.name, self.now)
@@ -96,12 +107,14 @@ class JsonlReader:
                                 yield fast
                                 continue
                     problem = lines.take(number) if bad else None
+                    self._raw = lines.last_raw if problem else ""
                     yield from self._line(checks, f"{name}:{number}", line, problem, obj)
 
     def _line(self, checks: _Checks, place: str, line: str, problem: str | None, obj: Any) -> Iterator[Record]:
         tally = self.tally
         if problem:
-            yield tally.reject(Rejection(place, problem, line_fix(problem)))
+            device_id, is_app = salvage(self._raw)
+            yield tally.reject(Rejection(place, problem, line_fix(problem), device_id, "app" if is_app else "device"))
             return
         text = line.strip()
         if not text:
