@@ -80,6 +80,8 @@ def test_live_signs_a_jwt_and_follows_page_tokens() -> None:
             claims = _verify_assertion(form["assertion"], token_uri)
             assert claims["scope"] == "https://www.googleapis.com/auth/androidmanagement"
             return httpx.Response(200, json={"access_token": "ya29.x", "expires_in": 3599})
+        if request.url.path == "/v1/enterprises/LC04f9e2b7/policies":
+            return httpx.Response(200, json={"policies": []})
         assert request.url.path == "/v1/enterprises/LC04f9e2b7/devices"
         token = request.url.params.get("pageToken")
         return httpx.Response(200, json=json.loads((REC / f"devices-page{2 if token else 1}.json").read_text()))

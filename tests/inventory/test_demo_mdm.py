@@ -10,7 +10,7 @@ import pytest
 from interdit import fleet
 from interdit.demo_mdm import write_multi_mdm_snapshot
 from interdit.inventory.base import readers
-from interdit.model import Device, InstalledApp, Rejection
+from interdit.model import CoverageReason, Device, InstalledApp, Rejection
 
 
 @pytest.mark.parametrize("snapshot", [0, 1])
@@ -42,8 +42,13 @@ def test_three_sources_make_the_csv_fleet(tmp_path: Path, snapshot: int) -> None
     for r in records:
         if isinstance(r, Device):
             assert r.org_unit == by_id[r.device_id].org_unit and r.observed_at == by_id[r.device_id].observed_at
-    # the banned apps keep their identity through every vendor's format (Intune by name, via the catalogue)
-    banned = {(r.device_id, r.app.identifier) for r in csv_records if isinstance(r, InstalledApp)
+    # the banned apps keep their identity through every vendor's format; Intune's detectedApps give only display
+    # names, kept as such (the evaluation matches them against the stores' names), and say so on the device
+    intune = {r.device_id: r for r in records if isinstance(r, Device) and r.source == "intune"}
+    banned = {(r.device_id, r.app.identifier if r.device_id not in intune else f"name:{r.name}")
+              for r in csv_records if isinstance(r, InstalledApp)
               and r.app.identifier in ("com.zhiliaoapp.musically", "com.tencent.xin", "com.lemon.lvoverseas")}
     mine = {(r.device_id, r.app.identifier) for r in records if isinstance(r, InstalledApp)}
     assert banned and banned <= mine
+    with_apps = {r.device_id for r in records if isinstance(r, InstalledApp) and r.device_id in intune}
+    assert with_apps and all(intune[d].coverage_gap is CoverageReason.DISPLAY_NAMES_ONLY for d in with_apps)

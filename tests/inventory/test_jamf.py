@@ -16,7 +16,7 @@ from interdit.errors import ConfigError, InputError
 from interdit.inventory._http import ConnectorConfig, Limits
 from interdit.inventory.base import readers
 from interdit.inventory.jamf import JamfConnector
-from interdit.model import Device, InstalledApp, Management, Ownership, Rejection
+from interdit.model import CoverageReason, Device, InstalledApp, Management, Ownership, Rejection
 
 REC = Path(__file__).parent / "recorded" / "jamf"
 NOW = datetime(2025, 3, 5, tzinfo=UTC)
@@ -49,9 +49,11 @@ def test_v2_detail_pages() -> None:
     assert devices["1"].user == "user1@dept.example" and "10.1.0.1" in devices["1"].addresses
     assert {(a.device_id, a.app.identifier, a.managed) for a in apps} == {
         ("1", "com.zhiliaoapp.musically", False), ("1", "com.microsoft.Office.Outlook", True),
-        ("2", "com.microsoft.skype.teams", True), ("3", "com.tencent.xin", False)}
+        ("2", "com.microsoft.skype.teams", True), ("3", "com.tencent.xin", False),
+        ("3", "name:Broken", False)}  # no usable bundle id: kept by its name, and the device says so
+    assert devices["3"].coverage_gap is CoverageReason.DISPLAY_NAMES_ONLY and devices["1"].coverage_gap is None
     reasons = sorted(r.reason for r in rejected)
-    assert reasons == ["an application without a bundle identifier", "device type 'tvOS' is not an iPhone or iPad"]
+    assert reasons == ["device type 'tvOS' is not an iPhone or iPad"]
 
 
 def test_classic_xml() -> None:

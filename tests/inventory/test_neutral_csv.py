@@ -209,11 +209,12 @@ def test_apps_of_a_rejected_device_say_so(tmp_path: Path) -> None:
 def test_a_line_that_is_not_utf8_is_rejected_and_reading_goes_on(tmp_path: Path) -> None:
     devices, apps = _snapshot(tmp_path)
     lines = apps.read_bytes().split(b"\n")
+    lines[1] = lines[1].replace(b"TikTok", "TikTök — Vidéos".encode())  # the file is UTF-8 from its first bytes on
     lines[2] = lines[2].replace(b"WeChat", b"We\xff\xfeChat")
     apps.write_bytes(b"\n".join(lines))
     reader, records = _read([devices, apps])
     (bad,) = _rejections(records)
-    assert bad.place == "apps.csv:3" and "not valid UTF-8" in bad.reason and "UTF-8" in bad.fix
+    assert bad.place == "apps.csv:3" and "not valid UTF-8" in bad.reason and "encoding" in bad.fix
     assert reader.tally.accepted == 4
     # and in a devices file, an accented name that is valid UTF-8 is fine
     _write(devices, DEVICE_HEADER, [GOOD_DEVICES[0].replace("/TBS/Finance", "/Québec/Montréal"), GOOD_DEVICES[1]])
@@ -291,8 +292,8 @@ def test_any_bytes_are_counted_or_refused(tmp_path: Path, data: bytes) -> None:
         target.write_bytes(original + data)
         try:
             reader, records = _read([devices, apps])
-        except InputError:
-            assert b"\x00" in data  # only a binary-looking file is refused outright
+        except InputError as refused:  # only a file that is not text in any encoding is refused outright
+            assert "binary" in str(refused) and target.name in str(refused) and refused.fix
         else:
             assert reader.tally.read == reader.tally.accepted + reader.tally.rejected == len(records)
         target.write_bytes(original)

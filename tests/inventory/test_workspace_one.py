@@ -53,7 +53,7 @@ def _config(base: str) -> ConnectorConfig:
                            Limits(attempts=3, backoff=0.01, timeout=5))
 
 
-def test_live_mock_transport_sends_tenant_code_and_basic_auth() -> None:
+def test_live_mock_transport_sends_tenant_code_and_basic_auth(tmp_path: Path) -> None:
     def handle(request: httpx.Request) -> httpx.Response:
         assert request.headers["aw-tenant-code"] == "APIKEY"
         assert request.headers["authorization"] == "Basic c3ZjOnBhNTU="
@@ -66,7 +66,9 @@ def test_live_mock_transport_sends_tenant_code_and_basic_auth() -> None:
 
     connector = WorkspaceOneConnector(_config("https://as1.test"), httpx.Client(transport=httpx.MockTransport(handle)),
                                       now=NOW)
-    assert same_records(list(connector.records()), _read([REC / "devices-page0.json", REC / "apps-12345.json"]))
+    empty = tmp_path / "apps-12346.json"  # the second device's (empty) apps page, as the connector reads it
+    empty.write_text(json.dumps({"DeviceApps": [], "Page": 0, "PageSize": 500, "Total": 0}), "utf-8")
+    assert same_records(list(connector.records()), _read([REC / "devices-page0.json", REC / "apps-12345.json", empty]))
 
 
 def test_live_local_server_malformed_json_is_retried() -> None:

@@ -61,12 +61,15 @@ def import_(
     rejections = [dataclasses.asdict(r) for r in tally.rejections]
     if output is OutputFormat.json:
         print_json({"schema_version": 1, "source": source, "read": tally.read, "accepted": tally.accepted,
-                    "rejected": tally.rejected, "result": summary, "rejections": rejections})
+                    "rejected": tally.rejected, "result": summary, "rejections": rejections,
+                    "notes": tally.note_lines()})
     else:
         out.print(f"{source}: read {tally.read:,} records — {tally.accepted:,} accepted, {tally.rejected:,} rejected")
         for key, value in summary.items():
             if isinstance(value, int) and key not in ("read", "accepted", "rejected"):
                 out.print(f"  {key.replace('_', ' ')}: {value:,}")
+        for note in tally.note_lines():
+            err.print(f"  note: {note}", markup=False)
         for r in tally.rejections[:20]:
             err.print(f"  rejected {r.place}: {r.reason}" + (f" (fix: {r.fix})" if r.fix else ""), markup=False)
         if tally.rejected > 20:

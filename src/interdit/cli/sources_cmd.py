@@ -136,10 +136,12 @@ def sync(
     if output is OutputFormat.json:
         print_json({"schema_version": 1, "source": name, "read": tally.read, "accepted": tally.accepted,
                     "rejected": tally.rejected, "result": summary,
-                    "rejections": [dataclasses.asdict(r) for r in tally.rejections]})
+                    "rejections": [dataclasses.asdict(r) for r in tally.rejections], "notes": tally.note_lines()})
     else:
         out.print(f"{name}: read {tally.read:,} records — {tally.accepted:,} accepted, {tally.rejected:,} rejected",
                   markup=False)
+        for note in tally.note_lines():
+            err.print(f"  note: {note}", markup=False)
         for r in tally.rejections[:20]:
             err.print(f"  rejected {r.place}: {r.reason}" + (f" (fix: {r.fix})" if r.fix else ""), markup=False)
     if tally.rejected:

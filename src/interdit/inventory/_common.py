@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from interdit.errors import InputError
-from interdit.inventory.base import Record, Tally
-from interdit.model import AppId, AppState, Device, InstalledApp, Platform, Rejection
+from interdit.inventory.base import BAD_TEXT, Record, Tally
+from interdit.model import AppId, AppState, CoverageReason, Device, InstalledApp, Platform, Rejection
 
 MAX_PAGE_BYTES = 512 * 1024 * 1024  # one recorded response (a .json file or one .jsonl line)
 MAX_FIELD = 512  # characters kept of any free-text field
@@ -70,37 +70,68 @@ def clean(value: Any) -> str | None:
     return text[:MAX_FIELD] or None
 
 
+# -- text a database can keep ------------------------------------------------------------------------
+# JSON can carry a NUL ("\u0000") or half a UTF-16 surrogate pair ("\ud800") in any string; neither is text
+# (UTF-8 cannot encode a lone surrogate, PostgreSQL refuses NUL). Every reader's records pass through
+# `Snapshot` (the MDM readers) or `_neutral._Checks` (csv, jsonl), which reject such a record alone, with its
+# place and this fix, so one bad value never stops an import.
+
+BAD_TEXT_FIX = ("correct the value in the source or the export: a NUL character or half of a UTF-16 surrogate "
+                "pair is not text; the rest of the snapshot is imported")
+
+
+def text_problem(field: str, value: str | None) -> str | None:
+    """Why `value` (of `field`) is not storable text, or None. The common case (ASCII without NUL) costs two
+    C-level scans."""
+    if value is None or (value.isascii() and "\x00" not in value):
+        return None
+    m = BAD_TEXT.search(value)
+    if m is None:
+        return None
+    what = "a NUL character" if m.group() == "\x00" else f"a lone surrogate (\\u{ord(m.group()):04x})"
+    return f"{field} holds {what} at position {m.start() + 1}"
+
+
+def device_text_problem(device: Device) -> str | None:
+    """The first field of `device` that is not storable text, or None."""
+    for name in ("device_id", "user", "name", "model", "os_version", "org_unit"):
+        problem = text_problem(name, getattr(device, name))
+        if problem:
+            return problem
+    for name in ("groups", "addresses", "org_labels"):
+        for value in getattr(device, name, ()):
+            for part in value if isinstance(value, tuple) else (value,):
+                problem = text_problem(name, part if isinstance(part, str) else None)
+                if problem:
+                    return problem
+    return None
+
+
+def app_text_problem(app: InstalledApp) -> str | None:
+    """The first field of `app` that is not storable text, or None (the hot path: one call per app row)."""
+    return (text_problem("device_id", app.device_id) or text_problem("identifier", app.app.identifier)
+            or text_problem("name", app.name) or text_problem("version", app.version))
+
+
+def printable_id(value: str | None) -> str | None:
+    """`value` when it is storable text (to name a rejected record's device), else None."""
+    return value if value and text_problem("id", value) is None else None
+
+
 def looks_like_identifier(text: str | None) -> bool:
     return bool(text) and len(text or "") <= 255 and _IDENT.match(text or "") is not None
 
 
-@lru_cache(maxsize=1)
-def _name_index() -> dict[tuple[str, str], str]:
-    """Display name (casefolded) -> identifier, per platform, from the catalogue's families."""
-    try:
-        from interdit.catalogue import load_catalogue
-
-        cat = load_catalogue()
-    except Exception:  # the catalogue is optional here: without it names stay unresolved
-        return {}
-    index: dict[tuple[str, str], str] = {}
-    for family in cat.families.values():
-        for app in family.identifiers:
-            index.setdefault((app.platform.value, family.name.casefold()), app.identifier)
-    return index
-
-
 def resolve_identifier(platform: Platform, name: str | None, *candidates: str | None) -> str | None:
     """An app identifier for sources that report names (Intune): an identifier-shaped value among the
-    candidates or the name itself, else the catalogue's identifier for a family of exactly that name, else
-    `name:<display name>` (kept and counted, never matched by identifier rules)."""
+    candidates or the name itself, else `name:<display name>` (`AppId.named`): the app is kept, and the
+    evaluation matches it against the stores' names; the device is marked as listed by display names only."""
     for c in (*candidates, name):
         if looks_like_identifier(c):
             return c
     if not name:
         return None
-    known = _name_index().get((platform.value, name.casefold()))
-    return known or f"name:{name}"
+    return AppId.named(platform, name).identifier
 
 
 class Resolver:
@@ -135,11 +166,17 @@ class Snapshot:
         # a set of every (device, app) pair of a 6,000,000-row fleet would not fit the memory bound
         self._run_device: str | None = None
         self._run_apps: set[AppId] = set()
+        self.rejected: set[str] = set()  # devices whose record was rejected: their apps say so
 
-    def reject(self, place: str, reason: str, fix: str = "") -> Rejection:
-        return self.tally.reject(Rejection(place, reason, fix))
+    def reject(self, place: str, reason: str, fix: str = "", *, device_id: str | None = None,
+               kind: str = "device") -> Rejection:
+        return self.tally.reject(Rejection(place, reason, fix, printable_id(device_id), kind))
 
     def device(self, place: str, device: Device) -> Record:
+        problem = device_text_problem(device)
+        if problem:
+            self.rejected.add(device.device_id)
+            return self.reject(place, problem, BAD_TEXT_FIX, device_id=device.device_id)
         if device.device_id in self.devices:
             return self.reject(place, f"device {device.device_id!r} appears twice in the snapshot",
                                "export the snapshot again; each device must appear once")
@@ -151,20 +188,65 @@ class Snapshot:
         """The app, or its rejection. `line` (`place:line`) or `item` (`place[item]`) complete the place, formatted
         only when a rejection needs it."""
         device_id = app.device_id
+        # the common case in a few C-level scans (the device id is checked with its device: a bad one is not in
+        # `self.devices`, so the app is rejected below)
+        ident, name, version = app.app.identifier, app.name, app.version
+        if not (ident.isascii() and (name is None or name.isascii()) and (version is None or version.isascii())) \
+                or "\x00" in ident or (name is not None and "\x00" in name) \
+                or (version is not None and "\x00" in version):
+            problem = app_text_problem(app)
+            if problem:
+                return self.reject(_at(place, line, item), problem, BAD_TEXT_FIX, device_id=device_id, kind="app")
         if device_id != self._run_device:
             if device_id not in self.devices:
+                if device_id in self.rejected:
+                    return self.reject(_at(place, line, item), f"app {app.app} belongs to device {device_id!r}, whose "
+                                       "record was rejected", "fix the device's record (see its rejection)",
+                                       device_id=device_id, kind="app")
                 return self.reject(_at(place, line, item), f"app {app.app} names device {device_id!r}, which is not in "
-                                   "this snapshot", "include the device in the same export, or drop the app row")
+                                   "this snapshot", "include the device in the same export, or drop the app row",
+                                   device_id=device_id, kind="app")
             self._run_device = device_id
             self._run_apps = set()
         if app.app in self._run_apps:
             return self.reject(_at(place, line, item), f"app {app.app} is listed twice for device {device_id!r}",
-                               "each app must appear once per device")
+                               "each app must appear once per device", device_id=device_id, kind="app")
         self._run_apps.add(app.app)
         tally = self.tally
         tally.read += 1
         tally.accepted += 1
         return app
+
+
+class Held:
+    """Devices whose apps come in other pages than the device (Intune, Workspace ONE): each is checked into the
+    snapshot when read, and yielded at the end (`finish`) with its coverage, once its apps are known. A device
+    whose app list never came is `not_reported`; one with an app known only by its display name is
+    `display_names_only`. (The order of a snapshot's records does not matter to storage.)"""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+        self.devices: dict[str, Device] = {}
+        self.reported: set[str] = set()  # devices whose app list came (a page, even empty)
+        self.named: set[str] = set()  # devices with an app known only by its display name
+
+    def hold(self, place: str, device: Device) -> Iterator[Record]:
+        record = self.snap.device(place, device)
+        if isinstance(record, Device):
+            self.devices[device.device_id] = device
+        else:
+            yield record
+
+    def finish(self, *, everyone: bool = False) -> Iterator[Record]:
+        """The held devices with their coverage; `everyone`: every device's app list is known to have come."""
+        for device_id, device in self.devices.items():
+            gap = device.coverage_gap
+            if gap is None and not everyone and device_id not in self.reported:
+                gap = CoverageReason.NOT_REPORTED
+            elif gap is None and device_id in self.named:
+                gap = CoverageReason.DISPLAY_NAMES_ONLY
+            yield device if gap is device.coverage_gap else replace(device, coverage_gap=gap)
+        self.devices.clear()
 
 
 class Refusal(ValueError):
@@ -176,10 +258,12 @@ class Refusal(ValueError):
 
 
 def device_items(snap: Snapshot, place: str, items: Iterable[Any], build: Callable[[dict[str, Any]], tuple[Device, T]],
-                 apps: Callable[[str, Device, T], Iterable[Record]], *, fix: str) -> Iterator[Record]:
+                 apps: Callable[[str, Device, T], Iterable[Record]], *, fix: str,
+                 held: Held | None = None) -> Iterator[Record]:
     """A page's devices, each followed by its apps. Item `n` is at `place[n]`; an item that is not a JSON object,
     or that `build` refuses with a ValueError (saying what is wrong), is rejected with `fix` (a `Refusal` brings
-    its own); otherwise `build` gives the device and what its apps are read from, `apps(where, device, that)`."""
+    its own); otherwise `build` gives the device and what its apps are read from, `apps(where, device, that)`. With
+    `held`, devices are held until `held.finish()` instead of yielded."""
     for n, item in enumerate(items):
         where = f"{place}[{n}]"
         if not isinstance(item, dict):
@@ -188,10 +272,30 @@ def device_items(snap: Snapshot, place: str, items: Iterable[Any], build: Callab
         try:
             device, extra = build(item)
         except ValueError as e:
-            yield snap.reject(where, str(e), e.fix if isinstance(e, Refusal) else fix)
+            # a device left out on purpose (deleted...) is not one that could not be read: no id, so a snapshot
+            # does not keep its last state
+            device_id = None if isinstance(e, Refusal) else guess_id(item)
+            if device_id:
+                snap.rejected.add(device_id)
+            yield snap.reject(where, str(e), e.fix if isinstance(e, Refusal) else fix, device_id=device_id)
             continue
-        yield snap.device(where, device)
+        if held is None:
+            yield snap.device(where, device)
+        else:
+            yield from held.hold(where, device)
         yield from apps(where, device, extra)
+
+
+def guess_id(item: Mapping[str, Any]) -> str | None:
+    """A rejected device record's id, when one of the vendors' id fields can still be read (else None)."""
+    for key in ("id", "mobileDeviceId", "Id", "deviceId", "resourceId", "name", "number"):
+        value = item.get(key)
+        if isinstance(value, dict):
+            value = value.get("Value")
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            text = str(value).rsplit("/", 1)[-1] if key == "name" else str(value)
+            return printable_id(text[:MAX_FIELD])
+    return None
 
 
 def _at(place: str, line: int | None, item: int | None) -> str:

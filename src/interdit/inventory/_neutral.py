@@ -6,8 +6,10 @@ Each reader keeps its own format in its own module; this module registers nothin
 
 from __future__ import annotations
 
-import gzip
+import csv
 import io
+import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -16,7 +18,19 @@ from pathlib import Path
 from typing import IO, Any
 
 from interdit.errors import InputError
-from interdit.model import AppId, AppState, Device, InstalledApp, Management, Ownership, Platform
+from interdit.inventory._common import BAD_TEXT_FIX, app_text_problem, device_text_problem, printable_id
+from interdit.inventory._encoding import TextFormat, display_name, line_decoder, open_detected
+from interdit.model import (
+    AppId,
+    AppState,
+    CoverageReason,
+    Device,
+    InstalledApp,
+    Management,
+    Ownership,
+    Platform,
+    Rejection,
+)
 
 MAX_LINE = 1 << 20  # characters in one physical line; longer lines are rejected, not read into memory
 MAX_FIELD = 4096  # characters in one value (identifiers, names, groups)
@@ -131,6 +145,12 @@ class _Checks:
                              "check the exporting system's clock and time zone")
         return parsed
 
+    def rejection(self, place: str, bad: BadRecord, v: Mapping[str, Any], kind: str) -> Rejection:
+        """The rejection of a record, naming its device when its id can be read."""
+        device_id = v.get("device_id")
+        return Rejection(place, bad.reason, bad.fix,
+                         printable_id(device_id.strip()) if isinstance(device_id, str) else None, kind)
+
     def app_id(self, platform: Platform, identifier: str) -> AppId:
         by_platform = self._apps[platform]
         app = by_platform.get(identifier)
@@ -163,7 +183,11 @@ class _Checks:
             source=self.source, device_id=device_id, platform=platform, ownership=ownership, management=management,
             observed_at=observed_at, supervised=_boolean(v, "supervised"), user=_text(v, "user"),
             name=_text(v, "name"), model=_text(v, "model"), os_version=_text(v, "os_version"),
-            org_unit=_text(v, "org_unit"), groups=_items(v, "groups"), addresses=_items(v, "addresses"))
+            org_unit=_text(v, "org_unit"), groups=_items(v, "groups"), addresses=_items(v, "addresses"),
+            coverage_gap=_gap(v))
+        problem = device_text_problem(device)
+        if problem:
+            raise BadRecord(problem, BAD_TEXT_FIX)
         first = self.devices.get(device_id)
         if first is not None:
             raise BadRecord(f"device {_show(device_id)} appears twice in this snapshot (first at {first[3]})",
@@ -219,8 +243,12 @@ class _Checks:
         if not isinstance(state, str) or state.strip().lower() not in _STATE:
             raise BadRecord(f"unknown state {_show(state)}; use installed or blocked",
                             "leave it empty (installed) or write installed or blocked")
-        return self.make_app(self.source, device_id.strip(), app, self.when(observed), _text(v, "name"),
+        made = self.make_app(self.source, device_id.strip(), app, self.when(observed), _text(v, "name"),
                              _text(v, "version"), _boolean(v, "managed"), _STATE[state.strip().lower()])
+        problem = app_text_problem(made)
+        if problem:
+            raise BadRecord(problem, BAD_TEXT_FIX)
+        return made
 
 
 def _show(value: object, limit: int = 60) -> str:
@@ -248,6 +276,24 @@ def _enum(v: Mapping[str, Any], key: str, allowed: Mapping[str, Any], names: str
         if found is None:
             shown = "empty" if value in (None, "") else _show(value)
             raise BadRecord(f"unknown {key} {shown}; use one of {names}", f"set {key} to one of {names}")
+    return found
+
+
+# what a source can say about a device's app list in the neutral formats: the file is the whole list unless the
+# device says otherwise (no app rows then means "no app", a real empty list)
+GAPS = {g.value: g for g in (CoverageReason.NOT_REPORTED, CoverageReason.APP_REPORTS_DISABLED,
+                             CoverageReason.DISPLAY_NAMES_ONLY)}
+GAP_NAMES = ", ".join(GAPS)
+
+
+def _gap(v: Mapping[str, Any]) -> CoverageReason | None:
+    value = v.get("coverage_gap")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    found = GAPS.get(value.strip().lower()) if isinstance(value, str) else None
+    if found is None:
+        raise BadRecord(f"unknown coverage_gap {_show(value)}; use one of {GAP_NAMES}, or leave it empty",
+                        f"leave coverage_gap empty when the file lists every app of the device, else {GAP_NAMES}")
     return found
 
 
@@ -288,31 +334,49 @@ def _items(v: Mapping[str, Any], key: str) -> tuple[str, ...]:
 
 # -- reading files ----------------------------------------------------------------------------------
 
-_GZIP_MAGIC = b"\x1f\x8b"
-_SNIFF = 8192
+
+def open_text(path: Path, *, detect_encoding: bool = False) -> tuple[IO[str], TextFormat]:
+    """A text file (gzip or not) and the encoding it is read with (see `_encoding`): detected for CSV, UTF-8 for
+    JSON. Bytes the encoding cannot decode come through as surrogates (`LineSource` finds them); files that are
+    not text are refused."""
+    return open_detected(path, detect_encoding=detect_encoding)
 
 
-def open_text(path: Path) -> IO[str]:
-    """Open a UTF-8 text file, gunzipping it when it is gzip data. Bytes that are not UTF-8 come through as
-    surrogates (`LineSource` finds them). Refuses files that are plainly binary."""
-    try:
-        with path.open("rb") as probe:
-            compressed = probe.read(2) == _GZIP_MAGIC
-        raw: io.BufferedIOBase = gzip.open(path, "rb") if compressed else path.open("rb")  # noqa: SIM115
-    except OSError as exc:
-        raise InputError(f"cannot open the file: {exc.strerror or exc}", where=str(path),
-                         fix="check the path and its permissions") from None
-    try:
-        sample = raw.peek(_SNIFF)[:_SNIFF]  # type: ignore[attr-defined]
-    except (OSError, EOFError) as exc:
-        raw.close()
-        raise InputError(f"cannot read the file: {exc}", where=str(path),
-                         fix="check that the file is complete (a .gz file may be truncated)") from None
-    if b"\x00" in sample:
-        raw.close()
-        raise InputError("this is a binary file, not UTF-8 text", where=str(path),
-                         fix="export the inventory as UTF-8 text (CSV or JSON Lines); gzip is fine")
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")  # type: ignore[type-var]
+RAW_KEPT = 4096  # characters kept of an unreadable line, to find its device id
+_JSON_ID = re.compile(r'"device_id"\s*:\s*"((?:[^"\\]|\\.){1,512})"')
+_JSON_APP = re.compile(r'"type"\s*:\s*"app"')
+
+
+def salvage(raw: str, *, separator: str | None = None, column: int | None = None) -> tuple[str | None, bool]:
+    """From an unreadable line: the device id, when it can still be read as storable text, and whether the line is
+    a JSON app record (for JSON Lines; `separator` and `column` read a CSV line's device_id field instead)."""
+    value: str | None = None
+    if separator is not None and column is not None:
+        try:
+            fields = next(csv.reader([raw.rstrip("\r\n")], delimiter=separator, strict=False), [])
+        except csv.Error:
+            fields = []
+        value = fields[column] if column < len(fields) else None
+        is_app = False
+    else:
+        m = _JSON_ID.search(raw)
+        if m:
+            try:
+                value = json.loads(f'"{m.group(1)}"')
+            except ValueError:
+                value = None
+        is_app = _JSON_APP.search(raw) is not None
+    value = value.strip() if isinstance(value, str) else None
+    return (printable_id(value) if value else None), is_app
+
+
+def line_fix(problem: str) -> str:
+    """The fix for a problem `LineSource` found on a line."""
+    if "NUL" in problem:
+        return "remove the NUL character from the line in the export (it is not text)"
+    if "not valid" in problem:
+        return "save the file in one encoding, e.g. UTF-8"
+    return "split or shorten the line"
 
 
 class LineSource:
@@ -321,11 +385,17 @@ class LineSource:
     line stands in for it). Lines that are not valid UTF-8 are blanked. Both are recorded in `bad`
     (physical line number -> reason, in increasing order) for the consumer to turn into rejections."""
 
-    def __init__(self, f: IO[str], *, max_line: int | None = None, block: int = 1 << 20) -> None:
+    def __init__(self, f: IO[str], *, max_line: int | None = None, block: int = 1 << 20,
+                 fmt: TextFormat | None = None) -> None:
         self.f = f
         self.max_line = max_line or MAX_LINE
         self.block = block
         self.bad: dict[int, str] = {}
+        self.raw: dict[int, str] = {}  # the start of each blanked line, to find whose record it was
+        self.last_raw = ""  # that of the problem `take` returned last
+        self.encoding = display_name(fmt.encoding) if fmt else "UTF-8"
+        self.redecode = line_decoder(fmt) if fmt else None
+        self.redecoded: dict[str, int] = {}  # encoding -> lines decoded with it (a file that began in ASCII)
 
     def lines(self) -> Iterator[str]:
         return chain.from_iterable(self._blocks())
@@ -365,17 +435,37 @@ class LineSource:
     def _prepare(self, text: str, base: int) -> IO[str]:
         try:
             text.encode("utf-8")
-        except UnicodeEncodeError:  # bytes that were not UTF-8 (kept as surrogates): find the lines
+        except UnicodeEncodeError:  # bytes the encoding could not decode (kept as surrogates): find the lines
             lines = io.StringIO(text, newline="\n").readlines()
             for n, line in enumerate(lines):
                 if not line.isascii():
                     try:
                         line.encode("utf-8")
                     except UnicodeEncodeError:
-                        self.bad[base + n + 1] = "the line is not valid UTF-8"
-                        lines[n] = "\n"
+                        lines[n] = self._undecodable(line, base + n + 1)
+            text = "".join(lines)
+        if "\x00" in text:  # a NUL is not text: its line is rejected, the rest of the file is read
+            lines = io.StringIO(text, newline="\n").readlines()
+            for n, line in enumerate(lines):
+                if "\x00" in line:
+                    self.bad.setdefault(base + n + 1, "the line holds a NUL character")
+                    self.raw.setdefault(base + n + 1, line[:RAW_KEPT])
+                    lines[n] = "\n"
             text = "".join(lines)
         return io.StringIO(text, newline="\n")
+
+    def _undecodable(self, line: str, number: int) -> str:
+        """A line the file's encoding cannot decode: decoded again when the file began in plain ASCII (no evidence
+        of its encoding then), else blanked and recorded."""
+        if self.redecode is not None:
+            again = self.redecode(line)
+            if again is not None:
+                text, found = again
+                self.redecoded[found] = self.redecoded.get(found, 0) + 1
+                return text
+        self.bad[number] = f"the line is not valid {self.encoding}"
+        self.raw[number] = line[:RAW_KEPT]
+        return "\n"
 
     def take(self, last_line: int) -> str | None:
         """The first problem on a physical line up to `last_line` (forgetting those lines), or None."""
@@ -385,5 +475,7 @@ class LineSource:
             if line > last_line:
                 break
             found = self.bad.pop(line)
-            reason = reason or found
+            raw = self.raw.pop(line, "")
+            if reason is None:
+                reason, self.last_raw = found, raw
         return reason

@@ -8,7 +8,9 @@ the model, the OS version and supervision.
 There is no live connector: an Apple MDM server delivers responses to a webhook, and interdit reads what the
 webhook stored. A supervised device is institutionally owned and fully managed; without a `DeviceInformation`
 answer, ownership and management are unknown. With User Enrollment (`ManagedAppsOnly` forced by the device), only
-managed apps are listed: such devices are not evaluable for personal apps.
+managed apps are listed: such devices are not evaluable for personal apps. A device with no
+`InstalledApplicationList` answer among the responses has not reported its apps (`not_reported`); an empty list is
+a real empty list (ask for it without `ManagedAppsOnly`, or the list holds managed apps only).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from interdit.inventory._common import (
     read_pages,
 )
 from interdit.inventory.base import Record, readers
-from interdit.model import Device, Management, Ownership, Platform
+from interdit.model import AppId, CoverageReason, Device, Management, Ownership, Platform
 
 MAX_PLIST = 64 * 1024 * 1024
 
@@ -112,16 +114,25 @@ class AppleMdmReader(FileReader):
                 ownership, management = Ownership.UNKNOWN, Management.UNKNOWN
             model = str(q.get("ModelName") or q.get("Model") or "")
             platform = Platform.MACOS if model.lower().startswith("mac") else Platform.IOS
+            listed = apps.get(device_id)
+            named = any(isinstance(a, dict) and not looks_like_identifier(a.get("Identifier")) and clean(a.get("Name"))
+                        for _, a in listed or ())
+            gap = CoverageReason.NOT_REPORTED if listed is None else (
+                CoverageReason.DISPLAY_NAMES_ONLY if named else None)
             device = Device(self.name, device_id, platform, ownership, management,
                             min(times.get(device_id, self.now), self.now), supervised=supervised,
                             name=clean(q.get("DeviceName")), model=clean(model), os_version=clean(q.get("OSVersion")),
-                            addresses=tuple(a for a in (clean(q.get("WiFiMAC")),) if a))
+                            addresses=tuple(a for a in (clean(q.get("WiFiMAC")),) if a), coverage_gap=gap)
             yield snap.device(place, device)
-            for app_place, app in apps.get(device_id, ()):
+            for app_place, app in listed or ():
                 ident = app.get("Identifier") if isinstance(app, dict) else None
                 if not looks_like_identifier(ident):
-                    yield snap.reject(app_place, "an application without Identifier", "")
-                    continue
+                    name = clean(app.get("Name")) if isinstance(app, dict) else None
+                    if not name:
+                        yield snap.reject(app_place, "an application without Identifier or Name", "",
+                                          device_id=device_id, kind="app")
+                        continue
+                    ident = AppId.named(platform, name).identifier  # kept by its name
                 yield snap.app(app_place, app_record(self.name, device_id, platform, str(ident),
                                                           device.observed_at, name=app.get("Name"),
                                                           version=app.get("ShortVersion") or app.get("Version")))

@@ -7,9 +7,10 @@ Reader `google-workspace`: pages of `GET admin/directory/v1/customer/{c}/devices
 Live connector `google-workspace`: a service account with domain-wide delegation (`subject`: an administrator),
 scope `admin.directory.device.mobile.readonly` (and `cloud-identity.devices.readonly` when `cloud_identity=yes`).
 
-`applications[]` exists only for Android devices under advanced management: iOS devices and basic management
-report no apps, so they are `unmanaged` here (not evaluable). An Android device whose managed account is not on
-the owner profile is a work profile (personal side unseen).
+`applications[]` exists only for Android devices under advanced management: iOS devices report no apps, so they
+are `unmanaged` here (not evaluable); an Android device without the list (basic management, or not yet reported)
+is `not_reported`, never "nothing installed"; an empty list is a real empty list. An Android device whose managed
+account is not on the owner profile is a work profile (personal side unseen).
 """
 
 from __future__ import annotations
@@ -32,17 +33,18 @@ from interdit.inventory._common import (
 )
 from interdit.inventory._http import ConnectorConfig, GoogleServiceAccount, LiveConnector, connectors, token_pages
 from interdit.inventory.base import Record, Tally, readers
-from interdit.model import Device, Management, Ownership, Platform
+from interdit.model import CoverageReason, Device, Management, Ownership, Platform
 
 DIRECTORY = "https://admin.googleapis.com/admin/directory/v1"
 CLOUD_IDENTITY = "https://cloudidentity.googleapis.com/v1"
 SCOPES = "https://www.googleapis.com/auth/admin.directory.device.mobile.readonly"
 CI_SCOPE = "https://www.googleapis.com/auth/cloud-identity.devices.readonly"
-OWNER = {"COMPANY": Ownership.CORPORATE, "BYOD": Ownership.PERSONAL}
+# Cloud Identity Device.ownerType: https://cloud.google.com/identity/docs/reference/rest/v1/devices#DeviceOwnership
+OWNER = {"COMPANY": Ownership.CORPORATE, "BYOD": Ownership.PERSONAL, "OWNER_TYPE_UNSPECIFIED": Ownership.UNKNOWN}
 
 
 def device_from_workspace(source: str, item: Mapping[str, Any], owners: Mapping[str, str],
-                          now: datetime) -> tuple[Device, list[Any]]:
+                          now: datetime, note: Any = None) -> tuple[Device, list[Any]]:
     device_id = clean(item.get("resourceId") or item.get("deviceId"))
     if not device_id:
         raise ValueError("mobile device without resourceId")
@@ -54,9 +56,13 @@ def device_from_workspace(source: str, item: Mapping[str, Any], owners: Mapping[
     else:
         raise ValueError(f"device type {kind!r} is not Android or iOS")
     serial = clean(item.get("serialNumber"))
-    ownership = OWNER.get(owners.get(serial or "", ""), Ownership.UNKNOWN)
+    owner_type = owners.get(serial or "", "")
+    ownership = OWNER.get(owner_type, Ownership.UNKNOWN)
+    if owner_type and owner_type not in OWNER and note:
+        note(f"Cloud Identity ownerType {owner_type[:60]!r} is not a documented value: taken as unknown")
     apps = item.get("applications")
-    if platform is Platform.ANDROID and isinstance(apps, list):
+    gap = CoverageReason.NOT_REPORTED if platform is Platform.ANDROID and not isinstance(apps, list) else None
+    if platform is Platform.ANDROID:
         on_owner = item.get("managedAccountIsOnOwnerProfile")
         if on_owner is False:
             management = Management.WORK_PROFILE
@@ -69,7 +75,7 @@ def device_from_workspace(source: str, item: Mapping[str, Any], owners: Mapping[
     device = Device(source=source, device_id=device_id, platform=platform, ownership=ownership,
                     management=management, observed_at=observed(item.get("lastSync") or item.get("firstSync"), now),
                     user=clean(item.get("email")), name=clean(item.get("name")), model=clean(item.get("model")),
-                    os_version=clean(item.get("os")))
+                    os_version=clean(item.get("os")), coverage_gap=gap)
     return device, apps if isinstance(apps, list) else []
 
 
@@ -92,13 +98,14 @@ class WorkspacePages:
                                 self._apps, fix="check the device in the Google Admin console")
 
     def _device(self, item: Mapping[str, Any]) -> tuple[Device, list[Any]]:
-        return device_from_workspace(self.source, item, self.owners, self.now)
+        return device_from_workspace(self.source, item, self.owners, self.now, self.snap.tally.note)
 
     def _apps(self, where: str, device: Device, apps: list[Any]) -> Iterator[Record]:
         for k, app in enumerate(apps):
             app_place = f"{where}.applications[{k}]"
             if not isinstance(app, dict) or not looks_like_identifier(app.get("packageName")):
-                yield self.snap.reject(app_place, "an application without a package name", "")
+                yield self.snap.reject(app_place, "an application without a package name", "",
+                                       device_id=device.device_id, kind="app")
                 continue
             yield self.snap.app(app_place, app_record(
                 self.source, device.device_id, device.platform, str(app["packageName"]), device.observed_at,

@@ -9,7 +9,8 @@ console sends it), then the search, 100 devices per page. Full snapshots.
 
 Headwind records no ownership: devices are `unknown` ownership unless the source sets `ownership=corporate`
 when it is configured (Headwind fleets are usually dedicated corporate devices). A device in device-owner mode
-(`mdmMode: true`) shows every app; otherwise the management is unknown.
+(`mdmMode: true`) shows every app; otherwise the management is unknown. A device whose `info` has no
+`applications` list (the launcher has not reported yet) is `not_reported`; an empty list is a real empty list.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from interdit.inventory._common import (
 )
 from interdit.inventory._http import ConnectorConfig, LiveConnector, connectors, counted_pages
 from interdit.inventory.base import Record, readers
-from interdit.model import Device, Management, Ownership, Platform
+from interdit.model import CoverageReason, Device, Management, Ownership, Platform
 
 
 def _info(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,11 +55,12 @@ def device_from_headwind(source: str, item: Mapping[str, Any], now: datetime,
         raise ValueError("device without a number")
     info = _info(item)
     management = Management.FULLY_MANAGED if info.get("mdmMode") is True else Management.UNKNOWN
+    apps = info.get("applications")
     device = Device(source=source, device_id=device_id, platform=Platform.ANDROID, ownership=ownership,
                     management=management, observed_at=observed(item.get("lastUpdate"), now),
                     name=clean(item.get("description")), model=clean(info.get("model")),
-                    os_version=clean(info.get("androidVersion")))
-    apps = info.get("applications")
+                    os_version=clean(info.get("androidVersion")),
+                    coverage_gap=None if isinstance(apps, list) else CoverageReason.NOT_REPORTED)
     return device, apps if isinstance(apps, list) else []
 
 
@@ -81,7 +83,8 @@ def headwind_records(source: str, snap: Snapshot, now: datetime, place: str, pag
         for k, app in enumerate(listed):
             app_place = f"{where}.info.applications[{k}]"
             if not isinstance(app, dict) or not looks_like_identifier(app.get("pkg")):
-                yield snap.reject(app_place, "an application without a package name", "")
+                yield snap.reject(app_place, "an application without a package name", "",
+                                  device_id=device.device_id, kind="app")
                 continue
             yield snap.app(app_place, app_record(source, device.device_id, Platform.ANDROID, str(app["pkg"]),
                                                  device.observed_at, name=app.get("name"), version=app.get("version")))

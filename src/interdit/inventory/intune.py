@@ -23,30 +23,35 @@ Graph has no delta query for managed devices: every sync is a full snapshot.
 from __future__ import annotations
 
 import csv
-import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
+from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
 from interdit.errors import ConfigError, InputError
 from interdit.inventory._common import (
     FileReader,
+    Held,
     Resolver,
     Snapshot,
     all_files,
-    bool_or_none,
     clean,
     count_of,
     dig,
-    observed,
     read_pages,
 )
+from interdit.inventory._encoding import TextFormat, open_detected, separator_name, sniff_separator, text_stream
 from interdit.inventory._http import ClientCredentials, ConnectorConfig, LiveConnector, connectors, safe_url
+from interdit.inventory._intune_map import (
+    _PLATFORMS,
+    device_from_graph,
+    platform_of,
+)
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import AppId, Device, InstalledApp, Management, Ownership, Platform
 
@@ -58,81 +63,40 @@ APPINV_COLUMNS = ("ApplicationKey", "ApplicationName", "ApplicationPublisher", "
                   "ApplicationVersion", "DeviceId", "DeviceName", "OSDescription", "OSVersion", "Platform",
                   "UserId", "EmailAddress", "UserName")
 DEVICE_SELECT = ("id,deviceName,managedDeviceOwnerType,operatingSystem,osVersion,userPrincipalName,lastSyncDateTime,"
-                 "isSupervised,deviceEnrollmentType,serialNumber,azureADDeviceId,model,deviceCategoryDisplayName,"
-                 "wiFiMacAddress")
+                 "isSupervised,deviceEnrollmentType,managementAgent,serialNumber,azureADDeviceId,model,"
+                 "deviceCategoryDisplayName,wiFiMacAddress")
 
-_FULL = frozenset({"appleBulkWithUser", "appleBulkWithoutUser", "deviceEnrollmentManager",
-                   "androidEnterpriseFullyManaged", "androidEnterpriseDedicatedDevice", "windowsAzureADJoin",
-                   "windowsBulkUserless", "windowsAutoEnrollment", "windowsCoManagement"})
-_PLATFORMS = {"iOS": Platform.IOS, "iPadOS": Platform.IOS, "Android": Platform.ANDROID, "macOS": Platform.MACOS,
-              "Windows": Platform.WINDOWS}
 _CTX_DEVICE_APPS = re.compile(r"managedDevices\('([^']+)'\)/detectedApps")
 _CTX_APP_DEVICES = re.compile(r"detectedApps\('([^']+)'\)/managedDevices")
 
 
-def platform_of(os_name: Any) -> Platform | None:
-    text = str(os_name or "").lower()
-    if text.startswith(("ios", "ipados")):
-        return Platform.IOS
-    if text.startswith("android"):
-        return Platform.ANDROID
-    if text.startswith(("macos", "mac os", "macmdm")):
-        return Platform.MACOS
-    if text.startswith("windows"):
-        return Platform.WINDOWS
-    return None
-
-
-def ownership_of(owner: Any) -> Ownership:
-    return {"company": Ownership.CORPORATE, "personal": Ownership.PERSONAL}.get(str(owner or ""), Ownership.UNKNOWN)
-
-
-def management_of(platform: Platform, ownership: Ownership, enrollment: Any) -> Management:
-    """Intune shows unmanaged apps only for corporate-owned devices; user enrolment and work profiles never."""
-    kind = str(enrollment or "")
-    if kind.startswith("appleUserEnrollment"):
-        return Management.USER_ENROLMENT
-    if kind == "androidEnterpriseCorporateWorkProfile":
-        return Management.WORK_PROFILE
-    if ownership is Ownership.PERSONAL:
-        if platform in (Platform.IOS, Platform.MACOS):
-            return Management.USER_ENROLMENT
-        return Management.WORK_PROFILE if platform is Platform.ANDROID else Management.UNKNOWN
-    if ownership is Ownership.CORPORATE and (kind in _FULL or kind == "userEnrollment"):
-        return Management.FULLY_MANAGED
-    return Management.UNKNOWN
-
-
-def device_from_graph(source: str, item: Mapping[str, Any], now: datetime) -> Device:
-    """A Device from a Graph managedDevice; ValueError says what is wrong."""
-    device_id = clean(item.get("id"))
-    if not device_id:
-        raise ValueError("managedDevice without an id")
-    platform = platform_of(item.get("operatingSystem"))
-    if platform is None:
-        raise ValueError(f"operatingSystem {item.get('operatingSystem')!r} is not a known platform")
-    ownership = ownership_of(item.get("managedDeviceOwnerType"))
-    mac = clean(item.get("wiFiMacAddress"))
-    return Device(
-        source=source, device_id=device_id, platform=platform, ownership=ownership,
-        management=management_of(platform, ownership, item.get("deviceEnrollmentType")),
-        observed_at=observed(item.get("lastSyncDateTime"), now),
-        supervised=bool_or_none(item.get("isSupervised")) if platform is Platform.IOS else None,
-        user=clean(item.get("userPrincipalName")), name=clean(item.get("deviceName")), model=clean(item.get("model")),
-        os_version=clean(item.get("osVersion")), org_unit=clean(item.get("deviceCategoryDisplayName")),
-        addresses=(mac,) if mac else (),
-    )
+TENANT_LIST_FIX = (
+    "give each device's apps instead: the pages of GET /beta/deviceManagement/managedDevices/{id}/detectedApps (one "
+    "response per device; one per line of a .jsonl file), e.g. 'interdit import intune-graph managedDevices.jsonl "
+    "device-apps.jsonl', or the AppInvRawData report (Apps > Monitor > Discovered apps > Export, or POST "
+    "/beta/deviceManagement/reports/exportJobs with reportName AppInvRawData) with 'interdit import intune-appinv "
+    "managedDevices.jsonl AppInvRawData.zip'; or add every detectedApps/{id}/managedDevices page of the list")
 
 
 class GraphPages:
-    """Turns Graph pages into records; shared by the `intune-graph` reader and the live connector."""
+    """Turns Graph pages into records; shared by the `intune-graph` reader and the live connector.
+
+    Devices are held until the end of the snapshot (`finish`, see `Held`), since their coverage depends on their
+    apps; their apps are yielded as they come."""
 
     def __init__(self, source: str, tally: Tally, now: datetime) -> None:
         self.source = source
         self.now = now
+        self.tally = tally
         self.snap = Snapshot(source, tally)
         self.devices: dict[str, tuple[Platform, datetime]] = {}  # id -> platform, apps' observed_at
+        self.held = Held(self.snap)
+        self.reported = self.held.reported  # devices whose app list came (a per-device page, even empty, or a row)
+        self.named = self.held.named  # devices with an app known only by its display name
         self.detected: dict[str, tuple[str | None, str | None, str | None]] = {}  # id -> name, version, platform
+        self.detected_counts: dict[str, int] = {}  # id -> deviceCount, from the tenant's detectedApps list
+        self.listing: str | None = None  # where the tenant's detectedApps list was read
+        self.reverse: set[str] = set()  # detectedApps whose detectedApps('ID')/managedDevices pages came
         self.waiting: dict[str, list[tuple[str, str, Mapping[str, Any]]]] = {}  # device id -> (place, kind, item)
         self.n_waiting = 0
         self.resolve = Resolver()
@@ -145,17 +109,23 @@ class GraphPages:
         context = str(page.get("@odata.context", ""))
         items = page.get("value") or []
         if m := _CTX_DEVICE_APPS.search(context):
+            self.reported.add(m.group(1))
             yield from self._device_apps(f"{place}#value", m.group(1), items)
         elif m := _CTX_APP_DEVICES.search(context):
             app_id = m.group(1)
+            self.reverse.add(app_id)
             for n, item in enumerate(items):
                 device_id = clean(item.get("id")) if isinstance(item, dict) else None
                 yield from self._app_device(f"{place}#value[{n}]", app_id, device_id)
         elif "detectedApps" in context or (items and isinstance(items[0], dict) and "deviceCount" in items[0]):
+            self.listing = self.listing or place
             for item in items:
                 if isinstance(item, dict) and item.get("id"):
-                    self.detected[str(item["id"])] = (clean(item.get("displayName")), clean(item.get("version")),
-                                                      clean(item.get("platform")))
+                    app_id = str(item["id"])
+                    self.detected[app_id] = (clean(item.get("displayName")), clean(item.get("version")),
+                                             clean(item.get("platform")))
+                    count = item.get("deviceCount")
+                    self.detected_counts[app_id] = count if isinstance(count, int) and count >= 0 else 1
         else:
             for n, item in enumerate(items):
                 yield from self.device(f"{place}#value[{n}]", item)
@@ -165,13 +135,14 @@ class GraphPages:
             yield self.snap.reject(place, "a managedDevice that is not a JSON object", "record the page as is")
             return
         try:
-            device = device_from_graph(self.source, item, self.now)
+            device = device_from_graph(self.source, item, self.now, self.tally.note)
         except ValueError as e:
             yield self.snap.reject(f"{place} (id {item.get('id')!r})", str(e),
-                                   "check the device in Intune; it may be half-enrolled")
+                                   "check the device in Intune; it may be half-enrolled",
+                                   device_id=clean(item.get("id")))
             return
         self.devices[device.device_id] = (device.platform, min(device.observed_at - INVENTORY_LAG, self.now))
-        yield self.snap.device(place, device)
+        yield from self.held.hold(place, device)
         for app_place, kind, app_item in self._release(device.device_id):
             if kind == "detected":
                 yield from self._device_apps(app_place, device.device_id, [app_item])
@@ -179,51 +150,62 @@ class GraphPages:
                 yield from self._app_device(app_place, str(app_item["app"]), device.device_id)
         embedded = item.get("detectedApps")
         if isinstance(embedded, list):
+            self.reported.add(device.device_id)
             yield from self._device_apps(f"{place}.detectedApps", device.device_id, embedded)
 
     def _device_apps(self, place: str, device_id: str, items: list[Any]) -> Iterator[Record]:
         """One device's detectedApps (the hot path of a Graph import: one frame per page, places built lazily)."""
         known = self.devices.get(device_id)
         snap, resolve, source = self.snap, self.resolve, self.source
+        named = device_id in self.named
         for n, item in enumerate(items):
             if known is None:
                 self._wait(f"{place}[{n}]", device_id, "detected", item)
                 continue
             if not isinstance(item, dict):
-                yield snap.reject(f"{place}[{n}]", "a detectedApp that is not a JSON object", "record the page as is")
+                yield snap.reject(f"{place}[{n}]", "a detectedApp that is not a JSON object", "record the page as is",
+                                  device_id=device_id, kind="app")
                 continue
             platform, at = known
             name = clean(item.get("displayName"))
             app = resolve(platform, name)
             if app is None:
-                yield snap.reject(f"{place}[{n}]", "a detectedApp without a displayName", "check the app in Intune")
+                yield snap.reject(f"{place}[{n}]", "a detectedApp without a displayName", "check the app in Intune",
+                                  device_id=device_id, kind="app")
                 continue
+            if not named and app.by_name:
+                named = True
+                self.named.add(device_id)
             yield snap.app(place, InstalledApp(source, device_id, app, at, name, clean(item.get("version"))), item=n)
 
     def _app_device(self, place: str, app_id: str, device_id: str | None) -> Iterator[Record]:
         if not device_id:
-            yield self.snap.reject(place, "a device without an id", "record the page as is")
+            yield self.snap.reject(place, "a device without an id", "record the page as is", kind="app")
             return
         if device_id not in self.devices:
             self._wait(place, device_id, "reverse", {"app": app_id})
             return
         if app_id not in self.detected:
             yield self.snap.reject(place, f"detectedApp {app_id!r} is not in the snapshot's detectedApps pages",
-                                   "record the detectedApps list before its managedDevices pages")
+                                   "record the detectedApps list before its managedDevices pages",
+                                   device_id=device_id, kind="app")
             return
         name, version, _ = self.detected[app_id]
         platform, at = self.devices[device_id]
         app = self.resolve(platform, name)
         if app is None:
-            yield self.snap.reject(place, f"detectedApp {app_id!r} has no displayName", "check the app in Intune")
+            yield self.snap.reject(place, f"detectedApp {app_id!r} has no displayName", "check the app in Intune",
+                                   device_id=device_id, kind="app")
             return
         # these pages go app by app, so a device's apps are not together: the Snapshot's per-device check cannot
         # see a repeat (two detectedApps of one name and platform, or a page read twice)
         if (device_id, app) in self.pairs:
             yield self.snap.reject(place, f"app {app} is listed twice for device {device_id!r}",
-                                   "each app must appear once per device")
+                                   "each app must appear once per device", device_id=device_id, kind="app")
             return
         self.pairs.add((device_id, app))
+        if app.by_name:
+            self.named.add(device_id)
         yield self.snap.app(place, InstalledApp(self.source, device_id, app, at, name, version))
 
     def _wait(self, place: str, device_id: str, kind: str, item: Mapping[str, Any]) -> None:
@@ -238,12 +220,36 @@ class GraphPages:
         self.n_waiting -= len(items)
         return items
 
+    def _check_listing(self) -> None:
+        """The tenant's detectedApps list says which apps exist, not which device holds them: without the
+        detectedApps('ID')/managedDevices page of every app some device holds, the snapshot cannot be read."""
+        if self.listing is None:
+            return
+        missing = [a for a, count in self.detected_counts.items() if count > 0 and a not in self.reverse]
+        if not missing:
+            return
+        where = self.listing.split("#", 1)[0]
+        where = where.rsplit(":", 1)[0] if where.rsplit(":", 1)[-1].isdigit() else where
+        name = self.detected[missing[0]][0] or missing[0]
+        if not self.reverse:
+            reason = ("this is the tenant's list of discovered apps (GET /deviceManagement/detectedApps: each app "
+                      "with its deviceCount, no device ids): it cannot say which device holds which app, so no "
+                      "device's apps could be read")
+        else:
+            reason = (f"{len(missing):,} discovered apps of the tenant's list (e.g. {name!r}) have no "
+                      "detectedApps/{id}/managedDevices page: the devices holding them cannot be known")
+        raise InputError(reason, where=where, fix=TENANT_LIST_FIX)
+
     def finish(self) -> Iterator[Record]:
+        self._check_listing()
         for device_id, items in self.waiting.items():
             for place, _kind, _item in items:
                 yield self.snap.reject(place, f"an app of device {device_id!r}, which is not in this snapshot's "
-                                       "managedDevices pages", "include every device's page in the snapshot")
+                                       "managedDevices pages", "include every device's page in the snapshot",
+                                       device_id=device_id, kind="app")
         self.waiting.clear()
+        # the tenant's list with every app's devices (checked above) lists every device's apps, an empty list too
+        yield from self.held.finish(everyone=self.listing is not None)
 
 
 @readers.register("intune-graph")
@@ -261,8 +267,9 @@ class IntuneGraphReader(FileReader):
 Row = tuple[str, int, list[str], dict[str, int]]
 
 
-def _csv_rows(path: Path) -> Iterator[Row]:
-    """(file, line, row, column index) of an AppInvRawData CSV, plain or zipped, with size bounds."""
+def _csv_rows(path: Path, tally: Tally | None = None) -> Iterator[Row]:
+    """(file, line, row, column index) of an AppInvRawData CSV, plain or zipped, with size bounds. The encoding and
+    the separator are detected (`_encoding`); a note says them when they are not UTF-8 and commas."""
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as zf:
             members = [i for i in zf.infolist() if i.filename.lower().endswith(".csv")]
@@ -273,25 +280,34 @@ def _csv_rows(path: Path) -> Iterator[Row]:
             if info.file_size > MAX_CSV_BYTES or info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
                 raise InputError("the zipped CSV is implausibly large", where=f"{path}!{info.filename}",
                                  fix="check the file; it does not look like an Intune export")
-            with zf.open(info) as raw:
-                text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-                yield from _rows(text, f"{path}!{info.filename}")
+            where = f"{path}!{info.filename}"
+            text, fmt = text_stream(zf.open(info), where)
+            with text:
+                yield from _rows(text, where, fmt, tally)
         return
     if path.stat().st_size > MAX_CSV_BYTES:
         raise InputError("the CSV is over 16 GB", where=str(path), fix="split the export")
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        yield from _rows(fh, str(path))
+    text, fmt = open_detected(path)
+    with text:
+        yield from _rows(text, str(path), fmt, tally)
 
 
-def _rows(text: Iterable[str], where: str) -> Iterator[Row]:
-    reader = csv.reader(text, strict=True)
+def _rows(text: IO[str], where: str, fmt: TextFormat, tally: Tally | None) -> Iterator[Row]:
+    first = text.readline()
+    separator = sniff_separator(first)
+    if tally is not None and (fmt.encoding not in ("utf-8", "utf-8-sig") or separator != ","):
+        tally.note(f"{where}: read as {fmt.describe()}, {separator_name(separator)}-separated")
+    reader = csv.reader(chain((first,), text) if first else text, strict=True, delimiter=separator)
     try:
         header = next(reader)
     except StopIteration:
         raise InputError("the export is empty", where=where, fix="run the export again") from None
-    except (csv.Error, UnicodeDecodeError) as e:
+    except csv.Error as e:
         raise InputError(f"cannot read the header ({e})", where=where, fix="give the CSV as exported") from None
     index = {name.strip(): i for i, name in enumerate(header)}
+    if "DeviceCount" in index and "DeviceId" not in index:
+        raise InputError("this is the AppInvAggregate report (each app with its device count, no device ids): it "
+                         "cannot say which device holds which app", where=f"{where}:1", fix=TENANT_LIST_FIX)
     missing = [c for c in ("ApplicationName", "DeviceId", "Platform") if c not in index]
     if missing:
         raise InputError(f"not an AppInvRawData export: no column {', '.join(missing)}", where=f"{where}:1",
@@ -299,7 +315,7 @@ def _rows(text: Iterable[str], where: str) -> Iterator[Row]:
     try:
         for row in reader:
             yield where, reader.line_num, row, index
-    except (csv.Error, UnicodeDecodeError) as e:
+    except csv.Error as e:
         raise InputError(f"the CSV is malformed ({e})", where=f"{where}:{reader.line_num}",
                          fix="export the report again; a truncated file cannot be imported") from None
 
@@ -327,6 +343,7 @@ class AppInvRows:
     def read(self, rows: Iterable[Row]) -> Iterator[Record]:
         """Every row's records: the loop is the hot path of a 6,000,000-row export, so it stays in one frame."""
         devices, snap, resolve, source = self.pages.devices, self.snap, self.resolve, self.source
+        reported, named, last = self.pages.reported, self.pages.named, ""
         c: tuple[int, ...] = ()
         index: dict[str, int] | None = None
         for where, line, row, row_index in rows:
@@ -341,10 +358,15 @@ class AppInvRows:
             if known is None or not name:
                 yield from self._slow(f"{where}:{line}", row, c, n)
                 continue
+            if device_id != last:
+                reported.add(device_id)
+                last = device_id
             platform, at = known
             label = clean(name)
             app = resolve(platform, label, row[c[4]].strip() or None)
             assert app is not None
+            if device_id not in named and app.by_name:
+                named.add(device_id)
             yield snap.app(where, InstalledApp(source, device_id, app, at, label,
                                                clean(row[c[5]].strip() or row[c[6]].strip())), line)
 
@@ -356,20 +378,27 @@ class AppInvRows:
         platform = _PLATFORMS.get(plat) or platform_of(plat) or platform_of(row[c[3]])
         if not device_id or platform is None or not name:
             what = "DeviceId" if not device_id else ("Platform" if platform is None else "ApplicationName")
-            yield self.snap.reject(place, f"no usable {what}", "check the row in the export")
+            yield self.snap.reject(place, f"no usable {what}", "check the row in the export",
+                                   device_id=device_id or None, kind="app")
             return
         if self.devices_from_pages:
             yield self.snap.reject(place, f"device {device_id!r} is not in the managedDevices pages",
-                                   "export the devices and the report at the same time")
+                                   "export the devices and the report at the same time", device_id=device_id,
+                                   kind="app")
             return
         at = self.now - INVENTORY_LAG
         device = Device(self.source, device_id, platform, Ownership.UNKNOWN, Management.UNKNOWN, at,
                         user=clean(row[c[7]]), name=clean(row[c[8]]), os_version=clean(row[c[9]]))
         self.pages.devices[device_id] = (platform, at)
-        yield self.snap.device(place, device)
+        self.pages.reported.add(device_id)
+        yield from self.pages.held.hold(place, device)
+        if device_id not in self.pages.held.devices:
+            return  # rejected (its rejection was yielded): the row's app goes with it
         label = clean(name)
         app = self.resolve(platform, label, row[c[4]].strip() or None)
         assert app is not None
+        if app.by_name:
+            self.pages.named.add(device_id)
         yield self.snap.app(place, InstalledApp(self.source, device_id, app, at, label,
                                                 clean(row[c[5]].strip() or row[c[6]].strip())))
 
@@ -386,7 +415,7 @@ class IntuneAppInvReader(FileReader):
         rows = AppInvRows(self.name, self.tally, self.now, pages)
         for path in files:
             if path not in json_files:
-                yield from rows.read(_csv_rows(path))
+                yield from rows.read(_csv_rows(path, self.tally))
         yield from pages.finish()
 
 
@@ -476,7 +505,7 @@ class IntuneConnector(LiveConnector):
             rows = AppInvRows(self.name, self.tally, self.now, pages)
             path = self._export()
             try:
-                yield from rows.read(_csv_rows(path))
+                yield from rows.read(_csv_rows(path, self.tally))
             finally:
                 path.unlink(missing_ok=True)
         yield from pages.finish()

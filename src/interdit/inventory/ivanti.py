@@ -4,7 +4,8 @@ Reader `ivanti`: pages of `GET /api/v2/devices?adminDeviceSpaceId=1&fields=...` 
 items carry the requested fields by name: `common.uuid`, `common.platform`, `common.owner`, `user.email_address`,
 `common.last_connected_at`, ...), and pages of `GET /api/v2/devices/appinventory?deviceUuids=...` (items with
 `deviceUuid` and `appInventory`). Give the device pages first. The field names follow the v2 API guide; the
-app-inventory item shape is not published in full: verify against your server.
+app-inventory item shape is not published in full: verify against your server. A device with no app-inventory
+item has not reported its apps (`not_reported`); an item with an empty `appInventory` is a real empty list.
 
 Live connector `ivanti`: HTTP Basic (`user:password`), `adminDeviceSpaceId` (default 1), 25 device UUIDs per
 app-inventory call (the API's limit). Full snapshots.
@@ -19,6 +20,7 @@ from typing import Any
 from interdit.errors import InputError
 from interdit.inventory._common import (
     FileReader,
+    Held,
     Snapshot,
     app_record,
     clean,
@@ -29,7 +31,7 @@ from interdit.inventory._common import (
 )
 from interdit.inventory._http import BasicAuth, ConnectorConfig, LiveConnector, connectors, counted_pages
 from interdit.inventory.base import Record, Tally, readers
-from interdit.model import Device, Management, Ownership, Platform
+from interdit.model import AppId, Device, Management, Ownership, Platform
 
 FIELDS = ("common.uuid,common.model,common.platform,common.owner,common.os_version,common.device_space_name,"
           "user.email_address,common.last_connected_at,common.status,android.afw_capable,android.device_owner_mode,"
@@ -46,7 +48,11 @@ def _get(item: Mapping[str, Any], key: str) -> Any:
     return node
 
 
-def device_from_ivanti(source: str, item: Mapping[str, Any], now: datetime) -> Device:
+# common.owner (Ivanti EPMM v2 API guide, device fields: "COMPANY" or "EMPLOYEE")
+OWNERS = {"COMPANY": Ownership.CORPORATE, "EMPLOYEE": Ownership.PERSONAL}
+
+
+def device_from_ivanti(source: str, item: Mapping[str, Any], now: datetime, note: Any = None) -> Device:
     device_id = clean(_get(item, "common.uuid"))
     if not device_id:
         raise ValueError("device without common.uuid")
@@ -56,7 +62,9 @@ def device_from_ivanti(source: str, item: Mapping[str, Any], now: datetime) -> D
     if platform is None:
         raise ValueError(f"platform {_get(item, 'common.platform')!r} is not Android or iOS")
     owner = str(_get(item, "common.owner") or "").upper()
-    ownership = {"COMPANY": Ownership.CORPORATE, "EMPLOYEE": Ownership.PERSONAL}.get(owner, Ownership.UNKNOWN)
+    ownership = OWNERS.get(owner, Ownership.UNKNOWN)
+    if owner and owner not in OWNERS and note:
+        note(f"Ivanti EPMM common.owner {owner[:60]!r} is not a documented value: taken as unknown")
     if ownership is Ownership.PERSONAL:
         management = Management.WORK_PROFILE if platform is Platform.ANDROID else Management.USER_ENROLMENT
     elif platform is Platform.ANDROID and _get(item, "android.device_owner_mode") is False:
@@ -79,7 +87,11 @@ class IvantiPages:
         self.source = source
         self.now = now
         self.snap = Snapshot(source, tally)
+        self.held = Held(self.snap)
         self.devices: dict[str, Device] = {}
+
+    def finish(self) -> Iterator[Record]:
+        yield from self.held.finish()
 
     def feed(self, place: str, page: Any) -> Iterator[Record]:
         items = page.get("results") if isinstance(page, dict) else None
@@ -93,19 +105,23 @@ class IvantiPages:
                 yield from self._apps(where, item)
             else:
                 try:
-                    device = device_from_ivanti(self.source, item, self.now)
+                    device = device_from_ivanti(self.source, item, self.now, self.snap.tally.note)
                 except ValueError as e:
-                    yield self.snap.reject(where, str(e), "check the device in the EPMM console")
+                    yield self.snap.reject(where, str(e), "check the device in the EPMM console",
+                                           device_id=clean(_get(item, "common.uuid")))
                     continue
                 self.devices[device.device_id] = device
-                yield self.snap.device(where, device)
+                yield from self.held.hold(where, device)
 
     def _apps(self, where: str, item: Mapping[str, Any]) -> Iterator[Record]:
         device = self.devices.get(str(item.get("deviceUuid")))
-        inventory = item.get("appInventory") or []
+        inventory = item.get("appInventory")
         if not isinstance(inventory, list):
-            yield self.snap.reject(f"{where}.appInventory", "appInventory is not a list", "record the page as is")
+            yield self.snap.reject(f"{where}.appInventory", "appInventory is not a list", "record the page as is",
+                                   device_id=clean(item.get("deviceUuid")), kind="app")
             return
+        if device is not None:
+            self.held.reported.add(device.device_id)
         for k, app in enumerate(inventory):
             place = f"{where}.appInventory[{k}]"
             if device is None:
@@ -114,9 +130,14 @@ class IvantiPages:
                 continue
             ident = (app.get("identifier") or app.get("bundleId") or app.get("packageName")) \
                 if isinstance(app, dict) else None
+            name = clean(app.get("name")) if isinstance(app, dict) else None
             if not looks_like_identifier(ident):
-                yield self.snap.reject(place, "an app without an identifier", "")
-                continue
+                if not name:
+                    yield self.snap.reject(place, "an app without an identifier or a name", "",
+                                           device_id=device.device_id, kind="app")
+                    continue
+                ident = AppId.named(device.platform, name).identifier  # kept by its name
+                self.held.named.add(device.device_id)
             yield self.snap.app(place, app_record(self.source, device.device_id, device.platform, str(ident),
                                                        device.observed_at, name=app.get("name"),
                                                        version=app.get("version")))
@@ -128,6 +149,7 @@ class IvantiReader(FileReader):
         pages = IvantiPages(self.name, self.tally, self.now)
         for place, page in self.pages():
             yield from pages.feed(place, page)
+        yield from pages.finish()
 
 
 @connectors.register("ivanti")
@@ -161,3 +183,4 @@ class IvantiConnector(LiveConnector):
             page = self.api.get_json(f"{self.base}/api/v2/devices/appinventory",
                                      params={"adminDeviceSpaceId": self.space, "deviceUuids": ",".join(batch)})
             yield from pages.feed(f"{self.name}:appinventory@{i}", page)
+        yield from pages.finish()

@@ -54,24 +54,52 @@ from interdit.inventory._http import (
     safe_url,
 )
 from interdit.inventory.base import Record, readers
-from interdit.model import Device, Management, Ownership, Platform
+from interdit.model import AppId, CoverageReason, Device, Management, Ownership, Platform
 
 MAX_XML_BYTES = 64 * 1024 * 1024
 SECTIONS = ("GENERAL", "APPLICATIONS", "USER_AND_LOCATION", "HARDWARE", "GROUPS")
 
 
-def ownership_management(level: Any, managed: bool | None) -> tuple[Ownership, Management]:
-    """Jamf's deviceOwnershipType (Institutional, PersonalDeviceProfile, UserEnrollment, AccountDrivenUserEnrollment)
-    or Classic device_ownership_level (Institutional, Personal, User Enrollment)."""
+# deviceOwnershipType of the Jamf Pro API's MobileDeviceGeneral (developer.jamf.com/jamf-pro/reference/
+# get_v2-mobile-devices-detail; the schema lists Institutional, PersonalDeviceProfile, UserEnrollment,
+# AccountDrivenUserEnrollment, AccountDrivenDeviceEnrollment) and the Classic API's device_ownership_level
+# (Institutional, Personal, User Enrollment), compared without spaces, underscores or case. Account-driven *device*
+# enrolment is a device enrolment: Jamf Pro's inventory lists every app. Personal device profiles and (account-driven)
+# user enrolment show only managed apps.
+OWNERSHIP_TYPES: dict[str, tuple[Ownership, Management]] = {
+    "institutional": (Ownership.CORPORATE, Management.FULLY_MANAGED),
+    "accountdrivendeviceenrollment": (Ownership.CORPORATE, Management.FULLY_MANAGED),
+    "personaldeviceprofile": (Ownership.PERSONAL, Management.USER_ENROLMENT),
+    "personal": (Ownership.PERSONAL, Management.USER_ENROLMENT),
+    "userenrollment": (Ownership.PERSONAL, Management.USER_ENROLMENT),
+    "accountdrivenuserenrollment": (Ownership.PERSONAL, Management.USER_ENROLMENT),
+}
+
+
+def ownership_management(level: Any, managed: bool | None, note: Any = None) -> tuple[Ownership, Management]:
+    """Ownership and management from Jamf's ownership type (see OWNERSHIP_TYPES) and `managed`: an unmanaged
+    device shows no apps. An undocumented value is unknown, with a note naming it."""
     text = str(level or "").replace(" ", "").replace("_", "").lower()
+    found = OWNERSHIP_TYPES.get(text)
+    if found is None and text and note:
+        note(f"Jamf Pro deviceOwnershipType {str(level)[:60]!r} is not a documented value: the device's management "
+             "is taken as unknown")
+    ownership, management = found or (Ownership.UNKNOWN, Management.UNKNOWN)
     if managed is False:
-        own = Ownership.CORPORATE if text == "institutional" else Ownership.UNKNOWN
-        return own, Management.UNMANAGED
-    if text == "institutional":
-        return Ownership.CORPORATE, Management.FULLY_MANAGED
-    if text in ("personaldeviceprofile", "personal", "userenrollment", "accountdrivenuserenrollment"):
-        return Ownership.PERSONAL, Management.USER_ENROLMENT
-    return Ownership.UNKNOWN, Management.UNKNOWN
+        return (Ownership.CORPORATE if ownership is Ownership.CORPORATE else Ownership.UNKNOWN), Management.UNMANAGED
+    return ownership, management
+
+
+def _gap(apps: Any) -> CoverageReason | None:
+    """No application list (section not requested, or not collected): not reported; an app with a name but no
+    bundle id: display names only."""
+    if not isinstance(apps, list):
+        return CoverageReason.NOT_REPORTED
+    for app in apps:
+        if isinstance(app, dict) and not looks_like_identifier(clean(app.get("identifier") or app.get("bundleId"))) \
+                and clean(app.get("name")):
+            return CoverageReason.DISPLAY_NAMES_ONLY
+    return None
 
 
 def _platform(kind: Any) -> Platform | None:
@@ -81,7 +109,8 @@ def _platform(kind: Any) -> Platform | None:
     return None  # tvOS, watchOS, visionOS: not in scope of app bans
 
 
-def device_from_v2(source: str, item: Mapping[str, Any], now: datetime) -> tuple[Device, list[Any]]:
+def device_from_v2(source: str, item: Mapping[str, Any], now: datetime,
+                   note: Any = None) -> tuple[Device, list[Any]]:
     """A Device and its raw applications from a v2 detail item (list or single-device shape)."""
     general = obj(item, "general")
     hardware = obj(item, "hardware")
@@ -95,7 +124,7 @@ def device_from_v2(source: str, item: Mapping[str, Any], now: datetime) -> tuple
         raise ValueError(f"device type {item.get('deviceType') or item.get('type')!r} is not an iPhone or iPad")
     managed = bool_or_none(general.get("managed", item.get("managed")))
     level = general.get("deviceOwnershipType") or item.get("deviceOwnershipLevel") or item.get("deviceOwnershipType")
-    ownership, management = ownership_management(level, managed)
+    ownership, management = ownership_management(level, managed, note)
     supervised = bool_or_none(general.get("supervised", ios.get("supervised", item.get("supervised"))))
     seen = general.get("lastInventoryUpdateDate") or item.get("lastInventoryUpdateTimestamp") \
         or item.get("lastInventoryUpdateDate")
@@ -103,6 +132,9 @@ def device_from_v2(source: str, item: Mapping[str, Any], now: datetime) -> tuple
                    if g)
     wifi = clean(hardware.get("wifiMacAddress"))
     ip = clean(general.get("ipAddress"))
+    apps = item.get("applications")
+    if apps is None:
+        apps = ios.get("applications")
     device = Device(
         source=source, device_id=device_id, platform=platform, ownership=ownership, management=management,
         observed_at=observed(seen, now), supervised=supervised,
@@ -111,11 +143,8 @@ def device_from_v2(source: str, item: Mapping[str, Any], now: datetime) -> tuple
         model=clean(hardware.get("model") or ios.get("model")),
         os_version=clean(general.get("osVersion") or item.get("osVersion")),
         org_unit=clean(loc.get("department") if not str(loc.get("department", "")).isdigit() else None),
-        groups=groups, addresses=tuple(a for a in (ip, wifi) if a),
+        groups=groups, addresses=tuple(a for a in (ip, wifi) if a), coverage_gap=_gap(apps),
     )
-    apps = item.get("applications")
-    if apps is None:
-        apps = ios.get("applications")
     return device, apps if isinstance(apps, list) else []
 
 
@@ -127,7 +156,8 @@ def v2_records(source: str, snap: Snapshot, now: datetime, place: str, page: Any
     else:
         raise InputError("not a Jamf Pro mobile-devices/detail response", where=place,
                          fix="record GET /api/v2/mobile-devices/detail pages as they are")
-    yield from device_items(snap, f"{place}#results", items, lambda item: device_from_v2(source, item, now),
+    note = snap.tally.note
+    yield from device_items(snap, f"{place}#results", items, lambda item: device_from_v2(source, item, now, note),
                             lambda where, device, apps: _apps(source, snap, device, apps, where),
                             fix="check the device in Jamf Pro")
 
@@ -136,13 +166,17 @@ def _apps(source: str, snap: Snapshot, device: Device, apps: list[Any], where: s
     for k, app in enumerate(apps):
         app_place = f"{where}.applications[{k}]"
         ident = clean(app.get("identifier") or app.get("bundleId")) if isinstance(app, dict) else None
-        if not isinstance(app, dict) or not looks_like_identifier(ident):
-            yield snap.reject(app_place, "an application without a bundle identifier", "check the app in Jamf Pro")
+        name = clean(app.get("name")) if isinstance(app, dict) else None
+        if not isinstance(app, dict) or not (looks_like_identifier(ident) or name):
+            yield snap.reject(app_place, "an application without a bundle identifier or a name",
+                              "check the app in Jamf Pro", device_id=device.device_id, kind="app")
             continue
-        assert ident is not None
+        # an app with a name but no bundle id is kept by its name (the device says display names only)
+        app_id = ident if ident is not None and looks_like_identifier(ident) else AppId.named(device.platform,
+                                                                                              name or "").identifier
         status = str(app.get("managementStatus") or app.get("management_status") or "")
         managed = True if status.lower() == "managed" else (False if status else None)
-        yield snap.app(app_place, app_record(source, device.device_id, device.platform, ident,
+        yield snap.app(app_place, app_record(source, device.device_id, device.platform, app_id,
                                                   device.observed_at, name=app.get("name"),
                                                   version=app.get("shortVersion") or app.get("version"),
                                                   managed=managed))
@@ -194,7 +228,17 @@ def parse_classic(data: bytes, where: str) -> list[ET.Element]:
                      fix="record GET /JSSResource/mobiledevices/id/{id}")
 
 
-def device_from_classic(source: str, node: ET.Element, now: datetime) -> Device:
+def classic_apps(node: ET.Element) -> list[dict[str, Any]] | None:
+    """The `<applications>` of a `<mobile_device>`, or None when the document has none (not reported)."""
+    if node.find("applications") is None:
+        return None
+    return [{"identifier": _text(a, "identifier"), "name": _text(a, "application_name"),
+             "version": _text(a, "application_short_version") or _text(a, "application_version"),
+             "managementStatus": _text(a, "application_status")}
+            for a in node.findall("applications/application")]
+
+
+def device_from_classic(source: str, node: ET.Element, now: datetime, note: Any = None) -> Device:
     general = node.find("general")
     location = node.find("location")
     device_id = _text(general, "id")
@@ -205,7 +249,7 @@ def device_from_classic(source: str, node: ET.Element, now: datetime) -> Device:
     if platform is None:
         raise ValueError(f"os_type {os_type!r} is not iOS or iPadOS")
     managed = bool_or_none(_text(general, "managed"))
-    ownership, management = ownership_management(_text(general, "device_ownership_level"), managed)
+    ownership, management = ownership_management(_text(general, "device_ownership_level"), managed, note)
     seen = _text(general, "last_inventory_update_utc") or _text(general, "last_inventory_update_epoch")
     groups = tuple(g for g in (_text(x, "name") for x in node.findall("mobile_device_groups/mobile_device_group"))
                    if g)
@@ -216,7 +260,7 @@ def device_from_classic(source: str, node: ET.Element, now: datetime) -> Device:
         user=_text(location, "email_address") or _text(location, "username"),
         name=_text(general, "device_name") or _text(general, "name"), model=_text(general, "model"),
         os_version=_text(general, "os_version"), org_unit=_text(location, "department"), groups=groups,
-        addresses=tuple(a for a in (ip, wifi) if a),
+        addresses=tuple(a for a in (ip, wifi) if a), coverage_gap=_gap(classic_apps(node)),
     )
 
 
@@ -232,16 +276,12 @@ class JamfClassicReader(FileReader):
 def classic_records(source: str, snap: Snapshot, now: datetime, where: str, node: ET.Element) -> Iterator[Record]:
     """One `<mobile_device>` and its applications."""
     try:
-        device = device_from_classic(source, node, now)
+        device = device_from_classic(source, node, now, snap.tally.note)
     except ValueError as e:
-        yield snap.reject(where, str(e), "check the device in Jamf Pro")
+        yield snap.reject(where, str(e), "check the device in Jamf Pro", device_id=_text(node.find("general"), "id"))
         return
     yield snap.device(where, device)
-    apps = [{"identifier": _text(a, "identifier"), "name": _text(a, "application_name"),
-             "version": _text(a, "application_short_version") or _text(a, "application_version"),
-             "managementStatus": _text(a, "application_status")}
-            for a in node.findall("applications/application")]
-    yield from _apps(source, snap, device, apps, where)
+    yield from _apps(source, snap, device, classic_apps(node) or [], where)
 
 
 # -- live --------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Files are recognised by their header (a devices file has `ownership`/`management`, an apps file `identifier`),
 not by their order on the command line; devices are read first so every app can be checked against its device.
-UTF-8 with or without a byte-order mark; gzip-compressed files are read as they are. Every row is either
+The encoding (UTF-8, UTF-16, Windows-1252...) and the separator (`,` `;` or tab) are detected from each file's
+first bytes and header line (`_encoding`), and said in `text_formats` (and a note when not UTF-8 with commas);
+gzip-compressed files are read as they are. Every row is either
 yielded or rejected with its `file:line`; only the device ids of the snapshot are held in memory.
 
 The checks shared with the JSON Lines reader (`_Checks`) live in `_neutral`.
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from interdit.errors import InputError
+from interdit.inventory._encoding import display_name, separator_name, sniff_separator
 from interdit.inventory._neutral import _APP_FIELDS as _APP_FIELDS
 from interdit.inventory._neutral import (
     _BOOL,
@@ -30,13 +33,16 @@ from interdit.inventory._neutral import (
     _boolean,
     _Checks,
     _show,
+    line_fix,
     open_text,
+    salvage,
 )
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import AppState, Rejection
 
 DEVICE_REQUIRED: tuple[str, ...] = ("device_id", "platform", "ownership", "management", "observed_at")
-DEVICE_OPTIONAL = ("supervised", "user", "name", "model", "os_version", "org_unit", "groups", "addresses")
+DEVICE_OPTIONAL = ("supervised", "user", "name", "model", "os_version", "org_unit", "groups", "addresses",
+                   "coverage_gap")
 APP_REQUIRED: tuple[str, ...] = ("device_id", "platform", "identifier", "observed_at")
 APP_OPTIONAL = ("name", "version", "managed", "state")
 
@@ -93,6 +99,7 @@ class _Input:
     line_iter: Iterator[str]  # shared by `reader` and the apps loop's fast path
     reader: Iterator[list[str]]
     header: _Header
+    separator: str = ","
 
 
 @readers.register("csv")
@@ -104,21 +111,28 @@ class CsvReader:
         self.inputs = [Path(p) for p in inputs]
         self.now = now
         self.tally = Tally()
+        self.text_formats: dict[str, str] = {}  # file name -> "encoding (why), separator"
 
     def records(self) -> Iterator[Record]:
         opened: list[_Input] = []
         try:
             for path in self.inputs:
-                f = open_text(path)
-                lines = LineSource(f, max_line=MAX_LINE)
+                f, fmt = open_text(path, detect_encoding=True)
+                lines = LineSource(f, max_line=MAX_LINE, fmt=fmt)
                 line_iter = lines.lines()
-                reader: Iterator[list[str]] = csv.reader(line_iter, strict=False)
                 try:
+                    first = next(line_iter, "")
+                    sep = sniff_separator(first)
+                    line_iter = chain((first,), line_iter) if first else line_iter
+                    reader: Iterator[list[str]] = csv.reader(line_iter, strict=False, delimiter=sep)
                     header = _read_header(path, reader, lines)
                 except BaseException:
                     f.close()
                     raise
-                opened.append(_Input(path, f, lines, line_iter, reader, header))
+                opened.append(_Input(path, f, lines, line_iter, reader, header, sep))
+                self.text_formats[path.name] = f"{fmt.describe()}, {separator_name(sep)}-separated"
+                if fmt.encoding not in ("utf-8", "utf-8-sig") or sep != ",":
+                    self.tally.note(f"{path.name}: read as {self.text_formats[path.name]}")
             kinds = [i.header.kind for i in opened]
             if "devices" not in kinds or "apps" not in kinds:
                 have = ", ".join(f"{i.path.name} ({i.header.kind})" for i in opened) or "no file"
@@ -135,6 +149,9 @@ class CsvReader:
         finally:
             for i in opened:
                 i.file.close()
+                for encoding, n in i.lines.redecoded.items():
+                    self.tally.note(f"{i.path.name}: {n:,} line(s) that were not UTF-8 read as "
+                                    f"{display_name(encoding)} (the file began in plain ASCII)")
 
     def _rows(self, i: _Input) -> Iterator[tuple[int, list[str] | Rejection]]:
         """(first physical line, row) for each record; a rejection for rows that cannot be read."""
@@ -147,8 +164,10 @@ class CsvReader:
                     if lines.bad:
                         problem = lines.take(end)
                         if problem:
-                            fix = _UTF8_FIX if "UTF-8" in problem else "split or shorten the line"
-                            yield line, Rejection(f"{name}:{line}", problem, fix)
+                            device_id, _ = salvage(lines.last_raw, separator=i.separator,
+                                                   column=i.header.index.get("device_id"))
+                            yield line, Rejection(f"{name}:{line}", problem, line_fix(problem), device_id,
+                                                  "device" if i.header.kind == "devices" else "app")
                             continue
                     yield line, row
                 return
@@ -174,7 +193,7 @@ class CsvReader:
                 device = checks.device(values, f"{name}:{line}")
             except BadRecord as bad:
                 checks.reject_device(values)
-                yield tally.reject(Rejection(f"{name}:{line}", bad.reason, bad.fix))
+                yield tally.reject(checks.rejection(f"{name}:{line}", bad, values, "device"))
                 continue
             tally.accept()
             yield device
@@ -192,6 +211,7 @@ class CsvReader:
         last_device = ""
         on_device: set[str] = set()
         line_iter, csv_reader, split, bad_lines, max_field = i.line_iter, csv.reader, str.split, lines.bad, MAX_FIELD
+        sep = i.separator
         end = reader.line_num  # type: ignore[attr-defined]
         try:
             for text in line_iter:
@@ -199,7 +219,7 @@ class CsvReader:
                 # with quotes goes to csv.reader, which reads on if a quoted value spans lines
                 line = end = end + 1
                 if '"' in text:
-                    sub = csv_reader(chain((text,), line_iter), strict=False)
+                    sub = csv_reader(chain((text,), line_iter), strict=False, delimiter=sep)
                     try:
                         row = next(sub, [])
                     except csv.Error as exc:
@@ -208,12 +228,12 @@ class CsvReader:
                     end += sub.line_num - 1
                 else:
                     text = text.rstrip("\r\n")
-                    row = split(text, ",") if text else []
+                    row = split(text, sep) if text else []
                 if row is None or len(row) != width or bad_lines:
                     problem = lines.take(end) if bad_lines else None
                     if problem:
-                        fix = _UTF8_FIX if "UTF-8" in problem else "split or shorten the line"
-                        yield tally.reject(Rejection(f"{name}:{line}", problem, fix))
+                        device_id, _ = salvage(lines.last_raw, separator=sep, column=i_dev)
+                        yield tally.reject(Rejection(f"{name}:{line}", problem, line_fix(problem), device_id, "app"))
                         continue
                     if row is None:
                         yield tally.reject(Rejection(f"{name}:{line}", error, "check the quoting"))
@@ -255,7 +275,7 @@ class CsvReader:
                         raise BadRecord(f"name or version longer than {max_field} characters",
                                         "check the export")
                 except BadRecord as bad:
-                    yield tally.reject(Rejection(f"{name}:{line}", bad.reason, bad.fix))
+                    yield tally.reject(checks.rejection(f"{name}:{line}", bad, {"device_id": row[i_dev]}, "app"))
                     continue
                 accepted += 1
                 yield make(source, device_id, app, observed, app_name or None,

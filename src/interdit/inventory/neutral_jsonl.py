@@ -17,7 +17,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from interdit.inventory._neutral import _BOOL, _STATE, MAX_FIELD, BadRecord, LineSource, _Checks, open_text
+from interdit.inventory._neutral import (
+    _BOOL,
+    _STATE,
+    MAX_FIELD,
+    BadRecord,
+    LineSource,
+    _Checks,
+    line_fix,
+    open_text,
+    salvage,
+)
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import InstalledApp, Rejection
 
@@ -55,8 +65,12 @@ def _fast_app(checks: _Checks, obj: Mapping[str, Any]) -> InstalledApp | None:
     if state.__class__ is not str or state not in _STATE:
         return None
     for text in (name, version):
-        if text is not None and (text.__class__ is not str or len(text) > MAX_FIELD or text != text.strip()):
-            return None
+        if text is not None and (text.__class__ is not str or len(text) > MAX_FIELD or text != text.strip()
+                                 or not text.isascii()):
+            return None  # non-ASCII text takes the full checks (a lone surrogate is not text)
+    if not (device_id.isascii() and identifier.isascii()) or "\x00" in device_id + identifier + (name or "") \
+            + (version or ""):
+        return None
     return checks.make_app(checks.source, device_id, app, when, name or None, version or None,
                            managed, _STATE[state])
 
@@ -70,12 +84,14 @@ class JsonlReader:
         self.inputs = [Path(p) for p in inputs]
         self.now = now
         self.tally = Tally()
+        self._raw = ""  # the unreadable line being rejected, to find its device
 
     def records(self) -> Iterator[Record]:
         checks = _JsonlChecks(self.name, self.now)
         for path in self.inputs:
-            with open_text(path) as f:
-                lines = LineSource(f, max_line=MAX_JSON_LINE << 20)
+            f, fmt = open_text(path)
+            with f:
+                lines = LineSource(f, max_line=MAX_JSON_LINE << 20, fmt=fmt)
                 bad, loads, accept, name = lines.bad, json.loads, self.tally.accept, path.name
                 for number, line in enumerate(lines.lines(), start=1):
                     obj: Any = None
@@ -91,13 +107,14 @@ class JsonlReader:
                                 yield fast
                                 continue
                     problem = lines.take(number) if bad else None
+                    self._raw = lines.last_raw if problem else ""
                     yield from self._line(checks, f"{name}:{number}", line, problem, obj)
 
     def _line(self, checks: _Checks, place: str, line: str, problem: str | None, obj: Any) -> Iterator[Record]:
         tally = self.tally
         if problem:
-            yield tally.reject(Rejection(place, problem, "save the file as UTF-8" if "UTF-8" in problem
-                                         else "split the record or shorten its values"))
+            device_id, is_app = salvage(self._raw)
+            yield tally.reject(Rejection(place, problem, line_fix(problem), device_id, "app" if is_app else "device"))
             return
         text = line.strip()
         if not text:
@@ -131,7 +148,7 @@ class JsonlReader:
         try:
             app = checks.app(obj)
         except BadRecord as bad:
-            return self.tally.reject(Rejection(place, bad.reason, bad.fix))
+            return self.tally.reject(checks.rejection(place, bad, obj, "app"))
         self.tally.accept()
         return app
 
@@ -146,7 +163,7 @@ class JsonlReader:
             device = checks.device(obj, place)
         except BadRecord as bad:
             checks.reject_device(obj)
-            yield self.tally.reject(Rejection(place, bad.reason, bad.fix))
+            yield self.tally.reject(checks.rejection(place, bad, obj, "device"))
         else:
             self.tally.accept()
             yield device
