@@ -349,11 +349,14 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
         closed += run("apps_close")
         if same_instant:
             run("zero_apps")
-        run("app_versions_prior")
-        run("app_versions_new")
-        if same_instant:
-            run("app_versions_redo")
-        counts["apps_updated"] = run("apps_update")
+        moved = run("moved")
+        if moved:
+            run("app_versions_prior")
+            run("app_versions_new")
+            if same_instant:
+                run("app_versions_redo")
+            run("apps_update")
+        counts["apps_updated"] = moved
         counts["apps_opened"] = run("apps_open")
         run("digests_changed")
         run("digests_unclosed")

@@ -34,7 +34,7 @@ _DEVICE_ATTRS = ("platform", "ownership", "management", "supervised", '"user"', 
 _VERSION_COLUMNS = ", ".join(c for c in DEVICE_STAGE_COLUMNS if c != "device_id")
 _APP_COLUMNS = ", ".join(APP_STAGE_COLUMNS)
 _TEMP_TABLES = ("stage_devices_raw", "stage_devices", "stage_apps", "stage_digests", "stage_rejected",
-                "changed_devices", "changed_apps", "closable_devices", "kept_devices")
+                "changed_devices", "changed_apps", "closable_devices", "kept_devices", "moved_apps")
 # the gaps that mean the source gave no usable app list for the device: its apps are never closed by it
 _NO_LIST = tuple(g.value for g in (CoverageReason.NOT_REPORTED, CoverageReason.APP_REPORTS_DISABLED,
                                    CoverageReason.NO_APPS_REPORTED, CoverageReason.UNREADABLE))
@@ -56,6 +56,9 @@ _SQLITE_STAGING = (
     "CREATE TEMP TABLE changed_devices (device_id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID",
     "CREATE TEMP TABLE closable_devices (device_id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID",
     "CREATE TEMP TABLE kept_devices (device_id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID",
+    "CREATE TEMP TABLE moved_apps (device_id TEXT NOT NULL, platform TEXT NOT NULL, identifier TEXT NOT NULL, "
+    "first_seen TEXT NOT NULL, old_version TEXT, version TEXT, managed INTEGER, name TEXT, state TEXT NOT NULL, "
+    "PRIMARY KEY (device_id, platform, identifier)) WITHOUT ROWID",
 )
 _PG_STAGING = (
     "DROP TABLE IF EXISTS " + ", ".join(f"pg_temp.{name}" for name in _TEMP_TABLES),
@@ -72,6 +75,9 @@ _PG_STAGING = (
     "CREATE TEMP TABLE changed_devices (device_id text PRIMARY KEY) ON COMMIT DROP",
     "CREATE TEMP TABLE closable_devices (device_id text PRIMARY KEY) ON COMMIT DROP",
     "CREATE TEMP TABLE kept_devices (device_id text PRIMARY KEY) ON COMMIT DROP",
+    "CREATE TEMP TABLE moved_apps (device_id text NOT NULL, platform text NOT NULL, identifier text NOT NULL, "
+    "first_seen timestamptz NOT NULL, old_version text, version text, managed boolean, name text, "
+    "state text NOT NULL, PRIMARY KEY (device_id, platform, identifier)) ON COMMIT DROP",
     "CREATE TEMP TABLE changed_apps (device_id text NOT NULL, platform text NOT NULL, identifier text NOT NULL, "
     "name text, version text, managed boolean, state text NOT NULL, "
     "PRIMARY KEY (device_id, platform, identifier)) ON COMMIT DROP",
@@ -100,8 +106,8 @@ def _diff_sql(dialect: str) -> dict[str, str]:
     ne = "IS NOT" if dialect == "sqlite" else "IS DISTINCT FROM"  # null-safe "differs"
     same_app = ("sa.device_id = {t}.device_id AND sa.platform = {t}.platform AND sa.identifier = {t}.identifier")
     app_same = same_app.format(t="app_intervals")
-    app_moved = " OR ".join(f"sa.{c} {ne} app_intervals.{c}" for c in ("version", "managed", "name", "state"))
-    version_moved = f"sa.version {ne} a.version"
+    version_moved = f"m.version {ne} m.old_version"
+    moved_same = same_app.format(t="app_intervals").replace("sa.", "m.")
     attrs_differ = " OR ".join(f"sd.{c} {ne} device_versions.{c}" for c in _DEVICE_ATTRS)
     if dialect == "sqlite":  # stage_apps holds the last record of each app already (INSERT OR REPLACE)
         apps_of_changed = "stage_apps"
@@ -114,10 +120,6 @@ def _diff_sql(dialect: str) -> dict[str, str]:
         changed_apps = (f"INSERT INTO changed_apps SELECT DISTINCT ON (device_id, platform, identifier) "
                         f"{_APP_COLUMNS} FROM stage_apps WHERE device_id IN (SELECT device_id FROM changed_devices) "
                         "ORDER BY device_id, platform, identifier, seq DESC")
-    open_changed = ("WHERE source = :s AND removed_at IS NULL "
-                    "AND device_id IN (SELECT device_id FROM changed_devices)")
-    moved_app = f"FROM {apps_of_changed} sa WHERE {app_same} AND ({app_moved})"
-    a_moved = (f"EXISTS (SELECT 1 FROM {apps_of_changed} sa WHERE {same_app.format(t='a')} AND {version_moved})")
     steps = {
         "unreadable_staged": f"UPDATE stage_devices SET coverage_gap = '{UNREADABLE}' "
                              "WHERE device_id IN (SELECT device_id FROM stage_rejected)",
@@ -180,31 +182,37 @@ def _diff_sql(dialect: str) -> dict[str, str]:
                       "WHERE source = :s AND removed_at IS NULL "
                       "AND device_id IN (SELECT device_id FROM closable_devices) "
                       f"AND NOT EXISTS (SELECT 1 FROM {apps_of_changed} sa WHERE {app_same})",
-        # a new version within the same presence: the version it had so far is kept as evidence first
+        # a new version or state within the same presence, found once: the open intervals of the changed
+        # devices whose app record differs (the presence stays; what moved is written in place)
+        "moved": "INSERT INTO moved_apps SELECT a.device_id, a.platform, a.identifier, a.first_seen, "
+                 "a.version, sa.version, sa.managed, sa.name, sa.state "
+                 f"FROM app_intervals a JOIN {apps_of_changed} sa ON {same_app.format(t='a')} "
+                 "WHERE a.source = :s AND a.removed_at IS NULL "
+                 "AND a.device_id IN (SELECT device_id FROM changed_devices) AND ("
+                 + " OR ".join(f"sa.{c} {ne} a.{c}" for c in ("version", "managed", "name", "state")) + ")",
+        # a new version: the version it had so far is kept as evidence first, then the new one from now
         "app_versions_prior": "INSERT INTO app_versions (source, device_id, platform, identifier, first_seen, "
-                              "interval_first_seen, version) SELECT a.source, a.device_id, a.platform, a.identifier, "
-                              "a.first_seen, a.first_seen, a.version FROM app_intervals a WHERE a.source = :s "
-                              "AND a.removed_at IS NULL AND a.device_id IN (SELECT device_id FROM changed_devices) "
-                              f"AND {a_moved} AND NOT EXISTS (SELECT 1 FROM app_versions x WHERE x.source = :s "
-                              "AND x.device_id = a.device_id AND x.platform = a.platform "
-                              "AND x.identifier = a.identifier AND x.interval_first_seen = a.first_seen)",
+                              "interval_first_seen, version) SELECT :s, m.device_id, m.platform, m.identifier, "
+                              f"m.first_seen, m.first_seen, m.old_version FROM moved_apps m WHERE {version_moved} "
+                              "AND NOT EXISTS (SELECT 1 FROM app_versions x WHERE x.source = :s "
+                              "AND x.device_id = m.device_id AND x.platform = m.platform "
+                              "AND x.identifier = m.identifier AND x.interval_first_seen = m.first_seen)",
         "app_versions_new": "INSERT INTO app_versions (source, device_id, platform, identifier, first_seen, "
-                            "interval_first_seen, version) SELECT a.source, a.device_id, a.platform, a.identifier, "
-                            f":at, a.first_seen, (SELECT sa.version FROM {apps_of_changed} sa "
-                            f"WHERE {same_app.format(t='a')}) FROM app_intervals a WHERE a.source = :s "
-                            "AND a.removed_at IS NULL AND a.device_id IN (SELECT device_id FROM changed_devices) "
-                            f"AND {a_moved} AND NOT EXISTS (SELECT 1 FROM app_versions x WHERE x.source = :s "
-                            "AND x.device_id = a.device_id AND x.platform = a.platform "
-                            "AND x.identifier = a.identifier AND x.first_seen = :at)",
-        "app_versions_redo": f"UPDATE app_versions SET version = (SELECT sa.version FROM {apps_of_changed} sa "
-                             f"WHERE {same_app.format(t='app_versions')}) WHERE source = :s AND first_seen = :at "
-                             "AND device_id IN (SELECT device_id FROM changed_devices) AND EXISTS (SELECT 1 "
-                             f"FROM {apps_of_changed} sa WHERE {same_app.format(t='app_versions')} "
-                             f"AND sa.version {ne} app_versions.version)",
+                            "interval_first_seen, version) SELECT :s, m.device_id, m.platform, m.identifier, :at, "
+                            f"m.first_seen, m.version FROM moved_apps m WHERE {version_moved} "
+                            "AND NOT EXISTS (SELECT 1 FROM app_versions x WHERE x.source = :s "
+                            "AND x.device_id = m.device_id AND x.platform = m.platform "
+                            "AND x.identifier = m.identifier AND x.first_seen = :at)",
+        "app_versions_redo": "UPDATE app_versions SET version = m.version FROM moved_apps m "
+                             "WHERE app_versions.source = :s AND app_versions.first_seen = :at "
+                             "AND app_versions.device_id = m.device_id AND app_versions.platform = m.platform "
+                             f"AND app_versions.identifier = m.identifier AND {version_moved}",
+        # row by row from moved_apps (an UPDATE ... FROM lets SQLite scan the source's every interval instead)
         "apps_update": "UPDATE app_intervals SET "
-                       + ", ".join(f"{c} = (SELECT sa.{c} FROM {apps_of_changed} sa WHERE {app_same})"
+                       + ", ".join(f"{c} = (SELECT m.{c} FROM moved_apps m WHERE {moved_same})"
                                    for c in ("version", "managed", "name", "state"))
-                       + f" {open_changed} AND EXISTS (SELECT 1 {moved_app})",
+                       + " WHERE source = :s AND (device_id, platform, identifier, first_seen) IN "
+                       "(SELECT device_id, platform, identifier, first_seen FROM moved_apps)",
         "apps_open": _INSERT_APPS + "SELECT :s, sa.device_id, sa.platform, sa.identifier, sa.name, sa.version, "
                      f"sa.managed, sa.state, :at FROM {apps_of_changed} sa WHERE sa.device_id IN "
                      "(SELECT device_id FROM changed_devices) AND NOT EXISTS (SELECT 1 FROM app_intervals a "
