@@ -322,7 +322,7 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
     present = _present_in(conn, source)
     n_devices = scalar("SELECT count(*) FROM stage_devices")
     n_apps = scalar("SELECT count(*) FROM stage_apps")
-    counts: dict[str, Any] = {"devices": n_devices, "removals_held": unread.devices, "closes_held": unread.apps}
+    counts: dict[str, Any] = {"devices": n_devices, "closes_held": unread.apps and present}
     unreadable = run("unreadable_staged")  # read, but a record of theirs was rejected: their list is incomplete
     counts["devices_no_apps"] = (run("no_apps_staged") if n_apps == 0 and n_devices >= NO_APPS_MIN_DEVICES
                                  and not rules.empty_app_lists_expected else 0)
@@ -335,6 +335,7 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
     closed = run("apps_of_removed")
     run("versions_of_removed")
     kept = run("kept")  # absent but not removed: unreadable in this snapshot, their last state kept
+    counts["removals_held"] = unread.devices and kept > 0
     if kept:
         run("kept_close")
         run("kept_open")
