@@ -153,6 +153,18 @@ def test_a_work_profile_that_drops_a_work_app_closes_it(repo: Repository) -> Non
     assert result.apps_closed == 1 and [a.app.identifier for a in current(repo, "A1")[1]] == ["com.microsoft.teams"]
 
 
+def test_the_same_partial_view_twice_is_evidence_a_narrower_one_is_not(repo: Repository) -> None:
+    unknown = replace(dev("A1"), management=Management.UNKNOWN)  # e.g. a source that did not say
+    imp(repo, [unknown, app("A1", TIKTOK.identifier), app("A1", "com.microsoft.teams")], T0)
+    result = imp(repo, [replace(unknown, observed_at=T1), app("A1", "com.microsoft.teams")], T1)
+    assert result.apps_closed == 1 and [a.app.identifier for a in current(repo, "A1")[1]] == ["com.microsoft.teams"]
+    # unenrolled: the source now sees nothing of the device, which proves nothing about Teams
+    gone_dark = replace(unknown, observed_at=T2, management=Management.UNMANAGED)
+    assert imp(repo, [gone_dark], T2).apps_closed == 0
+    assert imp(repo, [replace(gone_dark, observed_at=T3)], T3).apps_closed == 0
+    assert [a.app.identifier for a in current(repo, "A1")[1]] == ["com.microsoft.teams"]
+
+
 def test_a_source_with_no_app_at_all_is_flagged_unless_it_says_so(repo: Repository) -> None:
     imp(repo, [dev("A1"), app("A1", TIKTOK.identifier), dev("B1"), dev("C1")], T0)
     result = imp(repo, [dev("A1", T1), dev("B1", T1), dev("C1", T1)], T1)

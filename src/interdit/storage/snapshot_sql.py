@@ -38,7 +38,6 @@ _TEMP_TABLES = ("stage_devices_raw", "stage_devices", "stage_apps", "stage_diges
 # the gaps that mean the source gave no usable app list for the device: its apps are never closed by it
 _NO_LIST = tuple(g.value for g in (CoverageReason.NOT_REPORTED, CoverageReason.APP_REPORTS_DISABLED,
                                    CoverageReason.NO_APPS_REPORTED, CoverageReason.UNREADABLE))
-_LISTS_APPS = tuple(m.value for m in (Management.FULLY_MANAGED, Management.WORK_PROFILE, Management.USER_ENROLMENT))
 UNREADABLE = CoverageReason.UNREADABLE.value
 NO_APPS = CoverageReason.NO_APPS_REPORTED.value
 
@@ -165,15 +164,14 @@ def _diff_sql(dialect: str) -> dict[str, str]:
                            "WHERE d.apps_digest IS NULL OR d.apps_digest <> COALESCE(g.digest, 0)",
         "changed_apps": changed_apps,
         # positive evidence of removal: read cleanly, an app list of the whole device, or of the same partial
-        # view as the stored version whose open apps were all seen in that view (a stored digest), without the
-        # app; a device with no open app has nothing to close, and its digest can be kept
+        # view as the stored version (same management, same gap) whose open apps were all seen in that view (a
+        # stored digest), without the app; a device with no open app has nothing to close, its digest is kept
         "closable": "INSERT INTO closable_devices SELECT sd.device_id FROM stage_devices sd "
                     "JOIN devices d ON d.source = :s AND d.device_id = sd.device_id "
                     "WHERE sd.device_id IN (SELECT device_id FROM changed_devices) "
                     "AND (NOT EXISTS (SELECT 1 FROM app_intervals a WHERE a.source = :s "
                     "AND a.device_id = sd.device_id AND a.removed_at IS NULL) "
                     f"OR ((sd.coverage_gap IS NULL OR sd.coverage_gap NOT IN ({_quoted(_NO_LIST)})) "
-                    f"AND sd.management IN ({_quoted(_LISTS_APPS)}) "
                     f"AND ((sd.coverage_gap IS NULL AND sd.management = '{Management.FULLY_MANAGED.value}') "
                     "OR (d.apps_digest IS NOT NULL AND EXISTS (SELECT 1 FROM device_versions v WHERE v.source = :s "
                     "AND v.device_id = sd.device_id AND v.valid_to IS NULL AND v.management = sd.management "
