@@ -407,7 +407,7 @@ def _check_rejections(source: str, tally: Tally, rules: SnapshotRules) -> None:
         f"premiers rejets: {first}", where=f"import of {source!r}",
         fix="correct the export where the rejections say (or save it again as UTF-8), then import it again; if "
             "those records really cannot be read, raise the limit with --max-rejected (a count, e.g. 50, or a "
-            "percentage, e.g. 5%)")
+            "percentage, e.g. 5%; max_rejected in the API)")
 
 
 def _shrink_refusal(source: str, removed: int, before: int) -> SnapshotRefused:
@@ -418,7 +418,7 @@ def _shrink_refusal(source: str, removed: int, before: int) -> SnapshotRefused:
         f"appareils d'un coup : export incomplet ou cassé ? Il est refusé, rien n'a changé",
         where=f"import of {source!r}",
         fix="check that the export is complete (every page, every file); if those devices really left, import it "
-            "again with --allow-shrink")
+            "again with --allow-shrink (allow_shrink=true in the API)")
 
 
 def _present_in(conn: Connection, source: str) -> bool:
