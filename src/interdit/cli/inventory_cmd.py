@@ -95,8 +95,7 @@ def run_import(action: Callable[[], tuple[Any, Any]], source: str, output: Outpu
         fail(error)
 
 
-def show_import(source: str, result: Any, tally: Any, output: OutputFormat, lang: str | None, *,
-                counts: bool = True) -> None:
+def show_import(source: str, result: Any, tally: Any, output: OutputFormat, lang: str | None) -> None:
     """The outcome of an applied snapshot: its counts, what it kept or flagged, and its rejections."""
     summary: dict[str, Any] = (dataclasses.asdict(result) if dataclasses.is_dataclass(result)
                                and not isinstance(result, type) else {})
@@ -109,10 +108,9 @@ def show_import(source: str, result: Any, tally: Any, output: OutputFormat, lang
         return
     out.print(f"{source}: read {tally.read:,} records — {tally.accepted:,} accepted, {tally.rejected:,} rejected",
               markup=False)
-    if counts:
-        for key, value in summary.items():
-            if isinstance(value, int) and not isinstance(value, bool) and key not in ("read", "accepted", "rejected"):
-                out.print(f"  {key.replace('_', ' ')}: {value:,}")
+    for key, value in summary.items():
+        if isinstance(value, int) and not isinstance(value, bool) and key not in ("read", "accepted", "rejected"):
+            out.print(f"  {key.replace('_', ' ')}: {value:,}")
     for note in notes:
         err.print(f"  note: {note}", markup=False)
     for r in tally.rejections[:20]:

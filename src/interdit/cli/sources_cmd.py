@@ -137,6 +137,6 @@ def sync(
     result, tally = run_import(lambda: pipeline.sync_source(
         s.repo, name, path=sources, clock=s.clock, at=when, actor=cli_actor(), max_rejected=limit,
         allow_shrink=allow_shrink), name, output, s.settings.lang)
-    show_import(name, result, tally, output, s.settings.lang, counts=False)
+    show_import(name, result, tally, output, s.settings.lang)
     if tally.rejected:
         raise typer.Exit(EXIT_PARTIAL)
