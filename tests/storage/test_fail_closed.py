@@ -183,6 +183,13 @@ def test_a_small_snapshot_without_apps_is_not_flagged(repo: Repository) -> None:
     assert result.devices_no_apps == 0 and current(repo, "A1")[0].coverage_gap is None
 
 
+def test_unmanaged_devices_without_apps_are_not_flagged(repo: Repository) -> None:
+    known = [replace(dev(d), management=Management.UNMANAGED) for d in ("A1", "B1", "C1")]
+    result = imp(repo, [*known, dev("D1")], T0)
+    assert result.devices_no_apps == 1 and current(repo, "A1")[0].coverage_gap is None
+    assert current(repo, "D1")[0].coverage_gap is CoverageReason.NO_APPS_REPORTED
+
+
 def test_a_reader_gap_is_kept_as_the_reader_said(repo: Repository) -> None:
     noted = [replace(dev(d), coverage_gap=CoverageReason.APP_REPORTS_DISABLED) for d in ("A1", "B1", "C1")]
     result = imp(repo, noted, T0)

@@ -122,7 +122,9 @@ def _diff_sql(dialect: str) -> dict[str, str]:
     steps = {
         "unreadable_staged": f"UPDATE stage_devices SET coverage_gap = '{UNREADABLE}' "
                              "WHERE device_id IN (SELECT device_id FROM stage_rejected)",
-        "no_apps_staged": f"UPDATE stage_devices SET coverage_gap = '{NO_APPS}' WHERE coverage_gap IS NULL",
+        # an unmanaged device shows no app anyway: only the devices whose source should list apps are flagged
+        "no_apps_staged": f"UPDATE stage_devices SET coverage_gap = '{NO_APPS}' WHERE coverage_gap IS NULL "
+                          f"AND management <> '{Management.UNMANAGED.value}'",
         "present": "SELECT count(*) FROM devices WHERE source = :s AND removed_at IS NULL",
         "devices_new": "INSERT INTO devices (source, device_id, first_seen) SELECT :s, sd.device_id, :at "
                        "FROM stage_devices sd WHERE NOT EXISTS (SELECT 1 FROM devices d "
