@@ -132,7 +132,7 @@ def test_sources_sync_is_recorded(ws: dict[str, Path], monkeypatch: pytest.Monke
                         secret_file=secret, path=file)
     _mock_http(monkeypatch, _jamf)
     entry = _one_new(ws, lambda: _cli(ws, "sources", "sync", "jamf-ipads", "--sources", str(file),
-                                      "--at", "2025-03-02T00:00:00Z"))
+                                      "--at", "2025-03-02T00:00:00Z", "--max-rejected", "2"))
     assert (entry.actor, entry.action, entry.target) == (_me(), "source.sync", "jamf-ipads")
     assert entry.after["format"] == "api:jamf" and (entry.after["devices"], entry.after["rejected"]) == (3, 1)
     assert "jamf-secret" not in json.dumps(entry.after)

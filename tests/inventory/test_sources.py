@@ -98,8 +98,11 @@ def test_cli_add_test_sync_and_a_failed_sync_changes_nothing(tmp_path: Path) -> 
         assert row["credentials"] == f"file {secret}" and "jamf-secret" not in listed.output
         tested = runner.invoke(app, ["sources", "test", "jamf-ipads", "--sources", str(file)])
         assert tested.exit_code == 0 and "4 mobile devices" in tested.output, tested.output
+        refused = runner.invoke(app, ["sources", "sync", "jamf-ipads", "--sources", str(file), "--format", "json",
+                                      "--at", "2025-03-02T00:00:00Z"])  # 1 of 9 records: over the default 1 %
+        assert refused.exit_code == 2 and json.loads(refused.output)["status"] == "refused", refused.output
         synced = runner.invoke(app, ["sources", "sync", "jamf-ipads", "--sources", str(file), "--format", "json",
-                                     "--at", "2025-03-02T00:00:00Z"])
+                                     "--at", "2025-03-02T00:00:00Z", "--max-rejected", "2"])
         assert synced.exit_code == 3, synced.output  # a tvOS device rejected (an app with a bad id is kept by name)
         report: dict[str, Any] = json.loads(synced.output)
         assert (report["result"]["devices"], report["result"]["apps"], report["rejected"]) == (3, 5, 1)
@@ -110,6 +113,7 @@ def test_cli_add_test_sync_and_a_failed_sync_changes_nothing(tmp_path: Path) -> 
     repo = pipeline.open_repository(f"sqlite:///{db}")
     runs = repo.import_runs(limit=10)
     assert [r.status for r in runs if r.status == "ok"] == ["ok"]
+    assert "refused" in [r.status for r in runs]
     from datetime import UTC, datetime
 
     states = list(repo.device_states(datetime(2025, 3, 4, tzinfo=UTC), frozenset(), ()))

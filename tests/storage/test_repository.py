@@ -112,22 +112,33 @@ def test_reimporting_an_identical_snapshot_adds_no_rows(repo: Repository, count:
     assert count("import_runs") == 3
 
 
-def test_a_version_change_closes_one_interval_and_opens_another(repo: Repository) -> None:
+def test_a_version_change_updates_the_open_interval_and_keeps_its_history(repo: Repository) -> None:
     do_import(repo, [dev("D1"), app("D1", TIKTOK.identifier, "30.1")], T0)
     t1 = T0 + DAY
     result = do_import(repo, [dev("D1", t1), app("D1", TIKTOK.identifier, "30.2")], t1)
-    assert (result.apps_opened, result.apps_closed) == (1, 1)
+    assert (result.apps_opened, result.apps_closed, result.apps_updated) == (0, 0, 1)
     detail = repo.device("mdm", "D1")
     assert detail is not None
-    old, new = detail.apps
-    assert (old.version, old.first_seen, old.removed_at, old.last_seen) == ("30.1", T0, t1, T0)
-    assert (new.version, new.first_seen, new.removed_at, new.last_seen) == ("30.2", t1, None, t1)
-    # hiding it (state change) is a change too
+    (only,) = detail.apps
+    assert (only.version, only.first_seen, only.removed_at, only.last_seen) == ("30.2", T0, None, t1)
+    assert [(v.version, v.interval_first_seen, v.first_seen) for v in detail.app_versions] == [
+        ("30.1", T0, T0), ("30.2", T0, t1)]
+    # hiding it (state change) is not a removal either: the same presence, now blocked
     t2 = T0 + 2 * DAY
-    do_import(repo, [dev("D1", t2), app("D1", TIKTOK.identifier, "30.2", state=AppState.BLOCKED)], t2)
+    hidden = do_import(repo, [dev("D1", t2), app("D1", TIKTOK.identifier, "30.2", state=AppState.BLOCKED)], t2)
+    assert (hidden.apps_opened, hidden.apps_closed, hidden.apps_updated) == (0, 0, 1)
     now = _state(repo, t2)["D1"]
-    assert [(a.version, a.state, a.removed_at) for a in now.apps] == [  # type: ignore[attr-defined]
-        ("30.1", AppState.INSTALLED, t1), ("30.2", AppState.INSTALLED, t2), ("30.2", AppState.BLOCKED, None)]
+    assert [(a.version, a.state, a.first_seen, a.removed_at) for a in now.apps] == [  # type: ignore[attr-defined]
+        ("30.2", AppState.BLOCKED, T0, None)]
+    # removed for real, then installed again: a new presence, with its own first_seen
+    t3, t4 = T0 + 3 * DAY, T0 + 4 * DAY
+    gone = do_import(repo, [dev("D1", t3), app("D1", "com.microsoft.teams")], t3)
+    assert (gone.apps_closed, gone.apps_opened) == (1, 1)
+    do_import(repo, [dev("D1", t4), app("D1", "com.microsoft.teams"), app("D1", TIKTOK.identifier, "31")], t4)
+    detail = repo.device("mdm", "D1")
+    assert detail is not None
+    assert [(a.first_seen, a.removed_at, a.version) for a in detail.apps if a.app == TIKTOK] == [
+        (T0, t3, "30.2"), (t4, None, "31")]
 
 
 def test_removed_devices_leave_the_fleet_and_can_come_back(repo: Repository, count: Count) -> None:
@@ -326,10 +337,11 @@ def test_importing_the_same_instant_again_replaces_that_import(repo: Repository,
     assert set(_state(repo, t1)) == {"D1"} and set(_state(repo, T0)) == {"D1"}
     detail = repo.device("mdm", "D1")
     assert detail is not None
-    assert [(a.version, a.first_seen, a.removed_at) for a in detail.apps] == [("1", T0, t1), ("2", t1, None)]
+    assert [(a.version, a.first_seen, a.removed_at) for a in detail.apps] == [("2", T0, None)]
+    assert [(v.version, v.first_seen) for v in detail.app_versions] == [("1", T0), ("2", t1)]
     assert [(v.valid_from, v.valid_to) for v in detail.versions] == [(T0, t1), (t1, None)]
     assert repo.device("mdm", "D2") is None  # it existed for no time at all
-    assert count("app_intervals") == 2 and count("device_versions") == 2
+    assert count("app_intervals") == 1 and count("device_versions") == 2 and count("app_versions") == 2
 
 
 @settings(max_examples=100, deadline=None)

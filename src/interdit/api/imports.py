@@ -21,6 +21,13 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
     "required": ["files"]}}}}}
 
 
+MAX_REJECTED_PATTERN = r"^(\d{1,9}|\d{1,3}(\.\d{1,3})? ?%|none)$"
+MAX_REJECTED_HELP = ("Refuse the whole snapshot (nothing changes, 422) when more records than this are rejected: "
+                     "a count (e.g. 25), a percentage of the records read (e.g. 1%), or none.")
+ALLOW_SHRINK_HELP = ("Apply a snapshot that marks more than 20 % of the source's devices (from 10 devices) removed "
+                     "at once; without it such a snapshot is refused (422) as a likely broken or partial export.")
+
+
 @router.get("/imports/formats", summary="Inventory formats the server can read")
 def formats(who: Reader) -> list[str]:
     return pipeline.inventory_formats()
@@ -33,6 +40,9 @@ async def create_import(
     format: Annotated[str, Query(min_length=1, max_length=50, description="e.g. csv, jsonl, intune")],
     source: Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$",
                                  description="The source's name, e.g. intune-prod")],
+    max_rejected: Annotated[str, Query(max_length=12, pattern=MAX_REJECTED_PATTERN,
+                                       description=MAX_REJECTED_HELP)] = "1%",
+    allow_shrink: Annotated[bool, Query(description=ALLOW_SHRINK_HELP)] = False,
 ) -> ImportOut:
     if format not in pipeline.inventory_formats():
         raise Problem(422, f"unknown inventory format {format!r}",
@@ -43,7 +53,8 @@ async def create_import(
         from starlette.concurrency import run_in_threadpool
 
         result, tally = await run_in_threadpool(lambda: pipeline.import_inventory(
-            ctx.repo, format, source, paths, clock=ctx.clock, actor=who.actor))
+            ctx.repo, format, source, paths, clock=ctx.clock, actor=who.actor, max_rejected=max_rejected,
+            allow_shrink=allow_shrink))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     rejections = [{"place": r.place, "reason": r.reason, "fix": r.fix} for r in tally.rejections[:200]]

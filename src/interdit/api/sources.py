@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from interdit import pipeline
 from interdit.api import views
 from interdit.api.context import Admin, Ctx, Reader
+from interdit.api.imports import ALLOW_SHRINK_HELP, MAX_REJECTED_HELP, MAX_REJECTED_PATTERN
 from interdit.api.problems import PROBLEM_RESPONSES, Problem
 from interdit.api.schemas import SourceOut, SyncOut
 
@@ -26,11 +27,14 @@ def list_sources(who: Reader) -> list[dict[str, Any]]:
 
 @router.post("/sources/{name}/sync", status_code=201, response_model=SyncOut,
              summary="Read a full snapshot from a source's API now and import it (one transaction)")
-async def sync(name: str, ctx: Ctx, who: Admin) -> dict[str, Any]:
+async def sync(name: str, ctx: Ctx, who: Admin,
+               max_rejected: Annotated[str, Query(max_length=12, pattern=MAX_REJECTED_PATTERN,
+                                                  description=MAX_REJECTED_HELP)] = "1%",
+               allow_shrink: Annotated[bool, Query(description=ALLOW_SHRINK_HELP)] = False) -> dict[str, Any]:
     if name not in pipeline.configured_sources():
         raise Problem(404, f"no configured source {name!r}", fix="add it with 'interdit sources add'")
-    result, tally = await run_in_threadpool(lambda: pipeline.sync_source(ctx.repo, name, clock=ctx.clock,
-                                                                         actor=who.actor))
+    result, tally = await run_in_threadpool(lambda: pipeline.sync_source(
+        ctx.repo, name, clock=ctx.clock, actor=who.actor, max_rejected=max_rejected, allow_shrink=allow_shrink))
     body = {"source": name, "read": tally.read, "accepted": tally.accepted, "rejected": tally.rejected,
             "run_id": getattr(result, "run_id", None),
             "rejections": [{"place": r.place, "reason": r.reason, "fix": r.fix} for r in tally.rejections[:200]]}

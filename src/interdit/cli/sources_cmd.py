@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +11,6 @@ from interdit.cli.common import (
     EXIT_PARTIAL,
     OutputFormat,
     cli_actor,
-    err,
     fail,
     out,
     parse_when,
@@ -21,6 +19,7 @@ from interdit.cli.common import (
     run_guarded,
     state,
 )
+from interdit.cli.inventory_cmd import AllowShrinkOpt, MaxRejectedOpt, run_import, show_import
 
 sources_app = typer.Typer(
     name="sources", no_args_is_help=True,
@@ -120,29 +119,24 @@ def sync(
     at: Annotated[str | None, typer.Option("--at", help="When the snapshot counts as taken [default: now].")] = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
     sources: SourcesOpt = None,
+    max_rejected: MaxRejectedOpt = "1%",
+    allow_shrink: AllowShrinkOpt = False,
 ) -> None:
     """Import a full snapshot of a source from its API, as one transaction (all or nothing).
 
     Example: interdit sources sync intune-prod
 
-    Devices the source no longer lists are marked removed. If the API fails part-way, nothing is imported
-    and the previous snapshot stays. Exit code 3 when records were rejected (they are listed).
+    Devices the source no longer lists are marked removed; a device whose record was rejected keeps its last
+    known state, flagged unreadable. If the API fails part-way, nothing is imported and the previous snapshot
+    stays. Exit code 3 when records were rejected (they are listed), 2 when the snapshot was refused
+    (--max-rejected, --allow-shrink).
     """
     s = state(ctx)
     when = parse_when(at) if at else None
-    result, tally = run_guarded(lambda: pipeline.sync_source(s.repo, name, path=sources, clock=s.clock, at=when,
-                                                             actor=cli_actor()))
-    summary: dict[str, Any] = dataclasses.asdict(result) if dataclasses.is_dataclass(result) else {}
-    if output is OutputFormat.json:
-        print_json({"schema_version": 1, "source": name, "read": tally.read, "accepted": tally.accepted,
-                    "rejected": tally.rejected, "result": summary,
-                    "rejections": [dataclasses.asdict(r) for r in tally.rejections], "notes": tally.note_lines()})
-    else:
-        out.print(f"{name}: read {tally.read:,} records — {tally.accepted:,} accepted, {tally.rejected:,} rejected",
-                  markup=False)
-        for note in tally.note_lines():
-            err.print(f"  note: {note}", markup=False)
-        for r in tally.rejections[:20]:
-            err.print(f"  rejected {r.place}: {r.reason}" + (f" (fix: {r.fix})" if r.fix else ""), markup=False)
+    limit = run_guarded(lambda: pipeline.rejection_limit(max_rejected))
+    result, tally = run_import(lambda: pipeline.sync_source(
+        s.repo, name, path=sources, clock=s.clock, at=when, actor=cli_actor(), max_rejected=limit,
+        allow_shrink=allow_shrink), name, output, s.settings.lang)
+    show_import(name, result, tally, output, s.settings.lang)
     if tally.rejected:
         raise typer.Exit(EXIT_PARTIAL)

@@ -17,6 +17,7 @@ _WHERE = {
     "LoadedPolicy": "core",
     "ScanResult": "network",
     "ScannedFile": "network",
+    "SnapshotRefused": "core",
     "add_exception": "policy_edit",
     "add_source": "sources",
     "analysis_files": "analysis",
@@ -56,6 +57,7 @@ _WHERE = {
     "policy_schema": "core",
     "read_domain_list": "network",
     "read_policy": "core",
+    "rejection_limit": "core",
     "render": "core",
     "render_analysis": "analysis",
     "stored_analysis": "analysis",
@@ -164,6 +166,9 @@ if TYPE_CHECKING:
         LoadedPolicy as LoadedPolicy,
     )
     from interdit.pipeline.core import (
+        SnapshotRefused as SnapshotRefused,
+    )
+    from interdit.pipeline.core import (
         counting as counting,
     )
     from interdit.pipeline.core import (
@@ -201,6 +206,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.core import (
         read_policy as read_policy,
+    )
+    from interdit.pipeline.core import (
+        rejection_limit as rejection_limit,
     )
     from interdit.pipeline.core import (
         render as render,

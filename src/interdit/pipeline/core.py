@@ -26,7 +26,9 @@ from interdit.policy.schema import policy_json_schema
 from interdit.reporting.base import ReportData, formats
 from interdit.storage import evaluations
 from interdit.storage.audit import AuditLog
-from interdit.storage.repo import ImportResult, Repository
+from interdit.storage.repo import ImportResult, RejectionLimit, Repository, SnapshotRefused, SnapshotRules
+
+__all__ = ["SnapshotRefused"]  # a snapshot refused by its rules: nothing changed (the faces catch it)
 
 # -- set-up -----------------------------------------------------------------------------------------
 
@@ -108,11 +110,49 @@ def inventory_formats() -> list[str]:
     return readers.names()
 
 
+def rejection_limit(value: str | int | RejectionLimit | None) -> RejectionLimit | None:
+    """`--max-rejected`: a count of records (`25`), or a percentage of the records read (`1%`, `0.5 %`);
+    `none` applies a snapshot whatever it rejected. None means the default, 1 % of the records read."""
+    if value is None:
+        return RejectionLimit()
+    if isinstance(value, RejectionLimit):
+        return value
+    if isinstance(value, int):
+        return RejectionLimit(count=value, percent=None)
+    text_ = value.strip().lower()
+    if text_ in ("none", "off", "unlimited"):
+        return None
+    try:
+        if text_.endswith("%"):
+            percent = float(text_[:-1].strip())
+            if 0 <= percent <= 100:
+                return RejectionLimit(count=None, percent=percent)
+        elif text_.isdigit():
+            return RejectionLimit(count=int(text_), percent=None)
+    except ValueError:
+        pass
+    raise InputError(f"--max-rejected {value!r} is neither a count nor a percentage",
+                     fix="give a count of records (e.g. 25), a percentage of the records read (e.g. 1%), or none")
+
+
+def snapshot_rules(max_rejected: str | int | RejectionLimit | None = None, allow_shrink: bool = False,
+                   reader: Any = None) -> SnapshotRules:
+    """The rules an import applies: the rejection limit, whether a large shrink is confirmed, and whether the
+    reader lists devices without apps on purpose (its `empty_app_lists_expected`)."""
+    return SnapshotRules(max_rejected=rejection_limit(max_rejected), allow_shrink=allow_shrink,
+                         empty_app_lists_expected=bool(getattr(reader, "empty_app_lists_expected", False)))
+
+
 def import_inventory(repo: Repository, fmt: str, source: str, inputs: Sequence[Path], *,
                      at: datetime | None = None, clock: Clock = system_clock,
                      progress: Callable[[int], None] | None = None,
-                     actor: str | None = None) -> tuple[ImportResult, Tally]:
+                     actor: str | None = None, max_rejected: str | int | RejectionLimit | None = None,
+                     allow_shrink: bool = False) -> tuple[ImportResult, Tally]:
     """Import one snapshot of `source` from files in format `fmt`, as one transaction.
+
+    The snapshot fails closed (see `Repository.import_snapshot`): it is refused, nothing changed
+    (`SnapshotRefused`), when it rejected more than `max_rejected` records (default 1 % of those read), or
+    would mark more than a fifth of the source's devices removed at once, unless `allow_shrink`.
 
     With `actor`, the import is recorded in the audit trail (action `import`, target the source) once it is
     committed: its run id and counts, and the previous run's counts for that source as `before`.
@@ -125,15 +165,17 @@ def import_inventory(repo: Repository, fmt: str, source: str, inputs: Sequence[P
     records: Iterable[Record] = reader.records()
     if progress is not None:
         records = counting(records, progress)
+    rules = snapshot_rules(max_rejected, allow_shrink, reader)
     previous = last_import_counts(repo, source) if actor is not None else None
-    result = repo.import_snapshot(source, fmt, records, reader.tally, at=at or now)
+    result = repo.import_snapshot(source, fmt, records, reader.tally, at=at or now, rules=rules)
     record(audit_trail(repo.engine, clock), actor, "import", source, before=previous,
            after=import_counts(result, fmt, [p.name for p in inputs], at=at or now))
     return result, reader.tally
 
 
 IMPORT_COUNTS = ("read", "accepted", "rejected", "devices", "apps", "devices_new", "devices_changed",
-                 "devices_removed", "apps_opened", "apps_closed")
+                 "devices_removed", "apps_opened", "apps_closed", "apps_updated", "devices_unreadable",
+                 "devices_no_apps")
 
 
 def import_counts(result: ImportResult, fmt: str, files: Sequence[str] = (), *,

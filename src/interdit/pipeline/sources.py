@@ -13,9 +13,9 @@ from interdit.errors import ConfigError, InputError
 from interdit.inventory.base import Record, Tally
 from interdit.pipeline.audit import audit_trail, payload_digest, record, require_trail
 from interdit.pipeline.basics import Clock, system_clock
-from interdit.pipeline.core import counting, import_counts, last_import_counts
+from interdit.pipeline.core import counting, import_counts, last_import_counts, snapshot_rules
 from interdit.storage.audit import AuditLog
-from interdit.storage.repo import ImportResult, Repository
+from interdit.storage.repo import ImportResult, RejectionLimit, Repository
 
 
 def source_types() -> list[str]:
@@ -112,8 +112,11 @@ def check_source(name: str, *, path: Path | None = None, client: Any = None, clo
 def sync_source(repo: Repository, name: str, *, path: Path | None = None, client: Any = None,
                 clock: Clock = system_clock, at: datetime | None = None,
                 progress: Callable[[int], None] | None = None,
-                actor: str | None = None) -> tuple[ImportResult, Tally]:
+                actor: str | None = None, max_rejected: str | int | RejectionLimit | None = None,
+                allow_shrink: bool = False) -> tuple[ImportResult, Tally]:
     """Read a full snapshot from the source's API and import it as one transaction.
+
+    The same fail-closed rules as a file import (`import_inventory`): `max_rejected`, `allow_shrink`.
 
     If the API fails part-way, the records stream raises, the transaction rolls back and the previous
     snapshot stays in place: a sync never half-imports. With `actor`, the committed sync is recorded in the
@@ -128,8 +131,9 @@ def sync_source(repo: Repository, name: str, *, path: Path | None = None, client
         if progress is not None:
             records = counting(records, progress)
         fmt = f"api:{connector.source_type}"
+        rules = snapshot_rules(max_rejected, allow_shrink, connector)
         previous = last_import_counts(repo, name) if actor is not None else None
-        result = repo.import_snapshot(name, fmt, records, connector.tally, at=at or now)
+        result = repo.import_snapshot(name, fmt, records, connector.tally, at=at or now, rules=rules)
         record(audit_trail(repo.engine, clock), actor, "source.sync", name, before=previous,
                after=import_counts(result, fmt, at=at or now))
         return result, connector.tally

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from interdit.model import AppId, AppInterval, Device, DeviceState, Finding, Rejection, utc
+from interdit.model import AppId, AppInterval, CoverageReason, Device, DeviceState, Finding, Rejection, utc
 from interdit.storage import tables as t
 from interdit.storage.base import _MANAGEMENT, _OWNERSHIP, _PLATFORMS, _STATES, _guard
 from interdit.storage.evaluations import iter_findings
@@ -27,7 +27,7 @@ class ImportRun:
     at: datetime
     started_at: datetime
     finished_at: datetime | None
-    status: str  # ok | failed
+    status: str  # ok | failed | refused (the snapshot broke a rule; nothing changed)
     read: int
     accepted: int
     rejected: int
@@ -40,6 +40,9 @@ class ImportRun:
     apps_closed: int
     error: str | None
     rejections: tuple[Rejection, ...]
+    apps_updated: int = 0
+    devices_unreadable: int = 0
+    devices_no_apps: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,17 @@ class DeviceVersion:
 
 
 @dataclass(frozen=True)
+class AppVersionSeen:
+    """A version an app had within one presence (the app interval that began at `interval_first_seen`), from
+    `first_seen`; the evidence behind a finding that kept its id across updates."""
+
+    app: AppId
+    interval_first_seen: datetime
+    version: str | None
+    first_seen: datetime
+
+
+@dataclass(frozen=True)
 class DeviceDetail:
     source: str
     device_id: str
@@ -60,6 +74,9 @@ class DeviceDetail:
     versions: tuple[DeviceVersion, ...]  # oldest first
     apps: tuple[AppInterval, ...]  # every app interval, by identifier then first_seen
     findings: tuple[Finding, ...]  # from the latest stored evaluation
+    # the versions each app went through, per presence, oldest first (an app that never changed version
+    # within a presence has one entry: the interval's own version from its first_seen)
+    app_versions: tuple[AppVersionSeen, ...] = ()
 
     @property
     def current(self) -> Device:
@@ -85,11 +102,13 @@ def device_states(engine: Engine, as_of: datetime, exact: Collection[AppId],
     as_of = utc(as_of)
     when = _param(engine.dialect.name, as_of)
     columns = ('source, device_id, platform, ownership, management, observed_at, supervised, "user", name, '
-               'model, os_version, org_unit, "groups", addresses')
+               'model, os_version, org_unit, "groups", addresses, coverage_gap, org_labels')
     current = f"SELECT {columns} FROM device_versions WHERE valid_to IS NULL AND valid_from <= :t"
     past = f"SELECT {columns} FROM device_versions WHERE valid_to > :t AND valid_from <= :t"
     times: dict[Any, datetime] = {}
     lists: dict[str, tuple[str, ...]] = {"[]": ()}
+    labels: dict[str, tuple[tuple[str, str], ...]] = {"[]": ()}
+    gaps = _GAPS
     flags: dict[Any, bool | None] = {None: None, 0: False, 1: True}  # False and True are 0 and 1
     platforms, ownership_, management_ = _PLATFORMS, _OWNERSHIP, _MANAGEMENT
     parse_time, parse_list = _as_utc, _json_strings
@@ -99,7 +118,7 @@ def device_states(engine: Engine, as_of: datetime, exact: Collection[AppId],
         held_get = apps.get
         for sql in (current, past):
             for (source, device_id, platform, ownership, management, observed, supervised, user, name, model,
-                 os_version, org_unit, groups, addresses) in _rows(conn, sql, {"t": when}):
+                 os_version, org_unit, groups, addresses, gap, org_labels) in _rows(conn, sql, {"t": when}):
                 seen = times.get(observed)
                 if seen is None:
                     seen = times[observed] = parse_time(observed)
@@ -113,9 +132,12 @@ def device_states(engine: Engine, as_of: datetime, exact: Collection[AppId],
                     a = (addresses[2:-2],)
                 else:
                     a = parse_list(addresses)
+                o = labels.get(org_labels)
+                if o is None:
+                    o = labels[org_labels] = _labels(org_labels)
                 device = new_device(source, device_id, platforms[platform], ownership_[ownership],
                                     management_[management], seen, flags[supervised], user, name, model,
-                                    os_version, org_unit, g, a)
+                                    os_version, org_unit, g, a, gaps[gap], o)
                 held = held_get((source, device_id))
                 if held is None:
                     yield new_state(device)
@@ -190,7 +212,7 @@ def _candidates(conn: Connection, as_of: datetime, exact: Collection[AppId],
 
 def device(engine: Engine, source: str, device_id: str) -> DeviceDetail | None:
     """One device: its attribute versions, its whole app history and its latest findings."""
-    d, v, a = t.devices, t.device_versions, t.app_intervals
+    d, v, a, av = t.devices, t.device_versions, t.app_intervals, t.app_versions
     with _guard("reading a device"), engine.connect() as conn:
         head = conn.execute(select(d.c.first_seen, d.c.removed_at).where(
             d.c.source == source, d.c.device_id == device_id)).first()
@@ -200,7 +222,8 @@ def device(engine: Engine, source: str, device_id: str) -> DeviceDetail | None:
             DeviceVersion(r.valid_from, r.valid_to, Device(
                 source, device_id, _PLATFORMS[r.platform], _OWNERSHIP[r.ownership], _MANAGEMENT[r.management],
                 r.observed_at, r.supervised, r.user, r.name, r.model, r.os_version, r.org_unit,
-                tuple(json.loads(r.groups)), tuple(json.loads(r.addresses))))
+                tuple(json.loads(r.groups)), tuple(json.loads(r.addresses)), _GAPS[r.coverage_gap],
+                _labels(r.org_labels)))
             for r in conn.execute(select(v).where(v.c.source == source, v.c.device_id == device_id)
                                   .order_by(v.c.valid_from, v.c.id)))
         latest_observed = versions[-1].device.observed_at if versions else None
@@ -212,7 +235,18 @@ def device(engine: Engine, source: str, device_id: str) -> DeviceDetail | None:
             for r in conn.execute(select(a).where(a.c.source == source, a.c.device_id == device_id)
                                   .order_by(a.c.platform, a.c.identifier, a.c.first_seen)))
         found = tuple(iter_findings(conn, source=source, device_id=device_id))
-    return DeviceDetail(source, device_id, head.first_seen, head.removed_at, versions, apps, found)
+        changed = {(r.platform, r.identifier, r.interval_first_seen): r for r in conn.execute(
+            select(av.c.platform, av.c.identifier, av.c.interval_first_seen).where(
+                av.c.source == source, av.c.device_id == device_id).distinct())}
+        seen_versions = [
+            AppVersionSeen(AppId(_PLATFORMS[r.platform], r.identifier), r.interval_first_seen, r.version,
+                           r.first_seen)
+            for r in conn.execute(select(av).where(av.c.source == source, av.c.device_id == device_id))]
+    seen_versions += [AppVersionSeen(i.app, i.first_seen, i.version, i.first_seen) for i in apps
+                      if (i.app.platform.value, i.app.identifier, i.first_seen) not in changed]
+    seen_versions.sort(key=lambda v: (v.app, v.interval_first_seen, v.first_seen))
+    return DeviceDetail(source, device_id, head.first_seen, head.removed_at, versions, apps, found,
+                        tuple(seen_versions))
 
 
 # -- import runs ----------------------------------------------------------------------------------
@@ -237,8 +271,19 @@ def import_runs(engine: Engine, limit: int = 20) -> list[ImportRun]:
         status=x.status, read=x.read, accepted=x.accepted, rejected=x.rejected, devices=x.devices, apps=x.apps,
         devices_new=x.devices_new, devices_changed=x.devices_changed, devices_removed=x.devices_removed,
         apps_opened=x.apps_opened, apps_closed=x.apps_closed, error=x.error,
-        rejections=tuple(Rejection(**j) for j in json.loads(x.rejections)),
+        rejections=tuple(Rejection(**j) for j in json.loads(x.rejections)), apps_updated=x.apps_updated,
+        devices_unreadable=x.devices_unreadable, devices_no_apps=x.devices_no_apps,
     ) for x in rows]
+
+
+_GAPS: dict[str | None, CoverageReason | None] = {None: None, **{g.value: g for g in CoverageReason}}
+
+
+def _labels(value: str) -> tuple[tuple[str, str], ...]:
+    """The organisational labels as stored: a JSON list of [kind, value] pairs."""
+    if value == "[]":
+        return ()
+    return tuple((str(kind), str(label)) for kind, label in json.loads(value))
 
 
 def _json_strings(value: str) -> tuple[str, ...]:

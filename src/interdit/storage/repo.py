@@ -24,11 +24,19 @@ from interdit.model import AppId, DeviceState, Finding, Summary, utc
 from interdit.storage import evaluations, history, snapshot
 from interdit.storage.base import BUSY_TIMEOUT_S, CACHE_KB, TEMP_CACHE_KB, _guard
 from interdit.storage.evaluations import load_summary
-from interdit.storage.history import DeviceDetail, DeviceVersion, ImportRun
+from interdit.storage.history import AppVersionSeen, DeviceDetail, DeviceVersion, ImportRun
 from interdit.storage.history import _json_strings as _json_strings
-from interdit.storage.snapshot import _TEMP_TABLES, ImportResult, _Stager
+from interdit.storage.snapshot import (
+    _TEMP_TABLES,
+    ImportResult,
+    RejectionLimit,
+    SnapshotRefused,
+    SnapshotRules,
+    _Stager,
+)
 
-__all__ = ["DeviceDetail", "DeviceVersion", "ImportResult", "ImportRun", "Repository", "load_summary"]
+__all__ = ["AppVersionSeen", "DeviceDetail", "DeviceVersion", "ImportResult", "ImportRun", "RejectionLimit",
+           "Repository", "SnapshotRefused", "SnapshotRules", "load_summary"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -154,8 +162,14 @@ class Repository:
     # -- import ---------------------------------------------------------------------------------------
 
     def import_snapshot(self, source: str, fmt: str, records: Iterable[Record], tally: Tally, *,
-                        at: datetime) -> ImportResult:
+                        at: datetime, rules: SnapshotRules | None = None) -> ImportResult:
         """Apply one full snapshot of `source` as ONE transaction; devices missing from it are removed at `at`.
+
+        It fails closed: a device the snapshot could not read (a rejected record names it, or a rejected device
+        record names no device at all) is not removed but kept with its last state, flagged `unreadable`; apps
+        close only on a clean, complete app list. `rules` refuse the whole snapshot (`SnapshotRefused`, nothing
+        changed) when it rejected too many records or would remove too large a share of the source's devices
+        (default `SnapshotRules()`: 1 % of the records read, no shrink beyond a fifth).
 
         A failure (a record stream that raises, a database error, an interruption) rolls everything back and
         records a failed run in a short transaction of its own; a killed process leaves the previous state.
@@ -167,8 +181,10 @@ class Repository:
             with _guard(where), self.engine.connect() as conn:
                 try:
                     with conn.begin():
-                        _Stager(conn).stage(records)
-                        run_id, counts = snapshot.apply(conn, source, fmt, tally, at, started, self._clock)
+                        stager = _Stager(conn)
+                        stager.stage(records)
+                        run_id, counts = snapshot.apply(conn, source, fmt, tally, at, started, self._clock,
+                                                        stager.seen(tally), rules)
                 finally:
                     if self.dialect == "sqlite":  # after the commit (PostgreSQL drops them at commit)
                         with conn.begin():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import queue
-import re
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -21,18 +20,37 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from interdit.errors import StorageError
+from interdit.errors import InputError, StorageError
 from interdit.inventory.base import Record, Tally
 from interdit.model import Device, InstalledApp, Platform, Rejection, utc
 from interdit.storage import tables as t
 from interdit.storage.base import CHUNK, IMPORT_CACHE_KB, SORT_CACHE_KB, STAGE_CACHE_KB, _new_id
+from interdit.storage.snapshot_sql import (
+    _PG_AFTER_STAGING,
+    _PG_STAGING,
+    _SQL,
+    _SQLITE_STAGING,
+    _TEMP_TABLES,
+    APP_STAGE_COLUMNS,
+    DEVICE_STAGE_COLUMNS,
+    NO_APPS,
+    UNREADABLE,
+)
 
 KEEP_REJECTIONS = 100  # rejections recorded with an import run
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What one import changed. `apps_opened`/`apps_closed` count app intervals (a version change is both)."""
+    """What one import changed. `apps_opened`/`apps_closed` count app intervals: an app opens when it arrives
+    and closes when it is gone; a version or state change updates the open interval (`apps_updated`).
+
+    A snapshot fails closed: `devices_unreadable` devices could not be read in it (a rejected record of theirs)
+    and keep their last known state, flagged `unreadable`; `devices_no_apps` came with no app at all from a
+    source that lists apps, and are flagged `no_apps_reported`. `removals_held` is true when a rejected device
+    record named no device, so no device of the source was marked removed; `closes_held` when a rejected app
+    record named no device, so no app interval of the source was closed.
+    """
 
     run_id: int
     read: int
@@ -45,151 +63,66 @@ class ImportResult:
     devices_removed: int  # absent from this snapshot, present in the previous one
     apps_opened: int
     apps_closed: int
+    apps_updated: int = 0  # a new version or state within the same presence
+    devices_unreadable: int = 0  # kept with their last known state, flagged `unreadable`
+    devices_no_apps: int = 0  # flagged `no_apps_reported`
+    removals_held: bool = False
+    closes_held: bool = False
 
 
-# -- staging and diff SQL ---------------------------------------------------------------------------
-#
-# An import streams the snapshot into temporary staging tables, then applies it with set-based SQL:
-#   stage_devices  one row per device (the last record of a device wins)
-#   stage_apps     one row per app on a device (SQLite: keyed, the last record wins; PostgreSQL: every record
-#                  in stream order, the last one picked when applied)
-#   stage_digests  per device, a digest of its app records, computed while streaming
-# Apps are diffed only for the devices whose digest differs from the one stored with the device (new,
-# returning and changed devices), so re-importing a mostly unchanged fleet touches few rows.
+@dataclass(frozen=True)
+class RejectionLimit:
+    """How many rejected records a snapshot may hold and still be applied: a count, or a share of the records
+    read (`percent`). More than that, and the whole snapshot is refused."""
 
-DEVICE_STAGE_COLUMNS = ("device_id", "platform", "ownership", "management", "observed_at", "supervised", '"user"',
-                        "name", "model", "os_version", "org_unit", '"groups"', "addresses")
-APP_STAGE_COLUMNS = ("device_id", "platform", "identifier", "name", "version", "managed", "state")
-_DEVICE_ATTRS = ("platform", "ownership", "management", "supervised", '"user"', "name", "model", "os_version",
-                 "org_unit", '"groups"', "addresses")
-_APP_COLUMNS = ", ".join(APP_STAGE_COLUMNS)
-_TEMP_TABLES = ("stage_devices_raw", "stage_devices", "stage_apps", "stage_digests", "changed_devices",
-                "changed_apps")
+    count: int | None = None
+    percent: float | None = 1.0
+
+    def allowed(self, read: int) -> float:
+        if self.count is not None:
+            return float(self.count)
+        return read * (self.percent or 0.0) / 100.0
+
+    def __str__(self) -> str:
+        return f"{self.count:,} records" if self.count is not None else f"{self.percent:g} % of the records read"
+
+
+@dataclass(frozen=True)
+class SnapshotRules:
+    """When a snapshot is refused, and what its source says about empty app lists.
+
+    `max_rejected`: None applies every snapshot whatever it rejected. A snapshot that would mark more than
+    `SHRINK_SHARE` of a source's devices removed at once (from `SHRINK_MIN_DEVICES` devices) is refused unless
+    `allow_shrink`. `empty_app_lists_expected`: the source lists devices without apps on purpose, so a snapshot
+    with devices and not one app is not suspicious.
+    """
+
+    max_rejected: RejectionLimit | None = RejectionLimit()
+    allow_shrink: bool = False
+    empty_app_lists_expected: bool = False
+
+
+SHRINK_SHARE = 0.20
+SHRINK_MIN_DEVICES = 10
+NO_APPS_MIN_DEVICES = 3  # a snapshot of fewer devices without apps is not suspicious enough to flag
+
+
+class SnapshotRefused(InputError):
+    """The snapshot was not applied (nothing changed): too many rejected records, or too many devices gone."""
+
+
+__all__ = ["APP_STAGE_COLUMNS", "DEVICE_STAGE_COLUMNS", "NO_APPS", "UNREADABLE", "_TEMP_TABLES"]
 _DIGEST_MASK = (1 << 63) - 1
 
-_SQLITE_STAGING = (
-    *(f"DROP TABLE IF EXISTS temp.{name}" for name in _TEMP_TABLES),
-    'CREATE TEMP TABLE stage_devices (device_id TEXT PRIMARY KEY NOT NULL, platform TEXT NOT NULL, '
-    'ownership TEXT NOT NULL, management TEXT NOT NULL, observed_at TEXT NOT NULL, supervised INTEGER, '
-    '"user" TEXT, name TEXT, model TEXT, os_version TEXT, org_unit TEXT, "groups" TEXT NOT NULL, '
-    'addresses TEXT NOT NULL) WITHOUT ROWID',
-    "CREATE TEMP TABLE stage_apps (device_id TEXT NOT NULL, platform TEXT NOT NULL, identifier TEXT NOT NULL, "
-    "name TEXT, version TEXT, managed INTEGER, state TEXT NOT NULL, "
-    "PRIMARY KEY (device_id, platform, identifier)) WITHOUT ROWID",
-    "CREATE TEMP TABLE stage_digests (device_id TEXT PRIMARY KEY NOT NULL, digest INTEGER NOT NULL) WITHOUT ROWID",
-    "CREATE TEMP TABLE changed_devices (device_id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID",
-)
-_PG_STAGING = (
-    "DROP TABLE IF EXISTS " + ", ".join(f"pg_temp.{name}" for name in _TEMP_TABLES),
-    'CREATE TEMP TABLE stage_devices_raw (seq bigint GENERATED ALWAYS AS IDENTITY, device_id text NOT NULL, '
-    'platform text NOT NULL, ownership text NOT NULL, management text NOT NULL, '
-    'observed_at timestamptz NOT NULL, supervised boolean, "user" text, name text, model text, os_version text, '
-    'org_unit text, "groups" text NOT NULL, addresses text NOT NULL) ON COMMIT DROP',
-    "CREATE TEMP TABLE stage_apps (seq bigint GENERATED ALWAYS AS IDENTITY, device_id text NOT NULL, "
-    "platform text NOT NULL, identifier text NOT NULL, name text, version text, managed boolean, "
-    "state text NOT NULL) ON COMMIT DROP",
-    "CREATE TEMP TABLE stage_digests (device_id text PRIMARY KEY, digest bigint NOT NULL) ON COMMIT DROP",
-    "CREATE TEMP TABLE changed_devices (device_id text PRIMARY KEY) ON COMMIT DROP",
-    "CREATE TEMP TABLE changed_apps (device_id text NOT NULL, platform text NOT NULL, identifier text NOT NULL, "
-    "name text, version text, managed boolean, state text NOT NULL, "
-    "PRIMARY KEY (device_id, platform, identifier)) ON COMMIT DROP",
-)
-_PG_AFTER_STAGING = (
-    "CREATE TEMP TABLE stage_devices ON COMMIT DROP AS SELECT DISTINCT ON (device_id) "
-    + ", ".join(DEVICE_STAGE_COLUMNS) + " FROM stage_devices_raw ORDER BY device_id, seq DESC",
-    "ALTER TABLE stage_devices ADD PRIMARY KEY (device_id)",
-    "ANALYZE stage_devices",
-    "ANALYZE stage_apps",
-    "ANALYZE stage_digests",
-)
-
-_OPEN_VERSION_OBSERVED = ("(SELECT v.observed_at FROM device_versions v WHERE v.source = :s "
-                          "AND v.device_id = app_intervals.device_id AND v.valid_to IS NULL)")
-_INSERT_APPS = ("INSERT INTO app_intervals (source, device_id, platform, identifier, name, version, managed, state, "
-                "first_seen) ")
-
-
-def _diff_sql(dialect: str) -> dict[str, str]:
-    """The set-based steps of an import, for one dialect."""
-    ne = "IS NOT" if dialect == "sqlite" else "IS DISTINCT FROM"  # null-safe "differs"
-    app_same = " AND ".join([
-        "sa.device_id = app_intervals.device_id", "sa.platform = app_intervals.platform",
-        "sa.identifier = app_intervals.identifier", "sa.state = app_intervals.state",
-        *(f"NOT (sa.{c} {ne} app_intervals.{c})" for c in ("version", "managed", "name")),
-    ])
-    attrs_differ = " OR ".join(f"sd.{c} {ne} device_versions.{c}" for c in _DEVICE_ATTRS)
-    version_columns = ", ".join(c for c in DEVICE_STAGE_COLUMNS if c != "device_id")
-    if dialect == "sqlite":  # stage_apps holds the last record of each app already (INSERT OR REPLACE)
-        apps_of_changed = "stage_apps"
-        open_all = _INSERT_APPS + f"SELECT :s, {_APP_COLUMNS}, :at FROM stage_apps"
-        changed_apps = ""
-    else:  # the last record of each app wins
-        apps_of_changed = "changed_apps"
-        open_all = (_INSERT_APPS + f"SELECT DISTINCT ON (device_id, platform, identifier) :s, {_APP_COLUMNS}, "
-                    ":at FROM stage_apps ORDER BY device_id, platform, identifier, seq DESC")
-        changed_apps = (f"INSERT INTO changed_apps SELECT DISTINCT ON (device_id, platform, identifier) "
-                        f"{_APP_COLUMNS} FROM stage_apps WHERE device_id IN (SELECT device_id FROM changed_devices) "
-                        "ORDER BY device_id, platform, identifier, seq DESC")
-    steps = {
-        "devices_new": "INSERT INTO devices (source, device_id, first_seen) SELECT :s, sd.device_id, :at "
-                       "FROM stage_devices sd WHERE NOT EXISTS (SELECT 1 FROM devices d "
-                       "WHERE d.source = :s AND d.device_id = sd.device_id)",
-        "devices_back": "UPDATE devices SET removed_at = NULL WHERE source = :s AND removed_at IS NOT NULL "
-                        "AND device_id IN (SELECT device_id FROM stage_devices)",
-        "devices_removed": "UPDATE devices SET removed_at = :at, apps_digest = NULL WHERE source = :s "
-                           "AND removed_at IS NULL AND device_id NOT IN (SELECT device_id FROM stage_devices)",
-        "apps_of_removed": f"UPDATE app_intervals SET removed_at = :at, last_seen = {_OPEN_VERSION_OBSERVED} "
-                           "WHERE source = :s AND removed_at IS NULL AND device_id IN "
-                           "(SELECT device_id FROM devices WHERE source = :s AND removed_at = :at)",
-        "versions_of_removed": "UPDATE device_versions SET valid_to = :at WHERE source = :s AND valid_to IS NULL "
-                               "AND device_id IN (SELECT device_id FROM devices WHERE source = :s "
-                               "AND removed_at = :at)",
-        "apps_open_all": open_all,
-        "digests_all": "UPDATE devices SET apps_digest = COALESCE((SELECT g.digest FROM stage_digests g "
-                       "WHERE g.device_id = devices.device_id), 0) WHERE source = :s "
-                       "AND device_id IN (SELECT device_id FROM stage_devices)",
-        "changed_devices": "INSERT INTO changed_devices SELECT sd.device_id FROM stage_devices sd "
-                           "JOIN devices d ON d.source = :s AND d.device_id = sd.device_id "
-                           "LEFT JOIN stage_digests g ON g.device_id = sd.device_id "
-                           "WHERE d.apps_digest IS NULL OR d.apps_digest <> COALESCE(g.digest, 0)",
-        "changed_apps": changed_apps,
-        "apps_close": f"UPDATE app_intervals SET removed_at = :at, last_seen = {_OPEN_VERSION_OBSERVED} "
-                      "WHERE source = :s AND removed_at IS NULL "
-                      "AND device_id IN (SELECT device_id FROM changed_devices) "
-                      f"AND NOT EXISTS (SELECT 1 FROM {apps_of_changed} sa WHERE {app_same})",
-        "apps_open": _INSERT_APPS + "SELECT :s, sa.device_id, sa.platform, sa.identifier, sa.name, sa.version, "
-                     f"sa.managed, sa.state, :at FROM {apps_of_changed} sa WHERE sa.device_id IN "
-                     "(SELECT device_id FROM changed_devices) AND NOT EXISTS (SELECT 1 FROM app_intervals a "
-                     "WHERE a.source = :s AND a.device_id = sa.device_id AND a.platform = sa.platform "
-                     "AND a.identifier = sa.identifier AND a.removed_at IS NULL)",
-        "digests_changed": "UPDATE devices SET apps_digest = COALESCE((SELECT g.digest FROM stage_digests g "
-                           "WHERE g.device_id = devices.device_id), 0) WHERE source = :s "
-                           "AND device_id IN (SELECT device_id FROM changed_devices)",
-        "devices_changed": "SELECT count(*) FROM device_versions WHERE source = :s AND valid_to IS NULL "
-                           "AND EXISTS (SELECT 1 FROM stage_devices sd WHERE sd.device_id = device_versions.device_id "
-                           f"AND ({attrs_differ}))",
-        "versions_close": "UPDATE device_versions SET valid_to = :at WHERE source = :s AND valid_to IS NULL "
-                          "AND EXISTS (SELECT 1 FROM stage_devices sd WHERE sd.device_id = device_versions.device_id "
-                          f"AND ({attrs_differ} OR sd.observed_at {ne} device_versions.observed_at))",
-        "versions_open": f"INSERT INTO device_versions (source, device_id, valid_from, {version_columns}) "
-                         "SELECT :s, sd.device_id, :at, "
-                         + ", ".join(f"sd.{c}" for c in DEVICE_STAGE_COLUMNS if c != "device_id")
-                         + " FROM stage_devices sd WHERE NOT EXISTS (SELECT 1 FROM device_versions v "
-                         "WHERE v.source = :s AND v.device_id = sd.device_id AND v.valid_to IS NULL)",
-        "zero_apps": "DELETE FROM app_intervals WHERE source = :s AND first_seen = :at AND removed_at = :at",
-        "zero_versions": "DELETE FROM device_versions WHERE source = :s AND valid_from = :at AND valid_to = :at",
-        "zero_devices": "DELETE FROM devices WHERE source = :s AND first_seen = :at AND removed_at = :at "
-                        "AND NOT EXISTS (SELECT 1 FROM device_versions v WHERE v.source = :s "
-                        "AND v.device_id = devices.device_id)",
-    }
-    if dialect == "postgresql":  # give the parameters their types (PostgreSQL cannot always deduce them)
-        steps = {k: re.sub(r":at\b", "CAST(:at AS timestamptz)", re.sub(r":s\b", "CAST(:s AS text)", v))
-                 for k, v in steps.items()}
-    return steps
-
-
-_SQL = {"sqlite": _diff_sql("sqlite"), "postgresql": _diff_sql("postgresql")}
 _APP_INDEX = next(i for i in t.app_intervals.indexes if i.name == "ix_app_intervals_app")
+
+
+@dataclass(frozen=True)
+class Unread:
+    """What a snapshot could not tie to a device: a rejected device record, or a rejected app record."""
+
+    devices: bool = False  # some device went unread: no device of the source is removed by this snapshot
+    apps: bool = False  # some app row went unread: no app interval of the source is closed by this snapshot
 
 
 class _Writer:
@@ -237,6 +170,10 @@ class _Stager:
         self.devices: list[tuple[Any, ...]] = []
         self.apps: list[tuple[Any, ...]] = []
         self.digests: dict[str, int] = {}
+        self.rejected_ids: set[str] = set()  # the devices a rejected record named
+        self.unnamed_devices = 0  # rejected device records that named no device
+        self.unnamed_apps = 0  # rejected app records that named no device
+        self.rejections_seen = 0
         driver = conn.connection.driver_connection
         assert driver is not None
         self.driver: Any = driver
@@ -282,18 +219,40 @@ class _Stager:
                     self._write("stage_apps", APP_STAGE_COLUMNS, apps)
             elif kind is Device:
                 assert isinstance(rec, Device)
+                gap, labels = rec.coverage_gap, rec.org_labels
                 devices.append((rec.device_id, plat[rec.platform], rec.ownership.value, rec.management.value,
                                 when(rec.observed_at), rec.supervised, rec.user, rec.name, rec.model,
-                                rec.os_version, rec.org_unit, dumps(list(rec.groups)), dumps(list(rec.addresses))))
+                                rec.os_version, rec.org_unit, dumps(list(rec.groups)), dumps(list(rec.addresses)),
+                                None if gap is None else gap.value, dumps(labels) if labels else "[]"))
                 if len(devices) >= CHUNK:
                     self._write("stage_devices", DEVICE_STAGE_COLUMNS, devices)
-            elif not isinstance(rec, Rejection):
+            elif isinstance(rec, Rejection):
+                self._rejected(rec)
+            else:
                 raise TypeError(f"not an inventory record: {rec!r}")
         self._write("stage_apps", APP_STAGE_COLUMNS, apps)
         self._write("stage_devices", DEVICE_STAGE_COLUMNS, devices)
         items = list(digests.items())
         for start in range(0, len(items), CHUNK):
             self._write("stage_digests", ("device_id", "digest"), items[start:start + CHUNK])
+        named = [(d,) for d in sorted(self.rejected_ids)]
+        for start in range(0, len(named), CHUNK):
+            self._write("stage_rejected", ("device_id",), named[start:start + CHUNK])
+
+    def _rejected(self, rejection: Rejection) -> None:
+        self.rejections_seen += 1
+        if rejection.device_id:
+            self.rejected_ids.add(rejection.device_id)
+        elif rejection.kind == "app":
+            self.unnamed_apps += 1
+        else:
+            self.unnamed_devices += 1
+
+    def seen(self, tally: Tally) -> Unread:
+        """What the snapshot could not read. Rejections the reader counted but never handed over (so their
+        devices are unknown) count as unnamed device records: the snapshot fails closed."""
+        hidden = max(0, tally.rejected - self.rejections_seen)
+        return Unread(bool(self.unnamed_devices or hidden), bool(self.unnamed_apps))
 
     def _write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if not rows:
@@ -309,7 +268,7 @@ class _Stager:
         cur = self.driver.cursor()
         try:
             if self.dialect == "sqlite":
-                verb = "INSERT" if table == "stage_digests" else "INSERT OR REPLACE"  # the last record wins
+                verb = "INSERT" if table in ("stage_digests", "stage_rejected") else "INSERT OR REPLACE"  # last wins
                 cur.executemany(f"{verb} INTO {table} ({', '.join(columns)}) VALUES "
                                 f"({', '.join('?' * len(columns))})", rows)
             else:
@@ -325,14 +284,22 @@ class _Stager:
 
 
 def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, started: datetime,
-          clock: Callable[[], datetime]) -> tuple[int, dict[str, int]]:
-    """Apply the staged snapshot to the stored history; returns the run's id and its counts."""
+          clock: Callable[[], datetime], unread: Unread | None = None,
+          rules: SnapshotRules | None = None) -> tuple[int, dict[str, Any]]:
+    """Apply the staged snapshot to the stored history; returns the run's id and its counts.
+
+    Raises `SnapshotRefused` (and changes nothing) when the snapshot breaks `rules`."""
     dialect = conn.dialect.name
     sql = _SQL[dialect]
     p: dict[str, Any] = {"s": source, "at": t.sqlite_text(at) if dialect == "sqlite" else at}
+    unread = unread or Unread()
+    rules = rules or SnapshotRules()
 
     def run(name: str) -> int:
         return int(conn.execute(text(sql[name]), p).rowcount or 0)
+
+    def scalar(name_or_sql: str) -> int:
+        return int(conn.execute(text(sql.get(name_or_sql, name_or_sql)), p).scalar() or 0)
 
     # the first statement on the main database writes, so SQLite takes its write lock here (waiting for
     # another writer if need be) and the rest of the transaction sees a state nobody else changes
@@ -350,24 +317,50 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
             f"the snapshot's time {at.isoformat()} is before the last import of {source!r} "
             f"({last.isoformat()})", where=f"import of {source!r}",
             fix="import snapshots in time order, or pass --at with the time the snapshot was taken")
+    _check_rejections(source, tally, rules)
     same_instant = last is not None and last == at  # imported again at the same time: no zero-length rows
     present = _present_in(conn, source)
-    n_devices = int(conn.exec_driver_sql("SELECT count(*) FROM stage_devices").scalar() or 0)
-    counts = {"devices": n_devices}
+    n_devices = scalar("SELECT count(*) FROM stage_devices")
+    n_apps = scalar("SELECT count(*) FROM stage_apps")
+    counts: dict[str, Any] = {"devices": n_devices, "closes_held": unread.apps and present}
+    unreadable = run("unreadable_staged")  # read, but a record of theirs was rejected: their list is incomplete
+    counts["devices_no_apps"] = (run("no_apps_staged") if n_apps == 0 and n_devices >= NO_APPS_MIN_DEVICES
+                                 and not rules.empty_app_lists_expected else 0)
+    before = scalar("present") if present else 0
     counts["devices_new"] = run("devices_new") + run("devices_back")
-    counts["devices_removed"] = run("devices_removed")
+    counts["devices_removed"] = 0 if unread.devices else run("devices_removed")
+    if (not rules.allow_shrink and before >= SHRINK_MIN_DEVICES
+            and counts["devices_removed"] > SHRINK_SHARE * before):
+        raise _shrink_refusal(source, counts["devices_removed"], before)
     closed = run("apps_of_removed")
     run("versions_of_removed")
+    kept = run("kept")  # absent but not removed: unreadable in this snapshot, their last state kept
+    counts["removals_held"] = unread.devices and kept > 0
+    if kept:
+        run("kept_close")
+        run("kept_open")
+    counts["devices_unreadable"] = unreadable + kept
     if present:  # diff the apps of the devices whose app digest moved
-        counts["apps"] = int(conn.exec_driver_sql("SELECT count(*) FROM stage_apps").scalar() or 0)
+        counts["apps"] = n_apps
         run("changed_devices")
         if sql["changed_apps"]:
             run("changed_apps")
+        if not unread.apps:
+            run("closable")
         closed += run("apps_close")
         if same_instant:
             run("zero_apps")
+        moved = run("moved")
+        if moved:
+            run("app_versions_prior")
+            run("app_versions_new")
+            if same_instant:
+                run("app_versions_redo")
+            run("apps_update")
+        counts["apps_updated"] = moved
         counts["apps_opened"] = run("apps_open")
         run("digests_changed")
+        run("digests_unclosed")
     else:  # nothing open for this source: every app opens an interval
         if same_instant:
             run("zero_apps")
@@ -384,9 +377,10 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
         counts["apps"] = counts["apps_opened"] = int(conn.execute(
             select(func.count()).select_from(t.app_intervals).where(
                 t.app_intervals.c.source == source, t.app_intervals.c.first_seen == at)).scalar() or 0)
+        counts["apps_updated"] = 0
         run("digests_all")
     counts["apps_closed"] = closed
-    counts["devices_changed"] = int(conn.execute(text(sql["devices_changed"]), p).scalar() or 0)
+    counts["devices_changed"] = scalar("devices_changed")
     run("versions_close")
     if same_instant:
         run("zero_apps")
@@ -394,9 +388,37 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
     run("versions_open")
     if same_instant:
         run("zero_devices")
+    stored = {k: v for k, v in counts.items() if k in t.import_runs.c}
     conn.execute(update(t.import_runs).where(t.import_runs.c.id == run_id).values(
-        status="ok", finished_at=clock(), rejections=_rejections_json(tally), **counts))
+        status="ok", finished_at=clock(), rejections=_rejections_json(tally), **stored))
     return run_id, counts
+
+
+def _check_rejections(source: str, tally: Tally, rules: SnapshotRules) -> None:
+    limit = rules.max_rejected
+    if limit is None or tally.rejected <= limit.allowed(tally.read):
+        return
+    share = 100.0 * tally.rejected / tally.read if tally.read else 100.0
+    first = "; ".join(f"{r.place}: {r.reason}" for r in tally.rejections[:5])
+    raise SnapshotRefused(
+        f"{tally.rejected:,} of {tally.read:,} records were rejected ({share:.1f} %), more than the limit of "
+        f"{limit}; the snapshot was refused and nothing changed / {tally.rejected:,} enregistrements rejetés sur "
+        f"{tally.read:,}, au-delà de la limite : l'instantané est refusé, rien n'a changé. First rejections / "
+        f"premiers rejets: {first}", where=f"import of {source!r}",
+        fix="correct the export where the rejections say (or save it again as UTF-8), then import it again; if "
+            "those records really cannot be read, raise the limit with --max-rejected (a count, e.g. 50, or a "
+            "percentage, e.g. 5%; max_rejected in the API)")
+
+
+def _shrink_refusal(source: str, removed: int, before: int) -> SnapshotRefused:
+    return SnapshotRefused(
+        f"this snapshot would mark {removed:,} of the {before:,} devices of {source!r} removed at once "
+        f"({100.0 * removed / before:.0f} %, more than {SHRINK_SHARE:.0%}); that looks like a broken or partial "
+        f"export, so it was refused and nothing changed / cet instantané retirerait {removed:,} des {before:,} "
+        f"appareils d'un coup : export incomplet ou cassé ? Il est refusé, rien n'a changé",
+        where=f"import of {source!r}",
+        fix="check that the export is complete (every page, every file); if those devices really left, import it "
+            "again with --allow-shrink (allow_shrink=true in the API)")
 
 
 def _present_in(conn: Connection, source: str) -> bool:
@@ -407,13 +429,14 @@ def _present_in(conn: Connection, source: str) -> bool:
 
 def record_failure(engine: Engine, clock: Callable[[], datetime], source: str, fmt: str, tally: Tally, at: datetime,
                    started: datetime, error: BaseException) -> None:
-    """Record a failed run in a short transaction of its own."""
+    """Record a failed (or refused) run in a short transaction of its own."""
     message = str(error) or type(error).__name__
     try:
         with engine.begin() as conn:
             conn.execute(insert(t.import_runs).values(
                 source=source, format=fmt, at=at, started_at=started, finished_at=clock(),
-                status="failed", read=tally.read, accepted=tally.accepted, rejected=tally.rejected,
+                status="refused" if isinstance(error, SnapshotRefused) else "failed", read=tally.read,
+                accepted=tally.accepted, rejected=tally.rejected,
                 devices=0, apps=0, devices_new=0, devices_changed=0, devices_removed=0, apps_opened=0,
                 apps_closed=0, rejections=_rejections_json(tally), error=message[:2000]))
     except (SQLAlchemyError, DBAPIError):  # the database itself failed: the original error says why
@@ -421,5 +444,7 @@ def record_failure(engine: Engine, clock: Callable[[], datetime], source: str, f
 
 
 def _rejections_json(tally: Tally) -> str:
-    return json.dumps([{"place": r.place, "reason": r.reason, "fix": r.fix}
+    return json.dumps([{"place": r.place, "reason": r.reason, "fix": r.fix,
+                        **({"device_id": r.device_id} if r.device_id else {}),
+                        **({"kind": r.kind} if r.kind != "device" else {})}
                        for r in tally.rejections[:KEEP_REJECTIONS]], ensure_ascii=False)

@@ -87,6 +87,12 @@ import_runs = Table(
     Column("devices_removed", Integer, nullable=False, default=0),
     Column("apps_opened", Integer, nullable=False, default=0),
     Column("apps_closed", Integer, nullable=False, default=0),
+    # migration 0008: a version or state change updates the open interval in place
+    Column("apps_updated", Integer, nullable=False, default=0),
+    # migration 0008: devices kept with their last state because this snapshot could not read them, and
+    # devices flagged because the source reported no app at all
+    Column("devices_unreadable", Integer, nullable=False, default=0),
+    Column("devices_no_apps", Integer, nullable=False, default=0),
     Column("rejections", Text, nullable=False, default="[]"),  # JSON: the first rejections
     Column("error", Text),
     Index(None, "source", "at"),
@@ -121,6 +127,9 @@ device_versions = Table(
     Column("org_unit", String(500)),
     Column("groups", Text, nullable=False, default="[]"),  # JSON list
     Column("addresses", Text, nullable=False, default="[]"),  # JSON list
+    # migration 0008: why the source did not list every app (a `CoverageReason`; NULL: it did)
+    Column("coverage_gap", String(30)),
+    Column("org_labels", Text, nullable=False, default="[]"),  # JSON list of [kind, value] (migration 0008)
     ForeignKeyConstraint(["source", "device_id"], ["devices.source", "devices.device_id"],
                          name="fk_device_versions_devices"),
 )
@@ -147,6 +156,19 @@ app_intervals = Table(
 )
 # who holds a given app at a given time: the evaluation's candidates
 Index("ix_app_intervals_app", app_intervals.c.platform, app_intervals.c.identifier, app_intervals.c.first_seen)
+
+# the versions an app went through within one presence (one app interval), kept as evidence (migration 0008);
+# written only when a version changes: an interval without rows here had one version all along
+app_versions = Table(
+    "app_versions", metadata,
+    Column("source", String(200), primary_key=True),
+    Column("device_id", String(300), primary_key=True),
+    Column("platform", String(20), primary_key=True),
+    Column("identifier", String(300), primary_key=True),
+    Column("first_seen", UTCDateTime, primary_key=True),  # when this version was first seen
+    Column("interval_first_seen", UTCDateTime, nullable=False),  # the presence it belongs to
+    Column("version", String(100)),
+)
 
 evaluations = Table(
     "evaluations", metadata,
