@@ -1,4 +1,5 @@
-"""`analyze(path)`: one APK in, one `AppReport` out. Hostile input yields problems, never an exception."""
+"""`analyze(path)`: one APK (or iOS app archive, handed to `ipa`) in, one `AppReport` out. Hostile input yields
+problems, never an exception."""
 
 from __future__ import annotations
 
@@ -39,8 +40,22 @@ def analyze(path: Path, *, signatures: SignatureSet | None = None, limits: Limit
     `rules` default to the shipped `rules.yaml`. The report always carries a score.
     """
     with Archive.open(path, limits) as archive:
-        report = _analyze(archive, path, signatures, limits)
+        if is_ios(path, archive):
+            from interdit.analysis.ipa import analyze_ipa
+
+            report = analyze_ipa(archive, path, _sha256(archive) if archive.data else "", signatures, limits)
+        else:
+            report = _analyze(archive, path, signatures, limits)
     return replace(report, score=score(report, rules or _default_rules(), lang))
+
+
+def is_ios(path: Path, archive: Archive) -> bool:
+    """An iOS app archive: named .ipa, or a zip holding <Name>.app/Info.plist and no AndroidManifest.xml."""
+    if path.suffix.lower() == ".ipa":
+        return True
+    if not archive.is_zip or MANIFEST in archive.by_name:
+        return False
+    return any(n.endswith(".app/Info.plist") for n in archive.by_name)
 
 
 @functools.lru_cache(maxsize=1)

@@ -12,7 +12,21 @@ LANGUAGES = ("en", "fr")
 T = dict[str, tuple[str, str]]
 
 WORDS: T = {
-    "report": ("APK analysis", "Analyse d'APK"),
+    "report": ("App analysis", "Analyse d'application"),
+    "signature_sets": ("SDK signatures used", "Signatures de SDK utilisées"),
+    "builtin_only": ("only interdit's built-in SDK rules: run `interdit signatures update` to add Exodus Privacy's "
+                     "tracker list", "seulement les règles de SDK intégrées à interdit : lancez `interdit signatures "
+                     "update` pour ajouter la liste de traqueurs d'Exodus Privacy"),
+    "platform": ("Platform", "Plateforme"),
+    "min_os": ("Minimum OS version", "Version minimale du système"),
+    "bundle_id": ("Bundle id", "Identifiant de paquet"),
+    "ios_identity": ("App bundle", "Paquet de l'application"),
+    "ios_signing": ("Code signature and provisioning profile", "Signature du code et profil de provisionnement"),
+    "ios_entitlements": ("Entitlements (from the code signature)", "Droits (de la signature du code)"),
+    "ios_privacy": ("Privacy manifests", "Manifestes de confidentialité"),
+    "ios_network": ("Network settings and URL schemes", "Réglages réseau et schémas d'URL"),
+    "ios_binary": ("Executable", "Exécutable"),
+    "ios_bundles": ("Frameworks and extensions", "Cadriciels et extensions"),
     "file": ("File", "Fichier"),
     "package": ("Package", "Paquet"),
     "label": ("App name", "Nom de l'application"),
@@ -149,6 +163,7 @@ SDK_CATEGORIES: T = {
     "Login and sharing (TikTok/Douyin OpenSDK)": ("Login and sharing (TikTok/Douyin OpenSDK)",
                                                   "Connexion et partage (OpenSDK TikTok/Douyin)"),
     "Library": ("Library", "Bibliothèque"),
+    "Push notifications": ("Push notifications", "Notifications push"),
 }
 
 WEAKNESSES: T = {
@@ -184,6 +199,21 @@ WEAKNESSES: T = {
                               "Signée avec un certificat de débogage Android"),
     "sig.bad-signature": ("The signature does not verify: the file was modified after signing",
                           "La signature ne se vérifie pas : le fichier a été modifié après signature"),
+    "ios.ats-disabled": ("App Transport Security is off: unencrypted HTTP to any host is allowed",
+                         "App Transport Security est désactivé : le HTTP non chiffré est permis vers tout hôte"),
+    "ios.ats-web-content": ("Web views may load any content over unencrypted HTTP",
+                            "Les vues web peuvent charger tout contenu en HTTP non chiffré"),
+    "ios.ats-insecure-domain": ("Unencrypted HTTP allowed to a named domain",
+                                "HTTP non chiffré permis vers un domaine nommé"),
+    "ios.unsigned": ("No code signature: iOS refuses to run it and its origin cannot be established",
+                     "Pas de signature du code : iOS refuse de l'exécuter et son origine ne peut être établie"),
+    "ios.debuggable": ("Debuggable (get-task-allow) in a build meant for distribution",
+                       "Débogable (get-task-allow) dans une version destinée à la distribution"),
+    "ios.development-profile": ("Development build: runs only on the devices its profile lists",
+                                "Version de développement : ne fonctionne que sur les appareils listés dans son "
+                                "profil"),
+    "ios.profile-expired": ("The provisioning profile has expired: the app no longer launches",
+                            "Le profil de provisionnement a expiré : l'application ne se lance plus"),
 }
 
 PROBLEMS: T = {
@@ -292,6 +322,30 @@ PROBLEMS: T = {
     "sig.v3.1-bad": ("The v3.1 signature does not verify", "La signature v3.1 ne se vérifie pas"),
     "sig.lineage-bad": ("The signing key rotation proof (v3 lineage) is malformed or does not verify",
                         "La preuve de rotation de la clé de signature (lignée v3) est malformée ou ne se vérifie pas"),
+    "ios.no-app": ("No app bundle (Payload/<Name>.app) in the archive",
+                   "Aucun paquet d'application (Payload/<Nom>.app) dans l'archive"),
+    "ios.bad-info-plist": ("The app's Info.plist cannot be read", "L'Info.plist de l'application est illisible"),
+    "ios.bad-plist": ("A property list cannot be read", "Une liste de propriétés est illisible"),
+    "ios.bad-privacy-manifest": ("A privacy manifest cannot be read", "Un manifeste de confidentialité est illisible"),
+    "ios.no-executable": ("The app's executable is missing or unreadable",
+                          "L'exécutable de l'application est absent ou illisible"),
+    "ios.encrypted": ("Encrypted App Store build: code strings and classes cannot be read",
+                      "Version chiffrée de l'App Store : les chaînes et classes du code ne peuvent être lues"),
+    "ios.profile-unreadable": ("The provisioning profile cannot be read", "Le profil de provisionnement est illisible"),
+    "ios.profile-bad-cms": ("The provisioning profile's CMS envelope cannot be parsed",
+                            "L'enveloppe CMS du profil de provisionnement est illisible"),
+    "macho.truncated": ("The executable is truncated", "L'exécutable est tronqué"),
+    "macho.malformed": ("The executable's Mach-O structure cannot be read",
+                        "La structure Mach-O de l'exécutable est illisible"),
+    "macho.bad-slice": ("An architecture slice lies outside the file", "Une tranche d'architecture sort du fichier"),
+    "macho.bad-magic": ("A slice is not a Mach-O file", "Une tranche n'est pas un fichier Mach-O"),
+    "macho.too-many-commands": ("Too many load commands; the rest were not read",
+                                "Trop de commandes de chargement ; le reste n'a pas été lu"),
+    "macho.bad-command": ("A load command has an impossible size",
+                          "Une commande de chargement a une taille impossible"),
+    "macho.bad-signature": ("The code signature cannot be read", "La signature du code est illisible"),
+    "macho.bad-entitlements": ("The entitlements in the code signature cannot be read",
+                               "Les droits dans la signature du code sont illisibles"),
     "analysis.failed": ("The analysis stopped on an unexpected error", "L'analyse s'est arrêtée sur une erreur "
                         "inattendue"),
 }

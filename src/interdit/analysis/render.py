@@ -23,6 +23,7 @@ from interdit.analysis.i18n import (
     pick,
     word,
 )
+from interdit.analysis.render_details import details
 from interdit.analysis.report import ANALYZER_VERSION, SCHEMA_VERSION, AppReport, Endpoint, Matches, Permission
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -96,11 +97,20 @@ def render_table(reports: Sequence[AppReport], lang: str, width: int = 120) -> s
             head.add_row(word("label", lang), ident.label)
         head.add_row(word("version", lang), f"{ident.version_name or '?'} ({word('version_code', lang)} "
                      f"{ident.version_code if ident.version_code is not None else '?'})")
-        head.add_row(word("sdk", lang), f"{ident.min_sdk} / {ident.target_sdk}")
+        if ident.platform == "android":
+            head.add_row(word("sdk", lang), f"{ident.min_sdk} / {ident.target_sdk}")
+        else:
+            head.add_row(word("platform", lang), f"{ident.platform}, {word('min_os', lang)} {ident.min_os or '?'}")
         head.add_row(word("sha256", lang), ident.sha256)
         sig = r.signing
         head.add_row(word("schemes", lang), ", ".join(sig.schemes) or word("unsigned", lang))
         con.print(head)
+        for title, rows in details(r, lang):
+            t = Table(show_header=False, title=title, expand=True)
+            for label, value in rows:
+                t.add_row(label, value)
+            _fold(t)
+            con.print(t)
         if score and score.hits:
             con.print(f"\n{word('rules', lang)} ({word('thresholds', lang, *score.thresholds)})")
             t = Table(word("rule", lang), word("weight", lang), word("evidence", lang), expand=True)
@@ -325,7 +335,8 @@ def render_sarif(reports: Sequence[AppReport], lang: str) -> str:
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
         "tool": {"driver": {"name": "interdit", "version": __version__, "semanticVersion": __version__,
                             "informationUri": INFORMATION_URI, "rules": list(rules.values()),
-                            "properties": {"analyzer_version": ANALYZER_VERSION}}},
+                            "properties": {"analyzer_version": ANALYZER_VERSION, "signature_sets": sorted(
+                                {x for r in reports for x in r.signature_sets})}}},
         "artifacts": artifacts.items, "results": results, "language": lang, "columnKind": "unicodeCodePoints"}]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
@@ -367,11 +378,15 @@ _TEMPLATE = """<!DOCTYPE html>
 {% if r.identity.label %}<tr><th>{{ w('label') }}</th><td>{{ r.identity.label }}</td></tr>{% endif %}
 <tr><th>{{ w('version') }}</th><td>{{ r.identity.version_name or '?' }} ({{ w('version_code') }}
  {{ r.identity.version_code if r.identity.version_code is not none else '?' }})</td></tr>
-<tr><th>{{ w('sdk') }}</th><td>{{ r.identity.min_sdk }} / {{ r.identity.target_sdk }}</td></tr>
+{% if r.identity.platform == 'android' %}<tr><th>{{ w('sdk') }}</th><td>{{ r.identity.min_sdk }} /
+ {{ r.identity.target_sdk }}</td></tr>{% else %}<tr><th>{{ w('platform') }}</th><td>{{ r.identity.platform }},
+ {{ w('min_os') }} {{ r.identity.min_os or '?' }}</td></tr>{% endif %}
 <tr><th>{{ w('sha256') }}</th><td class="mono">{{ r.identity.sha256 }}</td></tr>
 <tr><th>{{ w('size') }}</th><td>{{ r.identity.size }}</td></tr>
 <tr><th>{{ w('schemes') }}</th><td>{{ r.signing.schemes|join(', ') or w('unsigned') }}</td></tr>
 </table>
+{% for title, rows in details(r, lang) %}<h3>{{ title }}</h3><table>
+{% for label, value in rows %}<tr><th>{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}</table>{% endfor %}
 {% if s and s.hits %}<h3>{{ w('rules') }}</h3>
 <table><tr><th>{{ w('rule') }}</th><th>{{ w('weight') }}</th><th>{{ w('evidence') }}</th></tr>
 {% for h in s.hits %}<tr><td>{{ h.text(lang) }}<br><code>{{ h.id }}</code></td><td>{{ h.weight }}</td>
@@ -462,6 +477,7 @@ def render_html(reports: Sequence[AppReport], lang: str) -> str:
         perms=_permissions,
         prohibited=_prohibited,
         eps=_endpoints,
+        details=details,
     )
 
 
