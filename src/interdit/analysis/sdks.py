@@ -381,3 +381,41 @@ def match_indicators(components: list[tuple[str, str]], entry_names: list[str],
                             (), "bytedance-indicators", "declared in the manifest or shipped as a native library",
                             "bytedance"))
     return out
+
+
+EXODUS_CREDIT = ("Tracker list by εxodus Privacy (https://exodus-privacy.eu.org, "
+                 "https://reports.exodus-privacy.eu.org/trackers/), used with credit to Exodus Privacy")
+MAX_EXODUS_SIZE = 64 * 1024 * 1024
+
+
+def check_exodus(raw: bytes) -> dict[str, Any]:
+    """The Exodus tracker list in `raw` (the body of GET /api/trackers), checked: a JSON object whose "trackers"
+    maps numeric ids to trackers with a name and string signatures that compile. Raises ValueError naming the
+    first fault."""
+    if len(raw) > MAX_EXODUS_SIZE:
+        raise ValueError(f"{len(raw)} bytes: over the {MAX_EXODUS_SIZE} bytes a tracker list can be")
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"not JSON ({exc})") from exc
+    trackers = data.get("trackers") if isinstance(data, dict) else None
+    if not isinstance(trackers, dict) or not trackers:
+        raise ValueError('no "trackers" object with trackers in it')
+    for key, t in trackers.items():
+        if not str(key).isdigit() or not isinstance(t, dict):
+            raise ValueError(f"tracker {key!r}: not a numeric id with an object")
+        if not isinstance(t.get("name"), str) or not t["name"]:
+            raise ValueError(f"tracker {key}: no name")
+        for sig in ("code_signature", "network_signature"):
+            value = t.get(sig, "")
+            if not isinstance(value, str):
+                raise ValueError(f"tracker {key} ({t['name']}): {sig} is not a string")
+            if value:
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    raise ValueError(f"tracker {key} ({t['name']}): {sig} is not a valid pattern ({exc})") from exc
+        if not isinstance(t.get("categories", []), list):
+            raise ValueError(f"tracker {key} ({t['name']}): categories is not a list")
+    checked: dict[str, Any] = data
+    return checked
