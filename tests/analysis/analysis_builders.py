@@ -61,13 +61,23 @@ def dex_with_classes(defined: list[str], referenced: list[str] = (), strings: li
 
 
 def zip_bytes(entries: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip of `entries`, byte-for-byte the same on every run (fixed dates)."""
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with zipfile.ZipFile(buf, "w", method) as zf:
             for name, data in entries:
-                zf.writestr(name, data)
+                zf.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data, compress_type=method)
     return buf.getvalue()
+
+
+def rebuild_zip(src: bytes, changes: dict[str, bytes | None], add: list[tuple[str, bytes]] = ()  # type: ignore[assignment]
+                ) -> bytes:
+    """`src` (a zip) with entries replaced (`changes[name] = bytes`), removed (`None`) and added."""
+    with zipfile.ZipFile(io.BytesIO(src)) as zf:
+        entries = [(n, changes[n] if n in changes else zf.read(n)) for n in zf.namelist()
+                   if not (n in changes and changes[n] is None)]
+    return zip_bytes([(n, d) for n, d in entries if d is not None] + list(add))
 
 
 def info_plist(bundle_id: str = "org.example.app", executable: str = "App", **extra: Any) -> bytes:

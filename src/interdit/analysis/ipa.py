@@ -142,6 +142,8 @@ def analyze_ipa(archive: Archive, path: Path, sha: str, signatures: SignatureSet
     weaknesses.extend(_signing_weaknesses(macho, sig, profile, entitlements, prefix + exe_name, platform))
     # frameworks, extensions, resource bundles, privacy manifests, text resources
     _walk(archive, prefix, names, bundle, facts, texts, problems, limits)
+    facts["pods"] = sorted(c.removeprefix("PodsDummy_") for c in bundle.classes | bundle.class_refs
+                           if c.startswith("PodsDummy_") and c != "PodsDummy_")[:200]
     sdks = match_ios_sdks(bundle, signatures.ios_rules if signatures is not None else ())
     endpoints, endpoint_problems = find_endpoints(texts, signatures, limits)
     problems.extend(endpoint_problems)
@@ -256,7 +258,7 @@ def _walk(archive: Archive, prefix: str, names: list[str], bundle: _Bundle, fact
                         entry["bundle_id"] = str(fw_info["CFBundleIdentifier"])
                         bundle.bundle_ids.setdefault(entry["bundle_id"], entry["where"])
                     entry["version"] = str(fw_info.get("CFBundleShortVersionString", "")) or None
-                    _framework_binary(archive, prefix, fw, base, fw_info, bundle, limits, problems)
+                    _framework_binary(archive, prefix, fw, base, fw_info, bundle, texts, limits, problems)
                 elif fw.endswith(".dylib"):
                     bundle.frameworks.setdefault(base.removeprefix("lib"), entry["where"])
                 frameworks.append(entry)
@@ -286,7 +288,7 @@ def _walk(archive: Archive, prefix: str, names: list[str], bundle: _Bundle, fact
 
 
 def _framework_binary(archive: Archive, prefix: str, fw: str, base: str, fw_info: dict[str, Any], bundle: _Bundle,
-                      limits: Limits, problems: list[Problem]) -> None:
+                      texts: list[DexFile], limits: Limits, problems: list[Problem]) -> None:
     exe = str(fw_info.get("CFBundleExecutable") or base)
     raw = archive.read(f"{prefix}Frameworks/{fw}/{exe}", limits.max_dex_size)
     if raw is None or not is_macho(raw):
@@ -296,6 +298,9 @@ def _framework_binary(archive: Archive, prefix: str, fw: str, base: str, fw_info
     for sl in m.slices:
         bundle.classes |= sl.classes
         bundle.class_refs |= sl.class_refs
+    first = next((sl for sl in m.slices if sl.strings), None)
+    if first is not None:
+        texts.append(DexFile(name=f"Frameworks/{fw}/{exe}", strings=first.strings[:limits.max_dex_strings]))
 
 
 def match_ios_sdks(bundle: _Bundle, rules: Iterable[SdkRule]) -> list[SdkMatch]:

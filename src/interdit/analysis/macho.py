@@ -157,6 +157,9 @@ def _slice(buf: bytes, base: int, size: int, arch: str, where: str, problems: li
     sl = Slice(arch or _arch(cpu, sub), base, size, filetype=filetype, pie=bool(flags & MH_PIE))
     pos = base + (32 if is64 else 28)
     limit = min(pos + sizeofcmds, end)
+    if pos + sizeofcmds > end:
+        problems.append(Problem("macho.truncated", "high", f"load commands declare {sizeofcmds} bytes, the slice "
+                                f"holds {end - pos}", where))
     if ncmds > MAX_COMMANDS:
         problems.append(Problem("macho.too-many-commands", "high", f"{ncmds} load commands", where))
         ncmds = MAX_COMMANDS
