@@ -111,7 +111,7 @@ def macho(strings: list[str] = (), cryptid: int | None = 0, dylibs: list[str] = 
         cmds.append(struct.pack("<IIIIII", 0x2C, 24, text_off, len(cstring), cryptid, 0))
     sig_off = (text_off + len(cstring) + 15) & ~15
     ident = b"org.example.app\x00"
-    cd = struct.pack(">IIIIIIIIBBBBI", 0xFADE0C02, 0, 0x20400, 0, 0, 88, 0, 0, 32, 2, 0, 12, 0)
+    cd = struct.pack(">IIIIIIIIIBBBBI", 0xFADE0C02, 0, 0x20400, 0, 0, 88, 0, 0, 0, 32, 2, 0, 12, 0)
     cd = cd + b"\x00" * (88 - len(cd)) + ident
     cd = cd[:4] + struct.pack(">I", len(cd)) + cd[8:]
     blobs = [(0, cd)]

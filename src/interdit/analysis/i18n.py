@@ -62,7 +62,7 @@ WORDS: T = {
     "categories": ("Categories", "Catégories"),
     "evidence": ("Evidence", "Preuve"),
     "strength": ("Strength", "Force"),
-    "bundled": ("bundled (the APK contains the code)", "embarqué (l'APK contient le code)"),
+    "bundled": ("bundled (the app contains the code)", "embarqué (l'application contient le code)"),
     "referenced": ("referenced only (weaker evidence)", "seulement référencé (preuve plus faible)"),
     "endpoints": ("Network endpoints", "Adresses réseau"),
     "owner": ("Owner", "Propriétaire"),

@@ -273,12 +273,13 @@ def _walk(archive: Archive, prefix: str, names: list[str], bundle: _Bundle, fact
             data = read_plist(archive.read(name, limits.max_manifest_size), name, problems, "ios.bad-privacy-manifest")
             if data:
                 manifests.append(privacy_manifest(data, name))
-        elif name.endswith(_TEXT_SUFFIXES) and n_texts < limits.max_resource_files and "/_CodeSignature/" not in name:
+        elif (name.endswith(_TEXT_SUFFIXES) and n_texts < limits.max_resource_files and "/_CodeSignature/" not in name
+              and name != prefix + "Info.plist"):
             raw = archive.read(name, limits.max_asset_size)
             if raw is not None:
                 n_texts += 1
-                if raw.startswith(b"bplist00"):
-                    data = read_plist(raw, name, [], "ios.bad-plist")
+                data = read_plist(raw, name, [], "ios.bad-plist") if name.endswith(".plist") else {}
+                if data or raw.startswith(b"bplist00"):
                     texts.append(DexFile(name=name[len(prefix):], strings=_plist_strings(data), unit="value"))
                 else:
                     texts.append(DexFile(name=name[len(prefix):], strings=raw.split(b"\n"), unit="line"))
@@ -313,7 +314,7 @@ def match_ios_sdks(bundle: _Bundle, rules: Iterable[SdkRule]) -> list[SdkMatch]:
         strong: list[str] = []
         weak: list[str] = []
         strong += [bundle.frameworks[f] for f in rule.frameworks if f in bundle.frameworks]
-        strong += [f"{bundle.bundle_ids[b]} ({b})" for b in rule.bundle_ids if b in bundle.bundle_ids]
+        strong += [f"bundle id {b}" for b in rule.bundle_ids if b in bundle.bundle_ids]
         strong += [bundle.bundles[b] for b in rule.bundles if b in bundle.bundles]
         strong += [f"PodsDummy_{p}" for p in rule.pods if p in pods]
         if rule.classes:

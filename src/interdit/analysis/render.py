@@ -92,7 +92,7 @@ def render_table(reports: Sequence[AppReport], lang: str, width: int = 120) -> s
         con.rule(f"{ident.file_name} — {word('verdict', lang)}: {verdict.upper()} "
                  f"({word('score', lang)} {score.total if score else '?'})", characters="=")
         head = Table(show_header=False, box=None, pad_edge=False)
-        head.add_row(word("package", lang), ident.package or "?")
+        head.add_row(word("package" if ident.platform == "android" else "bundle_id", lang), ident.package or "?")
         if ident.label:
             head.add_row(word("label", lang), ident.label)
         head.add_row(word("version", lang), f"{ident.version_name or '?'} ({word('version_code', lang)} "
@@ -374,7 +374,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <p><span class="verdict {{ s.verdict if s else '' }}">{{ w('verdict') }}: {{ v(s.verdict) if s else '?' }}</span>
  {{ w('score') }} {{ s.total if s else '?' }} ({{ w('thresholds', *(s.thresholds if s else (0, 0))) }})</p>
 <table>
-<tr><th>{{ w('package') }}</th><td class="mono">{{ r.identity.package or '?' }}</td></tr>
+<tr><th>{{ w('package' if r.identity.platform == 'android' else 'bundle_id') }}</th>
+<td class="mono">{{ r.identity.package or '?' }}</td></tr>
 {% if r.identity.label %}<tr><th>{{ w('label') }}</th><td>{{ r.identity.label }}</td></tr>{% endif %}
 <tr><th>{{ w('version') }}</th><td>{{ r.identity.version_name or '?' }} ({{ w('version_code') }}
  {{ r.identity.version_code if r.identity.version_code is not none else '?' }})</td></tr>
