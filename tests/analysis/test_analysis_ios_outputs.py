@@ -45,14 +45,15 @@ def demo_ipa(tmp_path: Path) -> Path:
         FacebookAppID="1234567890", UIBackgroundModes=["location"],
         SKAdNetworkItems=[{"SKAdNetworkIdentifier": "22mmun2rn5.skadnetwork"}])
     exe = macho(["https://api.example.com/v2/login", "https://graph.facebook.com/v17.0/me", "Demo %@"],
-                dylibs=["@rpath/FBSDKCoreKit.framework/FBSDKCoreKit", "/System/Library/Frameworks/UIKit.framework/UIKit"],
+                dylibs=["@rpath/FBSDKCoreKit.framework/FBSDKCoreKit",
+                        "/System/Library/Frameworks/UIKit.framework/UIKit"],
                 entitlements={"get-task-allow": True, "keychain-access-groups": ["ABCDE12345.*"],
                               "com.apple.developer.associated-domains": ["applinks:example.com"]})
+    collected = {"NSPrivacyCollectedDataType": "NSPrivacyCollectedDataTypeDeviceID",
+                 "NSPrivacyCollectedDataTypeLinked": True, "NSPrivacyCollectedDataTypeTracking": True,
+                 "NSPrivacyCollectedDataTypePurposes": ["NSPrivacyCollectedDataTypePurposeAnalytics"]}
     manifest = plistlib.dumps({"NSPrivacyTracking": True, "NSPrivacyTrackingDomains": ["t.example.com"],
-                               "NSPrivacyCollectedDataTypes": [{
-                                   "NSPrivacyCollectedDataType": "NSPrivacyCollectedDataTypeDeviceID",
-                                   "NSPrivacyCollectedDataTypeLinked": True, "NSPrivacyCollectedDataTypeTracking": True,
-                                   "NSPrivacyCollectedDataTypePurposes": ["NSPrivacyCollectedDataTypePurposeAnalytics"]}],
+                               "NSPrivacyCollectedDataTypes": [collected],
                                "NSPrivacyAccessedAPITypes": [{
                                    "NSPrivacyAccessedAPIType": "NSPrivacyAccessedAPICategoryUserDefaults",
                                    "NSPrivacyAccessedAPITypeReasons": ["CA92.1"]}]})
