@@ -314,3 +314,26 @@ def test_malformed_macho_executable_gives_problems(tmp_path: Path) -> None:
     r = run(path)
     assert r.identity.package == "org.example.app"
     assert any(c.startswith("macho.") for c in codes(r)) and "analysis.failed" not in codes(r)
+
+
+@needs_ipa
+def test_sealed_resources_tell_a_repackaged_app() -> None:
+    flagged = {r["file"] for r in ROWS if "ios.code-resources-mismatch" in codes(run(IPA / r["file"]))}
+    # qma's app carries "embedded copy.mobileprovision", added after signing, and a changed (truncated) profile
+    assert flagged == {"qma__iphone.ipa"}
+    qma = next(p for p in run(IPA / "qma__iphone.ipa").problems if p.code == "ios.code-resources-mismatch")
+    assert "embedded copy.mobileprovision" in qma.message and "~embedded.mobileprovision" in qma.message
+
+
+@needs_ipa
+def test_added_and_changed_files_are_reported(tmp_path: Path) -> None:
+    src = (IPA / "ipaserver__ipa.ipa").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(src)) as zf:
+        car = zf.read("Payload/Test.app/Assets.car")
+    path = tmp_path / "repack.ipa"
+    path.write_bytes(rebuild_zip(src, {"Payload/Test.app/Assets.car": car + b"x"},
+                                 [("Payload/Test.app/Frameworks/Evil.framework/Evil", macho())]))
+    r = run(path)
+    problem = next(p for p in r.problems if p.code == "ios.code-resources-mismatch")
+    assert "Frameworks/Evil.framework/Evil" in problem.message and "~Assets.car" in problem.message
+    assert r.score is not None and "ios.repackaged" in {h.id for h in r.score.hits}

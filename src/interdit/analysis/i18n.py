@@ -325,6 +325,9 @@ PROBLEMS: T = {
     "ios.no-app": ("No app bundle (Payload/<Name>.app) in the archive",
                    "Aucun paquet d'application (Payload/<Nom>.app) dans l'archive"),
     "ios.bad-info-plist": ("The app's Info.plist cannot be read", "L'Info.plist de l'application est illisible"),
+    "ios.code-resources-mismatch": ("Files added or removed after signing: the app was re-packaged",
+                                    "Fichiers ajoutés ou retirés après la signature : l'application a été "
+                                    "re-empaquetée"),
     "ios.bad-plist": ("A property list cannot be read", "Une liste de propriétés est illisible"),
     "ios.bad-privacy-manifest": ("A privacy manifest cannot be read", "Un manifeste de confidentialité est illisible"),
     "ios.no-executable": ("The app's executable is missing or unreadable",

@@ -8,6 +8,7 @@ by the same `Limits` as an APK's.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -140,6 +141,7 @@ def analyze_ipa(archive: Archive, path: Path, sha: str, signatures: SignatureSet
                if profile_raw is not None else None)
     facts["signing"] = _signing_facts(sig, profile, entitlements)
     weaknesses.extend(_signing_weaknesses(macho, sig, profile, entitlements, prefix + exe_name, platform))
+    problems.extend(_code_resources(archive, prefix, names, exe_name, limits))
     # frameworks, extensions, resource bundles, privacy manifests, text resources
     _walk(archive, prefix, names, bundle, facts, texts, problems, limits)
     facts["pods"] = sorted(c.removeprefix("PodsDummy_") for c in bundle.classes | bundle.class_refs
@@ -224,6 +226,74 @@ def _signing_weaknesses(macho: MachO | None, sig: Any, profile: Any, entitlement
     if profile is not None and profile.expired:
         out.append(Weakness("ios.profile-expired", "medium", "the provisioning profile has expired: the app no "
                             "longer launches on devices", "embedded.mobileprovision", f"expired {profile.expires}"))
+    return out
+
+
+_OMITTED = ("Info.plist", "PkgInfo")  # sealed by the code signature's special slots, never in CodeResources
+
+
+def _code_resources(archive: Archive, prefix: str, names: list[str], exe_name: str, limits: Limits) -> list[Problem]:
+    """Files added to the bundle after it was signed, or signed files removed: the sealed resources
+    (`_CodeSignature/CodeResources`, `files2`) against the archive. Nested code (frameworks, extensions) is
+    sealed whole by its own signature."""
+    where = prefix + "_CodeSignature/CodeResources"
+    if where not in archive.by_name:
+        return []
+    problems: list[Problem] = []
+    data = read_plist(archive.read(where, limits.max_manifest_size), where, problems)
+    sealed = data.get("files2") if isinstance(data.get("files2"), dict) else data.get("files")
+    if not isinstance(sealed, dict):
+        return problems
+    nested = {k for k, v in sealed.items() if isinstance(v, dict) and "cdhash" in v}
+    rules = data.get("rules2") if isinstance(data.get("rules2"), dict) else data.get("rules")
+    omit = []
+    for pattern, rule in list(rules.items() if isinstance(rules, dict) else ())[:100]:
+        if isinstance(rule, dict) and rule.get("omit"):
+            with contextlib.suppress(re.error):
+                omit.append(re.compile(str(pattern)))
+    present = [n[len(prefix):] for n in names if n.startswith(prefix) and not n.endswith("/")]
+    present_set = set(present)
+
+    def covered(path: str) -> bool:
+        parts = path.split("/")
+        return path in sealed or any("/".join(parts[:i]) in nested for i in range(1, len(parts)))
+
+    added = [p for p in present if not covered(p) and not p.startswith("_CodeSignature/")
+             and p not in (exe_name, *_OMITTED) and not any(o.search(p) for o in omit)]
+    missing = [k for k, v in sealed.items() if k not in present_set and not (isinstance(v, dict) and v.get("optional"))
+               and not any(p.startswith(k + "/") for p in present)]
+    changed = _changed(archive, prefix, sealed, present_set, limits)
+    if added or missing or changed:
+        shown = ", ".join([*added[:5], *(f"-{m}" for m in missing[:3]), *(f"~{c}" for c in changed[:3])])
+        problems.append(Problem("ios.code-resources-mismatch", "medium",
+                                f"{len(added)} files not sealed by the signature (added after signing), "
+                                f"{len(missing)} sealed files missing, {len(changed)} changed since signing: "
+                                f"the app was re-packaged: {shown}", where))
+    return problems
+
+
+_MAX_HASHED = 128 * 1024 * 1024  # bytes of sealed resources hashed per app
+
+
+def _changed(archive: Archive, prefix: str, sealed: dict[str, Any], present: set[str], limits: Limits) -> list[str]:
+    """Sealed files whose bytes no longer match their SHA-256 (`hash2`) or, in old signatures, SHA-1 digest."""
+    import hashlib
+
+    out, budget = [], _MAX_HASHED
+    for path, value in sealed.items():
+        if path not in present:
+            continue
+        if isinstance(value, dict):
+            digest, algo = (value.get("hash2"), "sha256") if "hash2" in value else (value.get("hash"), "sha1")
+        else:
+            digest, algo = value, "sha1"
+        entry = archive.by_name.get(prefix + path)
+        if not isinstance(digest, bytes) or entry is None or entry.size > budget:
+            continue
+        budget -= entry.size
+        raw = archive.read(prefix + path, limits.max_entry_size)
+        if raw is not None and hashlib.new(algo, raw).digest() != digest:
+            out.append(path)
     return out
 
 
