@@ -337,3 +337,48 @@ def test_added_and_changed_files_are_reported(tmp_path: Path) -> None:
     problem = next(p for p in r.problems if p.code == "ios.code-resources-mismatch")
     assert "Frameworks/Evil.framework/Evil" in problem.message and "~Assets.car" in problem.message
     assert r.score is not None and "ios.repackaged" in {h.id for h in r.score.hits}
+
+
+@needs_ipa
+def test_stored_ios_analysis_feeds_a_ban_by_evidence_rule(tmp_path: Path, db_url: str) -> None:
+    """An IPA analysed with --store: its bundle id is an iOS app in the policy evidence, and a rule
+    `evidence: {bundles_sdk_of: [bytedance]}` makes it a risky app on an iPhone that has it; once a build
+    without the SDK is the latest analysis of that bundle id, it no longer is."""
+    from datetime import UTC, datetime
+
+    from interdit import pipeline
+    from interdit.catalogue import load_catalogue
+    from interdit.model import AppId, Device, DeviceState, FindingKind, Management, Ownership, Platform
+    from interdit.model import AppInterval as Interval
+    from interdit.policy import evaluate, load_policy
+
+    repo = pipeline.open_repository(db_url)
+    policy_path = tmp_path / "policy.yaml"
+    policy_path.write_text("organisation: Test\nrules:\n  - id: no-bytedance-sdk\n"
+                           "    evidence: {bundles_sdk_of: [bytedance]}\n    effective: 2024-01-01\n", "utf-8")
+    cat = load_catalogue()
+    policy = load_policy(policy_path, cat)
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    app = AppId(Platform.IOS, "com.ineva.test-rtmp.Test")
+    device = Device("mdm", "i1", Platform.IOS, Ownership.CORPORATE, Management.FULLY_MANAGED, at)
+    states = [DeviceState(device, (Interval("mdm", "i1", app, at, at),))]
+
+    def risky() -> list[str]:
+        result = evaluate(policy, cat, states, at, evidence=pipeline.app_evidence(repo))
+        return [f.app.identifier for f in result.findings if f.kind is FindingKind.RISKY_APP and f.app]
+
+    reports = pipeline.analyze_apks([_tiktok_ipa(tmp_path)], repo=repo, jobs=1)
+    evidence = pipeline.app_evidence(repo)
+    assert evidence[app].sha256 == reports[0].identity.sha256 and "bytedance" in evidence[app].sdk_vendors
+    assert risky() == ["com.ineva.test-rtmp.Test"]
+    pipeline.analyze_apks([IPA / "ipaserver__ipa.ipa"], repo=repo, jobs=1)
+    assert risky() == []
+
+
+def test_folders_expand_to_ipa_and_zipped_app_files(tmp_path: Path) -> None:
+    from interdit.analysis.batch import collect
+
+    for name in ("a.apk", "b.ipa", "sub/c.app.zip", "d.txt", "e.zip"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.relative_to(tmp_path).as_posix() for p in collect([tmp_path])] == ["a.apk", "b.ipa", "sub/c.app.zip"]
