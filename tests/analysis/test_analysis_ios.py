@@ -382,3 +382,22 @@ def test_folders_expand_to_ipa_and_zipped_app_files(tmp_path: Path) -> None:
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
     assert [p.relative_to(tmp_path).as_posix() for p in collect([tmp_path])] == ["a.apk", "b.ipa", "sub/c.app.zip"]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fuzz_ipa_mutations(tmp_path: Path, seed: int) -> None:
+    """Random byte flips anywhere in a small IPA: a report (maybe with problems), never a crash."""
+    import random
+
+    rng = random.Random(seed)
+    data = bytearray(zip_bytes([
+        ("Payload/A.app/Info.plist", info_plist(NSAppTransportSecurity={"NSAllowsArbitraryLoads": True})),
+        ("Payload/A.app/App", macho(["https://a.example.com"], entitlements={"get-task-allow": True})),
+        ("Payload/A.app/PrivacyInfo.xcprivacy", plistlib.dumps({"NSPrivacyTracking": True})),
+        ("Payload/A.app/embedded.mobileprovision", plistlib.dumps({"Name": "x", "ProvisionsAllDevices": True}))],
+        method=zipfile.ZIP_STORED))
+    for _ in range(rng.randint(1, 40)):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    r = analyze(_ipa_bytes(tmp_path, bytes(data)), signatures=SIGS)
+    assert "analysis.failed" not in codes(r)
+    assert r.to_json()["schema_version"] == 3

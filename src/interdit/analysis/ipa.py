@@ -332,7 +332,8 @@ def _walk(archive: Archive, prefix: str, names: list[str], bundle: _Bundle, fact
                 elif fw.endswith(".dylib"):
                     bundle.frameworks.setdefault(base.removeprefix("lib"), entry["where"])
                 frameworks.append(entry)
-        if len(parts) == 3 and parts[0] in ("PlugIns", "Extensions", "Watch") and parts[2] == "Info.plist":
+        if (len(parts) == 3 and parts[0] in ("PlugIns", "Extensions", "Watch") and parts[2] == "Info.plist"
+                and len(extensions) < _MAX_FRAMEWORKS):
             ext = read_plist(archive.read(name, limits.max_manifest_size), name, problems)
             nsext = ext.get("NSExtension")
             point = nsext.get("NSExtensionPointIdentifier") if isinstance(nsext, dict) else None
@@ -340,6 +341,8 @@ def _walk(archive: Archive, prefix: str, names: list[str], bundle: _Bundle, fact
                                "bundle_id": str(ext.get("CFBundleIdentifier", "")),
                                "kind": str(point or ("watch app" if parts[0] == "Watch" else "extension"))})
         if name.endswith("PrivacyInfo.xcprivacy"):
+            if len(manifests) >= _MAX_FRAMEWORKS:
+                continue
             data = read_plist(archive.read(name, limits.max_manifest_size), name, problems, "ios.bad-privacy-manifest")
             if data:
                 manifests.append(privacy_manifest(data, name))

@@ -305,7 +305,7 @@ def render_sarif(reports: Sequence[AppReport], lang: str) -> str:
         for s in r.sdks:
             examples = s.bundled or s.referenced
             first = examples[0] if examples else ""
-            where = first if first.startswith(("lib/", "AndroidManifest.xml")) else ""
+            where = first if first.startswith(("lib/", "AndroidManifest.xml", "Payload/")) else ""
             result(r, f"sdk.{s.vendor_id or 'other'}", f"{word('sdks', lang)}: {s.vendor or '?'}",
                    "warning" if s.prohibited else "note",
                    f"{s.name} ({s.vendor or '?'}, {s.country or '?'}): {word(s.strength, lang)}; "
