@@ -17,8 +17,15 @@ from test_analysis_hostile import _axml_manifest
 from typer.testing import CliRunner
 
 from interdit.analysis.apk import analyze
-from interdit.analysis.sdk_rules import builtin_rule_set
-from interdit.analysis.sdks import EXODUS_FILE, EXODUS_META, SignatureSet, builtin_signatures, load_signatures
+from interdit.analysis.sdk_rules import LIBCHECKER_NOTICE, RULES_FILE, builtin_rule_set
+from interdit.analysis.sdks import (
+    EXODUS_FILE,
+    EXODUS_META,
+    SignatureSet,
+    builtin_signatures,
+    load_signatures,
+    match_rule_indicators,
+)
 from interdit.errors import InputError
 from interdit.pipeline.analysis import update_signatures
 
@@ -213,3 +220,30 @@ def test_builtin_rules_name_most_of_what_exodus_names(tmp_path: Path) -> None:
                 missing.append(f"{apk.name}: {m.name}")
     assert found >= 15
     assert named / found >= 0.9, missing
+
+
+def test_manifest_components_and_native_libraries_survive_obfuscation(tmp_path: Path) -> None:
+    sigs = builtin_signatures()
+    found = match_rule_indicators([("activity", "com.facebook.FacebookActivity"), ("activity", "a.b.C")],
+                                  ["lib/arm64-v8a/libBugly.so", "lib/arm64-v8a/libfbjni.so"], sigs, [])
+    by = {m.name: m for m in found}
+    assert set(by) == {"Facebook SDK (core)", "Tencent Bugly"}  # React Native's libfbjni.so is not the SDK
+    assert by["Facebook SDK (core)"].bundled == ("AndroidManifest.xml activity com.facebook.FacebookActivity",)
+    assert by["Tencent Bugly"].bundled == ("lib/arm64-v8a/libBugly.so",) and by["Tencent Bugly"].country == "CN"
+    # an obfuscated build: no SDK class name is left, the native library still names the SDK
+    apk = tmp_path / "obf.apk"
+    apk.write_bytes(zip_bytes([("AndroidManifest.xml", _axml_manifest("org.example.obf")),
+                               ("classes.dex", dex_with_classes(["a.a", "a.b", "b.a"])),
+                               ("lib/arm64-v8a/libBugly.so", b"\x7fELF")]))
+    report = analyze(apk, signatures=sigs)
+    assert [(s.name, s.strength) for s in report.sdks] == [("Tencent Bugly", "bundled")]
+
+
+def test_libchecker_entries_are_marked_and_their_licence_ships_beside_them() -> None:
+    data = json.loads(RULES_FILE.read_text("utf-8"))
+    marked = [e for e in data["sdks"] if "libchecker" in e]
+    assert marked and all(e["libchecker"]["labels"] for e in marked)
+    assert {r.id for r in builtin_rule_set().rules if r.components or r.native_libs} == {e["id"] for e in marked}
+    notice = LIBCHECKER_NOTICE.read_text("utf-8")
+    assert "LibChecker-Rules" in notice and "Apache License" in notice and "Version 2.0" in notice
+    assert "LibChecker-Rules" in data["about"]

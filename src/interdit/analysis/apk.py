@@ -17,7 +17,7 @@ from interdit.analysis.permissions import describe
 from interdit.analysis.report import DEFAULT_LIMITS, AppReport, Identity, Limits, Permission, Problem, Signing, Weakness
 from interdit.analysis.resources import resolve_string, resource_strings
 from interdit.analysis.score import ScoreRules, load_rules, score
-from interdit.analysis.sdks import SignatureSet, match_indicators, match_sdks
+from interdit.analysis.sdks import SignatureSet, match_indicators, match_rule_indicators, match_sdks
 from interdit.analysis.signing import analyze_signing
 from interdit.analysis.weaknesses import manifest_weaknesses, secret_weaknesses
 
@@ -93,7 +93,9 @@ def _analyze(archive: Archive, path: Path, signatures: SignatureSet | None, limi
     dexset = build_set(files)
     sdks = match_sdks(dexset.defined, dexset.referenced, signatures) if signatures is not None else []
     if signatures is not None:
-        sdks += match_indicators([(c.kind, c.name) for c in man.components], archive.names(), signatures)
+        parts = [(c.kind, c.name) for c in man.components]
+        sdks = match_rule_indicators(parts, archive.names(), signatures, sdks)
+        sdks += match_indicators(parts, archive.names(), signatures)
     tables, resource_problems = resource_strings(archive, limits) if archive.is_zip else ([], [])
     problems.extend(resource_problems)
     endpoints, endpoint_problems = find_endpoints([*files, *tables], signatures, limits)

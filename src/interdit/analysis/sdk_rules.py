@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 RULES_FILE = Path(__file__).parent / "data" / "sdk-rules.json"
+LIBCHECKER_NOTICE = RULES_FILE.with_name("LIBCHECKER-NOTICE.txt")  # the licence of the `libchecker` blocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class SdkRule:
     domains: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     note: str = ""
+    components: tuple[str, ...] = ()  # Android manifest components (from LibChecker-Rules)
+    native_libs: tuple[str, ...] = ()  # Android native library file names (from LibChecker-Rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,9 @@ def load_rule_set(path: Path = RULES_FILE) -> RuleSet:
                 _strs(ios.get("frameworks")), _strs(ios.get("classes")), _strs(ios.get("pods")),
                 _strs(ios.get("bundles")), _strs(ios.get("bundle_ids")), _strs(ios.get("plist_keys")),
                 _strs(ios.get("schemes")), _strs(ios.get("url_scheme_prefixes")), _strs(ios.get("files")),
-                _strs(raw.get("domains")), _strs(raw.get("sources")), str(raw.get("note", ""))))
+                _strs(raw.get("domains")), _strs(raw.get("sources")), str(raw.get("note", "")),
+                _strs((raw.get("libchecker") or {}).get("components")),
+                _strs((raw.get("libchecker") or {}).get("native_libs"))))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path}: sdks[{n}] is malformed ({type(exc).__name__}: {exc})") from exc
     return RuleSet(str(data.get("name", "interdit SDK rules")), str(data.get("version", "?")), tuple(rules))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +138,8 @@ class SignatureSet:
     components: list[tuple[re.Pattern[str], str]] = field(default_factory=list)  # pattern -> label
     native_libs: dict[str, str] = field(default_factory=dict)  # file name -> label
     ios_rules: tuple[SdkRule, ...] = ()  # interdit's rules for iOS apps
+    rule_components: dict[str, SdkRule] = field(default_factory=dict)  # manifest component -> rule
+    rule_libs: dict[str, SdkRule] = field(default_factory=dict)  # native library file name -> rule
     sets: tuple[str, ...] = ()  # the signature sets used, with their versions, as a person reads them
 
 
@@ -262,6 +264,8 @@ def add_builtin_rules(out: SignatureSet) -> str:
                 covers=tuple(f"exodus:{i}" for i in rule.exodus)))
         for domain in rule.domains:
             out.domain_owners.setdefault(domain.lower(), (v.id, v.name, v.country))
+        out.rule_components.update(dict.fromkeys(rule.components, rule))
+        out.rule_libs.update(dict.fromkeys(rule.native_libs, rule))
     out.ios_rules = rule_set.rules
     return rule_set.label
 
@@ -419,3 +423,38 @@ def check_exodus(raw: bytes) -> dict[str, Any]:
             raise ValueError(f"tracker {key} ({t['name']}): categories is not a list")
     checked: dict[str, Any] = data
     return checked
+
+
+def match_rule_indicators(components: list[tuple[str, str]], entry_names: list[str], signatures: SignatureSet,
+                          found: list[SdkMatch]) -> list[SdkMatch]:
+    """`found` with the built-in rules' manifest components and native libraries added (these survive code
+    obfuscation): a rule already named by its classes gets the evidence appended, another becomes a bundled
+    match; Exodus matches a bundled rule covers are then dropped, so an SDK is named once."""
+    evidence: dict[str, list[str]] = {}
+    rules: dict[str, SdkRule] = {}
+    for kind, name in components:
+        rule = signatures.rule_components.get(name)
+        if rule is not None:
+            evidence.setdefault(rule.id, []).append(f"AndroidManifest.xml {kind} {name}")
+            rules[rule.id] = rule
+    for entry in entry_names:
+        if entry.startswith("lib/") and entry.endswith(".so"):
+            rule = signatures.rule_libs.get(entry.rsplit("/", 1)[-1])
+            if rule is not None:
+                evidence.setdefault(rule.id, []).append(entry)
+                rules[rule.id] = rule
+    if not evidence:
+        return found
+    out = []
+    for m in found:
+        extra = evidence.pop(m.id.removeprefix("interdit:"), None) if m.source == "interdit" else None
+        out.append(replace(m, bundled=(*m.bundled, *extra)[:_EXAMPLES], referenced=()) if extra else m)
+    for rule_id, items in evidence.items():
+        rule, v = rules[rule_id], rules[rule_id].vendor
+        out.append(SdkMatch(f"interdit:{rule.id}", rule.name, v.name, v.country, rule.categories,
+                            tuple(items[:_EXAMPLES]), (), "interdit", "declared in the manifest or shipped as a "
+                            "native library", v.id, parent_id=v.parent_id, parent=v.parent))
+    covered = {f"exodus:{i}" for m in out if m.bundled and m.source == "interdit"
+               for i in (rules[m.id.removeprefix("interdit:")].exodus if m.id.removeprefix("interdit:") in rules
+                         else ())}
+    return [m for m in out if m.id not in covered]
