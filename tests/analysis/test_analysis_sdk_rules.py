@@ -247,3 +247,14 @@ def test_libchecker_entries_are_marked_and_their_licence_ships_beside_them() -> 
     notice = LIBCHECKER_NOTICE.read_text("utf-8")
     assert "LibChecker-Rules" in notice and "Apache License" in notice and "Version 2.0" in notice
     assert "LibChecker-Rules" in data["about"]
+
+
+def test_an_oversized_list_is_refused_without_reading_it_all(server: _Server, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from interdit.analysis import sdks
+
+    monkeypatch.setattr(sdks, "MAX_EXODUS_SIZE", 1000)
+    server.body = RECORDED.read_bytes()
+    with pytest.raises(InputError) as info:
+        update_signatures(server.url, dest=tmp_path / "s")
+    assert "over the 1000 bytes" in str(info.value) and not (tmp_path / "s").exists()

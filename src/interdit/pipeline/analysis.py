@@ -55,25 +55,32 @@ def update_signatures(url: str = EXODUS_URL, *, token: str | None = None, dest: 
     import httpx
 
     from interdit import __version__
-    from interdit.analysis.sdks import EXODUS_CREDIT, EXODUS_FILE, EXODUS_META, check_exodus
+    from interdit.analysis.sdks import EXODUS_CREDIT, EXODUS_FILE, EXODUS_META, MAX_EXODUS_SIZE, check_exodus
     from interdit.errors import InputError
 
     folder = dest or signatures_home()
     headers = {"User-Agent": f"interdit/{__version__}", "Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Token {token}"
+    body = bytearray()
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client:
-            response = client.get(url)
+        with httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client, \
+                client.stream("GET", url) as response:
+            status = response.status_code
+            if status == 200:
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > MAX_EXODUS_SIZE:
+                        break
     except httpx.HTTPError as exc:
         raise InputError(f"cannot download the tracker list from {url}: {exc}",
                          fix="check the network (and any proxy), or pass --url; nothing was changed") from exc
-    if response.status_code != 200:
-        raise InputError(f"{url} answered HTTP {response.status_code}",
+    if status != 200:
+        raise InputError(f"{url} answered HTTP {status}",
                          fix="retry later; if it asks for a key, pass --token (see docs/analysis.md); "
                          "nothing was changed")
     try:
-        data = check_exodus(response.content)
+        data = check_exodus(bytes(body))
     except ValueError as exc:
         raise InputError(f"the tracker list from {url} is refused: {exc}",
                          fix="retry later or report it to Exodus Privacy; the previous list was kept") from exc
@@ -81,13 +88,13 @@ def update_signatures(url: str = EXODUS_URL, *, token: str | None = None, dest: 
     meta = {"source": url, "downloaded": when.isoformat(), "trackers": len(data["trackers"]),
             "credit": EXODUS_CREDIT}
     folder.mkdir(parents=True, exist_ok=True)
-    body, meta_path = folder / EXODUS_FILE, folder / EXODUS_META
-    tmp_body, tmp_meta = body.with_suffix(".json.tmp"), meta_path.with_suffix(".json.tmp")
-    tmp_body.write_bytes(response.content)
+    list_path, meta_path = folder / EXODUS_FILE, folder / EXODUS_META
+    tmp_list, tmp_meta = list_path.with_suffix(".json.tmp"), meta_path.with_suffix(".json.tmp")
+    tmp_list.write_bytes(bytes(body))
     tmp_meta.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", "utf-8")
-    tmp_body.replace(body)
+    tmp_list.replace(list_path)
     tmp_meta.replace(meta_path)
-    return {"path": str(body), **meta}
+    return {"path": str(list_path), **meta}
 
 
 def signature_sets(signatures: Path | None = None) -> list[str]:
