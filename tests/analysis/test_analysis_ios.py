@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import plistlib
 import re
 import struct
@@ -71,8 +72,6 @@ def test_corpus_archive_agrees_with_corpus_tsv(row: dict[str, str]) -> None:
     manifests = int(row["privacy_manifest"].split(" ")[0]) if row["privacy_manifest"][0].isdigit() else 0
     assert len(r.ios["privacy_manifests"]) == manifests
     if row["ats"] not in ("-", ""):
-        import json
-
         for key, value in json.loads(row["ats"]).items():
             assert r.ios["network"]["ats"][key] == value
         assert "ios.ats-disabled" in {w.id for w in r.weaknesses}
@@ -401,3 +400,16 @@ def test_fuzz_ipa_mutations(tmp_path: Path, seed: int) -> None:
     r = analyze(_ipa_bytes(tmp_path, bytes(data)), signatures=SIGS)
     assert "analysis.failed" not in codes(r)
     assert r.to_json()["schema_version"] == 3
+
+
+def test_store_download_metadata_is_read_without_the_buyer(tmp_path: Path) -> None:
+    meta = plistlib.dumps({"itemId": 835599320, "itemName": "TikTok", "artistName": "TikTok Ltd.",
+                           "softwareVersionBundleId": "com.zhiliaoapp.musically",
+                           "com.apple.iTunesStore.downloadInfo": {"accountInfo": {"AppleID": "buyer@example.com"}}})
+    path = _ipa(tmp_path, [("Payload/A.app/Info.plist", info_plist("com.zhiliaoapp.musically", "App")),
+                           ("Payload/A.app/App", macho(cryptid=1)), ("iTunesMetadata.plist", meta)])
+    r = run(path)
+    assert r.ios["store"] == {"item_id": "835599320", "name": "TikTok", "seller": "TikTok Ltd.",
+                              "bundle_id": "com.zhiliaoapp.musically"}
+    assert "buyer@example.com" not in json.dumps(r.to_json())
+    assert "ios.encrypted" in codes(r)

@@ -144,6 +144,9 @@ def analyze_ipa(archive: Archive, path: Path, sha: str, signatures: SignatureSet
     problems.extend(_code_resources(archive, prefix, names, exe_name, limits))
     # frameworks, extensions, resource bundles, privacy manifests, text resources
     _walk(archive, prefix, names, bundle, facts, texts, problems, limits)
+    store = _store_metadata(archive, prefix, limits, problems)
+    if store:
+        facts["store"] = store
     facts["pods"] = sorted(c.removeprefix("PodsDummy_") for c in bundle.classes | bundle.class_refs
                            if c.startswith("PodsDummy_") and c != "PodsDummy_")[:200]
     sdks = match_ios_sdks(bundle, signatures.ios_rules if signatures is not None else ())
@@ -227,6 +230,19 @@ def _signing_weaknesses(macho: MachO | None, sig: Any, profile: Any, entitlement
         out.append(Weakness("ios.profile-expired", "medium", "the provisioning profile has expired: the app no "
                             "longer launches on devices", "embedded.mobileprovision", f"expired {profile.expires}"))
     return out
+
+
+def _store_metadata(archive: Archive, prefix: str, limits: Limits, problems: list[Problem]) -> dict[str, Any]:
+    """What an App Store download's iTunesMetadata.plist (beside Payload/) says about the item; the buyer's
+    account details it also holds are left out."""
+    where = prefix.split("Payload/", 1)[0] + "iTunesMetadata.plist" if "Payload/" in prefix else ""
+    if not where or where not in archive.by_name:
+        return {}
+    data = read_plist(archive.read(where, limits.max_manifest_size), where, problems)
+    keys = {"itemId": "item_id", "itemName": "name", "artistName": "seller", "genre": "genre",
+            "releaseDate": "release_date", "bundleShortVersionString": "version",
+            "softwareVersionBundleId": "bundle_id"}
+    return {out: str(data[key])[:200] for key, out in keys.items() if key in data}
 
 
 _OMITTED = ("Info.plist", "PkgInfo")  # sealed by the code signature's special slots, never in CodeResources

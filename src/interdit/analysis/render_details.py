@@ -33,6 +33,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "encrypted": ("encrypted (FairPlay): code not readable", "chiffré (FairPlay) : code illisible"),
     "not_encrypted": ("not encrypted", "non chiffré"),
     "linked": ("Embedded libraries it links", "Bibliothèques embarquées liées"),
+    "store": ("App Store download (iTunesMetadata.plist)", "Téléchargement App Store (iTunesMetadata.plist)"),
 }
 
 
@@ -65,6 +66,7 @@ def details(report: Any, lang: str) -> list[Section]:
         (_w("bundle_version", lang), str(ident.get("bundle_version") or "?")),
         (_w("background_modes", lang), ", ".join(ident.get("background_modes") or ()) or "-"),
         (_w("skadnetwork_ids", lang), str(len(ident.get("skadnetwork_ids") or ()))),
+        *([(_w("store", lang), ", ".join(f"{k}: {v}" for k, v in ios["store"].items()))] if ios.get("store") else []),
     ]))
     out.append((word("ios_signing", lang), _signing(ios.get("signing", {}), lang)))
     ents = ios.get("signing", {}).get("entitlements") or []
