@@ -413,3 +413,15 @@ def test_store_download_metadata_is_read_without_the_buyer(tmp_path: Path) -> No
                               "bundle_id": "com.zhiliaoapp.musically"}
     assert "buyer@example.com" not in json.dumps(r.to_json())
     assert "ios.encrypted" in codes(r)
+
+
+def test_the_content_decides_android_or_ios_not_the_name(tmp_path: Path) -> None:
+    from test_analysis_hostile import _axml_manifest
+
+    ipa_as_apk = tmp_path / "app.apk"
+    ipa_as_apk.write_bytes(zip_bytes([("Payload/A.app/Info.plist", info_plist()), ("Payload/A.app/App", macho())]))
+    assert run(ipa_as_apk).identity.platform == "ios"
+    apk_as_ipa = tmp_path / "app.ipa"
+    apk_as_ipa.write_bytes(zip_bytes([("AndroidManifest.xml", _axml_manifest("org.example.x"))]))
+    r = run(apk_as_ipa)
+    assert (r.identity.platform, r.identity.package) == ("android", "org.example.x")

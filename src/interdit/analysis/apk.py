@@ -50,12 +50,14 @@ def analyze(path: Path, *, signatures: SignatureSet | None = None, limits: Limit
 
 
 def is_ios(path: Path, archive: Archive) -> bool:
-    """An iOS app archive: named .ipa, or a zip holding <Name>.app/Info.plist and no AndroidManifest.xml."""
-    if path.suffix.lower() == ".ipa":
-        return True
-    if not archive.is_zip or MANIFEST in archive.by_name:
-        return False
-    return any(n.endswith(".app/Info.plist") for n in archive.by_name)
+    """An iOS app archive: a zip holding <Name>.app/Info.plist and no AndroidManifest.xml, whatever its name;
+    else (not a zip, or neither) by its name (.ipa)."""
+    if archive.is_zip:
+        if MANIFEST in archive.by_name:
+            return False
+        if any(n.endswith(".app/Info.plist") for n in archive.by_name):
+            return True
+    return path.suffix.lower() == ".ipa"
 
 
 @functools.lru_cache(maxsize=1)
