@@ -425,3 +425,39 @@ def test_the_content_decides_android_or_ios_not_the_name(tmp_path: Path) -> None
     apk_as_ipa.write_bytes(zip_bytes([("AndroidManifest.xml", _axml_manifest("org.example.x"))]))
     r = run(apk_as_ipa)
     assert (r.identity.platform, r.identity.package) == ("android", "org.example.x")
+
+
+_PLIST_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-5, 2**40), st.text(max_size=20),
+                                       st.binary(max_size=8)),
+                             lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                     st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+                             max_leaves=12)
+_KEYS = ["UIDeviceFamily", "CFBundleSupportedPlatforms", "UIBackgroundModes", "SKAdNetworkItems", "CFBundleURLTypes",
+         "LSApplicationQueriesSchemes", "NSAppTransportSecurity", "DTPlatformName", "MinimumOSVersion",
+         "CFBundleVersion", "CFBundleExecutable", "NSCameraUsageDescription", "CFBundleIdentifier"]
+
+
+@given(st.dictionaries(st.sampled_from(_KEYS), _PLIST_VALUES, max_size=len(_KEYS)),
+       st.dictionaries(st.sampled_from(["NSPrivacyTracking", "NSPrivacyTrackingDomains", "NSPrivacyCollectedDataTypes",
+                                        "NSPrivacyAccessedAPITypes"]), _PLIST_VALUES, max_size=4))
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+def test_fuzz_plist_value_types(tmp_path: Path, info: dict[str, Any], manifest: dict[str, Any]) -> None:
+    """Any type under any key an analyzer reads (an integer UIDeviceFamily, a string where an array belongs,
+    None values...): a report, never a crash."""
+    def clean(v: Any) -> Any:  # plists hold no None
+        if isinstance(v, list):
+            return [clean(x) for x in v if x is not None]
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items() if x is not None}
+        return v
+    raw_info = plistlib.dumps(clean({k: v for k, v in info.items() if v is not None}), fmt=plistlib.FMT_BINARY)
+    raw_manifest = plistlib.dumps(clean({k: v for k, v in manifest.items() if v is not None}),
+                                  fmt=plistlib.FMT_BINARY)
+    path = _ipa(tmp_path, [("Payload/A.app/Info.plist", raw_info), ("Payload/A.app/App", macho()),
+                           ("Payload/A.app/PrivacyInfo.xcprivacy", raw_manifest)])
+    r = run(path)
+    json.dumps(r.to_json())
+    from interdit.analysis.render import render
+
+    render([r], "table", "fr")

@@ -105,6 +105,16 @@ ENTITLEMENTS: dict[str, tuple[str, str]] = {
 }
 
 
+def as_list(value: Any) -> list[Any]:
+    """A plist value that should be an array, as a list: a lone value becomes a list of one, anything else
+    (a dictionary, nothing) an empty list. Hostile plists put any type anywhere."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, (str, int, float, bytes)) and not isinstance(value, bool):
+        return [value]
+    return []
+
+
 def explain_entitlement(key: str, lang: str) -> str:
     text = ENTITLEMENTS.get(key)
     return (text[1] if lang == "fr" else text[0]) if text else ""
@@ -192,7 +202,7 @@ def read_profile(raw: bytes, where: str, problems: list[Problem], now: datetime 
     now = now or datetime.now(UTC)
     expired = isinstance(expires, datetime) and expires.replace(tzinfo=expires.tzinfo or UTC) < now
     certs = []
-    for i, der in enumerate(data.get("DeveloperCertificates") or ()):
+    for i, der in enumerate(as_list(data.get("DeveloperCertificates"))):
         if isinstance(der, bytes) and len(der) < 64 * 1024:
             cert = parse_certificate(der, f"{where} DeveloperCertificates[{i}]")
             if cert is not None:
@@ -251,27 +261,27 @@ def ats_facts(info: dict[str, Any], where: str) -> tuple[dict[str, Any], list[We
 def url_schemes(info: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(schemes the app declares it handles, schemes it may query/open)."""
     own: list[str] = []
-    for item in info.get("CFBundleURLTypes") or ():
+    for item in as_list(info.get("CFBundleURLTypes")):
         if isinstance(item, dict):
-            own.extend(str(s) for s in item.get("CFBundleURLSchemes") or () if isinstance(s, str))
-    queried = [str(s) for s in info.get("LSApplicationQueriesSchemes") or () if isinstance(s, str)]
+            own.extend(str(s) for s in as_list(item.get("CFBundleURLSchemes")) if isinstance(s, str))
+    queried = [str(s) for s in as_list(info.get("LSApplicationQueriesSchemes")) if isinstance(s, str)]
     return own[:500], queried[:500]
 
 
 def privacy_manifest(data: dict[str, Any], where: str) -> dict[str, Any]:
     types = []
-    for item in data.get("NSPrivacyCollectedDataTypes") or ():
+    for item in as_list(data.get("NSPrivacyCollectedDataTypes")):
         if isinstance(item, dict):
             types.append({"type": str(item.get("NSPrivacyCollectedDataType", "")),
                           "linked": bool(item.get("NSPrivacyCollectedDataTypeLinked")),
                           "tracking": bool(item.get("NSPrivacyCollectedDataTypeTracking")),
-                          "purposes": [str(p) for p in item.get("NSPrivacyCollectedDataTypePurposes") or ()]})
+                          "purposes": [str(p) for p in as_list(item.get("NSPrivacyCollectedDataTypePurposes"))]})
     apis = []
-    for item in data.get("NSPrivacyAccessedAPITypes") or ():
+    for item in as_list(data.get("NSPrivacyAccessedAPITypes")):
         if isinstance(item, dict):
             apis.append({"type": str(item.get("NSPrivacyAccessedAPIType", "")),
-                         "reasons": [str(r) for r in item.get("NSPrivacyAccessedAPITypeReasons") or ()]})
+                         "reasons": [str(r) for r in as_list(item.get("NSPrivacyAccessedAPITypeReasons"))]})
     tracking = data.get("NSPrivacyTracking")
     return {"where": where, "tracking": tracking if isinstance(tracking, bool) else None,
-            "tracking_domains": [str(d) for d in data.get("NSPrivacyTrackingDomains") or ()][:100],
+            "tracking_domains": [str(d) for d in as_list(data.get("NSPrivacyTrackingDomains"))][:100],
             "collected": types[:100], "accessed_apis": apis[:100]}

@@ -19,6 +19,7 @@ from interdit.analysis.archive import Archive
 from interdit.analysis.dex import DexFile
 from interdit.analysis.endpoints import find_endpoints
 from interdit.analysis.ios_bundle import (
+    as_list,
     ats_facts,
     explain_entitlement,
     privacy_manifest,
@@ -95,9 +96,9 @@ def analyze_ipa(archive: Archive, path: Path, sha: str, signatures: SignatureSet
         sha256=sha, size=len(archive.data), file_name=path.name,
         label=str(info.get("CFBundleDisplayName") or info.get("CFBundleName") or "") or None, platform=platform,
         min_os=str(info["MinimumOSVersion"]) if "MinimumOSVersion" in info else None)
-    families = [_DEVICE_FAMILIES.get(f, str(f)) for f in info.get("UIDeviceFamily") or () if isinstance(f, int)]
+    families = [_DEVICE_FAMILIES.get(f, str(f)) for f in as_list(info.get("UIDeviceFamily")) if isinstance(f, int)]
     facts["identity"] = {"bundle_version": version, "device_families": families,
-                         "supported_platforms": [str(p) for p in info.get("CFBundleSupportedPlatforms") or ()],
+                         "supported_platforms": [str(p) for p in as_list(info.get("CFBundleSupportedPlatforms"))],
                          "sdk": str(info.get("DTPlatformVersion", "")) or None}
     bundle = _Bundle(plist_keys=set(info))
     own, queried = url_schemes(info)
@@ -106,9 +107,9 @@ def analyze_ipa(archive: Archive, path: Path, sha: str, signatures: SignatureSet
     ats, ats_weak = ats_facts(info, info_where)
     facts["network"]["ats"] = ats
     weaknesses.extend(ats_weak)
-    facts["identity"]["background_modes"] = [str(m) for m in info.get("UIBackgroundModes") or ()][:50]
+    facts["identity"]["background_modes"] = [str(m) for m in as_list(info.get("UIBackgroundModes"))][:50]
     facts["identity"]["skadnetwork_ids"] = [str(i.get("SKAdNetworkIdentifier", "")) for i in
-                                            info.get("SKAdNetworkItems") or () if isinstance(i, dict)][:200]
+                                            as_list(info.get("SKAdNetworkItems")) if isinstance(i, dict)][:200]
     texts = [DexFile(name="Info.plist", strings=_plist_strings(info), unit="value")]
     # the main executable
     exe_name = str(info.get("CFBundleExecutable") or "")
@@ -164,7 +165,7 @@ def analyze_ipa(archive: Archive, path: Path, sha: str, signatures: SignatureSet
 def _platform(info: dict[str, Any]) -> str:
     name = str(info.get("DTPlatformName", "")).lower()
     if not name:
-        supported = [str(p).lower() for p in info.get("CFBundleSupportedPlatforms") or ()]
+        supported = [str(p).lower() for p in as_list(info.get("CFBundleSupportedPlatforms"))]
         name = supported[0] if supported else "iphoneos"
     return _PLATFORMS.get(name, name or "ios")
 
