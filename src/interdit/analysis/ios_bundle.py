@@ -220,9 +220,17 @@ def usage_permissions(info: dict[str, Any], where: str) -> list[Permission]:
     for key, value in sorted(info.items()):
         if not key.endswith("UsageDescription"):
             continue
-        group, protection, what, _ = USAGE.get(key, ("other", "unknown", key, key))
-        out.append(Permission(key, protection, group, f"{what}: {str(value)[:300]}", where=where))
+        group, protection, _, _ = USAGE.get(key, ("other", "unknown", key, key))
+        out.append(Permission(key, protection, group, str(value)[:300], where=where))
     return out
+
+
+def usage_text(key: str, purpose: str, lang: str) -> str:
+    """What a usage description gives access to, in `lang`, and the app's own reason for asking."""
+    entry = USAGE.get(key)
+    what = (entry[3] if lang == "fr" else entry[2]) if entry else key
+    colon = " : " if lang == "fr" else ": "
+    return f"{what}{colon}{purpose}" if purpose else what
 
 
 def ats_facts(info: dict[str, Any], where: str) -> tuple[dict[str, Any], list[Weakness]]:

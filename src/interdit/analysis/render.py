@@ -23,6 +23,7 @@ from interdit.analysis.i18n import (
     pick,
     word,
 )
+from interdit.analysis.ios_bundle import usage_text
 from interdit.analysis.render_details import details
 from interdit.analysis.report import ANALYZER_VERSION, SCHEMA_VERSION, AppReport, Endpoint, Matches, Permission
 
@@ -140,8 +141,10 @@ def render_table(reports: Sequence[AppReport], lang: str, width: int = 120) -> s
         if r.permissions:
             t = Table(word("permissions", lang), word("protection", lang), word("group", lang),
                       title=word("permissions", lang), expand=True)
+            ios = ident.platform != "android"  # an iOS usage description carries the app's own reason: shown
             for p in _permissions(r):
-                t.add_row(p.name, pick(PROTECTIONS, p.protection, lang), pick(GROUPS, p.group, lang))
+                t.add_row(f"{p.name}\n{usage_text(p.name, p.description, lang)}" if ios else p.name, pick(PROTECTIONS, p.protection, lang),
+                          pick(GROUPS, p.group, lang))
             _fold(t)
             con.print(t)
         if r.sdks:
@@ -422,7 +425,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <h3>{{ w('permissions') }}</h3>
 {% if r.permissions %}<table><tr><th>{{ w('group') }}</th><th>{{ w('permissions') }}</th>
 <th>{{ w('protection') }}</th><th>{{ w('where') }}</th></tr>
-{% for p in perms(r) %}<tr><td>{{ g(p.group) }}</td><td class="mono">{{ p.name }}</td>
+{% for p in perms(r) %}<tr><td>{{ g(p.group) }}</td><td><span class="mono">{{ p.name }}</span>
+{% if r.identity.platform != 'android' %}<br>{{ usage(p.name, p.description) }}{% endif %}</td>
 <td>{{ prot(p.protection) }}</td><td class="mono">{{ p.where }}</td></tr>{% endfor %}</table>
 {% else %}<p>{{ w('none') }}</p>{% endif %}
 <h3>{{ w('sdks') }}</h3>
@@ -479,6 +483,7 @@ def render_html(reports: Sequence[AppReport], lang: str) -> str:
         prohibited=_prohibited,
         eps=_endpoints,
         details=details,
+        usage=lambda key, purpose: usage_text(key, purpose, lang),
     )
 
 
