@@ -143,8 +143,8 @@ def render_table(reports: Sequence[AppReport], lang: str, width: int = 120) -> s
                       title=word("permissions", lang), expand=True)
             ios = ident.platform != "android"  # an iOS usage description carries the app's own reason: shown
             for p in _permissions(r):
-                t.add_row(f"{p.name}\n{usage_text(p.name, p.description, lang)}" if ios else p.name, pick(PROTECTIONS, p.protection, lang),
-                          pick(GROUPS, p.group, lang))
+                name = f"{p.name}\n{usage_text(p.name, p.description, lang)}" if ios else p.name
+                t.add_row(name, pick(PROTECTIONS, p.protection, lang), pick(GROUPS, p.group, lang))
             _fold(t)
             con.print(t)
         if r.sdks:
