@@ -138,3 +138,14 @@ def test_ios_sarif_is_valid(tmp_path: Path) -> None:
         assert not sorted(validator.iter_errors(log), key=str)
         assert log["runs"][0]["tool"]["driver"]["properties"]["signature_sets"] == [
             builtin_signatures().sets[0]]
+
+
+def test_sarif_locations_keep_paths_with_spaces(tmp_path: Path) -> None:
+    from analysis_builders import zip_bytes as _zip
+
+    path = tmp_path / "spaces.ipa"
+    path.write_bytes(_zip([("Payload/My App.app/Info.plist", info_plist(NSAppTransportSecurity={
+        "NSAllowsArbitraryLoads": True})), ("Payload/My App.app/App", macho())]))
+    log = json.loads(render([analyze(path, signatures=builtin_signatures())], "sarif", "en"))
+    uris = {a["location"]["uri"] for a in log["runs"][0]["artifacts"]}
+    assert "Payload/My%20App.app/Info.plist" in uris

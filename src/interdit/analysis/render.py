@@ -7,6 +7,7 @@ no style sheet or image from elsewhere. Words a person reads come from `i18n` (E
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -256,6 +257,10 @@ def _location(report: AppReport, where: str, artifacts: _Artifacts) -> dict[str,
     """A result location: the entry inside the APK (a nested artifact), with its line when known."""
     apk = artifacts.add(report.identity.file_name, sha256=report.identity.sha256)
     entry = where.split(" ", 1)[0]
+    if report.identity.platform != "android":  # iOS bundle paths hold spaces ("Payload/My App.app/Info.plist")
+        from urllib.parse import quote
+
+        entry = quote(re.sub(r" (?:string|value|line) #\d+$", "", where), safe="/:")
     line = None
     if ":" in entry and entry.rsplit(":", 1)[1].isdigit():
         entry, num = entry.rsplit(":", 1)
