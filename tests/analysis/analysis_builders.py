@@ -90,10 +90,12 @@ def info_plist(bundle_id: str = "org.example.app", executable: str = "App", **ex
 
 
 def macho(strings: list[str] = (), cryptid: int | None = 0, dylibs: list[str] = (),  # type: ignore[assignment]
-          entitlements: dict[str, Any] | None = None, pie: bool = True) -> bytes:
+          entitlements: dict[str, Any] | None = None, pie: bool = True,
+          classes: list[str] = ()) -> bytes:  # type: ignore[assignment]
     """A thin arm64 Mach-O: LC_BUILD_VERSION (iOS 15), LC_ENCRYPTION_INFO_64, LC_LOAD_DYLIB for `dylibs`, a
     __TEXT,__cstring holding `strings`, and LC_CODE_SIGNATURE with a CodeDirectory and `entitlements`."""
     cstring = b"".join(s.encode() + b"\x00" for s in strings)
+    classnames = b"".join(c.encode() + b"\x00" for c in classes)
     cmds = []
     cmds.append(struct.pack("<IIIIII", 0x32, 24, 2, 15 << 16, 16 << 16, 0))  # LC_BUILD_VERSION, no tools
     for d in dylibs:
@@ -101,15 +103,19 @@ def macho(strings: list[str] = (), cryptid: int | None = 0, dylibs: list[str] = 
         name += b"\x00" * (-(24 + len(name)) % 8)
         cmds.append(struct.pack("<IIIIII", 0xC, 24 + len(name), 24, 0, 0x10000, 0x10000) + name)
     head = 32
-    sizes = sum(len(c) for c in cmds) + 152 + (24 if cryptid is not None else 0) + 16
+    sizes = sum(len(c) for c in cmds) + 232 + (24 if cryptid is not None else 0) + 16
     text_off = (head + sizes + 15) & ~15
-    seg = struct.pack("<II16sQQQQiiII", 0x19, 72 + 80, b"__TEXT", 0, 0x4000, 0, text_off + len(cstring), 5, 5, 1, 0)
+    names_off = text_off + len(cstring)
+    seg = struct.pack("<II16sQQQQiiII", 0x19, 72 + 160, b"__TEXT", 0, 0x4000, 0, names_off + len(classnames), 5, 5,
+                      2, 0)
     sect = struct.pack("<16s16sQQIIIIIIII", b"__cstring", b"__TEXT", text_off, len(cstring), text_off, 0, 0, 0, 2,
                        0, 0, 0)
-    cmds.append(seg + sect)
+    sect2 = struct.pack("<16s16sQQIIIIIIII", b"__objc_classname", b"__TEXT", names_off, len(classnames), names_off,
+                        0, 0, 0, 2, 0, 0, 0)
+    cmds.append(seg + sect + sect2)
     if cryptid is not None:
         cmds.append(struct.pack("<IIIIII", 0x2C, 24, text_off, len(cstring), cryptid, 0))
-    sig_off = (text_off + len(cstring) + 15) & ~15
+    sig_off = (names_off + len(classnames) + 15) & ~15
     ident = b"org.example.app\x00"
     cd = struct.pack(">IIIIIIIIIBBBBI", 0xFADE0C02, 0, 0x20400, 0, 0, 88, 0, 0, 0, 32, 2, 0, 12, 0)
     cd = cd + b"\x00" * (88 - len(cd)) + ident
@@ -131,7 +137,7 @@ def macho(strings: list[str] = (), cryptid: int | None = 0, dylibs: list[str] = 
     header = struct.pack("<IiiIIII", 0xFEEDFACF, 0x0100000C, 0, 2, len(cmds), len(lc), flags) + b"\x00" * 4
     out = bytearray(header + lc)
     out += b"\x00" * (text_off - len(out))
-    out += cstring
+    out += cstring + classnames
     out += b"\x00" * (sig_off - len(out))
     out += superblob
     return bytes(out)

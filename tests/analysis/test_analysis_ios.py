@@ -461,3 +461,24 @@ def test_fuzz_plist_value_types(tmp_path: Path, info: dict[str, Any], manifest: 
     from interdit.analysis.render import render
 
     render([r], "table", "fr")
+
+
+def test_swift_classes_name_their_module() -> None:
+    from interdit.analysis.macho import swift_class
+
+    assert swift_class("_TtC6Sentry9SentrySDK") == ("Sentry", "SentrySDK")
+    assert swift_class("_TtC14AmplitudeSwift9Amplitude") == ("AmplitudeSwift", "Amplitude")
+    assert swift_class("_TtC6Sentry99X") is None and swift_class("FBSDKLoginManager") is None
+    assert swift_class("_TtCx") is None
+
+
+def test_static_swift_sdk_is_found_from_the_executables_classes(tmp_path: Path) -> None:
+    exe = macho(["https://o1.ingest.sentry.io/api/1/envelope/"],
+                classes=["_TtC6Sentry9SentrySDK", "SentryCrashReportSink", "_TtC4Demo12AppDelegate",
+                         "PodsDummy_Sentry"])
+    r = run(_ipa(tmp_path, [("Payload/A.app/Info.plist", info_plist()), ("Payload/A.app/App", exe)]))
+    sentry = next(s for s in r.sdks if s.name == "Sentry")
+    assert sentry.strength == "bundled" and {"Swift module Sentry", "PodsDummy_Sentry", "SentrySDK"} <= set(
+        sentry.bundled)
+    assert {e.host: e.owner for e in r.endpoints}["o1.ingest.sentry.io"] == "Functional Software (Sentry)"
+    assert r.ios["pods"] == ["Sentry"]

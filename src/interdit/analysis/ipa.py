@@ -58,6 +58,7 @@ class _Bundle:
     files: set[str] = field(default_factory=set)  # file names at the bundle root
     classes: set[str] = field(default_factory=set)  # ObjC classes the executables define
     class_refs: set[str] = field(default_factory=set)  # ObjC class symbols (defined or imported)
+    swift_modules: set[str] = field(default_factory=set)  # modules of Swift classes the executables define
     plist_keys: set[str] = field(default_factory=set)
     queried: set[str] = field(default_factory=set)
     own_schemes: set[str] = field(default_factory=set)
@@ -131,6 +132,7 @@ def analyze_ipa(archive: Archive, path: Path, sha: str, signatures: SignatureSet
             for sl in macho.slices:
                 bundle.classes |= sl.classes
                 bundle.class_refs |= sl.class_refs
+                bundle.swift_modules |= sl.swift_modules
             first = next((sl for sl in macho.slices if sl.strings), None)
             if first is not None:
                 texts.append(DexFile(name=exe_name, strings=first.strings[:limits.max_dex_strings]))
@@ -407,6 +409,7 @@ def match_ios_sdks(bundle: _Bundle, rules: Iterable[SdkRule]) -> list[SdkMatch]:
         strong += [f"bundle id {b}" for b in rule.bundle_ids if b in bundle.bundle_ids]
         strong += [bundle.bundles[b] for b in rule.bundles if b in bundle.bundles]
         strong += [f"PodsDummy_{p}" for p in rule.pods if p in pods]
+        strong += [f"Swift module {f}" for f in rule.frameworks if f in bundle.swift_modules]
         if rule.classes:
             prefixes = tuple(rule.classes)
             strong += sorted(c for c in defined if c.startswith(prefixes))[:_MAX_EVIDENCE]

@@ -70,6 +70,7 @@ class Slice:
     strings: list[bytes] = field(default_factory=list)  # __cstring, when readable
     classes: set[str] = field(default_factory=set)  # ObjC classes this binary defines (__objc_classname)
     class_refs: set[str] = field(default_factory=set)  # _OBJC_CLASS_$_ symbols (defined or imported)
+    swift_modules: set[str] = field(default_factory=set)  # modules of the Swift classes defined here
     stack_canary: bool = False
     arc: bool = False
 
@@ -236,7 +237,13 @@ def _strings(buf: bytes, base: int, end: int, sl: Slice, sections: list[tuple[st
         if sect == "__cstring":
             sl.strings.extend(items)
         else:
-            sl.classes.update(s.decode("utf-8", "replace") for s in items)
+            for item in items:
+                name = item.decode("utf-8", "replace")
+                swift = swift_class(name)
+                if swift is not None:
+                    sl.swift_modules.add(swift[0])
+                    name = swift[1]
+                sl.classes.add(name)
     if symtab is not None:  # __LINKEDIT is never encrypted: class symbols stay readable in store builds
         stroff, strsize = symtab
         start, stop = base + stroff, min(base + stroff + min(strsize, MAX_STRINGS_SECTION), end)
@@ -244,12 +251,32 @@ def _strings(buf: bytes, base: int, end: int, sl: Slice, sections: list[tuple[st
         pos = table.find(_CLASS_SYMBOL)
         while pos >= 0:
             stop_at = table.find(b"\x00", pos)
-            name = table[pos + len(_CLASS_SYMBOL):stop_at if stop_at >= 0 else len(table)]
-            if name:
-                sl.class_refs.add(name.decode("utf-8", "replace"))
+            symbol = table[pos + len(_CLASS_SYMBOL):stop_at if stop_at >= 0 else len(table)]
+            if symbol:
+                sl.class_refs.add(symbol.decode("utf-8", "replace"))
             pos = table.find(_CLASS_SYMBOL, pos + 1)
         sl.stack_canary = b"___stack_chk_guard" in table or b"___stack_chk_fail" in table
         sl.arc = b"_objc_release" in table or b"_swift_release" in table
+
+
+def swift_class(name: str) -> tuple[str, str] | None:
+    """(module, class) of a Swift class's Objective-C runtime name, `_TtC<len><module><len><class>`
+    (e.g. `_TtC6Sentry9SentrySDK`), or None."""
+    if not name.startswith("_TtC"):
+        return None
+    parts, pos = [], 4
+    for _ in range(2):
+        digits = pos
+        while pos < len(name) and name[pos].isdigit() and pos - digits < 4:
+            pos += 1
+        if digits == pos:
+            return None
+        size = int(name[digits:pos])
+        if size == 0 or pos + size > len(name):
+            return None
+        parts.append(name[pos:pos + size])
+        pos += size
+    return parts[0], parts[1]
 
 
 def _code_signature(buf: bytes, start: int, size: int, end: int, where: str,
