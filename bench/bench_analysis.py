@@ -1,4 +1,5 @@
-"""APK analysis, peers side by side, on the corpus in ../shared/data/apk.
+"""APK analysis, peers side by side, on the corpus in ../shared/data/apk; iOS figures beside them
+(bench_ios.py). Since the built-in SDK rules, every figure is taken with them loaded.
 
 Targets: the full default analysis of pypi__airtest-1.4.3__Yosemite.apk (24.6 MB, 2 DEX) ≤ 1.0 s wall and
 ≤ 150 MB peak memory, in a separate process (so the peak is its own; its start-up and the loading of the
@@ -23,13 +24,15 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.bench_ios import run_ios
 from bench.measure import measure_peak
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(os.environ.get("INTERDIT_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 APKS = SHARED / "data" / "apk"
 SIGNATURES = SHARED / "data" / "sdk-signatures"
 AIRTEST = "pypi__airtest-1.4.3__Yosemite.apk"
@@ -216,6 +219,8 @@ def run(results_dir: Path) -> dict[str, Any]:
                    "slowest": sorted(per_file.items(), key=lambda kv: -kv[1])[:5]},
         "peers": peers,
         "trackers": trackers,
+        "ios": run_ios(SHARED / "data" / "ipa", Path(tempfile.gettempdir()) / "interdit-bench", _whole_command,
+                       _target),
         "targets": {
             "airtest_analyze_s": _target(airtest_s, 1.0),
             "airtest_peak_mb": _target(one.peak_mb, 150.0),

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from analysis_shared import SHARED as SHARED_ROOT
 
 from interdit.analysis import batch
 from interdit.analysis.batch import AnalysisSettings, DirectoryCache, analyze_paths, collect, settings_digest
@@ -18,7 +19,7 @@ from interdit.catalogue import load_catalogue
 from interdit.errors import InputError
 from interdit.model import AppId, Platform
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
+SHARED = SHARED_ROOT
 APKS = SHARED / "data" / "apk"
 SIGNATURES = SHARED / "data" / "sdk-signatures"
 needs_corpus = pytest.mark.skipif(not APKS.is_dir(), reason=f"the APK corpus is not present at {APKS}")

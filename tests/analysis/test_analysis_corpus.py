@@ -10,12 +10,13 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from analysis_shared import SHARED as SHARED_ROOT
 
 from interdit.analysis.apk import analyze
 from interdit.analysis.report import SCHEMA_VERSION, AppReport
 from interdit.analysis.sdks import SignatureSet, load_signatures
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
+SHARED = SHARED_ROOT
 APKS = SHARED / "data" / "apk"
 SIGNATURES = SHARED / "data" / "sdk-signatures"
 
@@ -65,7 +66,7 @@ def test_identity_agrees_with_corpus_tsv(row: dict[str, str]) -> None:
     elif not row["package"].startswith("ERR"):  # the earlier scan stopped before reading signatures there
         assert found == schemes
     json = r.to_json()
-    assert json["schema_version"] == SCHEMA_VERSION == 2 and json["identity"]["sha256"] == row["sha256"]
+    assert json["schema_version"] == SCHEMA_VERSION == 3 and json["identity"]["sha256"] == row["sha256"]
 
 
 def test_opensdk_is_tiktok_login_sdk_not_pangle() -> None:

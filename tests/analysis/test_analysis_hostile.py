@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from analysis_shared import SHARED as SHARED_ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -223,7 +224,7 @@ def test_fuzz_archive_mutations(tmp_path: Path, seed: int) -> None:
     for _ in range(20):
         data[rng.randrange(len(data))] = rng.randrange(256)
     report = analyze(_write(tmp_path, f"m{seed}.apk", bytes(data)))
-    assert report.to_json()["schema_version"] == SCHEMA_VERSION == 2
+    assert report.to_json()["schema_version"] == SCHEMA_VERSION == 3
 
 
 @FUZZ
@@ -254,7 +255,7 @@ def test_fuzz_signing_block_values(value: bytes) -> None:
 
 
 def test_tampered_v2_and_v3_apks_fail_verification(tmp_path: Path) -> None:
-    apks = Path(__file__).resolve().parents[3] / "shared" / "data" / "apk"
+    apks = SHARED_ROOT / "data" / "apk"
     names = ["ag__apksig__v2-only-with-rsa-pkcs1-sha256-16384.apk", "ag__apksig__v3-only-with-ecdsa-sha256-p256.apk"]
     if not all((apks / n).is_file() for n in names):
         pytest.skip(f"the APK corpus is not present at {apks}")
@@ -311,7 +312,7 @@ def test_damaged_resource_table_is_a_problem(tmp_path: Path) -> None:
 
 
 def test_v1_entries_are_checked_unless_a_v2_v3_signature_verifies(tmp_path: Path) -> None:
-    apk = Path(__file__).resolve().parents[3] / "shared" / "data" / "apk" / \
+    apk = SHARED_ROOT / "data" / "apk" / \
         "ag__apksig__v1v2v3-with-rsa-2048-lineage-3-signers.apk"
     if not apk.is_file():
         pytest.skip(f"the APK corpus is not present at {apk.parent}")
@@ -356,7 +357,7 @@ def test_fuzz_resource_reference_resolution(data: bytes, res_id: int) -> None:
 
 
 def test_version_name_reference_is_resolved_from_the_resource_table() -> None:
-    apk = Path(__file__).resolve().parents[3] / "shared" / "data" / "apk" / "fd__souch.smsbypass_9.apk"
+    apk = SHARED_ROOT / "data" / "apk" / "fd__souch.smsbypass_9.apk"
     if not apk.is_file():
         pytest.skip(f"the APK corpus is not present at {apk.parent}")
     with Archive.open(apk) as archive:

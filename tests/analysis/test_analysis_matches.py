@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
 
 import pytest
+from analysis_shared import SHARED as SHARED_ROOT
 
 from interdit.analysis.batch import AnalysisSettings, analyze_one, make_context
 from interdit.analysis.report import AppReport, report_from_json
 from interdit.analysis.sdks import VENDOR_TABLE, load_signatures, load_vendor_table
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = SHARED_ROOT / "data"
 APKS = DATA / "apk"
 SIGNATURES = DATA / "sdk-signatures"
 needs_corpus = pytest.mark.skipif(not APKS.is_dir() or not SIGNATURES.is_dir(), reason="shared corpus absent")

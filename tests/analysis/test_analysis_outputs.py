@@ -111,7 +111,7 @@ def test_golden(fmt: str, lang: str) -> None:
 
 def test_json_round_trips_and_is_schema_versioned() -> None:
     doc = json.loads(render([sample()], "json", "en"))
-    assert doc["schema_version"] == 2 and doc["generator"]["analyzer_version"]
+    assert doc["schema_version"] == 3 and doc["generator"]["analyzer_version"]
     assert doc["apps"][0]["matches"]["directives"][0]["id"] == "ca-tbs-2023-tiktok"
     assert report_from_json(doc["apps"][0]) == sample()
     assert doc == json.loads(json.dumps(to_document([sample()])))

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from analysis_shared import SHARED as SHARED_ROOT
 
 from interdit.analysis.permissions import describe
 from interdit.analysis.report import (
@@ -19,10 +20,11 @@ from interdit.analysis.report import (
     Weakness,
 )
 from interdit.analysis.score import DEFAULT_RULES, load_rules, score
+from interdit.analysis.sdk_rules import builtin_rule_set
 from interdit.analysis.sdks import load_signatures, match_indicators, match_sdks
 from interdit.errors import AnalysisError
 
-SIGNATURES = Path(__file__).resolve().parents[3] / "shared" / "data" / "sdk-signatures"
+SIGNATURES = SHARED_ROOT / "data" / "sdk-signatures"
 
 
 def _report(**kw: object) -> AppReport:
@@ -103,7 +105,7 @@ def test_json_is_schema_versioned_and_serialisable() -> None:
     sdk = SdkMatch("exodus:1", "T", "", "", ("Analytics",), (), ("a.b.C",), "exodus")
     r = _report(sdks=(sdk,), permissions=(describe("android.permission.CAMERA"),))
     data = json.loads(json.dumps(r.to_json()))
-    assert data["schema_version"] == SCHEMA_VERSION == 2
+    assert data["schema_version"] == SCHEMA_VERSION == 3
     assert data["sdks"][0]["strength"] == "referenced"
     assert data["permissions"][0] == {**data["permissions"][0], "group": "camera", "protection": "dangerous"}
 
@@ -141,9 +143,10 @@ def test_manifest_components_and_native_libraries_are_indicators() -> None:
     assert all("yxcorp" not in e and "vivo" not in e for m in found for e in m.bundled)
 
 
-def test_without_signature_data_only_the_builtin_bytedance_rules_apply(tmp_path: Path) -> None:
+def test_without_signature_data_only_the_builtin_rules_apply(tmp_path: Path) -> None:
     sigs = load_signatures(tmp_path)
-    assert sigs.signatures and {s.source for s in sigs.signatures} == {"interdit-bytedance"}
+    assert sigs.signatures and {s.source for s in sigs.signatures} == {"interdit", "interdit-bytedance"}
+    assert sigs.sets == (f"interdit SDK rules {builtin_rule_set().version}",)
     assert not sigs.network and not sigs.components
     login = match_sdks({"com.bytedance.sdk.open.tiktok.TikTokOpenApi"}, set(), sigs)
     assert [(m.vendor_id, m.country, m.categories) for m in login] == [

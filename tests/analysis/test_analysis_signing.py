@@ -13,6 +13,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from analysis_shared import SHARED as SHARED_ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +30,7 @@ from interdit.analysis.signing import (
     verify_lineage,
 )
 
-APK = (Path(__file__).resolve().parents[3] / "shared" / "data" / "apk"
+APK = (SHARED_ROOT / "data" / "apk"
        / "ag__apksig__v1v2v3-with-rsa-2048-lineage-3-signers.apk")
 KEPT = ("installed-data", "shared-uid", "permission", "auth")  # apksigner: rollback false, the others true
 EXPECTED = [  # subject, issuer, not before, not after, SHA-256

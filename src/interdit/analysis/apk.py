@@ -1,4 +1,5 @@
-"""`analyze(path)`: one APK in, one `AppReport` out. Hostile input yields problems, never an exception."""
+"""`analyze(path)`: one APK (or iOS app archive, handed to `ipa`) in, one `AppReport` out. Hostile input yields
+problems, never an exception."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from interdit.analysis.permissions import describe
 from interdit.analysis.report import DEFAULT_LIMITS, AppReport, Identity, Limits, Permission, Problem, Signing, Weakness
 from interdit.analysis.resources import resolve_string, resource_strings
 from interdit.analysis.score import ScoreRules, load_rules, score
-from interdit.analysis.sdks import SignatureSet, match_indicators, match_sdks
+from interdit.analysis.sdks import SignatureSet, match_indicators, match_rule_indicators, match_sdks
 from interdit.analysis.signing import analyze_signing
 from interdit.analysis.weaknesses import manifest_weaknesses, secret_weaknesses
 
@@ -39,8 +40,24 @@ def analyze(path: Path, *, signatures: SignatureSet | None = None, limits: Limit
     `rules` default to the shipped `rules.yaml`. The report always carries a score.
     """
     with Archive.open(path, limits) as archive:
-        report = _analyze(archive, path, signatures, limits)
+        if is_ios(path, archive):
+            from interdit.analysis.ipa import analyze_ipa
+
+            report = analyze_ipa(archive, path, _sha256(archive) if archive.data else "", signatures, limits)
+        else:
+            report = _analyze(archive, path, signatures, limits)
     return replace(report, score=score(report, rules or _default_rules(), lang))
+
+
+def is_ios(path: Path, archive: Archive) -> bool:
+    """An iOS app archive: a zip holding <Name>.app/Info.plist and no AndroidManifest.xml, whatever its name;
+    else (not a zip, or neither) by its name (.ipa)."""
+    if archive.is_zip:
+        if MANIFEST in archive.by_name:
+            return False
+        if any(n.endswith(".app/Info.plist") for n in archive.by_name):
+            return True
+    return path.suffix.lower() == ".ipa"
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,7 +95,9 @@ def _analyze(archive: Archive, path: Path, signatures: SignatureSet | None, limi
     dexset = build_set(files)
     sdks = match_sdks(dexset.defined, dexset.referenced, signatures) if signatures is not None else []
     if signatures is not None:
-        sdks += match_indicators([(c.kind, c.name) for c in man.components], archive.names(), signatures)
+        parts = [(c.kind, c.name) for c in man.components]
+        sdks = match_rule_indicators(parts, archive.names(), signatures, sdks)
+        sdks += match_indicators(parts, archive.names(), signatures)
     tables, resource_problems = resource_strings(archive, limits) if archive.is_zip else ([], [])
     problems.extend(resource_problems)
     endpoints, endpoint_problems = find_endpoints([*files, *tables], signatures, limits)

@@ -30,10 +30,12 @@ from interdit.analysis.report import (
     report_from_json,
 )
 from interdit.analysis.score import DEFAULT_RULES, ScoreRules, load_rules, score
+from interdit.analysis.sdk_rules import RULES_FILE
 from interdit.analysis.sdks import (
     BUILTIN_BYTEDANCE,
     BYTEDANCE_FILE,
     EXODUS_FILE,
+    EXODUS_META,
     SignatureSet,
     builtin_signatures,
     load_signatures,
@@ -41,6 +43,7 @@ from interdit.analysis.sdks import (
 from interdit.errors import InputError
 from interdit.model import Catalogue
 
+APP_SUFFIXES = (".apk", ".ipa", ".app.zip")  # what a folder is expanded to
 Lookup = Callable[[str], AppReport | None]  # sha256 -> a stored report, or None
 Store = Callable[[AppReport], None]
 
@@ -61,10 +64,13 @@ def settings_digest(settings: AnalysisSettings, catalogue: Catalogue | None) -> 
     h = hashlib.sha256(f"analyzer {ANALYZER_VERSION}\n".encode())
     h.update(Path(settings.rules_path or DEFAULT_RULES).read_bytes())
     h.update(BUILTIN_BYTEDANCE.read_bytes())
+    h.update(RULES_FILE.read_bytes())
     if settings.signatures_dir:
         for name in (EXODUS_FILE, BYTEDANCE_FILE):
             path = Path(settings.signatures_dir) / name
             h.update(name.encode() + (hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-"))
+        meta = Path(settings.signatures_dir) / EXODUS_META
+        h.update(meta.read_bytes() if meta.is_file() else b"-")
     if catalogue is not None:
         h.update(f"catalogue {catalogue.version}".encode())
     h.update(repr(settings.limits).encode())
@@ -112,7 +118,8 @@ def analyze_one(path: Path, ctx: _Context) -> AppReport:
         report = flag_report(report, ctx.catalogue, ctx.prohibited)
     except Exception as exc:  # a bug must not stop a batch; the report names it
         report = failed_report(path, f"{type(exc).__name__}: {exc}")
-    return replace(report, score=score(report, ctx.rules, ctx.settings.lang))
+    sets = ctx.signatures.sets if ctx.signatures is not None else ()
+    return replace(report, score=score(report, ctx.rules, ctx.settings.lang), signature_sets=sets)
 
 
 def _work(path: str) -> AppReport:
@@ -139,15 +146,17 @@ def file_sha256(path: Path) -> str:
 
 
 def collect(paths: Iterable[Path]) -> list[Path]:
-    """The APK files named, folders expanded to the `*.apk` files under them (sorted); missing paths refused."""
+    """The app files named, folders expanded to the `*.apk`, `*.ipa` and `*.app.zip` files under them (sorted);
+    missing paths refused."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*.apk") if q.is_file()))
+            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and q.name.lower().endswith(APP_SUFFIXES)))
         elif p.exists():
             out.append(p)
         else:
-            raise InputError(f"no such file or folder: {p}", fix="check the path; pass APK files or folders of them")
+            raise InputError(f"no such file or folder: {p}",
+                             fix="check the path; pass APK or IPA files, or folders of them")
     return out
 
 

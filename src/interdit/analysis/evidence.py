@@ -109,7 +109,7 @@ def match_catalogue(report: AppReport, cat: Catalogue) -> Matches:
     vendor_ids: set[str] = set()
     package = report.identity.package
     if package:
-        app = AppId(Platform.ANDROID, package)
+        app = AppId(platform_of(report), package)
         family = family_for_app(cat, app)
         if family is not None:
             add(family.id, "package" if app in family.identifiers else "vendor-prefix",
@@ -140,7 +140,12 @@ def match_catalogue(report: AppReport, cat: Catalogue) -> Matches:
 
 def app_id(report: AppReport) -> AppId:
     """The app a report is about: its package name, or `sha256:<digest>` when the manifest names none."""
-    return AppId(Platform.ANDROID, report.identity.package or f"sha256:{report.identity.sha256}")
+    return AppId(platform_of(report), report.identity.package or f"sha256:{report.identity.sha256}")
+
+
+def platform_of(report: AppReport) -> Platform:
+    """The inventory platform of a report's app: iOS for every Apple platform (iPhone, iPad, TV, watch)."""
+    return Platform.ANDROID if report.identity.platform == "android" else Platform.IOS
 
 
 def evidence(report: AppReport, catalogue: Catalogue | None, *, analyzed_at: datetime | None = None) -> AppEvidence:

@@ -7,6 +7,7 @@ no style sheet or image from elsewhere. Words a person reads come from `i18n` (E
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +24,8 @@ from interdit.analysis.i18n import (
     pick,
     word,
 )
+from interdit.analysis.ios_bundle import usage_text
+from interdit.analysis.render_details import details
 from interdit.analysis.report import ANALYZER_VERSION, SCHEMA_VERSION, AppReport, Endpoint, Matches, Permission
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -91,16 +94,25 @@ def render_table(reports: Sequence[AppReport], lang: str, width: int = 120) -> s
         con.rule(f"{ident.file_name} — {word('verdict', lang)}: {verdict.upper()} "
                  f"({word('score', lang)} {score.total if score else '?'})", characters="=")
         head = Table(show_header=False, box=None, pad_edge=False)
-        head.add_row(word("package", lang), ident.package or "?")
+        head.add_row(word("package" if ident.platform == "android" else "bundle_id", lang), ident.package or "?")
         if ident.label:
             head.add_row(word("label", lang), ident.label)
         head.add_row(word("version", lang), f"{ident.version_name or '?'} ({word('version_code', lang)} "
                      f"{ident.version_code if ident.version_code is not None else '?'})")
-        head.add_row(word("sdk", lang), f"{ident.min_sdk} / {ident.target_sdk}")
+        if ident.platform == "android":
+            head.add_row(word("sdk", lang), f"{ident.min_sdk} / {ident.target_sdk}")
+        else:
+            head.add_row(word("platform", lang), f"{ident.platform}, {word('min_os', lang)} {ident.min_os or '?'}")
         head.add_row(word("sha256", lang), ident.sha256)
         sig = r.signing
         head.add_row(word("schemes", lang), ", ".join(sig.schemes) or word("unsigned", lang))
         con.print(head)
+        for title, rows in details(r, lang):
+            t = Table(show_header=False, title=title, expand=True)
+            for label, value in rows:
+                t.add_row(label, value)
+            _fold(t)
+            con.print(t)
         if score and score.hits:
             con.print(f"\n{word('rules', lang)} ({word('thresholds', lang, *score.thresholds)})")
             t = Table(word("rule", lang), word("weight", lang), word("evidence", lang), expand=True)
@@ -130,8 +142,10 @@ def render_table(reports: Sequence[AppReport], lang: str, width: int = 120) -> s
         if r.permissions:
             t = Table(word("permissions", lang), word("protection", lang), word("group", lang),
                       title=word("permissions", lang), expand=True)
+            ios = ident.platform != "android"  # an iOS usage description carries the app's own reason: shown
             for p in _permissions(r):
-                t.add_row(p.name, pick(PROTECTIONS, p.protection, lang), pick(GROUPS, p.group, lang))
+                name = f"{p.name}\n{usage_text(p.name, p.description, lang)}" if ios else p.name
+                t.add_row(name, pick(PROTECTIONS, p.protection, lang), pick(GROUPS, p.group, lang))
             _fold(t)
             con.print(t)
         if r.sdks:
@@ -243,6 +257,10 @@ def _location(report: AppReport, where: str, artifacts: _Artifacts) -> dict[str,
     """A result location: the entry inside the APK (a nested artifact), with its line when known."""
     apk = artifacts.add(report.identity.file_name, sha256=report.identity.sha256)
     entry = where.split(" ", 1)[0]
+    if report.identity.platform != "android":  # iOS bundle paths hold spaces ("Payload/My App.app/Info.plist")
+        from urllib.parse import quote
+
+        entry = quote(re.sub(r" (?:string|value|line) #\d+$", "", where), safe="/:")
     line = None
     if ":" in entry and entry.rsplit(":", 1)[1].isdigit():
         entry, num = entry.rsplit(":", 1)
@@ -295,7 +313,7 @@ def render_sarif(reports: Sequence[AppReport], lang: str) -> str:
         for s in r.sdks:
             examples = s.bundled or s.referenced
             first = examples[0] if examples else ""
-            where = first if first.startswith(("lib/", "AndroidManifest.xml")) else ""
+            where = first if first.startswith(("lib/", "AndroidManifest.xml", "Payload/")) else ""
             result(r, f"sdk.{s.vendor_id or 'other'}", f"{word('sdks', lang)}: {s.vendor or '?'}",
                    "warning" if s.prohibited else "note",
                    f"{s.name} ({s.vendor or '?'}, {s.country or '?'}): {word(s.strength, lang)}; "
@@ -325,7 +343,8 @@ def render_sarif(reports: Sequence[AppReport], lang: str) -> str:
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
         "tool": {"driver": {"name": "interdit", "version": __version__, "semanticVersion": __version__,
                             "informationUri": INFORMATION_URI, "rules": list(rules.values()),
-                            "properties": {"analyzer_version": ANALYZER_VERSION}}},
+                            "properties": {"analyzer_version": ANALYZER_VERSION, "signature_sets": sorted(
+                                {x for r in reports for x in r.signature_sets})}}},
         "artifacts": artifacts.items, "results": results, "language": lang, "columnKind": "unicodeCodePoints"}]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
@@ -363,15 +382,20 @@ _TEMPLATE = """<!DOCTYPE html>
 <p><span class="verdict {{ s.verdict if s else '' }}">{{ w('verdict') }}: {{ v(s.verdict) if s else '?' }}</span>
  {{ w('score') }} {{ s.total if s else '?' }} ({{ w('thresholds', *(s.thresholds if s else (0, 0))) }})</p>
 <table>
-<tr><th>{{ w('package') }}</th><td class="mono">{{ r.identity.package or '?' }}</td></tr>
+<tr><th>{{ w('package' if r.identity.platform == 'android' else 'bundle_id') }}</th>
+<td class="mono">{{ r.identity.package or '?' }}</td></tr>
 {% if r.identity.label %}<tr><th>{{ w('label') }}</th><td>{{ r.identity.label }}</td></tr>{% endif %}
 <tr><th>{{ w('version') }}</th><td>{{ r.identity.version_name or '?' }} ({{ w('version_code') }}
  {{ r.identity.version_code if r.identity.version_code is not none else '?' }})</td></tr>
-<tr><th>{{ w('sdk') }}</th><td>{{ r.identity.min_sdk }} / {{ r.identity.target_sdk }}</td></tr>
+{% if r.identity.platform == 'android' %}<tr><th>{{ w('sdk') }}</th><td>{{ r.identity.min_sdk }} /
+ {{ r.identity.target_sdk }}</td></tr>{% else %}<tr><th>{{ w('platform') }}</th><td>{{ r.identity.platform }},
+ {{ w('min_os') }} {{ r.identity.min_os or '?' }}</td></tr>{% endif %}
 <tr><th>{{ w('sha256') }}</th><td class="mono">{{ r.identity.sha256 }}</td></tr>
 <tr><th>{{ w('size') }}</th><td>{{ r.identity.size }}</td></tr>
 <tr><th>{{ w('schemes') }}</th><td>{{ r.signing.schemes|join(', ') or w('unsigned') }}</td></tr>
 </table>
+{% for title, rows in details(r, lang) %}<h3>{{ title }}</h3><table>
+{% for label, value in rows %}<tr><th>{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}</table>{% endfor %}
 {% if s and s.hits %}<h3>{{ w('rules') }}</h3>
 <table><tr><th>{{ w('rule') }}</th><th>{{ w('weight') }}</th><th>{{ w('evidence') }}</th></tr>
 {% for h in s.hits %}<tr><td>{{ h.text(lang) }}<br><code>{{ h.id }}</code></td><td>{{ h.weight }}</td>
@@ -406,7 +430,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <h3>{{ w('permissions') }}</h3>
 {% if r.permissions %}<table><tr><th>{{ w('group') }}</th><th>{{ w('permissions') }}</th>
 <th>{{ w('protection') }}</th><th>{{ w('where') }}</th></tr>
-{% for p in perms(r) %}<tr><td>{{ g(p.group) }}</td><td class="mono">{{ p.name }}</td>
+{% for p in perms(r) %}<tr><td>{{ g(p.group) }}</td><td><span class="mono">{{ p.name }}</span>
+{% if r.identity.platform != 'android' %}<br>{{ usage(p.name, p.description) }}{% endif %}</td>
 <td>{{ prot(p.protection) }}</td><td class="mono">{{ p.where }}</td></tr>{% endfor %}</table>
 {% else %}<p>{{ w('none') }}</p>{% endif %}
 <h3>{{ w('sdks') }}</h3>
@@ -462,6 +487,8 @@ def render_html(reports: Sequence[AppReport], lang: str) -> str:
         perms=_permissions,
         prohibited=_prohibited,
         eps=_endpoints,
+        details=details,
+        usage=lambda key, purpose: usage_text(key, purpose, lang),
     )
 
 

@@ -1,12 +1,13 @@
-"""What the analyzer proved about one APK: every claim carries the place in the file it comes from."""
+"""What the analyzer proved about one app (Android APK or iOS IPA): every claim carries the place in the file it
+comes from."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 2
-ANALYZER_VERSION = "4"
+SCHEMA_VERSION = 3
+ANALYZER_VERSION = "5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,8 @@ class Identity:
     size: int
     file_name: str
     label: str | None = None  # the app's name (android:label, resolved from resources.arsc when a reference)
+    platform: str = "android"  # android | ios | tvos | watchos | ios-simulator
+    min_os: str | None = None  # iOS: MinimumOSVersion (Android keeps min_sdk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,8 @@ class AppReport:
     score: Score | None = None
     analyzer_version: str = ANALYZER_VERSION
     matches: Matches = field(default_factory=Matches)
+    signature_sets: tuple[str, ...] = ()  # the SDK signature sets used, with versions ("interdit SDK rules 2026.12")
+    ios: dict[str, Any] = field(default_factory=dict)  # iOS only: bundle, signing, privacy, network, binary facts
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
@@ -278,6 +283,8 @@ def report_from_json(data: dict[str, Any]) -> AppReport:
         score=built_score,
         analyzer_version=str(data.get("analyzer_version", ANALYZER_VERSION)),
         matches=_matches(data.get("matches") or {}),
+        signature_sets=tuple(str(x) for x in data.get("signature_sets") or ()),
+        ios=dict(data.get("ios") or {}),
     )
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from interdit.analysis.report import SdkMatch
+from interdit.analysis.sdk_rules import RULES_FILE, SdkRule, builtin_rule_set
 
 EXODUS_FILE = "exodus_trackers.json"
+EXODUS_META = "exodus_trackers.meta.json"  # written by `interdit signatures update`: when and where from
 BYTEDANCE_FILE = "bytedance_tiktok_indicators.json"
 _LITERAL = re.compile(r"[A-Za-z0-9_$/-]*(?:\\?\.[A-Za-z0-9_$/-]*)*")
 _EXAMPLES = 5
@@ -122,6 +124,7 @@ class Signature:
     prefix_only: bool = False  # literals must start the class name (package prefixes)
     parent_id: str = ""  # the vendor's parent company, when it has one
     parent: str = ""
+    covers: tuple[str, ...] = ()  # ids of other signatures (Exodus trackers) this one names better
 
 
 @dataclass(slots=True)
@@ -134,6 +137,10 @@ class SignatureSet:
     # ByteDance indicators outside the code: manifest component names (literal or regex) and native libraries
     components: list[tuple[re.Pattern[str], str]] = field(default_factory=list)  # pattern -> label
     native_libs: dict[str, str] = field(default_factory=dict)  # file name -> label
+    ios_rules: tuple[SdkRule, ...] = ()  # interdit's rules for iOS apps
+    rule_components: dict[str, SdkRule] = field(default_factory=dict)  # manifest component -> rule
+    rule_libs: dict[str, SdkRule] = field(default_factory=dict)  # native library file name -> rule
+    sets: tuple[str, ...] = ()  # the signature sets used, with their versions, as a person reads them
 
 
 def vendor_of(name: str) -> tuple[str, str, str]:
@@ -166,11 +173,13 @@ def _split(signature: str) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
 def load_signatures(directory: Path) -> SignatureSet:
     """Read exodus_trackers.json and bytedance_tiktok_indicators.json from `directory` (either may be absent)."""
     out = SignatureSet()
-    sources: list[str] = []
+    labels = [add_builtin_rules(out)]
+    sources: list[str] = [str(RULES_FILE)]
     exodus_path = directory / EXODUS_FILE
     if exodus_path.is_file():
         sources.append(str(exodus_path))
         raw: dict[str, Any] = json.loads(exodus_path.read_text("utf-8"))
+        labels.append(exodus_label(exodus_path, raw))
         for key, t in sorted(raw.get("trackers", raw).items(), key=lambda kv: int(kv[0])):
             name = str(t.get("name", key))
             code = str(t.get("code_signature") or "")
@@ -199,6 +208,7 @@ def load_signatures(directory: Path) -> SignatureSet:
         sources.append(str(BUILTIN_BYTEDANCE))
     else:
         sources.append(str(bd_path))
+        labels.append(f"ByteDance/TikTok indicators ({bd_path.name})")
         bd: dict[str, Any] = json.loads(bd_path.read_text("utf-8"))
         by_label: dict[str, list[str]] = {}
         for item in bd.get("code_prefixes", []):
@@ -223,7 +233,41 @@ def load_signatures(directory: Path) -> SignatureSet:
             out.domain_owners[str(item["suffix"]).lower()] = BYTEDANCE
         out.shared_domains = frozenset(str(d).lower() for d in bd.get("domain_suffixes_excluded_as_shared_cdn", []))
     out.sources = tuple(sources)
+    out.sets = tuple(labels)
     return out
+
+
+def exodus_label(path: Path, raw: dict[str, Any]) -> str:
+    """"Exodus Privacy trackers of 2026-12-01": the download date `signatures update` recorded, else the
+    newest tracker's creation date in the file."""
+    trackers = raw.get("trackers", raw)
+    count = len(trackers) if isinstance(trackers, dict) else 0
+    meta = path.with_name(EXODUS_META)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        downloaded = str(json.loads(meta.read_text("utf-8")).get("downloaded", ""))[:10]
+        if downloaded:
+            return f"Exodus Privacy trackers of {downloaded} ({count} trackers)"
+    dates = [str(t.get("creation_date", "")) for t in trackers.values()] if isinstance(trackers, dict) else []
+    newest = max((d for d in dates if d), default="")
+    return f"Exodus Privacy trackers ({count} trackers, newest entry {newest or '?'})"
+
+
+def add_builtin_rules(out: SignatureSet) -> str:
+    """Add interdit's own SDK rules (data/sdk-rules.json) to `out`; returns the rule set's name and version."""
+    rule_set = builtin_rule_set()
+    for rule in rule_set.rules:
+        v = rule.vendor
+        if rule.android:
+            out.signatures.append(Signature(
+                f"interdit:{rule.id}", rule.name, v.id, v.name, v.country, rule.categories, rule.android, None,
+                "interdit", rule.note, prefix_only=True, parent_id=v.parent_id, parent=v.parent,
+                covers=tuple(f"exodus:{i}" for i in rule.exodus)))
+        for domain in rule.domains:
+            out.domain_owners.setdefault(domain.lower(), (v.id, v.name, v.country))
+        out.rule_components.update(dict.fromkeys(rule.components, rule))
+        out.rule_libs.update(dict.fromkeys(rule.native_libs, rule))
+    out.ios_rules = rule_set.rules
+    return rule_set.label
 
 
 BUILTIN_BYTEDANCE = Path(__file__).with_name("bytedance_sdks.yaml")
@@ -241,8 +285,13 @@ def builtin_bytedance() -> list[Signature]:
 
 
 def builtin_signatures() -> SignatureSet:
-    """What interdit recognises with no signature folder at all: its own ByteDance SDK rules."""
-    return SignatureSet(signatures=builtin_bytedance(), sources=(str(BUILTIN_BYTEDANCE),))
+    """What interdit recognises with no signature folder at all: its own SDK rules and ByteDance SDK rules."""
+    out = SignatureSet()
+    label = add_builtin_rules(out)
+    out.signatures.extend(builtin_bytedance())
+    out.sources = (str(RULES_FILE), str(BUILTIN_BYTEDANCE))
+    out.sets = (label,)
+    return out
 
 
 def _bytedance_kind(label: str, prefixes: list[str]) -> str:
@@ -297,6 +346,8 @@ def match_sdks(defined: set[str], referenced: set[str], signatures: SignatureSet
         outer = {n.split("$", 1)[0] for n in names}
         texts[label] = ("\n" + "\n".join(sorted(outer)) + "\n", "\n" + "\n".join(sorted(names)) + "\n")
     out: list[SdkMatch] = []
+    covered: set[str] = set()  # named by a rule that matched bundled classes
+    covered_ref: set[str] = set()  # named by a rule that matched referenced types only
     both = texts["def"][0] + texts["ref"][0]  # one search tells most signatures they match nothing
     for sig in signatures.signatures:
         foldable = sig.pattern is None and all("." in lit and "$" not in lit for lit in sig.literals)
@@ -309,7 +360,8 @@ def match_sdks(defined: set[str], referenced: set[str], signatures: SignatureSet
             out.append(SdkMatch(sig.id, sig.name, sig.vendor, sig.country, sig.categories, tuple(bundled),
                                 tuple(refs), sig.source, sig.note, sig.vendor_id, parent_id=sig.parent_id,
                                 parent=sig.parent))
-    return out
+            (covered if bundled else covered_ref).update(sig.covers)
+    return [m for m in out if m.id not in covered and not (m.id in covered_ref and not m.bundled)]
 
 
 def match_indicators(components: list[tuple[str, str]], entry_names: list[str],
@@ -333,3 +385,76 @@ def match_indicators(components: list[tuple[str, str]], entry_names: list[str],
                             (), "bytedance-indicators", "declared in the manifest or shipped as a native library",
                             "bytedance"))
     return out
+
+
+EXODUS_CREDIT = ("Tracker list by εxodus Privacy (https://exodus-privacy.eu.org, "
+                 "https://reports.exodus-privacy.eu.org/trackers/), used with credit to Exodus Privacy")
+MAX_EXODUS_SIZE = 64 * 1024 * 1024
+
+
+def check_exodus(raw: bytes) -> dict[str, Any]:
+    """The Exodus tracker list in `raw` (the body of GET /api/trackers), checked: a JSON object whose "trackers"
+    maps numeric ids to trackers with a name and string signatures that compile. Raises ValueError naming the
+    first fault."""
+    if len(raw) > MAX_EXODUS_SIZE:
+        raise ValueError(f"{len(raw)} bytes: over the {MAX_EXODUS_SIZE} bytes a tracker list can be")
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"not JSON ({exc})") from exc
+    trackers = data.get("trackers") if isinstance(data, dict) else None
+    if not isinstance(trackers, dict) or not trackers:
+        raise ValueError('no "trackers" object with trackers in it')
+    for key, t in trackers.items():
+        if not str(key).isdigit() or not isinstance(t, dict):
+            raise ValueError(f"tracker {key!r}: not a numeric id with an object")
+        if not isinstance(t.get("name"), str) or not t["name"]:
+            raise ValueError(f"tracker {key}: no name")
+        for sig in ("code_signature", "network_signature"):
+            value = t.get(sig, "")
+            if not isinstance(value, str):
+                raise ValueError(f"tracker {key} ({t['name']}): {sig} is not a string")
+            if value:
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    raise ValueError(f"tracker {key} ({t['name']}): {sig} is not a valid pattern ({exc})") from exc
+        if not isinstance(t.get("categories", []), list):
+            raise ValueError(f"tracker {key} ({t['name']}): categories is not a list")
+    checked: dict[str, Any] = data
+    return checked
+
+
+def match_rule_indicators(components: list[tuple[str, str]], entry_names: list[str], signatures: SignatureSet,
+                          found: list[SdkMatch]) -> list[SdkMatch]:
+    """`found` with the built-in rules' manifest components and native libraries added (these survive code
+    obfuscation): a rule already named by its classes gets the evidence appended, another becomes a bundled
+    match; Exodus matches a bundled rule covers are then dropped, so an SDK is named once."""
+    evidence: dict[str, list[str]] = {}
+    rules: dict[str, SdkRule] = {}
+    for kind, name in components:
+        rule = signatures.rule_components.get(name)
+        if rule is not None:
+            evidence.setdefault(rule.id, []).append(f"AndroidManifest.xml {kind} {name}")
+            rules[rule.id] = rule
+    for entry in entry_names:
+        if entry.startswith("lib/") and entry.endswith(".so"):
+            rule = signatures.rule_libs.get(entry.rsplit("/", 1)[-1])
+            if rule is not None:
+                evidence.setdefault(rule.id, []).append(entry)
+                rules[rule.id] = rule
+    if not evidence:
+        return found
+    out = []
+    for m in found:
+        extra = evidence.pop(m.id.removeprefix("interdit:"), None) if m.source == "interdit" else None
+        out.append(replace(m, bundled=(*m.bundled, *extra)[:_EXAMPLES], referenced=()) if extra else m)
+    for rule_id, items in evidence.items():
+        rule, v = rules[rule_id], rules[rule_id].vendor
+        out.append(SdkMatch(f"interdit:{rule.id}", rule.name, v.name, v.country, rule.categories,
+                            tuple(items[:_EXAMPLES]), (), "interdit", "declared in the manifest or shipped as a "
+                            "native library", v.id, parent_id=v.parent_id, parent=v.parent))
+    covered = {f"exodus:{i}" for m in out if m.bundled and m.source == "interdit"
+               for i in (rules[m.id.removeprefix("interdit:")].exodus if m.id.removeprefix("interdit:") in rules
+                         else ())}
+    return [m for m in out if m.id not in covered]

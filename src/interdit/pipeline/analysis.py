@@ -1,4 +1,4 @@
-"""APK analysis: analyse files in parallel with a cache, render reports, and turn stored analyses into the
+"""App analysis (APK and IPA): analyse files in parallel with a cache, render reports, and turn stored analyses into the
 evidence that policy rules prohibit by.
 """
 
@@ -18,13 +18,97 @@ if TYPE_CHECKING:  # the database layer (SQLAlchemy) is imported only by the com
     from interdit.storage.repo import Repository
 
 
-def _analysis_settings(signatures: Path | None, rules: Path | None, lang: str) -> Any:
+EXODUS_URL = "https://reports.exodus-privacy.eu.org/api/trackers"
+
+
+def signatures_home() -> Path:
+    """Where `interdit signatures update` keeps downloaded signature data: $INTERDIT_DATA_HOME/signatures, else
+    $XDG_DATA_HOME/interdit/signatures (~/.local/share/interdit/signatures)."""
     import os
 
+    if os.environ.get("INTERDIT_DATA_HOME"):
+        return Path(os.environ["INTERDIT_DATA_HOME"]) / "signatures"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "interdit" / "signatures"
+
+
+def default_signatures() -> Path | None:
+    """The signature folder `analyze` uses with no --signatures: $INTERDIT_SDK_SIGNATURES, else the folder
+    `signatures update` fills when it holds a tracker list; None means the built-in rules only."""
+    import os
+
+    from interdit.analysis.sdks import EXODUS_FILE
+
+    if os.environ.get("INTERDIT_SDK_SIGNATURES"):
+        return Path(os.environ["INTERDIT_SDK_SIGNATURES"])
+    home = signatures_home()
+    return home if (home / EXODUS_FILE).is_file() else None
+
+
+def update_signatures(url: str = EXODUS_URL, *, token: str | None = None, dest: Path | None = None,
+                      clock: Clock = system_clock, timeout: float = 60.0) -> dict[str, Any]:
+    """Download Exodus Privacy's tracker list from `url` into `dest` (default `signatures_home()`), check that
+    it parses, then replace the previous copy. A download or a list that fails the check changes nothing.
+    Returns what was written: path, trackers, downloaded (ISO time), source, credit."""
+    import json
+
+    import httpx
+
+    from interdit import __version__
+    from interdit.analysis.sdks import EXODUS_CREDIT, EXODUS_FILE, EXODUS_META, MAX_EXODUS_SIZE, check_exodus
+    from interdit.errors import InputError
+
+    folder = dest or signatures_home()
+    headers = {"User-Agent": f"interdit/{__version__}", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    body = bytearray()
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client, \
+                client.stream("GET", url) as response:
+            status = response.status_code
+            if status == 200:
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > MAX_EXODUS_SIZE:
+                        break
+    except httpx.HTTPError as exc:
+        raise InputError(f"cannot download the tracker list from {url}: {exc}",
+                         fix="check the network (and any proxy), or pass --url; nothing was changed") from exc
+    if status != 200:
+        raise InputError(f"{url} answered HTTP {status}",
+                         fix="retry later; if it asks for a key, pass --token (see docs/analysis.md); "
+                         "nothing was changed")
+    try:
+        data = check_exodus(bytes(body))
+    except ValueError as exc:
+        raise InputError(f"the tracker list from {url} is refused: {exc}",
+                         fix="retry later or report it to Exodus Privacy; the previous list was kept") from exc
+    when = clock()
+    meta = {"source": url, "downloaded": when.isoformat(), "trackers": len(data["trackers"]),
+            "credit": EXODUS_CREDIT}
+    folder.mkdir(parents=True, exist_ok=True)
+    list_path, meta_path = folder / EXODUS_FILE, folder / EXODUS_META
+    tmp_list, tmp_meta = list_path.with_suffix(".json.tmp"), meta_path.with_suffix(".json.tmp")
+    tmp_list.write_bytes(bytes(body))
+    tmp_meta.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    tmp_list.replace(list_path)
+    tmp_meta.replace(meta_path)
+    return {"path": str(list_path), **meta}
+
+
+def signature_sets(signatures: Path | None = None) -> list[str]:
+    """The signature sets `analyze` would use, with their versions, as a report names them."""
+    from interdit.analysis.sdks import builtin_signatures, load_signatures
+
+    chosen = signatures or default_signatures()
+    return list((load_signatures(chosen) if chosen is not None and chosen.is_dir() else builtin_signatures()).sets)
+
+
+def _analysis_settings(signatures: Path | None, rules: Path | None, lang: str) -> Any:
     from interdit.analysis.batch import AnalysisSettings
 
-    chosen = signatures or (Path(os.environ["INTERDIT_SDK_SIGNATURES"])
-                            if os.environ.get("INTERDIT_SDK_SIGNATURES") else None)
+    chosen = signatures or default_signatures()
     if chosen is not None and not chosen.is_dir():
         raise ConfigError(f"no SDK signature folder at {chosen}",
                           fix="pass --signatures DIR (the folder holding exodus_trackers.json), see docs/analysis.md")
@@ -38,11 +122,11 @@ def analyze_apks(paths: Sequence[Path], *, repo: Repository | None = None, lang:
                  progress: Callable[[AppReport], None] | None = None, signatures: Path | None = None,
                  rules: Path | None = None, cache_dir: Path | None = None,
                  clock: Clock = system_clock, actor: str | None = None) -> list[AppReport]:
-    """Analyse APK files (folders are expanded to the APKs under them) in `jobs` processes.
+    """Analyse APK and iOS (IPA) files (folders are expanded to the app files under them) in `jobs` processes.
 
     Reports are reused when the same file was analysed by the same analyzer version and settings: from the
     database when `repo` is given (and new reports are stored there), else from `cache_dir` when given.
-    `signatures` is the folder of SDK signature data (default: $INTERDIT_SDK_SIGNATURES). Returns
+    `signatures` is the folder of SDK signature data (default: `default_signatures()`). Returns
     reports in the order of the files. With `repo` and `actor`, the stored analyses are recorded in the audit
     trail (action `analysis`, target the file names): each file's package, SHA-256 and verdict.
     """
@@ -128,7 +212,9 @@ def app_evidence(repo: Repository) -> dict[AppId, AppEvidence]:
 
     out: dict[AppId, AppEvidence] = {}
     for a in latest_analyses(repo.engine):
-        app = AppId(Platform.ANDROID, a.package or "")
+        # the stored row has no platform column: an iOS archive is known by its file name (.ipa, .app.zip)
+        ios = a.file_name.lower().endswith((".ipa", ".app.zip"))
+        app = AppId(Platform.IOS if ios else Platform.ANDROID, a.package or "")
         version = a.version_name or (str(a.version_code) if a.version_code is not None else None)
         out[app] = AppEvidence(app=app, sha256=a.sha256, version=version, verdict=a.verdict,
                                sdk_vendors=a.sdk_vendors, endpoint_vendors=a.endpoint_vendors,
