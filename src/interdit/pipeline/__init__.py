@@ -42,6 +42,7 @@ _WHERE = {
     "inventory_formats": "core",
     "log_formats": "network",
     "open_repository": "core",
+    "org_unit_tree": "orgunits",
     "payload_digest": "audit",
     "policy_diff": "policy_edit",
     "policy_domains": "network",
@@ -68,7 +69,7 @@ _WHERE = {
     "write_starter_policy": "core",
 }
 
-_MODULES = frozenset({"audit", "basics", "core", "policy_edit", "analysis", "sources", "network"})
+_MODULES = frozenset({"audit", "basics", "core", "policy_edit", "analysis", "sources", "network", "orgunits"})
 
 
 def __getattr__(name: str) -> Any:
@@ -209,6 +210,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.network import (
         sightings as sightings,
+    )
+    from interdit.pipeline.orgunits import (
+        org_unit_tree as org_unit_tree,
     )
     from interdit.pipeline.policy_edit import (
         add_exception as add_exception,

@@ -188,6 +188,7 @@ def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: 
     """
     from interdit.pipeline.analysis import app_evidence
     from interdit.pipeline.network import sightings
+    from interdit.pipeline.orgunits import place_devices, source_types
 
     stamp = data_stamp(repo, loaded) if store or reuse else None
     if reuse and stamp is not None:
@@ -200,7 +201,7 @@ def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: 
         by_evidence = any(r.sdk_vendors or r.endpoint_vendors for r in loaded.policy.rules)
         evidence = app_evidence(repo) if by_evidence else None
         exact, prefixes = candidate_patterns(loaded.policy, loaded.catalogue, evidence=evidence or ())
-        states = repo.device_states(as_of, exact, prefixes)
+        states = place_devices(loaded.policy, repo.device_states(as_of, exact, prefixes), source_types(repo))
         seen = sightings(repo, until=as_of.date())
         result = evaluate_policy(loaded.policy, loaded.catalogue, states, as_of, sightings=seen, evidence=evidence)
         if store:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from interdit.model import (
+    OUT_OF_SCOPE_ORDER,
     AppEvidence,
     AppId,
     AppInterval,
@@ -23,10 +24,12 @@ from interdit.model import (
     FindingKind,
     FindingState,
     Management,
+    OutOfScope,
     Policy,
     PolicyException,
     Rule,
     RuleSummary,
+    ScopeUnknown,
     Sighting,
     SourceSummary,
     Summary,
@@ -34,6 +37,7 @@ from interdit.model import (
     utc,
 )
 from interdit.policy.load import vendor_lineage
+from interdit.policy import placement
 
 BAD_STATES = frozenset({FindingState.VIOLATION, FindingState.BLOCKED_PRESENT, FindingState.NOT_EVALUABLE,
                         FindingState.STALE})
@@ -222,6 +226,11 @@ class _Evaluator:
             if s.device_source is not None and s.device_id is not None and s.day <= today:
                 self.sightings[(s.device_source, s.device_id)].append(s)
         self.cover_cache: dict[tuple[object, ...], tuple[int, ...]] = {}
+        # per distinct device attributes: the rules whose scope is unknown, and why the device is outside every rule
+        self.unknown_cache: dict[tuple[object, ...], tuple[int, ...]] = {}
+        self.reason_cache: dict[tuple[object, ...], OutOfScope] = {}
+        self.out_of_scope: dict[str, int] = defaultdict(int)
+        self.unplaced: dict[tuple[str, str, tuple[tuple[str, str], ...]], int] = defaultdict(int)
 
     # -- the fleet
 
@@ -249,14 +258,22 @@ class _Evaluator:
             elif device.observed_at > newest[device.source]:
                 newest[device.source] = device.observed_at
             src[0] += 1
-            cover = cache.get((device.ownership, device.platform, device.management, device.groups, device.org_unit))
+            key = (device.ownership, device.platform, device.management, device.groups, device.org_unit)
+            cover = cache.get(key)
             if cover is None:
                 cover = self.covering(device)
+            unknown = self.unknown_cache[key]
+            extra = self.holding_unknown(state, unknown) if unknown else ()
+            if extra:
+                cover = tuple(sorted((*cover, *extra)))
             if not cover:
+                self.out_of_scope[self.reason_cache[key].value] += 1
                 continue
             in_scope += 1
             src[1] += 1
             mine = self.device(state, cover)
+            if extra:
+                mine = self.not_placed(device, mine, extra)
             ok = True
             if not mine:
                 for ri in cover:
@@ -298,6 +315,9 @@ class _Evaluator:
                                           in_scope=v[0], compliant=v[1], violations=v[2], blocked_present=v[3],
                                           not_evaluable=v[4], stale=v[5])
                      for rule, v in zip(self.rules, by_rule, strict=True)},
+            out_of_scope=dict(sorted(self.out_of_scope.items())),
+            scope_unknown=tuple(ScopeUnknown(family=f, source=src_, labels=labels, devices=n)
+                                for (f, src_, labels), n in sorted(self.unplaced.items())),
         )
         return Evaluation(tuple(findings), summary)
 
@@ -325,9 +345,22 @@ class _Evaluator:
         key = (device.ownership, device.platform, device.management, device.groups, device.org_unit)
         found = self.cover_cache.get(key)
         if found is None:
-            found = tuple(ri for ri, r in enumerate(self.rules) if r.scope.covers(device))
+            places = [r.scope.place(device) for r in self.rules]
+            found = tuple(ri for ri, why in enumerate(places) if why is None)
             self.cover_cache[key] = found
+            self.unknown_cache[key] = tuple(ri for ri, why in enumerate(places) if why is OutOfScope.SCOPE_UNKNOWN)
+            reasons = set(places)
+            self.reason_cache[key] = next((r for r in OUT_OF_SCOPE_ORDER if r in reasons), OutOfScope.NO_RULE)
         return found
+
+    # -- devices that cannot be placed in the organisation (policy/placement.py)
+
+    def holding_unknown(self, state: DeviceState, unknown: tuple[int, ...]) -> tuple[int, ...]:
+        return placement.holding(state, unknown, self.match, self.as_of)
+
+    def not_placed(self, device: Device, mine: list[Finding], extra: tuple[int, ...]) -> list[Finding]:
+        return placement.not_placed(device, mine, {self.meta[ri][0]: self.rules[ri] for ri in extra},
+                                    self.policy.language, self.unplaced)
 
     # -- one device
 

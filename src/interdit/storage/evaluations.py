@@ -16,7 +16,17 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from interdit.model import AppId, Finding, FindingKind, FindingState, RuleSummary, SourceSummary, Summary, utc
+from interdit.model import (
+    AppId,
+    Finding,
+    FindingKind,
+    FindingState,
+    RuleSummary,
+    ScopeUnknown,
+    SourceSummary,
+    Summary,
+    utc,
+)
 from interdit.storage import tables as t
 from interdit.storage.base import _PLATFORMS, CHUNK, _guard, _new_id
 
@@ -36,6 +46,9 @@ def _dump_summary(summary: Summary) -> str:
                         "violations": r.violations, "blocked_present": r.blocked_present,
                         "not_evaluable": r.not_evaluable, "stale": r.stale}
                     for k, r in summary.by_rule.items()},
+        "out_of_scope": dict(summary.out_of_scope),
+        "scope_unknown": [{"family": u.family, "source": u.source, "labels": [list(x) for x in u.labels],
+                           "devices": u.devices} for u in summary.scope_unknown],
     }, sort_keys=True)
 
 
@@ -56,6 +69,10 @@ def load_summary(text_: str) -> Summary:
             violations=v["violations"], blocked_present=v["blocked_present"], not_evaluable=v["not_evaluable"],
             stale=v["stale"])
             for k, v in doc.get("by_rule", {}).items()},
+        out_of_scope=doc.get("out_of_scope", {}),
+        scope_unknown=tuple(ScopeUnknown(family=u["family"], source=u["source"],
+                                         labels=tuple((k, v) for k, v in u["labels"]), devices=u["devices"])
+                            for u in doc.get("scope_unknown", [])),
     )
 
 
@@ -165,7 +182,7 @@ def stored_evaluation(engine: Engine, *, as_of: datetime, policy_hash: str,
                            .order_by(e.c.id.desc()).limit(1)).first()
         if row is None or row[4] is None or row[4] != data_stamp or row[2] != policy_hash or row[1] != as_of:
             return None
-        if '"by_rule"' not in row[3]:  # stored before the summary had its figures by rule: compute it again
+        if '"out_of_scope"' not in row[3]:  # stored before the summary had these figures: compute it again
             return None
         summary = load_summary(row[3])
         found = tuple(_stored_findings(conn, int(row[0])))

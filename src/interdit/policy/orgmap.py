@@ -1,0 +1,122 @@
+"""The org-unit mapping: each source's own organisational labels to the organisation's tree.
+
+An Intune device category, a Jamf site and department, an AMAPI enrollment-token value, a Workspace ONE
+organization group or a Google Workspace org-unit path become one org unit path of the policy's `org_units:`
+(see docs/policy.md, "Org units across sources"). Pure and deterministic: the same device gives the same answer,
+computed once per distinct (source, reported org unit, labels, groups).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from interdit.model import Device, OrgUnitMap
+
+# Intune's built-in category for a device nobody categorised: it says nothing about where the device belongs
+NO_CATEGORY = frozenset({"", "unknown"})
+
+# the labels each source type gives (for `interdit policy check`: a Jamf entry cannot match a `category`)
+SOURCE_KINDS: Mapping[str, frozenset[str]] = {
+    "intune": frozenset({"category", "group", "unit"}),
+    "jamf": frozenset({"site", "department", "building", "group", "unit"}),
+    "amapi": frozenset({"enrollment_data", "policy", "group", "unit"}),
+    "workspace_one": frozenset({"organization_group", "group", "unit"}),
+    "google_workspace": frozenset({"org_unit_path", "group", "unit"}),
+}
+
+
+def source_type(fmt: str) -> str:
+    """The source type of an import format or connector name: `intune-graph` -> `intune`, `api:workspace-one` ->
+    `workspace_one`, `jsonl` -> `jsonl`."""
+    base = fmt.removeprefix("api:").replace("-", "_")
+    for kind in SOURCE_KINDS:
+        if base == kind or base.startswith(kind + "_"):
+            return kind
+    return base.split("_", 1)[0]
+
+
+def is_path(unit: str | None) -> bool:
+    return bool(unit) and str(unit).startswith("/")
+
+
+def labels_of(device: Device) -> tuple[tuple[str, str], ...]:
+    """What the source said about where `device` belongs: its own labels, and its reported org unit when it
+    is not a path (`unit`)."""
+    if device.org_unit and not is_path(device.org_unit):
+        return (*device.org_labels, ("unit", device.org_unit))
+    return device.org_labels
+
+
+def _matcher(how: str, pattern: str) -> Callable[[str], bool]:
+    if how == "glob":
+        return lambda value: fnmatch.fnmatchcase(value, pattern)
+    if how == "regex":
+        compiled = re.compile(pattern)
+        return lambda value: compiled.fullmatch(value) is not None
+    return lambda value: value == pattern
+
+
+@dataclass(frozen=True)
+class _Entry:
+    rank: tuple[int, int, int]  # more keys first, exact before patterns, then the policy's order
+    sources: str
+    tests: tuple[tuple[str, Callable[[str], bool]], ...]
+    org_unit: str
+
+
+class OrgUnits:
+    """Places devices in the organisation's tree. `types` maps a source name to its type (`intune-prod` ->
+    `intune`), so an entry may name either."""
+
+    def __init__(self, maps: Iterable[OrgUnitMap], types: Mapping[str, str] | None = None) -> None:
+        entries = []
+        for i, m in enumerate(maps):
+            tests = tuple((kind, _matcher(m.how, value)) for kind, value in m.match)
+            entries.append(_Entry((-len(m.match), 0 if m.how == "exact" else 1, i), m.source, tests, m.org_unit))
+        self.entries = tuple(sorted(entries, key=lambda e: e.rank))
+        self.types = dict(types or {})
+        self.cache: dict[tuple[object, ...], str | None] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def unit_of(self, device: Device) -> str | None:
+        """The org unit path `device` belongs to: the best matching entry, else the path its source reported,
+        else None (unknown, or a label nothing maps)."""
+        key = (device.source, device.org_unit, device.org_labels, device.groups)
+        if key in self.cache:
+            return self.cache[key]
+        found = self._find(device)
+        if found is None and is_path(device.org_unit):
+            found = device.org_unit
+        self.cache[key] = found
+        return found
+
+    def _find(self, device: Device) -> str | None:
+        source = device.source
+        kind_of_source = self.types.get(source, source_type(source))
+        labels = labels_of(device)
+        for entry in self.entries:
+            if entry.sources not in (source, kind_of_source, "*"):
+                continue
+            if all(self._has(labels, device.groups, kind, test) for kind, test in entry.tests):
+                return entry.org_unit
+        return None
+
+    @staticmethod
+    def _has(labels: tuple[tuple[str, str], ...], groups: tuple[str, ...], kind: str,
+             test: Callable[[str], bool]) -> bool:
+        if kind == "group":
+            return any(test(g) for g in groups)
+        return any(k == kind and test(v) for k, v in labels)
+
+    def place(self, device: Device) -> Device:
+        """`device` with its org unit set from the mapping; a reported org unit that is not a path and that
+        nothing maps is kept among its labels (`unit`), so reports can name it, and the org unit is None."""
+        unit = self.unit_of(device)
+        if unit == device.org_unit:
+            return device
+        return replace(device, org_unit=unit, org_labels=labels_of(device))
