@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from interdit.errors import PolicyError
 from interdit.model import (
     Device,
-    DeviceState,
     FindingState,
     Management,
     OrgUnitMap,

@@ -36,8 +36,8 @@ from interdit.model import (
     day_start,
     utc,
 )
-from interdit.policy.load import vendor_lineage
 from interdit.policy import placement
+from interdit.policy.load import vendor_lineage
 
 BAD_STATES = frozenset({FindingState.VIOLATION, FindingState.BLOCKED_PRESENT, FindingState.NOT_EVALUABLE,
                         FindingState.STALE})

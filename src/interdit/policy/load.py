@@ -331,7 +331,8 @@ class _Builder:
             if not isinstance(item, dict):
                 continue
             path: Path_ = ("org_units", i)
-            source, unit, how = self.text(item, "source"), self.text(item, "org_unit"), self.text(item, "match", "exact")
+            source, unit = self.text(item, "source"), self.text(item, "org_unit")
+            how = self.text(item, "match", "exact")
             match = tuple((k, item[k].strip()) for k in kinds if isinstance(item.get(k), str) and item[k].strip())
             if not match:
                 self.add(path, "orgmap-empty", kinds=", ".join(kinds))
