@@ -20,6 +20,7 @@ from interdit.model import (
     Rule,
     RuleSummary,
     Scope,
+    ScopeUnknown,
     Sighting,
     Source,
     SourceSummary,
@@ -138,6 +139,9 @@ def summary() -> Summary:
                                           in_scope=1240, compliant=1239, violations=1, blocked_present=0,
                                           not_evaluable=0, stale=0),
         },
+        out_of_scope={"personal": 50, "scope_unknown": 18, "platform": 2},
+        scope_unknown=(ScopeUnknown("tiktok", "intune-iphones", (("unit", "Communications"),), 1),
+                       ScopeUnknown("tiktok", "csv", (), 1)),
     )
 
 
