@@ -46,6 +46,8 @@ from interdit.inventory._common import (
     observed,
     read_pages,
 )
+from interdit.inventory._entra import PERMISSIONS as GROUP_PERMISSIONS
+from interdit.inventory._entra import EntraGroups, targets
 from interdit.inventory._http import ClientCredentials, ConnectorConfig, LiveConnector, connectors, safe_url
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import AppId, Device, InstalledApp, Management, Ownership, Platform
@@ -59,7 +61,7 @@ APPINV_COLUMNS = ("ApplicationKey", "ApplicationName", "ApplicationPublisher", "
                   "UserId", "EmailAddress", "UserName")
 DEVICE_SELECT = ("id,deviceName,managedDeviceOwnerType,operatingSystem,osVersion,userPrincipalName,lastSyncDateTime,"
                  "isSupervised,deviceEnrollmentType,serialNumber,azureADDeviceId,model,deviceCategoryDisplayName,"
-                 "wiFiMacAddress")
+                 "wiFiMacAddress,userId")
 
 _FULL = frozenset({"appleBulkWithUser", "appleBulkWithoutUser", "deviceEnrollmentManager",
                    "androidEnterpriseFullyManaged", "androidEnterpriseDedicatedDevice", "windowsAzureADJoin",
@@ -113,15 +115,28 @@ def device_from_graph(source: str, item: Mapping[str, Any], now: datetime) -> De
         raise ValueError(f"operatingSystem {item.get('operatingSystem')!r} is not a known platform")
     ownership = ownership_of(item.get("managedDeviceOwnerType"))
     mac = clean(item.get("wiFiMacAddress"))
+    category = clean(item.get("deviceCategoryDisplayName")) or ""
     return Device(
         source=source, device_id=device_id, platform=platform, ownership=ownership,
         management=management_of(platform, ownership, item.get("deviceEnrollmentType")),
         observed_at=observed(item.get("lastSyncDateTime"), now),
         supervised=bool_or_none(item.get("isSupervised")) if platform is Platform.IOS else None,
         user=clean(item.get("userPrincipalName")), name=clean(item.get("deviceName")), model=clean(item.get("model")),
-        os_version=clean(item.get("osVersion")), org_unit=clean(item.get("deviceCategoryDisplayName")),
+        os_version=clean(item.get("osVersion")), org_unit=category if category.startswith("/") else None,
         addresses=(mac,) if mac else (),
+        org_labels=category_labels(category), groups=tuple(item.get(GROUPS_KEY) or ()),
     )
+
+
+GROUPS_KEY = "@interdit.groups"  # where the live connector puts a device's Entra ID groups before it is read
+
+
+def category_labels(category: str) -> tuple[tuple[str, str], ...]:
+    """An Intune device category as an organisational label; a category written as a path (`/Finance`) is taken
+    as the org unit itself, and the built-in "Unknown" (nobody categorised the device) says nothing."""
+    if not category or category.startswith("/") or category.casefold() in ("unknown", "inconnu"):
+        return ()
+    return (("category", category),)
 
 
 class GraphPages:
@@ -399,9 +414,10 @@ APP_MODES = ("export", "per-device", "detected")
 @connectors.register("intune")
 class IntuneConnector(LiveConnector):
     """Settings: `tenant`, `client_id`, optional `apps` (export | per-device | detected), `export_timeout`
-    (seconds the export job may take, default 1200), `graph_url`, `login_url`."""
+    (seconds the export job may take, default 1200), `groups` (entra, the default: each device's and its primary
+    user's Entra ID groups, transitively; or off), `graph_url`, `login_url`."""
 
-    permissions = ("DeviceManagementManagedDevices.Read.All", "DeviceManagementApps.Read.All")
+    permissions = ("DeviceManagementManagedDevices.Read.All", "DeviceManagementApps.Read.All", *GROUP_PERMISSIONS)
 
     def configure(self, config: ConnectorConfig) -> ClientCredentials:
         self.config = config
@@ -414,6 +430,10 @@ class IntuneConnector(LiveConnector):
         if self.mode not in APP_MODES:
             raise ConfigError(f"apps {self.mode!r} is not one of {', '.join(APP_MODES)}", where=f"source {self.name}",
                               fix="set apps: export (large tenants), per-device or detected (see docs/connectors.md)")
+        self.groups = config.settings.get("groups", "entra")
+        if self.groups not in ("entra", "off"):
+            raise ConfigError(f"groups {self.groups!r} is not entra or off", where=f"source {self.name}",
+                              fix="set groups: entra (read Entra ID group memberships) or groups: off")
         timeout = config.settings.get("export_timeout", "1200")
         try:
             self.export_timeout = float(timeout)
@@ -453,7 +473,10 @@ class IntuneConnector(LiveConnector):
     def records(self) -> Iterator[Record]:
         pages = GraphPages(self.name, self.tally, self.now)
         url = f"{self.graph}/v1.0/deviceManagement/managedDevices?$select={DEVICE_SELECT}&$top=999"
-        for place, page in self._pages(url):
+        device_pages = self._pages(url)
+        if self.groups == "entra":  # every page first: a device's groups are part of its record
+            device_pages = iter(self._with_groups(list(device_pages)))
+        for place, page in device_pages:
             if isinstance(page, dict):
                 page.setdefault("@odata.context", "#deviceManagement/managedDevices")
             yield from pages.feed(place, page)
@@ -480,6 +503,17 @@ class IntuneConnector(LiveConnector):
             finally:
                 path.unlink(missing_ok=True)
         yield from pages.finish()
+
+    def _with_groups(self, listing: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        """The managedDevices pages, each device given its own and its primary user's Entra ID groups."""
+        items = [item for _, page in listing if isinstance(page, dict) and isinstance(page.get("value"), list)
+                 for item in page["value"] if isinstance(item, dict)]
+        pairs = [targets(item) for item in items]
+        found = EntraGroups(self.api, self.graph, self.name).of(t for pair in pairs for t in pair if t)
+        for item, pair in zip(items, pairs, strict=True):
+            names = [g for t in pair if t for g in found.get(t) or ()]
+            item[GROUPS_KEY] = sorted(set(names))
+        return listing
 
     def _export(self) -> Path:
         """Create the AppInvRawData export job, poll it (waiting at most `export_timeout` seconds in all), download
