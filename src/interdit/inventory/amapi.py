@@ -29,6 +29,7 @@ from interdit.inventory._common import (
     count_of,
     device_items,
     dig,
+    label,
     looks_like_identifier,
     obj,
     observed,
@@ -83,6 +84,9 @@ def device_from_amapi(source: str, item: Mapping[str, Any], now: datetime) -> De
         name=clean(hardware.get("serialNumber")), model=clean(hardware.get("model")),
         os_version=clean(software.get("androidVersion")), org_unit=clean(extra.get("org_unit")),
         addresses=(mac,) if mac else (),
+        org_labels=(*label("enrollment_data", item.get("enrollmentTokenData")),
+                    *label("policy", str(item.get("appliedPolicyName") or item.get("policyName") or "")
+                           .rsplit("/", 1)[-1])),
     )
 
 

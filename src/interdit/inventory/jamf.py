@@ -37,6 +37,7 @@ from interdit.inventory._common import (
     count_of,
     device_items,
     dig,
+    label,
     looks_like_identifier,
     obj,
     observed,
@@ -112,6 +113,8 @@ def device_from_v2(source: str, item: Mapping[str, Any], now: datetime) -> tuple
         os_version=clean(general.get("osVersion") or item.get("osVersion")),
         org_unit=clean(loc.get("department") if not str(loc.get("department", "")).isdigit() else None),
         groups=groups, addresses=tuple(a for a in (ip, wifi) if a),
+        org_labels=(*label("site", obj(general, "site").get("name") or obj(item, "site").get("name")),
+                    *label("department", loc.get("department")), *label("building", loc.get("building"))),
     )
     apps = item.get("applications")
     if apps is None:
@@ -217,6 +220,8 @@ def device_from_classic(source: str, node: ET.Element, now: datetime) -> Device:
         name=_text(general, "device_name") or _text(general, "name"), model=_text(general, "model"),
         os_version=_text(general, "os_version"), org_unit=_text(location, "department"), groups=groups,
         addresses=tuple(a for a in (ip, wifi) if a),
+        org_labels=(*label("site", _text(general, "site/name")), *label("department", _text(location, "department")),
+                    *label("building", _text(location, "building"))),
     )
 
 

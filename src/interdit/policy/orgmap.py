@@ -44,9 +44,10 @@ def is_path(unit: str | None) -> bool:
 
 def labels_of(device: Device) -> tuple[tuple[str, str], ...]:
     """What the source said about where `device` belongs: its own labels, and its reported org unit when it
-    is not a path (`unit`)."""
-    if device.org_unit and not is_path(device.org_unit):
-        return (*device.org_labels, ("unit", device.org_unit))
+    is not a path and no label already says it (`unit`)."""
+    unit = device.org_unit
+    if unit and not is_path(unit) and all(v != unit for _, v in device.org_labels):
+        return (*device.org_labels, ("unit", unit))
     return device.org_labels
 
 
