@@ -84,7 +84,8 @@ def device_from_amapi(source: str, item: Mapping[str, Any], now: datetime) -> De
         name=clean(hardware.get("serialNumber")), model=clean(hardware.get("model")),
         os_version=clean(software.get("androidVersion")), org_unit=clean(extra.get("org_unit")),
         addresses=(mac,) if mac else (),
-        org_labels=(*label("enrollment_data", item.get("enrollmentTokenData")),
+        # the token's data as written, when it is not the JSON above (e.g. "dept=finance")
+        org_labels=(*label("enrollment_data", None if extra else item.get("enrollmentTokenData")),
                     *label("policy", str(item.get("appliedPolicyName") or item.get("policyName") or "")
                            .rsplit("/", 1)[-1])),
     )

@@ -100,6 +100,8 @@ class OrgUnits:
         source = device.source
         kind_of_source = self.types.get(source, source_type(source))
         labels = labels_of(device)
+        if device.org_unit and not is_path(device.org_unit) and ("unit", device.org_unit) not in labels:
+            labels = (*labels, ("unit", device.org_unit))  # `unit` matches what the source reported, always
         for entry in self.entries:
             if entry.sources not in (source, kind_of_source, "*"):
                 continue
