@@ -65,6 +65,14 @@ class RuleRate(BaseModel):
     stale: int
 
 
+class ScopeUnknownOut(BaseModel):
+    family: str
+    source: str
+    devices: int
+    labels: list[dict[str, str]] = Field(default_factory=list,
+                                         description="The source's own labels, as {kind, value}; empty when none.")
+
+
 class SummaryOut(BaseModel):
     at: datetime
     devices_total: int
@@ -77,6 +85,14 @@ class SummaryOut(BaseModel):
     by_rule: list[RuleRate] = Field(default_factory=list,
                                     description="Each rule in force (directives and the organisation's own rules), "
                                                 "in the policy's order.")
+    out_of_scope: dict[str, int] = Field(
+        default_factory=dict, description="Devices outside every rule in force, by reason (personal, "
+                                          "ownership_unknown, corporate, platform, management, excluded_group, "
+                                          "other_org_unit, scope_unknown, no_rule_in_force).")
+    scope_unknown: list[ScopeUnknownOut] = Field(
+        default_factory=list, description="Devices holding a prohibited app that cannot be placed in the "
+                                          "organisation (org unit or groups unknown or not mapped), by family, "
+                                          "source and what the source said: counted not evaluable, never compliant.")
 
 
 class ExceptionOut(BaseModel):
@@ -492,7 +508,11 @@ def summary_out(s: Summary) -> SummaryOut:
                                         in_scope=r.in_scope, compliant=r.compliant, rate=r.rate,
                                         violations=r.violations, blocked_present=r.blocked_present,
                                         not_evaluable=r.not_evaluable, stale=r.stale)
-                               for k, r in s.by_rule.items()])
+                               for k, r in s.by_rule.items()],
+                      out_of_scope=dict(s.out_of_scope),
+                      scope_unknown=[ScopeUnknownOut(family=u.family, source=u.source, devices=u.devices,
+                                                     labels=[{"kind": k, "value": v} for k, v in u.labels])
+                                     for u in s.scope_unknown])
 
 
 def exception_out(e: PolicyException, today: date) -> ExceptionOut:

@@ -43,6 +43,7 @@ _WHERE = {
     "log_formats": "network",
     "open_repository": "core",
     "org_unit_tree": "orgunits",
+    "scope_notes": "orgunits",
     "payload_digest": "audit",
     "policy_diff": "policy_edit",
     "policy_domains": "network",
@@ -213,6 +214,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.orgunits import (
         org_unit_tree as org_unit_tree,
+    )
+    from interdit.pipeline.orgunits import (
+        scope_notes as scope_notes,
     )
     from interdit.pipeline.policy_edit import (
         add_exception as add_exception,

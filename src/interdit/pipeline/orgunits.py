@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from interdit.model import DeviceState, Policy
+from interdit.model import Catalogue, DeviceState, Policy, Summary
 from interdit.policy.orgmap import OrgUnits, is_path, labels_of, source_type
 from interdit.storage.repo import Repository
 
@@ -76,6 +76,16 @@ class OrgUnitTree:
                          for (s, k, v), n in sorted(self.unmapped.items(), key=lambda kv: (-kv[1], kv[0]))],
             "no_org_unit": dict(sorted(self.unplaced.items())),
         }
+
+
+def scope_notes(summary: Summary, cat: Catalogue, lang: str) -> list[str]:
+    """What the status says about devices outside every rule and those that cannot be placed, in `lang`: one line
+    per family of unplaced devices holding its apps, then the count outside every rule by reason."""
+    from interdit.reporting._scope import outside_line, unplaced_lines
+    from interdit.reporting.i18n import Translator
+
+    t = Translator(lang)
+    return [*unplaced_lines(t, summary, cat), outside_line(t, summary)]
 
 
 def org_unit_tree(repo: Repository, policy: Policy, *, as_of: datetime) -> OrgUnitTree:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from interdit.model import OUT_OF_SCOPE_ORDER, Summary
-from interdit.reporting.base import ReportData, family_name
+from interdit.model import OUT_OF_SCOPE_ORDER, Catalogue, Summary
 from interdit.reporting.i18n import Translator
 
 _ORDER = {r.value: i for i, r in enumerate(OUT_OF_SCOPE_ORDER)}
@@ -14,6 +13,11 @@ _ORDER = {r.value: i for i, r in enumerate(OUT_OF_SCOPE_ORDER)}
 
 def _word(t: Translator, prefix: str, key: str) -> str:
     return t(prefix + key)
+
+
+def _family(cat: Catalogue, family: str) -> str:
+    found = cat.families.get(family)
+    return found.name if found is not None else family
 
 
 def outside_line(t: Translator, sm: Summary) -> str:
@@ -32,15 +36,15 @@ def labels_text(t: Translator, labels: tuple[tuple[str, str], ...]) -> str:
     return " + ".join(f"{_word(t, 'label_kind.', k)} `{v}`" for k, v in labels)
 
 
-def unplaced_lines(t: Translator, data: ReportData) -> list[str]:
+def unplaced_lines(t: Translator, summary: Summary, cat: Catalogue) -> list[str]:
     """One line per family: "2 devices holding TikTok cannot be placed in your organisation: org unit
     `Communications` (intune, 1), none (csv, 1) — map them in policy.yaml"."""
     by_family: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for u in data.summary.scope_unknown:
+    for u in summary.scope_unknown:
         by_family[u.family].append((f"{labels_text(t, u.labels)} ({u.source}, {t.num(u.devices)})", u.devices))
     lines = []
     for family, places in sorted(by_family.items(), key=lambda kv: (-sum(n for _, n in kv[1]), kv[0])):
         total = sum(n for _, n in places)
         where = ", ".join(text for text, _ in sorted(places, key=lambda p: -p[1]))
-        lines.append(t.n("status.unplaced", total, family=family_name(data, family) or family, where=where))
+        lines.append(t.n("status.unplaced", total, family=_family(cat, family), where=where))
     return lines

@@ -178,7 +178,7 @@ class HtmlReport:
             "unseen_devices": [(s, [f for f in fig.unseen if f.state.value == s])
                                for s in ("not_evaluable", "stale") if any(f.state.value == s for f in fig.unseen)],
             "outside": outside_line(t, data.summary),
-            "unplaced": unplaced_lines(t, data),
+            "unplaced": unplaced_lines(t, data.summary, data.catalogue),
             "states": ("violation", "blocked_present", "excepted", "not_evaluable", "stale", "resolved"),
         }
         return _environment().get_template("report.html.j2").render(context)

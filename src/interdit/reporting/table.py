@@ -41,7 +41,7 @@ class StatusTable:
             lines.append("  " + t("status.no_rule_in_force"))
 
         lines += ["", t("section.outside")]
-        for line in (*unplaced_lines(t, data), outside_line(t, sm)):
+        for line in (*unplaced_lines(t, sm, data.catalogue), outside_line(t, sm)):
             lines += textwrap.wrap(line, WIDTH, initial_indent="  ", subsequent_indent="    ",
                                    break_on_hyphens=False, break_long_words=False)
 
