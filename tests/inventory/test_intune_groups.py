@@ -107,13 +107,14 @@ def test_groups_off_sends_no_membership_request_and_a_bad_value_is_refused() -> 
 
 
 @pytest.mark.parametrize(("category", "unit", "labels"), [
-    ("Direction des ressources humaines", None, (("category", "Direction des ressources humaines"),)),
+    ("Direction des ressources humaines", "Direction des ressources humaines",
+     (("category", "Direction des ressources humaines"),)),  # kept as reported; the policy's mapping places it
     ("Unknown", None, ()),  # Intune's default: nobody categorised the device
     ("", None, ()),
     (None, None, ()),
     ("/TBS/Communications", "/TBS/Communications", ()),  # a category written as a path is the org unit
 ])
-def test_a_device_category_is_a_label_never_an_org_unit(category: str | None, unit: str | None,
+def test_a_device_category_is_a_label_and_unknown_is_nothing(category: str | None, unit: str | None,
                                                       labels: tuple[tuple[str, str], ...]) -> None:
     item = json.loads((REC / "managedDevices-1.json").read_text())["value"][0]
     item["deviceCategoryDisplayName"] = category

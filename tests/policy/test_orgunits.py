@@ -226,3 +226,14 @@ def test_a_group_scoped_exception_reaches_an_intune_device_through_its_entra_gro
                 groups=("Tous les employés", "Équipe médias sociaux"))
     result = evaluate(Policy("MCN", (MCN_RULE,), (exc,)), CAT, [state(d, app(d, TIKTOK_IOS))], AS_OF)
     assert [(f.state, f.exception) for f in result.findings] == [(FindingState.EXCEPTED, "EXC-1")]
+
+
+def test_a_device_stored_without_its_labels_is_placed_by_the_org_unit_its_source_reported() -> None:
+    """Inventories imported before labels were kept have the source's own name in the org unit only."""
+    pol = parse_policy(POLICY_YAML + "  - source: jamf\n    department: Finances\n    org_unit: /MCN/Finances\n", CAT)
+    units = OrgUnits(pol.org_units, {"ministry": "intune"})
+    old_intune = device("I9", source="ministry", org_unit="Direction des ressources humaines")
+    old_jamf = device("J9", source="jamf", org_unit="Finances")
+    assert units.place(old_intune).org_unit == "/MCN/DRH" and units.place(old_jamf).org_unit == "/MCN/Finances"
+    # an AMAPI device's org unit is never taken for a Jamf department or an Intune category
+    assert units.place(device("A9", source="amapi", org_unit="Finances")).org_unit is None

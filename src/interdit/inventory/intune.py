@@ -122,7 +122,8 @@ def device_from_graph(source: str, item: Mapping[str, Any], now: datetime) -> De
         observed_at=observed(item.get("lastSyncDateTime"), now),
         supervised=bool_or_none(item.get("isSupervised")) if platform is Platform.IOS else None,
         user=clean(item.get("userPrincipalName")), name=clean(item.get("deviceName")), model=clean(item.get("model")),
-        os_version=clean(item.get("osVersion")), org_unit=category if category.startswith("/") else None,
+        os_version=clean(item.get("osVersion")),
+        org_unit=category if category_labels(category) or category.startswith("/") else None,
         addresses=(mac,) if mac else (),
         org_labels=category_labels(category), groups=tuple(item.get(GROUPS_KEY) or ()),
     )

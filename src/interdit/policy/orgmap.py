@@ -28,6 +28,10 @@ SOURCE_KINDS: Mapping[str, frozenset[str]] = {
 }
 
 
+# the label a source type reports as its device's org unit
+UNIT_KIND: Mapping[str, str] = {"intune": "category", "jamf": "department", "workspace_one": "organization_group"}
+
+
 def source_type(fmt: str) -> str:
     """The source type of an import format or connector name: `intune-graph` -> `intune`, `api:workspace-one` ->
     `workspace_one`, `jsonl` -> `jsonl`."""
@@ -100,8 +104,14 @@ class OrgUnits:
         source = device.source
         kind_of_source = self.types.get(source, source_type(source))
         labels = labels_of(device)
-        if device.org_unit and not is_path(device.org_unit) and ("unit", device.org_unit) not in labels:
-            labels = (*labels, ("unit", device.org_unit))  # `unit` matches what the source reported, always
+        unit = device.org_unit
+        if unit and not is_path(unit):
+            if ("unit", unit) not in labels:
+                labels = (*labels, ("unit", unit))  # `unit` matches what the source reported, always
+            if not device.org_labels and kind_of_source in UNIT_KIND:
+                # a device stored without its labels (imported before they were kept): the org unit its source
+                # reported is the label that source puts there (an Intune category, a Jamf department)
+                labels = (*labels, (UNIT_KIND[kind_of_source], unit))
         for entry in self.entries:
             if entry.sources not in (source, kind_of_source, "*"):
                 continue
