@@ -37,6 +37,7 @@ from interdit.model import (
     utc,
 )
 from interdit.policy import placement
+from interdit.policy.orgmap import OrgUnits
 from interdit.policy.load import vendor_lineage
 
 BAD_STATES = frozenset({FindingState.VIOLATION, FindingState.BLOCKED_PRESENT, FindingState.NOT_EVALUABLE,
@@ -190,9 +191,15 @@ def _exception_active(exc: PolicyException, at: datetime) -> bool:
 
 
 def evaluate(policy: Policy, cat: Catalogue, states: Iterable[DeviceState], as_of: datetime, *,
-             sightings: Iterable[Sighting] = (), evidence: Mapping[AppId, AppEvidence] | None = None) -> Evaluation:
-    """Findings and the summary of compliance at `as_of` (see docs/policy.md for exactly how they are decided)."""
-    return _Evaluator(policy, cat, utc(as_of), sightings, evidence or {}).run(states)
+             sightings: Iterable[Sighting] = (), evidence: Mapping[AppId, AppEvidence] | None = None,
+             source_types: Mapping[str, str] | None = None) -> Evaluation:
+    """Findings and the summary of compliance at `as_of` (see docs/policy.md for exactly how they are decided).
+
+    Each device is first placed in the organisation's tree by the policy's `org_units:` (`source_types` names
+    each source's type, e.g. `intune-prod` -> `intune`, for entries that name a type)."""
+    evaluator = _Evaluator(policy, cat, utc(as_of), sightings, evidence or {})
+    evaluator.units = OrgUnits(policy.org_units, source_types)
+    return evaluator.run(states)
 
 
 class _Evaluator:
@@ -226,6 +233,7 @@ class _Evaluator:
             if s.device_source is not None and s.device_id is not None and s.day <= today:
                 self.sightings[(s.device_source, s.device_id)].append(s)
         self.cover_cache: dict[tuple[object, ...], tuple[int, ...]] = {}
+        self.units = OrgUnits(policy.org_units)  # places each device in the organisation's tree (policy/orgmap.py)
         # per distinct device attributes: the rules whose scope is unknown, and why the device is outside every rule
         self.unknown_cache: dict[tuple[object, ...], tuple[int, ...]] = {}
         self.reason_cache: dict[tuple[object, ...], OutOfScope] = {}
@@ -258,10 +266,13 @@ class _Evaluator:
             elif device.observed_at > newest[device.source]:
                 newest[device.source] = device.observed_at
             src[0] += 1
-            key = (device.ownership, device.platform, device.management, device.groups, device.org_unit)
+            unit = self.units.unit_of(device)
+            if unit != device.org_unit and self.may_find(state):  # the findings name the placed device
+                state = DeviceState(self.units.place(device, unit), state.apps)
+            key = (device.ownership, device.platform, device.management, device.groups, unit)
             cover = cache.get(key)
             if cover is None:
-                cover = self.covering(device)
+                cover = self.covering(self.units.place(device, unit))
             unknown = self.unknown_cache[key]
             extra = self.holding_unknown(state, unknown) if unknown else ()
             if extra:
@@ -273,7 +284,7 @@ class _Evaluator:
             src[1] += 1
             mine = self.device(state, cover)
             if extra:
-                mine = self.not_placed(device, mine, extra)
+                mine = self.not_placed(state.device, mine, extra)
             ok = True
             if not mine:
                 for ri in cover:
@@ -293,13 +304,13 @@ class _Evaluator:
                 for fam in {f.family for f in mine if f.family is not None and f.state in _IN_VIOLATION}:
                     if fam is not None:
                         by_family[fam] += 1
-            unit = by_unit.get(device.org_unit or "")
-            if unit is None:
-                unit = by_unit[device.org_unit or ""] = [0, 0]
-            unit[0] += 1
+            counts_unit = by_unit.get(unit or "")
+            if counts_unit is None:
+                counts_unit = by_unit[unit or ""] = [0, 0]
+            counts_unit[0] += 1
             if ok:
                 compliant += 1
-                unit[1] += 1
+                counts_unit[1] += 1
                 src[2] += 1
         for st, n in by_state_enum.items():
             by_state[st.value] = n
@@ -354,6 +365,13 @@ class _Evaluator:
         return found
 
     # -- devices that cannot be placed in the organisation (policy/placement.py)
+
+    def may_find(self, state: DeviceState) -> bool:
+        """Whether the device can have a finding (candidate apps, a partial view, stale, or seen on the network):
+        only then is a placed copy of it made (a fleet's other devices are only counted)."""
+        d = state.device
+        return bool(state.apps) or d.management is not _FULLY_MANAGED or d.observed_at < self.stale_before \
+            or d.key in self.sightings
 
     def holding_unknown(self, state: DeviceState, unknown: tuple[int, ...]) -> tuple[int, ...]:
         return placement.holding(state, unknown, self.match, self.as_of)
