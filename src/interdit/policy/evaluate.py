@@ -37,8 +37,8 @@ from interdit.model import (
     utc,
 )
 from interdit.policy import placement
-from interdit.policy.orgmap import OrgUnits
 from interdit.policy.load import vendor_lineage
+from interdit.policy.orgmap import OrgUnits
 
 BAD_STATES = frozenset({FindingState.VIOLATION, FindingState.BLOCKED_PRESENT, FindingState.NOT_EVALUABLE,
                         FindingState.STALE})

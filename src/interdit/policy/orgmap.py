@@ -139,7 +139,7 @@ class OrgUnits:
             return any(test(g) for g in groups)
         return any(k == kind and test(v) for k, v in labels)
 
-    def place(self, device: Device, unit: str | None | object = _MISSING) -> Device:
+    def place(self, device: Device, unit: str | object | None = _MISSING) -> Device:
         """`device` with its org unit set from the mapping (`unit`, when already known); a reported org unit that
         is not a path and that nothing maps is kept among its labels (`unit`), so reports can name it."""
         if unit is _MISSING:
