@@ -121,3 +121,13 @@ def test_status_names_the_phones_that_cannot_be_placed_and_counts_every_device_o
     assert "1 device holding TikTok cannot be placed in your organisation: org unit `Communications`" in text
     assert "(amapi, 1)" in text and "map it in policy.yaml" in text
     assert "2 devices are outside every rule: scope unknown" in text
+
+
+def test_policy_check_counts_the_mappings_and_names_the_line_of_a_bad_one(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY, "utf-8")
+    ok = runner.invoke(app, ["--policy", str(policy), "policy", "check"])
+    assert ok.exit_code == 0 and "3 org-unit mapping(s)" in ok.output, ok.output
+    policy.write_text(POLICY + "  - source: intune\n    category: Unknown\n    org_unit: /MCN/X\n", "utf-8")
+    bad = runner.invoke(app, ["--policy", str(policy), "policy", "check"])
+    assert bad.exit_code == 2 and f"{policy}:17" in bad.output and "Unknown" in bad.output, bad.output

@@ -54,7 +54,8 @@ def evaluate(
     result = run_guarded(lambda: pipeline.evaluate(s.repo, loaded, as_of=when, actor=cli_actor(), clock=s.clock))
     sm = result.summary
     out.print(f"{when:%Y-%m-%d %H:%M} UTC: {sm.compliant:,} of {sm.devices_in_scope:,} devices in scope comply "
-              f"({sm.rate:.1%}); {len(result.findings):,} findings stored")
+              f"({sm.rate:.1%}); {len(result.findings):,} findings stored; "
+              f"{sum(sm.out_of_scope.values()):,} devices outside every rule ('interdit status' says why)")
 
 
 def status(
