@@ -237,3 +237,12 @@ def test_a_device_stored_without_its_labels_is_placed_by_the_org_unit_its_source
     assert units.place(old_intune).org_unit == "/MCN/DRH" and units.place(old_jamf).org_unit == "/MCN/Finances"
     # an AMAPI device's org unit is never taken for a Jamf department or an Intune category
     assert units.place(device("A9", source="amapi", org_unit="Finances")).org_unit is None
+
+
+def test_the_scope_unknown_reason_speaks_the_policy_s_language() -> None:
+    d = _corporate_android("P2", "intune", "Communications")
+    for lang, words in (("en", "scope unknown: the rule covers /MCN"), ("fr", "portée inconnue : la règle vise /MCN")):
+        result = evaluate(Policy("MCN", (MCN_RULE,), language=lang), CAT, [state(d, app(d, TIKTOK))], AS_OF)
+        (finding,) = result.findings
+        assert finding.state is FindingState.NOT_EVALUABLE and finding.evidence[-1].startswith(words)
+        assert ("unité `Communications`" if lang == "fr" else "org unit `Communications`") in finding.evidence[-1]

@@ -33,6 +33,13 @@ _TEXT = {
     },
 }
 
+_KINDS = {
+    "en": {"unit": "org unit", "enrollment_data": "enrolment data", "organization_group": "organization group",
+           "org_unit_path": "org unit path"},
+    "fr": {"unit": "unité", "category": "catégorie", "department": "service", "building": "bâtiment",
+           "enrollment_data": "données d'inscription", "policy": "politique",
+           "organization_group": "groupe d'organisation", "org_unit_path": "chemin d'unité", "group": "groupe"},
+}
 _BAD = (FindingState.VIOLATION, FindingState.BLOCKED_PRESENT)
 UnplacedKey = tuple[str, str, tuple[tuple[str, str], ...]]  # family, source, labels
 
@@ -54,7 +61,8 @@ def describe(labels: tuple[tuple[str, str], ...], lang: str) -> str:
     t = _TEXT.get(lang, _TEXT["en"])
     if not labels:
         return t["no-labels"]
-    return t["labels"].format(labels=", ".join(f"{k} `{v}`" for k, v in labels))
+    words = _KINDS.get(lang, _KINDS["en"])
+    return t["labels"].format(labels=", ".join(f"{words.get(k, k)} `{v}`" for k, v in labels))
 
 
 def not_placed(device: Device, mine: list[Finding], rules: Mapping[str, Rule], lang: str,
