@@ -177,9 +177,9 @@ class GoogleWorkspaceConnector(LiveConnector):
             for place, page in self._pages(f"{self.ci}/devices", {"customer": customer, "pageSize": 100}):
                 yield from pages.feed(place, page)
         if self.org_units:
-            customer = {"customer": self.customer, "maxResults": 500, "projection": "basic",
-                        "fields": "users(primaryEmail,orgUnitPath),nextPageToken"}
-            for place, page in self._pages(f"{self.directory}/users", customer):
+            users: dict[str, Any] = {"customer": self.customer, "maxResults": 500, "projection": "basic",
+                                     "fields": "users(primaryEmail,orgUnitPath),nextPageToken"}
+            for place, page in self._pages(f"{self.directory}/users", users):
                 yield from pages.feed(place, page)
         listing = self._pages(f"{self.directory}/customer/{self.customer}/devices/mobile",
                               {"projection": "FULL", "maxResults": 100})
