@@ -3,6 +3,7 @@ scope (docs/policy.md, "Org units across sources")."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 
@@ -246,3 +247,25 @@ def test_the_scope_unknown_reason_speaks_the_policy_s_language() -> None:
         (finding,) = result.findings
         assert finding.state is FindingState.NOT_EVALUABLE and finding.evidence[-1].startswith(words)
         assert ("unité `Communications`" if lang == "fr" else "org unit `Communications`") in finding.evidence[-1]
+
+
+_TEXTS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@given(st.lists(st.fixed_dictionaries({}, optional={
+    "source": _TEXTS, "org_unit": _TEXTS, "match": st.sampled_from(["exact", "glob", "regex", "fuzzy"]),
+    "category": _TEXTS, "site": _TEXTS, "unit": _TEXTS, "policy": _TEXTS, "sitee": _TEXTS}), max_size=4))
+def test_any_org_units_section_gives_a_policy_or_problems_with_lines(entries: list[dict[str, str]]) -> None:
+    text = "organisation: MCN\nadopt:\n  - directive: ca-tbs-2023-tiktok\norg_units:\n" + "".join(
+        "  - " + json.dumps(e or {"source": "x"}, ensure_ascii=False) + "\n" for e in entries) if entries else \
+        "organisation: MCN\nadopt:\n  - directive: ca-tbs-2023-tiktok\norg_units: []\n"
+    try:
+        pol = parse_policy(text, CAT, name="p.yaml")
+    except PolicyError as err:
+        problems = err.problems or [err]
+        assert all(p.where.startswith("p.yaml") and p.fix for p in problems)
+        return
+    for m in pol.org_units:
+        assert m.org_unit.startswith("/") and m.match and m.how in ("exact", "glob", "regex")
+    placed = OrgUnits(pol.org_units).place(device("D", source="x", org_unit="y", org_labels=(("site", "z"),)))
+    assert placed.org_unit is None or placed.org_unit.startswith("/")
