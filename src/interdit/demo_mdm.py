@@ -7,8 +7,12 @@
 Each device is `interdit.fleet._device(...)`, so importing the three gives the devices and app rows the CSV demo
 gives. What the vendors' formats cannot carry is lost on the way, as it would be in life: Intune reports app
 names, not bundle ids (known names resolve through the catalogue, others read as `name:<app name>`); an app
-hidden by a restrictions profile reads as installed; Intune has no device groups, and shows unmanaged apps only
-for corporate devices, so its iPhones of unknown ownership are not evaluable.
+hidden by a restrictions profile reads as installed; Intune's exports have no device groups, and Intune shows
+unmanaged apps only for corporate devices, so its iPhones of unknown ownership are not evaluable.
+
+Each MDM names the org units in its own way, as it would in life: Intune as device categories ("TBS - Finance"),
+AMAPI in the enrolment token's data ("tbs-finance"), Jamf as departments ("Consular Services"). The demo policy's
+`org_units:` maps the three to one tree (`/TBS/Finance`), the neutral CSV's.
 """
 
 from __future__ import annotations
@@ -30,6 +34,23 @@ _OWNER_JAMF = {"corporate": "Institutional", "personal": "UserEnrollment"}
 GRAPH = "https://graph.microsoft.com"
 
 
+def intune_category(unit: str) -> str:
+    """How Intune names an org unit: a device category, "TBS - Finance" for /TBS/Finance."""
+    parts = [p for p in unit.split("/") if p]
+    return f"{parts[0]} - {parts[-1]}"
+
+
+def amapi_department(unit: str) -> str:
+    """How the AMAPI enrolment tokens name an org unit: "tbs-finance" for /TBS/Finance."""
+    parts = [p for p in unit.split("/") if p]
+    return f"{parts[0]}-{parts[-1]}".lower().replace(" ", "-")
+
+
+def jamf_department(unit: str) -> str:
+    """How Jamf names an org unit: the department, "Consular Services" for /GAC/Consular Services."""
+    return unit.rsplit("/", 1)[-1]
+
+
 def _intune_enrollment(row: dict[str, str]) -> str:
     if row["management"] == "user_enrolment":
         return "appleUserEnrollment"
@@ -44,7 +65,7 @@ def _intune_device(row: dict[str, str]) -> dict[str, Any]:
             "osVersion": row["os_version"], "userPrincipalName": row["user"],
             "lastSyncDateTime": row["observed_at"], "isSupervised": row["supervised"] == "true",
             "deviceEnrollmentType": _intune_enrollment(row), "model": row["model"],
-            "deviceCategoryDisplayName": row["org_unit"]}
+            "deviceCategoryDisplayName": intune_category(row["org_unit"])}
 
 
 def _amapi_device(row: dict[str, str], apps: list[dict[str, str]]) -> dict[str, Any]:
@@ -53,7 +74,7 @@ def _amapi_device(row: dict[str, str], apps: list[dict[str, str]]) -> dict[str, 
             _MODE_AMAPI.get(row["management"], "MANAGEMENT_MODE_UNSPECIFIED"),
         "ownership": _OWNER_AMAPI[row["ownership"]], "state": "ACTIVE", "appliedState": "ACTIVE",
         "lastStatusReportTime": row["observed_at"], "userName": "enterprises/LCdemo/users/" + row["device_id"],
-        "enrollmentTokenData": json.dumps({"org_unit": row["org_unit"], "user": row["user"]}),
+        "enrollmentTokenData": json.dumps({"department": amapi_department(row["org_unit"]), "user": row["user"]}),
         "hardwareInfo": {"model": row["model"], "serialNumber": row["name"]},
         "softwareInfo": {"androidVersion": row["os_version"]},
         "applicationReports": [{"packageName": a["identifier"], "displayName": a["name"], "versionName": a["version"],
@@ -71,7 +92,7 @@ def _jamf_device(row: dict[str, str], apps: list[dict[str, str]]) -> dict[str, A
     return {"mobileDeviceId": row["device_id"], "deviceType": "iOS", "general": general,
             "hardware": {"model": row["model"]},
             "userAndLocation": {"username": row["user"].split("@")[0], "emailAddress": row["user"],
-                                "department": row["org_unit"]},
+                                "department": jamf_department(row["org_unit"])},
             "groups": [{"groupName": g} for g in row["groups"].split(";") if g],
             "applications": [{"identifier": a["identifier"], "name": a["name"], "version": a["version"],
                               "shortVersion": a["version"],

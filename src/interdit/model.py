@@ -390,6 +390,31 @@ class ImportCounts:
 # Policy
 
 
+class OutOfScope(StrEnum):
+    """Why a device is outside a rule's scope; `scope_unknown` when interdit cannot tell."""
+
+    PERSONAL = "personal"  # a personal device, and the rule covers corporate ones
+    OWNERSHIP_UNKNOWN = "ownership_unknown"  # the source does not say who owns the device
+    CORPORATE = "corporate"  # a corporate device, and the rule covers personal ones only
+    PLATFORM = "platform"  # a platform the rule does not cover
+    MANAGEMENT = "management"  # a management mode the rule does not cover
+    EXCLUDED_GROUP = "excluded_group"  # in a group or org unit the rule excludes
+    OTHER_ORG_UNIT = "other_org_unit"  # in another org unit, or in none of the rule's groups
+    # the rule's scope depends on the device's org unit or groups, and they are unknown or not mapped
+    SCOPE_UNKNOWN = "scope_unknown"
+    NO_RULE = "no_rule_in_force"  # no rule is in force at the instant evaluated
+
+
+# how strong a reason is when a device is outside every rule: the first that applies to any rule is given
+OUT_OF_SCOPE_ORDER: tuple[OutOfScope, ...] = (
+    OutOfScope.SCOPE_UNKNOWN, OutOfScope.OTHER_ORG_UNIT, OutOfScope.EXCLUDED_GROUP, OutOfScope.PLATFORM,
+    OutOfScope.MANAGEMENT, OutOfScope.OWNERSHIP_UNKNOWN, OutOfScope.PERSONAL, OutOfScope.CORPORATE,
+    OutOfScope.NO_RULE,
+)
+_OWNER_REASON = {Ownership.PERSONAL: OutOfScope.PERSONAL, Ownership.UNKNOWN: OutOfScope.OWNERSHIP_UNKNOWN,
+                 Ownership.CORPORATE: OutOfScope.CORPORATE}
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Which devices a rule covers. Empty tuples mean "any"."""
@@ -401,17 +426,27 @@ class Scope:
     exclude_groups: tuple[str, ...] = ()
 
     def covers(self, device: Device) -> bool:
+        return self.place(device) is None
+
+    def place(self, device: Device) -> OutOfScope | None:
+        """None when the rule covers `device`, else why not: `scope_unknown` when the rule names org units (paths)
+        and the device's org unit is not a known path, or names groups and the source gave the device none."""
         if self.ownership and device.ownership not in self.ownership:
-            return False
+            return _OWNER_REASON[device.ownership]
         if self.platforms and device.platform not in self.platforms:
-            return False
+            return OutOfScope.PLATFORM
         if self.management and device.management not in self.management:
-            return False
+            return OutOfScope.MANAGEMENT
         memberships = _memberships(device)
         if self.groups and not any(_in_group(m, g) for m in memberships for g in self.groups):
-            return False
-        excluded = any(_in_group(m, g) for m in memberships for g in self.exclude_groups)
-        return not excluded
+            unit_unknown = not (device.org_unit or "").startswith("/")
+            for g in self.groups:
+                if (unit_unknown and g.startswith("/")) or (not device.groups and not g.startswith("/")):
+                    return OutOfScope.SCOPE_UNKNOWN
+            return OutOfScope.OTHER_ORG_UNIT
+        if any(_in_group(m, g) for m in memberships for g in self.exclude_groups):
+            return OutOfScope.EXCLUDED_GROUP
+        return None
 
 
 def _memberships(device: Device) -> tuple[str, ...]:
@@ -491,6 +526,28 @@ class Policy:
     stale_after_days: int = 8
     language: str = "en"
     path: str | None = None  # where it was loaded from, for messages
+    # how each source's own organisational labels map to the organisation's tree (first match by rank)
+    org_units: tuple[OrgUnitMap, ...] = ()
+
+
+ORG_LABEL_KINDS: tuple[str, ...] = ("category", "site", "department", "building", "enrollment_data", "policy",
+                                    "organization_group", "org_unit_path", "unit", "group")
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnitMap:
+    """One entry of the policy's `org_units:`: devices of `source` (a source name or a source type such as
+    `intune`) whose labels match every (kind, value) of `match` belong to the org unit `org_unit` (a path).
+
+    Kinds are those of `Device.org_labels`, plus `unit` (the org unit the source reported, when it is not a path)
+    and `group` (any of the device's groups). `how` says how values compare: `exact`, `glob` (shell patterns,
+    case-sensitive) or `regex` (Python regular expression, matching the whole value)."""
+
+    source: str
+    match: tuple[tuple[str, str], ...]
+    org_unit: str
+    how: str = "exact"
+    line: int = 0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -616,11 +673,27 @@ class Summary:
     by_rule: Mapping[str, RuleSummary] = field(default_factory=dict)  # rule id (in force) -> its figures
     by_coverage: Mapping[str, int] = field(default_factory=dict)  # coverage -> devices in scope
     not_evaluable_by_reason: Mapping[str, int] = field(default_factory=dict)  # coverage reason -> devices
+    # devices outside every rule in force, by reason (an `OutOfScope` value)
+    out_of_scope: Mapping[str, int] = field(default_factory=dict)
+    # devices holding a prohibited app that cannot be placed in the organisation, by family, source and labels
+    scope_unknown: tuple[ScopeUnknown, ...] = ()
 
     @property
     def rate(self) -> float | None:
         """None when no device is in scope."""
         return _rate(self.compliant, self.devices_in_scope)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeUnknown:
+    """Devices of one source that hold a family's app but cannot be placed in the organisation: their org unit or
+    groups are unknown or not mapped while a rule's scope depends on them. `labels` are what the source said
+    (kind, value), empty when it said nothing."""
+
+    family: str
+    source: str
+    labels: tuple[tuple[str, str], ...]
+    devices: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,7 +79,7 @@ def test_an_import_is_recorded_once_with_the_previous_run(app_client: TestClient
     d, a, _, _ = fleet.write_snapshot(fleet.FleetSpec(devices=10, seed=3), tmp_path / "up", 1, fleet.DEMO_DATES[-1])
     files = [("files", ("devices.csv", d.read_bytes(), "text/csv")),
              ("files", ("apps.csv", a.read_bytes(), "text/csv"))]
-    e = _one_new(app_client, own_ws, lambda: app_client.post("/api/v1/imports?format=csv&source=mdm",
+    e = _one_new(app_client, own_ws, lambda: app_client.post("/api/v1/imports?format=csv&source=mdm&allow_shrink=true",
                                                              headers=_auth(own_ws, "ingest"), files=files))
     assert (e["actor"], e["action"], e["target"]) == ("token:ingest token", "import", "mdm")
     assert e["after"]["files"] == ["devices.csv", "apps.csv"] and e["after"]["format"] == "csv"
@@ -188,7 +188,7 @@ def test_a_source_sync_is_recorded_once(app_client: TestClient, own_ws: Workspac
                         secret_file=secret, path=file)
     monkeypatch.setenv("INTERDIT_SOURCES", str(file))
     monkeypatch.setattr(source_use_cases, "_http_client", lambda: httpx.Client(transport=httpx.MockTransport(_jamf)))
-    e = _one_new(app_client, own_ws, lambda: app_client.post("/api/v1/sources/jamf-ipads/sync",
+    e = _one_new(app_client, own_ws, lambda: app_client.post("/api/v1/sources/jamf-ipads/sync?max_rejected=1",
                                                              headers=_auth(own_ws, "admin")))
     assert (e["actor"], e["action"], e["target"]) == ("token:admin token", "source.sync", "jamf-ipads")
     assert e["after"]["format"] == "api:jamf" and e["after"]["devices"] == 3 and e["before"] is None

@@ -128,6 +128,7 @@ CASES = (
                                      "--at", DATES[1].isoformat(), "--quiet"]),
     Case(("imports",), lambda ws, f: []),
     Case(("status",), lambda ws, f: ["--as-of", "2023-03-15"]),
+    Case(("orgunits",), lambda ws, f: ["--as-of", "2023-03-15"]),
     Case(("findings",), lambda ws, f: ["--as-of", "2023-03-15"]),
     Case(("report",), lambda ws, f: ["--as-of", "2023-03-15", "--out", _out(ws, f, "report")], output_file=True),
     Case(("review",), lambda ws, f: ["--as-of", "2023-03-15", "--within", "365"]),

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from interdit import fleet
+from interdit.catalogue import load_catalogue
 from interdit.demo_mdm import write_multi_mdm_snapshot
 from interdit.inventory.base import readers
 from interdit.model import CoverageReason, Device, InstalledApp, Rejection
+from interdit.policy import parse_policy
+from interdit.policy.orgmap import OrgUnits, source_type
 
 
 @pytest.mark.parametrize("snapshot", [0, 1])
@@ -39,9 +43,16 @@ def test_three_sources_make_the_csv_fleet(tmp_path: Path, snapshot: int) -> None
     assert platforms(records, Device) == platforms(csv_records, Device)
     assert platforms(records, InstalledApp) == platforms(csv_records, InstalledApp)
     by_id = {r.device_id: r for r in csv_records if isinstance(r, Device)}
+    # each MDM names the org units its own way (a category, a token's department, a Jamf department); the demo
+    # policy's mapping places every device in the CSV's tree
+    units = OrgUnits(parse_policy(resources.files("interdit").joinpath("data/demo-policy.yaml").read_text("utf-8"),
+                                  load_catalogue()).org_units,
+                     {name: source_type(fmt) for name, fmt, _ in sources})
     for r in records:
         if isinstance(r, Device):
-            assert r.org_unit == by_id[r.device_id].org_unit and r.observed_at == by_id[r.device_id].observed_at
+            assert r.org_unit != by_id[r.device_id].org_unit, "the vendor's own name, not the tree's path"
+            assert units.place(r).org_unit == by_id[r.device_id].org_unit
+            assert r.observed_at == by_id[r.device_id].observed_at
     # the banned apps keep their identity through every vendor's format; Intune's detectedApps give only display
     # names, kept as such (the evaluation matches them against the stores' names), and say so on the device
     intune = {r.device_id: r for r in records if isinstance(r, Device) and r.source == "intune"}

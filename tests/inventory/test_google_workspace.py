@@ -89,3 +89,49 @@ def test_live_local_server_500_then_success() -> None:
         with httpx.Client() as client:
             records = list(GoogleWorkspaceConnector(config, client, now=NOW, sleep=lambda s: None).records())
     assert len([r for r in records if isinstance(r, Device)]) == 3
+
+
+# -- org-unit paths and groups ------------------------------------------------------------------------
+
+
+PEOPLE = [REC / "users.json", REC / "groups-jane.json"]
+
+
+def test_users_org_unit_paths_and_groups_place_their_devices() -> None:
+    devices = {r.device_id: r for r in _read([*PEOPLE, *FILES]) if isinstance(r, Device)}
+    jane, joe = devices["AQx7Km2b1"], devices["AQx7Km2b2"]
+    assert (jane.org_unit, jane.org_labels) == ("/MCN/Communications", (("org_unit_path", "/MCN/Communications"),))
+    assert jane.groups == ("Tous les employés", "Équipe médias sociaux")
+    assert (joe.org_unit, joe.groups) == ("/Ventes", ())
+    # without the users' pages, nothing is guessed
+    assert all(d.org_unit is None and d.groups == () for d in _read(FILES) if isinstance(d, Device))
+
+
+def test_live_reads_org_unit_paths_and_each_user_s_groups_once() -> None:
+    asked: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/token":
+            return httpx.Response(200, json={"access_token": "ya29", "expires_in": 3600})
+        if path == "/admin/directory/v1/users":
+            assert request.url.params["customer"] == "my_customer"
+            return httpx.Response(200, json=json.loads(PEOPLE[0].read_text()))
+        if path == "/admin/directory/v1/groups":
+            user = request.url.params["userKey"]
+            asked.append(user)
+            body = json.loads(PEOPLE[1].read_text()) if user == "jane.doe@example.org" else {"kind": "x"}
+            body.pop("userKey", None)  # Google does not echo it: the connector knows whom it asked about
+            return httpx.Response(200, json=body)
+        assert path == "/admin/directory/v1/customer/my_customer/devices/mobile"
+        n = 2 if request.url.params.get("pageToken") == "NEXT" else 1
+        return httpx.Response(200, json=json.loads((REC / f"mobiledevices-page{n}.json").read_text()))
+
+    config = ConnectorConfig("workspace", "google-workspace", {
+        "subject": "admin@example.org", "org_units": "yes", "groups": "yes", "token_url": "https://g.test/token",
+        "api_url": "https://g.test/admin/directory/v1"}, _key("https://g.test/token"))
+    connector = GoogleWorkspaceConnector(config, httpx.Client(transport=httpx.MockTransport(handle)), now=NOW)
+    live = {r.device_id: r for r in connector.records() if isinstance(r, Device)}
+    assert live == {r.device_id: r for r in _read([*PEOPLE, *FILES[1:]]) if isinstance(r, Device)}
+    users = {d["email"][0] for f in FILES[1:] for d in json.loads(f.read_text())["mobiledevices"] if d.get("email")}
+    assert len(users) >= 2 and sorted(asked) == sorted(users)  # each device's user, once

@@ -144,7 +144,8 @@ def test_graph_pages_never_crash_on_hostile_json(page: Any) -> None:
 
 
 def _config(base: str, **extra: str) -> ConnectorConfig:
-    settings = {"tenant": "contoso.example", "client_id": "app-id", "graph_url": base, "login_url": base, **extra}
+    settings = {"tenant": "contoso.example", "client_id": "app-id", "graph_url": base, "login_url": base,
+                "groups": "off", **extra}  # Entra ID groups: test_intune_groups.py
     return ConnectorConfig("intune-prod", "intune", settings, SECRET,
                            Limits(attempts=4, backoff=0.01, total_seconds=30, timeout=5))
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from hypothesis import given, settings
 
-from interdit.model import DeviceState, FindingState, Rule, Scope
+from interdit.model import DeviceState, FindingState, OutOfScope, Rule, Scope
 from interdit.policy.evaluate import BAD_STATES, evaluate
 from policy.test_evaluate import CAT, TIKTOK_RULE, _days, _fleets, policy
 
@@ -22,10 +22,18 @@ def test_by_rule_agrees_with_the_findings_for_any_fleet(fleet: tuple[DeviceState
     in_force = [r for r in pol.rules if r.effective <= s.at.date()]
     assert list(s.by_rule) == [r.id for r in in_force]
     all_ok = {st_.device.key: True for st_ in fleet}
+    placed_unknown: set[tuple[str, str]] = set()
     for rule in in_force:
         v = s.by_rule[rule.id]
         assert (v.directive, v.effective, v.deadline) == (rule.directive, rule.effective, rule.deadline)
-        covered = [st_.device for st_ in fleet if rule.scope.covers(st_.device)]
+        # the devices it covers, and those it may cover (scope unknown) that hold one of its apps: never compliant
+        unplaced = [st_.device for st_ in fleet if rule.scope.place(st_.device) is OutOfScope.SCOPE_UNKNOWN
+                    and any(f.rule == rule.id and (f.source, f.device_id) == st_.device.key for f in result.findings)]
+        for d in unplaced:
+            mine = {f.state for f in result.findings if f.rule == rule.id and (f.source, f.device_id) == d.key}
+            assert FindingState.VIOLATION not in mine and FindingState.BLOCKED_PRESENT not in mine
+        covered = [st_.device for st_ in fleet if rule.scope.covers(st_.device)] + unplaced
+        placed_unknown |= {d.key for d in unplaced}
         assert v.in_scope == len(covered) <= s.devices_in_scope
         states = [{f.state for f in result.findings if f.rule == rule.id and (f.source, f.device_id) == d.key}
                   for d in covered]
@@ -39,4 +47,6 @@ def test_by_rule_agrees_with_the_findings_for_any_fleet(fleet: tuple[DeviceState
         for d, x in zip(covered, states, strict=True):
             all_ok[d.key] = all_ok[d.key] and not (x & BAD_STATES)
     in_scope = {st_.device.key for st_ in fleet if any(r.scope.covers(st_.device) for r in in_force)}
+    in_scope |= placed_unknown
+    assert s.devices_in_scope == len(in_scope)
     assert s.compliant == sum(all_ok[key] for key in in_scope), "compliant overall = compliant with every rule"

@@ -20,6 +20,7 @@ from interdit.model import (
     Rule,
     RuleSummary,
     Scope,
+    ScopeUnknown,
     Sighting,
     Source,
     SourceSummary,
@@ -142,6 +143,9 @@ def summary() -> Summary:
                                           not_evaluable=0, stale=0),
         },
         by_coverage={"full": 1239, "partial": 1}, not_evaluable_by_reason={"work_profile": 1},
+        out_of_scope={"personal": 50, "scope_unknown": 18, "platform": 2},
+        scope_unknown=(ScopeUnknown("tiktok", "intune-iphones", (("unit", "Communications"),), 1),
+                       ScopeUnknown("tiktok", "csv", (), 1)),
     )
 
 

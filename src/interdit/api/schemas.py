@@ -86,6 +86,12 @@ class SourceRate(BaseModel):
                                                                           "devices in scope.")
     not_evaluable_by_reason: dict[str, int] = Field(default_factory=dict, description="Coverage reason -> devices "
                                                                                       "not evaluable, most first.")
+class ScopeUnknownOut(BaseModel):
+    family: str
+    source: str
+    devices: int
+    labels: list[dict[str, str]] = Field(default_factory=list,
+                                         description="The source's own labels, as {kind, value}; empty when none.")
 
 
 class SummaryOut(BaseModel):
@@ -108,6 +114,14 @@ class SummaryOut(BaseModel):
     not_evaluable_by_reason: dict[str, int] = Field(
         default_factory=dict, description="Coverage reason -> devices in scope that could not be evaluated, most "
                                           "first (e.g. work_profile, user_enrolment, app_reports_disabled).")
+    out_of_scope: dict[str, int] = Field(
+        default_factory=dict, description="Devices outside every rule in force, by reason (personal, "
+                                          "ownership_unknown, corporate, platform, management, excluded_group, "
+                                          "other_org_unit, scope_unknown, no_rule_in_force).")
+    scope_unknown: list[ScopeUnknownOut] = Field(
+        default_factory=list, description="Devices holding a prohibited app that cannot be placed in the "
+                                          "organisation (org unit or groups unknown or not mapped), by family, "
+                                          "source and what the source said: counted not evaluable, never compliant.")
 
 
 class ExceptionOut(BaseModel):
@@ -530,7 +544,11 @@ def summary_out(s: Summary) -> SummaryOut:
                                             by_coverage=dict(v.by_coverage),
                                             not_evaluable_by_reason=dict(v.not_evaluable_by_reason))
                                  for k, v in sorted(s.by_source.items())],
-                      by_coverage=dict(s.by_coverage), not_evaluable_by_reason=dict(s.not_evaluable_by_reason))
+                      by_coverage=dict(s.by_coverage), not_evaluable_by_reason=dict(s.not_evaluable_by_reason),
+                      out_of_scope=dict(s.out_of_scope),
+                      scope_unknown=[ScopeUnknownOut(family=u.family, source=u.source, devices=u.devices,
+                                                     labels=[{"kind": k, "value": v} for k, v in u.labels])
+                                     for u in s.scope_unknown])
 
 
 def exception_out(e: PolicyException, today: date) -> ExceptionOut:

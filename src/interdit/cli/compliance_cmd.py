@@ -55,7 +55,8 @@ def evaluate(
     sm = result.summary
     rate = "—, no device in scope" if sm.rate is None else f"{sm.rate:.1%}"
     out.print(f"{when:%Y-%m-%d %H:%M} UTC: {sm.compliant:,} of {sm.devices_in_scope:,} devices in scope comply "
-              f"({rate}); {len(result.findings):,} findings stored")
+              f"({rate}); {len(result.findings):,} findings stored; "
+              f"{sum(sm.out_of_scope.values()):,} devices outside every rule ('interdit status' says why)")
     line, _ = pipeline.coverage_words(sm, "en")
     if line:
         out.print(f"{line} (interdit status says why and what to do)", markup=False)

@@ -23,6 +23,7 @@ from interdit.cli import (
     enforce_cmd,
     inventory_cmd,
     network_cmd,
+    orgunits_cmd,
     policy_cmd,
     server_cmd,
     sources_cmd,
@@ -62,8 +63,8 @@ def main(
     ctx.obj = run_guarded(lambda: State.create(db=db, policy=policy, lang=lang))
 
 
-for module in (policy_cmd, catalogue_cmd, inventory_cmd, sources_cmd, compliance_cmd, enforce_cmd, network_cmd,
-               analysis_cmd, server_cmd, demo_cmd):
+for module in (policy_cmd, catalogue_cmd, inventory_cmd, sources_cmd, compliance_cmd, orgunits_cmd, enforce_cmd,
+               network_cmd, analysis_cmd, server_cmd, demo_cmd):
     module.register(app)
 
 if __name__ == "__main__":  # pragma: no cover

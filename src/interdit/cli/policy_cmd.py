@@ -36,7 +36,7 @@ def check(ctx: typer.Context) -> None:
     loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
     p = loaded.policy
     out.print(f"{s.settings.policy_path}: valid — {len(p.rules)} rule(s), {len(p.exceptions)} exception(s), "
-              f"inventory stale after {p.stale_after_days} days")
+              f"{len(p.org_units)} org-unit mapping(s), inventory stale after {p.stale_after_days} days")
     for r in p.rules:
         families = ", ".join(r.families) or "-"
         out.print(f"  rule {r.id}: {families}; effective {r.effective}, deadline {r.deadline}"

@@ -368,6 +368,21 @@ def app_record(source: str, device_id: str, platform: Platform, identifier: str,
                         state)
 
 
+MAX_LABEL = 500  # characters of an organisational label kept (a site, a department, enrollment data)
+_NO_LABEL = frozenset({"", "none", "unknown", "-1", "n/a"})
+
+
+def label(kind: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """An organisational label `(kind, value)` for `Device.org_labels`, or nothing when the source says nothing
+    (empty, "None", "Unknown", a bare numeric id such as Jamf's `-1`)."""
+    if not isinstance(value, str):
+        return ()
+    text = " ".join(value.split())[:MAX_LABEL]
+    if text.casefold() in _NO_LABEL or text.isdigit():
+        return ()
+    return ((kind, text),)
+
+
 def obj(item: Any, key: str) -> dict[str, Any]:
     """`item[key]` when it is a JSON object, else an empty one."""
     value = item.get(key) if isinstance(item, dict) else None

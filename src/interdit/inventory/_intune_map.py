@@ -162,12 +162,26 @@ def device_from_graph(source: str, item: Mapping[str, Any], now: datetime, note:
     management, gap = management_of(platform, ownership, item.get("deviceEnrollmentType"),
                                     item.get("managementAgent"), note)
     mac = clean(item.get("wiFiMacAddress"))
+    category = clean(item.get("deviceCategoryDisplayName")) or ""
     return Device(
         source=source, device_id=device_id, platform=platform, ownership=ownership,
         management=management,
         observed_at=observed(item.get("lastSyncDateTime"), now),
         supervised=bool_or_none(item.get("isSupervised")) if platform is Platform.IOS else None,
         user=clean(item.get("userPrincipalName")), name=clean(item.get("deviceName")), model=clean(item.get("model")),
-        os_version=clean(item.get("osVersion")), org_unit=clean(item.get("deviceCategoryDisplayName")),
+        os_version=clean(item.get("osVersion")),
+        org_unit=category if category_labels(category) or category.startswith("/") else None,
         addresses=(mac,) if mac else (), coverage_gap=gap,
+        org_labels=category_labels(category), groups=tuple(item.get(GROUPS_KEY) or ()),
     )
+
+
+GROUPS_KEY = "@interdit.groups"  # where the live connector puts a device's Entra ID groups before it is read
+
+
+def category_labels(category: str) -> tuple[tuple[str, str], ...]:
+    """An Intune device category as an organisational label; a category written as a path (`/Finance`) is taken
+    as the org unit itself, and the built-in "Unknown" (nobody categorised the device) says nothing."""
+    if not category or category.startswith("/") or category.casefold() in ("unknown", "inconnu"):
+        return ()
+    return (("category", category),)

@@ -33,6 +33,7 @@ from interdit.inventory._common import (
     count_of,
     device_items,
     dig,
+    label,
     looks_like_identifier,
     obj,
     observed,
@@ -120,6 +121,10 @@ def device_from_amapi(source: str, item: Mapping[str, Any], now: datetime, note:
         name=clean(hardware.get("serialNumber")), model=clean(hardware.get("model")),
         os_version=clean(software.get("androidVersion")), org_unit=clean(extra.get("org_unit")),
         addresses=(mac,) if mac else (), coverage_gap=gap,
+        # the token's data as written, when it is not the JSON above (e.g. "dept=finance")
+        org_labels=(*label("enrollment_data", None if extra else item.get("enrollmentTokenData")),
+                    *label("policy", str(item.get("appliedPolicyName") or item.get("policyName") or "")
+                           .rsplit("/", 1)[-1])),
     )
 
 

@@ -28,6 +28,7 @@ from interdit.inventory._common import (
     count_of,
     device_items,
     dig,
+    label,
     looks_like_identifier,
     observed,
 )
@@ -44,7 +45,10 @@ OWNER = {"COMPANY": Ownership.CORPORATE, "BYOD": Ownership.PERSONAL, "OWNER_TYPE
 
 
 def device_from_workspace(source: str, item: Mapping[str, Any], owners: Mapping[str, str],
-                          now: datetime, note: Any = None) -> tuple[Device, list[Any]]:
+                          now: datetime, note: Any = None,
+                          people: Mapping[str, tuple[str | None, tuple[str, ...]]] | None = None
+                          ) -> tuple[Device, list[Any]]:
+    """A device; `people` gives each user's (org-unit path, groups), by lower-case address, when read."""
     device_id = clean(item.get("resourceId") or item.get("deviceId"))
     if not device_id:
         raise ValueError("mobile device without resourceId")
@@ -75,8 +79,21 @@ def device_from_workspace(source: str, item: Mapping[str, Any], owners: Mapping[
     device = Device(source=source, device_id=device_id, platform=platform, ownership=ownership,
                     management=management, observed_at=observed(item.get("lastSync") or item.get("firstSync"), now),
                     user=clean(item.get("email")), name=clean(item.get("name")), model=clean(item.get("model")),
-                    os_version=clean(item.get("os")), coverage_gap=gap)
+                    os_version=clean(item.get("os")), coverage_gap=gap,
+                    **_placement(people or {}, clean(item.get("email"))))
     return device, apps if isinstance(apps, list) else []
+
+
+def _placement(people: Mapping[str, tuple[str | None, tuple[str, ...]]], email: str | None) -> dict[str, Any]:
+    """The user's org-unit path (as the org unit, and as a label the policy can map) and groups."""
+    path, groups = people.get((email or "").lower(), (None, ()))
+    return {"org_unit": path if path and path.startswith("/") else None,
+            "org_labels": label("org_unit_path", path), "groups": groups}
+
+
+USER_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+GROUP_SCOPE = "https://www.googleapis.com/auth/admin.directory.group.readonly"
+MAX_GROUP_PAGES = 20  # pages of one user's groups (200 each)
 
 
 class WorkspacePages:
@@ -85,8 +102,21 @@ class WorkspacePages:
         self.now = now
         self.snap = Snapshot(source, tally)
         self.owners: dict[str, str] = {}
+        self.people: dict[str, tuple[str | None, tuple[str, ...]]] = {}  # address -> (org-unit path, groups)
 
     def feed(self, place: str, page: Any) -> Iterator[Record]:
+        if isinstance(page, dict) and isinstance(page.get("users"), list) and "mobiledevices" not in page:
+            for u in page["users"]:  # Directory users: each one's org-unit path
+                if isinstance(u, dict) and isinstance(u.get("primaryEmail"), str):
+                    key = u["primaryEmail"].lower()
+                    self.people[key] = (clean(u.get("orgUnitPath")), self.people.get(key, (None, ()))[1])
+            return
+        if isinstance(page, dict) and isinstance(page.get("groups"), list) and isinstance(page.get("userKey"), str):
+            key = page["userKey"].lower()  # Directory groups of one user (`userKey` added when recording)
+            names = [clean(g.get("name") or g.get("email")) for g in page["groups"] if isinstance(g, dict)]
+            path, known = self.people.get(key, (None, ()))
+            self.people[key] = (path, tuple(sorted({*known, *(n for n in names if n)})))
+            return
         if isinstance(page, dict) and isinstance(page.get("devices"), list) and "mobiledevices" not in page:
             for d in page["devices"]:  # Cloud Identity devices: ownership by serial number
                 if isinstance(d, dict) and d.get("serialNumber") and d.get("ownerType"):
@@ -98,7 +128,7 @@ class WorkspacePages:
                                 self._apps, fix="check the device in the Google Admin console")
 
     def _device(self, item: Mapping[str, Any]) -> tuple[Device, list[Any]]:
-        return device_from_workspace(self.source, item, self.owners, self.now, self.snap.tally.note)
+        return device_from_workspace(self.source, item, self.owners, self.now, self.snap.tally.note, self.people)
 
     def _apps(self, where: str, device: Device, apps: list[Any]) -> Iterator[Record]:
         for k, app in enumerate(apps):
@@ -123,12 +153,16 @@ class GoogleWorkspaceReader(FileReader):
 @connectors.register("google-workspace")
 class GoogleWorkspaceConnector(LiveConnector):
     """Settings: `subject` (an administrator's address), optional `customer` (default my_customer),
-    `cloud_identity` (yes to read ownership); the secret is the service account's JSON key."""
+    `cloud_identity` (yes to read ownership), `org_units` (yes to read each user's org-unit path), `groups` (yes
+    to read each user's groups); the secret is the service account's JSON key."""
 
     def configure(self, config: ConnectorConfig) -> GoogleServiceAccount:
         self.customer = config.settings.get("customer", "my_customer")
         self.cloud_identity = config.settings.get("cloud_identity", "no").lower() in ("yes", "true", "1")
-        scope = SCOPES + (" " + CI_SCOPE if self.cloud_identity else "")
+        self.org_units = config.settings.get("org_units", "no").lower() in ("yes", "true", "1")
+        self.groups = config.settings.get("groups", "no").lower() in ("yes", "true", "1")
+        scope = " ".join([SCOPES, *([CI_SCOPE] if self.cloud_identity else []),
+                          *([USER_SCOPE] if self.org_units else []), *([GROUP_SCOPE] if self.groups else [])])
         auth = GoogleServiceAccount(config.need_secret(), scope,
                                     subject=config.need("subject", "an administrator's address to act as"),
                                     token_url=config.settings.get("token_url"))
@@ -150,6 +184,28 @@ class GoogleWorkspaceConnector(LiveConnector):
             customer = "customers/my_customer" if self.customer == "my_customer" else f"customers/{self.customer}"
             for place, page in self._pages(f"{self.ci}/devices", {"customer": customer, "pageSize": 100}):
                 yield from pages.feed(place, page)
-        for place, page in self._pages(f"{self.directory}/customer/{self.customer}/devices/mobile",
-                                       {"projection": "FULL", "maxResults": 100}):
+        if self.org_units:
+            users: dict[str, Any] = {"customer": self.customer, "maxResults": 500, "projection": "basic",
+                                     "fields": "users(primaryEmail,orgUnitPath),nextPageToken"}
+            for place, page in self._pages(f"{self.directory}/users", users):
+                yield from pages.feed(place, page)
+        listing = self._pages(f"{self.directory}/customer/{self.customer}/devices/mobile",
+                              {"projection": "FULL", "maxResults": 100})
+        if self.groups:  # every page first: a device's groups are its user's, read once per user
+            listing = iter(self._with_groups(pages, list(listing)))
+        for place, page in listing:
             yield from pages.feed(place, page)
+
+    def _with_groups(self, pages: WorkspacePages, listing: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        users = sorted({e.lower() for _, page in listing if isinstance(page, dict)
+                        for item in page.get("mobiledevices") or [] if isinstance(item, dict)
+                        for e in (item.get("email") or [])[:1] if isinstance(e, str)})
+        for user in users:
+            for n, page in enumerate(token_pages(self.api, f"{self.directory}/groups",
+                                                 {"userKey": user, "maxResults": 200})):
+                if n >= MAX_GROUP_PAGES:
+                    raise InputError(f"over {MAX_GROUP_PAGES} pages of groups for one user", where=f"{self.name}",
+                                     fix="check the user's groups in the Google Admin console")
+                if isinstance(page, dict):
+                    list(pages.feed(f"{self.name}:groups", {"groups": page.get("groups") or [], "userKey": user}))
+        return listing

@@ -46,9 +46,12 @@ from interdit.inventory._common import (
     read_pages,
 )
 from interdit.inventory._encoding import TextFormat, open_detected, separator_name, sniff_separator, text_stream
+from interdit.inventory._entra import PERMISSIONS as GROUP_PERMISSIONS
+from interdit.inventory._entra import EntraGroups, targets
 from interdit.inventory._http import ClientCredentials, ConnectorConfig, LiveConnector, connectors, safe_url
 from interdit.inventory._intune_map import (
     _PLATFORMS,
+    GROUPS_KEY,
     device_from_graph,
     platform_of,
 )
@@ -64,7 +67,7 @@ APPINV_COLUMNS = ("ApplicationKey", "ApplicationName", "ApplicationPublisher", "
                   "UserId", "EmailAddress", "UserName")
 DEVICE_SELECT = ("id,deviceName,managedDeviceOwnerType,operatingSystem,osVersion,userPrincipalName,lastSyncDateTime,"
                  "isSupervised,deviceEnrollmentType,managementAgent,serialNumber,azureADDeviceId,model,"
-                 "deviceCategoryDisplayName,wiFiMacAddress")
+                 "deviceCategoryDisplayName,wiFiMacAddress,userId")
 
 _CTX_DEVICE_APPS = re.compile(r"managedDevices\('([^']+)'\)/detectedApps")
 _CTX_APP_DEVICES = re.compile(r"detectedApps\('([^']+)'\)/managedDevices")
@@ -428,9 +431,10 @@ APP_MODES = ("export", "per-device", "detected")
 @connectors.register("intune")
 class IntuneConnector(LiveConnector):
     """Settings: `tenant`, `client_id`, optional `apps` (export | per-device | detected), `export_timeout`
-    (seconds the export job may take, default 1200), `graph_url`, `login_url`."""
+    (seconds the export job may take, default 1200), `groups` (entra, the default: each device's and its primary
+    user's Entra ID groups, transitively; or off), `graph_url`, `login_url`."""
 
-    permissions = ("DeviceManagementManagedDevices.Read.All", "DeviceManagementApps.Read.All")
+    permissions = ("DeviceManagementManagedDevices.Read.All", "DeviceManagementApps.Read.All", *GROUP_PERMISSIONS)
 
     def configure(self, config: ConnectorConfig) -> ClientCredentials:
         self.config = config
@@ -443,6 +447,10 @@ class IntuneConnector(LiveConnector):
         if self.mode not in APP_MODES:
             raise ConfigError(f"apps {self.mode!r} is not one of {', '.join(APP_MODES)}", where=f"source {self.name}",
                               fix="set apps: export (large tenants), per-device or detected (see docs/connectors.md)")
+        self.groups = config.settings.get("groups", "entra")
+        if self.groups not in ("entra", "off"):
+            raise ConfigError(f"groups {self.groups!r} is not entra or off", where=f"source {self.name}",
+                              fix="set groups: entra (read Entra ID group memberships) or groups: off")
         timeout = config.settings.get("export_timeout", "1200")
         try:
             self.export_timeout = float(timeout)
@@ -482,7 +490,10 @@ class IntuneConnector(LiveConnector):
     def records(self) -> Iterator[Record]:
         pages = GraphPages(self.name, self.tally, self.now)
         url = f"{self.graph}/v1.0/deviceManagement/managedDevices?$select={DEVICE_SELECT}&$top=999"
-        for place, page in self._pages(url):
+        device_pages = self._pages(url)
+        if self.groups == "entra":  # every page first: a device's groups are part of its record
+            device_pages = iter(self._with_groups(list(device_pages)))
+        for place, page in device_pages:
             if isinstance(page, dict):
                 page.setdefault("@odata.context", "#deviceManagement/managedDevices")
             yield from pages.feed(place, page)
@@ -509,6 +520,17 @@ class IntuneConnector(LiveConnector):
             finally:
                 path.unlink(missing_ok=True)
         yield from pages.finish()
+
+    def _with_groups(self, listing: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        """The managedDevices pages, each device given its own and its primary user's Entra ID groups."""
+        items = [item for _, page in listing if isinstance(page, dict) and isinstance(page.get("value"), list)
+                 for item in page["value"] if isinstance(item, dict)]
+        pairs = [targets(item) for item in items]
+        found = EntraGroups(self.api, self.graph, self.name).of(t for pair in pairs for t in pair if t)
+        for item, pair in zip(items, pairs, strict=True):
+            names = [g for t in pair if t for g in found.get(t) or ()]
+            item[GROUPS_KEY] = sorted(set(names))
+        return listing
 
     def _export(self) -> Path:
         """Create the AppInvRawData export job, poll it (waiting at most `export_timeout` seconds in all), download

@@ -37,6 +37,7 @@ from interdit.inventory._common import (
     count_of,
     device_items,
     dig,
+    label,
     looks_like_identifier,
     obj,
     observed,
@@ -144,6 +145,8 @@ def device_from_v2(source: str, item: Mapping[str, Any], now: datetime,
         os_version=clean(general.get("osVersion") or item.get("osVersion")),
         org_unit=clean(loc.get("department") if not str(loc.get("department", "")).isdigit() else None),
         groups=groups, addresses=tuple(a for a in (ip, wifi) if a), coverage_gap=_gap(apps),
+        org_labels=(*label("site", obj(general, "site").get("name") or obj(item, "site").get("name")),
+                    *label("department", loc.get("department")), *label("building", loc.get("building"))),
     )
     return device, apps if isinstance(apps, list) else []
 
@@ -261,6 +264,8 @@ def device_from_classic(source: str, node: ET.Element, now: datetime, note: Any 
         name=_text(general, "device_name") or _text(general, "name"), model=_text(general, "model"),
         os_version=_text(general, "os_version"), org_unit=_text(location, "department"), groups=groups,
         addresses=tuple(a for a in (ip, wifi) if a), coverage_gap=_gap(classic_apps(node)),
+        org_labels=(*label("site", _text(general, "site/name")), *label("department", _text(location, "department")),
+                    *label("building", _text(location, "building"))),
     )
 
 

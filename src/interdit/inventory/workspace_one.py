@@ -32,6 +32,7 @@ from interdit.inventory._common import (
     count_of,
     device_items,
     dig,
+    label,
     looks_like_identifier,
     observed,
     read_pages,
@@ -102,7 +103,8 @@ def device_from_ws1(source: str, item: Mapping[str, Any], now: datetime, note: A
                   supervised=bool_or_none(item.get("IsSupervised")) if platform is Platform.IOS else None,
                   user=clean(item.get("UserEmailAddress") or item.get("UserName")),
                   name=clean(item.get("DeviceFriendlyName")), model=clean(model),
-                  os_version=clean(item.get("OperatingSystem")), org_unit=clean(item.get("LocationGroupName")))
+                  os_version=clean(item.get("OperatingSystem")), org_unit=clean(item.get("LocationGroupName")),
+                  org_labels=label("organization_group", item.get("LocationGroupName")))
 
 
 class Ws1Pages:

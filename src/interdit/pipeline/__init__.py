@@ -50,6 +50,8 @@ _WHERE = {
     "inventory_formats": "core",
     "log_formats": "network",
     "open_repository": "core",
+    "org_unit_tree": "orgunits",
+    "scope_notes": "orgunits",
     "payload_digest": "audit",
     "plain_http_warning": "catalogue_update",
     "policy_diff": "policy_edit",
@@ -80,7 +82,7 @@ _WHERE = {
 }
 
 _MODULES = frozenset({"audit", "basics", "core", "policy_edit", "analysis", "sources", "network",
-                      "catalogue_update"})
+                      "catalogue_update", "orgunits"})
 
 
 def __getattr__(name: str) -> Any:
@@ -254,6 +256,12 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.network import (
         sightings as sightings,
+    )
+    from interdit.pipeline.orgunits import (
+        org_unit_tree as org_unit_tree,
+    )
+    from interdit.pipeline.orgunits import (
+        scope_notes as scope_notes,
     )
     from interdit.pipeline.policy_edit import (
         add_exception as add_exception,

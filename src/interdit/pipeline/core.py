@@ -230,6 +230,7 @@ def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: 
     """
     from interdit.pipeline.analysis import app_evidence
     from interdit.pipeline.network import sightings
+    from interdit.pipeline.orgunits import source_types
 
     stamp = data_stamp(repo, loaded) if store or reuse else None
     if reuse and stamp is not None:
@@ -244,7 +245,8 @@ def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: 
         exact, prefixes = candidate_patterns(loaded.policy, loaded.catalogue, evidence=evidence or ())
         states = repo.device_states(as_of, exact, prefixes)
         seen = sightings(repo, until=as_of.date())
-        result = evaluate_policy(loaded.policy, loaded.catalogue, states, as_of, sightings=seen, evidence=evidence)
+        result = evaluate_policy(loaded.policy, loaded.catalogue, states, as_of, sightings=seen, evidence=evidence,
+                                 source_types=source_types(repo))
         if store:
             evaluations.save_evaluation(repo.engine, clock, result.findings, result.summary,
                                         policy_hash=loaded.digest, as_of=as_of, data_stamp=stamp)

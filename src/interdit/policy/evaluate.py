@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from interdit.model import (
     NAME_PREFIX,
+    OUT_OF_SCOPE_ORDER,
     AppEvidence,
     AppId,
     AppInterval,
@@ -25,19 +26,24 @@ from interdit.model import (
     Finding,
     FindingKind,
     FindingState,
+    Management,
+    OutOfScope,
     Policy,
     PolicyException,
     Rule,
     RuleSummary,
+    ScopeUnknown,
     Sighting,
     SourceSummary,
     Summary,
     day_start,
     utc,
 )
+from interdit.policy import placement
 from interdit.policy.coverage import CoverageOf
 from interdit.policy.load import vendor_lineage
 from interdit.policy.names import EXACT, NameIndex
+from interdit.policy.orgmap import OrgUnits
 
 BAD_STATES = frozenset({FindingState.VIOLATION, FindingState.BLOCKED_PRESENT, FindingState.NOT_EVALUABLE,
                         FindingState.STALE})
@@ -216,9 +222,15 @@ def _exception_active(exc: PolicyException, at: datetime) -> bool:
 
 
 def evaluate(policy: Policy, cat: Catalogue, states: Iterable[DeviceState], as_of: datetime, *,
-             sightings: Iterable[Sighting] = (), evidence: Mapping[AppId, AppEvidence] | None = None) -> Evaluation:
-    """Findings and the summary of compliance at `as_of` (see docs/policy.md for exactly how they are decided)."""
-    return _Evaluator(policy, cat, utc(as_of), sightings, evidence or {}).run(states)
+             sightings: Iterable[Sighting] = (), evidence: Mapping[AppId, AppEvidence] | None = None,
+             source_types: Mapping[str, str] | None = None) -> Evaluation:
+    """Findings and the summary of compliance at `as_of` (see docs/policy.md for exactly how they are decided).
+
+    Each device is first placed in the organisation's tree by the policy's `org_units:` (`source_types` names
+    each source's type, e.g. `intune-prod` -> `intune`, for entries that name a type)."""
+    evaluator = _Evaluator(policy, cat, utc(as_of), sightings, evidence or {})
+    evaluator.units = OrgUnits(policy.org_units, source_types)
+    return evaluator.run(states)
 
 
 class _Evaluator:
@@ -252,6 +264,12 @@ class _Evaluator:
             if s.device_source is not None and s.device_id is not None and s.day <= today:
                 self.sightings[(s.device_source, s.device_id)].append(s)
         self.cover_cache: dict[tuple[object, ...], tuple[int, ...]] = {}
+        self.units = OrgUnits(policy.org_units)  # places each device in the organisation's tree (policy/orgmap.py)
+        # per distinct device attributes: the rules whose scope is unknown, and why the device is outside every rule
+        self.unknown_cache: dict[tuple[object, ...], tuple[int, ...]] = {}
+        self.reason_cache: dict[tuple[object, ...], OutOfScope] = {}
+        self.out_of_scope: dict[str, int] = defaultdict(int)
+        self.unplaced: dict[tuple[str, str, tuple[tuple[str, str], ...]], int] = defaultdict(int)
 
     # -- the fleet
 
@@ -282,10 +300,19 @@ class _Evaluator:
             elif device.observed_at > newest[device.source]:
                 newest[device.source] = device.observed_at
             src[0] += 1
-            cover = cache.get((device.ownership, device.platform, device.management, device.groups, device.org_unit))
+            unit = self.units.unit_of(device)
+            if unit != device.org_unit and self.may_find(state):  # the findings name the placed device
+                state = DeviceState(self.units.place(device, unit), state.apps)
+            key = (device.ownership, device.platform, device.management, device.groups, unit)
+            cover = cache.get(key)
             if cover is None:
-                cover = self.covering(device)
+                cover = self.covering(self.units.place(device, unit))
+            unknown = self.unknown_cache[key]
+            extra = self.holding_unknown(state, unknown) if unknown else ()
+            if extra:
+                cover = tuple(sorted((*cover, *extra)))
             if not cover:
+                self.out_of_scope[self.reason_cache[key].value] += 1
                 continue
             in_scope += 1
             src[1] += 1
@@ -293,6 +320,8 @@ class _Evaluator:
             if seen is None:
                 seen = coverage_of(device)
             mine = self.device(state, cover, seen)
+            if extra:
+                mine = self.not_placed(state.device, mine, extra)
             ok = True
             if not mine:
                 for ri in cover:
@@ -313,16 +342,18 @@ class _Evaluator:
                 src[5] += _STALE in states_seen
                 if seen[0] is not _FULL:
                     partial.add(device.source, seen[0], seen[1], _NOT_EVALUABLE in states_seen)
+                elif extra and _NOT_EVALUABLE in states_seen:  # seen whole, but it cannot be placed
+                    partial.reasons[(device.source, SCOPE_UNKNOWN)] += 1
                 for fam in {f.family for f in mine if f.family is not None and f.state in _IN_VIOLATION}:
                     if fam is not None:
                         by_family[fam] += 1
-            unit = by_unit.get(device.org_unit or "")
-            if unit is None:
-                unit = by_unit[device.org_unit or ""] = [0, 0]
-            unit[0] += 1
+            counts_unit = by_unit.get(unit or "")
+            if counts_unit is None:
+                counts_unit = by_unit[unit or ""] = [0, 0]
+            counts_unit[0] += 1
             if ok:
                 compliant += 1
-                unit[1] += 1
+                counts_unit[1] += 1
                 src[2] += 1
         for st, n in by_state_enum.items():
             by_state[st.value] = n
@@ -341,6 +372,9 @@ class _Evaluator:
                                           not_evaluable=v[4], stale=v[5])
                      for rule, v in zip(self.rules, by_rule, strict=True)},
             by_coverage=partial.by_coverage(None, in_scope), not_evaluable_by_reason=partial.by_reason(None),
+            out_of_scope=dict(sorted(self.out_of_scope.items())),
+            scope_unknown=tuple(ScopeUnknown(family=f, source=src_, labels=labels, devices=n)
+                                for (f, src_, labels), n in sorted(self.unplaced.items())),
         )
         return Evaluation(tuple(findings), summary)
 
@@ -368,9 +402,29 @@ class _Evaluator:
         key = (device.ownership, device.platform, device.management, device.groups, device.org_unit)
         found = self.cover_cache.get(key)
         if found is None:
-            found = tuple(ri for ri, r in enumerate(self.rules) if r.scope.covers(device))
+            places = [r.scope.place(device) for r in self.rules]
+            found = tuple(ri for ri, why in enumerate(places) if why is None)
             self.cover_cache[key] = found
+            self.unknown_cache[key] = tuple(ri for ri, why in enumerate(places) if why is OutOfScope.SCOPE_UNKNOWN)
+            reasons = set(places)
+            self.reason_cache[key] = next((r for r in OUT_OF_SCOPE_ORDER if r in reasons), OutOfScope.NO_RULE)
         return found
+
+    # -- devices that cannot be placed in the organisation (policy/placement.py)
+
+    def may_find(self, state: DeviceState) -> bool:
+        """Whether the device can have a finding (candidate apps, a partial view, stale, or seen on the network):
+        only then is a placed copy of it made (a fleet's other devices are only counted)."""
+        d = state.device
+        return bool(state.apps) or d.management is not Management.FULLY_MANAGED or d.coverage_gap is not None \
+            or d.observed_at < self.stale_before or d.key in self.sightings
+
+    def holding_unknown(self, state: DeviceState, unknown: tuple[int, ...]) -> tuple[int, ...]:
+        return placement.holding(state, unknown, self.match, self.as_of)
+
+    def not_placed(self, device: Device, mine: list[Finding], extra: tuple[int, ...]) -> list[Finding]:
+        return placement.not_placed(device, mine, {self.meta[ri][0]: self.rules[ri] for ri in extra},
+                                    self.policy.language, self.unplaced)
 
     # -- one device
 
@@ -578,6 +632,9 @@ class _Evaluator:
         return out
 
 
+SCOPE_UNKNOWN = "scope_unknown"  # the not-evaluable reason of a device seen whole that cannot be placed
+
+
 class _CoverageCounts:
     """The devices in scope whose coverage is not full, by source: by coverage, and, among those that could not
     be evaluated (no prohibited app seen on them), by reason. Full devices are the rest of those in scope, so
@@ -585,7 +642,8 @@ class _CoverageCounts:
 
     def __init__(self) -> None:
         self.coverage: dict[tuple[str, Coverage], int] = defaultdict(int)
-        self.reasons: dict[tuple[str, CoverageReason], int] = defaultdict(int)
+        # reason: a CoverageReason, or SCOPE_UNKNOWN for a fully seen device that cannot be placed
+        self.reasons: dict[tuple[str, str], int] = defaultdict(int)
 
     def add(self, source: str, coverage: Coverage, reason: CoverageReason | None, not_evaluable: bool) -> None:
         self.coverage[(source, coverage)] += 1
@@ -606,7 +664,7 @@ class _CoverageCounts:
         counts: dict[str, int] = defaultdict(int)
         for (s, reason), n in self.reasons.items():
             if source in (None, s):
-                counts[reason.value] += n
+                counts[reason] += n
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 

@@ -23,6 +23,7 @@ from interdit.model import (
     AppId,
     Catalogue,
     Directive,
+    OrgUnitMap,
     Ownership,
     Platform,
     Policy,
@@ -31,7 +32,8 @@ from interdit.model import (
     Scope,
 )
 from interdit.model import Management as Mgmt
-from interdit.policy.schema import DATE_PATTERN
+from interdit.policy.orgmap import NO_CATEGORY, SOURCE_KINDS
+from interdit.policy.schema import DATE_PATTERN, LABEL_KEYS
 from interdit.policy.shape import (
     VALIDATOR,
     LineFinder,
@@ -350,6 +352,7 @@ class _Builder:
                 exc = self.exception(item, ("exceptions", i), prohibited, seen)
                 if exc is not None:
                     exceptions.append(exc)
+        org_units = self.org_units(data.get("org_units"))
         if self.problems.items:
             return None
         return Policy(
@@ -359,7 +362,52 @@ class _Builder:
             stale_after_days=_whole(data.get("stale_after_days"), 8),
             language=lang,
             path=name,
+            org_units=org_units,
         )
+
+    def org_units(self, raw: object) -> tuple[OrgUnitMap, ...]:
+        """The `org_units:` entries, each checked: a label to match, a clean path, a valid pattern, a label the
+        source type gives, and no two entries sending the same labels to different units."""
+        out: list[OrgUnitMap] = []
+        seen: dict[tuple[object, ...], tuple[str, int]] = {}
+        kinds = [k for k, _ in LABEL_KEYS]
+        for i, item in enumerate(raw if isinstance(raw, list) else []):
+            if not isinstance(item, dict):
+                continue
+            path: Path_ = ("org_units", i)
+            source, unit = self.text(item, "source"), self.text(item, "org_unit")
+            how = self.text(item, "match", "exact")
+            match = tuple((k, item[k].strip()) for k in kinds if isinstance(item.get(k), str) and item[k].strip())
+            if not match:
+                self.add(path, "orgmap-empty", kinds=", ".join(kinds))
+            if unit.startswith("/") and (("//" in unit) or (unit != "/" and unit.endswith("/"))
+                                         or any(p != p.strip() for p in unit.split("/"))):
+                self.add((*path, "org_unit"), "orgmap-path", value=unit)
+            given = SOURCE_KINDS.get(source.replace("-", "_"))
+            for k, value in match:
+                if given is not None and k not in given:
+                    self.add((*path, k), "orgmap-kind", source=source, kind=k, kinds=", ".join(sorted(given)))
+                if k == "category" and how == "exact" and value.casefold() in NO_CATEGORY:
+                    self.add((*path, k), "orgmap-no-category", value=value)
+                if how == "regex":
+                    try:
+                        re.compile(value)
+                    except re.error as exc:
+                        self.add((*path, k), "orgmap-regex", value=value, why=exc.msg)
+            if not (source and unit.startswith("/") and match):
+                continue
+            key = (source.replace("-", "_"), how, tuple(sorted(match)))
+            line = self.lines.line(path)
+            if key in seen:
+                other, at = seen[key]
+                if other == unit:
+                    self.add(path, "orgmap-duplicate", line=at)
+                else:
+                    self.add(path, "orgmap-conflict", unit=unit, other=other, line=at)
+                continue
+            seen[key] = (unit, line)
+            out.append(OrgUnitMap(source=source, match=match, org_unit=unit.rstrip("/") or "/", how=how, line=line))
+        return tuple(out)
 
     def adoption(self, item: dict[str, Any], path: Path_, lang: str) -> list[Rule]:
         directive_id = self.text(item, "directive")

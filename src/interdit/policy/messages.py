@@ -87,6 +87,21 @@ _EN: dict[str, tuple[str, str]] = {
                   "check both dates: 'expires' is the first day it no longer applies"),
     "exc-review": ("exception '{id}' is to be reviewed ({review}) after it expires ({expires})",
                    "set 'review_by' before 'expires'"),
+    "orgmap-empty": ("this org-unit mapping names no label to match",
+                     "add one of: {kinds} (e.g. 'category: Direction des ressources humaines')"),
+    "orgmap-path": ("org unit '{value}' is not a clean path",
+                    "write it as /Level/Level, without '//', a trailing '/' or spaces around a level"),
+    "orgmap-regex": ("'{value}' is not a valid regular expression ({why})",
+                     "fix the expression, or use 'match: glob' (*, ?) or exact values"),
+    "orgmap-kind": ("a source of type '{source}' gives no '{kind}' label",
+                    "use one of: {kinds}; or name the source by its own name if it is of another type"),
+    "orgmap-no-category": ("Intune's default category '{value}' says nobody categorised the device: it places "
+                           "no device in an org unit",
+                           "categorise the devices in Intune (Devices > Device categories), then map those "
+                           "categories"),
+    "orgmap-conflict": ("this mapping sends the same labels to '{unit}', but line {line} sends them to '{other}'",
+                        "keep one of the two entries: a device can belong to only one org unit"),
+    "orgmap-duplicate": ("this mapping repeats the one at line {line}", "remove one of the two entries"),
     "summary-one": ("1 problem in the policy", ""),
     "summary": ("{n} problems in the policy", "fix each problem listed, then run 'interdit policy check' again"),
 }
@@ -176,6 +191,22 @@ _FR: dict[str, tuple[str, str]] = {
                   "vérifiez les deux dates : 'expires' est le premier jour où elle ne s'applique plus"),
     "exc-review": ("l'exception « {id} » doit être réexaminée ({review}) après son expiration ({expires})",
                    "fixez 'review_by' avant 'expires'"),
+    "orgmap-empty": ("cette correspondance d'unité ne nomme aucune étiquette à reconnaître",
+                     "ajoutez l'une de : {kinds} (p. ex. 'category: Direction des ressources humaines')"),
+    "orgmap-path": ("l'unité « {value} » n'est pas un chemin propre",
+                    "écrivez-la /Niveau/Niveau, sans '//', sans '/' final ni espaces autour d'un niveau"),
+    "orgmap-regex": ("« {value} » n'est pas une expression régulière valide ({why})",
+                     "corrigez l'expression, ou utilisez 'match: glob' (*, ?) ou des valeurs exactes"),
+    "orgmap-kind": ("une source de type « {source} » ne donne pas d'étiquette « {kind} »",
+                    "utilisez l'une de : {kinds} ; ou nommez la source par son propre nom si elle est d'un autre type"),
+    "orgmap-no-category": ("la catégorie par défaut d'Intune « {value} » dit que personne n'a classé l'appareil : "
+                           "elle ne place aucun appareil dans une unité",
+                           "classez les appareils dans Intune (Appareils > Catégories d'appareils), puis faites "
+                           "correspondre ces catégories"),
+    "orgmap-conflict": ("cette correspondance envoie les mêmes étiquettes vers « {unit} », mais la ligne {line} "
+                        "les envoie vers « {other} »",
+                        "gardez l'une des deux entrées : un appareil n'appartient qu'à une seule unité"),
+    "orgmap-duplicate": ("cette correspondance répète celle de la ligne {line}", "retirez l'une des deux entrées"),
     "summary-one": ("1 problème dans la politique", ""),
     "summary": ("{n} problèmes dans la politique",
                 "corrigez chaque problème indiqué, puis relancez 'interdit policy check'"),
@@ -185,11 +216,13 @@ WORDS = {
     "en": {"string": "text", "integer": "a whole number", "boolean": "true or false", "array": "a list",
            "object": "a mapping", "number": "a number", "nothing": "nothing", "true/false": "true/false",
            "adoption": "adoption", "rule": "rule", "exception": "exception", "scope": "scope",
-           "evidence": "evidence", "directive": "directive", "family": "family", "vendor": "vendor"},
+           "evidence": "evidence", "directive": "directive", "family": "family", "vendor": "vendor",
+           "org-unit-map": "org-unit mapping"},
     "fr": {"string": "du texte", "integer": "un nombre entier", "boolean": "true ou false", "array": "une liste",
            "object": "un ensemble de clés", "number": "un nombre", "nothing": "rien", "true/false": "true/false",
            "adoption": "adoption", "rule": "règle", "exception": "exception", "scope": "portée",
-           "evidence": "preuve", "directive": "directive", "family": "famille", "vendor": "éditeur"},
+           "evidence": "preuve", "directive": "directive", "family": "famille", "vendor": "éditeur",
+           "org-unit-map": "correspondance d'unité"},
 }
 
 _ALL = {"en": _EN, "fr": _FR}

@@ -16,6 +16,19 @@ OWNERSHIP = ("corporate", "personal", "unknown")
 PLATFORMS = ("android", "ios", "macos", "windows", "web")
 MANAGEMENT = ("fully_managed", "work_profile", "user_enrolment", "unmanaged", "unknown")
 LANGUAGES = ("en", "fr")
+MATCH_KINDS = ("exact", "glob", "regex")
+LABEL_KEYS = (
+    ("category", "Intune device category (deviceCategoryDisplayName)."),
+    ("site", "Jamf Pro site."),
+    ("department", "Jamf Pro department."),
+    ("building", "Jamf Pro building."),
+    ("enrollment_data", "Android Management API enrollment-token data (additionalData), e.g. dept=finance."),
+    ("policy", "Android Management API policy name (the last part of enterprises/.../policies/NAME)."),
+    ("organization_group", "Workspace ONE organization group (LocationGroupName)."),
+    ("org_unit_path", "Google Workspace org unit path (orgUnitPath)."),
+    ("unit", "The org unit a source reported as it is, when it is not a path (CSV, JSONL, Ivanti, ...)."),
+    ("group", "A group the device (or its user) belongs to, as the source names it."),
+)
 _EVIDENCE_VENDORS = ("Vendor ids (their subsidiaries count too), or 'prohibited': the vendors of every family "
                      "the policy's rules prohibit.")
 
@@ -53,6 +66,9 @@ _SCHEMA: dict[str, Any] = {
                   "description": "The organisation's own prohibitions."},
         "exceptions": {"type": "array", "items": {"$ref": "#/$defs/exception"},
                        "description": "Approved, time-limited exceptions."},
+        "org_units": {"type": "array", "items": {"$ref": "#/$defs/org_unit_map"},
+                      "description": "How each source's own labels (Intune categories, Jamf sites and departments, "
+                                     "AMAPI enrollment data, ...) map to the organisation's org units."},
     },
     "$defs": {
         "date": {"type": "string", "pattern": DATE_PATTERN, "description": "A calendar day, YYYY-MM-DD (UTC)."},
@@ -115,6 +131,23 @@ _SCHEMA: dict[str, Any] = {
                 "scope": {"$ref": "#/$defs/scope"},
                 "interim": {"type": "boolean"},
                 "review_by": {"$ref": "#/$defs/date"},
+            },
+        },
+        "org_unit_map": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["source", "org_unit"],
+            "description": "Devices of `source` whose labels match every label key given belong to `org_unit`.",
+            "properties": {
+                "source": {"type": "string", "minLength": 1,
+                           "description": "A source name (intune-prod) or a source type (intune, jamf, amapi, "
+                                          "workspace_one, google_workspace, csv, ...); '*' for any source."},
+                "org_unit": {"type": "string", "pattern": "^/",
+                             "description": "The org unit path these devices belong to, e.g. /MCN/DRH."},
+                "match": {"enum": list(MATCH_KINDS),
+                          "description": "How the label values compare: exact (default), glob (*, ?, [..]) or "
+                                         "regex (a Python regular expression matching the whole value)."},
+                **{kind: {"type": "string", "minLength": 1, "description": text} for kind, text in LABEL_KEYS},
             },
         },
         "exception": {

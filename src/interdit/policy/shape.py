@@ -62,6 +62,19 @@ _EXAMPLES = {
     "expires": "expires: 2023-09-01",
     "safeguards": "safeguards: [dedicated device, no contact sync]",
     "version": "version: 1",
+    "source": "source: intune   (a source name or type)",
+    "org_unit": "org_unit: /MCN/DRH",
+    "match": "match: glob   (exact, glob or regex)",
+    "category": "category: Direction des ressources humaines",
+    "site": "site: Québec",
+    "department": "department: Comms",
+    "building": "building: Tour A",
+    "enrollment_data": "enrollment_data: dept=finance",
+    "policy": "policy: policy-finance",
+    "organization_group": "organization_group: MCN Finances",
+    "org_unit_path": "org_unit_path: /Finances/Paie",
+    "unit": "unit: Communications",
+    "group": "group: Équipe médias sociaux",
 }
 
 
@@ -296,6 +309,6 @@ def schema_problem(err: ValidationError, data: Any, lines: LineFinder, problems:
 
 def _owner(path: Sequence[str | int]) -> str:
     owners = {"adopt": "adoption", "rules": "rule", "exceptions": "exception", "scope": "scope",
-              "evidence": "evidence"}
+              "evidence": "evidence", "org_units": "org-unit-map"}
     name = _field(path)
     return owners.get(name, name)

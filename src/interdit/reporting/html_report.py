@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from interdit.model import Directive, Summary
+from interdit.reporting._scope import outside_line, unplaced_lines
 from interdit.reporting._words import coverage_line, review_reason, review_timing
 from interdit.reporting.base import Figures, ReportData, family_name, figures, formats
 from interdit.reporting.i18n import Translator
@@ -196,6 +197,8 @@ class HtmlReport:
             "unseen_units": unseen_units(fig),
             "unseen_devices": [(s, [f for f in fig.unseen if f.state.value == s])
                                for s in ("not_evaluable", "stale") if any(f.state.value == s for f in fig.unseen)],
+            "outside": outside_line(t, data.summary),
+            "unplaced": unplaced_lines(t, data.summary, data.catalogue),
             "states": ("violation", "blocked_present", "excepted", "not_evaluable", "stale", "resolved"),
         }
         return _environment().get_template("report.html.j2").render(context)

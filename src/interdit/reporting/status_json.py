@@ -65,6 +65,9 @@ def status_document(data: ReportData, lang: str) -> dict[str, Any]:
                                "blocked_present": r.blocked_present, "not_evaluable": r.not_evaluable,
                                "stale": r.stale}
                         for rule, r in sm.by_rule.items()},
+            "out_of_scope": dict(sm.out_of_scope),
+            "scope_unknown": [{"family": u.family, "source": u.source, "devices": u.devices,
+                               "labels": [{"kind": k, "value": v} for k, v in u.labels]} for u in sm.scope_unknown],
         },
         "network": {
             "used_devices": fig.used_devices,

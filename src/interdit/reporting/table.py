@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from interdit.reporting._scope import outside_line, unplaced_lines
 from interdit.reporting._text import WIDTH, clip, columns, pairs
 from interdit.reporting._words import coverage_line, reasons_text, review_reason, review_timing
 from interdit.reporting.base import STATES, ReportData, family_name, figures, formats
@@ -39,6 +40,11 @@ class StatusTable:
                               t("col.rate"), t("col.violations")], rows, right=(2, 3, 4, 5))
         else:
             lines.append("  " + t("status.no_rule_in_force"))
+
+        lines += ["", t("section.outside")]
+        for line in (*unplaced_lines(t, sm, data.catalogue), outside_line(t, sm)):
+            lines += textwrap.wrap(line, WIDTH, initial_indent="  ", subsequent_indent="    ",
+                                   break_on_hyphens=False, break_long_words=False)
 
         lines += ["", t("section.by_state")]
         lines += pairs([(t.state(s), t.num(n)) for s, n in fig.by_state.items()

@@ -16,7 +16,17 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from interdit.model import AppId, Finding, FindingKind, FindingState, RuleSummary, SourceSummary, Summary, utc
+from interdit.model import (
+    AppId,
+    Finding,
+    FindingKind,
+    FindingState,
+    RuleSummary,
+    ScopeUnknown,
+    SourceSummary,
+    Summary,
+    utc,
+)
 from interdit.storage import tables as t
 from interdit.storage.base import _PLATFORMS, CHUNK, _guard, _new_id
 
@@ -39,6 +49,9 @@ def _dump_summary(summary: Summary) -> str:
                         "not_evaluable": r.not_evaluable, "stale": r.stale}
                     for k, r in summary.by_rule.items()},
         "by_coverage": dict(summary.by_coverage), "not_evaluable_by_reason": dict(summary.not_evaluable_by_reason),
+        "out_of_scope": dict(summary.out_of_scope),
+        "scope_unknown": [{"family": u.family, "source": u.source, "labels": [list(x) for x in u.labels],
+                           "devices": u.devices} for u in summary.scope_unknown],
     }, sort_keys=True)
 
 
@@ -76,6 +89,10 @@ def load_summary(text_: str) -> Summary:
             for k, v in doc.get("by_rule", {}).items()},
         by_coverage=_coverage(doc.get("by_coverage", {})),
         not_evaluable_by_reason=_reasons(doc.get("not_evaluable_by_reason", {})),
+        out_of_scope=doc.get("out_of_scope", {}),
+        scope_unknown=tuple(ScopeUnknown(family=u["family"], source=u["source"],
+                                         labels=tuple((k, v) for k, v in u["labels"]), devices=u["devices"])
+                            for u in doc.get("scope_unknown", [])),
     )
 
 
@@ -185,7 +202,7 @@ def stored_evaluation(engine: Engine, *, as_of: datetime, policy_hash: str,
                            .order_by(e.c.id.desc()).limit(1)).first()
         if row is None or row[4] is None or row[4] != data_stamp or row[2] != policy_hash or row[1] != as_of:
             return None
-        if '"by_coverage"' not in row[3]:  # stored before the summary had its coverage: compute it again
+        if '"by_coverage"' not in row[3] or '"out_of_scope"' not in row[3]:  # stored before these figures: again
             return None
         summary = load_summary(row[3])
         found = tuple(_stored_findings(conn, int(row[0])))

@@ -90,6 +90,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "by_org_unit": ("By org unit", "Par unité organisationnelle"),
     "org_unit": ("Org unit", "Unité organisationnelle"),
     "by_source": ("By inventory source", "Par source d'inventaire"),
+    "outside": ("Outside every rule", "Hors de toute règle"),
     "by_source_help": ("Each source is one device management tool or inventory export. Not evaluable: devices in "
                        "scope whose apps the source cannot see. Stale: devices it has not reported lately.",
                        "Chaque source est un outil de gestion des appareils ou un export d'inventaire. "
@@ -192,9 +193,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "attr.os_version": ("OS version", "Version du système"),
     "attr.org_unit": ("Org unit", "Unité organisationnelle"),
     "attr.groups": ("Groups", "Groupes"),
+    "attr.org_labels": ("Labels from the source (org unit)", "Étiquettes de la source (unité)"),
     "attr.addresses": ("Addresses", "Adresses"),
     "attr.coverage_gap": ("Coverage gap", "Lacune de couverture"),
-    "attr.org_labels": ("Source's org labels", "Libellés organisationnels de la source"),
     "attr.valid_from": ("From", "Du"),
     "attr.valid_to": ("Until", "Au"),
     "day": ("Day", "Jour"),

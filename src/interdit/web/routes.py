@@ -273,7 +273,8 @@ def overview(request: Request) -> Response:
         directives = _by_directive(cur, history)
         return {"directives": directives, "empty": False, "cur": cur, "s": s, "history": history, "units": units,
                 "families": families, "sources": sources, "attention": attention, "deadlines": views.deadlines(cur),
-                "review": cur.review, "catalogue": cur.loaded.catalogue, **_coverage(s, lang_of(request))}
+                "review": cur.review, "catalogue": cur.loaded.catalogue, **_coverage(s, lang_of(request)),
+                "scope_notes": pipeline.scope_notes(s, cur.loaded.catalogue, lang_of(request))}
 
     return page(request, "overview.html", READERS, make)
 
