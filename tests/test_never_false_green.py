@@ -1,0 +1,208 @@
+"""Never a false "compliant": each road by which ordinary input used to give an unearned green, driven through the
+CLI as a user would, on SQLite and PostgreSQL. A device interdit could not see is never counted compliant."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from interdit.cli.main import app
+
+runner = CliRunner()
+AT1 = "2023-03-01T06:00:00Z"
+AT2 = "2023-03-08T06:00:00Z"
+AS_OF = "2023-03-09"
+POLICY = "organisation: Ministère\nadopt:\n  - directive: ca-tbs-2023-tiktok\n"
+TIKTOK = "com.zhiliaoapp.musically"
+
+
+@pytest.fixture()
+def ws(tmp_path: Path, db_url: str) -> dict[str, Any]:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY, "utf-8")
+    return {"db": db_url, "policy": policy, "dir": tmp_path}
+
+
+def cli(ws: dict[str, Any], *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["--db", ws["db"], "--policy", str(ws["policy"]), *args])
+    return result.exit_code, result.output
+
+
+def summary(ws: dict[str, Any]) -> dict[str, Any]:
+    code, output = cli(ws, "status", "--as-of", AS_OF, "--format", "json")
+    assert code in (0, 1), output
+    doc: dict[str, Any] = json.loads(output)["summary"]
+    return doc
+
+
+def findings(ws: dict[str, Any], *extra: str) -> list[dict[str, Any]]:
+    code, output = cli(ws, "findings", "--as-of", AS_OF, "--format", "json", *extra)
+    assert code in (0, 1), output
+    doc = json.loads(output)
+    rows: list[dict[str, Any]] = doc["findings"] if isinstance(doc, dict) else doc
+    return rows
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def csv_snapshot(ws: dict[str, Any], name: str, devices: list[str], apps: list[str], *, sep: str = ",",
+                 encoding: str = "utf-8") -> tuple[Path, Path]:
+    head_d = sep.join(("device_id", "platform", "ownership", "management", "observed_at", "org_unit"))
+    head_a = sep.join(("device_id", "platform", "identifier", "name", "version", "observed_at"))
+    d = write(ws["dir"] / f"{name}-devices.csv", "\r\n".join([head_d, *devices]) + "\r\n", encoding)
+    a = write(ws["dir"] / f"{name}-apps.csv", "\r\n".join([head_a, *apps]) + "\r\n", encoding)
+    return d, a
+
+
+def import_csv(ws: dict[str, Any], files: tuple[Path, Path], at: str, *extra: str) -> tuple[int, str]:
+    return cli(ws, "import", "csv", str(files[0]), str(files[1]), "--source", "mdm", "--at", at, "--quiet", *extra)
+
+
+# 1. The tenant-wide detectedApps list is refused with the command that works, and nothing is imported.
+
+def test_the_intune_tenant_list_is_refused_not_read_as_no_apps(ws: dict[str, Any]) -> None:
+    devices = write(ws["dir"] / "managedDevices.json", json.dumps({"value": [{
+        "id": "i-1", "deviceName": "iPhone-1", "managedDeviceOwnerType": "company", "operatingSystem": "iOS",
+        "lastSyncDateTime": AT1, "deviceEnrollmentType": "appleBulkWithUser", "isSupervised": True}]}))
+    tenant = write(ws["dir"] / "detectedApps.json", json.dumps({"value": [
+        {"id": "a1", "displayName": "TikTok", "version": "37.4.0", "deviceCount": 1, "platform": "ios"}]}))
+    code, output = cli(ws, "import", "intune-graph", str(devices), str(tenant), "--source", "intune")
+    assert code == 2, output
+    assert "detectedApps" in output and "AppInvRawData" in output
+    sm = summary(ws)
+    assert sm["devices_total"] == 0 and sm["rate"] is None  # nothing came in: no rate, never 100 %
+
+
+# 2. A device whose row could not be read in a later snapshot keeps its last state and is never compliant.
+
+def test_an_unreadable_row_in_a_later_snapshot_does_not_remove_the_device(ws: dict[str, Any]) -> None:
+    first = csv_snapshot(ws, "s1", [f"A1,android,corporate,fully_managed,{AT1},/MCN",
+                                    f"A2,android,corporate,fully_managed,{AT1},/MCN"],
+                         [f"A1,android,{TIKTOK},TikTok,37.4.0,{AT1}"])
+    assert import_csv(ws, first, AT1)[0] == 0
+    # the same export, A1's row damaged (a NUL in its org unit): that row is rejected, A1 is not "gone"
+    second = csv_snapshot(ws, "s2", [f"A1,android,corporate,fully_managed,{AT2},/MCN\x00",
+                                     f"A2,android,corporate,fully_managed,{AT2},/MCN"],
+                          [f"A1,android,{TIKTOK},TikTok,37.4.0,{AT2}"])
+    code, output = import_csv(ws, second, AT2)
+    assert code == 2 and "refused" in output  # 1 of 3 records: over the default limit, nothing changed
+    code, output = import_csv(ws, second, AT2, "--max-rejected", "5")
+    assert code == 3, output
+    sm = summary(ws)
+    assert (sm["devices_in_scope"], sm["compliant"]) == (2, 1)
+    a1 = {f["state"] for f in findings(ws) if f["device_id"] == "A1"}
+    assert "violation" in a1 and "resolved" not in a1
+
+
+# 3. No rate without a denominator.
+
+def test_an_empty_fleet_and_an_empty_scope_have_no_rate(ws: dict[str, Any]) -> None:
+    sm = summary(ws)
+    assert sm["devices_in_scope"] == 0 and sm["rate"] is None
+    code, output = cli(ws, "status", "--as-of", AS_OF)
+    assert "100" not in output and "no device in scope" in output, output
+    personal = csv_snapshot(ws, "p", [f"P1,android,personal,fully_managed,{AT1},/MCN"], [])
+    assert import_csv(ws, personal, AT1)[0] == 0
+    sm = summary(ws)
+    assert (sm["devices_total"], sm["devices_in_scope"], sm["rate"]) == (1, 0, None)
+
+
+# 4. An app update is not a removal: the violation keeps its id and its first-seen time.
+
+def test_an_app_update_keeps_the_violation(ws: dict[str, Any]) -> None:
+    device = "A1,android,corporate,fully_managed,{at},/MCN"
+    assert import_csv(ws, csv_snapshot(ws, "v1", [device.format(at=AT1)],
+                                       [f"A1,android,{TIKTOK},TikTok,37.4.0,{AT1}"]), AT1)[0] == 0
+    before = [f for f in findings(ws) if f.get("app")]
+    assert import_csv(ws, csv_snapshot(ws, "v2", [device.format(at=AT2)],
+                                       [f"A1,android,{TIKTOK},TikTok,37.6.1,{AT2}"]), AT2)[0] == 0
+    after = [f for f in findings(ws) if f.get("app")]
+    assert [f["state"] for f in after] == ["violation"]
+    assert (after[0]["id"], after[0]["first_seen"]) == (before[0]["id"], before[0]["first_seen"])
+    assert "37.6.1" in " ".join(after[0]["evidence"])
+
+
+# 5. An inventory that names apps by display name only: TikTok is found by its store name, and a device whose
+#    list holds no banned name is not evaluable, never compliant.
+
+def _intune_device(n: int, apps: list[str]) -> dict[str, Any]:
+    return {"id": f"i-{n}", "deviceName": f"iPhone-{n}", "managedDeviceOwnerType": "company", "operatingSystem": "iOS",
+            "osVersion": "17.5", "lastSyncDateTime": AT2, "isSupervised": True,
+            "deviceEnrollmentType": "appleBulkWithUser",
+            "detectedApps": [{"displayName": name, "version": "1.0"} for name in apps]}
+
+
+def test_display_names_are_matched_and_never_prove_absence(ws: dict[str, Any]) -> None:
+    page = {"value": [_intune_device(1, ["TikTok - Videos, Music & LIVE", "Microsoft Outlook"]),
+                      _intune_device(2, ["TIKTOK™"]), _intune_device(3, ["Microsoft Outlook"])]}
+    path = write(ws["dir"] / "managedDevices.json", json.dumps(page))
+    code, output = cli(ws, "import", "intune-graph", str(path), "--source", "intune", "--at", AT1, "--quiet")
+    assert code == 0, output
+    rows = findings(ws)
+    violations = {f["device_id"] for f in rows if f["state"] == "violation"}
+    assert violations == {"i-1", "i-2"}
+    assert all("display name" in " ".join(f["evidence"]) for f in rows if f["state"] == "violation")
+    assert {f["state"] for f in rows if f["device_id"] == "i-3"} == {"not_evaluable"}
+    sm = summary(ws)
+    assert sm["compliant"] == 0 and sm["not_evaluable_by_reason"] == {"display_names_only": 1}
+
+
+# 6. An Android Management API device that sent no application report is not evaluable.
+
+def _amapi(n: int, **extra: Any) -> dict[str, Any]:
+    return {"name": f"enterprises/E1/devices/a-{n}", "managementMode": "DEVICE_OWNER", "ownership": "COMPANY_OWNED",
+            "state": "ACTIVE", "lastStatusReportTime": AT2, "hardwareInfo": {"model": "Pixel 8"}, **extra}
+
+
+def test_an_amapi_device_without_application_reports_is_not_evaluable(ws: dict[str, Any]) -> None:
+    outlook = {"packageName": "com.microsoft.office.outlook", "displayName": "Outlook", "state": "INSTALLED"}
+    page = {"devices": [_amapi(1), _amapi(2, state="PROVISIONING"), _amapi(3, applicationReports=[outlook])]}
+    path = write(ws["dir"] / "devices.json", json.dumps(page))
+    code, output = cli(ws, "import", "amapi", str(path), "--source", "android", "--at", AT1, "--quiet")
+    assert code == 0, output
+    states = {f["device_id"]: f["state"] for f in findings(ws)}
+    assert states == {"a-1": "not_evaluable", "a-2": "not_evaluable"}  # a-3 reported its list: compliant
+    sm = summary(ws)
+    assert (sm["devices_in_scope"], sm["compliant"]) == (3, 1)
+    assert sm["not_evaluable_by_reason"] == {"not_reported": 2}
+    evidence = {f["device_id"]: " ".join(f["evidence"]) for f in findings(ws)}
+    assert "no app list" in evidence["a-1"] or "app report" in evidence["a-1"], evidence  # words a person acts on
+
+
+# 7. Fully visible devices are not hidden by over-caution.
+
+def test_account_driven_device_enrollment_and_an_unknown_intune_enrolment_are_fully_visible(
+        ws: dict[str, Any]) -> None:
+    jamf = {"totalCount": 1, "results": [{
+        "mobileDeviceId": "7", "deviceType": "iPhone",
+        "general": {"displayName": "iPhone-7", "lastInventoryUpdateDate": AT2, "managed": True, "supervised": False,
+                    "deviceOwnershipType": "AccountDrivenDeviceEnrollment"},
+        "applications": [{"identifier": "com.microsoft.Office.Outlook", "name": "Outlook", "version": "4"}]}]}
+    path = write(ws["dir"] / "jamf.json", json.dumps(jamf))
+    assert cli(ws, "import", "jamf", str(path), "--source", "jamf", "--at", AT1, "--quiet")[0] == 0
+    intune = {"value": [{**_intune_device(9, []), "deviceEnrollmentType": "unknown",
+                         "detectedApps": []}]}
+    path = write(ws["dir"] / "intune.json", json.dumps(intune))
+    assert cli(ws, "import", "intune-graph", str(path), "--source", "intune", "--at", AT1, "--quiet")[0] == 0
+    sm = summary(ws)
+    assert sm["by_coverage"].get("full") == 2, sm
+
+
+# 8. Excel's exports: Windows-1252 with ';', and UTF-16, read as such.
+
+@pytest.mark.parametrize(("encoding", "sep"), [("cp1252", ";"), ("utf-16", "\t"), ("utf-16", ";")])
+def test_excel_exports_are_read_in_their_own_encoding(ws: dict[str, Any], encoding: str, sep: str) -> None:
+    files = csv_snapshot(ws, "x", [sep.join(("A1", "android", "corporate", "fully_managed", AT1, "/MCN/Él"))],
+                         [sep.join(("A1", "android", TIKTOK, "TikTok", "37.4.0", AT1))], sep=sep, encoding=encoding)
+    code, output = import_csv(ws, files, AT1)
+    assert code == 0, output
+    sm = summary(ws)
+    assert (sm["devices_in_scope"], sm["compliant"]) == (1, 0)
+    assert [f["org_unit"] for f in findings(ws) if f.get("app")] == ["/MCN/Él"]
