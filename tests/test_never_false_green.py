@@ -107,7 +107,7 @@ def test_an_empty_fleet_and_an_empty_scope_have_no_rate(ws: dict[str, Any]) -> N
     sm = summary(ws)
     assert sm["devices_in_scope"] == 0 and sm["rate"] is None
     code, output = cli(ws, "status", "--as-of", AS_OF)
-    assert "100" not in output and "no device in scope" in output, output
+    assert code == 0 and "100" not in output and "no device in scope" in output, output
     personal = csv_snapshot(ws, "p", [f"P1,android,personal,fully_managed,{AT1},/MCN"], [])
     assert import_csv(ws, personal, AT1)[0] == 0
     sm = summary(ws)
