@@ -34,6 +34,10 @@ async def create_import(
     source: Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$",
                                  description="The source's name, e.g. intune-prod")],
 ) -> ImportOut:
+    if not who.may_write(source):
+        raise Problem(403, f"this token may not write the source {source!r}",
+                      fix="use the token made for that source, or create one with "
+                          f"'interdit tokens create USER NAME --source {source}'")
     if format not in pipeline.inventory_formats():
         raise Problem(422, f"unknown inventory format {format!r}",
                       fix="use one of: " + ", ".join(pipeline.inventory_formats()))

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from interdit import pipeline
 from interdit.api import views
@@ -35,6 +36,7 @@ from interdit.api.context import (
 from interdit.api.oidc import FLOW_SECONDS, Flow, OidcRefused, account_for
 from interdit.api.problems import Problem
 from interdit.api.schemas import ExceptionIn, exception_out
+from interdit.api.signin import Busy
 from interdit.errors import InterditError
 from interdit.storage.accounts import Account, Role
 from interdit.web import i18n
@@ -114,6 +116,10 @@ def page(request: Request, name: str, roles: tuple[Role, ...], make: Any, **extr
 # -- sign-in, language --------------------------------------------------------------------------------
 
 
+def _printable(text: str) -> str:
+    return "".join(c for c in text if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF)
+
+
 def _safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
@@ -121,16 +127,24 @@ def _safe_next(target: str | None) -> str:
 
 
 def _login_page(request: Request, target: str, *, status: int = 200, failed: bool = False,
-                username: str = "") -> Response:
+                username: str = "", wait: int = 0, busy: bool = False) -> Response:
     ctx = server(request)
     oidc = ctx.options.oidc
     token = secrets.token_urlsafe(24)
     response = render(request, "login.html", None, status=status, next=target, login_csrf=token, failed=failed,
-                      username=username, provider=oidc.display_name if oidc else None,
+                      username=_printable(username), wait=wait, busy=busy,
+                      provider=oidc.display_name if oidc else None,
                       provider_url=f"{OIDC_PATH}?{urlencode({'next': target})}",
                       passwords=oidc is None or not oidc.only)
     response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="lax", secure=ctx.options.secure_cookies,
                         max_age=3600, path="/login")
+    return response
+
+
+def _too_many(request: Request, target: str, username: str, wait: int) -> Response:
+    """429: too many failed sign-ins for this name or from this address; the password was not checked."""
+    response = _login_page(request, target, status=429, username=username, wait=wait)
+    response.headers["retry-after"] = str(wait)
     return response
 
 
@@ -161,13 +175,24 @@ async def login(request: Request) -> Response:
     if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
         return render(request, "error.html", None, status=403, message_key="error",
                       detail="the sign-in form expired; reload it")
-    from starlette.concurrency import run_in_threadpool
-
-    account = await run_in_threadpool(ctx.accounts.authenticate, username, password)
+    keys = ctx.throttle.keys(username, request.client.host if request.client else "")
+    wait = ctx.throttle.wait(keys)
+    if wait:
+        return _too_many(request, target, username, wait)
+    try:
+        account = await run_in_threadpool(ctx.passwords.run, lambda: ctx.accounts.authenticate(username, password))
+    except Busy as busy:
+        response = _login_page(request, target, status=503, failed=False, username=username, busy=True)
+        response.headers["retry-after"] = str(busy.retry_after)
+        return response
     if account is None or account.role is Role.INGEST:
+        for locked in ctx.throttle.failed(keys):
+            await run_in_threadpool(ctx.record, "anonymous", "session.throttle", locked,
+                                    after={"free_failures": ctx.throttle.free[locked.split(":", 1)[0]]})
         return _login_page(request, target, status=401, failed=True, username=username)
-    ctx.record(f"user:{account.username}", "session.sign-in", account.username)
-    done = _signed_in(ctx, account, target)
+    ctx.throttle.succeeded(keys)
+    done = await run_in_threadpool(_signed_in, ctx, account, target)
+    await run_in_threadpool(ctx.record, f"user:{account.username}", "session.sign-in", account.username)
     done.delete_cookie(LOGIN_CSRF, path="/login")
     return done
 
@@ -240,6 +265,9 @@ async def logout(request: Request) -> Response:
     who = principal_from(request, ctx)
     if who is not None:
         await check_csrf(request, who)
+        if who.session:
+            await run_in_threadpool(ctx.end_session, who.session)  # the cookie opens nothing from now on
+            ctx.record(who, "session.sign-out", who.account.username)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
