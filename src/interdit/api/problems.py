@@ -18,7 +18,8 @@ log = logging.getLogger("interdit.api")
 
 TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
           405: "Method not allowed", 409: "Conflict", 413: "Content too large", 415: "Unsupported media type",
-          422: "Invalid input", 429: "Too many requests", 500: "Internal error", 503: "Unavailable"}
+          422: "Invalid input", 429: "Too many requests", 500: "Internal error", 503: "Unavailable",
+          507: "Insufficient storage"}
 
 
 class ProblemModel(BaseModel):
@@ -66,6 +67,10 @@ def problem_response(status: int, detail: str | None, *, instance: str | None = 
 
 
 def interdit_status(error: InterditError) -> int:
+    from interdit.inflate import InflateLimit
+
+    if isinstance(error, InflateLimit):
+        return 413
     if isinstance(error, PolicyError | InputError):
         return 422
     if isinstance(error, ConfigError):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from interdit.errors import InputError
+from interdit.inflate import bounded, file_size
 from interdit.model import AppId, AppState, Device, InstalledApp, Management, Ownership, Platform
 
 MAX_LINE = 1 << 20  # characters in one physical line; longer lines are rejected, not read into memory
@@ -298,7 +299,10 @@ def open_text(path: Path) -> IO[str]:
     try:
         with path.open("rb") as probe:
             compressed = probe.read(2) == _GZIP_MAGIC
-        raw: io.BufferedIOBase = gzip.open(path, "rb") if compressed else path.open("rb")  # noqa: SIM115
+        raw: io.BufferedIOBase = path.open("rb")
+        if compressed:  # bounded by ratio and size: a small gzip may not inflate to gigabytes
+            raw = bounded(gzip.GzipFile(fileobj=raw, mode="rb"), compressed=file_size(raw), where=str(path),
+                          kind="gzip", raw=raw)
     except OSError as exc:
         raise InputError(f"cannot open the file: {exc.strerror or exc}", where=str(path),
                          fix="check the path and its permissions") from None
