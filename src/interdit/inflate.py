@@ -93,7 +93,7 @@ class _Counted(io.RawIOBase):
 
 
 def bounded(inflating: Any, *, compressed: int | None, where: str, kind: str = "",
-            raw: IO[bytes] | None = None) -> io.BufferedReader:
+            raw: Any = None) -> io.BufferedReader:
     """`inflating` (a reader of decompressed bytes) as a buffered reader that stops at the limits.
 
     `compressed` is the compressed file's size (None when unknown); with `kind` "gzip" and the seekable `raw`
@@ -108,7 +108,7 @@ def bounded(inflating: Any, *, compressed: int | None, where: str, kind: str = "
     return io.BufferedReader(_Counted(inflating, limit, where, compressed, raw), buffer_size=1024 * 1024)
 
 
-def file_size(raw: IO[bytes]) -> int | None:
+def file_size(raw: Any) -> int | None:
     try:
         return os.fstat(raw.fileno()).st_size
     except (OSError, ValueError, io.UnsupportedOperation):

@@ -47,7 +47,7 @@ async def create_import(
         from starlette.concurrency import run_in_threadpool
 
         result, tally = await run_in_threadpool(lambda: pipeline.import_inventory(
-            ctx.repo, format, source, paths, clock=ctx.clock, actor=who.actor))
+            ctx.repo, format, source, paths, clock=ctx.clock, actor=who.actor, hide=folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     rejections = [{"place": r.place, "reason": r.reason, "fix": r.fix} for r in tally.rejections[:200]]

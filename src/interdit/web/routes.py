@@ -527,29 +527,30 @@ async def upload_apks(request: Request) -> Response:
 
     from starlette.concurrency import run_in_threadpool
 
-    from interdit.api.uploads import BodyTooLarge, save_uploads, work_dir
+    from interdit.api.uploads import parse_uploads, work_dir
 
     ctx = server(request)
     try:
         who = signed_in(request, (Role.ADMIN, Role.ANALYST))
-        form = await request.form(max_files=20, max_fields=5)
+        folder = work_dir(ctx.options.upload_dir)
     except Redirect as r:
         return RedirectResponse(r.url, status_code=303)
-    except BodyTooLarge as e:
-        return render(request, "error.html", principal_from(request, ctx), status=413, message_key="error",
-                      detail=str(e))
     except Problem as p:
         return render(request, "error.html", principal_from(request, ctx), status=p.status, message_key="forbidden",
                       detail=p.detail)
-    sent = form.get(CSRF_FIELD)
-    if not isinstance(sent, str) or not who.csrf or not secrets.compare_digest(sent.encode(), who.csrf.encode()):
-        return render(request, "error.html", who, status=403, message_key="error",
-                      detail="the form's CSRF token is missing or wrong; reload the page")
-    folder = work_dir(ctx.options.upload_dir)
     errors: list[str] = []
     reports: list[Any] = []
     try:
-        paths = await save_uploads(request, folder, max_files=20)
+        try:  # the files stream once into the upload folder; the CSRF token is checked before they are read
+            form, paths = await parse_uploads(request, folder, max_files=20)
+        except Problem as p:
+            return render(request, "error.html", who, status=p.status, message_key="error", detail=p.detail)
+        sent = form.get(CSRF_FIELD)
+        if not isinstance(sent, str) or not who.csrf or not secrets.compare_digest(sent.encode(), who.csrf.encode()):
+            return render(request, "error.html", who, status=403, message_key="error",
+                          detail="the form's CSRF token is missing or wrong; reload the page")
+        if not paths:
+            raise Problem(422, "the request carries no file")
         reports = await run_in_threadpool(partial(pipeline.analyze_apks, paths, repo=ctx.repo, lang=lang_of(request),
                                                   jobs=1, clock=ctx.clock, actor=who.actor))
         ctx.forget("current", "history")

@@ -8,7 +8,7 @@
   whole. Entries written before keep their text and their hash, and verify as before.
 
 Revision ID: 0009
-Revises: 0007 (needs 0006: the accounts tables)
+Revises: 0006 (the accounts tables), 0007
 Create Date: 2026-12-07
 """
 
@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = ("0006", "0007")
 branch_labels = None
-depends_on = "0006"
+depends_on = None
 
 
 def upgrade() -> None:
