@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from interdit import pipeline
 from interdit.api.context import Admin, Analyst, Ctx, Reader, Uploader
-from interdit.api.problems import PROBLEM_RESPONSES, Problem, ProblemModel
+from interdit.api.problems import PROBLEM_RESPONSES, Problem, ProblemModel, check_day
 from interdit.api.schemas import (
     AnalysisJobFile,
     AnalysisJobOut,
@@ -139,6 +139,8 @@ def list_sightings(ctx: Ctx, who: Reader,
                    since: Annotated[date | None, Query()] = None,
                    until: Annotated[date | None, Query()] = None,
                    limit: Annotated[int, Query(ge=1, le=10_000)] = 500) -> list[dict[str, Any]]:
+    check_day("since", since)
+    check_day("until", until)
     return [plain(s) for s in pipeline.sightings(ctx.repo, family=family, since=since, until=until, limit=limit)]
 
 

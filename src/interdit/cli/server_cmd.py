@@ -137,8 +137,24 @@ def serve(
         err.print(f"dashboard sign-in through {oidc.display_name} ({oidc.issuer}), client {oidc.client_id}"
                   + ("; passwords off" if oidc.only else ""), markup=False)
     app = create_app(s.settings, clock=s.clock, options=options)
+    limits = connection_limits()
     uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
-                server_header=False, log_level="info")
+                server_header=False, log_level="info", timeout_keep_alive=limits["timeout_keep_alive"],
+                limit_concurrency=limits["limit_concurrency"],
+                h11_max_incomplete_event_size=limits["h11_max_incomplete_event_size"])
+
+
+def connection_limits(environ: dict[str, str] | None = None) -> dict[str, int]:
+    """What uvicorn bounds for slow or idle clients (docs/server.md, "Security model"): idle keep-alive
+    connections close after INTERDIT_KEEP_ALIVE_SECONDS (5), a request's head may not exceed 64 KiB, and past
+    INTERDIT_MAX_CONNECTIONS (1000) open connections new requests get 503 at once. Header and body read
+    timeouts are the reverse proxy's work."""
+    import os
+
+    env = os.environ if environ is None else environ
+    return {"timeout_keep_alive": int(env.get("INTERDIT_KEEP_ALIVE_SECONDS") or 5),
+            "limit_concurrency": int(env.get("INTERDIT_MAX_CONNECTIONS") or 1000),
+            "h11_max_incomplete_event_size": 64 * 1024}
 
 
 @users_app.command("add")
