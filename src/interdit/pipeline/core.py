@@ -111,6 +111,9 @@ def inventory_formats() -> list[str]:
     return readers.names()
 
 
+SOURCE_MAX = 200  # characters of a source's name (the import runs keep it whole)
+
+
 def import_inventory(repo: Repository, fmt: str, source: str, inputs: Sequence[Path], *,
                      at: datetime | None = None, clock: Clock = system_clock,
                      progress: Callable[[int], None] | None = None,
@@ -125,6 +128,9 @@ def import_inventory(repo: Repository, fmt: str, source: str, inputs: Sequence[P
     for p in inputs:
         if not p.exists():
             raise InputError(f"no such file: {p}", fix="check the path")
+    if not source.strip() or len(source) > SOURCE_MAX:
+        raise InputError(f"the source name is {len(source)} characters long", where="--source",
+                         fix=f"name the source with 1 to {SOURCE_MAX} characters")
     log = audit_trail(repo.engine, clock) if actor is not None else None
     if actor is not None:
         check_entry(actor, "import", source)  # refused before anything is read

@@ -193,7 +193,10 @@ class AccountStore:
                 made = Account(new_id, username, chosen, False, now, hashed is not None, oidc_subject)
                 if audit is not None:
                     audit(conn, made)
-        except sa.exc.IntegrityError:  # created at the same moment by another request
+        except sa.exc.IntegrityError:
+            if self.get(username) is None:  # not a duplicate: the audit entry (or the database) refused
+                raise
+            # created at the same moment by another request
             raise ConfigError(f"the user {username!r} already exists", fix="choose another name") from None
         return made
 
