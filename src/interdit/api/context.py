@@ -52,7 +52,7 @@ class ServerOptions:
     oidc: OidcConfig | None = None  # sign-in through an OpenID Connect provider
     analysis_workers: int = 1  # APK analyses run at the same time in one server process
     analysis_timeout: float = 900.0  # seconds a queued APK analysis may take before it is reported failed
-    password_checks: int = 2  # argon2 checks at once (64 MiB each)
+    password_checks: int = 1  # argon2 checks at once (64 MiB and one core each)
     password_queue: int = 8  # sign-ins waiting for a check; beyond, 503 with Retry-After
     sign_in_failures: int = 5  # failed sign-ins per account name before each attempt must wait (429)
     sign_in_address_failures: int = 20  # the same per client address

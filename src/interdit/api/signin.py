@@ -11,6 +11,7 @@ successful sign-in clears its account's count. The counts live in this server pr
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -34,35 +35,47 @@ class Busy(Exception):
 
 
 class PasswordGate:
-    """At most `checks` password checks at once, `queue` more waiting; the rest are refused with Busy."""
+    """At most `checks` password checks at once, `queue` more waiting; the rest are refused with Busy.
+
+    The waiting is done on the event loop, not in worker threads, so that waiting sign-ins never hold the
+    threads other requests (such as /healthz) need."""
 
     def __init__(self, checks: int, queue: int, *, wait: float = 10.0) -> None:
         self.checks = max(1, checks)
         self.queue = max(0, queue)
         self.wait = wait
-        self._slots = threading.BoundedSemaphore(self.checks)
-        self._lock = threading.Lock()
         self._admitted = 0
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     @property
     def admitted(self) -> int:
         return self._admitted
 
-    def run(self, check: Callable[[], T]) -> T:
-        with self._lock:
-            if self._admitted >= self.checks + self.queue:
-                raise Busy(1)
-            self._admitted += 1
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.checks))
+        return self._slots[1]
+
+    async def run(self, check: Callable[[], T]) -> T:
+        """`check()` in a worker thread once a slot is free; Busy when too many are running and waiting."""
+        from starlette.concurrency import run_in_threadpool
+
+        if self._admitted >= self.checks + self.queue:
+            raise Busy(1)
+        self._admitted += 1
         try:
-            if not self._slots.acquire(timeout=self.wait):
-                raise Busy(2)
+            slots = self._semaphore()
             try:
-                return check()
+                await asyncio.wait_for(slots.acquire(), self.wait)
+            except TimeoutError:
+                raise Busy(2) from None
+            try:
+                return await run_in_threadpool(check)
             finally:
-                self._slots.release()
+                slots.release()
         finally:
-            with self._lock:
-                self._admitted -= 1
+            self._admitted -= 1
 
 
 @dataclass

@@ -180,7 +180,7 @@ async def login(request: Request) -> Response:
     if wait:
         return _too_many(request, target, username, wait)
     try:
-        account = await run_in_threadpool(ctx.passwords.run, lambda: ctx.accounts.authenticate(username, password))
+        account = await ctx.passwords.run(lambda: ctx.accounts.authenticate(username, password))
     except Busy as busy:
         response = _login_page(request, target, status=503, failed=False, username=username, busy=True)
         response.headers["retry-after"] = str(busy.retry_after)
