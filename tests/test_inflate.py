@@ -29,7 +29,7 @@ def _gzip(path: Path, blank_mib: int, level: int = 9) -> Path:
 def test_a_gzip_bomb_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
     bomb = _gzip(tmp_path / "devices.csv.gz", 200)
     assert bomb.stat().st_size < 400_000 and allowed(bomb.stat().st_size) < 200 * (1 << 20)
-    with pytest.raises(InflateLimit, match="inflates to more than") as caught:
+    with pytest.raises(InflateLimit, match="inflates to") as caught:
         open_text(bomb)
     assert caught.value.where == str(bomb)
 
@@ -73,7 +73,7 @@ def test_the_cli_refuses_a_bomb_with_exit_2_and_imports_nothing(tmp_path: Path,
     apps.write_text("device_id,platform,identifier,name,version,managed,observed_at\n")
     r = CliRunner().invoke(app, ["--db", db, "import", "csv", str(bomb), str(apps), "--source", "bomb"])
     assert r.exit_code == 2, r.output
-    assert "inflates to more than" in r.output and "Traceback" not in r.output
+    assert "inflates to" in r.output and "Traceback" not in r.output
     from interdit import pipeline
 
     repo = pipeline.open_repository(db)

@@ -92,19 +92,48 @@ class _Counted(io.RawIOBase):
             super().close()
 
 
+class _Limited:
+    """The unbuffered form: each read goes to the decompressor as it is (what it decoded before a fault in
+    the data is returned before the fault is raised)."""
+
+    def __init__(self, counted: _Counted) -> None:
+        self.counted = counted
+
+    def read(self, n: int = -1) -> bytes:
+        inner = self.counted
+        data = bytes(inner.inner.read(n))
+        inner.seen += len(data)
+        if inner.seen > inner.limit:
+            raise _refusal(inner.where, inner.limit, inner.compressed)
+        return data
+
+    def close(self) -> None:
+        self.counted.close()
+
+
+def counted(inflating: Any, *, compressed: int | None, where: str) -> _Limited:
+    """`inflating` (a reader of decompressed bytes) read as it is, stopping at the limits."""
+    return _Limited(_Counted(inflating, allowed(compressed), where, compressed, None))
+
+
 def bounded(inflating: Any, *, compressed: int | None, where: str, kind: str = "",
             raw: Any = None) -> io.BufferedReader:
     """`inflating` (a reader of decompressed bytes) as a buffered reader that stops at the limits.
 
     `compressed` is the compressed file's size (None when unknown); with `kind` "gzip" and the seekable `raw`
-    file under it, the size its trailer declares is checked first. Closing the reader closes `raw` too."""
+    file under it, the size its trailer declares is checked first (a truncated file, whose last bytes are not a
+    trailer, is refused too: read whole files only this way). Closing the reader closes `raw` too."""
     limit = allowed(compressed)
     if kind == "gzip" and raw is not None:
         declared = gzip_trailer_size(raw)
         if declared is not None and declared > limit:  # the true size is at least this (a lone member)
             inflating.close()
             raw.close()
-            raise _refusal(where, limit, compressed)
+            raise InflateLimit(
+                f"the compressed file says it inflates to {declared:,} bytes, more than the {limit:,} allowed for "
+                f"{compressed or 0:,} compressed bytes; or the file is not complete (its end is cut off)",
+                where=where, fix="check that the file is complete; send a large file uncompressed or split it; if it "
+                                 "is genuine, raise INTERDIT_MAX_INFLATE_RATIO or INTERDIT_MAX_INFLATED_MB")
     return io.BufferedReader(_Counted(inflating, limit, where, compressed, raw), buffer_size=1024 * 1024)
 
 

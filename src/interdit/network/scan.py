@@ -26,7 +26,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
-from interdit.inflate import InflateLimit, bounded, file_size
+from interdit.inflate import InflateLimit, counted, file_size
 from interdit.model import Rejection
 from interdit.network.aggregate import Aggregator
 from interdit.network.attribute import Attributor
@@ -132,8 +132,8 @@ def open_stream(path: str) -> tuple[IO[bytes], str]:
     else:
         return raw, kind
     size = None if path == "-" else file_size(raw)  # bounded by ratio and size (interdit.inflate)
-    stream = _Closing(bounded(inflating, compressed=size, where=path, kind=kind, raw=None if path == "-" else raw),
-                      raw)
+    # counted as it inflates (a log may be cut off at its end while it is written: no trailer to trust)
+    stream = _Closing(counted(inflating, compressed=size, where=path), raw)
     stream._interdit_piecewise = True
     return stream, kind
 

@@ -194,7 +194,9 @@ class AccountStore:
                 if audit is not None:
                     audit(conn, made)
         except sa.exc.IntegrityError:
-            if self.get(username) is None:  # not a duplicate: the audit entry (or the database) refused
+            taken = self.get(username) is not None or (
+                oidc_subject is not None and self.by_oidc_subject(oidc_subject) is not None)
+            if not taken:  # not a duplicate: the audit entry (or the database) refused
                 raise
             # created at the same moment by another request
             raise ConfigError(f"the user {username!r} already exists", fix="choose another name") from None
