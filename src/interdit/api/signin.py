@@ -51,6 +51,11 @@ class PasswordGate:
     def admitted(self) -> int:
         return self._admitted
 
+    @property
+    def full(self) -> bool:
+        """Every slot is taken and the queue is full: the next check would be refused."""
+        return self._admitted >= self.checks + self.queue
+
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
         if self._slots is None or self._slots[0] is not loop:

@@ -127,13 +127,12 @@ def _safe_next(target: str | None) -> str:
 
 
 def _login_page(request: Request, target: str, *, status: int = 200, failed: bool = False,
-                username: str = "", wait: int = 0, busy: bool = False) -> Response:
+                username: str = "") -> Response:
     ctx = server(request)
     oidc = ctx.options.oidc
     token = secrets.token_urlsafe(24)
     response = render(request, "login.html", None, status=status, next=target, login_csrf=token, failed=failed,
-                      username=_printable(username), wait=wait, busy=busy,
-                      provider=oidc.display_name if oidc else None,
+                      username=_printable(username), provider=oidc.display_name if oidc else None,
                       provider_url=f"{OIDC_PATH}?{urlencode({'next': target})}",
                       passwords=oidc is None or not oidc.only)
     response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="lax", secure=ctx.options.secure_cookies,
@@ -141,11 +140,17 @@ def _login_page(request: Request, target: str, *, status: int = 200, failed: boo
     return response
 
 
-def _too_many(request: Request, target: str, username: str, wait: int) -> Response:
-    """429: too many failed sign-ins for this name or from this address; the password was not checked."""
-    response = _login_page(request, target, status=429, username=username, wait=wait)
-    response.headers["retry-after"] = str(wait)
-    return response
+def _come_back(request: Request, status: int, key: str, wait: int) -> Response:
+    """429 (too many failed sign-ins for this name or address) or 503 (too many being checked): a short page,
+    made without the template, that says when to try again; the password was not checked."""
+    from html import escape
+
+    lang = lang_of(request)
+    text = escape(i18n.translator(lang)(key, seconds=wait))
+    again = escape(i18n.translator(lang)("sign_in"))
+    body = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{again}</title></head><body>'
+            f'<p role="alert" id="login-wait">{text}</p><p><a href="/login">{again}</a></p></body></html>')
+    return HTMLResponse(body, status_code=status, headers={"retry-after": str(wait), "content-language": lang})
 
 
 def _signed_in(ctx: ServerContext, account: Account, target: str) -> Response:
@@ -168,6 +173,8 @@ async def login(request: Request) -> Response:
     if ctx.options.oidc is not None and ctx.options.oidc.only:
         return render(request, "error.html", None, status=403, message_key="oidc.title",
                       explain="oidc.passwords_off", explain_values={"provider": ctx.options.oidc.display_name})
+    if ctx.passwords.full:  # answered before anything else is read: a flood costs as little as possible
+        return _come_back(request, 503, "login_busy", 1)
     form = await request.form(max_files=0, max_fields=10)
     username, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:1000]
     sent, expected = str(form.get(CSRF_FIELD, "")), request.cookies.get(LOGIN_CSRF, "")
@@ -178,13 +185,11 @@ async def login(request: Request) -> Response:
     keys = ctx.throttle.keys(username, request.client.host if request.client else "")
     wait = ctx.throttle.wait(keys)
     if wait:
-        return _too_many(request, target, username, wait)
+        return _come_back(request, 429, "login_wait", wait)
     try:
         account = await ctx.passwords.run(lambda: ctx.accounts.authenticate(username, password))
     except Busy as busy:
-        response = _login_page(request, target, status=503, failed=False, username=username, busy=True)
-        response.headers["retry-after"] = str(busy.retry_after)
-        return response
+        return _come_back(request, 503, "login_busy", busy.retry_after)
     if account is None or account.role is Role.INGEST:
         for locked in ctx.throttle.failed(keys):
             await run_in_threadpool(ctx.record, "anonymous", "session.throttle", locked,
