@@ -137,18 +137,20 @@ def serve(
         err.print(f"dashboard sign-in through {oidc.display_name} ({oidc.issuer}), client {oidc.client_id}"
                   + ("; passwords off" if oidc.only else ""), markup=False)
     app = create_app(s.settings, clock=s.clock, options=options)
+    from interdit.api.connections import TimedH11
+
     limits = connection_limits()
     uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
                 server_header=False, log_level="info", timeout_keep_alive=limits["timeout_keep_alive"],
                 limit_concurrency=limits["limit_concurrency"],
-                h11_max_incomplete_event_size=limits["h11_max_incomplete_event_size"])
+                h11_max_incomplete_event_size=limits["h11_max_incomplete_event_size"], http=TimedH11)
 
 
 def connection_limits(environ: dict[str, str] | None = None) -> dict[str, int]:
     """What uvicorn bounds for slow or idle clients (docs/server.md, "Security model"): idle keep-alive
     connections close after INTERDIT_KEEP_ALIVE_SECONDS (5), a request's head may not exceed 64 KiB, and past
-    INTERDIT_MAX_CONNECTIONS (1000) open connections new requests get 503 at once. Header and body read
-    timeouts are the reverse proxy's work."""
+    INTERDIT_MAX_CONNECTIONS (1000) open connections new requests get 503 at once. A head must arrive within
+    10 s (`interdit.api.connections`); body read timeouts are the reverse proxy's work."""
     import os
 
     env = os.environ if environ is None else environ
