@@ -152,6 +152,15 @@ def credentials_state(spec: SourceSpec, environ: Mapping[str, str] | None = None
 
 def add_source(path: Path, spec: SourceSpec, *, force: bool = False) -> None:
     """Add (or with `force` replace) a source in a YAML sources file, keeping the others."""
+    text = sources_text(path, spec, force=force)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, "utf-8")
+    tmp.replace(path)
+
+
+def sources_text(path: Path, spec: SourceSpec, *, force: bool = False) -> str:
+    """The sources file's text with `spec` added (or with `force` replaced); checks everything, writes nothing."""
     if path.suffix == ".toml":
         raise ConfigError("interdit writes YAML sources files only", where=str(path),
                           fix="add the entry to the TOML file by hand, or use a sources.yaml")
@@ -173,8 +182,5 @@ def add_source(path: Path, spec: SourceSpec, *, force: bool = False) -> None:
     data["sources"][spec.name] = entry
     buf = io.StringIO()
     _yaml().dump(data, buf)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text("# interdit sources (docs/connectors.md); secrets live in secret_file or the environment\n"
-                   + buf.getvalue(), "utf-8")
-    tmp.replace(path)
+    return ("# interdit sources (docs/connectors.md); secrets live in secret_file or the environment\n"
+            + buf.getvalue())

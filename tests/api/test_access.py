@@ -60,6 +60,7 @@ TABLE: list[tuple[str, str, str, set[str]]] = [
     ("GET", "/api/v1/users", "/api/v1/users", ADMIN),
     ("POST", "/api/v1/users", "/api/v1/users", ADMIN),
     ("POST", "/api/v1/users/{username}/disable", "/api/v1/users/nobody/disable", ADMIN),
+    ("POST", "/api/v1/users/{username}/password", "/api/v1/users/nobody/password", ADMIN),
     ("GET", "/api/v1/tokens", "/api/v1/tokens", ADMIN),
     ("POST", "/api/v1/tokens", "/api/v1/tokens", ADMIN),
     ("DELETE", "/api/v1/tokens/{token_id}", "/api/v1/tokens/000000000000", ADMIN),

@@ -229,7 +229,8 @@ def test_accounts_and_tokens_are_recorded_with_the_cli_actor(ws: dict[str, Path]
     add = _one_new(ws, lambda: _cli(ws, "users", "add", "bob", "--role", "ingest"))
     assert (add.actor, add.action, add.target) == (_me(), "account.add", "bob")
     token = _one_new(ws, lambda: _cli(ws, "tokens", "create", "bob", "nightly"))
-    assert (token.actor, token.action) == (_me(), "token.create") and token.after == {"user": "bob", "name": "nightly"}
+    assert (token.actor, token.action) == (_me(), "token.create") and token.after == {"user": "bob", "name": "nightly",
+                                                                                   "scopes": ["*"]}
     revoke = _one_new(ws, lambda: _cli(ws, "tokens", "revoke", token.target))
     assert (revoke.action, revoke.target) == ("token.revoke", token.target)
     off = _one_new(ws, lambda: _cli(ws, "users", "disable", "bob"))

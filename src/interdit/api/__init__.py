@@ -51,6 +51,13 @@ class Headers:
         start = time.perf_counter()
         status = 500
         path = scope.get("path", "")
+        if "\x00" in path or b"%00" in scope.get("query_string", b"").lower():
+            # no name holds a NUL, and PostgreSQL refuses to be asked about one: refuse it here, plainly
+            from interdit.api.problems import problem_response
+
+            await problem_response(400, "the address holds a NUL character", instance=path.replace("\x00", ""),
+                                   fix="remove %00 from the address")(scope, receive, send)
+            return
         csp = (DOCS_CSP if path == "/docs" else CSP).encode()
         hsts = self.ctx.options.secure_cookies
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from interdit.api.context import Admin, Ctx
 from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import AccountIn, AccountOut, NewToken, TokenIn, TokenOut
-from interdit.storage.accounts import Account, TokenInfo
+from interdit.api.schemas import AccountIn, AccountOut, NewToken, PasswordIn, TokenIn, TokenOut
+from interdit.storage.accounts import Account, TokenInfo, parse_scopes
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
 
@@ -18,7 +18,8 @@ def account_out(a: Account) -> AccountOut:
 
 
 def token_out(t: TokenInfo) -> TokenOut:
-    return TokenOut(id=t.id, username=t.username, name=t.name, created_at=t.created_at, revoked_at=t.revoked_at)
+    return TokenOut(id=t.id, username=t.username, name=t.name, created_at=t.created_at, revoked_at=t.revoked_at,
+                    sources=list(t.scopes))
 
 
 @router.get("/users", response_model=list[AccountOut], summary="Accounts and their roles")
@@ -28,8 +29,9 @@ def list_users(ctx: Ctx, who: Admin) -> list[AccountOut]:
 
 @router.post("/users", response_model=AccountOut, status_code=201, summary="Create an account")
 def add_user(body: AccountIn, ctx: Ctx, who: Admin) -> AccountOut:
-    made = ctx.accounts.add(body.username, body.role, body.password)
-    ctx.record(who, "account.add", made.username, after={"role": made.role.value, "password": made.has_password})
+    made = ctx.accounts.add(body.username, body.role, body.password, audit=ctx.recorder(
+        who, "account.add", body.username.strip(),
+        lambda a: (None, {"role": a.role.value, "password": a.has_password})))
     return account_out(made)
 
 
@@ -40,10 +42,21 @@ def disable_user(username: str, ctx: Ctx, who: Admin) -> AccountOut:
         raise Problem(404, f"no user named {username!r}")
     if before.username == who.account.username:
         raise Problem(409, "you cannot disable your own account", fix="ask another administrator")
-    after = ctx.accounts.set_disabled(username, True)
+    after = ctx.accounts.set_disabled(username, True, audit=ctx.recorder(
+        who, "account.disable", username, lambda _: ({"disabled": before.disabled}, {"disabled": True})))
     ctx.forget_tokens()
-    ctx.record(who, "account.disable", username, before={"disabled": before.disabled}, after={"disabled": True})
     return account_out(after)
+
+
+@router.post("/users/{username}/password", status_code=204,
+             summary="Set an account's password; every session of the account ends")
+def set_password(username: str, body: PasswordIn, ctx: Ctx, who: Admin) -> None:
+    account = ctx.accounts.get(username)
+    if account is None:
+        raise Problem(404, f"no user named {username!r}", fix="list them with GET /api/v1/users")
+    ctx.accounts.set_password(username, body.password, audit=ctx.recorder(
+        who, "account.password", username, lambda _: (None, {"sessions": "ended"})))
+    ctx.forget_tokens()
 
 
 @router.get("/tokens", response_model=list[TokenOut], summary="API tokens (never their secrets)")
@@ -56,8 +69,10 @@ def list_tokens(ctx: Ctx, who: Admin) -> list[TokenOut]:
 def create_token(body: TokenIn, ctx: Ctx, who: Admin) -> NewToken:
     if ctx.accounts.get(body.username) is None:
         raise Problem(404, f"no user named {body.username!r}", fix="create the account first")
-    info, secret = ctx.accounts.create_token(body.username, body.name)
-    ctx.record(who, "token.create", info.id, after={"user": info.username, "name": info.name})
+    scopes = parse_scopes(body.sources, logs=body.logs)
+    info, secret = ctx.accounts.create_token(body.username, body.name, scopes=scopes, audit=ctx.recorder(
+        who, "token.create", lambda t: str(t.id),
+        lambda t: (None, {"user": t.username, "name": t.name, "scopes": list(t.scopes)})))
     return NewToken(**token_out(info).model_dump(), token=secret)
 
 
@@ -65,7 +80,7 @@ def create_token(body: TokenIn, ctx: Ctx, who: Admin) -> NewToken:
 def revoke_token(token_id: str, ctx: Ctx, who: Admin) -> None:
     if not any(t.id == token_id and t.revoked_at is None for t in ctx.accounts.tokens()):
         raise Problem(404, f"no active token {token_id!r}")
-    info = ctx.accounts.revoke_token(token_id)
+    ctx.accounts.revoke_token(token_id, audit=ctx.recorder(
+        who, "token.revoke", token_id, lambda t: ({"user": t.username, "name": t.name},
+                                                  {"revoked_at": t.revoked_at.isoformat() if t.revoked_at else None})))
     ctx.forget_tokens()
-    ctx.record(who, "token.revoke", token_id, before={"user": info.username, "name": info.name},
-               after={"revoked_at": info.revoked_at.isoformat() if info.revoked_at else None})

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from interdit import pipeline
 from interdit.api.context import Admin, Analyst, Ctx, Reader, Uploader
-from interdit.api.problems import PROBLEM_RESPONSES, Problem, ProblemModel
+from interdit.api.problems import PROBLEM_RESPONSES, Problem, ProblemModel, check_day
 from interdit.api.schemas import (
     AnalysisJobFile,
     AnalysisJobOut,
@@ -25,6 +25,7 @@ from interdit.api.schemas import (
     plain,
 )
 from interdit.api.uploads import save_uploads, work_dir
+from interdit.storage.accounts import LOGS
 
 if TYPE_CHECKING:
     from interdit.storage.jobs import Job
@@ -111,6 +112,9 @@ async def scan(request: Request, ctx: Ctx, who: Uploader,
                = None,
                tz: Annotated[str, Query(max_length=60, description="Time zone of times without one.")] = "UTC",
                ) -> dict[str, Any]:
+    if not who.may_write(LOGS):
+        raise Problem(403, "this token may not upload logs",
+                      fix="create a token for the log feed with 'interdit tokens create USER NAME --logs'")
     folder = work_dir(ctx.options.upload_dir)
     try:
         paths = await save_uploads(request, folder, max_files=20)
@@ -135,6 +139,8 @@ def list_sightings(ctx: Ctx, who: Reader,
                    since: Annotated[date | None, Query()] = None,
                    until: Annotated[date | None, Query()] = None,
                    limit: Annotated[int, Query(ge=1, le=10_000)] = 500) -> list[dict[str, Any]]:
+    check_day("since", since)
+    check_day("until", until)
     return [plain(s) for s in pipeline.sightings(ctx.repo, family=family, since=since, until=until, limit=limit)]
 
 

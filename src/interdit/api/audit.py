@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from interdit.api.context import AuditReader, Ctx
-from interdit.api.problems import PROBLEM_RESPONSES
+from interdit.api.problems import PROBLEM_RESPONSES, Problem
 from interdit.api.schemas import AuditEntryOut, AuditVerifyOut
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], responses=PROBLEM_RESPONSES)
@@ -27,13 +27,17 @@ def list_audit(ctx: Ctx, who: AuditReader,
 @router.get("/audit/verify", response_model=AuditVerifyOut, summary="Recompute the hash chain; name the broken entry")
 def verify_audit(ctx: Ctx, who: AuditReader,
                  checkpoint: Annotated[str | None, Query(
-                     pattern="^[0-9]{1,18}:[0-9a-fA-F]{64}$",
+                     pattern="^[1-9][0-9]{0,17}:[0-9a-fA-F]{64}$",
                      description="ENTRY:HASH kept from an earlier verification: the trail must still reach that "
                                  "entry with that hash (nothing rewritten, nothing cut off the end)")] = None,
                  ) -> AuditVerifyOut:
     from interdit.storage.audit import parse_checkpoint
 
-    v = ctx.audit.verify(parse_checkpoint(checkpoint) if checkpoint else None)
+    try:
+        kept = parse_checkpoint(checkpoint) if checkpoint else None
+    except ValueError as e:
+        raise Problem(422, str(e), fix="pass ENTRY:HASH as 'interdit audit verify' printed it") from None
+    v = ctx.audit.verify(kept)
     return AuditVerifyOut(ok=v.ok, entries=v.entries, head=v.head, broken_at=v.broken_at, reason=v.reason)
 
 

@@ -20,8 +20,9 @@ from sqlalchemy.engine import Engine
 
 from interdit.api.oidc import FlowSealer, OidcClient, OidcConfig
 from interdit.api.problems import Problem
+from interdit.api.signin import PasswordGate, Throttle
 from interdit.settings import Settings
-from interdit.storage.accounts import Account, AccountStore, Role
+from interdit.storage.accounts import Account, AccountStore, Role, TokenInfo
 from interdit.storage.audit import AuditLog
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ SESSION_MAX_AGE = 12 * 3600
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-TOKEN_CACHE_SECONDS = 5.0  # a token revoked from the command line stops working within this time
+TOKEN_CACHE_SECONDS = 5.0  # a token revoked (an account disabled) from the command line stops within this time
+SESSION_CACHE_SECONDS = 5.0  # a session is looked up again after this; signing out forgets it at once
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,10 @@ class ServerOptions:
     oidc: OidcConfig | None = None  # sign-in through an OpenID Connect provider
     analysis_workers: int = 1  # APK analyses run at the same time in one server process
     analysis_timeout: float = 900.0  # seconds a queued APK analysis may take before it is reported failed
+    password_checks: int = 1  # argon2 checks at once (64 MiB and one core each)
+    password_queue: int = 8  # sign-ins waiting for a check; beyond, 503 with Retry-After
+    sign_in_failures: int = 5  # failed sign-ins per account name before each attempt must wait (429)
+    sign_in_address_failures: int = 20  # the same per client address
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ServerOptions:
@@ -66,6 +72,12 @@ class ServerOptions:
             values["analysis_timeout"] = float(env["INTERDIT_ANALYSIS_TIMEOUT"])
         if env.get("INTERDIT_UPLOAD_DIR"):
             values["upload_dir"] = Path(env["INTERDIT_UPLOAD_DIR"])
+        for name, key in (("password_checks", "INTERDIT_PASSWORD_CHECKS"),
+                          ("password_queue", "INTERDIT_PASSWORD_QUEUE"),
+                          ("sign_in_failures", "INTERDIT_SIGN_IN_FAILURES"),
+                          ("sign_in_address_failures", "INTERDIT_SIGN_IN_ADDRESS_FAILURES")):
+            if env.get(key):
+                values[name] = max(1, int(env[key]))
         if overrides.get("oidc") is None:
             values["oidc"] = OidcConfig.resolve(env)
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -78,6 +90,12 @@ class Principal:
     via: str  # "token:<id>" or "session"
     csrf: str = ""
     token_name: str = ""
+    token: TokenInfo | None = None  # the API token used, with its scopes
+    session: str = ""  # the secret of the session cookie used
+
+    def may_write(self, scope: str) -> bool:
+        """Whether this caller may write `scope` (a source name, or LOGS): people may; tokens by their scopes."""
+        return self.token is None or self.token.allows(scope)
 
     @property
     def actor(self) -> str:
@@ -109,14 +127,16 @@ class ServerContext:
     _cache: dict[str, Cached] = field(default_factory=dict)
     _cache_locks: dict[str, threading.Lock] = field(default_factory=dict)
     _accounts: AccountStore | None = None
-    _tokens: dict[str, tuple[float, tuple[Account, str] | None]] = field(default_factory=dict)
-    _sessions: dict[int, tuple[float, Account | None]] = field(default_factory=dict)
-    _token_names: dict[str, str] = field(default_factory=dict)
+    _tokens: dict[str, tuple[float, tuple[Account, TokenInfo] | None]] = field(default_factory=dict)
+    _sessions: dict[str, tuple[float, Account | None]] = field(default_factory=dict)
     metrics: dict[tuple[str, str, int], list[float]] = field(default_factory=dict)
+    health: list[Any] = field(default_factory=lambda: [0.0, "unreachable", False])  # checked at, reply, checking
     serializer: URLSafeTimedSerializer = field(init=False)
     flows: FlowSealer = field(init=False, repr=False)
     _oidc: OidcClient | None = field(init=False, default=None, repr=False)
     analysis_queue: AnalysisQueue = field(init=False, repr=False)
+    passwords: PasswordGate = field(init=False, repr=False)
+    throttle: Throttle = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         from datetime import timedelta
@@ -128,6 +148,8 @@ class ServerContext:
         secret = self.options.secret or secrets.token_urlsafe(32)
         self.serializer = URLSafeTimedSerializer(secret, salt="interdit-session")
         self.flows = FlowSealer(secret)
+        self.passwords = PasswordGate(self.options.password_checks, self.options.password_queue)
+        self.throttle = Throttle(self.options.sign_in_failures, self.options.sign_in_address_failures)
 
     @property
     def oidc(self) -> OidcClient | None:
@@ -168,40 +190,34 @@ class ServerContext:
             self._accounts = AccountStore(self.engine, clock=self.clock)
         return self._accounts
 
-    def token_account(self, secret: str) -> tuple[Account, str] | None:
-        """`accounts.account_for_token`, remembered for TOKEN_CACHE_SECONDS (revoking through the API forgets it)."""
+    def token_account(self, secret: str) -> tuple[Account, TokenInfo] | None:
+        """`accounts.token_for`, remembered for TOKEN_CACHE_SECONDS (revoking through the API forgets it)."""
         now = time.monotonic()
         hit = self._tokens.get(secret)
         if hit is not None and now - hit[0] < TOKEN_CACHE_SECONDS:
             return hit[1]
-        found = self.accounts.account_for_token(secret)
+        found = self.accounts.token_for(secret)
         if len(self._tokens) > 10_000:
             self._tokens.clear()
         self._tokens[secret] = (now, found)
         return found
 
-    def account_by_id(self, account_id: int) -> Account | None:
-        """`accounts.by_id`, remembered for TOKEN_CACHE_SECONDS (disabling through the API forgets it)."""
+    def session_account(self, secret: str) -> Account | None:
+        """The account of a live session, remembered for SESSION_CACHE_SECONDS; signing out forgets it at once."""
         now = time.monotonic()
-        hit = self._sessions.get(account_id)
-        if hit is not None and now - hit[0] < TOKEN_CACHE_SECONDS:
+        hit = self._sessions.get(secret)
+        if hit is not None and now - hit[0] < SESSION_CACHE_SECONDS:
             return hit[1]
-        found = self.accounts.by_id(account_id)
+        found = self.accounts.session(secret)
+        account = found.account if found is not None else None
         if len(self._sessions) > 10_000:
             self._sessions.clear()
-        self._sessions[account_id] = (now, found)
-        return found
+        self._sessions[secret] = (now, account)
+        return account
 
-    def token_name(self, token_id: str) -> str:
-        """The name given to a token when it was created (names never change, so they are remembered)."""
-        name = self._token_names.get(token_id)
-        if name is None:
-            found = {t.id: t.name for t in self.accounts.tokens()}
-            name = found.get(token_id, "")
-            if len(self._token_names) > 10_000:
-                self._token_names.clear()
-            self._token_names[token_id] = name
-        return name
+    def end_session(self, secret: str) -> None:
+        self._sessions.pop(secret, None)
+        self.accounts.end_session(secret)
 
     def forget_tokens(self) -> None:
         self._tokens.clear()
@@ -213,6 +229,21 @@ class ServerContext:
 
     def record(self, who: Principal | str, action: str, target: str, *, before: Any = None, after: Any = None) -> None:
         self.audit.append(who.actor if isinstance(who, Principal) else who, action, target, before=before, after=after)
+
+    def recorder(self, who: Principal | str, action: str, target: str | Callable[[Any], str],
+                 make: Callable[[Any], tuple[Any, Any]]) -> Callable[[Any, Any], object]:
+        """A hook for `AccountStore`: writes the entry inside the change's own transaction.
+
+        `make(result)` gives (before, after) from what the change returns; `target` may be made from it too."""
+        actor = who.actor if isinstance(who, Principal) else who
+        log = self.audit
+
+        def hook(conn: Any, result: Any) -> object:
+            before, after = make(result)
+            name = target(result) if callable(target) else target
+            return log.append(actor, action, name, before=before, after=after, conn=conn)
+
+        return hook
 
     # -- policy and evaluation (cached) ----------------------------------------------------------------
 
@@ -282,32 +313,44 @@ Ctx = Annotated[ServerContext, Depends(server)]
 
 
 def session_value(ctx: ServerContext, account: Account) -> tuple[str, str]:
+    """A new server-side session for `account`: the signed cookie value (its secret and CSRF token), the CSRF."""
+    from datetime import timedelta
+
     csrf = secrets.token_urlsafe(24)
-    return ctx.serializer.dumps({"uid": account.id, "csrf": csrf}), csrf
+    sid = ctx.accounts.start_session(account, timedelta(seconds=SESSION_MAX_AGE))
+    return ctx.serializer.dumps({"sid": sid, "csrf": csrf}), csrf
+
+
+def session_cookie(request: Request, ctx: ServerContext) -> tuple[str, str]:
+    """The session secret and CSRF token of the request's cookie, when its signature checks (else "", "")."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie or len(cookie) > 4096:
+        return "", ""
+    try:
+        data = ctx.serializer.loads(cookie, max_age=SESSION_MAX_AGE)
+    except BadSignature:
+        return "", ""
+    if not isinstance(data, dict) or not isinstance(data.get("sid"), str):
+        return "", ""
+    return str(data["sid"]), str(data.get("csrf", ""))
 
 
 def principal_from(request: Request, ctx: ServerContext) -> Principal | None:
-    """Who is asking: a bearer token (machines, scripts) or a signed session cookie (people)."""
+    """Who is asking: a bearer token (machines, scripts) or a session cookie (people), looked up in the database."""
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             return None
         found = ctx.token_account(value.strip())
-        return Principal(found[0], f"token:{found[1]}", token_name=ctx.token_name(found[1])) if found else None
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie or len(cookie) > 4096:
-        return None
-    try:
-        data = ctx.serializer.loads(cookie, max_age=SESSION_MAX_AGE)
-    except BadSignature:
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
-        return None
-    account = ctx.account_by_id(data["uid"])
+        if found is None:
+            return None
+        return Principal(found[0], f"token:{found[1].id}", token_name=found[1].name, token=found[1])
+    sid, csrf = session_cookie(request, ctx)
+    account = ctx.session_account(sid) if sid else None
     if account is None or account.disabled:
         return None
-    return Principal(account, "session", str(data.get("csrf", "")))
+    return Principal(account, "session", csrf, session=sid)
 
 
 async def check_csrf(request: Request, who: Principal) -> None:

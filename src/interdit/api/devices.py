@@ -98,13 +98,7 @@ def device_detail(ctx: ServerContext, source: str, device_id: str) -> dict[str, 
     return out
 
 
-@router.get("/devices/{source}/{device_id}", response_model=DeviceDetailOut,
-            summary="One device: attributes, app history, findings")
-def one_device(source: str, device_id: str, ctx: Ctx, who: Reader) -> dict[str, Any]:
-    return device_detail(ctx, source, device_id)
-
-
-@router.get("/devices/{source}/{device_id}/apps", response_model=list[AppIntervalOut],
+@router.get("/devices/{source}/{device_id:path}/apps", response_model=list[AppIntervalOut],
             summary="The apps a device holds or held (installed apps)")
 def device_apps(source: str, device_id: str, ctx: Ctx, who: Reader) -> list[dict[str, Any]]:
     detail = device_detail(ctx, source, device_id)
@@ -112,3 +106,9 @@ def device_apps(source: str, device_id: str, ctx: Ctx, who: Reader) -> list[dict
         if isinstance(detail.get(key), list):
             return list(detail[key])
     return []
+
+
+@router.get("/devices/{source}/{device_id:path}", response_model=DeviceDetailOut,
+            summary="One device: attributes, app history, findings (a device id may hold '/')")
+def one_device(source: str, device_id: str, ctx: Ctx, who: Reader) -> dict[str, Any]:
+    return device_detail(ctx, source, device_id)

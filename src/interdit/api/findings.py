@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from interdit.api import views
 from interdit.api.context import Analyst, Ctx, Reader
-from interdit.api.problems import PROBLEM_RESPONSES, Problem
+from interdit.api.problems import PROBLEM_RESPONSES, Problem, check_time
 from interdit.api.schemas import DeadlinesOut, FindingOut, FindingPage, SummaryOut, finding_out, summary_out
 from interdit.model import FindingKind, FindingState
 
@@ -34,9 +34,8 @@ def list_findings(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     cursor: Annotated[str | None, Query(max_length=100, description="`next_cursor` of the previous page.")] = None,
 ) -> Any:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise Problem(422, f"{name} has no time zone", fix=f"add Z for UTC, e.g. {value.isoformat()}Z")
+    check_time("since", since)
+    check_time("until", until)
     cur = views.current(ctx)
     start = bisect.bisect_right(cur.ids, cursor) if cursor else 0
     keep = views.matcher(state=[s.value for s in state or ()], kind=kind.value if kind else None, family=family,

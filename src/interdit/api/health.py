@@ -11,17 +11,42 @@ from interdit.api.context import Ctx, Reader
 router = APIRouter(tags=["health"])
 
 
+HEALTH_SECONDS = 1.0  # the database is asked at most once a second; answers in between reuse its reply
+
+
 @router.get("/healthz", summary="Liveness: the process answers and its database is reachable")
-def healthz(ctx: Ctx) -> dict[str, str]:
+async def healthz(ctx: Ctx) -> dict[str, str]:
+    """Answered on the event loop (no worker thread to wait for under load); the database check runs in a worker
+    at most once per HEALTH_SECONDS, and requests meanwhile get its last reply."""
+    import asyncio
+    import time
+
+    from starlette.concurrency import run_in_threadpool
+
+    state = ctx.health
+    if time.monotonic() - state[0] >= HEALTH_SECONDS and not state[2]:
+        state[2] = True
+        try:
+            state[1] = await run_in_threadpool(_database, ctx)
+            state[0] = time.monotonic()
+        finally:
+            state[2] = False
+    elif state[0] == 0.0:  # the first check is still running
+        while state[2] and state[0] == 0.0:
+            await asyncio.sleep(0.01)
+    db = state[1]
+    return {"status": "ok" if db == "ok" else "degraded", "database": db, "version": __version__}
+
+
+def _database(ctx: Ctx) -> str:
     import sqlalchemy as sa
 
     try:
         with ctx.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
-        db = "ok"
+        return "ok"
     except Exception:
-        db = "unreachable"
-    return {"status": "ok" if db == "ok" else "degraded", "database": db, "version": __version__}
+        return "unreachable"
 
 
 @router.get("/metrics", response_class=PlainTextResponse, summary="Request counts and latencies, Prometheus text")

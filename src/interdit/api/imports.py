@@ -44,6 +44,10 @@ async def create_import(
                                        description=MAX_REJECTED_HELP)] = "1%",
     allow_shrink: Annotated[bool, Query(description=ALLOW_SHRINK_HELP)] = False,
 ) -> ImportOut:
+    if not who.may_write(source):
+        raise Problem(403, f"this token may not write the source {source!r}",
+                      fix="use the token made for that source, or create one with "
+                          f"'interdit tokens create USER NAME --source {source}'")
     if format not in pipeline.inventory_formats():
         raise Problem(422, f"unknown inventory format {format!r}",
                       fix="use one of: " + ", ".join(pipeline.inventory_formats()))
@@ -54,7 +58,7 @@ async def create_import(
 
         result, tally = await run_in_threadpool(lambda: pipeline.import_inventory(
             ctx.repo, format, source, paths, clock=ctx.clock, actor=who.actor, max_rejected=max_rejected,
-            allow_shrink=allow_shrink))
+            allow_shrink=allow_shrink, hide=folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     rejections = [{"place": r.place, "reason": r.reason, "fix": r.fix} for r in tally.rejections[:200]]

@@ -478,22 +478,20 @@ def account_for(ctx: ServerContext, client: OidcClient, claims: Mapping[str, Any
             raise OidcRefused(409, "oidc.taken", f"an account named {username!r} exists and is not this person's "
                                                  "at the provider", username=username)
         try:
-            account = ctx.accounts.add(username, role, oidc_subject=subject)
+            account = ctx.accounts.add(username, role, oidc_subject=subject, audit=ctx.recorder(
+                provider, "account.add", username, lambda a: (None, {"role": a.role.value, "password": False,
+                                                                    "oidc": issuer})))
         except ConfigError:  # the same person's other sign-in created it a moment ago
             found = ctx.accounts.by_oidc_subject(subject)
             if found is None:
                 raise OidcRefused(409, "oidc.taken", f"the account {username!r} could not be created",
                                   username=username) from None
             account = found
-        else:
-            ctx.record(provider, "account.add", account.username,
-                       after={"role": account.role.value, "password": False, "oidc": issuer})
     elif account.role is not role:
         before = account.role
-        account = ctx.accounts.set_role(account.username, role)
+        account = ctx.accounts.set_role(account.username, role, audit=ctx.recorder(
+            provider, "account.role", account.username, lambda r: ({"role": before.value}, {"role": r.value})))
         ctx.forget_tokens()
-        ctx.record(provider, "account.role", account.username, before={"role": before.value},
-                   after={"role": account.role.value})
     ctx.record(f"user:{account.username}", "session.sign-in", account.username, after={"via": "oidc",
                                                                                        "issuer": issuer})
     return account

@@ -6,6 +6,7 @@ the audit trail with the text before and after.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -22,6 +23,7 @@ from interdit.api.schemas import (
     exception_out,
     plain,
 )
+from interdit.errors import InterditError
 
 router = APIRouter(prefix="/api/v1", tags=["policy"], responses=PROBLEM_RESPONSES)
 
@@ -75,15 +77,36 @@ def grant(ctx: Ctx, who: Principal, body: ExceptionIn) -> ExceptionOut:
         raise Problem(422, f"the expiry {body.expires} is not in the future", fix="choose a later date")
     fields = body.model_dump()
     fields["granted"] = today
-    _, _, loaded = pipeline.add_exception(ctx.settings.policy_path, fields, actor=who.actor, audit=ctx.audit)
+    known = {f.casefold(): f for f in pipeline.catalogue().families}  # family ids are matched whatever their case
+    fields["families"] = [known.get(f.casefold(), f) for f in body.families]
+    path = ctx.settings.policy_path
+    try:
+        _, _, loaded = pipeline.add_exception(path, fields, actor=who.actor, audit=ctx.audit)
+    except InterditError as e:
+        raise _unplaced(e, path) from None
     ctx.forget("policy", "current", "history")
     made = next(e for e in loaded.policy.exceptions if e.id == body.id)
     return exception_out(made, today)
 
 
 def revoke(ctx: Ctx, who: Principal, exception_id: str) -> None:
-    pipeline.revoke_exception(ctx.settings.policy_path, exception_id, actor=who.actor, audit=ctx.audit)
+    path = ctx.settings.policy_path
+    try:
+        pipeline.revoke_exception(path, exception_id, actor=who.actor, audit=ctx.audit)
+    except InterditError as e:
+        raise _unplaced(e, path) from None
     ctx.forget("policy", "current", "history")
+
+
+def _unplaced(error: InterditError, path: Path) -> InterditError:
+    """The error naming the policy file by its name only: the server's folders are not shown to its users."""
+    for e in (error, *getattr(error, "problems", ())):
+        for attr in ("where", "message", "fix"):
+            value = getattr(e, attr)
+            if value:
+                setattr(e, attr, value.replace(str(path), path.name))
+        e.args = (str(e),)
+    return error
 
 
 @router.post("/exceptions", response_model=ExceptionOut, status_code=201,

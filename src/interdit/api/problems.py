@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,7 +19,8 @@ log = logging.getLogger("interdit.api")
 
 TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
           405: "Method not allowed", 409: "Conflict", 413: "Content too large", 415: "Unsupported media type",
-          422: "Invalid input", 429: "Too many requests", 500: "Internal error", 503: "Unavailable"}
+          422: "Invalid input", 429: "Too many requests", 500: "Internal error", 503: "Unavailable",
+          507: "Insufficient storage"}
 
 
 class ProblemModel(BaseModel):
@@ -65,7 +67,29 @@ def problem_response(status: int, detail: str | None, *, instance: str | None = 
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+EARLIEST, LATEST = 1900, 9000  # years a time parameter may name (beyond, date arithmetic overflows)
+
+
+def check_time(name: str, value: datetime | None) -> None:
+    """422 for a time without a time zone, or one out of the years interdit can compute with."""
+    if value is None:
+        return
+    if value.tzinfo is None:
+        raise Problem(422, f"{name} has no time zone", fix=f"add Z for UTC, e.g. {value.isoformat()}Z")
+    if not EARLIEST <= value.year <= LATEST:
+        raise Problem(422, f"{name} is out of range", fix=f"use a time between the years {EARLIEST} and {LATEST}")
+
+
+def check_day(name: str, value: date | None) -> None:
+    if value is not None and not EARLIEST <= value.year <= LATEST:
+        raise Problem(422, f"{name} is out of range", fix=f"use a date between the years {EARLIEST} and {LATEST}")
+
+
 def interdit_status(error: InterditError) -> int:
+    from interdit.inflate import InflateLimit
+
+    if isinstance(error, InflateLimit):
+        return 413
     if isinstance(error, PolicyError | InputError):
         return 422
     if isinstance(error, ConfigError):

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from interdit import pipeline
 from interdit.api.context import Ctx, Reader
-from interdit.api.problems import PROBLEM_RESPONSES, Problem
+from interdit.api.problems import PROBLEM_RESPONSES, Problem, check_time
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], responses=PROBLEM_RESPONSES)
 
@@ -37,8 +37,7 @@ def report(fmt: str, ctx: Ctx, who: Reader,
            ) -> Response:
     if fmt not in pipeline.report_formats():
         raise Problem(404, f"no report format {fmt!r}", fix="use one of: " + ", ".join(pipeline.report_formats()))
-    if as_of is not None and as_of.tzinfo is None:
-        raise Problem(422, "as_of has no time zone", fix="add Z for UTC, e.g. 2023-03-01T00:00:00Z")
+    check_time("as_of", as_of)
     when = as_of or ctx.clock()
     data = pipeline.report_data(ctx.repo, ctx.loaded_policy(), as_of=when, clock=ctx.clock, with_history=history)
     text = pipeline.render(fmt, data, lang)

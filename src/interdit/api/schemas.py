@@ -192,11 +192,21 @@ class TokenOut(BaseModel):
     name: str
     created_at: datetime
     revoked_at: datetime | None = None
+    sources: list[str] = Field(default_factory=lambda: ["*"], description=(
+        "What the token may write: source names it may import, '@logs' for log uploads, '*' for everything its "
+        "role allows (tokens made before scopes existed have '*')."))
 
 
 class TokenIn(BaseModel):
     username: str = Field(..., min_length=1, max_length=120)
-    name: str = Field(..., min_length=1, max_length=120)
+    name: str = Field(..., min_length=1, max_length=120, pattern=r"^[^\x00-\x1f]+$")
+    sources: list[str] = Field(default_factory=list, max_length=100, description=(
+        "Sources the token may import (none: every source its role allows)."))
+    logs: bool = Field(False, description="The token may also upload DNS, proxy and TLS logs (with sources given).")
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(..., min_length=12, max_length=1000)
 
 
 class NewToken(TokenOut):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,31 +63,91 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
+NAME_MAX = 100  # characters kept of an uploaded file's name (its end, with the extensions, is kept)
+
+
+def safe_name(filename: str, n: int) -> str:
+    """A file name made of [A-Za-z0-9._-], at most NAME_MAX characters, never empty, `.` or `..`."""
+    name = _SAFE.sub("_", filename.replace("\\", "/").rsplit("/", 1)[-1]).strip("._") or f"upload-{n}"
+    if len(name) > NAME_MAX:
+        stem, dot, ext = name.rpartition(".")
+        tail = (dot + ext) if stem and len(ext) <= 10 else ""
+        gz = name.endswith((".gz", ".bz2", ".zst")) and "." in stem
+        if gz:  # keep ".csv.gz"
+            inner = stem.rpartition(".")[2]
+            tail = "." + inner[:10] + tail if len(inner) <= 10 else tail
+        name = name[: NAME_MAX - len(tail)].rstrip("._") + tail
+    return name
+
+
+class _ToFolder(MultiPartParser):
+    """Starlette's multipart parser, writing each file part straight into the upload folder (never /tmp)."""
+
+    def __init__(self, request: Request, dest: Path, *, max_files: int) -> None:
+        super().__init__(request.headers, request.stream(), max_files=max_files, max_fields=50)
+        self.dest = dest
+        self.paths: list[Path] = []
+
+    def on_headers_finished(self) -> None:
+        super().on_headers_finished()
+        upload = self._current_part.file
+        if upload is None:
+            return
+        n = len(self.paths)
+        name = safe_name(upload.filename or "", n)
+        target = self.dest / name
+        if target.exists() or target in self.paths:
+            target = self.dest / f"{n}-{name}"
+        upload.file.close()  # the empty in-memory spool the parser made
+        upload.file = target.open("w+b")
+        self._files_to_close_on_error.append(upload.file)  # type: ignore[arg-type]
+        self.paths.append(target)
+
+
 async def save_uploads(request: Request, dest: Path, *, max_files: int = 20) -> list[Path]:
-    """Save every file part of a multipart body into `dest` (already created); 413 when over the limit."""
-    try:
-        form = await request.form(max_files=max_files, max_fields=50)
-    except BodyTooLarge as e:
-        raise Problem(413, str(e), fix="send a smaller file or split it") from None
-    paths: list[Path] = []
-    for n, (_, value) in enumerate(form.multi_items()):
-        if not isinstance(value, UploadFile):
-            continue
-        name = _SAFE.sub("_", Path(value.filename or "").name).strip("._") or f"upload-{n}"
-        target = dest / name
-        if target.exists():
-            target = dest / f"{n}-{name}"
-        with target.open("wb") as fh:
-            await value.seek(0)
-            shutil.copyfileobj(value.file, fh, 1024 * 1024)
-        await value.close()
-        paths.append(target)
+    """Stream every file part of a multipart body into `dest` (already created), once.
+
+    413 when over the limit, 400 for a body that is not multipart, 507 when the upload folder is full."""
+    _, paths = await parse_uploads(request, dest, max_files=max_files)
     if not paths:
         raise Problem(422, "the request carries no file", fix="send the files as multipart/form-data parts named files")
     return paths
 
 
+async def parse_uploads(request: Request, dest: Path, *, max_files: int = 20) -> tuple[FormData, list[Path]]:
+    """The form's fields, and its files streamed into `dest` (see `save_uploads`)."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise Problem(422, "the request carries no file: send the files as multipart/form-data",
+                      fix="send the files as multipart/form-data parts named files (curl -F files=@FILE)")
+    parser = _ToFolder(request, dest, max_files=max_files)
+    try:
+        form = await parser.parse()
+    except BodyTooLarge as e:
+        raise Problem(413, str(e), fix="send a smaller file or split it") from None
+    except MultiPartException as e:
+        raise Problem(400, f"the multipart body cannot be read: {e.message}",
+                      fix="send the files as multipart/form-data parts named files") from None
+    except OSError as e:
+        raise full_folder(e) from None
+    for _, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            await value.close()
+    return form, parser.paths
+
+
+def full_folder(error: OSError) -> Problem:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return Problem(507, "the server's upload folder is full",
+                       fix="retry later; the operator frees space in INTERDIT_UPLOAD_DIR or points it elsewhere")
+    return Problem(503, "the server could not write the upload to its folder",
+                   fix="retry later; the operator checks INTERDIT_UPLOAD_DIR")
+
+
 def work_dir(base: Path | None) -> Path:
-    if base is not None:
-        base.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="interdit-upload-", dir=base))
+    """A new folder for one request's uploads, in INTERDIT_UPLOAD_DIR (else the system's temporary folder)."""
+    try:
+        if base is not None:
+            base.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="interdit-upload-", dir=base))
+    except OSError as e:
+        raise full_folder(e) from None

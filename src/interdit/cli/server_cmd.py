@@ -137,8 +137,26 @@ def serve(
         err.print(f"dashboard sign-in through {oidc.display_name} ({oidc.issuer}), client {oidc.client_id}"
                   + ("; passwords off" if oidc.only else ""), markup=False)
     app = create_app(s.settings, clock=s.clock, options=options)
+    from interdit.api.connections import TimedH11
+
+    limits = connection_limits()
     uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
-                server_header=False, log_level="info")
+                server_header=False, log_level="info", timeout_keep_alive=limits["timeout_keep_alive"],
+                limit_concurrency=limits["limit_concurrency"],
+                h11_max_incomplete_event_size=limits["h11_max_incomplete_event_size"], http=TimedH11)
+
+
+def connection_limits(environ: dict[str, str] | None = None) -> dict[str, int]:
+    """What uvicorn bounds for slow or idle clients (docs/server.md, "Security model"): idle keep-alive
+    connections close after INTERDIT_KEEP_ALIVE_SECONDS (5), a request's head may not exceed 64 KiB, and past
+    INTERDIT_MAX_CONNECTIONS (1000) open connections new requests get 503 at once. A head must arrive within
+    10 s (`interdit.api.connections`); body read timeouts are the reverse proxy's work."""
+    import os
+
+    env = os.environ if environ is None else environ
+    return {"timeout_keep_alive": int(env.get("INTERDIT_KEEP_ALIVE_SECONDS") or 5),
+            "limit_concurrency": int(env.get("INTERDIT_MAX_CONNECTIONS") or 1000),
+            "h11_max_incomplete_event_size": 64 * 1024}
 
 
 @users_app.command("add")
@@ -166,9 +184,8 @@ def users_add(
     accounts, audit = _stores(s)
     from interdit.storage.accounts import Role
 
-    made = run_guarded(lambda: accounts.add(username, Role(role.value), password))
-    audit.append(cli_actor(), "account.add", made.username, after={"role": made.role.value,
-                                                                "password": made.has_password})
+    made = run_guarded(lambda: accounts.add(username, Role(role.value), password, audit=lambda conn, a: audit.append(
+        cli_actor(), "account.add", a.username, after={"role": a.role.value, "password": a.has_password}, conn=conn)))
     out.print(f"created {made.username} ({made.role.value})")
 
 
@@ -197,16 +214,36 @@ def users_list(
 @users_app.command("disable")
 def users_disable(ctx: typer.Context, username: Annotated[str, typer.Argument(help="The account to disable.")]
                   ) -> None:
-    """Disable an account: its sessions and tokens stop working at once.
+    """Disable an account: its sessions end at once; a running server refuses its tokens within 5 seconds.
 
     Example: interdit users disable marie.tremblay
     """
     accounts, audit = _stores(state(ctx))
     before = accounts.get(username)
-    after = run_guarded(lambda: accounts.set_disabled(username, True))
-    audit.append(cli_actor(), "account.disable", username, before={"disabled": before.disabled if before else None},
-                 after={"disabled": after.disabled})
+    run_guarded(lambda: accounts.set_disabled(username, True, audit=lambda conn, _: audit.append(
+        cli_actor(), "account.disable", username, before={"disabled": before.disabled if before else None},
+        after={"disabled": True}, conn=conn)))
     out.print(f"disabled {username}")
+
+
+@users_app.command("password")
+def users_password(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The account whose password to set.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
+    = False,
+) -> None:
+    """Set an account's password (asked twice, or read with --password-stdin); its sessions end at once.
+
+    Example: echo "$NEW" | interdit users password marie.tremblay --password-stdin
+    """
+    s = state(ctx)
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    accounts, audit = _stores(s)
+    run_guarded(lambda: accounts.set_password(username, password, audit=lambda conn, _: audit.append(
+        cli_actor(), "account.password", username, after={"sessions": "ended"}, conn=conn)))
+    out.print(f"set the password of {username}; its sessions ended")
 
 
 @tokens_app.command("create")
@@ -214,28 +251,41 @@ def tokens_create(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="The account the token acts as.")],
     name: Annotated[str, typer.Argument(help="What the token is for, e.g. 'nightly intune export'.")],
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", help="A source the token may import; repeat it. Without --source nor --logs, the token may "
+        "write every source and log feed.")] = None,
+    logs: Annotated[bool, typer.Option("--logs", help="The token may upload DNS, proxy and TLS logs.")] = False,
 ) -> None:
     """Create an API token and print it once (it is stored hashed and cannot be shown again).
 
-    Example: interdit tokens create nightly-mdm "nightly intune export"
+    Example: interdit tokens create nightly-mdm "nightly intune export" --source intune-prod
+
+    Example: interdit tokens create resolvers "dns logs of the resolvers" --logs
     """
+    from interdit.storage.accounts import parse_scopes
+
     accounts, audit = _stores(state(ctx))
-    info, secret = run_guarded(lambda: accounts.create_token(username, name))
-    audit.append(cli_actor(), "token.create", info.id, after={"user": info.username, "name": info.name})
-    err.print(f"token {info.id} for {info.username}: store it now, it is not shown again")
+    scopes = run_guarded(lambda: parse_scopes(source or (), logs=logs))
+    info, secret = run_guarded(lambda: accounts.create_token(username, name, scopes=scopes, audit=lambda conn, t:
+                                                             audit.append(cli_actor(), "token.create", t.id, after={
+                                                                 "user": t.username, "name": t.name,
+                                                                 "scopes": list(t.scopes)}, conn=conn)))
+    err.print(f"token {info.id} for {info.username} (may write: {info.scope_text}): store it now, it is not shown "
+              "again", markup=False)
     print(secret)
 
 
 @tokens_app.command("list")
 def tokens_list(ctx: typer.Context) -> None:
-    """List tokens (ids, accounts, names; never the secrets).
+    """List tokens (ids, accounts, what they may write, names; never the secrets). `*` may write every source
+    and log feed, `@logs` may upload logs.
 
     Example: interdit tokens list
     """
     accounts, _ = _stores(state(ctx))
     for t in accounts.tokens():
         status = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
-        out.print(f"{t.id}  {t.username:24} {status:18} {t.name}", markup=False)
+        out.print(f"{t.id}  {t.username:24} {status:18} {t.scope_text:24} {t.name}", markup=False)
 
 
 @tokens_app.command("revoke")
@@ -246,9 +296,9 @@ def tokens_revoke(ctx: typer.Context, token_id: Annotated[str, typer.Argument(he
     Example: interdit tokens revoke 3f9a1c0b7d2e
     """
     accounts, audit = _stores(state(ctx))
-    info = run_guarded(lambda: accounts.revoke_token(token_id))
-    audit.append(cli_actor(), "token.revoke", token_id, before={"user": info.username, "name": info.name},
-                 after={"revoked_at": info.revoked_at.isoformat() if info.revoked_at else None})
+    info = run_guarded(lambda: accounts.revoke_token(token_id, audit=lambda conn, t: audit.append(
+        cli_actor(), "token.revoke", token_id, before={"user": t.username, "name": t.name},
+        after={"revoked_at": t.revoked_at.isoformat() if t.revoked_at else None}, conn=conn)))
     out.print(f"revoked {token_id} ({info.username}: {info.name})", markup=False)
 
 

@@ -28,6 +28,7 @@ from typing import IO, Any
 import charset_normalizer
 
 from interdit.errors import InputError
+from interdit.inflate import bounded, file_size
 
 SAMPLE = 64 * 1024  # bytes read ahead to decide
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -133,7 +134,13 @@ def open_detected(path: Path, *, detect_encoding: bool = True) -> tuple[IO[str],
     try:
         with path.open("rb") as probe:
             compressed = probe.read(2) == _GZIP_MAGIC
-        raw: Any = gzip.open(path, "rb") if compressed else path.open("rb", buffering=0)  # noqa: SIM115
+        raw: Any
+        if compressed:  # bounded by ratio and size: a small gzip may not inflate to gigabytes
+            file = path.open("rb")  # closed with the stream
+            raw = bounded(gzip.GzipFile(fileobj=file, mode="rb"), compressed=file_size(file), where=str(path),
+                          kind="gzip", raw=file)
+        else:
+            raw = path.open("rb", buffering=0)
     except OSError as exc:
         raise InputError(f"cannot open the file: {exc.strerror or exc}", where=str(path),
                          fix="check the path and its permissions") from None

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
+from interdit.inflate import InflateLimit, counted, file_size
 from interdit.model import Rejection
 from interdit.network.aggregate import Aggregator
 from interdit.network.attribute import Attributor
@@ -119,16 +120,20 @@ def open_stream(path: str) -> tuple[IO[bytes], str]:
         raw.seek(0)
     kind = _magic(head)
     stream: Any
+    inflating: Any
     if kind == "gzip":
-        stream = _Closing(gzip.GzipFile(fileobj=raw, mode="rb"), raw)
+        inflating = gzip.GzipFile(fileobj=raw, mode="rb")
     elif kind == "bzip2":
-        stream = _Closing(bz2.BZ2File(raw, "rb"), raw)
+        inflating = bz2.BZ2File(raw, "rb")
     elif kind == "zstd":
         import zstandard
 
-        stream = _Closing(zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True), raw)
+        inflating = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
     else:
         return raw, kind
+    size = None if path == "-" else file_size(raw)  # bounded by ratio and size (interdit.inflate)
+    # counted as it inflates (a log may be cut off at its end while it is written: no trailer to trust)
+    stream = _Closing(counted(inflating, compressed=size, where=path), raw)
     stream._interdit_piecewise = True
     return stream, kind
 
@@ -175,6 +180,8 @@ def _read(stream: IO[bytes], n: int) -> bytes:
 def _read_once(stream: IO[bytes], n: int) -> bytes:
     try:
         return stream.read(n)
+    except InflateLimit:
+        raise
     except (EOFError, OSError, zlib.error, ValueError) as e:
         raise Truncated(str(e) or type(e).__name__) from None
     except Exception as e:  # zstandard.ZstdError and other decompressor failures

@@ -1,15 +1,19 @@
 """Recording a change in the audit trail, from the use case that makes it.
 
-Every changing use case takes `actor` (who asks: `user:alice`, `token:nightly-intune`, `cli:jdoe`) and appends
-one entry after its change is committed, so the command line, the API and the dashboard are audited alike and
-once. Without an actor (a library call, a test, the demo data set) nothing is recorded.
+Every changing use case takes `actor` (who asks: `user:alice`, `token:nightly-intune`, `cli:jdoe`) and writes
+one entry together with its change: in the change's own database transaction, or, for a file (the policy,
+the sources), in a transaction held open while the file is replaced (`replace_file`). When the entry cannot
+be written, nothing changes. The command line, the API and the dashboard are audited alike and once. Without
+an actor (a library call, a test, the demo data set) nothing is recorded.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -37,6 +41,38 @@ def record(log: AuditLog | None, actor: str | None, action: str, target: str, *,
     require_trail(log, actor, action)
     assert log is not None
     return log.append(actor, action, target, before=before, after=after)
+
+
+def replace_file(path: Path, text: str, log: AuditLog | None, actor: str | None, action: str, target: str, *,
+                 before: Any = None, after: Any = None) -> None:
+    """Replace `path` with `text` (atomically) and write its audit entry, both or neither.
+
+    The entry is written first, in a transaction that stays open while the file is replaced: when the entry
+    cannot be written the file is left as it was, and when the commit fails the old text is put back."""
+    previous = path.read_bytes() if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.saving")
+    tmp.write_text(text, encoding="utf-8")
+    if actor is None:
+        os.replace(tmp, path)
+        return
+    require_trail(log, actor, action)
+    assert log is not None
+    replaced = False
+    try:
+        with log.engine.begin() as conn:
+            log.append(actor, action, target, before=before, after=after, conn=conn)
+            os.replace(tmp, path)
+            replaced = True
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if replaced:  # the commit failed after the file was replaced: put the old one back
+            if previous is None:
+                path.unlink(missing_ok=True)
+            else:
+                tmp.write_bytes(previous)
+                os.replace(tmp, path)
+        raise
 
 
 def payload_digest(payload: Payload) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import re
@@ -14,7 +15,7 @@ from typing import Any
 
 from interdit.catalogue import blockable_domains, load_catalogue
 from interdit.enforcement.base import EnforcementRequest, Payload, targets
-from interdit.errors import ConfigError, InputError
+from interdit.errors import ConfigError, InputError, InterditError
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import Catalogue, Finding, Policy, Summary, day_start
 from interdit.pipeline.audit import audit_trail, payload_digest, record, require_trail
@@ -25,7 +26,7 @@ from interdit.policy.evaluate import Evaluation
 from interdit.policy.schema import policy_json_schema
 from interdit.reporting.base import ReportData, formats
 from interdit.storage import evaluations
-from interdit.storage.audit import AuditLog
+from interdit.storage.audit import AuditLog, check_entry
 from interdit.storage.repo import ImportResult, RejectionLimit, Repository, SnapshotRefused, SnapshotRules
 
 __all__ = ["SnapshotRefused"]  # a snapshot refused by its rules: nothing changed (the faces catch it)
@@ -42,7 +43,8 @@ def open_repository(url: str) -> Repository:
     return repo
 
 
-_REVISION = re.compile(r'^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:"([^"]*)"|\'([^\']*)\'|None)\s*$', re.M)
+_REVISION = re.compile(r'^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:"([^"]*)"|\'([^\']*)\'|None|(\([^)]*\)))\s*$',
+                       re.M)
 
 
 def _schema_is_current(repo: Repository) -> bool:
@@ -56,12 +58,13 @@ def _schema_is_current(repo: Repository) -> bool:
     revisions: set[str] = set()
     parents: set[str] = set()
     for script in (MIGRATIONS / "versions").glob("*.py"):
-        found = {m.group(1): m.group(2) or m.group(3) for m in _REVISION.finditer(script.read_text("utf-8"))}
+        found = {m.group(1): m.group(2) or m.group(3) or m.group(4)
+                 for m in _REVISION.finditer(script.read_text("utf-8"))}
         if not found.get("revision") or "down_revision" not in found:
             return False
         revisions.add(found["revision"] or "")
-        if found["down_revision"]:
-            parents.add(found["down_revision"] or "")
+        down = found["down_revision"] or ""
+        parents.update(re.findall(r'"([^"]+)"', down) if down.startswith("(") else [down] if down else [])
     heads = revisions - parents
     try:
         with repo.engine.connect() as conn:
@@ -143,34 +146,83 @@ def snapshot_rules(max_rejected: str | int | RejectionLimit | None = None, allow
                          empty_app_lists_expected=bool(getattr(reader, "empty_app_lists_expected", False)))
 
 
+SOURCE_MAX = 200  # characters of a source's name (the import runs keep it whole)
+
+
 def import_inventory(repo: Repository, fmt: str, source: str, inputs: Sequence[Path], *,
                      at: datetime | None = None, clock: Clock = system_clock,
                      progress: Callable[[int], None] | None = None,
                      actor: str | None = None, max_rejected: str | int | RejectionLimit | None = None,
-                     allow_shrink: bool = False) -> tuple[ImportResult, Tally]:
+                     allow_shrink: bool = False, hide: Path | None = None) -> tuple[ImportResult, Tally]:
     """Import one snapshot of `source` from files in format `fmt`, as one transaction.
 
     The snapshot fails closed (see `Repository.import_snapshot`): it is refused, nothing changed
     (`SnapshotRefused`), when it rejected more than `max_rejected` records (default 1 % of those read), or
     would mark more than a fifth of the source's devices removed at once, unless `allow_shrink`.
 
-    With `actor`, the import is recorded in the audit trail (action `import`, target the source) once it is
-    committed: its run id and counts, and the previous run's counts for that source as `before`.
+    With `actor`, the import is recorded in the audit trail (action `import`, target the source) in the
+    import's own transaction: its run id and counts, and the previous run's counts for that source as
+    `before`; when the entry cannot be written, nothing is imported. `hide` is a folder (the server's upload
+    folder) left out of the places and errors that are shown and stored.
     """
     for p in inputs:
         if not p.exists():
             raise InputError(f"no such file: {p}", fix="check the path")
+    if not source.strip() or len(source) > SOURCE_MAX:
+        raise InputError(f"the source name is {len(source)} characters long", where="--source",
+                         fix=f"name the source with 1 to {SOURCE_MAX} characters")
+    log = audit_trail(repo.engine, clock) if actor is not None else None
+    if actor is not None:
+        check_entry(actor, "import", source)  # refused before anything is read
     now = clock()
-    reader = readers.get(fmt)(source, list(inputs), now=now)  # type: ignore[call-arg]
+    try:
+        reader = readers.get(fmt)(source, list(inputs), now=now)  # type: ignore[call-arg]
+    except InterditError as e:
+        raise hidden(e, hide) from None
     records: Iterable[Record] = reader.records()
+    if hide is not None:
+        records = hiding(records, reader.tally, hide)
     if progress is not None:
         records = counting(records, progress)
     rules = snapshot_rules(max_rejected, allow_shrink, reader)
     previous = last_import_counts(repo, source) if actor is not None else None
-    result = repo.import_snapshot(source, fmt, records, reader.tally, at=at or now, rules=rules)
-    record(audit_trail(repo.engine, clock), actor, "import", source, before=previous,
-           after=import_counts(result, fmt, [p.name for p in inputs], at=at or now))
+
+    def audit(conn: Any, result: ImportResult) -> object:
+        assert log is not None and actor is not None
+        return log.append(actor, "import", source, before=previous, conn=conn,
+                          after=import_counts(result, fmt, [p.name for p in inputs], at=at or now))
+
+    result = repo.import_snapshot(source, fmt, records, reader.tally, at=at or now, rules=rules,
+                                  audit=audit if actor is not None else None)
     return result, reader.tally
+
+
+def hidden(error: InterditError, folder: Path | None) -> InterditError:
+    """`error` without the path of `folder` in its place and message."""
+    if folder is not None:
+        prefix = str(folder).rstrip("/") + "/"
+        error.where = error.where.replace(prefix, "") if error.where else error.where
+        error.message = error.message.replace(prefix, "")
+        error.args = (str(error),)
+    return error
+
+
+def hiding(records: Iterable[Record], tally: Tally, folder: Path) -> Iterator[Record]:
+    """The records, and then the tally's rejections and any error, without the path of `folder`."""
+    prefix = str(folder).rstrip("/") + "/"
+
+    def scrub() -> None:
+        for i, r in enumerate(tally.rejections):
+            if prefix in r.place or prefix in r.reason:
+                tally.rejections[i] = dataclasses.replace(r, place=r.place.replace(prefix, ""),
+                                                          reason=r.reason.replace(prefix, ""))
+
+    try:
+        yield from records
+    except InterditError as e:
+        scrub()
+        raise hidden(e, folder) from None
+    scrub()
 
 
 IMPORT_COUNTS = ("read", "accepted", "rejected", "devices", "apps", "devices_new", "devices_changed",

@@ -5,13 +5,15 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from interdit.catalogue import load_catalogue
 from interdit.errors import ConfigError, PolicyError
-from interdit.pipeline.audit import record, require_trail
+from interdit.pipeline.audit import replace_file, require_trail
 from interdit.pipeline.core import LoadedPolicy
 from interdit.policy import load_policy
 from interdit.storage.audit import AuditLog
@@ -55,21 +57,29 @@ def save_policy_text(path: Path, text: str, *, actor: str | None = None,
     file): the text before, the text after and their diff.
     """
     require_trail(audit, actor, "policy.update")
-    before, loaded = _replace(path, text)
-    record(audit, actor, "policy.update", str(path), before={"text": before},
-           after={"text": text, "digest": loaded.digest, "diff": policy_diff(before, text, path.name)})
-    return before, loaded
-
-
-def _replace(path: Path, text: str) -> tuple[str, LoadedPolicy]:
-    import os
-
     before = path.read_text(encoding="utf-8") if path.exists() else ""
-    loaded = validate_policy_text(text, path)
-    tmp = path.with_name(f".{path.name}.saving")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    loaded = _replace(path, text, Entry(audit, actor, "policy.update", str(path), lambda loaded: (
+        {"text": before}, {"text": text, "digest": loaded.digest, "diff": policy_diff(before, text, path.name)})))
     return before, loaded
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The audit entry of a change to the policy file: `make(new policy)` gives its before and after."""
+
+    log: AuditLog | None
+    actor: str | None
+    action: str
+    target: str
+    make: Callable[[LoadedPolicy], tuple[Any, Any]]
+
+
+def _replace(path: Path, text: str, entry: Entry) -> LoadedPolicy:
+    """Validate `text`, then replace the file and write its audit entry, both or neither."""
+    loaded = validate_policy_text(text, path)
+    old, new = entry.make(loaded)
+    replace_file(path, text, entry.log, entry.actor, entry.action, entry.target, before=old, after=new)
+    return loaded
 
 
 def policy_diff(before: str, after: str, name: str = "policy.yaml") -> str:
@@ -127,18 +137,30 @@ def add_exception(path: Path, exception: dict[str, Any], *, actor: str | None = 
         if value in (None, (), []):
             continue
         if isinstance(value, list | tuple):
-            seq = CommentedSeq(list(value))
+            seq = CommentedSeq([_scalar(v) for v in value])
             seq.fa.set_flow_style()
             entry[key] = seq
         else:
-            entry[key] = value.isoformat() if isinstance(value, date) else value
+            entry[key] = value.isoformat() if isinstance(value, date) else _scalar(value)
     existing.append(entry)
     after = _dump(yaml, doc)
-    _, loaded = _replace(path, after)
     fields = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in exception.items()}
-    record(audit, actor, "exception.grant", str(exception.get("id")), before={"text": before},
-           after={"text": after, "exception": fields, "diff": policy_diff(before, after, path.name)})
+    loaded = _replace(path, after, Entry(audit, actor, "exception.grant", str(exception.get("id")), lambda _: (
+        {"text": before}, {"text": after, "exception": fields, "diff": policy_diff(before, after, path.name)})))
     return before, after, loaded
+
+
+_INDICATORS = tuple("?:-,[]{}#&*!|>'\"%@`")
+
+
+def _scalar(value: Any) -> Any:
+    """A text that YAML would read back as something else (`? x` a mapping key, `: x`...) is written quoted."""
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    if isinstance(value, str) and (value.startswith(_INDICATORS) or ": " in value or " #" in value
+                                   or value != value.strip()):
+        return DoubleQuotedScalarString(value)
+    return value
 
 
 def revoke_exception(path: Path, exception_id: str, *, actor: str | None = None,
@@ -156,9 +178,8 @@ def revoke_exception(path: Path, exception_id: str, *, actor: str | None = None,
         raise ConfigError(f"no exception with id {exception_id!r} in {path}", fix="list them with GET /api/v1/policy")
     del items[index]
     after = _dump(yaml, doc)
-    _, loaded = _replace(path, after)
-    record(audit, actor, "exception.revoke", exception_id, before={"text": before},
-           after={"text": after, "diff": policy_diff(before, after, path.name)})
+    loaded = _replace(path, after, Entry(audit, actor, "exception.revoke", exception_id, lambda _: (
+        {"text": before}, {"text": after, "diff": policy_diff(before, after, path.name)})))
     return before, after, loaded
 
 

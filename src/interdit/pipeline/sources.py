@@ -11,7 +11,7 @@ from typing import Any, cast
 from interdit.enforcement.base import Payload
 from interdit.errors import ConfigError, InputError
 from interdit.inventory.base import Record, Tally
-from interdit.pipeline.audit import audit_trail, payload_digest, record, require_trail
+from interdit.pipeline.audit import audit_trail, payload_digest, record, replace_file, require_trail
 from interdit.pipeline.basics import Clock, system_clock
 from interdit.pipeline.core import counting, import_counts, last_import_counts, snapshot_rules
 from interdit.storage.audit import AuditLog
@@ -55,12 +55,13 @@ def add_source(name: str, type_: str, settings: dict[str, str], *, secret_file: 
         secret_file = secret_file.expanduser().resolve()
     spec = sources.SourceSpec(name, type_, {k: v for k, v in settings.items() if v}, secret_file, secret_env)
     target = sources.sources_path(path)
-    previous = sources.load_sources(target).get(name) if actor is not None and target.exists() else None
-    sources.add_source(target, spec, force=force)
-    record(audit, actor, "source.add", name, before=_source_fields(previous) if previous else None,
-           after={**_source_fields(spec), "file": str(target)})
     if secret_file is not None:
-        sources.read_secret(spec)  # refuse a file others can read now, not at the first sync
+        sources.read_secret(spec)  # refuse a file others can read now, before anything is written
+    previous = sources.load_sources(target).get(name) if actor is not None and target.exists() else None
+    text = sources.sources_text(target, spec, force=force)  # every check, nothing written yet
+    replace_file(target, text, audit, actor, "source.add", name,
+                 before=_source_fields(previous) if previous else None,
+                 after={**_source_fields(spec), "file": str(target)})
     return target
 
 
@@ -133,9 +134,15 @@ def sync_source(repo: Repository, name: str, *, path: Path | None = None, client
         fmt = f"api:{connector.source_type}"
         rules = snapshot_rules(max_rejected, allow_shrink, connector)
         previous = last_import_counts(repo, name) if actor is not None else None
-        result = repo.import_snapshot(name, fmt, records, connector.tally, at=at or now, rules=rules)
-        record(audit_trail(repo.engine, clock), actor, "source.sync", name, before=previous,
-               after=import_counts(result, fmt, at=at or now))
+        log = audit_trail(repo.engine, clock)
+
+        def audit(conn: Any, result: ImportResult) -> object:  # in the import's transaction
+            assert actor is not None
+            return log.append(actor, "source.sync", name, before=previous, conn=conn,
+                              after=import_counts(result, fmt, at=at or now))
+
+        result = repo.import_snapshot(name, fmt, records, connector.tally, at=at or now, rules=rules,
+                                      audit=audit if actor is not None else None)
         return result, connector.tally
     finally:
         if own:

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from interdit.errors import StorageError
+from interdit.errors import InputError, StorageError
 
 metadata = sa.MetaData()
 
@@ -27,9 +27,10 @@ audit_table = sa.Table(
     "audit_log", metadata,
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("at", sa.String(40), nullable=False),
-    sa.Column("actor", sa.String(160), nullable=False),
+    # stored whole, as the hash covers them (migration 0009 widened them from 160, 80 and 300 characters)
+    sa.Column("actor", sa.Text, nullable=False),
     sa.Column("action", sa.String(80), nullable=False, index=True),
-    sa.Column("target", sa.String(300), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
     sa.Column("before", sa.Text, nullable=True),
     sa.Column("after", sa.Text, nullable=True),
     sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),
@@ -37,6 +38,9 @@ audit_table = sa.Table(
 )
 
 GENESIS = "0" * 64
+ACTION_MAX = 80
+TEXT_MAX = 4000  # an actor or target longer than this is refused before anything changes
+_PG_LOCK = 0x1D7A0D17  # the advisory lock that orders appends on PostgreSQL (held until the commit)
 
 
 def canonical(value: Any) -> str | None:
@@ -88,6 +92,18 @@ def parse_checkpoint(text: str) -> tuple[int, str]:
     return int(number), digest.lower()
 
 
+def check_entry(actor: str, action: str, target: str) -> None:
+    """Refuse, before anything changes, an entry the trail would not keep whole (or text a database refuses)."""
+    for name, value, limit in (("actor", actor, TEXT_MAX), ("action", action, ACTION_MAX),
+                               ("target", target, TEXT_MAX)):
+        if len(value) > limit:
+            raise InputError(f"the audit {name} is {len(value):,} characters long; the trail keeps at most "
+                               f"{limit:,}", fix=f"use a shorter {'name' if name != 'action' else 'action'}")
+        if "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise InputError(f"the audit {name} holds a NUL or a lone surrogate character",
+                               fix="remove the control character from the name")
+
+
 class AuditLog:
     """Append-only, hash-chained log in the `audit_log` table (migration 0004)."""
 
@@ -95,26 +111,42 @@ class AuditLog:
         self.engine = engine
         self.clock = clock
 
-    def append(self, actor: str, action: str, target: str, *, before: Any = None, after: Any = None) -> AuditEntry:
-        """Add one entry at the end of the chain. Concurrent writers are serialised by the unique prev_hash."""
+    def append(self, actor: str, action: str, target: str, *, before: Any = None, after: Any = None,
+               conn: Connection | None = None) -> AuditEntry:
+        """Add one entry at the end of the chain.
+
+        With `conn`, the entry is written inside that connection's open transaction, so the change made in it and
+        its entry commit together or not at all. Without, it is a transaction of its own. Concurrent writers
+        are ordered by a lock (PostgreSQL's advisory lock, SQLite's write lock) and by the unique prev_hash."""
+        check_entry(actor, action, target)
         b, a = canonical(before), canonical(after)
+        if conn is not None:
+            return self._append_in(conn, actor, action, target, b, a, before, after)
         for _ in range(20):
-            at = self.clock().astimezone(UTC).isoformat(timespec="microseconds")
-            with self.engine.connect() as conn:
-                last = conn.execute(sa.select(audit_table.c.seq, audit_table.c.hash)
-                                    .order_by(audit_table.c.seq.desc()).limit(1)).first()
-            seq, prev = (1, GENESIS) if last is None else (int(last.seq) + 1, str(last.hash))
-            digest = entry_hash(prev, seq, at, actor, action, target, b, a)
             try:
-                with self.engine.begin() as conn:
-                    conn.execute(audit_table.insert().values(seq=seq, at=at, actor=actor[:160], action=action[:80],
-                                                             target=target[:300], before=b, after=a,
-                                                             prev_hash=prev, hash=digest))
+                with self.engine.begin() as own:
+                    return self._append_in(own, actor, action, target, b, a, before, after)
             except IntegrityError:
                 continue  # another writer took this place in the chain: read the new end and try again
-            return AuditEntry(seq, datetime.fromisoformat(at), actor[:160], action[:80], target[:300],
-                              before, after, prev, digest)
+            except OperationalError as e:
+                if "locked" not in str(e).lower() and "busy" not in str(e).lower():
+                    raise
         raise StorageError("the audit trail is too busy to append to", fix="retry the change in a moment")
+
+    def _append_in(self, conn: Connection, actor: str, action: str, target: str, b: str | None, a: str | None,
+                   before: Any, after: Any) -> AuditEntry:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+        elif conn.dialect.name == "sqlite":  # take the write lock before reading the end of the chain
+            conn.execute(audit_table.update().where(sa.false()).values(seq=audit_table.c.seq))
+        last = conn.execute(sa.select(audit_table.c.seq, audit_table.c.hash)
+                            .order_by(audit_table.c.seq.desc()).limit(1)).first()
+        seq, prev = (1, GENESIS) if last is None else (int(last.seq) + 1, str(last.hash))
+        at = self.clock().astimezone(UTC).isoformat(timespec="microseconds")
+        digest = entry_hash(prev, seq, at, actor, action, target, b, a)
+        conn.execute(audit_table.insert().values(seq=seq, at=at, actor=actor, action=action, target=target,
+                                                 before=b, after=a, prev_hash=prev, hash=digest))
+        return AuditEntry(seq, datetime.fromisoformat(at), actor, action, target, before, after, prev, digest)
 
     def entries(self, *, after: int = 0, limit: int | None = None, actor: str | None = None,
                 action: str | None = None) -> list[AuditEntry]:

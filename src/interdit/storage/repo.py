@@ -162,7 +162,8 @@ class Repository:
     # -- import ---------------------------------------------------------------------------------------
 
     def import_snapshot(self, source: str, fmt: str, records: Iterable[Record], tally: Tally, *,
-                        at: datetime, rules: SnapshotRules | None = None) -> ImportResult:
+                        at: datetime, rules: SnapshotRules | None = None,
+                        audit: Callable[[Connection, ImportResult], object] | None = None) -> ImportResult:
         """Apply one full snapshot of `source` as ONE transaction; devices missing from it are removed at `at`.
 
         It fails closed: a device the snapshot could not read (a rejected record names it, or a rejected device
@@ -173,6 +174,8 @@ class Repository:
 
         A failure (a record stream that raises, a database error, an interruption) rolls everything back and
         records a failed run in a short transaction of its own; a killed process leaves the previous state.
+        `audit(conn, result)` writes the import's audit entry inside the same transaction: if it fails, the
+        import rolls back.
         """
         at = utc(at)
         started = self._clock()
@@ -185,6 +188,8 @@ class Repository:
                         stager.stage(records)
                         run_id, counts = snapshot.apply(conn, source, fmt, tally, at, started, self._clock,
                                                         stager.seen(tally), rules)
+                        if audit is not None:
+                            audit(conn, ImportResult(run_id, tally.read, tally.accepted, tally.rejected, **counts))
                 finally:
                     if self.dialect == "sqlite":  # after the commit (PostgreSQL drops them at commit)
                         with conn.begin():

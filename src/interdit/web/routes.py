@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from interdit import pipeline
 from interdit.api import views
@@ -35,6 +36,7 @@ from interdit.api.context import (
 from interdit.api.oidc import FLOW_SECONDS, Flow, OidcRefused, account_for
 from interdit.api.problems import Problem
 from interdit.api.schemas import ExceptionIn, exception_out
+from interdit.api.signin import Busy
 from interdit.errors import InterditError
 from interdit.storage.accounts import Account, Role
 from interdit.web import i18n
@@ -114,6 +116,10 @@ def page(request: Request, name: str, roles: tuple[Role, ...], make: Any, **extr
 # -- sign-in, language --------------------------------------------------------------------------------
 
 
+def _printable(text: str) -> str:
+    return "".join(c for c in text if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF)
+
+
 def _safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
@@ -126,12 +132,25 @@ def _login_page(request: Request, target: str, *, status: int = 200, failed: boo
     oidc = ctx.options.oidc
     token = secrets.token_urlsafe(24)
     response = render(request, "login.html", None, status=status, next=target, login_csrf=token, failed=failed,
-                      username=username, provider=oidc.display_name if oidc else None,
+                      username=_printable(username), provider=oidc.display_name if oidc else None,
                       provider_url=f"{OIDC_PATH}?{urlencode({'next': target})}",
                       passwords=oidc is None or not oidc.only)
     response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="lax", secure=ctx.options.secure_cookies,
                         max_age=3600, path="/login")
     return response
+
+
+def _come_back(request: Request, status: int, key: str, wait: int) -> Response:
+    """429 (too many failed sign-ins for this name or address) or 503 (too many being checked): a short page,
+    made without the template, that says when to try again; the password was not checked."""
+    from html import escape
+
+    lang = lang_of(request)
+    text = escape(i18n.translator(lang)(key, seconds=wait))
+    again = escape(i18n.translator(lang)("sign_in"))
+    body = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{again}</title></head><body>'
+            f'<p role="alert" id="login-wait">{text}</p><p><a href="/login">{again}</a></p></body></html>')
+    return HTMLResponse(body, status_code=status, headers={"retry-after": str(wait), "content-language": lang})
 
 
 def _signed_in(ctx: ServerContext, account: Account, target: str) -> Response:
@@ -154,6 +173,8 @@ async def login(request: Request) -> Response:
     if ctx.options.oidc is not None and ctx.options.oidc.only:
         return render(request, "error.html", None, status=403, message_key="oidc.title",
                       explain="oidc.passwords_off", explain_values={"provider": ctx.options.oidc.display_name})
+    if ctx.passwords.full:  # answered before anything else is read: a flood costs as little as possible
+        return _come_back(request, 503, "login_busy", 1)
     form = await request.form(max_files=0, max_fields=10)
     username, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:1000]
     sent, expected = str(form.get(CSRF_FIELD, "")), request.cookies.get(LOGIN_CSRF, "")
@@ -161,13 +182,22 @@ async def login(request: Request) -> Response:
     if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
         return render(request, "error.html", None, status=403, message_key="error",
                       detail="the sign-in form expired; reload it")
-    from starlette.concurrency import run_in_threadpool
-
-    account = await run_in_threadpool(ctx.accounts.authenticate, username, password)
+    keys = ctx.throttle.keys(username, request.client.host if request.client else "")
+    wait = ctx.throttle.wait(keys)
+    if wait:
+        return _come_back(request, 429, "login_wait", wait)
+    try:
+        account = await ctx.passwords.run(lambda: ctx.accounts.authenticate(username, password))
+    except Busy as busy:
+        return _come_back(request, 503, "login_busy", busy.retry_after)
     if account is None or account.role is Role.INGEST:
+        for locked in ctx.throttle.failed(keys):
+            await run_in_threadpool(ctx.record, "anonymous", "session.throttle", locked,
+                                    after={"free_failures": ctx.throttle.free[locked.split(":", 1)[0]]})
         return _login_page(request, target, status=401, failed=True, username=username)
-    ctx.record(f"user:{account.username}", "session.sign-in", account.username)
-    done = _signed_in(ctx, account, target)
+    ctx.throttle.succeeded(keys)
+    done = await run_in_threadpool(_signed_in, ctx, account, target)
+    await run_in_threadpool(ctx.record, f"user:{account.username}", "session.sign-in", account.username)
     done.delete_cookie(LOGIN_CSRF, path="/login")
     return done
 
@@ -240,6 +270,9 @@ async def logout(request: Request) -> Response:
     who = principal_from(request, ctx)
     if who is not None:
         await check_csrf(request, who)
+        if who.session:
+            await run_in_threadpool(ctx.end_session, who.session)  # the cookie opens nothing from now on
+            ctx.record(who, "session.sign-out", who.account.username)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -507,29 +540,30 @@ async def upload_apks(request: Request) -> Response:
 
     from starlette.concurrency import run_in_threadpool
 
-    from interdit.api.uploads import BodyTooLarge, save_uploads, work_dir
+    from interdit.api.uploads import parse_uploads, work_dir
 
     ctx = server(request)
     try:
         who = signed_in(request, (Role.ADMIN, Role.ANALYST))
-        form = await request.form(max_files=20, max_fields=5)
+        folder = work_dir(ctx.options.upload_dir)
     except Redirect as r:
         return RedirectResponse(r.url, status_code=303)
-    except BodyTooLarge as e:
-        return render(request, "error.html", principal_from(request, ctx), status=413, message_key="error",
-                      detail=str(e))
     except Problem as p:
         return render(request, "error.html", principal_from(request, ctx), status=p.status, message_key="forbidden",
                       detail=p.detail)
-    sent = form.get(CSRF_FIELD)
-    if not isinstance(sent, str) or not who.csrf or not secrets.compare_digest(sent.encode(), who.csrf.encode()):
-        return render(request, "error.html", who, status=403, message_key="error",
-                      detail="the form's CSRF token is missing or wrong; reload the page")
-    folder = work_dir(ctx.options.upload_dir)
     errors: list[str] = []
     reports: list[Any] = []
     try:
-        paths = await save_uploads(request, folder, max_files=20)
+        try:  # the files stream once into the upload folder; the CSRF token is checked before they are read
+            form, paths = await parse_uploads(request, folder, max_files=20)
+        except Problem as p:
+            return render(request, "error.html", who, status=p.status, message_key="error", detail=p.detail)
+        sent = form.get(CSRF_FIELD)
+        if not isinstance(sent, str) or not who.csrf or not secrets.compare_digest(sent.encode(), who.csrf.encode()):
+            return render(request, "error.html", who, status=403, message_key="error",
+                          detail="the form's CSRF token is missing or wrong; reload the page")
+        if not paths:
+            raise Problem(422, "the request carries no file")
         reports = await run_in_threadpool(partial(pipeline.analyze_apks, paths, repo=ctx.repo, lang=lang_of(request),
                                                   jobs=1, clock=ctx.clock, actor=who.actor))
         ctx.forget("current", "history")

@@ -1,0 +1,71 @@
+"""The limits `interdit serve` gives uvicorn: idle keep-alive connections close, oversized heads are refused."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from api.fixtures import build_workspace, clock, free_port, options
+from interdit.api import create_app
+from interdit.api.connections import TimedH11
+from interdit.cli.server_cmd import connection_limits
+
+
+def test_connection_limits_follow_the_environment() -> None:
+    assert connection_limits({}) == {"timeout_keep_alive": 5, "limit_concurrency": 1000,
+                                     "h11_max_incomplete_event_size": 64 * 1024}
+    assert connection_limits({"INTERDIT_KEEP_ALIVE_SECONDS": "2", "INTERDIT_MAX_CONNECTIONS": "50"})[
+        "limit_concurrency"] == 50
+
+
+class Quick(TimedH11):
+    head_seconds = 1.0
+
+
+def _closed_within(s: socket.socket, seconds: float) -> bool:
+    began = time.monotonic()
+    while s.recv(65536):
+        pass
+    return time.monotonic() - began < seconds
+
+
+def test_idle_connections_close_and_huge_heads_are_refused(tmp_path: Path) -> None:
+    ws = build_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'c.db'}", devices=5)
+    limits = connection_limits({"INTERDIT_KEEP_ALIVE_SECONDS": "1"})
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(ws.settings, clock=clock, options=options(tmp_path)),
+                                           host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+                                           http=Quick, **limits))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(65536).startswith(b"HTTP/1.1 200")
+            assert _closed_within(s, 5)  # the connection stays idle: the server closes it
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            assert _closed_within(s, 5)  # a connection that never sends anything
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # a head that never ends, sent slowly
+            for _ in range(3):
+                time.sleep(0.4)
+                try:
+                    s.sendall(b"X-A: b\r\n")
+                except OSError:
+                    break
+            assert _closed_within(s, 5)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            # a head that keeps growing without ever ending is cut off, not buffered for ever
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (100 * 1024))
+            answer = s.recv(65536)
+            assert answer == b"" or answer.startswith((b"HTTP/1.1 4", b"HTTP/1.1 5"))
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
