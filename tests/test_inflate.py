@@ -50,7 +50,8 @@ def test_ordinary_compressed_files_read_whole(tmp_path: Path) -> None:
     rows = b"".join(b"D%d,android,corporate,fully_managed,2023-03-01T00:00:00Z\n" % i for i in range(20_000))
     path = tmp_path / "devices.csv.gz"
     path.write_bytes(gzip.compress(HEADER + rows))
-    with open_text(path) as fh:
+    fh, _ = open_text(path)
+    with fh:
         assert fh.read().encode() == HEADER + rows
     reader = bounded(io.BytesIO(b"y" * 1000), compressed=10, where="x")
     assert reader.read() == b"y" * 1000

@@ -285,7 +285,7 @@ def tokens_list(ctx: typer.Context) -> None:
     accounts, _ = _stores(state(ctx))
     for t in accounts.tokens():
         status = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
-        out.print(f"{t.id}  {t.username:24} {status:18} {t.scope_text:24} {t.name}", markup=False)
+        out.print(f"{t.id}  {t.username:24} {status:18} {t.scope_text:24} {t.name}", markup=False, soft_wrap=True)
 
 
 @tokens_app.command("revoke")
