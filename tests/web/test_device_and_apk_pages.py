@@ -20,6 +20,7 @@ from interdit.storage.sightings import save_scan
 APKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "apk"
 # a small real APK of the corpus (corpus.tsv): ByteDance's open SDK demo, which bundles ByteDance SDKs
 DEMO_APK = APKS / "tt__opensdk-OpenSdkDemo.apk"
+DEMO_IPA = APKS.parent / "ipa" / "mobsf__helloworld.ipa"
 
 
 @pytest.fixture()
@@ -112,3 +113,18 @@ def test_apk_upload_shows_the_analyzer_s_report(own: tuple[Workspace, TestClient
     assert all(w in report for w in word)
     stored = client.get("/apks").text
     assert "com.bytedance.sdk.account" in stored and 'class="apk-report"' not in stored, "the list, not the report"
+
+
+@pytest.mark.skipif(not DEMO_IPA.is_file(), reason=f"the iOS corpus is not present at {DEMO_IPA.parent}")
+def test_the_app_page_takes_an_iphone_app_too(own: tuple[Workspace, TestClient]) -> None:
+    _, client = own
+    csrf = _sign_in(client, "analyst", "en")
+    page = client.get("/apks").text
+    assert ".ipa" in page and "iPhone" in page, "the form says it takes iPhone apps"
+    files = [("files", (DEMO_IPA.name, DEMO_IPA.read_bytes(), "application/octet-stream"))]
+    done = client.post("/apks", data={"csrf_token": csrf}, files=files)
+    assert done.status_code == 201, done.text[:2000]
+    report = done.text[done.text.index('class="apk-report"'):]
+    assert "com.kthcorp.helloworld" in report and "verdict-" in report, "the bundle id and a verdict"
+    stored = client.get("/apks").text
+    assert DEMO_IPA.name in stored, "the stored analyses list the iPhone app"
