@@ -6,23 +6,20 @@ every subdomain, labels are compared whole, case does not matter, international 
 Every value that reaches a generated file is made safe for the file's syntax here: names are DNS names,
 addresses are parsed as IP addresses, numbers are numbers, paths hold only plain characters, Lua strings are
 escaped, and text from the policy (the organisation's name, family ids) is written into comments only after
-losing control characters and line breaks. An option a target does not read is refused, not ignored.
+losing control characters and line breaks. The options are declared here once (`SINKHOLE`, `TTL`, ...) and
+checked by `base.checks_options`: an option a target does not declare or read is refused, not ignored.
 """
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Iterable
 from datetime import date
-from typing import Protocol, TypeVar
 
 from interdit.errors import EnforcementError
 
-from .base import EnforcementRequest, Payload
+from .base import EnforcementRequest, Option, comment_text
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
@@ -91,67 +88,28 @@ def domains(request: EnforcementRequest) -> list[str]:
     return out
 
 
-# -- options: read, checked, and none left unread ---------------------------------------------------
+# -- options: the declarations the targets share (checked by `checks_options` in base) -------------------
 
 
-class _Recorded(Mapping[str, str]):
-    """The request's options, remembering which keys the target looked at."""
-
-    def __init__(self, options: Mapping[str, str]) -> None:
-        self._options = options
-        self.read: set[str] = set()
-
-    def __getitem__(self, key: str) -> str:
-        self.read.add(key)
-        return self._options[key]
-
-    def __contains__(self, key: object) -> bool:
-        if isinstance(key, str):
-            self.read.add(key)
-        return key in self._options
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._options)
-
-    def __len__(self) -> int:
-        return len(self._options)
+def policy_option(*allowed: str) -> Option:
+    return Option("policy", "what a banned name gets: " + ", ".join(allowed), allowed[0], "choice", allowed)
 
 
-_UNUSED_HINTS = {
-    "sinkhole": (" (it applies with policy=sinkhole)", " (elle s'applique avec policy=sinkhole)"),
-    "sinkhole6": (" (it applies with policy=sinkhole)", " (elle s'applique avec policy=sinkhole)"),
-    "ttl": (" (it sets the TTL of a zone or of sinkhole answers)",
-            " (elle fixe le TTL d'une zone ou des réponses sinkhole)"),
-}
+SINKHOLE = Option("sinkhole", "the IPv4 answer with policy=sinkhole", "0.0.0.0", "ipv4")
+SINKHOLE6 = Option("sinkhole6", "the IPv6 answer with policy=sinkhole", "::", "ipv6")
+TTL = Option("ttl", "seconds the answers may be cached (zones and sinkhole answers)", "60", "integer",
+             maximum=2**31 - 1)
+SERIAL = Option("serial", "the zone's SOA serial [default: YYYYMMDD01 from the policy date]", None, "integer",
+                minimum=1, maximum=2**32 - 1)
+ZONE = Option("zone", "the response policy zone's name, also its file's name", "rpz.local")
 
 
-class _Named(Protocol):
-    name: str
+def mode_option(*allowed: str) -> Option:
+    return Option("mode", "what is generated: " + ", ".join(allowed), allowed[0], "choice", allowed)
 
 
-T = TypeVar("T", bound=_Named)
-
-
-def every_option_used(build: Callable[[T, EnforcementRequest], Payload]) -> Callable[[T, EnforcementRequest], Payload]:
-    """Refuse an option the target did not read for this payload (a typo, or one that does not apply here)."""
-
-    @functools.wraps(build)
-    def checked(self: T, request: EnforcementRequest) -> Payload:
-        recorded = _Recorded(request.options)
-        payload = build(self, replace(request, options=recorded))
-        unused = sorted(set(request.options) - recorded.read)
-        if unused:
-            shown = ", ".join(f"{k}={comment_text(request.options[k], 40)!r}" for k in unused)
-            read = ", ".join(sorted(recorded.read))
-            hint = next((_UNUSED_HINTS[k] for k in unused if k in _UNUSED_HINTS), ("", ""))
-            raise EnforcementError(
-                f"--option {shown}: {self.name} does not use it with these settings / {self.name} ne l'utilise "
-                "pas avec ces réglages",
-                fix=f"remove it{hint[0]}; options read here: {read} / retirez-la{hint[1]} ; options lues ici : "
-                    f"{read}")
-        return payload
-
-    return checked
+def dir_option(default: str) -> Option:
+    return Option("dir", "the absolute folder the server reads the files from (written into the Lua)", default)
 
 
 def option(request: EnforcementRequest, key: str, default: str, allowed: tuple[str, ...] | None = None) -> str:
@@ -262,21 +220,6 @@ def policy_action(request: EnforcementRequest, allowed: tuple[str, ...], target:
 
 
 # -- text written into files -------------------------------------------------------------------------
-
-_UNSAFE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})  # controls (newline, CR, NUL...), format, surrogates, breaks
-
-
-def comment_text(value: object, limit: int = 120) -> str:
-    """`value` as one line of plain text: control characters and line breaks become spaces, runs of spaces
-    one space, and text longer than `limit` characters is cut at a word when it can and ends with "..."."""
-    s = "".join(" " if unicodedata.category(c) in _UNSAFE else c for c in str(value))
-    s = " ".join(s.split())
-    if len(s) > limit:
-        cut = s[:limit - 3]
-        if " " in cut[limit // 2:]:
-            cut = cut[:cut.rindex(" ")]
-        s = cut.rstrip() + "..."
-    return s
 
 
 def _listing(items: Iterable[str], limit: int) -> str:

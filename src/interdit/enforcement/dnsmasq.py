@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from interdit.enforcement._dns import DNS_CAVEATS, domains, every_option_used, header, policy_action, sinkhole_address
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement._dns import (
+    DNS_CAVEATS,
+    SINKHOLE,
+    SINKHOLE6,
+    domains,
+    header,
+    policy_action,
+    policy_option,
+    sinkhole_address,
+)
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
 @targets.register("dnsmasq")
@@ -11,7 +20,9 @@ class Dnsmasq:
     name = "dnsmasq"
     summary = "dnsmasq address=/domain/ configuration (NXDOMAIN or sinkhole)"
 
-    @every_option_used
+    options: tuple[Option, ...] = (policy_option("nxdomain", "sinkhole"), SINKHOLE, SINKHOLE6)
+
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
         action = policy_action(request, ("nxdomain", "sinkhole"), self.name)

@@ -5,18 +5,24 @@ from __future__ import annotations
 from interdit.enforcement._dns import (
     ANSWERS,
     DNS_CAVEATS,
+    SERIAL,
+    SINKHOLE,
+    SINKHOLE6,
+    TTL,
+    dir_option,
     directory,
     domains,
-    every_option_used,
     header,
     lua_string,
+    mode_option,
     option,
     policy_action,
+    policy_option,
     rpz_zone,
     sinkhole_address,
     ttl,
 )
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
 @targets.register("pdns")
@@ -24,7 +30,10 @@ class PowerDnsRecursor:
     name = "pdns"
     summary = "PowerDNS Recursor: RPZ via rpzFile() (lua-config-file), or a Lua preresolve script"
 
-    @every_option_used
+    options: tuple[Option, ...] = (mode_option("rpz", "lua"), dir_option("/etc/powerdns"),
+               policy_option("nxdomain", "nodata", "sinkhole"), SINKHOLE, SINKHOLE6, TTL, SERIAL)
+
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
         mode = option(request, "mode", "rpz", ("rpz", "lua"))
