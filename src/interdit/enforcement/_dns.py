@@ -92,7 +92,7 @@ def domains(request: EnforcementRequest) -> list[str]:
 
 
 def policy_option(*allowed: str) -> Option:
-    return Option("policy", "what a banned name gets: " + ", ".join(allowed), allowed[0], "choice", allowed)
+    return Option("policy", "what a banned name gets", allowed[0], "choice", allowed)
 
 
 SINKHOLE = Option("sinkhole", "the IPv4 answer with policy=sinkhole", "0.0.0.0", "ipv4")
@@ -105,7 +105,7 @@ ZONE = Option("zone", "the response policy zone's name, also its file's name", "
 
 
 def mode_option(*allowed: str) -> Option:
-    return Option("mode", "what is generated: " + ", ".join(allowed), allowed[0], "choice", allowed)
+    return Option("mode", "what is generated (see the target's documentation)", allowed[0], "choice", allowed)
 
 
 def dir_option(default: str) -> Option:
