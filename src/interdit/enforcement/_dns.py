@@ -112,14 +112,6 @@ def dir_option(default: str) -> Option:
     return Option("dir", "the absolute folder the server reads the files from (written into the Lua)", default)
 
 
-def option(request: EnforcementRequest, key: str, default: str, allowed: tuple[str, ...] | None = None) -> str:
-    value = request.options.get(key, default)
-    if allowed is not None and value not in allowed:
-        raise EnforcementError(f"--option {key}={comment_text(value, 40)!r} is not known / n'est pas reconnue",
-                               fix=f"use one of: {', '.join(allowed)} / utilisez l'une de : {', '.join(allowed)}")
-    return value
-
-
 def policy_date(request: EnforcementRequest) -> date:
     """The policy's date: the latest effective date of its rules (or the catalogue's build date if later)."""
     dates = [r.effective for r in request.policy.rules] + [request.catalogue.build_date]
@@ -145,7 +137,7 @@ def serial(request: EnforcementRequest) -> int:
 
 def ttl(request: EnforcementRequest) -> int:
     """The TTL of the answers written (`--option ttl=60`): 0 to 2147483647 seconds (RFC 2181)."""
-    raw = option(request, "ttl", "60")
+    raw = request.options.get("ttl", "60")
     if not re.fullmatch(r"[0-9]{1,10}", raw) or int(raw) > 2**31 - 1:
         raise EnforcementError(f"--option ttl={comment_text(raw, 40)!r} is not a number of seconds / n'est pas un "
                                "nombre de secondes",
@@ -207,18 +199,6 @@ def directory(request: EnforcementRequest, default: str) -> str:
     return raw.rstrip("/")
 
 
-def policy_action(request: EnforcementRequest, allowed: tuple[str, ...], target: str) -> str:
-    """`--option policy=`: what a blocked name gets. A value this target (in this mode) cannot do is refused."""
-    action = request.options.get("policy", allowed[0])
-    if action not in allowed:
-        known = ("nxdomain", "nodata", "sinkhole", "refuse")
-        what = "is not known / n'est pas reconnue" if action not in known else (
-            f"is not available for {target} / n'est pas disponible pour {target}")
-        raise EnforcementError(f"--option policy={comment_text(action, 40)!r} {what}",
-                               fix=f"use one of: {', '.join(allowed)} / utilisez l'une de : {', '.join(allowed)}")
-    return action
-
-
 # -- text written into files -------------------------------------------------------------------------
 
 
@@ -263,15 +243,13 @@ def lua_string(value: str, quote: str = '"') -> str:
 # -- the response policy zone ------------------------------------------------------------------------
 
 
-def rpz_zone(request: EnforcementRequest, names: list[str], zone: str = "rpz.local",
-             action: str | None = None) -> str:
+def rpz_zone(request: EnforcementRequest, names: list[str], zone: str = "rpz.local", action: str = "nxdomain"
+             ) -> str:
     """An RPZ zone: NXDOMAIN (`CNAME .`), NODATA (`CNAME *.`) or a sinkhole (A/AAAA). Apex and wildcard both.
 
     Every owner name must fit in a DNS name once the zone's name is appended (`*.NAME.ZONE.`, 255 bytes):
     BIND and PowerDNS Recursor do not load a zone with one name too long (and then resolve unfiltered), so
     such names are refused here."""
-    if action is None:
-        action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), "rpz")
     seconds = ttl(request)
     too_long = [d for d in names if len(f"*.{d}.{zone}") > 253]
     if too_long:

@@ -57,7 +57,7 @@ def dump_plist(value: Any) -> bytes:
 
 def org_prefix(request: EnforcementRequest) -> str:
     """A reverse-DNS prefix for payload identifiers (`--option identifier=org.example.mdm`)."""
-    return request.options.get("identifier", "org.interdit.prohibited-apps")
+    return request.options.get("identifier", IDENTIFIER.default or "")
 
 
 def bi(en: str, fr: str) -> str:

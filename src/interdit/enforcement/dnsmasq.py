@@ -8,7 +8,6 @@ from interdit.enforcement._dns import (
     SINKHOLE6,
     domains,
     header,
-    policy_action,
     policy_option,
     sinkhole_address,
 )
@@ -25,7 +24,7 @@ class Dnsmasq:
     @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
-        action = policy_action(request, ("nxdomain", "sinkhole"), self.name)
+        action = request.options["policy"]
         out = [header(request, "#", f"dnsmasq blocklist ({action}); load with conf-file=", len(names))]
         if action == "sinkhole":
             v4, v6 = sinkhole_address(request)

@@ -15,8 +15,6 @@ from interdit.enforcement._dns import (
     header,
     lua_string,
     mode_option,
-    option,
-    policy_action,
     policy_option,
     rpz_zone,
     sinkhole_address,
@@ -36,9 +34,9 @@ class KnotResolver:
     @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
-        mode = option(request, "mode", "rpz", ("rpz", "suffix"))
+        mode = request.options["mode"]
         folder = directory(request, "/etc/knot-resolver")
-        action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), self.name)
+        action = request.options["policy"]
         head = header(request, "--", f"Knot Resolver policy: answer {ANSWERS[action]} for banned names", len(names))
         files: dict[str, str | bytes]
         if mode == "rpz":

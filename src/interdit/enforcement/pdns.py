@@ -15,8 +15,6 @@ from interdit.enforcement._dns import (
     header,
     lua_string,
     mode_option,
-    option,
-    policy_action,
     policy_option,
     rpz_zone,
     sinkhole_address,
@@ -36,9 +34,9 @@ class PowerDnsRecursor:
     @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
-        mode = option(request, "mode", "rpz", ("rpz", "lua"))
+        mode = request.options["mode"]
         folder = directory(request, "/etc/powerdns")
-        action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), self.name)
+        action = request.options["policy"]
         files: dict[str, str | bytes]
         if mode == "rpz":
             # The Recursor only logs an RPZ file it cannot open and then resolves unfiltered: fail closed.

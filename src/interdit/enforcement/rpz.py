@@ -10,7 +10,6 @@ from interdit.enforcement._dns import (
     TTL,
     ZONE,
     domains,
-    policy_action,
     policy_option,
     rpz_zone,
     zone_name,
@@ -30,7 +29,7 @@ class Rpz:
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
         zone = zone_name(request)
-        action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), self.name)
+        action = request.options["policy"]
         # BIND checks the owner names of A and AAAA records as host names (check-names primary fail): a
         # sinkhole entry for a name with an underscore would stop the zone from loading.
         checks = " check-names ignore;" if action == "sinkhole" else ""

@@ -9,7 +9,6 @@ from interdit.enforcement._dns import (
     TTL,
     domains,
     header,
-    policy_action,
     policy_option,
     sinkhole_address,
     ttl,
@@ -27,7 +26,7 @@ class Unbound:
     @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
-        action = policy_action(request, ("nxdomain", "refuse", "sinkhole"), self.name)
+        action = request.options["policy"]
         out = [header(request, "#", f"Unbound local-zone blocklist ({action}); include it in unbound.conf",
                       len(names)), "server:\n"]
         if action == "sinkhole":
