@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-from interdit.errors import EnforcementError
+from interdit.errors import EnforcementError, OptionError
 
 from .base import EnforcementRequest, Option, comment_text
 
@@ -123,12 +123,12 @@ def serial(request: EnforcementRequest) -> int:
     if "serial" in request.options:
         raw = request.options["serial"]
         if not re.fullmatch(r"[0-9]{1,10}", raw):
-            raise EnforcementError(f"--option serial={comment_text(raw, 40)!r} is not a number / n'est pas un "
+            raise OptionError(f"--option serial={comment_text(raw, 40)!r} is not a number / n'est pas un "
                                    "nombre", fix="pass --option serial=2023022801 / passez --option "
                                                  "serial=2023022801")
         value = int(raw)
         if not 0 < value < 2**32:
-            raise EnforcementError("the serial must be between 1 and 4294967295 / le numéro de série doit être "
+            raise OptionError("the serial must be between 1 and 4294967295 / le numéro de série doit être "
                                    "compris entre 1 et 4294967295", fix="use YYYYMMDDnn / utilisez AAAAMMJJnn")
         return value
     d = policy_date(request)
@@ -139,7 +139,7 @@ def ttl(request: EnforcementRequest) -> int:
     """The TTL of the answers written (`--option ttl=60`): 0 to 2147483647 seconds (RFC 2181)."""
     raw = request.options.get("ttl", "60")
     if not re.fullmatch(r"[0-9]{1,10}", raw) or int(raw) > 2**31 - 1:
-        raise EnforcementError(f"--option ttl={comment_text(raw, 40)!r} is not a number of seconds / n'est pas un "
+        raise OptionError(f"--option ttl={comment_text(raw, 40)!r} is not a number of seconds / n'est pas un "
                                "nombre de secondes",
                                fix="pass --option ttl=60 (0 to 2147483647) / passez --option ttl=60 (0 à "
                                    "2147483647)")
@@ -156,7 +156,7 @@ def address(request: EnforcementRequest, key: str, default: str, version: int | 
         if (version is not None and ip.version != version) or getattr(ip, "scope_id", None):
             raise ValueError(raw)
     except ValueError:
-        raise EnforcementError(f"--option {key}={comment_text(raw, 60)!r} is not {kind}",
+        raise OptionError(f"--option {key}={comment_text(raw, 60)!r} is not {kind}",
                                fix=f"pass --option {key}={default} / passez --option {key}={default}") from None
     return str(ip)
 
@@ -172,7 +172,7 @@ def zone_name(request: EnforcementRequest, default: str = "rpz.local") -> str:
     s = raw.lower()
     s = s[:-1] if s.endswith(".") else s
     if len(s) > 200 or not all(_LABEL.match(label) for label in s.split(".")):
-        raise EnforcementError(f"--option zone={comment_text(raw, 60)!r} is not a DNS zone name / n'est pas un nom "
+        raise OptionError(f"--option zone={comment_text(raw, 60)!r} is not a DNS zone name / n'est pas un nom "
                                "de zone DNS",
                                fix="use letters, digits, hyphens and dots, e.g. --option zone=rpz.local / utilisez "
                                    "lettres, chiffres, tirets et points, par exemple --option zone=rpz.local")
@@ -189,7 +189,7 @@ def directory(request: EnforcementRequest, default: str) -> str:
     """
     raw = request.options.get("dir", default)
     if not _PATH.fullmatch(raw):
-        raise EnforcementError(
+        raise OptionError(
             f"--option dir={comment_text(raw, 60)!r} is not an absolute path made only of letters, digits, slashes "
             "and . _ - + @ , = / n'est pas un chemin absolu fait uniquement de lettres, de chiffres, de barres "
             "obliques et de . _ - + @ , =",

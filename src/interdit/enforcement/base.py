@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, Protocol, TypeVar
 
-from interdit.errors import EnforcementError
+from interdit.errors import OptionError
 from interdit.model import AppId, Catalogue, Policy
 from interdit.registry import Registry
 
@@ -107,14 +107,14 @@ class Option:
             match = next((a for a in self.allowed if a.lower() == raw.lower()), None)
             if match is None:
                 choices = ", ".join(self.allowed)
-                raise EnforcementError(
+                raise OptionError(
                     f"{shown} is not available for {target} / n'est pas disponible pour {target}",
                     where=f"enforce {target}",
                     fix=f"use one of: {choices} / utilisez l'une de : {choices}")
             return match
         if self.kind == "integer":
             if not re.fullmatch(r"[0-9]{1,12}", raw) or not self.minimum <= int(raw) <= self.maximum:
-                raise EnforcementError(
+                raise OptionError(
                     f"{shown} is not a whole number from {self.minimum} to {self.maximum} / n'est pas un nombre "
                     f"entier de {self.minimum} à {self.maximum}", where=f"enforce {target}",
                     fix=f"pass digits only, e.g. --option {self.name}={example} / passez des chiffres seulement, "
@@ -127,13 +127,13 @@ class Option:
                 if (self.kind != "ip" and f"ipv{ip.version}" != self.kind) or getattr(ip, "scope_id", None):
                     raise ValueError(raw)
             except ValueError:
-                raise EnforcementError(f"{shown} is not {en} / n'est pas {fr}", where=f"enforce {target}",
+                raise OptionError(f"{shown} is not {en} / n'est pas {fr}", where=f"enforce {target}",
                                        fix=f"pass --option {self.name}={example} / passez --option "
                                            f"{self.name}={example}") from None
             return raw
         if self.pattern is not None and not re.fullmatch(self.pattern, raw):
             en, _, fr = self.expected.partition(" / ")
-            raise EnforcementError(f"{shown} is not {en} / n'est pas {fr or en}", where=f"enforce {target}",
+            raise OptionError(f"{shown} is not {en} / n'est pas {fr or en}", where=f"enforce {target}",
                                    fix=f"pass e.g. --option {self.name}={example} / passez par exemple --option "
                                        f"{self.name}={example}")
         return raw
@@ -197,7 +197,7 @@ def check_options(target: str, declared: tuple[Option, ...], given: Mapping[str,
                 folded = {n.lower().replace("_", "").replace("-", ""): n for n in by_name}
                 close = [folded[k] for k in (key.lower().replace("_", "").replace("-", ""),) if k in folded]
             hint = (f"did you mean {close[0]}? ", f"vouliez-vous dire {close[0]} ? ") if close else ("", "")
-            raise EnforcementError(
+            raise OptionError(
                 f"--option {comment_text(key, 40)}={comment_text(given[key], 40)!r} is not an option of {target} / "
                 f"n'est pas une option de {target}", where=f"enforce {target}",
                 fix=f"{hint[0]}remove it or correct its name; options of {target}: {names} / {hint[1]}retirez-la ou "
@@ -229,7 +229,7 @@ def checks_options(build: Callable[[T, EnforcementRequest], Payload]) -> Callabl
             shown = ", ".join(f"{k}={comment_text(given[k], 40)!r}" for k in unused)
             read = ", ".join(sorted(recorded.read)) or "-"
             hint = next((_UNUSED_HINTS[k] for k in unused if k in _UNUSED_HINTS), ("", ""))
-            raise EnforcementError(
+            raise OptionError(
                 f"--option {shown}: {self.name} does not use it with these settings / {self.name} ne l'utilise "
                 "pas avec ces réglages", where=f"enforce {self.name}",
                 fix=f"remove it{hint[0]}; options read here: {read} / retirez-la{hint[1]} ; options lues ici : "
