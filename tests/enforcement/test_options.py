@@ -50,7 +50,7 @@ def test_every_target_declares_its_options_once_with_help() -> None:
         names = [o.name for o in target.options]
         assert len(names) == len(set(names)), f"{name} declares an option twice: {names}"
         for o in target.options:
-            assert o.help and (o.kind != "choice" or o.allowed), (name, o)
+            assert o.help and bool(o.allowed) == (o.kind == "choice"), (name, o)
             assert o.default is None or o.convert(o.default, name) == o.default, (name, o)
 
 

@@ -7,7 +7,7 @@ person must know printed beside them ("hides the app, does not remove it", "cann
     class Unbound:
         name = "unbound"
         summary = "Unbound local-zone configuration (always_nxdomain)"
-        options = (Option("policy", "what a banned name gets", "nxdomain", allowed=("nxdomain", "sinkhole")),)
+        options = (Option("policy", "what a banned name gets", "nxdomain", "choice", ("nxdomain", "sinkhole")),)
 
         @checks_options
         def build(self, request: EnforcementRequest) -> Payload: ...
