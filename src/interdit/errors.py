@@ -8,6 +8,7 @@
     ├── StorageError         the database refused (migration missing, locked, ...)
     ├── AnalysisError        an APK could not be analysed
     └── EnforcementError     a payload could not be built or pushed
+        └── OptionError      an --option the target does not declare, of the wrong kind, or that does not apply
 """
 
 from __future__ import annotations
@@ -66,4 +67,8 @@ class AnalysisError(InterditError):
 
 
 class EnforcementError(InterditError):
+    pass
+
+
+class OptionError(EnforcementError):
     pass

@@ -7,7 +7,7 @@ import shutil
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from interdit import pipeline
@@ -25,6 +25,7 @@ from interdit.api.schemas import (
     plain,
 )
 from interdit.api.uploads import save_uploads, work_dir
+from interdit.errors import OptionError
 from interdit.storage.accounts import LOGS
 
 if TYPE_CHECKING:
@@ -152,11 +153,16 @@ def enforcement_targets(who: Reader) -> list[dict[str, str]]:
 
 @router.post("/enforcement/{target}", response_model=EnforcementPayloadOut, tags=["enforcement"],
              summary="Build the blocking payload for one target from the policy (recorded in the audit trail)")
-def enforcement_payload(target: str, ctx: Ctx, who: Admin) -> dict[str, Any]:
+def enforcement_payload(target: str, ctx: Ctx, who: Admin, options: Annotated[dict[str, str] | None, Body(
+        embed=True, description="The target's options (as `--option KEY=VALUE`), e.g. {\"policy\": \"sinkhole\"}; "
+                                "an unknown, ill-typed or inapplicable one answers 422")] = None) -> dict[str, Any]:
     if target not in {n for n, _ in pipeline.enforcement_targets()}:
         raise Problem(404, f"no enforcement target {target!r}", fix="list them with GET /api/v1/enforcement/targets")
-    request = pipeline.enforcement_request(ctx.loaded_policy(), now=ctx.clock())
-    payload = pipeline.enforce(target, request, actor=who.actor, audit=ctx.audit)
+    request = pipeline.enforcement_request(ctx.loaded_policy(), now=ctx.clock(), options=options)
+    try:
+        payload = pipeline.enforce(target, request, actor=who.actor, audit=ctx.audit)
+    except OptionError as e:
+        raise Problem(422, e.message, fix=e.fix) from None
     files = {name: (content if isinstance(content, str) else base64.b64encode(content).decode("ascii"))
              for name, content in payload.files.items()}
     return {"target": payload.target, "media_type": payload.media_type, "caveats": list(payload.caveats),

@@ -46,7 +46,8 @@ def enforce(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the files into.")] = Path("enforce"),
     option: Annotated[list[str] | None, typer.Option(
         "--option", help="A target setting as KEY=VALUE (repeatable), e.g. policy=sinkhole "
-                         "(with sinkhole=192.0.2.1).")] = None,
+                         "(with sinkhole=192.0.2.1). 'interdit enforce' lists each target's options; an "
+                         "unknown or ill-typed one is refused.")] = None,
     at: Annotated[str | None, typer.Option("--at", help="Date the payload is built for [default: now].")] = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json (a summary)")]
     = OutputFormat.table,
@@ -72,6 +73,8 @@ def enforce(
 
     Example: interdit enforce unbound --out /etc/unbound/unbound.conf.d/
 
+    Without TARGET, every target is listed with the options it accepts (--option KEY=VALUE).
+
     For amapi, intune and jamf, --push SOURCE shows what would change in the MDM (a dry run), and --apply
     sends only what is missing: BLOCKED entries in an Android Management policy; apps added to the prohibited
     and hidden app lists of Intune objects; bundle ids added to the blockedAppBundleIDs of a Jamf Pro profile.
@@ -85,11 +88,18 @@ def enforce(
     """
     if target is None:
         rows = pipeline.enforcement_targets()
+        declared = pipeline.enforcement_options()
         if output is OutputFormat.json:
-            print_json({"schema_version": 1, "targets": [{"name": n, "summary": s} for n, s in rows]})
+            print_json({"schema_version": 1, "targets": [
+                {"name": n, "summary": s, "options": [
+                    {"name": o.name, "kind": o.kind, "default": o.default, "allowed": list(o.allowed),
+                     "help": o.help} for o in declared[n]]} for n, s in rows]})
             return
         for name, summary in rows:
             out.print(f"{name:<14} {summary}", markup=False)
+            for o in declared[name]:
+                default = "" if o.default is None else f" [default: {o.default}]"
+                out.print(f"    --option {o.name}=<{o.describe()}>{default}\n        {o.help}", markup=False)
         return
     s = state(ctx)
     loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))

@@ -6,23 +6,20 @@ every subdomain, labels are compared whole, case does not matter, international 
 Every value that reaches a generated file is made safe for the file's syntax here: names are DNS names,
 addresses are parsed as IP addresses, numbers are numbers, paths hold only plain characters, Lua strings are
 escaped, and text from the policy (the organisation's name, family ids) is written into comments only after
-losing control characters and line breaks. An option a target does not read is refused, not ignored.
+losing control characters and line breaks. The options are declared here once (`SINKHOLE`, `TTL`, ...) and
+checked by `base.checks_options`: an option a target does not declare or read is refused, not ignored.
 """
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Iterable
 from datetime import date
-from typing import Protocol, TypeVar
 
-from interdit.errors import EnforcementError
+from interdit.errors import EnforcementError, OptionError
 
-from .base import EnforcementRequest, Payload
+from .base import EnforcementRequest, Option, comment_text
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
@@ -91,75 +88,28 @@ def domains(request: EnforcementRequest) -> list[str]:
     return out
 
 
-# -- options: read, checked, and none left unread ---------------------------------------------------
+# -- options: the declarations the targets share (checked by `checks_options` in base) -------------------
 
 
-class _Recorded(Mapping[str, str]):
-    """The request's options, remembering which keys the target looked at."""
-
-    def __init__(self, options: Mapping[str, str]) -> None:
-        self._options = options
-        self.read: set[str] = set()
-
-    def __getitem__(self, key: str) -> str:
-        self.read.add(key)
-        return self._options[key]
-
-    def __contains__(self, key: object) -> bool:
-        if isinstance(key, str):
-            self.read.add(key)
-        return key in self._options
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._options)
-
-    def __len__(self) -> int:
-        return len(self._options)
+def policy_option(*allowed: str) -> Option:
+    return Option("policy", "what a banned name gets", allowed[0], "choice", allowed)
 
 
-_UNUSED_HINTS = {
-    "sinkhole": (" (it applies with policy=sinkhole)", " (elle s'applique avec policy=sinkhole)"),
-    "sinkhole6": (" (it applies with policy=sinkhole)", " (elle s'applique avec policy=sinkhole)"),
-    "ttl": (" (it sets the TTL of a zone or of sinkhole answers)",
-            " (elle fixe le TTL d'une zone ou des réponses sinkhole)"),
-}
+SINKHOLE = Option("sinkhole", "the IPv4 answer with policy=sinkhole", "0.0.0.0", "ipv4")
+SINKHOLE6 = Option("sinkhole6", "the IPv6 answer with policy=sinkhole", "::", "ipv6")
+TTL = Option("ttl", "seconds the answers may be cached (zones and sinkhole answers)", "60", "integer",
+             maximum=2**31 - 1)
+SERIAL = Option("serial", "the zone's SOA serial [default: YYYYMMDD01 from the policy date]", None, "integer",
+                minimum=1, maximum=2**32 - 1)
+ZONE = Option("zone", "the response policy zone's name, also its file's name", "rpz.local")
 
 
-class _Named(Protocol):
-    name: str
+def mode_option(*allowed: str) -> Option:
+    return Option("mode", "what is generated (see the target's documentation)", allowed[0], "choice", allowed)
 
 
-T = TypeVar("T", bound=_Named)
-
-
-def every_option_used(build: Callable[[T, EnforcementRequest], Payload]) -> Callable[[T, EnforcementRequest], Payload]:
-    """Refuse an option the target did not read for this payload (a typo, or one that does not apply here)."""
-
-    @functools.wraps(build)
-    def checked(self: T, request: EnforcementRequest) -> Payload:
-        recorded = _Recorded(request.options)
-        payload = build(self, replace(request, options=recorded))
-        unused = sorted(set(request.options) - recorded.read)
-        if unused:
-            shown = ", ".join(f"{k}={comment_text(request.options[k], 40)!r}" for k in unused)
-            read = ", ".join(sorted(recorded.read))
-            hint = next((_UNUSED_HINTS[k] for k in unused if k in _UNUSED_HINTS), ("", ""))
-            raise EnforcementError(
-                f"--option {shown}: {self.name} does not use it with these settings / {self.name} ne l'utilise "
-                "pas avec ces réglages",
-                fix=f"remove it{hint[0]}; options read here: {read} / retirez-la{hint[1]} ; options lues ici : "
-                    f"{read}")
-        return payload
-
-    return checked
-
-
-def option(request: EnforcementRequest, key: str, default: str, allowed: tuple[str, ...] | None = None) -> str:
-    value = request.options.get(key, default)
-    if allowed is not None and value not in allowed:
-        raise EnforcementError(f"--option {key}={comment_text(value, 40)!r} is not known / n'est pas reconnue",
-                               fix=f"use one of: {', '.join(allowed)} / utilisez l'une de : {', '.join(allowed)}")
-    return value
+def dir_option(default: str) -> Option:
+    return Option("dir", "the absolute folder the server reads the files from (written into the Lua)", default)
 
 
 def policy_date(request: EnforcementRequest) -> date:
@@ -173,12 +123,12 @@ def serial(request: EnforcementRequest) -> int:
     if "serial" in request.options:
         raw = request.options["serial"]
         if not re.fullmatch(r"[0-9]{1,10}", raw):
-            raise EnforcementError(f"--option serial={comment_text(raw, 40)!r} is not a number / n'est pas un "
+            raise OptionError(f"--option serial={comment_text(raw, 40)!r} is not a number / n'est pas un "
                                    "nombre", fix="pass --option serial=2023022801 / passez --option "
                                                  "serial=2023022801")
         value = int(raw)
         if not 0 < value < 2**32:
-            raise EnforcementError("the serial must be between 1 and 4294967295 / le numéro de série doit être "
+            raise OptionError("the serial must be between 1 and 4294967295 / le numéro de série doit être "
                                    "compris entre 1 et 4294967295", fix="use YYYYMMDDnn / utilisez AAAAMMJJnn")
         return value
     d = policy_date(request)
@@ -187,9 +137,9 @@ def serial(request: EnforcementRequest) -> int:
 
 def ttl(request: EnforcementRequest) -> int:
     """The TTL of the answers written (`--option ttl=60`): 0 to 2147483647 seconds (RFC 2181)."""
-    raw = option(request, "ttl", "60")
+    raw = request.options.get("ttl", "60")
     if not re.fullmatch(r"[0-9]{1,10}", raw) or int(raw) > 2**31 - 1:
-        raise EnforcementError(f"--option ttl={comment_text(raw, 40)!r} is not a number of seconds / n'est pas un "
+        raise OptionError(f"--option ttl={comment_text(raw, 40)!r} is not a number of seconds / n'est pas un "
                                "nombre de secondes",
                                fix="pass --option ttl=60 (0 to 2147483647) / passez --option ttl=60 (0 à "
                                    "2147483647)")
@@ -206,7 +156,7 @@ def address(request: EnforcementRequest, key: str, default: str, version: int | 
         if (version is not None and ip.version != version) or getattr(ip, "scope_id", None):
             raise ValueError(raw)
     except ValueError:
-        raise EnforcementError(f"--option {key}={comment_text(raw, 60)!r} is not {kind}",
+        raise OptionError(f"--option {key}={comment_text(raw, 60)!r} is not {kind}",
                                fix=f"pass --option {key}={default} / passez --option {key}={default}") from None
     return str(ip)
 
@@ -222,7 +172,7 @@ def zone_name(request: EnforcementRequest, default: str = "rpz.local") -> str:
     s = raw.lower()
     s = s[:-1] if s.endswith(".") else s
     if len(s) > 200 or not all(_LABEL.match(label) for label in s.split(".")):
-        raise EnforcementError(f"--option zone={comment_text(raw, 60)!r} is not a DNS zone name / n'est pas un nom "
+        raise OptionError(f"--option zone={comment_text(raw, 60)!r} is not a DNS zone name / n'est pas un nom "
                                "de zone DNS",
                                fix="use letters, digits, hyphens and dots, e.g. --option zone=rpz.local / utilisez "
                                    "lettres, chiffres, tirets et points, par exemple --option zone=rpz.local")
@@ -239,7 +189,7 @@ def directory(request: EnforcementRequest, default: str) -> str:
     """
     raw = request.options.get("dir", default)
     if not _PATH.fullmatch(raw):
-        raise EnforcementError(
+        raise OptionError(
             f"--option dir={comment_text(raw, 60)!r} is not an absolute path made only of letters, digits, slashes "
             "and . _ - + @ , = / n'est pas un chemin absolu fait uniquement de lettres, de chiffres, de barres "
             "obliques et de . _ - + @ , =",
@@ -249,34 +199,7 @@ def directory(request: EnforcementRequest, default: str) -> str:
     return raw.rstrip("/")
 
 
-def policy_action(request: EnforcementRequest, allowed: tuple[str, ...], target: str) -> str:
-    """`--option policy=`: what a blocked name gets. A value this target (in this mode) cannot do is refused."""
-    action = request.options.get("policy", allowed[0])
-    if action not in allowed:
-        known = ("nxdomain", "nodata", "sinkhole", "refuse")
-        what = "is not known / n'est pas reconnue" if action not in known else (
-            f"is not available for {target} / n'est pas disponible pour {target}")
-        raise EnforcementError(f"--option policy={comment_text(action, 40)!r} {what}",
-                               fix=f"use one of: {', '.join(allowed)} / utilisez l'une de : {', '.join(allowed)}")
-    return action
-
-
 # -- text written into files -------------------------------------------------------------------------
-
-_UNSAFE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})  # controls (newline, CR, NUL...), format, surrogates, breaks
-
-
-def comment_text(value: object, limit: int = 120) -> str:
-    """`value` as one line of plain text: control characters and line breaks become spaces, runs of spaces
-    one space, and text longer than `limit` characters is cut at a word when it can and ends with "..."."""
-    s = "".join(" " if unicodedata.category(c) in _UNSAFE else c for c in str(value))
-    s = " ".join(s.split())
-    if len(s) > limit:
-        cut = s[:limit - 3]
-        if " " in cut[limit // 2:]:
-            cut = cut[:cut.rindex(" ")]
-        s = cut.rstrip() + "..."
-    return s
 
 
 def _listing(items: Iterable[str], limit: int) -> str:
@@ -320,15 +243,13 @@ def lua_string(value: str, quote: str = '"') -> str:
 # -- the response policy zone ------------------------------------------------------------------------
 
 
-def rpz_zone(request: EnforcementRequest, names: list[str], zone: str = "rpz.local",
-             action: str | None = None) -> str:
+def rpz_zone(request: EnforcementRequest, names: list[str], zone: str = "rpz.local", action: str = "nxdomain"
+             ) -> str:
     """An RPZ zone: NXDOMAIN (`CNAME .`), NODATA (`CNAME *.`) or a sinkhole (A/AAAA). Apex and wildcard both.
 
     Every owner name must fit in a DNS name once the zone's name is appended (`*.NAME.ZONE.`, 255 bytes):
     BIND and PowerDNS Recursor do not load a zone with one name too long (and then resolve unfiltered), so
     such names are refused here."""
-    if action is None:
-        action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), "rpz")
     seconds = ttl(request)
     too_long = [d for d in names if len(f"*.{d}.{zone}") > 253]
     if too_long:

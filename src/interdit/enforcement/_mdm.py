@@ -8,8 +8,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from interdit.enforcement.base import EnforcementRequest
+from interdit.enforcement.base import EnforcementRequest, Option
 from interdit.model import AppId, Platform, PolicyException
+
+IDENTIFIER = Option("identifier", "the reverse-DNS prefix of the profile's identifiers",
+                    "org.interdit.prohibited-apps", pattern=r"[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63}){1,10}",
+                    expected="a reverse-DNS name such as org.example.mdm / un nom DNS inversé comme org.example.mdm")
 
 NAMESPACE = uuid.UUID("6f3a2b1c-5e1d-4c6a-9a1f-696e74657264")  # fixed: the same request gives the same UUIDs
 
@@ -53,7 +57,7 @@ def dump_plist(value: Any) -> bytes:
 
 def org_prefix(request: EnforcementRequest) -> str:
     """A reverse-DNS prefix for payload identifiers (`--option identifier=org.example.mdm`)."""
-    return request.options.get("identifier", "org.interdit.prohibited-apps")
+    return request.options.get("identifier", IDENTIFIER.default or "")
 
 
 def bi(en: str, fr: str) -> str:

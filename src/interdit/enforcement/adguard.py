@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from interdit.enforcement._dns import DNS_CAVEATS, domains, every_option_used, header
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement._dns import DNS_CAVEATS, domains, header
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
 @targets.register("adguard")
@@ -13,7 +13,9 @@ class AdGuard:
     name = "adguard"
     summary = "AdGuard Home / Pi-hole block list (||domain^) and Pi-hole regex filters"
 
-    @every_option_used
+    options: tuple[Option, ...] = ()
+
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
         abp = [header(request, "!", "AdGuard Home / Pi-hole v6 block list (each rule covers subdomains)",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from interdit.enforcement._mdm import active_exceptions, apps_for, bi, dump_json, prefixes_for
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 from interdit.model import Platform
 
 DENIED_PERMISSIONS = (
@@ -28,11 +28,16 @@ MAX_APPLICATIONS = 3000
 class AmapiTarget:
     name = "amapi"
     summary = "Android Management API policy: applications[] installType BLOCKED, safeguards for exceptions"
+    options: tuple[Option, ...] = (
+        Option("playStoreMode", "the policy's Play Store mode (WHITELIST removes every app not listed)",
+               "BLACKLIST", "choice", ("BLACKLIST", "WHITELIST")),
+    )
 
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         apps = apps_for(request, Platform.ANDROID)
         blocked = [{"packageName": a.app.identifier, "installType": "BLOCKED"} for a in apps]
-        mode = request.options.get("playStoreMode", "BLACKLIST").upper()
+        mode = request.options["playStoreMode"]
         patch: dict[str, Any] = {"applications": blocked}
         if mode == "BLACKLIST":
             patch["playStoreMode"] = "BLACKLIST"

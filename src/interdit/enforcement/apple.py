@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from interdit.enforcement._mdm import apps_for, bi, dump_plist, exception_note, org_prefix, prefixes_for, stable_uuid
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement._mdm import (
+    IDENTIFIER,
+    apps_for,
+    bi,
+    dump_plist,
+    exception_note,
+    org_prefix,
+    prefixes_for,
+    stable_uuid,
+)
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 from interdit.model import Platform
 
 
@@ -72,7 +81,9 @@ def apple_caveats(request: EnforcementRequest) -> list[str]:
 class AppleTarget:
     name = "apple"
     summary = "iOS Restrictions profile (blockedAppBundleIDs) and RemoveApplication commands"
+    options: tuple[Option, ...] = (IDENTIFIER,)
 
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         files: dict[str, str | bytes] = {
             "prohibited-apps.mobileconfig": dump_plist(restrictions_profile(request)),

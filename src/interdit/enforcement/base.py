@@ -7,16 +7,32 @@ person must know printed beside them ("hides the app, does not remove it", "cann
     class Unbound:
         name = "unbound"
         summary = "Unbound local-zone configuration (always_nxdomain)"
+        options = (Option("policy", "what a banned name gets", "nxdomain", "choice", ("nxdomain", "sinkhole")),)
+
+        @checks_options
         def build(self, request: EnforcementRequest) -> Payload: ...
+
+A target declares every `--option` it reads (`Option`: name, kind, default, allowed values, help), and
+`checks_options` checks them in one place before the target runs: an unknown name is refused with the
+closest declared one ("did you mean"), a value of the wrong kind is refused naming the option, the value and
+what is expected, and an option the target did not read with the settings given is refused after it ran (it
+does not apply: `sinkhole=` without `policy=sinkhole`). Targets read `request.options` as before: every
+declared option with a default is there, checked and in its declared spelling.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import difflib
+import functools
+import ipaddress
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol, TypeVar
 
+from interdit.errors import OptionError
 from interdit.model import AppId, Catalogue, Policy
 from interdit.registry import Registry
 
@@ -45,12 +61,198 @@ class Payload:
     media_type: str = "text/plain"
 
 
+Kind = Literal["text", "integer", "choice", "ip", "ipv4", "ipv6"]
+
+_EXPECTED = {
+    "integer": ("a whole number", "un nombre entier"), "ip": ("an IP address", "une adresse IP"),
+    "ipv4": ("an IPv4 address", "une adresse IPv4"), "ipv6": ("an IPv6 address", "une adresse IPv6"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One `--option NAME=VALUE` a target reads.
+
+    `default` None means the target works one out (e.g. an RPZ serial from the policy date); `help` says what
+    it does in one line. `kind` "choice" takes one of `allowed` (in any case, written back as declared);
+    "integer" takes ASCII digits between `minimum` and `maximum`; "ip", "ipv4" and "ipv6" an address; "text"
+    anything matching `pattern` when one is given (`expected` then says what that is, in English / French).
+    """
+
+    name: str
+    help: str
+    default: str | None = None
+    kind: Kind = "text"
+    allowed: tuple[str, ...] = ()
+    minimum: int = 0
+    maximum: int = 2**31 - 1
+    pattern: str | None = None
+    expected: str = ""
+
+    def describe(self) -> str:
+        """What values it takes, for listings and errors (English)."""
+        if self.kind == "choice":
+            return " | ".join(self.allowed)
+        if self.kind == "integer":
+            return f"integer {self.minimum}..{self.maximum}"
+        if self.kind in _EXPECTED:
+            return _EXPECTED[self.kind][0].removeprefix("an ")
+        return self.expected.split(" / ")[0] if self.expected else "text"
+
+    def convert(self, raw: str, target: str) -> str:
+        """The value, checked and in its declared spelling; EnforcementError naming the option otherwise."""
+        shown = f"--option {self.name}={comment_text(raw, 40)!r}"
+        example = self.default or (self.allowed[0] if self.allowed else str(self.minimum))
+        if self.kind == "choice":
+            match = next((a for a in self.allowed if a.lower() == raw.lower()), None)
+            if match is None:
+                choices = ", ".join(self.allowed)
+                raise OptionError(
+                    f"{shown} is not available for {target} / n'est pas disponible pour {target}",
+                    where=f"enforce {target}",
+                    fix=f"use one of: {choices} / utilisez l'une de : {choices}")
+            return match
+        if self.kind == "integer":
+            if not re.fullmatch(r"[0-9]{1,12}", raw) or not self.minimum <= int(raw) <= self.maximum:
+                raise OptionError(
+                    f"{shown} is not a whole number from {self.minimum} to {self.maximum} / n'est pas un nombre "
+                    f"entier de {self.minimum} à {self.maximum}", where=f"enforce {target}",
+                    fix=f"pass digits only, e.g. --option {self.name}={example} / passez des chiffres seulement, "
+                        f"par exemple --option {self.name}={example}")
+            return raw
+        if self.kind in _EXPECTED:
+            en, fr = _EXPECTED[self.kind]
+            try:
+                ip = ipaddress.ip_address(raw)
+                if (self.kind != "ip" and f"ipv{ip.version}" != self.kind) or getattr(ip, "scope_id", None):
+                    raise ValueError(raw)
+            except ValueError:
+                raise OptionError(f"{shown} is not {en} / n'est pas {fr}", where=f"enforce {target}",
+                                       fix=f"pass --option {self.name}={example} / passez --option "
+                                           f"{self.name}={example}") from None
+            return raw
+        if self.pattern is not None and not re.fullmatch(self.pattern, raw):
+            en, _, fr = self.expected.partition(" / ")
+            raise OptionError(f"{shown} is not {en} / n'est pas {fr or en}", where=f"enforce {target}",
+                                   fix=f"pass e.g. --option {self.name}={example} / passez par exemple --option "
+                                       f"{self.name}={example}")
+        return raw
+
+
 class Target(Protocol):
     name: str
     summary: str
+    options: tuple[Option, ...]
 
     def build(self, request: EnforcementRequest) -> Payload:
         ...
+
+
+# -- options: declared, checked, and none left unread -------------------------------------------------------
+
+
+class _Recorded(Mapping[str, str]):
+    """The request's options, remembering which keys the target looked at."""
+
+    def __init__(self, options: Mapping[str, str]) -> None:
+        self._options = options
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.read.add(key)
+        return self._options[key]
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.read.add(key)
+        return key in self._options
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._options)
+
+    def __len__(self) -> int:
+        return len(self._options)
+
+
+# why a declared option may go unread, for the refusal's fix
+_UNUSED_HINTS = {
+    "sinkhole": (" (it applies with policy=sinkhole)", " (elle s'applique avec policy=sinkhole)"),
+    "sinkhole6": (" (it applies with policy=sinkhole)", " (elle s'applique avec policy=sinkhole)"),
+    "ttl": (" (it sets the TTL of a zone or of sinkhole answers)",
+            " (elle fixe le TTL d'une zone ou des réponses sinkhole)"),
+}
+
+
+def check_options(target: str, declared: tuple[Option, ...], given: Mapping[str, str]) -> dict[str, str]:
+    """The options a target runs with: those given, checked and converted, plus every declared default.
+
+    Refuses a name the target does not declare (suggesting the closest declared one) and a value of the wrong
+    kind, with the usual what / where / fix."""
+    by_name = {o.name: o for o in declared}
+    names = ", ".join(by_name) or "none"
+    for key in given:
+        if key not in by_name:
+            close = difflib.get_close_matches(key, list(by_name), n=1, cutoff=0.6)
+            if not close:  # a wrong case or separator (playstoremode, grace-hours) is a typo too
+                folded = {n.lower().replace("_", "").replace("-", ""): n for n in by_name}
+                close = [folded[k] for k in (key.lower().replace("_", "").replace("-", ""),) if k in folded]
+            hint = (f"did you mean {close[0]}? ", f"vouliez-vous dire {close[0]} ? ") if close else ("", "")
+            raise OptionError(
+                f"--option {comment_text(key, 40)}={comment_text(given[key], 40)!r} is not an option of {target} / "
+                f"n'est pas une option de {target}", where=f"enforce {target}",
+                fix=f"{hint[0]}remove it or correct its name; options of {target}: {names} / {hint[1]}retirez-la ou "
+                    f"corrigez son nom ; options de {target} : {names}")
+    options = {o.name: o.default for o in declared if o.default is not None}
+    options.update({key: by_name[key].convert(value, target) for key, value in given.items()})
+    return options
+
+
+class _Named(Protocol):
+    name: str
+    options: tuple[Option, ...]
+
+
+T = TypeVar("T", bound=_Named)
+
+
+def checks_options(build: Callable[[T, EnforcementRequest], Payload]) -> Callable[[T, EnforcementRequest], Payload]:
+    """Wrap a target's `build`: its declared options are checked first (`check_options`), and an option given
+    but not read with these settings (one that does not apply here) is refused after it ran."""
+
+    @functools.wraps(build)
+    def checked(self: T, request: EnforcementRequest) -> Payload:
+        given = request.options
+        recorded = _Recorded(check_options(self.name, self.options, given))
+        payload = build(self, replace(request, options=recorded))
+        unused = sorted(set(given) - recorded.read)
+        if unused:
+            shown = ", ".join(f"{k}={comment_text(given[k], 40)!r}" for k in unused)
+            read = ", ".join(sorted(recorded.read)) or "-"
+            hint = next((_UNUSED_HINTS[k] for k in unused if k in _UNUSED_HINTS), ("", ""))
+            raise OptionError(
+                f"--option {shown}: {self.name} does not use it with these settings / {self.name} ne l'utilise "
+                "pas avec ces réglages", where=f"enforce {self.name}",
+                fix=f"remove it{hint[0]}; options read here: {read} / retirez-la{hint[1]} ; options lues ici : "
+                    f"{read}")
+        return payload
+
+    return checked
+
+
+_UNSAFE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})  # controls (newline, CR, NUL...), format, surrogates, breaks
+
+
+def comment_text(value: object, limit: int = 120) -> str:
+    """`value` as one line of plain text: control characters and line breaks become spaces, runs of spaces
+    one space, and text longer than `limit` characters is cut at a word when it can and ends with "..."."""
+    s = "".join(" " if unicodedata.category(c) in _UNSAFE else c for c in str(value))
+    s = " ".join(s.split())
+    if len(s) > limit:
+        cut = s[:limit - 3]
+        if " " in cut[limit // 2:]:
+            cut = cut[:cut.rindex(" ")]
+        s = cut.rstrip() + "..."
+    return s
 
 
 targets: Registry[type[Target]] = Registry("enforcement", builtins="interdit.enforcement")

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from interdit.enforcement._dns import DNS_CAVEATS, domains, every_option_used, header, policy_action, sinkhole_address
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement._dns import (
+    DNS_CAVEATS,
+    SINKHOLE,
+    SINKHOLE6,
+    domains,
+    header,
+    policy_option,
+    sinkhole_address,
+)
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
 @targets.register("dnsmasq")
@@ -11,10 +19,12 @@ class Dnsmasq:
     name = "dnsmasq"
     summary = "dnsmasq address=/domain/ configuration (NXDOMAIN or sinkhole)"
 
-    @every_option_used
+    options: tuple[Option, ...] = (policy_option("nxdomain", "sinkhole"), SINKHOLE, SINKHOLE6)
+
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
-        action = policy_action(request, ("nxdomain", "sinkhole"), self.name)
+        action = request.options["policy"]
         out = [header(request, "#", f"dnsmasq blocklist ({action}); load with conf-file=", len(names))]
         if action == "sinkhole":
             v4, v6 = sinkhole_address(request)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from interdit.enforcement._mdm import apps_for, bi, dump_json, exception_note, prefixes_for
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 from interdit.model import Platform
 
 REMOVE = 2  # 0: do not install and hide if installed; 1: install; 2: do not install and remove if installed
@@ -13,9 +13,14 @@ REMOVE = 2  # 0: do not install and hide if installed; 1: install; 2: do not ins
 class HeadwindTarget:
     name = "headwind"
     summary = "Headwind MDM configuration applications (action 2: remove if installed)"
+    options: tuple[Option, ...] = (
+        Option("action", "remove (action 2: remove if installed) or hide (action 0: hide, no removal)",
+               "remove", "choice", ("remove", "hide")),
+    )
 
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
-        hide = request.options.get("action", "remove") == "hide"
+        hide = request.options["action"] == "hide"
         apps = [{"pkg": a.app.identifier, "name": a.name, "action": 0 if hide else REMOVE, "version": "0",
                  "system": False, "showIcon": False}
                 for a in apps_for(request, Platform.ANDROID)]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from interdit.enforcement._dns import DNS_CAVEATS, address, domains, every_option_used, header
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement._dns import DNS_CAVEATS, address, domains, header
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
 @targets.register("hosts")
@@ -11,7 +11,9 @@ class Hosts:
     name = "hosts"
     summary = "hosts file (exact names only: cannot cover subdomains)"
 
-    @every_option_used
+    options: tuple[Option, ...] = (Option("address", "the address every banned name resolves to", "0.0.0.0", "ip"),)
+
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
         ip = address(request, "address", "0.0.0.0")

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from interdit.enforcement._mdm import App, apps_for, bi, dump_json, exception_note, prefixes_for
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 from interdit.model import Platform
 
 MAX_RESTRICTED = 100  # restrictedApps holds at most 100 entries
@@ -38,13 +38,18 @@ def _actions(grace_hours: int) -> list[dict[str, Any]]:
 class IntuneTarget:
     name = "intune"
     summary = "Intune (Graph) iOS/Android configuration and compliance policies (restrictedApps, hidden apps)"
+    options: tuple[Option, ...] = (
+        Option("grace_hours", "hours before a non-compliant device is blocked (compliance grace period)",
+               "0", "integer", maximum=8760),
+    )
 
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         ios = [_item(a) for a in apps_for(request, Platform.IOS)]
         android = [_item(a) for a in apps_for(request, Platform.ANDROID)]
         title = f"Prohibited apps — {request.policy.organisation}"
         families = ", ".join(request.families)
-        grace = int(request.options.get("grace_hours", "0"))
+        grace = int(request.options["grace_hours"])
         files: dict[str, str | bytes] = {
             "ios-device-restrictions.json": dump_json({
                 "@odata.type": "#microsoft.graph.iosGeneralDeviceConfiguration", "displayName": title,

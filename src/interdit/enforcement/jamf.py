@@ -6,16 +6,18 @@ import plistlib
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from interdit.enforcement._mdm import bi, dump_plist
+from interdit.enforcement._mdm import IDENTIFIER, bi, dump_plist
 from interdit.enforcement.apple import apple_caveats, restrictions_profile
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
 @targets.register("jamf")
 class JamfTarget:
     name = "jamf"
     summary = "Jamf Pro configuration profile (Restrictions, blockedAppBundleIDs) for the Classic API"
+    options: tuple[Option, ...] = (IDENTIFIER,)
 
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         profile = dump_plist(restrictions_profile(request))
         root = ET.Element("configuration_profile")

@@ -5,18 +5,22 @@ from __future__ import annotations
 from interdit.enforcement._dns import (
     ANSWERS,
     DNS_CAVEATS,
+    SERIAL,
+    SINKHOLE,
+    SINKHOLE6,
+    TTL,
+    dir_option,
     directory,
     domains,
-    every_option_used,
     header,
     lua_string,
-    option,
-    policy_action,
+    mode_option,
+    policy_option,
     rpz_zone,
     sinkhole_address,
     ttl,
 )
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
 @targets.register("knot")
@@ -24,12 +28,15 @@ class KnotResolver:
     name = "knot"
     summary = "Knot Resolver policy (policy.rpz over the generated zone, or policy.suffix)"
 
-    @every_option_used
+    options: tuple[Option, ...] = (mode_option("rpz", "suffix"), dir_option("/etc/knot-resolver"),
+               policy_option("nxdomain", "nodata", "sinkhole"), SINKHOLE, SINKHOLE6, TTL, SERIAL)
+
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
-        mode = option(request, "mode", "rpz", ("rpz", "suffix"))
+        mode = request.options["mode"]
         folder = directory(request, "/etc/knot-resolver")
-        action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), self.name)
+        action = request.options["policy"]
         head = header(request, "--", f"Knot Resolver policy: answer {ANSWERS[action]} for banned names", len(names))
         files: dict[str, str | bytes]
         if mode == "rpz":

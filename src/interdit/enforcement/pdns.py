@@ -5,18 +5,22 @@ from __future__ import annotations
 from interdit.enforcement._dns import (
     ANSWERS,
     DNS_CAVEATS,
+    SERIAL,
+    SINKHOLE,
+    SINKHOLE6,
+    TTL,
+    dir_option,
     directory,
     domains,
-    every_option_used,
     header,
     lua_string,
-    option,
-    policy_action,
+    mode_option,
+    policy_option,
     rpz_zone,
     sinkhole_address,
     ttl,
 )
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
 @targets.register("pdns")
@@ -24,12 +28,15 @@ class PowerDnsRecursor:
     name = "pdns"
     summary = "PowerDNS Recursor: RPZ via rpzFile() (lua-config-file), or a Lua preresolve script"
 
-    @every_option_used
+    options: tuple[Option, ...] = (mode_option("rpz", "lua"), dir_option("/etc/powerdns"),
+               policy_option("nxdomain", "nodata", "sinkhole"), SINKHOLE, SINKHOLE6, TTL, SERIAL)
+
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
-        mode = option(request, "mode", "rpz", ("rpz", "lua"))
+        mode = request.options["mode"]
         folder = directory(request, "/etc/powerdns")
-        action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), self.name)
+        action = request.options["policy"]
         files: dict[str, str | bytes]
         if mode == "rpz":
             # The Recursor only logs an RPZ file it cannot open and then resolves unfiltered: fail closed.

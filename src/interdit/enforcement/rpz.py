@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from interdit.enforcement._dns import DNS_CAVEATS, domains, every_option_used, policy_action, rpz_zone, zone_name
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement._dns import (
+    DNS_CAVEATS,
+    SERIAL,
+    SINKHOLE,
+    SINKHOLE6,
+    TTL,
+    ZONE,
+    domains,
+    policy_option,
+    rpz_zone,
+    zone_name,
+)
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
 @targets.register("rpz")
@@ -11,11 +22,14 @@ class Rpz:
     name = "rpz"
     summary = "RPZ zone file (NXDOMAIN, NODATA or sinkhole; serial from the policy date)"
 
-    @every_option_used
+    options: tuple[Option, ...] = (policy_option("nxdomain", "nodata", "sinkhole"), SINKHOLE, SINKHOLE6, TTL,
+                                   SERIAL, ZONE)
+
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
         zone = zone_name(request)
-        action = policy_action(request, ("nxdomain", "nodata", "sinkhole"), self.name)
+        action = request.options["policy"]
         # BIND checks the owner names of A and AAAA records as host names (check-names primary fail): a
         # sinkhole entry for a name with an underscore would stop the zone from loading.
         checks = " check-names ignore;" if action == "sinkhole" else ""

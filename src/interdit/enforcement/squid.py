@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from interdit.enforcement._dns import domains, every_option_used, header
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement._dns import domains, header
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
 @targets.register("squid")
@@ -11,7 +11,9 @@ class Squid:
     name = "squid"
     summary = "Squid dstdomain deny ACL, and an SNI (ssl::server_name) ACL for squid-openssl"
 
-    @every_option_used
+    options: tuple[Option, ...] = ()
+
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
         acl = "".join(f"acl interdit_banned dstdomain .{d}\n" for d in names)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from interdit.enforcement._dns import (
     DNS_CAVEATS,
+    SINKHOLE,
+    SINKHOLE6,
+    TTL,
     domains,
-    every_option_used,
     header,
-    policy_action,
+    policy_option,
     sinkhole_address,
     ttl,
 )
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
 @targets.register("unbound")
@@ -19,10 +21,12 @@ class Unbound:
     name = "unbound"
     summary = "Unbound local-zone configuration (always_nxdomain, or redirect to a sinkhole)"
 
-    @every_option_used
+    options: tuple[Option, ...] = (policy_option("nxdomain", "refuse", "sinkhole"), SINKHOLE, SINKHOLE6, TTL)
+
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         names = domains(request)
-        action = policy_action(request, ("nxdomain", "refuse", "sinkhole"), self.name)
+        action = request.options["policy"]
         out = [header(request, "#", f"Unbound local-zone blocklist ({action}); include it in unbound.conf",
                       len(names)), "server:\n"]
         if action == "sinkhole":

@@ -7,9 +7,9 @@ Restrictions profile (a custom settings profile on supervised iOS) hides and blo
 
 from __future__ import annotations
 
-from interdit.enforcement._mdm import apps_for, bi, dump_json, dump_plist, exception_note, prefixes_for
+from interdit.enforcement._mdm import IDENTIFIER, apps_for, bi, dump_json, dump_plist, exception_note, prefixes_for
 from interdit.enforcement.apple import restrictions_profile
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 from interdit.model import Platform
 
 PLATFORMS = {Platform.IOS: "Apple", Platform.ANDROID: "Android"}
@@ -19,7 +19,13 @@ PLATFORMS = {Platform.IOS: "Apple", Platform.ANDROID: "Android"}
 class WorkspaceOneTarget:
     name = "workspace-one"
     summary = "Workspace ONE UEM blocklisted app groups and the iOS Restrictions profile"
+    options: tuple[Option, ...] = (
+        IDENTIFIER,
+        Option("organization_group_id", "the organization group that manages the app groups (its id)",
+               None, "integer", minimum=1),
+    )
 
+    @checks_options
     def build(self, request: EnforcementRequest) -> Payload:
         files: dict[str, str | bytes] = {}
         for platform, label in PLATFORMS.items():

@@ -39,6 +39,7 @@ _WHERE = {
     "describe_update": "catalogue_update",
     "directive_bans": "basics",
     "enforce": "core",
+    "enforcement_options": "core",
     "enforcement_request": "core",
     "enforcement_targets": "core",
     "evaluate": "core",
@@ -178,6 +179,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.core import (
         enforce as enforce,
+    )
+    from interdit.pipeline.core import (
+        enforcement_options as enforcement_options,
     )
     from interdit.pipeline.core import (
         enforcement_request as enforcement_request,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from interdit.catalogue import blockable_domains, load_catalogue
-from interdit.enforcement.base import EnforcementRequest, Payload, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, targets
 from interdit.errors import ConfigError, InputError, InterditError
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import Catalogue, Finding, Policy, Summary, day_start
@@ -345,6 +345,11 @@ def findings(repo: Repository, **filters: Any) -> list[Finding]:
 
 def enforcement_targets() -> list[tuple[str, str]]:
     return [(name, target.summary) for name, target in targets.items()]
+
+
+def enforcement_options() -> dict[str, tuple[Option, ...]]:
+    """The `--option`s each target declares: name, kind, default, allowed values and help."""
+    return {name: tuple(target.options) for name, target in targets.items()}
 
 
 def enforcement_request(loaded: LoadedPolicy, *, now: datetime,
