@@ -91,7 +91,7 @@ def test_status_table_shows_the_ten_worst_units() -> None:
 def _cells(text: str, header_start: str) -> list[list[str]]:
     """The findings table's rows, each a list of its lines (rows are separated by blank lines)."""
     lines = text.splitlines()
-    body = lines[[i for i, line in enumerate(lines) if line.startswith(header_start)][0]:]
+    body = lines[next(i for i, line in enumerate(lines) if line.startswith(header_start)):]
     rows: list[list[str]] = [[]]
     for line in body[:-2]:
         if line.strip():

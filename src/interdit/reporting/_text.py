@@ -93,4 +93,4 @@ def folded_columns(headers: Sequence[str], rows: Sequence[Sequence[Sequence[str]
     if all(len(b) == 1 for b in blocks):
         return [*head, *(b[0] for b in blocks)]
     # rows of several lines: a blank line between rows shows where each begins
-    return [*head, *(line for b in blocks for line in ([""] + b))]
+    return [*head, *(line for b in blocks for line in ("", *b))]

@@ -17,7 +17,8 @@ from interdit.model import Finding
 from interdit.reporting.base import ReportData, formats, is_overdue, who
 from interdit.reporting.i18n import check_lang
 
-COLUMNS = ("id", "kind", "state", "source", "device_id", "device_name", "owner", "model", "os_version", "org_unit", "rule", "directive", "family", "app",
+COLUMNS = ("id", "kind", "state", "source", "device_id", "device_name", "owner", "model", "os_version", "org_unit",
+           "rule", "directive", "family", "app",
            "first_seen", "last_seen", "deadline", "overdue", "resolved_at", "exception", "evidence")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,8 +31,9 @@ def row(f: Finding, data: ReportData) -> list[str]:
     holder = who(data, f)
     values = [
         f.id, f.kind.value, f.state.value, f.source, f.device_id, holder["device_name"] or "",
-        holder["owner"] or "", holder["model"] or "", holder["os_version"] or "", f.org_unit or "", f.rule, f.directive or "",
-        f.family or "", str(f.app) if f.app else "", f.first_seen.isoformat(), f.last_seen.isoformat(),
+        holder["owner"] or "", holder["model"] or "", holder["os_version"] or "", f.org_unit or "", f.rule,
+        f.directive or "", f.family or "", str(f.app) if f.app else "", f.first_seen.isoformat(),
+        f.last_seen.isoformat(),
         f.deadline.isoformat() if f.deadline else "", "true" if is_overdue(f, data.as_of) else "false",
         f.resolved_at.isoformat() if f.resolved_at else "", f.exception or "", " | ".join(f.evidence),
     ]
