@@ -66,13 +66,16 @@ def folded_columns(headers: Sequence[str], rows: Sequence[Sequence[Sequence[str]
     more than one, a blank line comes before each row).
 
     When the columns do not fit `width`, the widest column gives up characters first (down to `minimum`; the
-    columns in `whole`, short words such as a state or a date, never below their longest word)."""
+    columns in `whole`, such as a state, an id or a date, not below the longest word of their cells' first
+    lines while it is at most a third of the width)."""
     n = len(headers)
     widths = [max([len(headers[i])] + [len(part) for r in rows for part in r[i]]) for i in range(n)]
     widths = [max(w, 1) for w in widths]
-    floors = [min(widths[i], max([minimum] + [len(word) for r in rows for part in r[i] for word in part.split()]
-                                 + [len(word) for word in headers[i].split()]) if i in whole else minimum)
-              for i in range(n)]
+    most = max(minimum, (width - indent) // 3)  # no column keeps its words whole past a third of the width
+    heads = [max([len(word) for word in headers[i].split()] or [0]) for i in range(n)]
+    firsts = [max([len(word) for r in rows for part in r[i][:1] for word in part.split()] or [0]) for i in range(n)]
+    # a header's words stay whole when they can; the columns in `whole` keep their first lines' words whole too
+    floors = [min(widths[i], most, max(minimum, heads[i], firsts[i] if i in whole else 0)) for i in range(n)]
     gap = 2
     while indent + sum(widths) + gap * (n - 1) > width:
         shrinkable = [i for i in range(n) if widths[i] > floors[i]]

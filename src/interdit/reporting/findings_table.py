@@ -37,7 +37,7 @@ class FindingsTable:
                 _what(f, data), [f.org_unit or ""], [f.deadline.isoformat() if f.deadline else "",
                                                 *([t("findings.overdue_mark")] if is_overdue(f, data.as_of) else [])]])
         lines = folded_columns([t("col.state"), t("col.device_name"), t("col.owner"), t("col.family_app"),
-                                t("col.org_unit"), t("col.deadline")], rows, width=self.width, whole=(0, 5))
+                                t("col.org_unit"), t("col.deadline")], rows, width=self.width, whole=(0, 1, 5))
         lines.append("")
         lines.append(t.n("findings.count", len(data.findings)))
         return "\n".join(lines) + "\n"
