@@ -11,10 +11,13 @@ from interdit.model import (
     AppFamily,
     AppId,
     Catalogue,
+    Device,
     Directive,
     Finding,
     FindingKind,
     FindingState,
+    Management,
+    Ownership,
     Platform,
     PolicyException,
     Rule,
@@ -173,6 +176,25 @@ def history() -> tuple[Summary, ...]:
     return (point(1, 1230, 1150), point(8, 1236, 1201))
 
 
+def devices() -> dict[tuple[str, str], Device]:
+    """Who holds the findings' devices, as an MDM tells it (D-0009 it told nothing of; D-0008 no owner)."""
+    seen = datetime(2023, 3, 14, tzinfo=UTC)
+
+    def device(device_id: str, platform: Platform, user: str | None, name: str, model: str | None,
+               os_version: str | None) -> Device:
+        return Device("mdm", device_id, platform, Ownership.CORPORATE, Management.FULLY_MANAGED, seen,
+                      user=user, name=name, model=model, os_version=os_version)
+
+    found = [device("D-0001", Platform.ANDROID, "marie.tremblay@finances.example.gouv.qc.ca", "FIN-PIXEL-0001",
+                    "Pixel 7", "14"),
+             device("D-0002", Platform.ANDROID, "Jean-François Côté", "OPS-GALAXY-0002", "Galaxy S23", "14"),
+             device("D-0003", Platform.IOS, "a.nguyen@example.gc.ca", "iPhone de A. Nguyen", "iPhone 14", "17.3"),
+             device("D-0004", Platform.ANDROID, "p.roy@example.gc.ca", "FIN-PIXEL-0004", "Pixel 6a", "13"),
+             device("D-0007", Platform.IOS, "comms@example.gc.ca", "COMMS-IPAD-07", "iPad Air", "17.1"),
+             device("D-0008", Platform.ANDROID, None, "OPS-WORK-0008", None, None)]
+    return {d.key: d for d in found}
+
+
 def report_data() -> ReportData:
     cat = catalogue()
     return ReportData(
@@ -183,5 +205,5 @@ def report_data() -> ReportData:
             ("rule", "wechat-interim", date(2023, 3, 20), "interim rule: review by 2023-03-20"),
             ("exception", "EX-SOCIAL", date(2023, 4, 1), "review by 2023-04-01"),
         ),
-        catalogue_version=cat.version, sightings=sightings(),
+        catalogue_version=cat.version, sightings=sightings(), devices=devices(),
     )

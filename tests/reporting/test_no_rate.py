@@ -112,7 +112,7 @@ def test_status_and_report_say_why_devices_are_not_evaluable(lang: str, line: st
     data = with_coverage()
     table = render("table", data, lang)
     assert line.replace("\u00a0", " ") in " ".join(table.replace("\u00a0", " ").split())
-    assert "amapi" in table and ("intune: 115 Apple user enrolments" in table or "intune : 115" in table)
+    assert "amapi" in table and ("intune: 115 Apple user enrolments" in table or "intune\u00a0: 115" in table)
     html = render("html", data, lang).replace("&#39;", "'")
     assert line.replace("\u00a0", " ") in html.replace("\u00a0", " ")
     assert "statusReportingSettings.applicationReportsEnabled" in html

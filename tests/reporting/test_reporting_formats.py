@@ -88,17 +88,63 @@ def test_status_table_shows_the_ten_worst_units() -> None:
     assert "… and 5 more" in text
 
 
-def test_findings_table_has_one_line_per_finding() -> None:
+def _cells(text: str, header_start: str) -> list[list[str]]:
+    """The findings table's rows, each a list of its lines (rows are separated by blank lines)."""
+    lines = text.splitlines()
+    body = lines[next(i for i, line in enumerate(lines) if line.startswith(header_start)):]
+    rows: list[list[str]] = [[]]
+    for line in body[:-2]:
+        if line.strip():
+            rows[-1].append(line)
+        elif rows[-1]:
+            rows.append([])
+    return [r for r in rows[1:] if r]
+
+
+def test_findings_table_has_one_row_per_finding_with_its_device_and_owner() -> None:
     data = report_data()
-    for lang in LANGS:
-        lines = render("findings-table", data, lang).splitlines()
-        body = [line for line in lines[1:] if line.strip()][:-1]
-        assert len(body) == len(data.findings)
-    en = render("findings-table", data, "en").splitlines()
-    overdue = [line for line in en if "OVERDUE" in line]
+    for lang, head in (("en", "State"), ("fr", "État")):
+        rows = _cells(render("findings-table", data, lang), head)
+        assert len(rows) == len(data.findings)
+    en = render("findings-table", data, "en")
+    rows = _cells(en, "State")
+    overdue = [r for r in rows if "OVERDUE" in "\n".join(r)]
     # D-0001 twice: the app installed, and its use seen on the network
-    assert len(overdue) == 3 and all("D-0001" in line or "D-0003" in line for line in overdue)
+    assert len(overdue) == 3 and all("D-0001" in r[0] or "D-0003" in r[0] for r in overdue)
+    first = "\n".join(rows[0])
+    assert "FIN-PIXEL-0001" in first and "Pixel 7" in first and "marie.tremblay@" in first
     assert render("findings-table", dataclasses.replace(data, findings=()), "fr") == "Aucun constat.\n"
+
+
+@pytest.mark.parametrize("width", [80, 100, 200])
+def test_findings_table_never_cuts_an_id_at_any_width(width: int) -> None:
+    guid = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    data = report_data()
+    devices = dict(data.devices)
+    long_user = "jean-francois.cote-tremblay@ministere-des-finances.example.gouv.qc.ca"
+    devices[("intune-prod", guid)] = dataclasses.replace(devices[("mdm", "D-0001")], source="intune-prod",
+                                                         device_id=guid, user=long_user)
+    findings = (*data.findings, dataclasses.replace(data.findings[0], source="intune-prod", device_id=guid))
+    data = dataclasses.replace(data, findings=findings, devices=devices)
+    text = formats.get("findings-table")(width=width).render(data, "en")  # type: ignore[call-arg]
+    lines = text.splitlines()
+    assert all(len(line) <= width for line in lines)
+    header = lines[0]
+    # each column's slice, read down the lines of a row and joined, gives back every cell whole
+    starts = [header.index(h) for h in ("State", "Device", "Owner", "Family", "Org unit", "Deadline")]
+    rows = _cells(text, "State")
+    assert len(rows) == len(findings)
+
+    def column(row: list[str], i: int) -> str:
+        end = starts[i + 1] if i + 1 < len(starts) else None
+        return "".join(line[starts[i]:end].strip() for line in row)
+
+    ids = [column(r, 1) for r in rows]
+    assert f"intune-prod:{guid}FIN-PIXEL-0001" in ids
+    assert long_user + "Pixel 7" in [column(r, 2) for r in rows]
+    assert all(f"{f.source}:{f.device_id}" in joined for f, joined in zip(findings, ids, strict=True))
+    if width >= 200:
+        assert any(f"intune-prod:{guid}" in line for line in lines)  # room enough: on one line
 
 
 def test_network_figures_count_devices_and_sum_unattributed_addresses_by_day() -> None:
@@ -223,9 +269,9 @@ def test_csv_header_rows_and_values_untranslated() -> None:
     assert en == fr
     rows = list(csv.DictReader(en.splitlines()))
     assert en.splitlines()[0] == ",".join(COLUMNS)
-    assert COLUMNS == ("id", "kind", "state", "source", "device_id", "org_unit", "rule", "directive", "family",
-                       "app", "first_seen", "last_seen", "deadline", "overdue", "resolved_at", "exception",
-                       "evidence")
+    assert COLUMNS == ("id", "kind", "state", "source", "device_id", "device_name", "owner", "model", "os_version",
+                       "org_unit", "rule", "directive", "family", "app", "first_seen", "last_seen", "deadline",
+                       "overdue", "resolved_at", "exception", "evidence")
     assert len(rows) == len(data.findings)
     assert {r["state"] for r in rows} == {s.value for s in FindingState}
     by_device = {r["device_id"]: r for r in rows if r["kind"] == "installed"}
@@ -234,17 +280,40 @@ def test_csv_header_rows_and_values_untranslated() -> None:
     assert by_device["D-0007"]["exception"] == "EX-SOCIAL"
     assert by_device["D-0001"]["app"] == "android:com.zhiliaoapp.musically"
     assert re.match(r"\d{4}-\d\d-\d\dT", by_device["D-0001"]["first_seen"])
+    assert (by_device["D-0001"]["device_name"], by_device["D-0001"]["owner"], by_device["D-0001"]["model"],
+            by_device["D-0001"]["os_version"]) == ("FIN-PIXEL-0001", "marie.tremblay@finances.example.gouv.qc.ca",
+                                                   "Pixel 7", "14")
+    assert by_device["D-0008"]["owner"] == "" and by_device["D-0008"]["device_name"] == "OPS-WORK-0008"
+    assert not en.startswith("\ufeff")  # for programs: no byte-order mark
+
+
+def test_csv_for_excel_has_a_byte_order_mark_and_semicolons() -> None:
+    data = report_data()
+    text = render("csv-excel", data, "fr")
+    assert text.startswith("\ufeff") and text.count("\r\n") >= len(data.findings) + 1
+    body = text.removeprefix("\ufeff")
+    assert body.splitlines()[0] == ";".join(COLUMNS)
+    rows = list(csv.DictReader(io.StringIO(body, newline=""), delimiter=";"))
+    plain = list(csv.DictReader(io.StringIO(render("csv", data, "fr"), newline="")))
+    assert rows == plain  # the same cells, only the dialect differs
+    assert rows[1]["owner"] == "Jean-François Côté"
+    # the bytes a French-Canadian Excel reads: UTF-8 with its mark
+    assert text.encode("utf-8").startswith(b"\xef\xbb\xbf") and "Côté".encode() in text.encode("utf-8")
 
 
 @pytest.mark.parametrize("payload", ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3",
                                      "@SUM(A1:A2)", "\t=1", "\r=1"])
-def test_csv_injection_is_neutralised(payload: str) -> None:
+@pytest.mark.parametrize("dialect", ["csv", "csv-excel"])
+def test_csv_injection_is_neutralised(payload: str, dialect: str) -> None:
     data = report_data()
     f = dataclasses.replace(data.findings[0], device_id=payload, org_unit=payload,
                             evidence=(payload,), app=AppId(Platform.ANDROID, "x"))
-    text = render("csv", dataclasses.replace(data, findings=(f,)), "en")
-    row = next(csv.DictReader(io.StringIO(text, newline="")))
-    for column in ("device_id", "org_unit", "evidence"):
+    device = dataclasses.replace(data.devices[("mdm", "D-0001")], device_id=payload, name=payload, user=payload,
+                                 model=payload)
+    text = render(dialect, dataclasses.replace(data, findings=(f,), devices={("mdm", payload): device}), "en")
+    row = next(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""),
+                              delimiter=";" if dialect == "csv-excel" else ","))
+    for column in ("device_id", "device_name", "owner", "model", "org_unit", "evidence"):
         assert row[column] == "'" + payload, column
         assert not row[column].startswith(("=", "+", "-", "@", "\t", "\r"))
 

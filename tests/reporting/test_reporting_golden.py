@@ -17,6 +17,7 @@ from reporting.builders import report_data
 
 GOLDEN = Path(__file__).parent / "golden"
 EXTENSIONS = {"table": "txt", "json": "json", "findings-table": "txt", "findings-json": "json", "csv": "csv",
+              "csv-excel": "csv",
               "html": "html"}
 CASES = [(fmt, lang) for fmt in sorted(EXTENSIONS) for lang in ("en", "fr")]
 

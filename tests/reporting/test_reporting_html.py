@@ -93,11 +93,12 @@ def test_executive_summary_says_it_in_plain_words() -> None:
     assert lead is not None
     text = lead.group(1)
     # 1,235 of 1,240 in scope; 3 devices hold an app (D-0001, D-0002, D-0003), 2 past their deadline
-    assert "On 15 March 2023, 1,235 of 1,240 devices in scope (99.6%) complied" in text
+    assert "Department of Examples — on 15 March 2023, 1,235 of 1,240 devices in scope (99.6%) complied" in text
     assert "3 devices still hold a prohibited app, 2 of them past the deadline" in text
     assert "Removal and blocking of TikTok" in text
     fr = render(report_data(), "fr")
-    assert "Au 15 mars 2023, 1\u00a0235 des 1\u00a0240 appareils visés (99,6\u00a0%)" in fr
+    assert "Department of Examples — au 15 mars 2023, 1\u00a0235 des 1\u00a0240 appareils visés (99,6\u00a0%)" in fr
+    assert "règles de Department" not in fr and "règles de Ministère" not in fr
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
@@ -181,8 +182,8 @@ def test_by_source_follows_the_org_units_and_explains_what_a_source_cannot_see()
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", rows[1][1])
     assert cells == ["1,200", "1,150", "1,145", "99.6%", "2", "1", "1", "14 March 2023, 21:40 UTC"]
     fr = _section(render(report_data(), "fr"), "sources")
-    assert "Conformité par source d'inventaire" in fr and "« Non évaluables » compte" in fr
-    assert "14 mars 2023, 21 h 40 UTC" in fr
+    assert "Conformité par source d'inventaire" in fr and "«\u00a0Non évaluables\u00a0» compte" in fr
+    assert "14 mars 2023, 21\u00a0h\u00a040 UTC" in fr
     empty = dataclasses.replace(report_data(), summary=dataclasses.replace(report_data().summary, by_source={}))
     assert "<table>" not in _section(render(empty, "en"), "sources")
 

@@ -62,7 +62,8 @@ def one_finding(finding_id: str, ctx: Ctx, who: Reader) -> dict[str, Any]:
     i = bisect.bisect_left(cur.ids, finding_id)
     if i >= len(cur.ids) or cur.ids[i] != finding_id:
         raise Problem(404, f"no finding {finding_id!r} in the latest evaluation")
-    return finding_out(cur.findings[i]).model_dump(mode="json")
+    f = cur.findings[i]
+    return finding_out(f, cur.devices.get((f.source, f.device_id))).model_dump(mode="json")
 
 
 @router.get("/summary", response_model=SummaryOut,

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from interdit.api.problems import ProblemModel
-from interdit.model import Finding, PolicyException, Summary
+from interdit.model import Device, Finding, PolicyException, Summary
 
 
 class FindingOut(BaseModel):
@@ -20,6 +20,11 @@ class FindingOut(BaseModel):
     state: str
     source: str
     device_id: str
+    device_name: str | None = Field(None, description="The device's name, as its source gives it.")
+    owner: str | None = Field(None, description="Who holds the device: user principal name, e-mail or display "
+                                                "name, as the source gives it.")
+    model: str | None = None
+    os_version: str | None = None
     rule: str
     family: str | None = None
     directive: str | None = None
@@ -530,8 +535,11 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def finding_out(f: Finding) -> FindingOut:
+def finding_out(f: Finding, device: Device | None = None) -> FindingOut:
+    """A finding as the API returns it, with its device's name, owner, model and OS version when known."""
     return FindingOut(id=f.id, kind=f.kind.value, state=f.state.value, source=f.source, device_id=f.device_id,
+                      device_name=device.name if device else None, owner=device.user if device else None,
+                      model=device.model if device else None, os_version=device.os_version if device else None,
                       rule=f.rule, family=f.family, directive=f.directive, app=str(f.app) if f.app else None,
                       org_unit=f.org_unit, exception=f.exception, first_seen=f.first_seen, last_seen=f.last_seen,
                       deadline=f.deadline, resolved_at=f.resolved_at, evidence=list(f.evidence))

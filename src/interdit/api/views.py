@@ -16,7 +16,7 @@ from typing import Any
 from interdit import pipeline
 from interdit.api.context import ServerContext
 from interdit.api.schemas import finding_out
-from interdit.model import Finding, Summary
+from interdit.model import Device, Finding, Summary
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Current:
     ids: tuple[str, ...] = ()  # the findings' ids, in order: cursors are positions in it
     documents: tuple[dict[str, Any], ...] = ()  # the findings as the API returns them, made once
     index: Mapping[str, Mapping[str, tuple[int, ...]]] = field(default_factory=dict)  # field -> value -> positions
+    devices: Mapping[tuple[str, str], Device] = field(default_factory=dict)  # the findings' devices, as of then
 
     def candidates(self, **wanted: Sequence[str] | str | None) -> Iterable[int] | None:
         """Positions that may match, in order, from the narrowest indexed filter (None: no indexed filter)."""
@@ -71,7 +72,9 @@ def current(ctx: ServerContext, *, actor: str | None = None) -> Current:
         result = pipeline.evaluate(ctx.repo, loaded, as_of=as_of, store=True, actor=actor, clock=ctx.clock)
         review = tuple(pipeline.review_items(loaded.policy, as_of))
         ordered = tuple(sorted(result.findings, key=lambda f: f.id))
-        documents = tuple(finding_out(f).model_dump(mode="json") for f in ordered)
+        devices = pipeline.finding_devices(ctx.repo, ordered, as_of=as_of)
+        documents = tuple(finding_out(f, devices.get((f.source, f.device_id))).model_dump(mode="json")
+                          for f in ordered)
         index: dict[str, dict[str, list[int]]] = {"state": {}, "family": {}, "org_unit": {}, "source": {},
                                                   "device": {}}
         for n, f in enumerate(ordered):
@@ -81,7 +84,7 @@ def current(ctx: ServerContext, *, actor: str | None = None) -> Current:
                     index[name].setdefault(value, []).append(n)
         frozen = {k: {v: tuple(ns) for v, ns in d.items()} for k, d in index.items()}
         return Current(as_of, loaded, result.summary, ordered, review, tuple(f.id for f in ordered), documents,
-                       frozen)
+                       frozen, devices)
 
     value = ctx.cached("current", key, make, stale_ok=True)
     assert isinstance(value, Current)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +24,8 @@ from interdit.cli.common import (
     run_guarded,
     state,
 )
-from interdit.model import FindingKind, FindingState
+from interdit.model import Finding, FindingKind, FindingState
+from interdit.reporting._text import WIDTH
 
 AS_OF_HELP = "Answer for this date or time instead of now (e.g. 2023-03-01: the end of that day, UTC)."
 
@@ -96,10 +99,15 @@ def findings(
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many (table only).")] = None,
     fail_on: Annotated[list[FindingState] | None, typer.Option(
         "--fail-on", help="Exit 1 when any listed finding is in this state (repeatable).")] = None,
+    excel: Annotated[bool, typer.Option(
+        "--excel", help="With --format csv: for Excel in a French or French-Canadian locale (UTF-8 with a "
+                        "byte-order mark, ';' between cells). Without it, RFC 4180 CSV for programs.")] = False,
 ) -> None:
-    """List findings, each with its device, app, rule, deadline and evidence.
+    """List findings, each with its device (name, owner, model, OS version), app, rule, deadline and evidence.
 
-    Example: interdit findings --state violation --family tiktok --format csv > violations.csv
+    The table folds long cells onto the next line to fit the terminal (COLUMNS), never cutting an id.
+
+    Example: interdit findings --state violation --family tiktok --format csv --excel > violations.csv
     """
     s = state(ctx)
     loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
@@ -112,11 +120,22 @@ def findings(
         and (org_unit is None or (f.org_unit or "") == org_unit
              or (f.org_unit or "").startswith(org_unit.rstrip("/") + "/"))
     )
+    if excel and output is not TabularFormat.csv:
+        fail("--excel shapes a CSV file\n  fix: add --format csv, or leave --excel out")
     shown = selected[:limit] if limit and output is TabularFormat.table else selected
     data = dataclasses.replace(data, findings=shown)
-    text = pipeline.render({"table": "findings-table", "json": "findings-json", "csv": "csv"}[output.value], data,
-                           _lang(s, loaded, lang))
+    fmt = {"table": "findings-table", "json": "findings-json", "csv": "csv-excel" if excel else "csv"}[output.value]
+    text = pipeline.render(fmt, data, _lang(s, loaded, lang), width=shutil.get_terminal_size((WIDTH, 24)).columns)
+    if output is TabularFormat.csv:
+        sys.stdout.flush()  # the bytes as written (a byte-order mark, CRLF), whatever the terminal's encoding
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
+        return _exit_on(fail_on, selected)
     print(text, end="" if text.endswith("\n") else "\n")
+    _exit_on(fail_on, selected)
+
+
+def _exit_on(fail_on: list[FindingState] | None, selected: tuple[Finding, ...]) -> None:
     if fail_on and any(f.state in fail_on for f in selected):
         raise typer.Exit(EXIT_ATTENTION)
 

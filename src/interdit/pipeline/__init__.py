@@ -45,6 +45,7 @@ _WHERE = {
     "evaluate": "core",
     "family_domains": "network",
     "findings": "core",
+    "finding_devices": "core",
     "history": "core",
     "in_use_as_dict": "catalogue_update",
     "import_inventory": "core",
@@ -191,6 +192,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.core import (
         evaluate as evaluate,
+    )
+    from interdit.pipeline.core import (
+        finding_devices as finding_devices,
     )
     from interdit.pipeline.core import (
         findings as findings,

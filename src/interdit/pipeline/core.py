@@ -17,7 +17,7 @@ from interdit.catalogue import blockable_domains, load_catalogue
 from interdit.enforcement.base import EnforcementRequest, Option, Payload, targets
 from interdit.errors import ConfigError, InputError, InterditError
 from interdit.inventory.base import Record, Tally, readers
-from interdit.model import Catalogue, Finding, Policy, Summary, day_start
+from interdit.model import Catalogue, Device, Finding, Policy, Summary, day_start
 from interdit.pipeline.audit import audit_trail, payload_digest, record, require_trail
 from interdit.pipeline.basics import Clock, system_clock
 from interdit.policy import candidate_patterns, due_for_review, load_policy, starter_policy
@@ -399,11 +399,23 @@ def report_data(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, cloc
         rules=loaded.policy.rules, exceptions=loaded.policy.exceptions, catalogue=loaded.catalogue,
         review=tuple(review_items(loaded.policy, as_of)), catalogue_version=loaded.catalogue.version,
         sightings=tuple(s for s in sightings(repo, until=as_of.date()) if s.device_id is None),
+        devices=finding_devices(repo, result.findings, as_of=as_of),
     )
 
 
-def render(fmt: str, data: ReportData, lang: str) -> str:
-    return formats.get(fmt)().render(data, lang)
+def finding_devices(repo: Repository, found: Sequence[Finding], *, as_of: datetime
+                    ) -> dict[tuple[str, str], Device]:
+    """The devices of `found` as they were at `as_of` (name, user, model, OS version, org unit), in one batched
+    read: what every output shows beside a finding's `source:id`."""
+    return repo.devices_at({(f.source, f.device_id) for f in found}, as_of)
+
+
+def render(fmt: str, data: ReportData, lang: str, *, width: int | None = None) -> str:
+    """`data` in the format `fmt`; `width`: the terminal's columns, for the formats laid out for one."""
+    made = formats.get(fmt)()
+    if width is not None and hasattr(made, "width"):
+        made.width = max(int(width), 40)
+    return made.render(data, lang)
 
 
 def coverage_words(summary: Summary, lang: str) -> tuple[str, list[tuple[str, str, str]]]:

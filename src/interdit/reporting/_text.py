@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 WIDTH = 100
@@ -47,3 +48,52 @@ def pairs(items: Sequence[tuple[str, str]], *, indent: int = 2, width: int = WID
     label_width = min(max(len(k) for k, _ in items), 40)
     return [clip(" " * indent + clip(k, label_width).ljust(label_width) + "  " + v, width).rstrip()
             for k, v in items]
+
+
+def fold(text: str, width: int) -> list[str]:
+    """`text` folded into lines of at most `width` characters, nothing cut: words wrap at spaces, a longer
+    word (an id, a GUID, an e-mail address) is split across lines; control characters become spaces."""
+    text = clip(text, len(text))
+    if not text:
+        return [""]
+    return textwrap.wrap(text, max(width, 1), break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def folded_columns(headers: Sequence[str], rows: Sequence[Sequence[Sequence[str]]], *, width: int = WIDTH,
+                   indent: int = 0, minimum: int = 6, whole: Sequence[int] = ()) -> list[str]:
+    """An aligned table whose cells never lose a character: each cell is one or more lines (e.g. an id, then a
+    name), folded to its column's width; a row takes as many lines as its tallest cell (and, when any row takes
+    more than one, a blank line comes before each row).
+
+    When the columns do not fit `width`, the widest column gives up characters first (down to `minimum`; the
+    columns in `whole`, such as a state, an id or a date, not below the longest word of their cells' first
+    lines while it is at most a third of the width)."""
+    n = len(headers)
+    widths = [max([len(headers[i])] + [len(part) for r in rows for part in r[i]]) for i in range(n)]
+    widths = [max(w, 1) for w in widths]
+    most = max(minimum, (width - indent) // 3)  # no column keeps its words whole past a third of the width
+    heads = [max([len(word) for word in headers[i].split()] or [0]) for i in range(n)]
+    firsts = [max([len(word) for r in rows for part in r[i][:1] for word in part.split()] or [0]) for i in range(n)]
+    # a header's words stay whole when they can; the columns in `whole` keep their first lines' words whole too
+    floors = [min(widths[i], most, max(minimum, heads[i], firsts[i] if i in whole else 0)) for i in range(n)]
+    gap = 2
+    while indent + sum(widths) + gap * (n - 1) > width:
+        shrinkable = [i for i in range(n) if widths[i] > floors[i]]
+        if not shrinkable:
+            break
+        widths[max(shrinkable, key=lambda i: widths[i])] -= 1
+
+    def block(cells: Sequence[Sequence[str]]) -> list[str]:
+        folded = [[piece for part in cell for piece in fold(part, widths[i])] if cell else [""]
+                  for i, cell in enumerate(cells)]
+        height = max(len(c) for c in folded)
+        return [(" " * indent + (" " * gap).join(
+            (c[k] if k < len(c) else "").ljust(widths[i]) for i, c in enumerate(folded))).rstrip()
+            for k in range(height)]
+
+    head = block([[h] for h in headers])
+    blocks = [block(r) for r in rows]
+    if all(len(b) == 1 for b in blocks):
+        return [*head, *(b[0] for b in blocks)]
+    # rows of several lines: a blank line between rows shows where each begins
+    return [*head, *(line for b in blocks for line in ("", *b))]

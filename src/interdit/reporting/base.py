@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from interdit.model import (
     Catalogue,
+    Device,
     Directive,
     Finding,
     FindingKind,
@@ -65,6 +66,8 @@ class ReportData:
     review: tuple[tuple[str, str, date, str], ...]  # (kind "rule"|"exception", id, date, why)
     catalogue_version: str
     sightings: tuple[Sighting, ...] = ()
+    # the findings' devices as they were at `as_of`, by (source, device_id): who holds each one and what it is
+    devices: Mapping[tuple[str, str], Device] = field(default_factory=dict)
 
 
 class ReportFormat(Protocol):
@@ -259,6 +262,25 @@ def unattributed(sightings: tuple[Sighting, ...], until: date) -> list[AddressRo
             for addr, fam in days]
     rows.sort(key=lambda r: (-r.count, -r.days, r.address, r.family))
     return rows
+
+
+def device_of(data: ReportData, f: Finding) -> Device | None:
+    """The finding's device as it was at the report's date (None when the source told nothing of it)."""
+    return data.devices.get((f.source, f.device_id))
+
+
+# what every format shows of a finding's device beside its `source:id`, as the source gives it
+WHO = ("device_name", "owner", "model", "os_version")
+
+
+def who(data: ReportData, f: Finding) -> dict[str, str | None]:
+    """The finding's device name, owner (user principal name, e-mail or display name: as the source gives it),
+    model and OS version; None for what the source does not tell."""
+    d = device_of(data, f)
+    if d is None:
+        return dict.fromkeys(WHO)
+    return {"device_name": d.name or None, "owner": d.user or None, "model": d.model or None,
+            "os_version": d.os_version or None}
 
 
 def family_name(data: ReportData, family: str | None) -> str:

@@ -1,5 +1,9 @@
 """`csv`: one row per finding, English column names, values untranslated, safe to open in a spreadsheet.
 
+Two dialects: `csv` is RFC 4180 (`,`, CRLF, UTF-8 without a byte-order mark) for programs; `csv-excel` is for
+a person opening the file in Excel in a locale whose decimal separator is a comma (French, French-Canadian):
+UTF-8 with a byte-order mark (so accents survive) and `;` between cells (so the columns split).
+
 A cell that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
 return) is prefixed with an apostrophe, so a hostile device name or app id cannot run anything (CSV injection).
 """
@@ -10,10 +14,11 @@ import csv
 import io
 
 from interdit.model import Finding
-from interdit.reporting.base import ReportData, formats, is_overdue
+from interdit.reporting.base import ReportData, formats, is_overdue, who
 from interdit.reporting.i18n import check_lang
 
-COLUMNS = ("id", "kind", "state", "source", "device_id", "org_unit", "rule", "directive", "family", "app",
+COLUMNS = ("id", "kind", "state", "source", "device_id", "device_name", "owner", "model", "os_version", "org_unit",
+           "rule", "directive", "family", "app",
            "first_seen", "last_seen", "deadline", "overdue", "resolved_at", "exception", "evidence")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,9 +28,12 @@ def safe_cell(value: str) -> str:
 
 
 def row(f: Finding, data: ReportData) -> list[str]:
+    holder = who(data, f)
     values = [
-        f.id, f.kind.value, f.state.value, f.source, f.device_id, f.org_unit or "", f.rule, f.directive or "",
-        f.family or "", str(f.app) if f.app else "", f.first_seen.isoformat(), f.last_seen.isoformat(),
+        f.id, f.kind.value, f.state.value, f.source, f.device_id, holder["device_name"] or "",
+        holder["owner"] or "", holder["model"] or "", holder["os_version"] or "", f.org_unit or "", f.rule,
+        f.directive or "", f.family or "", str(f.app) if f.app else "", f.first_seen.isoformat(),
+        f.last_seen.isoformat(),
         f.deadline.isoformat() if f.deadline else "", "true" if is_overdue(f, data.as_of) else "false",
         f.resolved_at.isoformat() if f.resolved_at else "", f.exception or "", " | ".join(f.evidence),
     ]
@@ -37,11 +45,23 @@ class FindingsCsv:
     name = "csv"
     media_type = "text/csv; charset=utf-8"
 
+    separator = ","
+    bom = ""
+
     def render(self, data: ReportData, lang: str) -> str:
         check_lang(lang)
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; also quotes cells holding \r or \n
+        # RFC 4180; also quotes cells holding \r, \n or the separator
+        writer = csv.writer(buf, delimiter=self.separator, lineterminator="\r\n")
         writer.writerow(COLUMNS)
         for f in data.findings:
             writer.writerow(row(f, data))
-        return buf.getvalue()
+        return self.bom + buf.getvalue()
+
+
+@formats.register("csv-excel")
+class FindingsCsvExcel(FindingsCsv):
+    name = "csv-excel"
+    media_type = "text/csv; charset=utf-8"
+    separator = ";"
+    bom = "\ufeff"

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from interdit.model import Finding
-from interdit.reporting.base import ReportData, formats, is_overdue
+from interdit.reporting.base import ReportData, formats, is_overdue, who
 from interdit.reporting.i18n import check_lang
 
 SCHEMA_VERSION = 1
@@ -19,6 +19,7 @@ def finding_document(f: Finding, data: ReportData) -> dict[str, Any]:
         "state": f.state.value,
         "source": f.source,
         "device_id": f.device_id,
+        **who(data, f),
         "org_unit": f.org_unit,
         "rule": f.rule,
         "directive": f.directive,

@@ -14,11 +14,11 @@ from typing import Any
 
 import jinja2
 
-from interdit.model import Directive, Summary
+from interdit.model import Directive, Finding, Summary
 from interdit.reporting._scope import outside_line, unplaced_lines
 from interdit.reporting._words import coverage_line, review_reason, review_timing
-from interdit.reporting.base import Figures, ReportData, family_name, figures, formats
-from interdit.reporting.i18n import Translator
+from interdit.reporting.base import HOLDING, Figures, ReportData, family_name, figures, formats, is_overdue, who
+from interdit.reporting.i18n import NNBSP, Translator
 
 LIST_LIMIT = 50  # rows shown in the long tables (org units); the rest is counted
 DEVICE_LIMIT = 20  # devices listed per state among those not evaluable or stale; the rest is counted
@@ -143,7 +143,8 @@ def executive_summary(t: Translator, data: ReportData, fig: Figures) -> list[str
     if len(titles) == 1:
         sentences.append(t("summary.directive_one", title=titles[0]))
     elif titles:
-        sentences.append(t("summary.directive_many", n=t.num(len(titles)), titles="; ".join(titles)))
+        sep = NNBSP + "; " if t.lang == "fr" else "; "  # French: a narrow no-break space before ;
+        sentences.append(t("summary.directive_many", n=t.num(len(titles)), titles=sep.join(titles)))
     if fig.holding:
         sentences.append(t.n("summary.holding", fig.holding, overdue=t.num(fig.holding_overdue),
                              blocked=t.num(fig.by_state.get("blocked_present", 0))))
@@ -161,6 +162,14 @@ def executive_summary(t: Translator, data: ReportData, fig: Figures) -> list[str
     if excepted:
         sentences.append(t.n("summary.excepted", excepted, exceptions=t.n("unit.exceptions", len(fig.exceptions))))
     return sentences
+
+
+def holding_rows(data: ReportData) -> list[tuple[Finding, dict[str, str | None], bool]]:
+    """Each finding of a device that still holds a prohibited app, with who holds the device and whether it
+    is past the deadline: overdue first, then by org unit and device."""
+    rows = [(f, who(data, f), is_overdue(f, data.as_of)) for f in data.findings if f.state in HOLDING]
+    rows.sort(key=lambda r: (not r[2], r[0].org_unit or "", r[0].source, r[0].device_id, r[0].family or ""))
+    return rows
 
 
 def unseen_units(fig: Figures) -> list[tuple[str, int, int]]:
@@ -195,6 +204,7 @@ class HtmlReport:
             "limit": LIST_LIMIT,
             "device_limit": DEVICE_LIMIT,
             "unseen_units": unseen_units(fig),
+            "holding": holding_rows(data),
             "unseen_devices": [(s, [f for f in fig.unseen if f.state.value == s])
                                for s in ("not_evaluable", "stale") if any(f.state.value == s for f in fig.unseen)],
             "outside": outside_line(t, data.summary),

@@ -7,7 +7,9 @@
     t.pct(None)                       # "—": no device in scope, so no rate (never "100 %" of nothing)
     t.date(date(2023, 3, 1))          # "1er mars 2023"
 
-French numbers use a no-break space (U+00A0) between thousands and before "%", so they never wrap.
+French numbers use a no-break space (U+00A0) between thousands and before "%", so they never wrap. French
+messages follow French typography (`typeset_fr`): a narrow no-break space (U+202F) before ; ! ?, a no-break
+space (U+00A0) before : and inside « », so a line never breaks before the mark.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from interdit.model import utc
 
 LANGS: tuple[str, ...] = ("en", "fr")
 NBSP = "\u00a0"
+NNBSP = "\u202f"  # narrow no-break space
+_FR_SPACES = ((" :", NBSP + ":"), (" ;", NNBSP + ";"), (" !", NNBSP + "!"), (" ?", NNBSP + "?"),
+              ("« ", "«" + NBSP), (" »", NBSP + "»"))
 NO_RATE = "—"  # what people see where a rate has no denominator ("no device in scope")
 
 
@@ -39,7 +44,18 @@ def messages(lang: str) -> dict[str, str]:
     check_lang(lang)
     text = files("interdit.reporting").joinpath(f"templates/messages.{lang}.json").read_text("utf-8")
     loaded: dict[str, str] = json.loads(text)
+    if lang == "fr":
+        return {k: typeset_fr(v) for k, v in loaded.items()}
     return loaded
+
+
+def typeset_fr(text: str) -> str:
+    """French typography in a message: the plain space before : ; ! ? and », and after «, becomes a no-break
+    one (narrow before ; ! ?), so a line never begins with the mark. Applied to the catalogue's own words only,
+    never to the values put in them (a device name or an org unit is shown as its source wrote it)."""
+    for plain, fixed in _FR_SPACES:
+        text = text.replace(plain, fixed)
+    return text
 
 
 class Translator:
@@ -80,7 +96,7 @@ class Translator:
 
     def datetime(self, dt: datetime) -> str:
         dt = utc(dt)
-        clock = f"{dt.hour} h {dt.minute:02d}" if self.lang == "fr" else f"{dt:%H:%M}"
+        clock = f"{dt.hour}{NBSP}h{NBSP}{dt.minute:02d}" if self.lang == "fr" else f"{dt:%H:%M}"
         return f"{self.date(dt.date())}, {clock} UTC"
 
     def state(self, state: str) -> str:

@@ -26,8 +26,9 @@ class StatusTable:
         lines += pairs([
             (t("label.organisation"), data.organisation),
             (t("label.as_of"), t.datetime(data.as_of)),
-            (t("label.compliance"), t("status.rate_line", rate=t.pct(sm.rate), compliant=t.num(sm.compliant),
-                                      in_scope=t.num(sm.devices_in_scope)) if sm.rate is not None
+            (t("label.compliance"), t.n("status.rate_line", sm.compliant, rate=t.pct(sm.rate),
+                                      compliant=t.num(sm.compliant),
+                                      in_scope=t.n("unit.devices_in_scope", sm.devices_in_scope)) if sm.rate is not None
              else t("status.no_rate_line", rate=t.pct(None))),
             (t("label.devices_total"), t.num(sm.devices_total)),
         ], indent=0)

@@ -249,6 +249,38 @@ def device(engine: Engine, source: str, device_id: str) -> DeviceDetail | None:
                         tuple(seen_versions))
 
 
+def devices_at(engine: Engine, keys: Collection[tuple[str, str]], as_of: datetime,
+               chunk: int = 500) -> dict[tuple[str, str], Device]:
+    """Each (source, device_id) in `keys` as it was at `as_of` (its latest version begun by then), for showing
+    who holds a finding's device: name, user, model, OS version, org unit. One query per `chunk` devices of a
+    source, never one per device; a key with no version by `as_of` is absent from the answer."""
+    v = t.device_versions
+    as_of = utc(as_of)
+    by_source: dict[str, list[str]] = {}
+    for source, device_id in set(keys):
+        by_source.setdefault(source, []).append(device_id)
+    found: dict[tuple[str, str], tuple[datetime, int, Device]] = {}
+    with _guard("reading devices"), engine.connect() as conn:
+        for source, ids in sorted(by_source.items()):
+            ids.sort()
+            for i in range(0, len(ids), chunk):
+                rows = conn.execute(select(
+                    v.c.id, v.c.device_id, v.c.valid_from, v.c.platform, v.c.ownership, v.c.management,
+                    v.c.observed_at, v.c.supervised, v.c.user, v.c.name, v.c.model, v.c.os_version,
+                    v.c.org_unit).where(v.c.source == source, v.c.device_id.in_(ids[i:i + chunk]),
+                                        v.c.valid_from <= as_of))
+                for r in rows:
+                    key = (source, r.device_id)
+                    had = found.get(key)
+                    if had is not None and (had[0], had[1]) >= (r.valid_from, r.id):
+                        continue
+                    found[key] = (r.valid_from, r.id, Device(
+                        source, r.device_id, _PLATFORMS[r.platform], _OWNERSHIP[r.ownership],
+                        _MANAGEMENT[r.management], r.observed_at, r.supervised, r.user, r.name, r.model,
+                        r.os_version, r.org_unit))
+    return {k: d for k, (_, _, d) in found.items()}
+
+
 # -- import runs ----------------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from interdit.errors import StorageError
 from interdit.inventory.base import Record, Tally
-from interdit.model import AppId, DeviceState, Finding, Summary, utc
+from interdit.model import AppId, Device, DeviceState, Finding, Summary, utc
 from interdit.storage import evaluations, history, snapshot
 from interdit.storage.base import BUSY_TIMEOUT_S, CACHE_KB, TEMP_CACHE_KB, _guard
 from interdit.storage.evaluations import load_summary
@@ -216,6 +216,10 @@ class Repository:
     def device(self, source: str, device_id: str) -> DeviceDetail | None:
         """One device: its attribute versions, its whole app history and its latest findings."""
         return history.device(self.engine, source, device_id)
+
+    def devices_at(self, keys: Collection[tuple[str, str]], as_of: datetime) -> dict[tuple[str, str], Device]:
+        """Each (source, device_id) in `keys` as it was at `as_of` (batched: never one query per device)."""
+        return history.devices_at(self.engine, keys, as_of)
 
     # -- evaluations and findings ---------------------------------------------------------------------
 

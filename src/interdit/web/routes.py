@@ -354,7 +354,7 @@ def violations(request: Request) -> Response:
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
         next_url = f"/violations?{urlencode([*params, ('cursor', shown[-1].id)])}" if more and shown else None
         partial = request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == "results"
-        return {"f": f, "findings": shown, "total": len(selected), "next_url": next_url,
+        return {"f": f, "findings": shown, "total": len(selected), "next_url": next_url, "devices": cur.devices,
                 "families": sorted(cur.loaded.catalogue.families), "units": sorted(cur.summary.by_org_unit),
                 "sources": sorted({x.source for x in cur.findings}), "partial": partial,
                 "states": ["violation", "blocked_present", "excepted", "not_evaluable", "stale", "resolved"]}
