@@ -46,7 +46,8 @@ def test_findings_kind_risky_app_lists_an_app_caught_by_prohibited_vendors(tmp_p
     (tmp_path / "apps.csv").write_text(APPS.format(at=at), "utf-8")
 
     def cli(*args: str) -> str:
-        result = runner.invoke(app, ["--db", str(db), "--policy", str(policy), *args])
+        # a wide terminal, so that the table's cells (which fold, never cut) keep each id on one line
+        result = runner.invoke(app, ["--db", str(db), "--policy", str(policy), *args], env={"COLUMNS": "200"})
         assert result.exit_code == 0, result.output
         return result.output
 
