@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -330,10 +330,38 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# the trend keeps at most about this many points: one a day, then one a week, then one a month
+TREND_POINTS = 62
+
+
+def trend_instants(imports: Iterable[datetime], as_of: datetime) -> list[datetime]:
+    """When the trend is evaluated: the end of each day (UTC) with an import before `as_of`'s day, so that
+    several sources synced the same night make one point, the state of every source as last seen that day.
+    Past TREND_POINTS days, the end of each week (Sunday) with one; past TREND_POINTS weeks, of each month.
+    `as_of`'s own day is the current summary, never a point of its own here."""
+    cut = as_of.astimezone(UTC).date()
+    days = sorted({t.astimezone(UTC).date() for t in imports if t < as_of and t.astimezone(UTC).date() < cut})
+
+    def week_end(d: date) -> date:
+        return d + timedelta(days=6 - d.weekday())
+
+    def month_end(d: date) -> date:
+        nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        return nxt - timedelta(days=1)
+
+    for bucket in (week_end, month_end):
+        if len(days) <= TREND_POINTS:
+            break
+        days = sorted({bucket(d) for d in days})
+    return [min(datetime(d.year, d.month, d.day, tzinfo=UTC) + timedelta(days=1, microseconds=-1), as_of)
+            for d in days[-TREND_POINTS:]]
+
+
 def history(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime) -> tuple[Summary, ...]:
-    """Compliance at each earlier import, under today's policy, recomputed from stored history."""
-    times = sorted({t for t in repo.import_times() if t < as_of})
-    return tuple(evaluate(repo, loaded, as_of=t, store=False).summary for t in times)
+    """Compliance at the end of each earlier day with an import (see `trend_instants`), under today's policy,
+    recomputed from stored history."""
+    return tuple(evaluate(repo, loaded, as_of=t, store=False).summary
+                 for t in trend_instants(repo.import_times(), as_of))
 
 
 def findings(repo: Repository, **filters: Any) -> list[Finding]:
