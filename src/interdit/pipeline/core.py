@@ -330,6 +330,31 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# the years an as-of time may name (beyond, date arithmetic overflows)
+AS_OF_YEARS = (1900, 9000)
+
+
+def as_of_time(text: str) -> datetime:
+    """An as-of date or time as a person writes it: `2023-03-01` (the end of that day, UTC) or an ISO 8601
+    time with its zone (`2023-03-01T12:00:00Z`, `2023-03-01T08:00:00-04:00`); InputError otherwise, with the fix."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            value = datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=UTC)
+        else:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InputError(f"cannot read the date {text!r}",
+                         fix="write it as 2023-03-01 or 2023-03-01T12:00:00Z") from None
+    if value.tzinfo is None:
+        raise InputError(f"the time {text!r} has no time zone", fix=f"add Z for UTC, e.g. {text}Z")
+    low, high = AS_OF_YEARS
+    if not low <= value.year <= high:
+        raise InputError(f"the date {text!r} is out of range", fix=f"use a date between the years {low} and {high}")
+    return value.astimezone(UTC)
+
+
 # the trend keeps at most about this many points: one a day, then one a week, then one a month
 TREND_POINTS = 62
 
