@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from datetime import UTC, datetime, timedelta
 
+from interdit.model import Summary
 from interdit.pipeline.core import TREND_POINTS, trend_instants
+from interdit.reporting.base import figures, formats
+from interdit.reporting.i18n import Translator
+from reporting.builders import history, report_data
 
 AS_OF = datetime(2023, 4, 1, 12, tzinfo=UTC)
 
@@ -38,3 +44,32 @@ def test_a_long_run_is_bucketed_by_week_then_month_and_the_point_count_stays_bou
     monthly = trend_instants(daily_for_three_years, datetime(2025, 1, 1, tzinfo=UTC))
     assert len(monthly) == 36
     assert all((p + timedelta(microseconds=1)).day == 1 for p in monthly), "each point is a month's end"
+
+
+def _point(at: datetime, compliant: int) -> Summary:
+    return Summary(at=at, devices_total=120, devices_in_scope=100, compliant=compliant, by_state={}, by_family={},
+                   by_org_unit={})
+
+
+def test_the_report_keeps_the_last_summary_of_each_day() -> None:
+    night = datetime(2023, 3, 8, 2, tzinfo=UTC)
+    same_night = (_point(night, 80), _point(night + timedelta(minutes=20), 81), _point(night + timedelta(hours=1), 82))
+    data = dataclasses.replace(report_data(), history=(*history(), *same_night))
+    points = figures(data).points
+    days = [p.at.date() for p in points]
+    assert len(days) == len(set(days)) == 3, "1, 8 and 15 March: one point each"
+    assert points[1].compliant == 82, "the day's last summary"
+    assert points[-1] is data.summary
+
+
+def test_a_month_of_points_stays_readable_in_the_html_report() -> None:
+    month = tuple(_point(datetime(2023, 2, 12, 23, tzinfo=UTC) + timedelta(days=d), 60 + d) for d in range(31))
+    data = dataclasses.replace(report_data(), history=month)
+    html = formats.get("html")().render(data, "en")
+    svg = html.split("<svg")[1].split("</svg>")[0]
+    values = re.findall(r'font-weight="700" fill="#1a1a1a">([^<]+)</text>', svg)
+    ticks = re.findall(r'<text x="[\d.]+" y="\d+" text-anchor="middle" fill="#333333">(\d+ \w+ \d{4})</text>', svg)
+    assert 0 < len(values) <= 13 and values[-1] == Translator("en").pct(data.summary.rate), "always today's"
+    assert 0 < len(ticks) <= 9
+    table = html.split('id="s-trend"')[1].split("</table>")[0]
+    assert table.count('<th scope="row">') == 32, "every day keeps its row in the table"
