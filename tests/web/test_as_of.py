@@ -74,3 +74,11 @@ def test_a_bad_date_is_a_422_page_with_the_fix(later: TestClient, as_of: str) ->
     r = later.get("/", params={"as_of": as_of})
     assert r.status_code == 422 and as_of.replace("'", "&#39;") in r.text, "the page names the date it refused"
     assert "2023-03-01" in r.text or "1900 and 9000" in r.text, "and says how to write it"
+
+
+def test_the_trend_chart_keeps_a_fixed_width_and_few_date_labels(later: TestClient) -> None:
+    _sign_in(later, "analyst")
+    page = later.get("/", params={"as_of": "2023-03-15"}).text
+    svg = page.split('id="trend-chart"')[1].split("</svg>")[0]
+    assert 'viewBox="0 0 620 150"' in svg and svg.count("<rect") == 2
+    assert re.findall(r'class="axis tick">([^<]+)<', svg) == ["2023-03-01", "2023-03-15"]
