@@ -384,9 +384,28 @@ def trend_instants(imports: Iterable[datetime], as_of: datetime) -> list[datetim
 
 def history(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime) -> tuple[Summary, ...]:
     """Compliance at the end of each earlier day with an import (see `trend_instants`), under today's policy,
-    recomputed from stored history."""
-    return tuple(evaluate(repo, loaded, as_of=t, store=False).summary
-                 for t in trend_instants(repo.import_times(), as_of))
+    recomputed from stored history. What does not depend on the instant (the APK evidence, the patterns the
+    policy asks the storage for, the sources' types) is read once for all the points."""
+    from interdit.pipeline.analysis import app_evidence
+    from interdit.pipeline.network import sightings
+    from interdit.pipeline.orgunits import source_types
+
+    instants = trend_instants(repo.import_times(), as_of)
+    if not instants:
+        return ()
+    by_evidence = any(r.sdk_vendors or r.endpoint_vendors for r in loaded.policy.rules)
+    evidence = app_evidence(repo) if by_evidence else None
+    exact, prefixes = candidate_patterns(loaded.policy, loaded.catalogue, evidence=evidence or ())
+    types = source_types(repo)
+    points = []
+    with gc_paused():
+        for t in instants:
+            states = repo.device_states(t, exact, prefixes)
+            result = evaluate_policy(loaded.policy, loaded.catalogue, states, t,
+                                     sightings=sightings(repo, until=t.date()), evidence=evidence,
+                                     source_types=types)
+            points.append(result.summary)
+    return tuple(points)
 
 
 def findings(repo: Repository, **filters: Any) -> list[Finding]:
