@@ -49,7 +49,8 @@ def report(fmt: str, ctx: Ctx, who: Reader,
                description="Answer for this date or time instead of now, as the CLI's --as-of reads it: "
                            "2023-03-01 (the end of that day, UTC) or 2023-03-01T12:00:00Z (with its zone).",
                max_length=64, examples=["2023-03-01"])] = None,
-           history: Annotated[bool, Query(description="Include compliance at each earlier import.")] = False,
+           history: Annotated[bool, Query(
+               description="Include the trend: compliance at the end of each earlier day with an import.")] = False,
            ) -> Response:
     if fmt not in pipeline.report_formats():
         raise Problem(404, f"no report format {fmt!r}", fix="use one of: " + ", ".join(pipeline.report_formats()))

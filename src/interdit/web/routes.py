@@ -363,7 +363,7 @@ def _coverage(s: Any, lang: str) -> dict[str, Any]:
 
 def _by_directive(cur: views.Current, history: list[Any]) -> list[dict[str, Any]]:
     """Each rule of the policy (an adopted directive or the organisation's own rule): its figures now when it is
-    in force, its dates, the days left to its deadline, and its rate at each earlier import."""
+    in force, its dates, the days left to its deadline, and its rate on each day of the trend."""
     today = cur.as_of.date()
     cat = cur.loaded.catalogue
     rows = []
