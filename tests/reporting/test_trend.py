@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from interdit.errors import InputError
 from interdit.model import Summary
-from interdit.pipeline.core import TREND_POINTS, trend_instants
+from interdit.pipeline.core import TREND_POINTS, as_of_time, trend_instants
 from interdit.reporting.base import figures, formats
 from interdit.reporting.i18n import Translator
 from reporting.builders import history, report_data
@@ -73,3 +78,31 @@ def test_a_month_of_points_stays_readable_in_the_html_report() -> None:
     assert 0 < len(ticks) <= 9
     table = html.split('id="s-trend"')[1].split("</table>")[0]
     assert table.count('<th scope="row">') == 32, "every day keeps its row in the table"
+
+
+@given(st.text(max_size=40))
+def test_as_of_time_reads_a_date_or_says_why_never_anything_else(text: str) -> None:
+    try:
+        value = as_of_time(text)
+    except InputError as e:
+        assert e.fix
+    else:
+        assert value.tzinfo is not None and value.utcoffset() == timedelta(0) and 1900 <= value.year <= 9000
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(9000, 12, 31)))
+def test_a_date_is_the_end_of_that_day_utc(day: date) -> None:
+    assert as_of_time(day.isoformat()) == datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+
+
+@given(st.datetimes(min_value=datetime(1901, 1, 1), max_value=datetime(8999, 12, 31),
+                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=-4)),
+                                               timezone(timedelta(hours=5, minutes=30))])))
+def test_a_time_with_its_zone_is_that_instant(when: datetime) -> None:
+    assert as_of_time(when.isoformat()) == when
+
+
+def test_a_time_whose_utc_instant_leaves_the_years_is_out_of_range() -> None:
+    for text in ("1900-01-01T00:00:00+14:00", "9000-12-31T23:00:00-04:00", "0001-01-01T00:00:00+01:00"):
+        with pytest.raises(InputError, match="out of range"):
+            as_of_time(text)

@@ -350,9 +350,13 @@ def as_of_time(text: str) -> datetime:
     if value.tzinfo is None:
         raise InputError(f"the time {text!r} has no time zone", fix=f"add Z for UTC, e.g. {text}Z")
     low, high = AS_OF_YEARS
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved across the zone
+        value = datetime(1, 1, 1, tzinfo=UTC)
     if not low <= value.year <= high:
         raise InputError(f"the date {text!r} is out of range", fix=f"use a date between the years {low} and {high}")
-    return value.astimezone(UTC)
+    return value
 
 
 # the trend keeps at most about this many points: one a day, then one a week, then one a month
