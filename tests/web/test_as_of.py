@@ -49,7 +49,7 @@ def test_the_picker_evaluates_an_earlier_day_and_its_trend_stops_there(later: Te
     _sign_in(later, "analyst")
     first = later.get("/", params={"as_of": "2023-03-01"}).text
     last = later.get("/", params={"as_of": "2023-03-15"}).text
-    assert "as of 2023-03-01" in first
+    assert "as of 2023-03-01" in first and "show today&#39;s findings" in first
     over_time = first.split('id="h-time"')[1].split("</section>")[0]
     assert over_time.count("<tr><td>") == 1, "as of the first import's day, the trend is that one day"
     assert last.split('id="h-time"')[1].split("</section>")[0].count("<tr><td>") == 2

@@ -83,6 +83,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "as_of_today": ("Back to today", "Revenir à aujourd'hui"),
     "as_of_banner": ("as of {d}: the fleet and the policy's rules as they stood then",
                      "au {d}\u00a0: le parc et les règles de la politique tels qu'ils étaient alors"),
+    "as_of_links": ("The lists this page links to (violations, devices) show today's findings.",
+                    "Les listes vers lesquelles cette page renvoie (infractions, appareils) montrent les constats "
+                    "d'aujourd'hui."),
     "stale_fleet": ("The newest inventory was imported on {d}, more than {n} days ago (the policy's limit): every "
                     "device is stale today, so the figures below do not show the fleet as it was last seen.",
                     "Le dernier inventaire a été importé le {d}, il y a plus de {n}\u00a0jours (la limite de la "
