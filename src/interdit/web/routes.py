@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from functools import partial
 from importlib.resources import files
 from typing import Any
@@ -39,7 +39,7 @@ from interdit.api.schemas import ExceptionIn, exception_out
 from interdit.api.signin import Busy
 from interdit.errors import InterditError
 from interdit.storage.accounts import Account, Role
-from interdit.web import i18n
+from interdit.web import as_of, i18n
 
 log = logging.getLogger("interdit.web")
 
@@ -293,9 +293,9 @@ def set_lang(request: Request, code: str, next: str = "/") -> Response:
 @router.get("/")
 def overview(request: Request) -> Response:
     def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
-        picked = _as_of(request)
+        picked = as_of.picked(request)
         imports = ctx.repo.import_times()
-        cur = views.current(ctx) if picked is None else _current_as_of(ctx, picked)
+        cur = views.current(ctx) if picked is None else as_of.current(ctx, picked)
         if not cur.summary.devices_total and not imports:
             return {"empty": True}
         s = cur.summary
@@ -304,54 +304,15 @@ def overview(request: Request) -> Response:
                        key=lambda r: 2.0 if r[3] is None else r[3])
         families = sorted(s.by_family.items(), key=lambda kv: -kv[1])
         sources = sorted(s.by_source.items())
-        history = [*(views.history(ctx) if picked is None else _history_as_of(ctx, cur)), s]
+        history = [*(views.history(ctx) if picked is None else as_of.history(ctx, cur)), s]
         directives = _by_directive(cur, history)
         return {"directives": directives, "empty": False, "cur": cur, "s": s, "history": history, "units": units,
-                "picked": picked, "latest_import": _stale_latest(cur, imports) if picked is None else None,
+                "picked": picked, "latest_import": as_of.stale_latest(cur, imports) if picked is None else None,
                 "families": families, "sources": sources, "attention": attention, "deadlines": views.deadlines(cur),
                 "review": cur.review, "catalogue": cur.loaded.catalogue, **_coverage(s, lang_of(request)),
                 "scope_notes": pipeline.scope_notes(s, cur.loaded.catalogue, lang_of(request))}
 
     return page(request, "overview.html", READERS, make)
-
-
-def _as_of(request: Request) -> datetime | None:
-    """The page's `as_of` (a date, or a time with its zone, as `interdit status --as-of` reads it); None for now.
-    A bad one is an InputError: the page answers 422 with the fix."""
-    text = request.query_params.get("as_of", "").strip()
-    return pipeline.as_of_time(text) if text else None
-
-
-def _current_as_of(ctx: ServerContext, as_of: datetime) -> views.Current:
-    """The evaluation as of `as_of`, through the pipeline like `interdit status --as-of`; not stored (the
-    current findings stay today's), kept while the policy and the imports stay the same."""
-    loaded = ctx.loaded_policy()
-
-    def make() -> views.Current:
-        result = pipeline.evaluate(ctx.repo, loaded, as_of=as_of, store=False)
-        return views.Current(as_of, loaded, result.summary, tuple(sorted(result.findings, key=lambda f: f.id)),
-                             tuple(pipeline.review_items(loaded.policy, as_of)))
-
-    value = ctx.cached("as-of", (loaded.digest, len(ctx.repo.import_times()), as_of), make)
-    assert isinstance(value, views.Current)
-    return value
-
-
-def _history_as_of(ctx: ServerContext, cur: views.Current) -> tuple[Any, ...]:
-    value = ctx.cached("as-of-history", (cur.loaded.digest, len(ctx.repo.import_times()), cur.as_of),
-                       lambda: pipeline.history(ctx.repo, cur.loaded, as_of=cur.as_of))
-    return tuple(value)
-
-
-def _stale_latest(cur: views.Current, imports: list[datetime]) -> date | None:
-    """The day of the newest import when it is older than the policy's stale limit (every device is then stale
-    today, and the figures say nothing of the fleet as last seen): the overview offers it as an as-of."""
-    if not imports:
-        return None
-    newest = max(imports)
-    if cur.as_of - newest <= timedelta(days=cur.loaded.policy.stale_after_days):
-        return None
-    return newest.astimezone(UTC).date()
 
 
 def _coverage(s: Any, lang: str) -> dict[str, Any]:
