@@ -61,8 +61,8 @@ def test_summary_matches_the_findings(client: TestClient, ws: Workspace) -> None
     assert s["by_state"].get("violation", 0) == len({(f["source"], f["device_id"]) for f in items})
     assert 0 < s["rate"] < 1 and s["compliant"] <= s["devices_in_scope"] <= s["devices_total"]
     history = client.get("/api/v1/summary/history", headers=bearer(ws, "auditor")).json()
-    # one summary per import (1 and 15 March), then now
-    assert [h["at"][:10] for h in history] == ["2023-03-01", "2023-03-15", "2023-03-15"]
+    # one summary per day with an import: 1 March (at its end), then now (15 March, the day of the last import)
+    assert [h["at"][:10] for h in history] == ["2023-03-01", "2023-03-15"]
     assert history[-1]["rate"] == s["rate"]
     assert history[0]["rate"] < history[-1]["rate"], "the demo fleet improves between its two imports"
 

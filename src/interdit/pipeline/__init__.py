@@ -38,6 +38,7 @@ _WHERE = {
     "describe_in_use": "catalogue_update",
     "describe_update": "catalogue_update",
     "directive_bans": "basics",
+    "as_of_time": "core",
     "enforce": "core",
     "enforcement_options": "core",
     "enforcement_request": "core",
@@ -171,6 +172,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.core import (
         SnapshotRefused as SnapshotRefused,
+    )
+    from interdit.pipeline.core import (
+        as_of_time as as_of_time,
     )
     from interdit.pipeline.core import (
         counting as counting,

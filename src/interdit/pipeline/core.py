@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -330,10 +330,86 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# the years an as-of time may name (beyond, date arithmetic overflows)
+AS_OF_YEARS = (1900, 9000)
+
+
+def as_of_time(text: str) -> datetime:
+    """An as-of date or time as a person writes it: `2023-03-01` (the end of that day, UTC) or an ISO 8601
+    time with its zone (`2023-03-01T12:00:00Z`, `2023-03-01T08:00:00-04:00`); InputError otherwise, with the fix."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            value = datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=UTC)
+        else:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InputError(f"cannot read the date {text!r}",
+                         fix="write it as 2023-03-01 or 2023-03-01T12:00:00Z") from None
+    if value.tzinfo is None:
+        raise InputError(f"the time {text!r} has no time zone", fix=f"add Z for UTC, e.g. {text}Z")
+    low, high = AS_OF_YEARS
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved across the zone
+        value = datetime(1, 1, 1, tzinfo=UTC)
+    if not low <= value.year <= high:
+        raise InputError(f"the date {text!r} is out of range", fix=f"use a date between the years {low} and {high}")
+    return value
+
+
+# the trend keeps at most about this many points: one a day, then one a week, then one a month
+TREND_POINTS = 62
+
+
+def trend_instants(imports: Iterable[datetime], as_of: datetime) -> list[datetime]:
+    """When the trend is evaluated: the end of each day (UTC) with an import before `as_of`'s day, so that
+    several sources synced the same night make one point, the state of every source as last seen that day.
+    Past TREND_POINTS days, the end of each week (Sunday) with one; past TREND_POINTS weeks, of each month.
+    `as_of`'s own day is the current summary, never a point of its own here."""
+    cut = as_of.astimezone(UTC).date()
+    days = sorted({t.astimezone(UTC).date() for t in imports if t < as_of and t.astimezone(UTC).date() < cut})
+
+    def week_end(d: date) -> date:
+        return d + timedelta(days=6 - d.weekday())
+
+    def month_end(d: date) -> date:
+        nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        return nxt - timedelta(days=1)
+
+    for bucket in (week_end, month_end):
+        if len(days) <= TREND_POINTS:
+            break
+        days = sorted({bucket(d) for d in days})
+    return [min(datetime(d.year, d.month, d.day, tzinfo=UTC) + timedelta(days=1, microseconds=-1), as_of)
+            for d in days[-TREND_POINTS:]]
+
+
 def history(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime) -> tuple[Summary, ...]:
-    """Compliance at each earlier import, under today's policy, recomputed from stored history."""
-    times = sorted({t for t in repo.import_times() if t < as_of})
-    return tuple(evaluate(repo, loaded, as_of=t, store=False).summary for t in times)
+    """Compliance at the end of each earlier day with an import (see `trend_instants`), under today's policy,
+    recomputed from stored history. What does not depend on the instant (the APK evidence, the patterns the
+    policy asks the storage for, the sources' types) is read once for all the points."""
+    from interdit.pipeline.analysis import app_evidence
+    from interdit.pipeline.network import sightings
+    from interdit.pipeline.orgunits import source_types
+
+    instants = trend_instants(repo.import_times(), as_of)
+    if not instants:
+        return ()
+    by_evidence = any(r.sdk_vendors or r.endpoint_vendors for r in loaded.policy.rules)
+    evidence = app_evidence(repo) if by_evidence else None
+    exact, prefixes = candidate_patterns(loaded.policy, loaded.catalogue, evidence=evidence or ())
+    types = source_types(repo)
+    points = []
+    with gc_paused():
+        for t in instants:
+            states = repo.device_states(t, exact, prefixes)
+            result = evaluate_policy(loaded.policy, loaded.catalogue, states, t,
+                                     sightings=sightings(repo, until=t.date()), evidence=evidence,
+                                     source_types=types)
+            points.append(result.summary)
+    return tuple(points)
 
 
 def findings(repo: Repository, **filters: Any) -> list[Finding]:

@@ -18,7 +18,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from importlib.resources import files
 from typing import Any, Protocol
 
@@ -150,7 +150,7 @@ class Figures:
     exceptions: list[ExceptionRow]  # in force at as_of, soonest expiry first
     directives: list[Directive]  # applied by the rules, in rule order
     unseen: list[Finding]  # not_evaluable and stale findings, one per device
-    points: list[Summary]  # history and the current summary, by time, one per instant
+    points: list[Summary]  # history and the current summary, by time, one per day (UTC), the last of each day
     sources: list[tuple[str, SourceSummary]]  # every inventory source, by name
     rules: list[tuple[str, RuleSummary]]  # every rule in force, in policy order: compliance per directive
     used_devices: int  # devices with a finding of kind `used` (seen on the network), excepted ones included
@@ -224,8 +224,11 @@ def figures(data: ReportData) -> Figures:
             seen.add(device_key(f))
             unseen.append(f)
 
-    points: dict[datetime, Summary] = {s.at: s for s in data.history if s.at <= data.summary.at}
-    points[data.summary.at] = data.summary
+    # one point per day (UTC): the day's last summary, the current one for its own day
+    points: dict[date, Summary] = {}
+    for point in sorted((h for h in data.history if h.at <= data.summary.at), key=lambda h: h.at):
+        points[point.at.astimezone(UTC).date()] = point
+    points[data.summary.at.astimezone(UTC).date()] = data.summary
 
     used = [f for f in live if f.kind is FindingKind.USED]
     used_family: dict[str, set[tuple[str, str]]] = defaultdict(set)
@@ -235,7 +238,7 @@ def figures(data: ReportData) -> Figures:
     return Figures(
         holding=len(holding), holding_overdue=len(holding_overdue), violation_devices=len(violating),
         by_state=by_state, by_family=by_family, units=units, deadlines=deadlines, exceptions=exceptions,
-        directives=directives, unseen=unseen, points=[points[t] for t in sorted(points)],
+        directives=directives, unseen=unseen, points=[points[d] for d in sorted(points)],
         sources=sorted(data.summary.by_source.items()), rules=list(data.summary.by_rule.items()),
         used_devices=len({device_key(f) for f in used}),
         used_by_family=used_by_family, unattributed=unattributed(data.sightings, as_of.date()),

@@ -48,6 +48,7 @@ class ChartPoint:
     tick: str  # the short date under the axis
     compliant: str
     in_scope: str
+    valued: bool = True  # the rate is written by the point (not on every point of a long trend: they would overlap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +103,10 @@ def chart(t: Translator, points: list[Summary]) -> Chart:
                               t.num(p.compliant), t.num(p.devices_in_scope)))
     # label at most 8 dates under the axis so they never overlap
     every = max(1, math.ceil(len(cps) / 8))
-    cps = [c if i % every == 0 or i == len(cps) - 1 else ChartPoint(c.x, c.y, c.label, c.date, "", c.compliant,
-                                                                     c.in_scope)
+    # and write the rate by at most 12 points: those labelled, and always the last one (the table has them all)
+    valued = max(1, math.ceil(len(cps) / 12))
+    cps = [ChartPoint(c.x, c.y, c.label, c.date, c.tick if i % every == 0 or i == len(cps) - 1 else "",
+                      c.compliant, c.in_scope, i % valued == 0 or i == len(cps) - 1)
            for i, c in enumerate(cps)]
     ticks = []
     v = y_min

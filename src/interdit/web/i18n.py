@@ -78,6 +78,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "fix": ("What to do", "Que faire"),
     "compliant_of": ("{c} of {n} devices in scope comply", "{c} des {n} appareils visés sont conformes"),
     "as_of": ("as of {t}", "au {t}"),
+    "as_of_pick": ("Figures as of", "Chiffres au"),
+    "as_of_show": ("Show", "Afficher"),
+    "as_of_today": ("Back to today", "Revenir à aujourd'hui"),
+    "as_of_banner": ("as of {d}: the fleet and the policy's rules as they stood then",
+                     "au {d}\u00a0: le parc et les règles de la politique tels qu'ils étaient alors"),
+    "as_of_links": ("The lists this page links to (violations, devices) show today's findings.",
+                    "Les listes vers lesquelles cette page renvoie (infractions, appareils) montrent les constats "
+                    "d'aujourd'hui."),
+    "stale_fleet": ("The newest inventory was imported on {d}, more than {n} days ago (the policy's limit): every "
+                    "device is stale today, so the figures below do not show the fleet as it was last seen.",
+                    "Le dernier inventaire a été importé le {d}, il y a plus de {n}\u00a0jours (la limite de la "
+                    "politique)\u00a0: chaque appareil est périmé aujourd'hui, et les chiffres ci-dessous ne "
+                    "montrent pas le parc tel qu'il a été vu pour la dernière fois."),
+    "stale_offer": ("See the figures as of {d}", "Voir les chiffres au {d}"),
     "over_time": ("Compliance over time", "Conformité dans le temps"),
     "by_directive": ("Compliance by directive", "Conformité par directive"),
     "by_directive_help": ("Each directive the organisation adopted, and its own rules: the devices the rule covers "

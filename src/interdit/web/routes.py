@@ -39,7 +39,7 @@ from interdit.api.schemas import ExceptionIn, exception_out
 from interdit.api.signin import Busy
 from interdit.errors import InterditError
 from interdit.storage.accounts import Account, Role
-from interdit.web import i18n
+from interdit.web import as_of, i18n
 
 log = logging.getLogger("interdit.web")
 
@@ -293,8 +293,10 @@ def set_lang(request: Request, code: str, next: str = "/") -> Response:
 @router.get("/")
 def overview(request: Request) -> Response:
     def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
-        cur = views.current(ctx)
-        if not cur.summary.devices_total and not ctx.repo.import_times():
+        picked = as_of.picked(request)
+        imports = ctx.repo.import_times()
+        cur = views.current(ctx) if picked is None else as_of.current(ctx, picked)
+        if not cur.summary.devices_total and not imports:
             return {"empty": True}
         s = cur.summary
         attention = {k: s.by_state.get(k, 0) for k in ("violation", "blocked_present", "not_evaluable", "stale")}
@@ -302,9 +304,10 @@ def overview(request: Request) -> Response:
                        key=lambda r: 2.0 if r[3] is None else r[3])
         families = sorted(s.by_family.items(), key=lambda kv: -kv[1])
         sources = sorted(s.by_source.items())
-        history = [*views.history(ctx), s]
+        history = [*(views.history(ctx) if picked is None else as_of.history(ctx, cur)), s]
         directives = _by_directive(cur, history)
         return {"directives": directives, "empty": False, "cur": cur, "s": s, "history": history, "units": units,
+                "picked": picked, "latest_import": as_of.stale_latest(cur, imports) if picked is None else None,
                 "families": families, "sources": sources, "attention": attention, "deadlines": views.deadlines(cur),
                 "review": cur.review, "catalogue": cur.loaded.catalogue, **_coverage(s, lang_of(request)),
                 "scope_notes": pipeline.scope_notes(s, cur.loaded.catalogue, lang_of(request))}
@@ -321,7 +324,7 @@ def _coverage(s: Any, lang: str) -> dict[str, Any]:
 
 def _by_directive(cur: views.Current, history: list[Any]) -> list[dict[str, Any]]:
     """Each rule of the policy (an adopted directive or the organisation's own rule): its figures now when it is
-    in force, its dates, the days left to its deadline, and its rate at each earlier import."""
+    in force, its dates, the days left to its deadline, and its rate on each day of the trend."""
     today = cur.as_of.date()
     cat = cur.loaded.catalogue
     rows = []
