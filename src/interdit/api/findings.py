@@ -73,7 +73,7 @@ def summary(ctx: Ctx, who: Reader) -> SummaryOut:
 
 
 @router.get("/summary/history", response_model=list[SummaryOut],
-            summary="Compliance at each earlier import, under today's policy")
+            summary="Compliance on each earlier day with an import, under today's policy")
 def summary_history(ctx: Ctx, who: Reader) -> list[SummaryOut]:
     return [summary_out(s) for s in (*views.history(ctx), views.current(ctx).summary)]
 

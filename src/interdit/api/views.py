@@ -103,7 +103,7 @@ def renew(ctx: ServerContext) -> None:
 
 
 def history(ctx: ServerContext) -> tuple[Summary, ...]:
-    """Compliance at each earlier import under today's policy (recomputed only when imports or policy change)."""
+    """Compliance on each earlier day with an import, under today's policy (recomputed when imports or policy move)."""
     cur = current(ctx)
     key = (cur.loaded.digest, *_import_key(ctx))
     value = ctx.cached("history", key, lambda: pipeline.history(ctx.repo, cur.loaded, as_of=cur.as_of), ttl=86400)
