@@ -42,6 +42,7 @@ _WHERE = {
     "enforcement_request": "core",
     "enforcement_targets": "core",
     "evaluate": "core",
+    "write_payload": "core",
     "family_domains": "network",
     "findings": "core",
     "history": "core",
@@ -223,6 +224,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.core import (
         review_items as review_items,
+    )
+    from interdit.pipeline.core import (
+        write_payload as write_payload,
     )
     from interdit.pipeline.core import (
         write_starter_policy as write_starter_policy,
