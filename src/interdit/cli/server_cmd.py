@@ -138,9 +138,11 @@ def serve(
                   + ("; passwords off" if oidc.only else ""), markup=False)
     app = create_app(s.settings, clock=s.clock, options=options)
     from interdit.api.connections import TimedH11
+    from interdit.api.health import QuickHealth
 
     limits = connection_limits()
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
+    uvicorn.run(QuickHealth(app, app.state.ctx), host=host, port=port, proxy_headers=True,
+                forwarded_allow_ips=forwarded_allow_ips,
                 server_header=False, log_level="info", timeout_keep_alive=limits["timeout_keep_alive"],
                 limit_concurrency=limits["limit_concurrency"],
                 h11_max_incomplete_event_size=limits["h11_max_incomplete_event_size"], http=TimedH11)
