@@ -6,12 +6,14 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 import uvicorn
 
 from api.fixtures import build_workspace, clock, free_port, options
 from interdit.api import create_app
-from interdit.api.connections import TimedH11
+from interdit.api.connections import TimedH11, timed_protocol
 from interdit.cli.server_cmd import connection_limits
 
 
@@ -26,6 +28,10 @@ class Quick(TimedH11):
     head_seconds = 1.0
 
 
+class QuickFast(timed_protocol()):  # type: ignore[misc]
+    head_seconds = 1.0
+
+
 def _closed_within(s: socket.socket, seconds: float) -> bool:
     began = time.monotonic()
     while s.recv(65536):
@@ -33,13 +39,14 @@ def _closed_within(s: socket.socket, seconds: float) -> bool:
     return time.monotonic() - began < seconds
 
 
-def test_idle_connections_close_and_huge_heads_are_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("protocol", [Quick, QuickFast], ids=["h11", "served"])
+def test_idle_connections_close_and_huge_heads_are_refused(tmp_path: Path, protocol: type[Any]) -> None:
     ws = build_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'c.db'}", devices=5)
     limits = connection_limits({"INTERDIT_KEEP_ALIVE_SECONDS": "1"})
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(ws.settings, clock=clock, options=options(tmp_path)),
                                            host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                                           http=Quick, **limits))  # type: ignore[arg-type]
+                                           http=protocol, **limits))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -66,6 +73,19 @@ def test_idle_connections_close_and_huge_heads_are_refused(tmp_path: Path) -> No
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (100 * 1024))
             answer = s.recv(65536)
             assert answer == b"" or answer.startswith((b"HTTP/1.1 4", b"HTTP/1.1 5"))
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"a" * 1000 + b"\r\n" * 1)
+            for _ in range(99):
+                try:
+                    s.sendall(b"X-More: " + b"a" * 1000 + b"\r\n")
+                except OSError:
+                    break
+            try:
+                s.sendall(b"\r\n")
+                answer = s.recv(65536)
+            except OSError:
+                answer = b""
+            assert not answer.startswith(b"HTTP/1.1 2"), answer[:200]  # 100 KiB of headers are never served
     finally:
         server.should_exit = True
         thread.join(timeout=10)

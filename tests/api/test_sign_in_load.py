@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -46,12 +47,20 @@ print(" ".join(map(str, statuses)))
 """
 
 
-def _probe(base: str, n: int) -> list[float]:
+def _probe(port: int, n: int) -> list[float]:
+    """Seconds for /healthz on a new connection each time, as a load balancer asks: connect, send, read to the
+    end. A plain socket, so that what is timed is the server (an HTTP client library's own setup, such as its
+    TLS context, costs tens of milliseconds on a busy machine)."""
     times = []
     for _ in range(n):
         began = time.perf_counter()
-        assert httpx.get(base + "/healthz", timeout=5).status_code == 200
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
         times.append(time.perf_counter() - began)
+        assert answer.startswith(b"HTTP/1.1 200 ") and b'"database":"ok"' in answer, answer[:300]
     return times
 
 
@@ -82,14 +91,14 @@ def test_forty_anonymous_clients_keep_the_server_small_and_answering(tmp_path: P
             except httpx.HTTPError:
                 time.sleep(0.1)
         start_rss = _rss_peak(server.pid)
-        quiet = _probe(base, 10)
+        quiet = _probe(port, 10)
         # the clients run in a process of their own, so that their work does not slow the probe down
         clients = subprocess.Popen([sys.executable, "-c", ATTACK, base, str(CLIENTS), str(SECONDS)],
                                    env=env, stdout=subprocess.PIPE, text=True)
         time.sleep(1.0)
         times: list[float] = []
         while clients.poll() is None:
-            times += _probe(base, 1)
+            times += _probe(port, 1)
             time.sleep(0.2)
         out, _ = clients.communicate(timeout=60)
         statuses = [int(x) for x in out.split()]
@@ -101,11 +110,12 @@ def test_forty_anonymous_clients_keep_the_server_small_and_answering(tmp_path: P
     assert statuses.count(401) >= 10  # passwords were checked all along
     assert 503 in statuses  # the clients beyond the queue were told to come back, at once
     assert peak < 300 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB (from {start_rss / 2**20:.0f} MiB)"
-    # /healthz answers in 100 ms (on a machine that answers it in a few ms when quiet: the allowance grows with
-    # what the machine's other work already costs it)
-    allowance = 0.1 + 10 * statistics.median(quiet)
+    # /healthz answers in 100 ms (median); 95 % of the answers within half a second, half the one-second
+    # timeout of a Kubernetes probe's default (load balancers allow 2 to 5 s)
+    times.sort()
+    p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
     print(f"peak {peak / 2**20:.0f} MiB from {start_rss / 2**20:.0f}; healthz median {statistics.median(quiet):.3f} s "
-          f"quiet, {statistics.median(times):.3f} s under attack; {len(statuses)} answers, "
-          f"{statuses.count(401)} checked, {statuses.count(503)} told to retry")
-    assert statistics.median(times) <= allowance, (quiet, times)
-    assert sorted(times)[int(len(times) * 0.9)] <= 3 * allowance, (quiet, times)
+          f"quiet, {statistics.median(times):.3f} s under attack (95 % within {p95:.3f} s, slowest {times[-1]:.3f}); "
+          f"{len(statuses)} answers, {statuses.count(401)} checked, {statuses.count(503)} told to retry")
+    assert statistics.median(times) <= 0.1, times
+    assert p95 <= 0.5, times

@@ -131,6 +131,7 @@ class ServerContext:
     _sessions: dict[str, tuple[float, Account | None]] = field(default_factory=dict)
     metrics: dict[tuple[str, str, int], list[float]] = field(default_factory=dict)
     health: list[Any] = field(default_factory=lambda: [0.0, "unreachable", False])  # checked at, reply, checking
+    health_task: Any = field(default=None, repr=False)  # the database check running for /healthz
     serializer: URLSafeTimedSerializer = field(init=False)
     flows: FlowSealer = field(init=False, repr=False)
     _oidc: OidcClient | None = field(init=False, default=None, repr=False)

@@ -16,6 +16,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -34,11 +35,30 @@ class Busy(Exception):
         self.retry_after = retry_after
 
 
+CHECK_NICENESS = 10  # how much lower than the server's the password checks' scheduling priority is
+
+
+def _lower_priority() -> None:
+    """Lower the calling thread's scheduling priority (Linux: a thread's own nice value, which the threads it
+    starts, such as argon2's lanes, inherit); elsewhere nothing changes."""
+    import os
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + CHECK_NICENESS))
+        except OSError:
+            pass
+
+
 class PasswordGate:
     """At most `checks` password checks at once, `queue` more waiting; the rest are refused with Busy.
 
     The waiting is done on the event loop, not in worker threads, so that waiting sign-ins never hold the
-    threads other requests (such as /healthz) need."""
+    threads other requests (such as /healthz) need. The checks run in threads of their own, at a lower
+    scheduling priority: an argon2id check keeps 4 lanes busy, which on a small machine would otherwise take
+    every core from the event loop while a flood of guesses lasts."""
 
     def __init__(self, checks: int, queue: int, *, wait: float = 10.0) -> None:
         self.checks = max(1, checks)
@@ -46,6 +66,7 @@ class PasswordGate:
         self.wait = wait
         self._admitted = 0
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._threads: ThreadPoolExecutor | None = None
 
     @property
     def admitted(self) -> int:
@@ -63,9 +84,7 @@ class PasswordGate:
         return self._slots[1]
 
     async def run(self, check: Callable[[], T]) -> T:
-        """`check()` in a worker thread once a slot is free; Busy when too many are running and waiting."""
-        from starlette.concurrency import run_in_threadpool
-
+        """`check()` in a checking thread once a slot is free; Busy when too many are running and waiting."""
         if self._admitted >= self.checks + self.queue:
             raise Busy(1)
         self._admitted += 1
@@ -76,7 +95,10 @@ class PasswordGate:
             except TimeoutError:
                 raise Busy(2) from None
             try:
-                return await run_in_threadpool(check)
+                if self._threads is None:
+                    self._threads = ThreadPoolExecutor(self.checks, thread_name_prefix="password-check",
+                                                       initializer=_lower_priority)
+                return await asyncio.get_running_loop().run_in_executor(self._threads, check)
             finally:
                 slots.release()
         finally:

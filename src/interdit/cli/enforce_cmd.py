@@ -116,18 +116,9 @@ def enforce(
              "  fix: add --mdm-object NAME, e.g. --mdm-object standard")
     pushing = bool(push and apply)
     # a push records the payload's digest with the changes sent: one entry for the command, not two
-    payload = run_guarded(lambda: pipeline.enforce(target, request, actor=None if pushing else cli_actor(),
-                                                   audit=s.audit))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, content in sorted(payload.files.items()):
-        path = out_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-        written.append(path)
+    payload = run_guarded(lambda: pipeline.enforce(target, request))
+    written = run_guarded(lambda: pipeline.write_payload(payload, request, out_dir,
+                                                         actor=None if pushing else cli_actor(), audit=s.audit))
     plan: list[str] | None = None
     if push:
         plan = run_guarded(lambda: pipeline.apply_enforcement(

@@ -137,13 +137,16 @@ def serve(
         err.print(f"dashboard sign-in through {oidc.display_name} ({oidc.issuer}), client {oidc.client_id}"
                   + ("; passwords off" if oidc.only else ""), markup=False)
     app = create_app(s.settings, clock=s.clock, options=options)
-    from interdit.api.connections import TimedH11
+    from interdit.api.connections import timed_protocol
+    from interdit.api.health import QuickHealth
 
     limits = connection_limits()
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
+    uvicorn.run(QuickHealth(app, app.state.ctx), host=host, port=port, proxy_headers=True,
+                forwarded_allow_ips=forwarded_allow_ips,
                 server_header=False, log_level="info", timeout_keep_alive=limits["timeout_keep_alive"],
                 limit_concurrency=limits["limit_concurrency"],
-                h11_max_incomplete_event_size=limits["h11_max_incomplete_event_size"], http=TimedH11)
+                h11_max_incomplete_event_size=limits["h11_max_incomplete_event_size"],
+                http=timed_protocol(), loop="auto")
 
 
 def connection_limits(environ: dict[str, str] | None = None) -> dict[str, int]:

@@ -44,6 +44,7 @@ _WHERE = {
     "enforcement_request": "core",
     "enforcement_targets": "core",
     "evaluate": "core",
+    "write_payload": "core",
     "family_domains": "network",
     "findings": "core",
     "finding_devices": "core",
@@ -235,6 +236,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.core import (
         review_items as review_items,
+    )
+    from interdit.pipeline.core import (
+        write_payload as write_payload,
     )
     from interdit.pipeline.core import (
         write_starter_policy as write_starter_policy,

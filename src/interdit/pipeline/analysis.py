@@ -140,35 +140,45 @@ def analyze_apks(paths: Sequence[Path], *, repo: Repository | None = None, lang:
     digest = settings_digest(settings, cat)
     lookup: Callable[[str], AppReport | None] | None = None
     store: Callable[[AppReport], None] | None = None
+    pending: list[dict[str, Any]] = []
     if repo is not None:
-        from interdit.storage.analyses import load_analysis, save_analysis
+        from interdit.storage.analyses import load_analysis
 
         def lookup_db(sha256: str) -> AppReport | None:
             data = load_analysis(repo.engine, sha256, ANALYZER_VERSION, digest)
             return report_from_json(data) if data is not None else None
 
-        def store_db(report: AppReport) -> None:
+        def store_db(report: AppReport) -> None:  # kept, and stored with the audit entry once all are done
             ev = evidence(report, cat)
-            save_analysis(repo.engine, sha256=report.identity.sha256, analyzer_version=ANALYZER_VERSION,
-                          settings=digest, package=report.identity.package,
-                          version_code=report.identity.version_code, version_name=report.identity.version_name,
-                          file_name=report.identity.file_name, verdict=ev.verdict,
-                          score=report.score.total if report.score else 0, sdk_vendors=ev.sdk_vendors,
-                          endpoint_vendors=ev.endpoint_vendors, report=report.to_json(), at=clock())
+            pending.append(dict(sha256=report.identity.sha256, analyzer_version=ANALYZER_VERSION, settings=digest,
+                                package=report.identity.package, version_code=report.identity.version_code,
+                                version_name=report.identity.version_name, file_name=report.identity.file_name,
+                                verdict=ev.verdict, score=report.score.total if report.score else 0,
+                                sdk_vendors=ev.sdk_vendors, endpoint_vendors=ev.endpoint_vendors,
+                                report=report.to_json(), at=clock()))
 
         lookup, store = lookup_db, store_db
     elif cache_dir is not None:
         cache = DirectoryCache(cache_dir, digest)
         lookup, store = cache.get, cache.put
     reports = analyze_paths(files, settings, jobs=jobs, lookup=lookup, store=store, progress=progress)
-    if repo is not None and actor is not None:
-        from interdit.pipeline.audit import audit_trail, record
+    if repo is not None:
+        from interdit.pipeline.audit import audit_trail, require_trail
+        from interdit.storage.analyses import save_analyses
 
-        names = ", ".join(p.name for p in files)
-        record(audit_trail(repo.engine, clock), actor, "analysis", names[:300] or "-",
-               after={"files": [p.name for p in files][:200], "reports": len(reports),
-                      "apps": [{"package": r.identity.package, "sha256": r.identity.sha256,
-                                "verdict": evidence(r, cat).verdict} for r in reports[:200]]})
+        log = audit_trail(repo.engine, clock) if actor is not None else None
+        require_trail(log, actor, "analysis")
+
+        def audit(conn: Any) -> object:
+            assert log is not None and actor is not None
+            names = ", ".join(p.name for p in files)
+            return log.append(actor, "analysis", names[:300] or "-", conn=conn, after={
+                "files": [p.name for p in files][:200], "reports": len(reports),
+                "apps": [{"package": r.identity.package, "sha256": r.identity.sha256,
+                          "verdict": evidence(r, cat).verdict} for r in reports[:200]]})
+
+        if pending or actor is not None:  # the reports and their entry in one transaction: both or neither
+            save_analyses(repo.engine, pending, audit if actor is not None else None)
     return reports
 
 

@@ -300,12 +300,17 @@ def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: 
         result = evaluate_policy(loaded.policy, loaded.catalogue, states, as_of, sightings=seen, evidence=evidence,
                                  source_types=source_types(repo))
         if store:
+            log = audit_trail(repo.engine, clock) if actor is not None else None
+            after = {"as_of": as_of.isoformat(), "policy": loaded.digest, "findings": len(result.findings),
+                     "rate": result.summary.rate}
+
+            def audit(conn: Any) -> object:
+                assert log is not None and actor is not None
+                return log.append(actor, "evaluate", "policy", after=after, conn=conn)
+
             evaluations.save_evaluation(repo.engine, clock, result.findings, result.summary,
-                                        policy_hash=loaded.digest, as_of=as_of, data_stamp=stamp)
-    if store:
-        record(audit_trail(repo.engine, clock), actor, "evaluate", "policy",
-               after={"as_of": as_of.isoformat(), "policy": loaded.digest, "findings": len(result.findings),
-                      "rate": result.summary.rate})
+                                        policy_hash=loaded.digest, as_of=as_of, data_stamp=stamp,
+                                        audit=audit if actor is not None else None)
     return result
 
 
@@ -448,13 +453,40 @@ def enforcement_request(loaded: LoadedPolicy, *, now: datetime,
 def enforce(target: str, request: EnforcementRequest, *, actor: str | None = None, audit: AuditLog | None = None
             ) -> Payload:
     """Build the payload for `target`. With `actor` (and the trail `audit`), the build is recorded
-    (action `enforcement.build`): the payload's digest, its files, and how many apps and domains it blocks."""
+    (action `enforcement.build`): the payload's digest, its files, and how many apps and domains it blocks.
+    A payload meant for files is built without `actor` and recorded by `write_payload` once written."""
     require_trail(audit, actor, "enforcement.build")
     payload = targets.get(target)().build(request)
-    record(audit, actor, "enforcement.build", target,
+    _record_build(payload, request, actor, audit)
+    return payload
+
+
+def write_payload(payload: Payload, request: EnforcementRequest, out_dir: Path, *, actor: str | None = None,
+                  audit: AuditLog | None = None) -> list[Path]:
+    """Write the payload's files under `out_dir`, then, with `actor`, record the build (`enforcement.build`).
+
+    The entry is written after the files: an entry never names files that were not written (a file that cannot
+    be written stops the command with no entry); when the entry itself cannot be written, the files are there
+    and the command fails saying so."""
+    require_trail(audit, actor, "enforcement.build")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in sorted(payload.files.items()):
+        path = out_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        written.append(path)
+    _record_build(payload, request, actor, audit)
+    return written
+
+
+def _record_build(payload: Payload, request: EnforcementRequest, actor: str | None, audit: AuditLog | None) -> None:
+    record(audit, actor, "enforcement.build", payload.target,
            after={"digest": payload_digest(payload), "files": sorted(payload.files), "families": list(request.families),
                   "apps": len(request.apps), "domains": len(request.domains)})
-    return payload
 
 
 # -- reports ----------------------------------------------------------------------------------------

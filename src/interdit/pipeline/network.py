@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -170,6 +171,7 @@ def scan_logs(paths: Sequence[Path | str], *, families_domains: Mapping[str, str
     files: list[ScannedFile] = []
     found: list[Sighting] = []
     rejections: list[Rejection] = []
+    pending: list[dict[str, Any]] = []  # the sightings to store, per file: all in one transaction at the end
     from interdit.network.columnar import is_parquet, parquet_rows
     from interdit.network.columnar import scan_parquet as scan_columns
 
@@ -183,30 +185,47 @@ def scan_logs(paths: Sequence[Path | str], *, families_domains: Mapping[str, str
             continue
         r = scan_file(path, matcher, attributor, fmt=fmt, tz=zone, jobs=jobs, follow=follow, on_match=on_match)
         these = r.aggregate.sightings()
-        replaced = False
         if repo is not None and r.format and not r.error and r.head:
-            from interdit.storage.sightings import save_scan
-
-            replaced = save_scan(repo.engine, head=r.head, path=path, fmt=r.format, at=clock(),
-                                 lines_read=r.read, matched=r.matched, unmatched=r.unmatched, rejected=r.rejected,
-                                 sightings=these).replaced
+            pending.append(dict(head=r.head, path=path, fmt=r.format, at=clock(), lines_read=r.read,
+                                matched=r.matched, unmatched=r.unmatched, rejected=r.rejected, sightings=these,
+                                file=len(files)))
         files.append(ScannedFile(path, r.format, r.compression, r.read, r.matched, r.unmatched, r.rejected, r.weak,
-                                 round(r.seconds, 3), r.error, replaced))
+                                 round(r.seconds, 3), r.error, False))
         found.extend(these)
         rejections.extend(r.rejections)
         if progress is not None:
             progress(path, r.read)
+    if repo is not None:
+        _store_scans(repo, files, pending, found, actor, clock)
     result = ScanResult(tuple(files), tuple(found), tuple(rejections), tuple(lease_rejections), repo is not None,
                         tuple(matcher.refused))
-    if repo is not None and actor is not None:
-        from interdit.pipeline.audit import audit_trail, record
-
-        names = [Path(f.path).name or f.path for f in files]
-        record(audit_trail(repo.engine, clock), actor, "logs.scan", ", ".join(names)[:300] or "-",
-               after={"files": names[:200], "read": result.read, "matched": result.matched,
-                      "unmatched": result.unmatched, "rejected": result.rejected, "sightings": len(result.sightings),
-                      "replaced": sum(1 for f in files if f.replaced)})
     return result
+
+
+def _store_scans(repo: Repository, files: list[ScannedFile], pending: list[dict[str, Any]], found: list[Sighting],
+                 actor: str | None, clock: Clock) -> None:
+    """Store the scanned files' sightings, and with `actor` the scan's audit entry, in one transaction: when
+    the entry cannot be written, nothing is stored. Marks in `files` the ones that replaced an earlier scan."""
+    from interdit.pipeline.audit import audit_trail, require_trail
+    from interdit.storage.sightings import save_scans
+
+    log = audit_trail(repo.engine, clock) if actor is not None else None
+    require_trail(log, actor, "logs.scan")
+    places = [scan.pop("file") for scan in pending]
+
+    def audit(conn: Any, stored: list[Any]) -> object:
+        assert log is not None and actor is not None
+        replaced = {places[i] for i, s in enumerate(stored) if s.replaced}
+        names = [Path(f.path).name or f.path for f in files]
+        return log.append(actor, "logs.scan", ", ".join(names)[:300] or "-", conn=conn, after={
+            "files": names[:200], "read": sum(f.read for f in files), "matched": sum(f.matched for f in files),
+            "unmatched": sum(f.unmatched for f in files), "rejected": sum(f.rejected for f in files),
+            "sightings": len(found), "replaced": len(replaced)})
+
+    stored = save_scans(repo.engine, pending, audit if actor is not None else None) if pending or actor else []
+    for i, s in zip(places, stored, strict=True):
+        if s.replaced:
+            files[i] = dataclasses.replace(files[i], replaced=True)
 
 
 def sightings(repo: Repository, *, family: str | None = None, since: date | None = None, until: date | None = None,

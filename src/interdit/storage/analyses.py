@@ -7,13 +7,13 @@ signature data and catalogue (the settings digest): a new analyzer or new data m
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from interdit.storage.tables import NAMING, UTCDateTime
 
@@ -60,16 +60,36 @@ def save_analysis(engine: Engine, *, sha256: str, analyzer_version: str, setting
                   sdk_vendors: Sequence[str], endpoint_vendors: Sequence[str], report: dict[str, Any],
                   at: datetime) -> None:
     """Store one report, replacing an earlier one for the same file, analyzer version and settings."""
+    save_analyses(engine, [dict(sha256=sha256, analyzer_version=analyzer_version, settings=settings, package=package,
+                                version_code=version_code, version_name=version_name, file_name=file_name,
+                                verdict=verdict, score=score, sdk_vendors=sdk_vendors,
+                                endpoint_vendors=endpoint_vendors, report=report, at=at)])
+
+
+def save_analyses(engine: Engine, analyses: Sequence[dict[str, Any]],
+                  audit: Callable[[Connection], object] | None = None) -> None:
+    """Store several reports (each a dict of `save_analysis`'s arguments) in one transaction; with `audit`,
+    called in that transaction, its entry commits with them or nothing is stored."""
+    with engine.begin() as conn:
+        for a in analyses:
+            _save_in(conn, **a)
+        if audit is not None:
+            audit(conn)
+
+
+def _save_in(conn: Connection, *, sha256: str, analyzer_version: str, settings: str, package: str | None,
+             version_code: int | None, version_name: str | None, file_name: str, verdict: str, score: int,
+             sdk_vendors: Sequence[str], endpoint_vendors: Sequence[str], report: dict[str, Any],
+             at: datetime) -> None:
     t = analyses_table
     key = (t.c.sha256 == sha256) & (t.c.analyzer_version == analyzer_version) & (t.c.settings == settings)
-    with engine.begin() as conn:
-        conn.execute(sa.delete(t).where(key))
-        conn.execute(sa.insert(t).values(
-            sha256=sha256, analyzer_version=analyzer_version, settings=settings, package=package,
-            version_code=version_code, version_name=(version_name or "")[:200] or None, file_name=file_name[:500],
-            verdict=verdict, score=score, sdk_vendors=json.dumps(sorted(set(sdk_vendors))),
-            endpoint_vendors=json.dumps(sorted(set(endpoint_vendors))), analyzed_at=at,
-            report=json.dumps(report, ensure_ascii=False, separators=(",", ":"))))
+    conn.execute(sa.delete(t).where(key))
+    conn.execute(sa.insert(t).values(
+        sha256=sha256, analyzer_version=analyzer_version, settings=settings, package=package,
+        version_code=version_code, version_name=(version_name or "")[:200] or None, file_name=file_name[:500],
+        verdict=verdict, score=score, sdk_vendors=json.dumps(sorted(set(sdk_vendors))),
+        endpoint_vendors=json.dumps(sorted(set(endpoint_vendors))), analyzed_at=at,
+        report=json.dumps(report, ensure_ascii=False, separators=(",", ":"))))
 
 
 def load_analysis(engine: Engine, sha256: str, analyzer_version: str, settings: str) -> dict[str, Any] | None:

@@ -102,8 +102,12 @@ _COLUMNS = ("evaluation_id", "seq", "id", "kind", "state", "source", "device_id"
 
 
 def save_evaluation(engine: Engine, clock: Callable[[], datetime], findings: Iterable[Finding], summary: Summary, *,
-                    policy_hash: str, as_of: datetime, data_stamp: str | None = None) -> int:
+                    policy_hash: str, as_of: datetime, data_stamp: str | None = None,
+                    audit: Callable[[Connection], object] | None = None) -> int:
     """Store an evaluation's summary and make its findings the current ones; returns its id.
+
+    With `audit`, it is called in the evaluation's transaction: its entry commits with the evaluation, and when
+    it cannot be written the evaluation is not stored.
 
     With `data_stamp` (see `data_stamp`), the evaluation can be read back by `stored_evaluation` for the same
     `as_of`, policy and data. The findings go through the driver's own `executemany`, in the evaluation's order.
@@ -160,6 +164,8 @@ def save_evaluation(engine: Engine, clock: Callable[[], datetime], findings: Ite
                 cursor.executemany(sql, rows[start:start + CHUNK])
         finally:
             cursor.close()
+        if audit is not None:
+            audit(conn)
     return evaluation_id
 
 

@@ -11,12 +11,13 @@ inputs, grouped by family, day, device (or address), evidence strength and forma
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from interdit.model import Sighting
 from interdit.storage.tables import NAMING, UTCDateTime
@@ -92,34 +93,52 @@ def save_scan(engine: Engine, *, head: bytes, path: str, fmt: str, at: datetime,
     """Store one input's sightings in one transaction, replacing an earlier scan of the same input.
 
     `head` is the input's first 64 KiB (decompressed), or the whole input when shorter."""
+    with engine.begin() as conn:
+        return save_scan_in(conn, head=head, path=path, fmt=fmt, at=at, lines_read=lines_read, matched=matched,
+                            unmatched=unmatched, rejected=rejected, sightings=sightings)
+
+
+def save_scans(engine: Engine, scans: Sequence[dict[str, Any]],
+               audit: Callable[[Connection, list[StoredInput]], object] | None = None) -> list[StoredInput]:
+    """Store several inputs' sightings (each a dict of `save_scan`'s arguments) in one transaction; with
+    `audit`, called in that transaction with what was stored, its entry commits with them or nothing does."""
+    with engine.begin() as conn:
+        stored = [save_scan_in(conn, **scan) for scan in scans]
+        if audit is not None:
+            audit(conn, stored)
+    return stored
+
+
+def save_scan_in(conn: Connection, *, head: bytes, path: str, fmt: str, at: datetime, lines_read: int,
+                 matched: int, unmatched: int, rejected: int, sightings: Iterable[Sighting]) -> StoredInput:
+    """`save_scan` inside the open transaction of `conn`."""
     it, st = inputs_table, sightings_table
     head = head[:HEAD_BYTES]
     fp = fingerprint(head)
-    with engine.begin() as conn:
-        found = conn.execute(sa.select(it.c.id).where(it.c.fingerprint == fp)).first()
-        input_id: int | None = int(found[0]) if found is not None else None
-        if input_id is None:  # a short log that has grown since: same path, its old content starts the new one
-            for cid, cfp, clen in conn.execute(sa.select(it.c.id, it.c.fingerprint, it.c.head_len).where(
-                    (it.c.path == path[-1000:]) & (it.c.head_len < len(head)))):
-                if fingerprint(head[:clen]) == cfp:
-                    input_id = int(cid)
-                    break
-        values = dict(path=path[-1000:], format=fmt, scanned_at=at, lines_read=lines_read, matched=matched,
-                      unmatched=unmatched, rejected=rejected, fingerprint=fp, head_len=len(head))
-        replaced = input_id is not None
-        if input_id is not None:
-            conn.execute(sa.delete(st).where(st.c.input_id == input_id))
-            conn.execute(sa.update(it).where(it.c.id == input_id).values(**values))
-        else:
-            key = conn.execute(sa.insert(it).values(**values)).inserted_primary_key
-            assert key is not None
-            input_id = int(key[0])
-        rows = [dict(input_id=input_id, family=s.family, day=s.day, subject=_subject(s)[:400],
-                     device_source=s.device_source, device_id=s.device_id, client=s.client[:64], weak=s.weak,
-                     source_format=s.source_format, first=s.first, last=s.last, count=s.count,
-                     example_name=s.example_name[:600]) for s in sightings]
-        for i in range(0, len(rows), 1000):
-            conn.execute(sa.insert(st), rows[i:i + 1000])
+    found = conn.execute(sa.select(it.c.id).where(it.c.fingerprint == fp)).first()
+    input_id: int | None = int(found[0]) if found is not None else None
+    if input_id is None:  # a short log that has grown since: same path, its old content starts the new one
+        for cid, cfp, clen in conn.execute(sa.select(it.c.id, it.c.fingerprint, it.c.head_len).where(
+                (it.c.path == path[-1000:]) & (it.c.head_len < len(head)))):
+            if fingerprint(head[:clen]) == cfp:
+                input_id = int(cid)
+                break
+    values = dict(path=path[-1000:], format=fmt, scanned_at=at, lines_read=lines_read, matched=matched,
+                  unmatched=unmatched, rejected=rejected, fingerprint=fp, head_len=len(head))
+    replaced = input_id is not None
+    if input_id is not None:
+        conn.execute(sa.delete(st).where(st.c.input_id == input_id))
+        conn.execute(sa.update(it).where(it.c.id == input_id).values(**values))
+    else:
+        key = conn.execute(sa.insert(it).values(**values)).inserted_primary_key
+        assert key is not None
+        input_id = int(key[0])
+    rows = [dict(input_id=input_id, family=s.family, day=s.day, subject=_subject(s)[:400],
+                 device_source=s.device_source, device_id=s.device_id, client=s.client[:64], weak=s.weak,
+                 source_format=s.source_format, first=s.first, last=s.last, count=s.count,
+                 example_name=s.example_name[:600]) for s in sightings]
+    for i in range(0, len(rows), 1000):
+        conn.execute(sa.insert(st), rows[i:i + 1000])
     return StoredInput(fp, path, fmt, at, lines_read, matched, unmatched, rejected, replaced)
 
 
