@@ -148,9 +148,10 @@ def executive_summary(t: Translator, data: ReportData, fig: Figures) -> list[str
     elif titles:
         sep = NNBSP + "; " if t.lang == "fr" else "; "  # French: a narrow no-break space before ;
         sentences.append(t("summary.directive_many", n=t.num(len(titles)), titles=sep.join(titles)))
-    if fig.holding:
-        sentences.append(t.n("summary.holding", fig.holding, overdue=t.num(fig.holding_overdue),
-                             blocked=t.num(fig.by_state.get("blocked_present", 0))))
+    blocked = fig.by_state.get("blocked_present", 0)
+    if fig.holding:  # the blocked-but-installed clause only when some are
+        sentences.append(t.n("summary.holding" if blocked else "summary.holding_unblocked", fig.holding,
+                             overdue=t.num(fig.holding_overdue), blocked=t.num(blocked)))
     else:
         sentences.append(t("summary.holding_none"))
     unseen_ne, unseen_stale = fig.by_state.get("not_evaluable", 0), fig.by_state.get("stale", 0)
