@@ -130,6 +130,11 @@ class AppId:
     def __str__(self) -> str:
         return f"{self.platform}:{self.identifier}"
 
+    def __hash__(self) -> int:
+        # equal AppIds have equal identifiers, and a str caches its hash: the generated hash of the
+        # (platform, identifier) tuple calls the enum's Python-level __hash__ for every set or dict lookup
+        return hash(self.identifier)
+
     @classmethod
     def named(cls, platform: Platform, display_name: str) -> AppId:
         """An app known only by the name its store or the device shows (e.g. Intune `detectedApps` on iOS)."""
