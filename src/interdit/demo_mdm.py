@@ -1,12 +1,14 @@
 """The demo fleet in the MDM vendors' own formats: three sources that together are the neutral CSV's fleet.
 
-- `intune` (Microsoft Graph pages): the iPhones and iPads of every department but Global Affairs;
+- `intune` (Microsoft Graph managedDevices pages and the `AppInvRawData` export of Intune's "Discovered apps"
+  report): the iPhones and iPads of every department but Global Affairs;
 - `android` (Android Management API `devices.list` pages): every Android phone, company-owned or not;
 - `jamf-gac` (Jamf Pro `mobile-devices/detail` pages): Global Affairs' iPhones and iPads, a second department.
 
 Each device is `interdit.fleet._device(...)`, so importing the three gives the devices and app rows the CSV demo
-gives. What the vendors' formats cannot carry is lost on the way, as it would be in life: Intune reports app
-names, not bundle ids (known names resolve through the catalogue, others read as `name:<app name>`); an app
+gives. What the vendors' formats cannot carry is lost on the way, as it would be in life: the export keys each
+app by its bundle id (`ApplicationKey`; Graph's per-device `detectedApps` pages give only names, which leave a
+device not evaluable unless every name is known to the catalogue, so the demo takes the export); an app
 hidden by a restrictions profile reads as installed; Intune's exports have no device groups, and Intune shows
 unmanaged apps only for corporate devices, so its iPhones of unknown ownership are not evaluable.
 
@@ -17,6 +19,7 @@ AMAPI in the enrolment token's data ("tbs-finance"), Jamf as departments ("Consu
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -66,6 +69,17 @@ def _intune_device(row: dict[str, str]) -> dict[str, Any]:
             "lastSyncDateTime": row["observed_at"], "isSupervised": row["supervised"] == "true",
             "deviceEnrollmentType": _intune_enrollment(row), "model": row["model"],
             "deviceCategoryDisplayName": intune_category(row["org_unit"])}
+
+
+APPINV_COLUMNS = ("ApplicationKey", "ApplicationName", "ApplicationPublisher", "ApplicationShortVersion",
+                  "ApplicationVersion", "DeviceId", "DeviceName", "OSDescription", "OSVersion", "Platform",
+                  "UserId", "EmailAddress", "UserName")
+
+
+def _appinv_row(row: dict[str, str], app: dict[str, str]) -> tuple[str, ...]:
+    """One `AppInvRawData` row: the app keyed by its bundle id, on the device of the managedDevices pages."""
+    return (app["identifier"], app["name"], "", app["version"], app["version"], row["device_id"], row["name"],
+            "iOS", row["os_version"], "iOS", "", row["user"], "")
 
 
 def _amapi_device(row: dict[str, str], apps: list[dict[str, str]]) -> dict[str, Any]:
@@ -133,12 +147,14 @@ def write_multi_mdm_snapshot(spec: fleet.FleetSpec, out_dir: Path, snapshot: int
     at = at.astimezone(UTC)
     for sub in ("intune", "amapi", "jamf"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
-    intune_devices, intune_apps = out_dir / "intune" / "managedDevices.jsonl", out_dir / "intune" / "detectedApps.jsonl"
+    intune_devices, intune_apps = out_dir / "intune" / "managedDevices.jsonl", out_dir / "intune" / "AppInvRawData.csv"
     amapi_pages, jamf_pages = out_dir / "amapi" / "devices.jsonl", out_dir / "jamf" / "mobile-devices-detail.jsonl"
     context = f"{GRAPH}/v1.0/$metadata#deviceManagement/managedDevices"
     jamf_results: list[Any] = []
-    with intune_devices.open("w", encoding="utf-8") as fi, intune_apps.open("w", encoding="utf-8") as fa, \
-            amapi_pages.open("w", encoding="utf-8") as fm:
+    with intune_devices.open("w", encoding="utf-8") as fi, \
+            intune_apps.open("w", encoding="utf-8", newline="") as fa, amapi_pages.open("w", encoding="utf-8") as fm:
+        appinv = csv.writer(fa)
+        appinv.writerow(APPINV_COLUMNS)
         intune = _Pages(fi, lambda items, n, last: {
             "@odata.context": context, "value": items,
             **({} if last else {"@odata.nextLink": f"{GRAPH}/v1.0/deviceManagement/managedDevices?$skiptoken=p{n}"})})
@@ -150,12 +166,7 @@ def write_multi_mdm_snapshot(spec: fleet.FleetSpec, out_dir: Path, snapshot: int
                 jamf_results.append(_jamf_device(row, apps))
             else:
                 intune.add(_intune_device(row))
-                fa.write(json.dumps({
-                    "@odata.context": f"{GRAPH}/beta/$metadata#deviceManagement/managedDevices('{row['device_id']}')"
-                                      "/detectedApps",
-                    "value": [{"id": f"{a['identifier']}@{a['version']}", "displayName": a["name"],
-                               "version": a["version"], "sizeInByte": 0, "deviceCount": 1, "publisher": "",
-                               "platform": "ios"} for a in apps]}, separators=(",", ":")) + "\n")
+                appinv.writerows(_appinv_row(row, a) for a in apps)
         intune.flush()
         amapi.flush()
     with jamf_pages.open("w", encoding="utf-8") as fj:
@@ -163,5 +174,5 @@ def write_multi_mdm_snapshot(spec: fleet.FleetSpec, out_dir: Path, snapshot: int
         for start in range(0, max(total, 1), PAGE):
             fj.write(json.dumps({"totalCount": total, "results": jamf_results[start:start + PAGE]},
                                 separators=(",", ":")) + "\n")
-    return [("intune", "intune-graph", [intune_devices, intune_apps]), ("android", "amapi", [amapi_pages]),
+    return [("intune", "intune-appinv", [intune_devices, intune_apps]), ("android", "amapi", [amapi_pages]),
             ("jamf-gac", "jamf", [jamf_pages])]

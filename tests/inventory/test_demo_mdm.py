@@ -25,7 +25,7 @@ def test_three_sources_make_the_csv_fleet(tmp_path: Path, snapshot: int) -> None
     csv_reader = readers.get("csv")("mdm", [devices_csv, apps_csv], now=at)
     csv_records = list(csv_reader.records())
     sources = write_multi_mdm_snapshot(spec, tmp_path / "mdm", snapshot, at)
-    assert [(name, fmt) for name, fmt, _ in sources] == [("intune", "intune-graph"), ("android", "amapi"),
+    assert [(name, fmt) for name, fmt, _ in sources] == [("intune", "intune-appinv"), ("android", "amapi"),
                                                         ("jamf-gac", "jamf")]
     records = []
     for name, fmt, files in sources:
@@ -53,13 +53,11 @@ def test_three_sources_make_the_csv_fleet(tmp_path: Path, snapshot: int) -> None
             assert r.org_unit != by_id[r.device_id].org_unit, "the vendor's own name, not the tree's path"
             assert units.place(r).org_unit == by_id[r.device_id].org_unit
             assert r.observed_at == by_id[r.device_id].observed_at
-    # the banned apps keep their identity through every vendor's format; Intune's detectedApps give only display
-    # names, kept as such (the evaluation matches them against the stores' names), and say so on the device
-    intune = {r.device_id: r for r in records if isinstance(r, Device) and r.source == "intune"}
-    banned = {(r.device_id, r.app.identifier if r.device_id not in intune else f"name:{r.name}")
-              for r in csv_records if isinstance(r, InstalledApp)
+    # the banned apps keep their identity through every vendor's format (Intune's AppInvRawData export keys each
+    # app by its bundle id), so no device is left with display names only
+    banned = {(r.device_id, r.app.identifier) for r in csv_records if isinstance(r, InstalledApp)
               and r.app.identifier in ("com.zhiliaoapp.musically", "com.tencent.xin", "com.lemon.lvoverseas")}
     mine = {(r.device_id, r.app.identifier) for r in records if isinstance(r, InstalledApp)}
     assert banned and banned <= mine
-    with_apps = {r.device_id for r in records if isinstance(r, InstalledApp) and r.device_id in intune}
-    assert with_apps and all(intune[d].coverage_gap is CoverageReason.DISPLAY_NAMES_ONLY for d in with_apps)
+    assert not any(r.app.by_name for r in records if isinstance(r, InstalledApp))
+    assert not any(r.coverage_gap is CoverageReason.DISPLAY_NAMES_ONLY for r in records if isinstance(r, Device))
