@@ -202,7 +202,7 @@ def amapi_records(source: str, snap: Snapshot, now: datetime, place: str, page: 
 @readers.register("amapi")
 class AmapiReader(FileReader):
     def records(self) -> Iterator[Record]:
-        pages = AmapiPages(self.name, self.tally, self.now)
+        pages = AmapiPages(self.source, self.tally, self.now)
         for place, page in self.pages():
             yield from pages.feed(place, page)
 

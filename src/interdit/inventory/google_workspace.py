@@ -146,7 +146,7 @@ class WorkspacePages:
 @readers.register("google-workspace")
 class GoogleWorkspaceReader(FileReader):
     def records(self) -> Iterator[Record]:
-        pages = WorkspacePages(self.name, self.tally, self.now)
+        pages = WorkspacePages(self.source, self.tally, self.now)
         for place, page in self.pages():
             yield from pages.feed(place, page)
 

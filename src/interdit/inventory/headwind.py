@@ -96,9 +96,9 @@ def headwind_records(source: str, snap: Snapshot, now: datetime, place: str, pag
 @readers.register("headwind")
 class HeadwindReader(FileReader):
     def records(self) -> Iterator[Record]:
-        snap = Snapshot(self.name, self.tally)
+        snap = Snapshot(self.source, self.tally)
         for place, page in self.pages():
-            yield from headwind_records(self.name, snap, self.now, place, page)
+            yield from headwind_records(self.source, snap, self.now, place, page)
 
 
 @connectors.register()

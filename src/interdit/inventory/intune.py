@@ -260,7 +260,7 @@ class GraphPages:
 @readers.register("intune-graph")
 class IntuneGraphReader(FileReader):
     def records(self) -> Iterator[Record]:
-        pages = GraphPages(self.name, self.tally, self.now)
+        pages = GraphPages(self.source, self.tally, self.now)
         for place, page in self.pages():
             yield from pages.feed(place, page)
         yield from pages.finish()
@@ -411,13 +411,13 @@ class AppInvRows:
 @readers.register("intune-appinv")
 class IntuneAppInvReader(FileReader):
     def records(self) -> Iterator[Record]:
-        pages = GraphPages(self.name, self.tally, self.now)
+        pages = GraphPages(self.source, self.tally, self.now)
         files = all_files(self.inputs)
         json_files = [p for p in files if p.suffix.lower() in (".json", ".jsonl")]
         for path in json_files:
             for place, page in read_pages(path):
                 yield from pages.feed(place, page)
-        rows = AppInvRows(self.name, self.tally, self.now, pages)
+        rows = AppInvRows(self.source, self.tally, self.now, pages)
         for path in files:
             if path not in json_files:
                 yield from rows.read(_csv_rows(path, self.tally))

@@ -147,7 +147,7 @@ class IvantiPages:
 @readers.register("ivanti")
 class IvantiReader(FileReader):
     def records(self) -> Iterator[Record]:
-        pages = IvantiPages(self.name, self.tally, self.now)
+        pages = IvantiPages(self.source, self.tally, self.now)
         for place, page in self.pages():
             yield from pages.feed(place, page)
         yield from pages.finish()

@@ -181,9 +181,9 @@ def _apps(source: str, snap: Snapshot, device: Device, apps: list[Any], where: s
 @readers.register("jamf")
 class JamfReader(FileReader):
     def records(self) -> Iterator[Record]:
-        snap = Snapshot(self.name, self.tally)
+        snap = Snapshot(self.source, self.tally)
         for place, page in self.pages():
-            yield from v2_records(self.name, snap, self.now, place, page)
+            yield from v2_records(self.source, snap, self.now, place, page)
 
 
 # -- Classic API XML ---------------------------------------------------------------------------------
@@ -265,10 +265,10 @@ def device_from_classic(source: str, node: ET.Element, now: datetime, note: Any 
 @readers.register("jamf-classic")
 class JamfClassicReader(FileReader):
     def records(self) -> Iterator[Record]:
-        snap = Snapshot(self.name, self.tally)
+        snap = Snapshot(self.source, self.tally)
         for path in all_files(self.inputs):
             for n, node in enumerate(parse_classic(path.read_bytes(), str(path))):
-                yield from classic_records(self.name, snap, self.now, f"{path}#mobile_device[{n}]", node)
+                yield from classic_records(self.source, snap, self.now, f"{path}#mobile_device[{n}]", node)
 
 
 def classic_records(source: str, snap: Snapshot, now: datetime, where: str, node: ET.Element) -> Iterator[Record]:

@@ -171,7 +171,7 @@ class Ws1Pages:
 @readers.register("workspace-one")
 class WorkspaceOneReader(FileReader):
     def records(self) -> Iterator[Record]:
-        pages = Ws1Pages(self.name, self.tally, self.now)
+        pages = Ws1Pages(self.source, self.tally, self.now)
         for path in all_files(self.inputs):
             m = re.match(r"apps-(.+)\.jsonl?$", path.name)
             for place, page in read_pages(path):
