@@ -6,7 +6,9 @@ What a plugin may use is here (the modules with an underscore are private and ma
     connectors, LiveConnector, Setting, ConnectorConfig, Push       live connectors (`connectors.register()`)
     ApiClient, ClientCredentials, BasicAuth, TokenProvider          requests and credentials
     token_pages, counted_pages                                      paging loops
-    clean, dig, observed, parse_time, app_record, count_of          reading vendor values
+    device_items, Refusal                                           the per-device loop of a page
+    clean, dig, observed, parse_time, app_record, count_of,         reading vendor values
+    looks_like_identifier
 
 See docs/guides/add-a-connector.md. Names are imported on first use, so importing the stage stays cheap.
 """
@@ -19,11 +21,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from interdit.inventory._common import (
         FileReader,
+        Refusal,
         Snapshot,
         app_record,
         clean,
         count_of,
+        device_items,
         dig,
+        looks_like_identifier,
         observed,
         parse_time,
     )
@@ -42,6 +47,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "FileReader": "_common", "Snapshot": "_common", "app_record": "_common", "clean": "_common",
     "count_of": "_common", "dig": "_common", "observed": "_common", "parse_time": "_common",
+    "Refusal": "_common", "device_items": "_common", "looks_like_identifier": "_common",
     "ApiClient": "_http", "BasicAuth": "_http", "ClientCredentials": "_http", "Limits": "_http",
     "TokenProvider": "_http", "counted_pages": "_http", "token_pages": "_http",
     "InventoryReader": "base", "Record": "base", "Tally": "base", "readers": "base",
@@ -59,6 +65,7 @@ __all__ = [
     "LiveConnector",
     "Push",
     "Record",
+    "Refusal",
     "Setting",
     "Snapshot",
     "Tally",
@@ -68,7 +75,9 @@ __all__ = [
     "connectors",
     "count_of",
     "counted_pages",
+    "device_items",
     "dig",
+    "looks_like_identifier",
     "observed",
     "parse_time",
     "readers",
