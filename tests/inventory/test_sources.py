@@ -136,6 +136,10 @@ def test_settings_come_from_the_connector_declaration(tmp_path: Path) -> None:
     added = runner.invoke(app, [*base, "--base-url", "https://uem.test", "--tenant-code=K3Y"])
     assert added.exit_code == 0, added.output
     assert sources.load_sources(file)["uem"].settings == {"base_url": "https://uem.test", "tenant_code": "K3Y"}
+    listed = runner.invoke(app, ["sources", "list", "--format", "json", "--sources", str(file)])
+    assert json.loads(listed.output)["sources"][0]["settings"] == {"base_url": "https://uem.test",
+                                                                   "tenant_code": "(set)"}
+    assert "K3Y" not in listed.output
     before = file.read_bytes()
     for extra, said, fix in [
         (["--setting", "base_url=https://u.test", "--setting", "tenant_cod=K"], "a setting 'tenant_cod' it does "

@@ -95,12 +95,13 @@ def list_(
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
     sources: SourcesOpt = None,
 ) -> None:
-    """List the configured sources, their settings and how their credentials are given (never the secrets).
+    """List the configured sources, their settings and how their credentials are given (never the secrets, nor a
+    setting the connector marks secret).
 
     Example: interdit sources list --format json
     """
     specs = run_guarded(lambda: pipeline.configured_sources(sources))
-    rows: list[dict[str, Any]] = [{"name": s.name, "type": s.type, "settings": dict(s.settings),
+    rows: list[dict[str, Any]] = [{"name": s.name, "type": s.type, "settings": pipeline.shown_settings(s),
                                    "credentials": pipeline.source_credentials(s)} for s in specs.values()]
     if output is OutputFormat.json:
         print_json({"schema_version": 1, "sources": rows})

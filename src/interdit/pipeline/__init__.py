@@ -80,6 +80,7 @@ _WHERE = {
     "source_types": "sources",
     "connector_settings": "sources",
     "push_targets": "sources",
+    "shown_settings": "sources",
     "check_push": "sources",
     "sync_source": "sources",
     "system_clock": "basics",
@@ -317,6 +318,9 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.sources import (
         push_targets as push_targets,
+    )
+    from interdit.pipeline.sources import (
+        shown_settings as shown_settings,
     )
     from interdit.pipeline.sources import (
         source_credentials as source_credentials,

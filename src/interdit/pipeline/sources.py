@@ -93,11 +93,15 @@ def secret_settings(type_: str) -> frozenset[str]:
     return frozenset(s.name for s in connectors.get(type_).settings if s.secret)
 
 
+def shown_settings(spec: Any) -> dict[str, str]:
+    """A configured source's settings as they may be shown: a setting its connector marks secret is `(set)`."""
+    hidden = secret_settings(spec.type)
+    return {k: ("(set)" if k in hidden or "*" in hidden else v) for k, v in spec.settings.items()}
+
+
 def _source_fields(spec: Any) -> dict[str, Any]:
     secret = f"file {spec.secret_file}" if spec.secret_file is not None else f"environment {spec.env_name}"
-    hidden = secret_settings(spec.type)
-    settings = {k: ("(set)" if k in hidden or "*" in hidden else v) for k, v in spec.settings.items()}
-    return {"type": spec.type, "settings": settings, "secret": secret}
+    return {"type": spec.type, "settings": shown_settings(spec), "secret": secret}
 
 
 def _connector(name: str, path: Path | None, client: Any, now: datetime) -> LiveConnector:
