@@ -145,3 +145,26 @@ def test_a_connector_refuses_an_unknown_or_ill_typed_setting(settings: dict[str,
     with pytest.raises(ConfigError) as e:
         _Echo(ConnectorConfig("src", "echo", settings, secret="me:pw"), httpx.Client(), now=NOW)
     assert said in e.value.message and fix in (e.value.fix or "") and e.value.where == "source src"
+
+
+def test_the_registered_name_is_written_once_and_a_second_one_is_refused() -> None:
+    from interdit.inventory.live import pushers
+    from interdit.registry import Registry
+
+    registry: Registry[type[LiveConnector]] = Registry("connector")
+    assert registry.register()(_Echo) is _Echo and registry.names() == ["echo"]
+
+    class _Other(_Echo):  # another class under the same name
+        pass
+
+    with pytest.raises(ConfigError, match="two connector components are both named 'echo'"):
+        registry.register()(_Other)
+
+    class _Nameless(LiveConnector):
+        pass
+
+    with pytest.raises(ConfigError, match="has no name"):
+        registry.register()(_Nameless)
+    # the built-in pushes come from the connectors' declarations
+    assert {target: cls.name for target, cls in pushers().items()} == {"amapi": "amapi", "intune": "intune",
+                                                                       "jamf": "jamf"}
