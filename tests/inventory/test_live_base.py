@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from interdit.errors import ConfigError
 from interdit.inventory import (
@@ -168,3 +170,14 @@ def test_the_registered_name_is_written_once_and_a_second_one_is_refused() -> No
     # the built-in pushes come from the connectors' declarations
     assert {target: cls.name for target, cls in pushers().items()} == {"amapi": "amapi", "intune": "intune",
                                                                        "jamf": "jamf"}
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_any_setting_value_is_taken_or_refused_with_a_reason(value: str) -> None:
+    for declared in (Setting("u", "a URL", kind="url"), Setting("n", "a number", kind="number"),
+                     Setting("f", "a flag", kind="flag"), Setting("c", "a choice", allowed=("a", "b")),
+                     Setting("t", "text")):
+        problem = declared.problem(value)
+        assert problem is None or (problem.startswith(f"{declared.name} ") and repr(value) in problem)
+    assert (Setting("c", "", allowed=("a", "b")).problem(value) is None) == (value in ("a", "b"))
