@@ -134,3 +134,4 @@ def test_the_guides_connector_is_one_plugin_module_seen_everywhere(site: Path) -
     code, out = _interdit(site, *where, "enforce", "unbound", "--out", str(root / "u"), "--push", "toybox-shop",
                           *sources)
     assert code == 2 and "--push is available for the amapi, intune, jamf, toy targets only" in out, out
+    assert not (root / "u").exists()  # refused before anything is built or written
