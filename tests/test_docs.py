@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 REGISTRIES = [
     ("interdit.inventory.base", "readers", ("inventory.md", "connectors.md")),
+    ("interdit.inventory.live", "connectors", ("connectors.md",)),
     ("interdit.reporting.base", "formats", ("reporting.md",)),
     ("interdit.network.base", "readers", ("network.md",)),
     ("interdit.enforcement.base", "targets", ("enforcement.md", "enforcement-network.md", "enforcement-mdm.md")),

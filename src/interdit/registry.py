@@ -29,12 +29,17 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
         self._loaded = False
 
-    def register(self, name: str) -> Callable[[T], T]:
+    def register(self, name: str | None = None) -> Callable[[T], T]:
+        """Register under `name`, or without it under the item's own `name` attribute (written once)."""
+
         def decorator(item: T) -> T:
-            if name in self._items and self._items[name] is not item:
-                raise ConfigError(f"two {self.kind} components are both named {name!r}",
+            key = name if name is not None else getattr(item, "name", None)
+            if not isinstance(key, str) or not key:
+                raise ConfigError(f"a {self.kind} component has no name", fix="give the class a `name` attribute")
+            if key in self._items and self._items[key] is not item:
+                raise ConfigError(f"two {self.kind} components are both named {key!r}",
                                   fix="rename one of them")
-            self._items[name] = item
+            self._items[key] = item
             return item
 
         return decorator

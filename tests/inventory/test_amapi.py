@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from mdm_server import MdmServer, Reply, Request
 
 from interdit.errors import ConfigError, InputError
-from interdit.inventory._http import ConnectorConfig, Limits
+from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.amapi import AmapiConnector
 from interdit.inventory.base import readers
 from interdit.model import Device, InstalledApp, Management, Ownership, Rejection

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from interdit.inventory._http import ConnectorConfig
+from interdit.inventory import ConnectorConfig
 from interdit.inventory.amapi import APP_STATES, MANAGEMENT, OWNERSHIP, STATES, AmapiConnector
 from interdit.inventory.base import Tally, readers
 from interdit.model import Coverage, CoverageReason, Device, InstalledApp, Management, Ownership

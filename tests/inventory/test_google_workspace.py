@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from mdm_server import MdmServer, Reply, Request, same_records
 
-from interdit.inventory._http import ConnectorConfig, Limits
+from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.base import readers
 from interdit.inventory.google_workspace import GoogleWorkspaceConnector
 from interdit.model import Device, InstalledApp, Management, Ownership, Platform, Rejection

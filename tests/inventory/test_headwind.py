@@ -14,7 +14,7 @@ import pytest
 from mdm_server import MdmServer, Reply, Request, same_records
 
 from interdit.errors import ConfigError
-from interdit.inventory._http import ConnectorConfig, Limits
+from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.base import readers
 from interdit.inventory.headwind import HeadwindConnector
 from interdit.model import Device, InstalledApp, Management, Ownership

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from mdm_server import MdmServer, Reply, Request
 
 from interdit.errors import ConfigError, InputError, InterditError
-from interdit.inventory._http import ConnectorConfig, Limits, connectors
+from interdit.inventory import ConnectorConfig, Limits, connectors
 from interdit.inventory.base import Tally, readers
 from interdit.inventory.intune import GraphPages, IntuneConnector
 from interdit.model import AppId, Device, InstalledApp, Management, Ownership, Platform, Rejection
@@ -354,5 +354,5 @@ def test_refused_credentials_are_a_config_error_and_never_echo_the_secret() -> N
 
 def test_missing_settings_say_how_to_add_them() -> None:
     config = ConnectorConfig("intune-prod", "intune", {"client_id": "x"}, SECRET)
-    with pytest.raises(ConfigError, match="--tenant"):
+    with pytest.raises(ConfigError, match=r"--setting tenant=\.\.\."):
         IntuneConnector(config, httpx.Client(), now=NOW)

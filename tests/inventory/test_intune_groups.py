@@ -17,7 +17,7 @@ from mdm_server import MdmServer, Reply
 
 from interdit import pipeline, sources
 from interdit.errors import ConfigError
-from interdit.inventory._http import ConnectorConfig, Limits
+from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.intune import IntuneConnector, device_from_graph
 from interdit.model import Device, FindingState
 
@@ -102,7 +102,7 @@ def test_groups_off_sends_no_membership_request_and_a_bad_value_is_refused() -> 
         devices = _devices(list(_connector(server.url, groups="off").records()))
         assert server.hits("/v1.0/$batch") == 0
     assert all(d.groups == () for d in devices.values())
-    with pytest.raises(ConfigError, match="entra or off"):
+    with pytest.raises(ConfigError, match="is not one of entra, off"):
         _connector("https://graph.test", groups="yes")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from mdm_server import MdmServer, Reply, Request, same_records
 
-from interdit.inventory._http import ConnectorConfig, Limits
+from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.base import readers
 from interdit.inventory.ivanti import IvantiConnector
 from interdit.model import Device, InstalledApp, Management, Ownership

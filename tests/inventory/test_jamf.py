@@ -13,7 +13,7 @@ import pytest
 from mdm_server import MdmServer, Reply, Request
 
 from interdit.errors import ConfigError, InputError
-from interdit.inventory._http import ConnectorConfig, Limits
+from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.base import readers
 from interdit.inventory.jamf import JamfConnector
 from interdit.model import CoverageReason, Device, InstalledApp, Management, Ownership, Rejection

@@ -8,18 +8,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from interdit.inventory._common import Refusal, Snapshot, app_record, device_items
-from interdit.inventory._http import (
+from interdit.errors import ConfigError
+from interdit.inventory import (
     ApiClient,
     BasicAuth,
     ConnectorConfig,
     LiveConnector,
+    Record,
+    Setting,
+    Snapshot,
+    Tally,
     TokenProvider,
+    app_record,
     counted_pages,
     token_pages,
 )
-from interdit.inventory.base import Record, Tally
+from interdit.inventory._common import Refusal, device_items
 from interdit.model import Device, InstalledApp, Management, Ownership, Platform, Rejection
 
 NOW = datetime(2025, 3, 5, tzinfo=UTC)
@@ -96,8 +104,15 @@ def test_device_items_reject_with_the_vendors_fix_then_give_each_devices_apps() 
 
 
 class _Echo(LiveConnector):
+    name = "echo"
+    settings = (Setting("base_url", "the server", required=True, kind="url"),
+                Setting("space", "a device space", default="1", kind="number"),
+                Setting("mode", "how to read", default="fast", allowed=("fast", "slow")),
+                Setting("verbose", "say more", default="no", kind="flag"))
+
     def configure(self, config: ConnectorConfig) -> TokenProvider:
-        self.base = config.need("base_url", "the server").rstrip("/")
+        self.base = config.need("base_url").rstrip("/")
+        self.space, self.mode, self.verbose = config.need("space"), config.need("mode"), config.flag("verbose")
         return BasicAuth.from_secret(config.need_secret())
 
     def check(self) -> str:
@@ -114,6 +129,55 @@ def test_a_connector_reads_its_settings_and_authenticates_every_request() -> Non
 
     config = ConnectorConfig("echo", "echo", {"base_url": "https://echo.test/"}, secret="me:pass:word")
     connector = _Echo(config, httpx.Client(transport=httpx.MockTransport(handle)), now=NOW)
-    assert (connector.name, connector.now, connector.incremental, connector.tally.read) == ("echo", NOW, False, 0)
+    assert (connector.source, connector.now, connector.incremental, connector.tally.read) == ("echo", NOW, False, 0)
+    assert (connector.space, connector.mode, connector.verbose) == ("1", "fast", False)  # the declared defaults
     assert connector.check() == "me:pass:word"  # the password keeps its colons
     assert connector.api.source == "echo" and connector.api.limits is config.limits
+
+
+@pytest.mark.parametrize(("settings", "said", "fix"), [
+    ({"base_url": "https://e.test", "spaec": "2"}, "a setting 'spaec' it does not read", "did you mean 'space'?"),
+    ({"base_url": "https://e.test", "space": "two"}, "space 'two' is not a number", "--setting space=1"),
+    ({"base_url": "https://e.test", "mode": "quick"}, "mode 'quick' is not one of fast, slow", "--setting mode=fast"),
+    ({"base_url": "https://e.test", "verbose": "maybe"}, "verbose 'maybe' is not yes or no", "--setting verbose="),
+    ({"base_url": "e.test"}, "base_url 'e.test' is not an http(s) URL", "(the server)"),
+    ({}, "has no 'base_url'", "interdit sources add src --type echo --setting base_url=..."),
+])
+def test_a_connector_refuses_an_unknown_or_ill_typed_setting(settings: dict[str, str], said: str, fix: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        _Echo(ConnectorConfig("src", "echo", settings, secret="me:pw"), httpx.Client(), now=NOW)
+    assert said in e.value.message and fix in (e.value.fix or "") and e.value.where == "source src"
+
+
+def test_the_registered_name_is_written_once_and_a_second_one_is_refused() -> None:
+    from interdit.inventory.live import pushers
+    from interdit.registry import Registry
+
+    registry: Registry[type[LiveConnector]] = Registry("connector")
+    assert registry.register()(_Echo) is _Echo and registry.names() == ["echo"]
+
+    class _Other(_Echo):  # another class under the same name
+        pass
+
+    with pytest.raises(ConfigError, match="two connector components are both named 'echo'"):
+        registry.register()(_Other)
+
+    class _Nameless(LiveConnector):
+        pass
+
+    with pytest.raises(ConfigError, match="has no name"):
+        registry.register()(_Nameless)
+    # the built-in pushes come from the connectors' declarations
+    assert {target: cls.name for target, cls in pushers().items()} == {"amapi": "amapi", "intune": "intune",
+                                                                       "jamf": "jamf"}
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_any_setting_value_is_taken_or_refused_with_a_reason(value: str) -> None:
+    for declared in (Setting("u", "a URL", kind="url"), Setting("n", "a number", kind="number"),
+                     Setting("f", "a flag", kind="flag"), Setting("c", "a choice", allowed=("a", "b")),
+                     Setting("t", "text")):
+        problem = declared.problem(value)
+        assert problem is None or (problem.startswith(f"{declared.name} ") and repr(value) in problem)
+    assert (Setting("c", "", allowed=("a", "b")).problem(value) is None) == (value in ("a", "b"))

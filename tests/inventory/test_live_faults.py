@@ -26,7 +26,7 @@ from mdm_server import MdmServer, Reply, Request
 
 from interdit import pipeline
 from interdit.errors import InputError
-from interdit.inventory._http import ConnectorConfig, Limits, LiveConnector, connectors
+from interdit.inventory import ConnectorConfig, Limits, LiveConnector, connectors
 from interdit.model import Device, InstalledApp, Rejection
 
 NOW = datetime(2025, 3, 5, tzinfo=UTC)

@@ -88,8 +88,10 @@ def test_cli_add_test_sync_and_a_failed_sync_changes_nothing(tmp_path: Path) -> 
         _jamf_server(server, fail)
         result = runner.invoke(app, ["sources", "add", "jamf-ipads", "--type", "jamf", "--base-url", server.url,
                                      "--client-id", "c1", "--secret-file", str(secret), "--sources", str(file),
-                                     "--setting", "note=ipads"])
+                                     "--setting", "api=pro"])
         assert result.exit_code == 0, result.output
+        assert sources.load_sources(file)["jamf-ipads"].settings == {"base_url": server.url, "client_id": "c1",
+                                                                     "api": "pro"}
         spec = sources.load_sources(file)["jamf-ipads"]
         sources.add_source(file, sources.SourceSpec(spec.name, spec.type, spec.settings, spec.secret_file,
                                                     limits={"attempts": 3, "backoff": 0.01}), force=True)
@@ -124,3 +126,45 @@ def test_unknown_source_says_how_to_add_it(tmp_path: Path) -> None:
     result = runner.invoke(_app(tmp_path / "db.sqlite"), ["sources", "test", "ghost", "--sources",
                                                           str(tmp_path / "none.yaml")])
     assert result.exit_code == 2 and "interdit sources add ghost" in result.output
+
+
+def test_settings_come_from_the_connector_declaration(tmp_path: Path) -> None:
+    file = tmp_path / "sources.yaml"
+    app = _app(tmp_path / "db.sqlite")
+    base = ["sources", "add", "uem", "--type", "workspace-one", "--sources", str(file), "--secret-env", "X"]
+    # --KEY VALUE, --KEY=VALUE and --setting KEY=VALUE say the same; the dash of a flag is the key's underscore
+    added = runner.invoke(app, [*base, "--base-url", "https://uem.test", "--tenant-code=K3Y"])
+    assert added.exit_code == 0, added.output
+    assert sources.load_sources(file)["uem"].settings == {"base_url": "https://uem.test", "tenant_code": "K3Y"}
+    listed = runner.invoke(app, ["sources", "list", "--format", "json", "--sources", str(file)])
+    assert json.loads(listed.output)["sources"][0]["settings"] == {"base_url": "https://uem.test",
+                                                                   "tenant_code": "(set)"}
+    assert "K3Y" not in listed.output
+    before = file.read_bytes()
+    for extra, said, fix in [
+        (["--setting", "base_url=https://u.test", "--setting", "tenant_cod=K"], "a setting 'tenant_cod' it does "
+         "not read", "did you mean 'tenant_code'?"),
+        (["--setting", "base_url=uem.test", "--tenant-code", "K"], "base_url 'uem.test' is not an http(s) URL",
+         "--setting base_url=..."),
+        (["--base-url", "https://u.test"], "has no 'tenant_code'", "--setting tenant_code=..."),
+        (["--base-url"], "--base-url has no value", "--base-url VALUE"),
+    ]:
+        result = runner.invoke(app, [*base, *extra, "--force"])
+        assert result.exit_code == 2 and said in result.output and fix in result.output, result.output
+    assert file.read_bytes() == before  # a refused add writes nothing
+    # a hand-edited file is checked by the declaration too, before anything is requested
+    file.write_text(file.read_text().replace("tenant_code: K3Y", "tenant_code: K3Y\n    pagesize: '9'"))
+    tested = runner.invoke(app, ["sources", "test", "uem", "--sources", str(file)])
+    assert tested.exit_code == 2 and "a setting 'pagesize' it does not read" in tested.output
+    assert f"{file}: sources.uem" in tested.output and "base_url, tenant_code" in tested.output
+
+
+def test_a_secret_setting_is_never_recorded(tmp_path: Path) -> None:
+    from interdit.pipeline.sources import _source_fields
+
+    spec = sources.SourceSpec("uem", "workspace-one", {"base_url": "https://uem.test", "tenant_code": "K3Y"})
+    assert _source_fields(spec)["settings"] == {"base_url": "https://uem.test", "tenant_code": "(set)"}
+    other = sources.SourceSpec("ipads", "jamf", {"base_url": "https://jamf.test", "client_id": "c1"})
+    assert _source_fields(other)["settings"] == {"base_url": "https://jamf.test", "client_id": "c1"}
+    gone = sources.SourceSpec("old", "retired-mdm", {"base_url": "https://old.test"})
+    assert _source_fields(gone)["settings"] == {"base_url": "(set)"}  # no declaration: nothing shown

@@ -12,7 +12,7 @@ import pytest
 from mdm_server import MdmServer, Reply, Request, same_records
 
 from interdit.errors import InputError
-from interdit.inventory._http import ConnectorConfig, Limits
+from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.base import readers
 from interdit.inventory.workspace_one import WorkspaceOneConnector
 from interdit.model import Device, InstalledApp, Management, Ownership, Rejection

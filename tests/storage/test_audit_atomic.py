@@ -65,7 +65,7 @@ def test_when_the_entry_cannot_be_written_nothing_changes(db_url: str, tmp_path:
                                actor="cli:x", audit=log)
     sources = tmp_path / "sources.yaml"
     with pytest.raises(Exception, match="audit refused"):
-        pipeline.add_source("jamf", "jamf", {"url": "https://jamf.example"}, secret_env="X", path=sources,
+        pipeline.add_source("jamf", "jamf", {"base_url": "https://jamf.example"}, secret_env="X", path=sources,
                             actor="cli:x", audit=log)
 
     assert _count(repo.engine, "devices") == devices_before  # source b was not imported

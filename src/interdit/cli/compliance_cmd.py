@@ -181,8 +181,9 @@ def review(
 def formats(
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
 ) -> None:
-    """List every registered component: inventory formats (files and MDM exports), live MDM connectors, network
-    log formats, enforcement targets, report formats and APK analysis outputs."""
+    """List every registered component: inventory formats (files and MDM exports), live MDM connectors with
+    their settings and what they push, network log formats, enforcement targets, report formats and APK analysis
+    outputs."""
     groups = {
         "inventory formats": pipeline.inventory_formats(),
         "live MDM connectors": pipeline.source_types(),
@@ -191,9 +192,23 @@ def formats(
         "report formats": pipeline.report_formats(),
         "APK analysis outputs": pipeline.analysis_formats(),
     }
+    declared = pipeline.connector_settings()
+    pushes = {connector: target for target, connector in pipeline.push_targets().items()}
     if output is OutputFormat.json:
-        print_json({"schema_version": 1, **{k.replace(" ", "_").lower(): v for k, v in groups.items()}})
+        print_json({"schema_version": 1, **{k.replace(" ", "_").lower(): v for k, v in groups.items()},
+                    "connector_settings": {name: [{"name": s.name, "hint": s.hint, "default": s.default,
+                                                   "required": s.required, "secret": s.secret,
+                                                   "allowed": list(s.allowed), "kind": s.kind} for s in settings]
+                                           for name, settings in declared.items()},
+                    "connector_pushes": pushes})
         return
     width = max(len(k) for k in groups) + 1
     for label, names in groups.items():
         print(f"{label + ':':<{width}} {', '.join(names)}")
+    print("\nlive MDM connector settings (interdit sources add NAME --type TYPE --setting KEY=VALUE):")
+    for name, settings in declared.items():
+        print(f"  {name}" + (f"  (pushes: interdit enforce {pushes[name]} --push SOURCE)" if name in pushes else ""))
+        for s in settings:
+            notes = [n for n in ("required" if s.required else "", "secret" if s.secret else "",
+                                 f"default {s.default}" if s.default else "") if n]
+            print(f"    {s.name}=<{s.describe()}>  {s.hint}" + (f" [{', '.join(notes)}]" if notes else ""))

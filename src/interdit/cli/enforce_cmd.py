@@ -20,8 +20,6 @@ from interdit.cli.common import (
     state,
 )
 
-PUSHABLE = ("amapi", "intune", "jamf")  # the targets pipeline.apply_enforcement pushes
-
 
 def register(app: typer.Typer) -> None:
     app.command("enforce")(enforce)
@@ -52,8 +50,9 @@ def enforce(
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json (a summary)")]
     = OutputFormat.table,
     push: Annotated[str | None, typer.Option(
-        "--push", help="amapi, intune or jamf: a configured source of the same type to push the payload through. "
-                       "Without --apply it is a dry run: the changes are shown, nothing is sent.")] = None,
+        "--push", help="A configured source whose connector pushes the target (amapi, intune, jamf, ...; "
+                       "'interdit formats' lists them) to push the payload through. Without --apply it is a dry "
+                       "run: the changes are shown, nothing is sent.")] = None,
     mdm_object: Annotated[str | None, typer.Option(
         "--mdm-object", "--mdm-policy",
         help="With --push: the MDM object to change, found by name. amapi: the policy (required), e.g. standard. "
@@ -108,12 +107,9 @@ def enforce(
     if (mdm_object or apply) and not push:
         fail("--mdm-object and --apply need --push SOURCE / --mdm-object et --apply demandent --push SOURCE\n"
              "  fix: interdit enforce amapi --push android --mdm-object standard --apply")
-    if push and target not in PUSHABLE:
-        fail(f"--push is available for the {', '.join(PUSHABLE)} targets only, not {target!r} / --push n'existe "
-             f"que pour {', '.join(PUSHABLE)}\n  fix: apply the written files in the MDM's console or API")
-    if push and target == "amapi" and not mdm_object:
-        fail("--push to amapi needs the policy to change / il faut nommer la politique à modifier\n"
-             "  fix: add --mdm-object NAME, e.g. --mdm-object standard")
+    if push:  # refused before anything is built or written
+        chosen = target
+        run_guarded(lambda: pipeline.check_push(chosen, mdm_object))
     pushing = bool(push and apply)
     # a push records the payload's digest with the changes sent: one entry for the command, not two
     payload = run_guarded(lambda: pipeline.enforce(target, request))

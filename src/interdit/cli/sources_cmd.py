@@ -35,22 +35,16 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sources_app, name="sources")
 
 
-@sources_app.command("add")
+@sources_app.command("add", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A name for the source, e.g. intune-prod (records carry it).")],
-    type_: Annotated[str, typer.Option("--type", "-t", help="intune, jamf, amapi, google-workspace, workspace-one, "
-                                       "ivanti or headwind")],
-    tenant: Annotated[str | None, typer.Option(help="Intune: the Entra tenant id or domain.")] = None,
-    client_id: Annotated[str | None, typer.Option(help="Intune, Jamf: the application (API client) id.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="Jamf, Workspace ONE, Ivanti, Headwind: the server URL.")]
-    = None,
-    enterprise: Annotated[str | None, typer.Option(help="AMAPI: enterprises/LC...")] = None,
-    subject: Annotated[str | None, typer.Option(help="Google Workspace: the administrator to act as.")] = None,
-    tenant_code: Annotated[str | None, typer.Option(help="Workspace ONE: the aw-tenant-code API key.")] = None,
-    login: Annotated[str | None, typer.Option(help="Headwind: the administrator login.")] = None,
+    type_: Annotated[str, typer.Option("--type", "-t", help="The connector: intune, jamf, amapi, ... "
+                                       "('interdit formats' lists them with their settings).")],
     setting: Annotated[list[str] | None, typer.Option(
-        "--setting", "-o", help="Any other setting as KEY=VALUE (e.g. apps=per-device).")] = None,
+        "--setting", "-o", help="A setting of the connector as KEY=VALUE (repeatable), e.g. tenant=contoso.com or "
+                                "apps=per-device; --KEY VALUE after the name says the same (--base-url URL). An "
+                                "unknown or ill-typed setting is refused.")] = None,
     secret_file: Annotated[Path | None, typer.Option(
         help="File holding the secret (client secret, user:password, or a service-account JSON key); "
              "mode 0600.")] = None,
@@ -61,20 +55,39 @@ def add(
 ) -> None:
     """Add an MDM API as a source. Secrets stay out of the sources file.
 
+    Each connector declares its settings ('interdit formats' lists them, with their hints and defaults); they
+    are checked before anything is written.
+
     Example: interdit sources add jamf-ipads --type jamf --base-url https://example.jamfcloud.com
     --client-id 2222... --secret-file ~/.interdit/jamf.secret
     """
-    settings = {"tenant": tenant, "client_id": client_id, "base_url": base_url, "enterprise": enterprise,
-                "subject": subject, "tenant_code": tenant_code, "login": login}
-    for item in setting or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            fail(f"--setting {item!r} is not KEY=VALUE\n  fix: e.g. --setting apps=per-device")
-        settings[key.strip()] = value.strip()
+    settings = _settings(list(setting or []), list(ctx.args))
     path = run_guarded(lambda: pipeline.add_source(name, type_, {k: v for k, v in settings.items() if v},
                                                    secret_file=secret_file, secret_env=secret_env, path=sources,
                                                    force=force, actor=cli_actor(), audit=state(ctx).audit))
     out.print(f"added source {name} ({type_}) to {path}; check it with: interdit sources test {name}", markup=False)
+
+
+def _settings(pairs: list[str], extra: list[str]) -> dict[str, str]:
+    """`--setting KEY=VALUE`, and `--KEY VALUE` or `--KEY=VALUE` (a dash in KEY is an underscore)."""
+    settings: dict[str, str] = {}
+    for item in pairs:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            fail(f"--setting {item!r} is not KEY=VALUE\n  fix: e.g. --setting apps=per-device")
+        settings[key.strip()] = value.strip()
+    while extra:
+        word = extra.pop(0)
+        if not word.startswith("--") or len(word) < 3:
+            fail(f"unexpected {word!r}\n  fix: give settings as --setting KEY=VALUE (or --KEY VALUE), after the "
+                 "source's name")
+        key, sep, value = word[2:].partition("=")
+        if not sep:
+            if not extra or extra[0].startswith("--"):
+                fail(f"{word} has no value\n  fix: write {word} VALUE (or --setting {key.replace('-', '_')}=VALUE)")
+            value = extra.pop(0)
+        settings[key.replace("-", "_")] = value.strip()
+    return settings
 
 
 @sources_app.command("list")
@@ -82,12 +95,13 @@ def list_(
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
     sources: SourcesOpt = None,
 ) -> None:
-    """List the configured sources, their settings and how their credentials are given (never the secrets).
+    """List the configured sources, their settings and how their credentials are given (never the secrets, nor a
+    setting the connector marks secret).
 
     Example: interdit sources list --format json
     """
     specs = run_guarded(lambda: pipeline.configured_sources(sources))
-    rows: list[dict[str, Any]] = [{"name": s.name, "type": s.type, "settings": dict(s.settings),
+    rows: list[dict[str, Any]] = [{"name": s.name, "type": s.type, "settings": pipeline.shown_settings(s),
                                    "credentials": pipeline.source_credentials(s)} for s in specs.values()]
     if output is OutputFormat.json:
         print_json({"schema_version": 1, "sources": rows})

@@ -433,7 +433,7 @@ class FileReader:
     a fresh tally and the inputs' recorded responses (`pages()`); subclasses define `records()`."""
 
     def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
+        self.source = source
         self.inputs = inputs
         self.now = now
         self.tally = Tally()

@@ -1,5 +1,5 @@
-"""A small, careful HTTP client for the MDM APIs; the base every live connector extends, the paging loops they
-share, and the registry of live connectors.
+"""A small, careful HTTP client for the MDM APIs, the credentials live connectors use and the paging loops they
+share (the connectors themselves: `interdit.inventory.live`).
 
 `ApiClient` wraps an injected `httpx.Client` (tests pass one built on `httpx.MockTransport`, or point it at
 a local server): it adds a bearer token from a cached `TokenProvider`, retries with exponential backoff on
@@ -15,7 +15,7 @@ import email.utils
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,8 +24,6 @@ import httpx
 
 from interdit.errors import ConfigError, InputError
 from interdit.inventory._common import dig
-from interdit.inventory.base import Record, Tally
-from interdit.registry import Registry
 
 RETRY_STATUS = frozenset({500, 502, 503, 504})
 
@@ -41,33 +39,6 @@ class Limits:
     max_retry_after: float = 120.0  # a longer Retry-After fails the sync rather than hanging
     max_body: int = 256 * 1024 * 1024  # bytes per response
     timeout: float = 60.0  # per request (connect, read, write, pool)
-
-
-@dataclass(frozen=True)
-class ConnectorConfig:
-    """One configured source, as a live connector sees it (built by `interdit.sources`)."""
-
-    name: str  # the source name records carry
-    type: str  # the connector's registered name
-    settings: Mapping[str, str] = field(default_factory=dict)  # tenant, base_url, client_id, ...
-    secret: str | None = field(default=None, repr=False)  # client secret, password or service-account JSON
-    limits: Limits = field(default_factory=Limits)
-
-    def need(self, key: str, hint: str) -> str:
-        value = self.settings.get(key)
-        if not value:
-            raise ConfigError(f"source {self.name!r} ({self.type}) has no {key!r}",
-                              where=f"source {self.name}", fix=f"add it: interdit sources add {self.name} "
-                              f"--type {self.type} --{key.replace('_', '-')} ...  ({hint})")
-        return value
-
-    def need_secret(self) -> str:
-        if not self.secret:
-            raise ConfigError(f"source {self.name!r} has no credentials",
-                              where=f"source {self.name}",
-                              fix="give --secret-file PATH (a file readable only by you, mode 0600) or set "
-                                  f"INTERDIT_SECRET_{self.name.upper().replace('-', '_')} in the environment")
-        return self.secret
 
 
 def safe_url(url: str | httpx.URL) -> str:
@@ -379,39 +350,7 @@ class BasicAuth:
         return None
 
 
-# -- live connectors ----------------------------------------------------------------------------------
-
-
-class LiveConnector:
-    """Reads one full snapshot of a source from its API; yields the same records as its file reader.
-
-    What every live connector shares: the registry's constructor `(config, client, *, now, sleep)`, a fresh
-    tally, and one `ApiClient` for every request. A subclass reads its settings and secret in `configure`, which
-    returns how its requests authenticate, and defines `check()` and `records()`.
-    """
-
-    incremental = False  # whether the API can give only what changed (see docs/connectors.md)
-
-    def __init__(self, config: ConnectorConfig, client: httpx.Client, *, now: datetime,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.name = config.name  # the source name records carry
-        self.now = now
-        self.sleep = sleep
-        self.tally = Tally()
-        auth = self.configure(config)
-        self.api = ApiClient(client, source=config.name, limits=config.limits, auth=auth, sleep=sleep)
-
-    def configure(self, config: ConnectorConfig) -> TokenProvider | None:
-        """Read the settings and the secret (`config.need`, `config.need_secret`) into attributes; return the
-        token provider requests carry, or None when the connector adds its own headers."""
-        raise NotImplementedError
-
-    def check(self) -> str:
-        """Connectivity: fetch a token and make one small request; say what was found."""
-        raise NotImplementedError
-
-    def records(self) -> Iterator[Record]:
-        raise NotImplementedError
+# -- paging -------------------------------------------------------------------------------------------
 
 
 def token_pages(api: ApiClient, url: str, params: Mapping[str, Any]) -> Iterator[Any]:
@@ -445,7 +384,3 @@ def counted_pages(fetch: Callable[[int, int], Any], *, items: tuple[str, ...], t
         if not found or (seen >= count if isinstance(count, int) else total_required):
             return
         number += 1
-
-
-connectors: Registry[type[Any]] = Registry("connector", builtins="interdit.inventory")
-"""Live connectors by type name; each class is built as `cls(config, client, now=now)`."""

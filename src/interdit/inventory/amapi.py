@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from types import ModuleType
 from typing import Any
 
 from interdit.errors import InputError
@@ -38,8 +39,9 @@ from interdit.inventory._common import (
     obj,
     observed,
 )
-from interdit.inventory._http import ConnectorConfig, GoogleServiceAccount, LiveConnector, connectors, token_pages
+from interdit.inventory._http import GoogleServiceAccount, token_pages
 from interdit.inventory.base import Record, Tally, readers
+from interdit.inventory.live import ConnectorConfig, LiveConnector, Push, Setting, connectors
 from interdit.model import CoverageReason, Device, Management, Ownership, Platform
 
 # The Device resource: https://developers.google.com/android/management/reference/rest/v1/enterprises.devices
@@ -200,27 +202,37 @@ def amapi_records(source: str, snap: Snapshot, now: datetime, place: str, page: 
 @readers.register("amapi")
 class AmapiReader(FileReader):
     def records(self) -> Iterator[Record]:
-        pages = AmapiPages(self.name, self.tally, self.now)
+        pages = AmapiPages(self.source, self.tally, self.now)
         for place, page in self.pages():
             yield from pages.feed(place, page)
 
 
-@connectors.register("amapi")
+@connectors.register()
 class AmapiConnector(LiveConnector):
-    """Settings: `enterprise` (enterprises/LC00example); the secret is the service account's JSON key."""
+    """The Android Management API; the secret is the service account's JSON key. Pushes `amapi` payloads: only the
+    missing BLOCKED entries, through `:modifyPolicyApplications`."""
+
+    name = "amapi"
+    settings = (
+        Setting("enterprise", "the enterprise resource name, enterprises/LC...", required=True),
+        Setting("api_url", "the API root (a test server)", default=API, kind="url"),
+        Setting("token_url", "the token endpoint [default: the key's token_uri]", kind="url"),
+    )
+    pushes = "amapi"
+    push_needs = "the policy to change / la politique à modifier"
 
     def configure(self, config: ConnectorConfig) -> GoogleServiceAccount:
-        enterprise = config.need("enterprise", "the enterprise resource name, enterprises/LC...")
+        enterprise = config.need("enterprise")
         self.enterprise = enterprise if enterprise.startswith("enterprises/") else f"enterprises/{enterprise}"
-        self.base = config.settings.get("api_url", API).rstrip("/")
-        return GoogleServiceAccount(config.need_secret(), SCOPE, token_url=config.settings.get("token_url"))
+        self.base = config.need("api_url").rstrip("/")
+        return GoogleServiceAccount(config.need_secret(), SCOPE, token_url=config.get("token_url"))
 
     def check(self) -> str:
         page = self.api.get_json(f"{self.base}/{self.enterprise}/devices", params={"pageSize": 1})
         return f"token accepted; devices.list answered ({count_of(dig(page, 'devices'))} on the first page)"
 
     def records(self) -> Iterator[Record]:
-        pages = AmapiPages(self.name, self.tally, self.now)
+        pages = AmapiPages(self.source, self.tally, self.now)
         try:  # which policies switch application reports off (devices without reports say why then)
             for page in token_pages(self.api, f"{self.base}/{self.enterprise}/policies", {"pageSize": 100}):
                 for item in page.get("policies", []) if isinstance(page, dict) else []:
@@ -230,4 +242,18 @@ class AmapiConnector(LiveConnector):
                             "reports are counted as not reported")
         devices = token_pages(self.api, f"{self.base}/{self.enterprise}/devices", {"pageSize": 100})
         for n, page in enumerate(devices, 1):
-            yield from pages.feed(f"{self.name}:page{n}", page)
+            yield from pages.feed(f"{self.source}:page{n}", page)
+
+    def push(self, payload: Any, mdm_object: str | None, planner: ModuleType) -> Push:
+        """Only the missing `BLOCKED` entries, through `:modifyPolicyApplications`; the policy's other apps stay."""
+        assert mdm_object
+        policy = mdm_object if mdm_object.startswith("enterprises/") else f"{self.enterprise}/policies/{mdm_object}"
+        current = self.api.get_json(f"{self.base}/{policy}")
+        lines, changes = planner.plan(current if isinstance(current, dict) else {}, payload)
+
+        def send() -> list[Any]:
+            if changes:
+                self.api.post_json(f"{self.base}/{policy}:modifyPolicyApplications", {"changes": changes})
+            return [c["application"]["packageName"] for c in changes]
+
+        return Push(policy, lines, send)

@@ -79,7 +79,7 @@ def _responses(path: Path) -> Iterator[tuple[str, dict[str, Any], str | None, da
 @readers.register("apple-mdm")
 class AppleMdmReader(FileReader):
     def records(self) -> Iterator[Record]:
-        snap = Snapshot(self.name, self.tally)
+        snap = Snapshot(self.source, self.tally)
         info: dict[str, dict[str, Any]] = {}
         apps: dict[str, list[tuple[str, Any]]] = {}
         places: dict[str, str] = {}
@@ -119,7 +119,7 @@ class AppleMdmReader(FileReader):
                         for _, a in listed or ())
             gap = CoverageReason.NOT_REPORTED if listed is None else (
                 CoverageReason.DISPLAY_NAMES_ONLY if named else None)
-            device = Device(self.name, device_id, platform, ownership, management,
+            device = Device(self.source, device_id, platform, ownership, management,
                             min(times.get(device_id, self.now), self.now), supervised=supervised,
                             name=clean(q.get("DeviceName")), model=clean(model), os_version=clean(q.get("OSVersion")),
                             addresses=tuple(a for a in (clean(q.get("WiFiMAC")),) if a), coverage_gap=gap)
@@ -133,6 +133,6 @@ class AppleMdmReader(FileReader):
                                           device_id=device_id, kind="app")
                         continue
                     ident = AppId.named(platform, name).identifier  # kept by its name
-                yield snap.app(app_place, app_record(self.name, device_id, platform, str(ident),
+                yield snap.app(app_place, app_record(self.source, device_id, platform, str(ident),
                                                           device.observed_at, name=app.get("Name"),
                                                           version=app.get("ShortVersion") or app.get("Version")))

@@ -74,7 +74,7 @@ class Tally:
 class InventoryReader(Protocol):
     """One snapshot of one source: every device the source manages, and their apps."""
 
-    name: str  # the source name records carry
+    source: str  # the source name records carry
     tally: Tally
 
     def records(self) -> Iterator[Record]:

@@ -68,7 +68,7 @@ def management_of(activation: str, platform: Platform, note: Callable[[str], Non
 @readers.register("blackberry-uem")
 class BlackBerryReader(FileReader):
     def records(self) -> Iterator[Record]:
-        snap = Snapshot(self.name, self.tally)
+        snap = Snapshot(self.source, self.tally)
         self.held = Held(snap)
         devices: dict[str, Device] = {}
         for path in all_files(self.inputs):
@@ -125,7 +125,7 @@ class BlackBerryReader(FileReader):
             except ValueError:
                 yield snap.reject(place, f"last contact {col('seen')!r} is not a time", "export ISO 8601 times")
                 return
-            device = Device(self.name, device_id, platform, ownership,
+            device = Device(self.source, device_id, platform, ownership,
                             management_of(col("activation"), platform, self.tally.note),
                             seen, user=clean(col("user")), model=clean(col("model")),
                             os_version=clean(col("os_version")),
@@ -142,6 +142,6 @@ class BlackBerryReader(FileReader):
                 return
             ident = AppId.named(device.platform, name).identifier  # kept by its name
             self.held.named.add(device_id)
-        yield snap.app(place, app_record(self.name, device_id, device.platform, ident, device.observed_at,
+        yield snap.app(place, app_record(self.source, device_id, device.platform, ident, device.observed_at,
                                               name=col("app_name"), version=col("app_version")))
 

@@ -32,8 +32,9 @@ from interdit.inventory._common import (
     looks_like_identifier,
     observed,
 )
-from interdit.inventory._http import ConnectorConfig, GoogleServiceAccount, LiveConnector, connectors, token_pages
+from interdit.inventory._http import GoogleServiceAccount, token_pages
 from interdit.inventory.base import Record, Tally, readers
+from interdit.inventory.live import ConnectorConfig, LiveConnector, Setting, connectors
 from interdit.model import CoverageReason, Device, Management, Ownership, Platform
 
 DIRECTORY = "https://admin.googleapis.com/admin/directory/v1"
@@ -145,41 +146,51 @@ class WorkspacePages:
 @readers.register("google-workspace")
 class GoogleWorkspaceReader(FileReader):
     def records(self) -> Iterator[Record]:
-        pages = WorkspacePages(self.name, self.tally, self.now)
+        pages = WorkspacePages(self.source, self.tally, self.now)
         for place, page in self.pages():
             yield from pages.feed(place, page)
 
 
-@connectors.register("google-workspace")
+@connectors.register()
 class GoogleWorkspaceConnector(LiveConnector):
-    """Settings: `subject` (an administrator's address), optional `customer` (default my_customer),
-    `cloud_identity` (yes to read ownership), `org_units` (yes to read each user's org-unit path), `groups` (yes
-    to read each user's groups); the secret is the service account's JSON key."""
+    """Google Workspace mobile devices (Admin SDK Directory API); the secret is the service account's JSON key."""
+
+    name = "google-workspace"
+    settings = (
+        Setting("subject", "an administrator's address to act as", required=True),
+        Setting("customer", "the customer id", default="my_customer"),
+        Setting("cloud_identity", "yes to read each device's ownership (Cloud Identity)", default="no", kind="flag"),
+        Setting("org_units", "yes to read each user's org-unit path", default="no", kind="flag"),
+        Setting("groups", "yes to read each user's groups", default="no", kind="flag"),
+        Setting("api_url", "the Directory API root (a test server)", default=DIRECTORY, kind="url"),
+        Setting("cloud_identity_url", "the Cloud Identity API root (a test server)", default=CLOUD_IDENTITY,
+                kind="url"),
+        Setting("token_url", "the token endpoint [default: the key's token_uri]", kind="url"),
+    )
 
     def configure(self, config: ConnectorConfig) -> GoogleServiceAccount:
-        self.customer = config.settings.get("customer", "my_customer")
-        self.cloud_identity = config.settings.get("cloud_identity", "no").lower() in ("yes", "true", "1")
-        self.org_units = config.settings.get("org_units", "no").lower() in ("yes", "true", "1")
-        self.groups = config.settings.get("groups", "no").lower() in ("yes", "true", "1")
+        self.customer = config.need("customer")
+        self.cloud_identity = config.flag("cloud_identity")
+        self.org_units = config.flag("org_units")
+        self.groups = config.flag("groups")
         scope = " ".join([SCOPES, *([CI_SCOPE] if self.cloud_identity else []),
                           *([USER_SCOPE] if self.org_units else []), *([GROUP_SCOPE] if self.groups else [])])
-        auth = GoogleServiceAccount(config.need_secret(), scope,
-                                    subject=config.need("subject", "an administrator's address to act as"),
-                                    token_url=config.settings.get("token_url"))
-        self.directory = config.settings.get("api_url", DIRECTORY).rstrip("/")
-        self.ci = config.settings.get("cloud_identity_url", CLOUD_IDENTITY).rstrip("/")
+        auth = GoogleServiceAccount(config.need_secret(), scope, subject=config.need("subject"),
+                                    token_url=config.get("token_url"))
+        self.directory = config.need("api_url").rstrip("/")
+        self.ci = config.need("cloud_identity_url").rstrip("/")
         return auth
 
     def _pages(self, url: str, params: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         for n, page in enumerate(token_pages(self.api, url, params), 1):
-            yield f"{self.name}:{url.rsplit('/', 1)[-1]}#page{n}", page
+            yield f"{self.source}:{url.rsplit('/', 1)[-1]}#page{n}", page
 
     def check(self) -> str:
         page = self.api.get_json(f"{self.directory}/customer/{self.customer}/devices/mobile", params={"maxResults": 1})
         return f"token accepted; {count_of(dig(page, 'mobiledevices'))} on the first page"
 
     def records(self) -> Iterator[Record]:
-        pages = WorkspacePages(self.name, self.tally, self.now)
+        pages = WorkspacePages(self.source, self.tally, self.now)
         if self.cloud_identity:
             customer = "customers/my_customer" if self.customer == "my_customer" else f"customers/{self.customer}"
             for place, page in self._pages(f"{self.ci}/devices", {"customer": customer, "pageSize": 100}):
@@ -204,8 +215,8 @@ class GoogleWorkspaceConnector(LiveConnector):
             for n, page in enumerate(token_pages(self.api, f"{self.directory}/groups",
                                                  {"userKey": user, "maxResults": 200})):
                 if n >= MAX_GROUP_PAGES:
-                    raise InputError(f"over {MAX_GROUP_PAGES} pages of groups for one user", where=f"{self.name}",
+                    raise InputError(f"over {MAX_GROUP_PAGES} pages of groups for one user", where=f"{self.source}",
                                      fix="check the user's groups in the Google Admin console")
                 if isinstance(page, dict):
-                    list(pages.feed(f"{self.name}:groups", {"groups": page.get("groups") or [], "userKey": user}))
+                    list(pages.feed(f"{self.source}:groups", {"groups": page.get("groups") or [], "userKey": user}))
         return listing

@@ -33,8 +33,9 @@ from interdit.inventory._common import (
     looks_like_identifier,
     observed,
 )
-from interdit.inventory._http import ConnectorConfig, LiveConnector, connectors, counted_pages
+from interdit.inventory._http import counted_pages
 from interdit.inventory.base import Record, readers
+from interdit.inventory.live import ConnectorConfig, LiveConnector, Setting, connectors
 from interdit.model import CoverageReason, Device, Management, Ownership, Platform
 
 
@@ -95,27 +96,29 @@ def headwind_records(source: str, snap: Snapshot, now: datetime, place: str, pag
 @readers.register("headwind")
 class HeadwindReader(FileReader):
     def records(self) -> Iterator[Record]:
-        snap = Snapshot(self.name, self.tally)
+        snap = Snapshot(self.source, self.tally)
         for place, page in self.pages():
-            yield from headwind_records(self.name, snap, self.now, place, page)
+            yield from headwind_records(self.source, snap, self.now, place, page)
 
 
-@connectors.register("headwind")
+@connectors.register()
 class HeadwindConnector(LiveConnector):
-    """Settings: `base_url` (https://mdm.example.org), `login`, optional `ownership` (corporate); the secret is
-    the password."""
+    """Headwind MDM's REST API; the secret is the administrator's password."""
 
+    name = "headwind"
+    settings = (
+        Setting("base_url", "the Headwind MDM server URL, e.g. https://mdm.example.org", required=True, kind="url"),
+        Setting("login", "the administrator login", required=True),
+        Setting("ownership", "who owns the devices (Headwind does not say)", default="unknown",
+                allowed=("unknown", "corporate", "personal")),
+    )
     page_size = 100
 
     def configure(self, config: ConnectorConfig) -> None:
-        self.base = config.need("base_url", "the Headwind MDM server URL").rstrip("/")
-        self.login = config.need("login", "the administrator login")
+        self.base = config.need("base_url").rstrip("/")
+        self.login = config.need("login")
         self._password = config.need_secret()
-        try:
-            self.ownership = Ownership(config.settings.get("ownership", "unknown"))
-        except ValueError:
-            raise ConfigError(f"ownership {config.settings['ownership']!r} is not corporate, personal or unknown",
-                              where=f"source {config.name}", fix="set ownership: corporate (or leave it out)") from None
+        self.ownership = Ownership(config.need("ownership"))
         self._token: str | None = None  # no token provider: `_headers` signs in (not a standard grant)
 
     def _headers(self) -> dict[str, str]:
@@ -125,7 +128,7 @@ class HeadwindConnector(LiveConnector):
                                       {"login": self.login, "password": digest})
             token = body.get("id_token") if isinstance(body, dict) else None
             if not token:
-                raise ConfigError("Headwind MDM refused the login", where=f"{self.name}: {self.base}",
+                raise ConfigError("Headwind MDM refused the login", where=f"{self.source}: {self.base}",
                                   fix="check the login and the password")
             self._token = str(token)
         return {"Authorization": f"Bearer {self._token}"}
@@ -139,8 +142,9 @@ class HeadwindConnector(LiveConnector):
         return f"login accepted; {count_of(dig(page, 'data', 'devices', 'totalItemsCount'))} devices"
 
     def records(self) -> Iterator[Record]:
-        snap = Snapshot(self.name, self.tally)
+        snap = Snapshot(self.source, self.tally)
         pages = counted_pages(lambda page_no, _: self._search(page_no, self.page_size), first=1,
                               items=("data", "devices", "items"), total=("data", "devices", "totalItemsCount"))
         for page_no, _, page in pages:
-            yield from headwind_records(self.name, snap, self.now, f"{self.name}:page{page_no}", page, self.ownership)
+            yield from headwind_records(self.source, snap, self.now, f"{self.source}:page{page_no}", page,
+                                        self.ownership)

@@ -29,11 +29,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from itertools import chain
 from pathlib import Path
+from types import ModuleType
 from typing import IO, Any
 
 import httpx
 
-from interdit.errors import ConfigError, InputError
+from interdit.errors import InputError
 from interdit.inventory._common import (
     FileReader,
     Held,
@@ -48,7 +49,7 @@ from interdit.inventory._common import (
 from interdit.inventory._encoding import TextFormat, open_detected, separator_name, sniff_separator, text_stream
 from interdit.inventory._entra import PERMISSIONS as GROUP_PERMISSIONS
 from interdit.inventory._entra import EntraGroups, targets
-from interdit.inventory._http import ClientCredentials, ConnectorConfig, LiveConnector, connectors, safe_url
+from interdit.inventory._http import ClientCredentials, safe_url
 from interdit.inventory._intune_map import (
     _PLATFORMS,
     GROUPS_KEY,
@@ -56,6 +57,7 @@ from interdit.inventory._intune_map import (
     platform_of,
 )
 from interdit.inventory.base import Record, Tally, readers
+from interdit.inventory.live import ConnectorConfig, LiveConnector, Push, Setting, connectors
 from interdit.model import AppId, Device, InstalledApp, Management, Ownership, Platform
 
 INVENTORY_LAG = timedelta(days=7)
@@ -258,7 +260,7 @@ class GraphPages:
 @readers.register("intune-graph")
 class IntuneGraphReader(FileReader):
     def records(self) -> Iterator[Record]:
-        pages = GraphPages(self.name, self.tally, self.now)
+        pages = GraphPages(self.source, self.tally, self.now)
         for place, page in self.pages():
             yield from pages.feed(place, page)
         yield from pages.finish()
@@ -409,13 +411,13 @@ class AppInvRows:
 @readers.register("intune-appinv")
 class IntuneAppInvReader(FileReader):
     def records(self) -> Iterator[Record]:
-        pages = GraphPages(self.name, self.tally, self.now)
+        pages = GraphPages(self.source, self.tally, self.now)
         files = all_files(self.inputs)
         json_files = [p for p in files if p.suffix.lower() in (".json", ".jsonl")]
         for path in json_files:
             for place, page in read_pages(path):
                 yield from pages.feed(place, page)
-        rows = AppInvRows(self.name, self.tally, self.now, pages)
+        rows = AppInvRows(self.source, self.tally, self.now, pages)
         for path in files:
             if path not in json_files:
                 yield from rows.read(_csv_rows(path, self.tally))
@@ -428,36 +430,42 @@ class IntuneAppInvReader(FileReader):
 APP_MODES = ("export", "per-device", "detected")
 
 
-@connectors.register("intune")
+@connectors.register()
 class IntuneConnector(LiveConnector):
-    """Settings: `tenant`, `client_id`, optional `apps` (export | per-device | detected), `export_timeout`
-    (seconds the export job may take, default 1200), `groups` (entra, the default: each device's and its primary
-    user's Entra ID groups, transitively; or off), `graph_url`, `login_url`."""
+    """Microsoft Intune through Microsoft Graph; the secret is the app registration's client secret. Pushes
+    `intune` payloads (see `_intune_push`)."""
 
+    name = "intune"
+    settings = (
+        Setting("tenant", "the Entra tenant id or domain", required=True),
+        Setting("client_id", "the app registration's id", required=True),
+        Setting("apps", "how apps are read: export (large tenants), per-device or detected", default="export",
+                allowed=APP_MODES),
+        Setting("export_timeout", "seconds the export job may take", default="1200", kind="number"),
+        Setting("groups", "entra: each device's and its primary user's Entra ID groups, transitively; or off",
+                default="entra", allowed=("entra", "off")),
+        Setting("graph_url", "the Microsoft Graph root", default="https://graph.microsoft.com", kind="url"),
+        Setting("login_url", "the Microsoft identity platform root", default="https://login.microsoftonline.com",
+                kind="url"),
+    )
+    pushes = "intune"
     permissions = ("DeviceManagementManagedDevices.Read.All", "DeviceManagementApps.Read.All", *GROUP_PERMISSIONS)
 
     def configure(self, config: ConnectorConfig) -> ClientCredentials:
         self.config = config
-        self.graph = config.settings.get("graph_url", "https://graph.microsoft.com").rstrip("/")
-        login = config.settings.get("login_url", "https://login.microsoftonline.com").rstrip("/")
-        tenant = config.need("tenant", "the Entra tenant id or domain")
-        auth = ClientCredentials(f"{login}/{tenant}/oauth2/v2.0/token", config.need("client_id", "the app's id"),
+        self.graph = config.need("graph_url").rstrip("/")
+        login = config.need("login_url").rstrip("/")
+        auth = ClientCredentials(f"{login}/{config.need('tenant')}/oauth2/v2.0/token", config.need("client_id"),
                                  config.need_secret(), scope="https://graph.microsoft.com/.default")
-        self.mode = config.settings.get("apps", "export")
-        if self.mode not in APP_MODES:
-            raise ConfigError(f"apps {self.mode!r} is not one of {', '.join(APP_MODES)}", where=f"source {self.name}",
-                              fix="set apps: export (large tenants), per-device or detected (see docs/connectors.md)")
-        self.groups = config.settings.get("groups", "entra")
-        if self.groups not in ("entra", "off"):
-            raise ConfigError(f"groups {self.groups!r} is not entra or off", where=f"source {self.name}",
-                              fix="set groups: entra (read Entra ID group memberships) or groups: off")
-        timeout = config.settings.get("export_timeout", "1200")
-        try:
-            self.export_timeout = float(timeout)
-        except ValueError:
-            raise ConfigError(f"export_timeout {timeout!r} is not a number of seconds", where=f"source {self.name}",
-                              fix="set export_timeout: 1200 (or leave it out)") from None
+        self.mode = config.need("apps")
+        self.groups = config.need("groups")
+        self.export_timeout = float(config.need("export_timeout"))
         return auth
+
+    def push(self, payload: Any, mdm_object: str | None, planner: ModuleType) -> Push:
+        from interdit.inventory._intune_push import push
+
+        return push(self, payload, mdm_object, planner)
 
     def _pages(self, url: str) -> Iterator[tuple[str, Any]]:
         n = 0
@@ -465,13 +473,13 @@ class IntuneConnector(LiveConnector):
         while next_url:
             n += 1
             page = self.api.get_json(next_url)
-            yield f"{self.name}:{safe_url(url)}#page{n}", page
+            yield f"{self.source}:{safe_url(url)}#page{n}", page
             link = page.get("@odata.nextLink") if isinstance(page, dict) else None
             next_url = self._same_host(link) if link else None
 
     def _same_host(self, link: Any) -> str:
         if not isinstance(link, str) or httpx.URL(link).host != httpx.URL(self.graph).host:
-            raise InputError("@odata.nextLink points to another host", where=f"{self.name}: {safe_url(str(link))}",
+            raise InputError("@odata.nextLink points to another host", where=f"{self.source}: {safe_url(str(link))}",
                              fix="check the graph_url setting; tokens are never sent to another host")
         return link
 
@@ -488,7 +496,7 @@ class IntuneConnector(LiveConnector):
             yield place, page
 
     def records(self) -> Iterator[Record]:
-        pages = GraphPages(self.name, self.tally, self.now)
+        pages = GraphPages(self.source, self.tally, self.now)
         url = f"{self.graph}/v1.0/deviceManagement/managedDevices?$select={DEVICE_SELECT}&$top=999"
         device_pages = self._pages(url)
         if self.groups == "entra":  # every page first: a device's groups are part of its record
@@ -513,7 +521,7 @@ class IntuneConnector(LiveConnector):
                 for place, page in self._context(self._pages(url), context):
                     yield from pages.feed(place, page)
         else:
-            rows = AppInvRows(self.name, self.tally, self.now, pages)
+            rows = AppInvRows(self.source, self.tally, self.now, pages)
             path = self._export()
             try:
                 yield from rows.read(_csv_rows(path, self.tally))
@@ -526,7 +534,7 @@ class IntuneConnector(LiveConnector):
         items = [item for _, page in listing if isinstance(page, dict) and isinstance(page.get("value"), list)
                  for item in page["value"] if isinstance(item, dict)]
         pairs = [targets(item) for item in items]
-        found = EntraGroups(self.api, self.graph, self.name).of(t for pair in pairs for t in pair if t)
+        found = EntraGroups(self.api, self.graph, self.source).of(t for pair in pairs for t in pair if t)
         for item, pair in zip(items, pairs, strict=True):
             names = [g for t in pair if t for g in found.get(t) or ()]
             item[GROUPS_KEY] = sorted(set(names))
@@ -544,7 +552,7 @@ class IntuneConnector(LiveConnector):
                                         "select": list(APPINV_COLUMNS)})
         job_id = job.get("id") if isinstance(job, dict) else None
         if not job_id:
-            raise InputError("the export job was not created", where=f"{self.name}: POST {jobs}",
+            raise InputError("the export job was not created", where=f"{self.source}: POST {jobs}",
                              fix="check the DeviceManagementManagedDevices.Read.All permission")
         wait, waited = 2.0, 0.0
         while True:
@@ -561,11 +569,11 @@ class IntuneConnector(LiveConnector):
                 return Path(name)
             if state == "failed":
                 raise InputError("Intune reported the AppInvRawData export job as failed",
-                                 where=f"{self.name}: export job {job_id}",
+                                 where=f"{self.source}: export job {job_id}",
                                  fix="run the sync again later; if it keeps failing, use apps: per-device")
             if waited + wait > self.export_timeout:
                 raise InputError(f"the AppInvRawData export job did not complete within {self.export_timeout:.0f} s "
-                                 f"(last status {str(state)[:40]!r})", where=f"{self.name}: export job {job_id}",
+                                 f"(last status {str(state)[:40]!r})", where=f"{self.source}: export job {job_id}",
                                  fix="run the sync again later, or raise the source's export_timeout; large tenants "
                                      "take several minutes")
             self.sleep(wait)

@@ -29,8 +29,9 @@ from interdit.inventory._common import (
     looks_like_identifier,
     observed,
 )
-from interdit.inventory._http import BasicAuth, ConnectorConfig, LiveConnector, connectors, counted_pages
+from interdit.inventory._http import BasicAuth, counted_pages
 from interdit.inventory.base import Record, Tally, readers
+from interdit.inventory.live import ConnectorConfig, LiveConnector, Setting, connectors
 from interdit.model import AppId, Device, Management, Ownership, Platform
 
 FIELDS = ("common.uuid,common.model,common.platform,common.owner,common.os_version,common.device_space_name,"
@@ -146,21 +147,26 @@ class IvantiPages:
 @readers.register("ivanti")
 class IvantiReader(FileReader):
     def records(self) -> Iterator[Record]:
-        pages = IvantiPages(self.name, self.tally, self.now)
+        pages = IvantiPages(self.source, self.tally, self.now)
         for place, page in self.pages():
             yield from pages.feed(place, page)
         yield from pages.finish()
 
 
-@connectors.register("ivanti")
+@connectors.register()
 class IvantiConnector(LiveConnector):
-    """Settings: `base_url` (https://core.example.org), optional `space` (adminDeviceSpaceId, default 1)."""
+    """Ivanti EPMM (Core) API v2; the secret is `user:password`."""
 
+    name = "ivanti"
+    settings = (
+        Setting("base_url", "the EPMM (Core) server URL, e.g. https://core.example.org", required=True, kind="url"),
+        Setting("space", "the device space (adminDeviceSpaceId)", default="1", kind="number"),
+    )
     page_size = 200
 
     def configure(self, config: ConnectorConfig) -> BasicAuth:
-        self.base = config.need("base_url", "the EPMM (Core) server URL").rstrip("/")
-        self.space = config.settings.get("space", "1")
+        self.base = config.need("base_url").rstrip("/")
+        self.space = config.need("space")
         return BasicAuth.from_secret(config.need_secret())
 
     def check(self) -> str:
@@ -174,13 +180,13 @@ class IvantiConnector(LiveConnector):
             "limit": self.page_size, "offset": offset})
 
     def records(self) -> Iterator[Record]:
-        pages = IvantiPages(self.name, self.tally, self.now)
+        pages = IvantiPages(self.source, self.tally, self.now)
         for _, offset, page in counted_pages(self._devices, items=("results",), total=("totalCount",)):
-            yield from pages.feed(f"{self.name}:devices@{offset}", page)
+            yield from pages.feed(f"{self.source}:devices@{offset}", page)
         ids = list(pages.devices)
         for i in range(0, len(ids), APPS_PER_CALL):
             batch = ids[i:i + APPS_PER_CALL]
             page = self.api.get_json(f"{self.base}/api/v2/devices/appinventory",
                                      params={"adminDeviceSpaceId": self.space, "deviceUuids": ",".join(batch)})
-            yield from pages.feed(f"{self.name}:appinventory@{i}", page)
+            yield from pages.feed(f"{self.source}:appinventory@{i}", page)
         yield from pages.finish()

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from types import ModuleType
+from typing import Any, cast
 
 from interdit.errors import ConfigError, InputError
 from interdit.inventory._common import (
@@ -43,18 +45,9 @@ from interdit.inventory._common import (
     observed,
     parse_time,
 )
-from interdit.inventory._http import (
-    ApiClient,
-    BasicAuth,
-    ClientCredentials,
-    ConnectorConfig,
-    LiveConnector,
-    TokenProvider,
-    connectors,
-    counted_pages,
-    safe_url,
-)
+from interdit.inventory._http import ApiClient, BasicAuth, ClientCredentials, TokenProvider, counted_pages, safe_url
 from interdit.inventory.base import Record, readers
+from interdit.inventory.live import ConnectorConfig, LiveConnector, Push, Setting, connectors
 from interdit.model import AppId, CoverageReason, Device, Management, Ownership, Platform
 
 MAX_XML_BYTES = 64 * 1024 * 1024
@@ -188,9 +181,9 @@ def _apps(source: str, snap: Snapshot, device: Device, apps: list[Any], where: s
 @readers.register("jamf")
 class JamfReader(FileReader):
     def records(self) -> Iterator[Record]:
-        snap = Snapshot(self.name, self.tally)
+        snap = Snapshot(self.source, self.tally)
         for place, page in self.pages():
-            yield from v2_records(self.name, snap, self.now, place, page)
+            yield from v2_records(self.source, snap, self.now, place, page)
 
 
 # -- Classic API XML ---------------------------------------------------------------------------------
@@ -272,10 +265,10 @@ def device_from_classic(source: str, node: ET.Element, now: datetime, note: Any 
 @readers.register("jamf-classic")
 class JamfClassicReader(FileReader):
     def records(self) -> Iterator[Record]:
-        snap = Snapshot(self.name, self.tally)
+        snap = Snapshot(self.source, self.tally)
         for path in all_files(self.inputs):
             for n, node in enumerate(parse_classic(path.read_bytes(), str(path))):
-                yield from classic_records(self.name, snap, self.now, f"{path}#mobile_device[{n}]", node)
+                yield from classic_records(self.source, snap, self.now, f"{path}#mobile_device[{n}]", node)
 
 
 def classic_records(source: str, snap: Snapshot, now: datetime, where: str, node: ET.Element) -> Iterator[Record]:
@@ -331,26 +324,35 @@ class JamfUserToken:
         self._token = None
 
 
-@connectors.register("jamf")
+@connectors.register()
 class JamfConnector(LiveConnector):
-    """Settings: `base_url` (https://yours.jamfcloud.com), optional `api` (pro | classic), `auth` (client | token |
-    basic), `client_id` (for `client`); the secret is the API client's secret, or `user:password`."""
+    """Jamf Pro (the Jamf Pro API, or the Classic API); the secret is the API client's secret, or `user:password`.
+    Pushes `jamf` payloads: a mobile device configuration profile found by name (Classic API)."""
 
+    name = "jamf"
+    settings = (
+        Setting("base_url", "your Jamf Pro URL, e.g. https://example.jamfcloud.com", required=True, kind="url"),
+        Setting("api", "pro (the Jamf Pro API) or classic", default="pro", allowed=("pro", "classic")),
+        Setting("auth", "client (an API client), token (user:password for a token) or basic (Classic API only)",
+                default="client", allowed=("client", "token", "basic")),
+        Setting("client_id", "the API client's id (with auth: client)"),
+    )
+    pushes = "jamf"
     page_size = 100
 
     def configure(self, config: ConnectorConfig) -> TokenProvider:
-        self.base = config.need("base_url", "your Jamf Pro URL, e.g. https://example.jamfcloud.com").rstrip("/")
-        self.classic = _choice(config, "api", ("pro", "classic")) == "classic"
-        auth = _choice(config, "auth", ("client", "token", "basic"))
+        self.base = config.need("base_url").rstrip("/")
+        self.classic = config.need("api") == "classic"
+        auth = config.need("auth")
         if auth == "basic":
             if not self.classic:
-                raise ConfigError("the Jamf Pro API does not take HTTP Basic credentials", where=f"source {self.name}",
+                raise ConfigError("the Jamf Pro API does not take HTTP Basic credentials",
+                                  where=f"source {self.source}",
                                   fix="use auth: token (user:password exchanged for a token) or auth: client")
             return BasicAuth.from_secret(config.need_secret())
         if auth == "token":
             return JamfUserToken(f"{self.base}/api/v1/auth/token", config.need_secret())
-        return ClientCredentials(f"{self.base}/api/oauth/token", config.need("client_id", "the API client's id"),
-                                 config.need_secret())
+        return ClientCredentials(f"{self.base}/api/oauth/token", config.need("client_id"), config.need_secret())
 
     def _page(self, page: int, size: int, sections: tuple[str, ...]) -> Any:
         return self.api.get_json(f"{self.base}/api/v2/mobile-devices/detail",
@@ -360,13 +362,13 @@ class JamfConnector(LiveConnector):
     def _results(self, page_no: int, _offset: int) -> Any:
         page = self._page(page_no, self.page_size, SECTIONS)
         if not isinstance(dig(page, "results"), list):
-            raise InputError("the answer has no 'results' list", where=f"{self.name}: page {page_no}",
+            raise InputError("the answer has no 'results' list", where=f"{self.source}: page {page_no}",
                              fix="check the base_url; it must be the Jamf Pro server")
         return page
 
     def _xml(self, path: str, tag: str) -> ET.Element:
         url = f"{self.base}/JSSResource/{path}"
-        where = f"{self.name}: GET {safe_url(url)}"
+        where = f"{self.source}: GET {safe_url(url)}"
         def parse(body: bytes) -> ET.Element:
             root = classic_root(body, where)
             if root.tag != tag:  # an HTML error or maintenance page: retried like malformed JSON
@@ -384,28 +386,49 @@ class JamfConnector(LiveConnector):
         return f"token accepted; {count_of(dig(page, 'totalCount'))} mobile devices in Jamf Pro"
 
     def records(self) -> Iterator[Record]:
-        snap = Snapshot(self.name, self.tally)
+        snap = Snapshot(self.source, self.tally)
         if self.classic:
             yield from self._classic(snap)
             return
         for page_no, _, page in counted_pages(self._results, items=("results",), total=("totalCount",)):
-            yield from v2_records(self.name, snap, self.now, f"{self.name}:page{page_no}", page)
+            yield from v2_records(self.source, snap, self.now, f"{self.source}:page{page_no}", page)
 
     def _classic(self, snap: Snapshot) -> Iterator[Record]:
         listed = self._xml("mobiledevices", "mobile_devices")
         for n, entry in enumerate(listed.findall("mobile_device")):
             device_id = _text(entry, "id")
             if not device_id or not device_id.isdigit():
-                yield snap.reject(f"{self.name}:mobiledevices#mobile_device[{n}]",
+                yield snap.reject(f"{self.source}:mobiledevices#mobile_device[{n}]",
                                   "a mobile device without a numeric id", "check the device in Jamf Pro")
                 continue
             node = self._xml(f"mobiledevices/id/{device_id}/subset/{CLASSIC_SUBSETS}", "mobile_device")
-            yield from classic_records(self.name, snap, self.now, f"{self.name}:mobiledevices/id/{device_id}", node)
+            yield from classic_records(self.source, snap, self.now, f"{self.source}:mobiledevices/id/{device_id}", node)
 
+    def push(self, payload: Any, mdm_object: str | None, planner: ModuleType) -> Push:
+        """A mobile device configuration profile found by name (Classic API): created with the payload's XML
+        (scope empty), or updated with `general/payloads` only."""
+        root = f"{self.base}/JSSResource/mobiledeviceconfigurationprofiles"
+        xml = {"Accept": "application/xml"}
+        shown = planner.profile_name(payload, mdm_object)
+        profile_id = planner.find_profile(self.api.request("GET", root, headers=xml)[1], shown)
+        current = self.api.request("GET", f"{root}/id/{profile_id}", headers=xml)[1] if profile_id else None
+        lines, change = planner.plan(current, payload, mdm_object)
 
-def _choice(config: ConnectorConfig, key: str, allowed: tuple[str, ...]) -> str:
-    value = config.settings.get(key, allowed[0])
-    if value not in allowed:
-        raise ConfigError(f"{key} {value!r} is not one of {', '.join(allowed)}", where=f"source {config.name}",
-                          fix=f"set {key}: {allowed[0]} (or leave it out)")
-    return value
+        def send() -> list[Any]:
+            if change is None:
+                return []
+            method, url = ("POST", f"{root}/id/0") if change["id"] is None else ("PUT", f"{root}/id/{change['id']}")
+            with warnings.catch_warnings():  # the Classic API takes raw XML, which httpx sends as `data` bytes
+                warnings.filterwarnings("ignore", message="Use 'content=", category=DeprecationWarning)
+                body = self.api.request(method, url, data=cast(Any, change["xml"]),
+                                        headers={**xml, "Content-Type": "application/xml"})[1]
+            made = change["id"]
+            if made is None:
+                try:
+                    made = planner.parse(body, "created profile").findtext("id")
+                except ValueError:
+                    made = None
+            return [{"created" if change["id"] is None else "updated": shown, "id": made}]
+
+        return Push(shown, lines, send)
+

@@ -107,7 +107,7 @@ class CsvReader:
     """Neutral CSV: devices.csv and apps.csv (in any order, gzip or not)."""
 
     def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
+        self.source = source
         self.inputs = [Path(p) for p in inputs]
         self.now = now
         self.tally = Tally()
@@ -139,7 +139,7 @@ class CsvReader:
                 raise InputError(f"a csv snapshot needs a devices file and an apps file; got {have}",
                                  fix="pass both files, e.g. 'interdit import csv devices.csv apps.csv' (an apps "
                                      "file with only its header if the source reports no apps)")
-            checks = _Checks(self.name, self.now)
+            checks = _Checks(self.source, self.now)
             for i in opened:
                 if i.header.kind == "devices":
                     yield from self._devices(checks, i)

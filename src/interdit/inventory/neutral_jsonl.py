@@ -80,14 +80,14 @@ class JsonlReader:
     """Neutral JSON Lines: device and app records, one per line, devices before their apps."""
 
     def __init__(self, source: str, inputs: list[Path], *, now: datetime) -> None:
-        self.name = source
+        self.source = source
         self.inputs = [Path(p) for p in inputs]
         self.now = now
         self.tally = Tally()
         self._raw = ""  # the unreadable line being rejected, to find its device
 
     def records(self) -> Iterator[Record]:
-        checks = _JsonlChecks(self.name, self.now)
+        checks = _JsonlChecks(self.source, self.now)
         for path in self.inputs:
             f, fmt = open_text(path)
             with f:

@@ -37,8 +37,9 @@ from interdit.inventory._common import (
     observed,
     read_pages,
 )
-from interdit.inventory._http import BasicAuth, ConnectorConfig, LiveConnector, connectors, counted_pages
+from interdit.inventory._http import BasicAuth, counted_pages
 from interdit.inventory.base import Record, Tally, readers
+from interdit.inventory.live import ConnectorConfig, LiveConnector, Setting, connectors
 from interdit.model import AppId, Device, Management, Ownership, Platform
 
 # Device ownership types (docs.omnissa.com, Workspace ONE UEM "Device Ownership Types"; the REST API's devices
@@ -170,7 +171,7 @@ class Ws1Pages:
 @readers.register("workspace-one")
 class WorkspaceOneReader(FileReader):
     def records(self) -> Iterator[Record]:
-        pages = Ws1Pages(self.name, self.tally, self.now)
+        pages = Ws1Pages(self.source, self.tally, self.now)
         for path in all_files(self.inputs):
             m = re.match(r"apps-(.+)\.jsonl?$", path.name)
             for place, page in read_pages(path):
@@ -178,16 +179,21 @@ class WorkspaceOneReader(FileReader):
         yield from pages.finish()
 
 
-@connectors.register("workspace-one")
+@connectors.register()
 class WorkspaceOneConnector(LiveConnector):
-    """Settings: `base_url` (https://asNNN.awmdm.com), `tenant_code`; the secret is `user:password`."""
+    """Workspace ONE UEM REST API; the secret is `user:password`."""
 
+    name = "workspace-one"
+    settings = (
+        Setting("base_url", "the API server, e.g. https://as1506.awmdm.com", required=True, kind="url"),
+        Setting("tenant_code", "the REST API key of the organisation group (aw-tenant-code)", required=True,
+                secret=True),
+    )
     page_size = 500
 
     def configure(self, config: ConnectorConfig) -> BasicAuth:
-        self.base = config.need("base_url", "the API server, e.g. https://as1506.awmdm.com").rstrip("/")
-        self.headers = {"aw-tenant-code": config.need("tenant_code", "the REST API key of the organisation group"),
-                        "Accept": "application/json;version=1"}
+        self.base = config.need("base_url").rstrip("/")
+        self.headers = {"aw-tenant-code": config.need("tenant_code"), "Accept": "application/json;version=1"}
         return BasicAuth.from_secret(config.need_secret())
 
     def _paged(self, url: str, key: str) -> Iterator[Any]:
@@ -203,10 +209,10 @@ class WorkspaceOneConnector(LiveConnector):
         return f"credentials accepted; {count_of(dig(page, 'Total'))} devices"
 
     def records(self) -> Iterator[Record]:
-        pages = Ws1Pages(self.name, self.tally, self.now)
+        pages = Ws1Pages(self.source, self.tally, self.now)
         for n, page in enumerate(self._paged(f"{self.base}/API/mdm/devices/search", "Devices")):
-            yield from pages.feed(f"{self.name}:devices#page{n}", page)
+            yield from pages.feed(f"{self.source}:devices#page{n}", page)
         for device_id in list(pages.devices):
             for n, page in enumerate(self._paged(f"{self.base}/API/mdm/devices/{device_id}/apps", "DeviceApps")):
-                yield from pages.feed(f"{self.name}:apps-{device_id}#page{n}", page, device_id)
+                yield from pages.feed(f"{self.source}:apps-{device_id}#page{n}", page, device_id)
         yield from pages.finish()

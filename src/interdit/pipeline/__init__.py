@@ -78,6 +78,10 @@ _WHERE = {
     "sightings": "network",
     "source_credentials": "sources",
     "source_types": "sources",
+    "connector_settings": "sources",
+    "push_targets": "sources",
+    "shown_settings": "sources",
+    "check_push": "sources",
     "sync_source": "sources",
     "system_clock": "basics",
     "update_catalogue": "catalogue_update",
@@ -301,10 +305,22 @@ if TYPE_CHECKING:
         apply_enforcement as apply_enforcement,
     )
     from interdit.pipeline.sources import (
+        check_push as check_push,
+    )
+    from interdit.pipeline.sources import (
         check_source as check_source,
     )
     from interdit.pipeline.sources import (
         configured_sources as configured_sources,
+    )
+    from interdit.pipeline.sources import (
+        connector_settings as connector_settings,
+    )
+    from interdit.pipeline.sources import (
+        push_targets as push_targets,
+    )
+    from interdit.pipeline.sources import (
+        shown_settings as shown_settings,
     )
     from interdit.pipeline.sources import (
         source_credentials as source_credentials,
