@@ -8,6 +8,7 @@ not be read, the entry says so in `primary_source` instead of leaving the reader
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -134,3 +135,13 @@ def test_no_unmarked_vague_date(directives: dict[str, Any]) -> None:
         note = d.get("effective_note", "")
         if any(w in note for w in words):
             assert d.get("approximate_dates"), i
+
+
+def test_the_documentation_states_the_shipped_counts(directives: dict[str, Any]) -> None:
+    """docs/catalogue.md gives the number of directives and of each primary-source status: they follow the data."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "catalogue.md").read_text("utf-8")
+    assert f"**{len(directives)} directives**" in doc
+    for status in ("cited", "copy", "not-reached", "none"):
+        count = sum(d["primary_source"]["status"] == status for d in directives.values())
+        row = next(line for line in doc.splitlines() if line.startswith(f"| `{status}` |"))
+        assert row.rstrip().endswith(f"| {count} |"), (status, count, row)
