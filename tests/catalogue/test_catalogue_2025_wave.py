@@ -61,3 +61,18 @@ def test_georgia_was_expanded_in_february_2025(cat: Catalogue) -> None:
 def test_india_finance_ministry_names_more_than_the_catalogue_lists(cat: Catalogue) -> None:
     d = cat.directives["in-mof-2025-ai-tools"]
     assert "ChatGPT" in d.rationale and "add the others in your policy" in d.rationale
+
+
+def test_the_federation_wallonie_bruxelles_covers_personal_devices_on_its_networks(cat: Catalogue) -> None:
+    d = cat.directives["be-fwb-2023-tiktok"]
+    assert (d.announced, d.effective, d.families) == (date(2023, 3, 16), date(2023, 3, 16), ("tiktok",))
+    assert Ownership.PERSONAL in d.ownership and d.interim
+
+
+def test_belgium_and_texas_cite_the_issuers_text(cat: Catalogue) -> None:
+    be = cat.directives["be-2023-tiktok"]
+    assert any("circulaire-du-17-mars-2023" in s.url for s in be.sources)
+    tx = cat.directives["us-tx-2022-prohibited-technologies"]
+    expanded = tx.version_at(date(2026, 1, 26))
+    assert expanded is not None and expanded.change is VersionChange.EXPANDED
+    assert "einpresswire.com/article/886689832" in expanded.sources[0].url
