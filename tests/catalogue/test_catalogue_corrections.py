@@ -72,7 +72,7 @@ def test_netherlands_lists_its_apps_and_exceptions(cat: Catalogue) -> None:  # 1
     nl = cat.directives["nl-2023-offensive-cyber-apps"]
     assert nl.as_of(date(2023, 3, 21)).families == ()  # at first a discouragement, no app named
     assert set(nl.as_of(date(2023, 8, 1)).families) == {"tiktok", "capcut", "wechat", "aliexpress", "vkontakte",
-                                                        "faceapp"}
+                                                        "faceapp", "igap", "mobogram"}
     assert "deepseek" in nl.as_of(date(2025, 3, 1)).families
     assert "specific tasks" in nl.exceptions_allowed
     assert _cites(cat, nl.id, "tweakers.net/nieuws/211774")

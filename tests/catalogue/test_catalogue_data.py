@@ -42,10 +42,14 @@ DIRECTIVE_IDS = {
     "ca-ab-calgary-2023-tiktok", "ca-sk-2023-tiktok", "us-nyc-2023-tiktok", "au-nsw-2023-tiktok", "au-act-2023-tiktok",
     "us-sd-2022-tiktok", "us-va-2022-eo24", "us-va-2025-eo46-deepseek", "us-ny-2025-deepseek", "us-ok-2025-deepseek",
     "us-al-2025-deepseek-manus", "ca-ns-2023-tiktok", "ca-pe-2023-tiktok",
+    # 2026.12.2
+    "us-ks-2025-hb2313", "us-tn-2025-deepseek-manus", "us-sd-2025-deepseek-rednote", "us-ia-2025-deepseek",
+    "us-ga-2022-tiktok-wechat-telegram", "us-ar-2025-deepseek-rednote-lemon8", "au-sa-2025-deepseek",
+    "in-mof-2025-ai-tools", "ca-qc-assnat-2023-tiktok", "be-fwb-2023-tiktok",
 }
 FAMILY_IDS = {"tiktok", "douyin", "capcut", "lemon8", "wechat", "deepseek", "kaspersky", "telegram", "rednote",
               "qq", "bytedance-services", "bytedance-infrastructure", "temu", "aliexpress", "kimi", "vkontakte",
-              "faceapp"}
+              "faceapp", "igap", "mobogram", "manus"}
 VENDOR_IDS = {"bytedance", "tiktok-pte", "tencent", "kaspersky", "deepseek"}
 
 

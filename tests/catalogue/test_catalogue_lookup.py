@@ -49,7 +49,7 @@ def test_search_finds_by_every_kind_of_field() -> None:
 
 def test_every_word_must_match() -> None:
     both = set(_ids("tiktok québec"))
-    assert both == {"ca-qc-2023-tiktok", "ca-qc-montreal-2023-tiktok"}
+    assert both == {"ca-qc-2023-tiktok", "ca-qc-montreal-2023-tiktok", "ca-qc-assnat-2023-tiktok"}
 
 
 def test_blockable_domains_never_include_a_shared_host() -> None:
