@@ -114,6 +114,9 @@ class Source:
     url: str
     note: str = ""
     retrieved: date | None = None
+    kind: str = ""  # primary (the issuer's own publication), official-copy, secondary; "" when not said
+    title: str = ""
+    publisher: str = ""
 
 
 NAME_PREFIX = "name:"  # package names and bundle ids never hold a colon, so no real identifier starts so
@@ -236,6 +239,10 @@ class Directive:
     interim: bool = False
     confidence: str = "corroborated"
     sources: tuple[Source, ...] = ()
+    # whether the issuer's own text is cited: cited, copy (a faithful third-party copy), not-reached (published
+    # but no copy could be read) or none (an internal measure, never published); "" when not said; and why
+    primary_source: str = ""
+    primary_source_note: str = ""
     # every dated version, oldest first; the first starts on `effective`. `families` and `vendors` above are
     # those of the latest version (what the directive prohibits today); `as_of` gives it as it stood on a day
     versions: tuple[DirectiveVersion, ...] = ()

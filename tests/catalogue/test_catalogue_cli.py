@@ -65,3 +65,19 @@ def test_list_as_csv_and_json() -> None:
     assert next(r for r in rows if r["id"] == "np-2023-tiktok")["status"] == "lifted 2024-08-22"
     families = json.loads(_run("catalogue", "list", "families", "--format", "json"))["families"]
     assert {f["id"] for f in families} == set(cat.families)
+
+
+def test_show_says_whether_the_issuers_own_text_is_cited_and_what_each_source_is() -> None:
+    cat = load_catalogue()
+    for d in cat.directives.values():
+        assert d.primary_source in ("cited", "copy", "not-reached", "none"), d.id
+        assert all(s.kind in ("primary", "official-copy", "secondary") for s in d.sources), d.id
+    d = next(d for d in cat.directives.values() if d.primary_source == "cited")
+    text = _run("catalogue", "show", d.id, width=400)
+    assert "issuer's own text: cited (the issuer's own publication is among the sources)" in text
+    primary = next(s for s in d.sources if s.kind == "primary")
+    line = next(x for x in text.splitlines() if x.startswith(f"  - {primary.url} "))
+    assert "[issuer]" in line
+    reports = [s for s in d.sources if s.kind == "secondary"]
+    for s in reports:
+        assert "[report]" in next(x for x in text.splitlines() if x.startswith(f"  - {s.url} "))

@@ -146,7 +146,9 @@ class _Reader:
         out = []
         for n, item in enumerate(self.seq("sources")):
             r = _Reader(item, f"{self.place} sources[{n}]", self.where)
-            out.append(Source(r.text("url"), r.opt_text("note") or "", r.day("retrieved", required=False)))
+            out.append(Source(r.text("url"), r.opt_text("note") or "", r.day("retrieved", required=False),
+                              kind=r.opt_text("kind") or "", title=r.opt_text("title") or "",
+                              publisher=r.opt_text("publisher") or ""))
         if not out:
             raise self.fail("every entry needs at least one source")
         return tuple(out)
@@ -288,6 +290,8 @@ def parse_catalogue(data: Any, *, where: str = "catalogue") -> Catalogue:
         effective = r.day("effective")
         assert effective is not None
         versions = _versions(r, effective, fams, vends, (families, vendors))
+        primary = r.obj.get("primary_source")
+        primary = _Reader(primary, f"{r.place} primary_source", r.where) if isinstance(primary, dict) else None
         directives[did] = Directive(
             id=did, issuer=r.text("issuer"), jurisdiction=r.text("jurisdiction"), title=dict(title),
             announced=r.day("announced", required=False), effective=effective, families=versions[-1].families,
@@ -295,7 +299,8 @@ def parse_catalogue(data: Any, *, where: str = "catalogue") -> Catalogue:
             device_scope=scope, ownership=ownership, exceptions_allowed=r.text("exceptions_allowed", ""),
             requires_network_block=r.flag("requires_network_block"), actions=r.texts("actions"),
             rationale=r.text("rationale", ""), interim=r.flag("interim"), confidence=r.text("confidence"),
-            sources=r.sources())
+            sources=r.sources(), primary_source=primary.text("status") if primary else "",
+            primary_source_note=primary.text("note", "") if primary else "")
 
     return Catalogue(schema_version=SCHEMA_VERSION, version=version, build_date=build_date, vendors=vendors,
                      families=families, directives=directives, shared_hosts=tuple(shared))

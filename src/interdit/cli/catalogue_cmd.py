@@ -191,10 +191,25 @@ def _show_directive(d: Directive, day: date, apps: Any, domains: tuple[str, ...]
             what = ", ".join([*v.families, *v.vendors]) or "nothing"
             out.print(f"  {v.since.isoformat()} {v.change.value}: {what}" + (f" — {v.note}" if v.note else ""),
                       markup=False, soft_wrap=True)
+    if d.primary_source:
+        out.print(f"[bold]issuer's own text[/]: {_PRIMARY.get(d.primary_source, d.primary_source)}", soft_wrap=True)
+        if d.primary_source_note:
+            out.print(f"  {d.primary_source_note}", markup=False, soft_wrap=True)
     out.print("[bold]sources[/]:")
     for s in d.sources:
         seen = f" (retrieved {s.retrieved.isoformat()})" if s.retrieved else ""
-        out.print(f"  - {s.url}{seen}" + (f": {s.note}" if s.note else ""), markup=False, soft_wrap=True)
+        kind = f" [{_KIND.get(s.kind, s.kind)}]" if s.kind else ""
+        named = f" “{s.title}”" if s.title else ""
+        by = f", {s.publisher}" if s.publisher else ""
+        out.print(f"  - {s.url}{kind}{named}{by}{seen}" + (f": {s.note}" if s.note else ""), markup=False,
+                  soft_wrap=True)
+
+
+_PRIMARY = {"cited": "cited (the issuer's own publication is among the sources)",
+            "copy": "cited from a faithful copy published by a third party",
+            "not-reached": "published by the issuer, but no copy could be read: the entry rests on reports",
+            "none": "none published (an internal measure: a memo, an e-mail, a note to staff)"}
+_KIND = {"primary": "issuer", "official-copy": "copy of the issuer's text", "secondary": "report"}
 
 
 def _show_fields(value: dict[str, Any]) -> None:
