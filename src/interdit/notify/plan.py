@@ -59,6 +59,7 @@ class Notice:
     audience: str  # holder | contact | holder+contact
     lang: str  # en, fr, en-fr or fr-en
     days: int | None = None  # a reminder's days before the deadline; an escalation's days past it
+    holder_told: bool = False  # the holder was sent the first notice (an escalation says so)
 
     @property
     def step(self) -> str:
@@ -130,7 +131,8 @@ def plan_notices(findings: Iterable[Finding], devices: Mapping[tuple[str, str], 
             if unit is None:
                 skipped[Skip.NO_CONTACT] += 1
                 continue
-            notices.append(Notice(notice_key(f.id, step), kind, f, device, unit.emails, "contact", lang, days))
+            notices.append(Notice(notice_key(f.id, step), kind, f, device, unit.emails, "contact", lang, days,
+                                  holder_told=first in sent_at))
         elif holder is None:
             skipped[Skip.NO_CONTACT] += 1
         else:

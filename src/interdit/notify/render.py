@@ -119,6 +119,7 @@ def context(notice: Notice, lang: str, organisation: str, exception_contact: str
         "organisation": organisation,
         "kind": notice.kind.value,
         "audience": notice.audience,
+        "holder_told": notice.holder_told,
         "finding_id": f.id,
         "rule": f.rule,
         "directive": f.directive or "",

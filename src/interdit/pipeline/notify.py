@@ -10,6 +10,7 @@ Throttled: at most `per_run` notices per run (the rest wait for the next run), `
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -32,6 +33,7 @@ from interdit.notify import (
     read_contacts,
 )
 from interdit.notify.channels import DeliveryError, make_channel, payload
+from interdit.notify.config import LANGUAGES
 from interdit.pipeline.audit import audit_trail
 from interdit.pipeline.basics import Clock, system_clock
 from interdit.pipeline.core import LoadedPolicy, evaluate, finding_devices
@@ -69,10 +71,12 @@ class NoticeRun:
 
 
 def notify_settings(config_path: Path | None = None, contacts_path: Path | None = None, *,
-                    environ: Mapping[str, str] | None = None) -> NotifySettings:
+                    environ: Mapping[str, str] | None = None, language: str | None = None,
+                    per_run: int | None = None) -> NotifySettings:
     """The settings from `config_path` (else `INTERDIT_NOTIFY_CONFIG`, else `notify.yaml` when it exists, else
     defaults with one e-mail channel when `INTERDIT_SMTP_HOST` is set) and the contacts file (`contacts_path`,
-    else the one the settings name, else `INTERDIT_CONTACTS`, else none)."""
+    else the one the settings name, else `INTERDIT_CONTACTS`, else none). `language` (en, fr, en-fr, fr-en) and
+    `per_run` replace the settings' own."""
     env = os.environ if environ is None else environ
     chosen = config_path or (Path(env["INTERDIT_NOTIFY_CONFIG"]) if env.get("INTERDIT_NOTIFY_CONFIG") else None)
     if chosen is None and Path(DEFAULT_CONFIG).is_file():
@@ -86,6 +90,15 @@ def notify_settings(config_path: Path | None = None, contacts_path: Path | None 
     contacts_file = contacts_path or config.contacts or (Path(env["INTERDIT_CONTACTS"])
                                                         if env.get("INTERDIT_CONTACTS") else None)
     contacts = read_contacts(contacts_file) if contacts_file is not None else Contacts()
+    if language is not None:
+        if language not in LANGUAGES:
+            raise ConfigError(f"unknown notice language {language!r}",
+                              fix="use en, fr, en-fr or fr-en (both languages in one message, the first one first)")
+        config = dataclasses.replace(config, language=language)
+    if per_run is not None:
+        if per_run < 1:
+            raise ConfigError(f"--max {per_run}: at least one notice per run", fix="use --max 1 or more")
+        config = dataclasses.replace(config, throttle=dataclasses.replace(config.throttle, per_run=per_run))
     return NotifySettings(config, contacts)
 
 
