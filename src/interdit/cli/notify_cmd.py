@@ -69,7 +69,7 @@ def notify(
     sent about excepted, not-evaluable or stale devices; findings whose holder or org unit has no e-mail are
     counted as "no contact".
 
-    Exit 1 when a notice could not be delivered (it is tried again on the next run).
+    Exit 1 when a notice could not be delivered on a channel (it is tried again there on the next run).
 
     Start with: interdit notify --contacts contacts.yaml --dry-run
 
@@ -87,7 +87,7 @@ def notify(
         print_json(run.as_dict())
     else:
         _table(run)
-    if run.failed:
+    if run.failed_deliveries:
         raise typer.Exit(EXIT_ATTENTION)
 
 
@@ -105,7 +105,7 @@ def _table(run: NoticeRun) -> None:
     if run.rows:
         out.print(table)
     done = (f"{len([r for r in run.rows if r['status'] == 'would_send'])} would be sent" if run.dry_run
-            else f"{run.sent} sent, {run.failed} failed (tried again next run)")
+            else f"{run.sent} sent, {run.failed_deliveries} deliveries failed (tried again next run)")
     out.print(f"{done}; {run.deferred} over this run's limit, for the next run.", markup=False)
     if run.skipped:
         out.print("Not sent: " + "; ".join(f"{n} {_SKIPPED.get(k, k)}" for k, n in run.skipped.items()) + ".",

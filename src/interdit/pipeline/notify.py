@@ -63,10 +63,12 @@ class NoticeRun:
     sent: int = 0
     failed: int = 0
     deferred: int = 0  # due, but over the run's limit: the next run sends them
+    failed_deliveries: int = 0  # deliveries that failed on one channel (tried again on the next run)
 
     def as_dict(self) -> dict[str, Any]:
         return {"schema": "interdit.notices/1", "at": self.at.isoformat(), "dry_run": self.dry_run,
-                "sent": self.sent, "failed": self.failed, "deferred": self.deferred, "skipped": self.skipped,
+                "sent": self.sent, "failed": self.failed, "failed_deliveries": self.failed_deliveries,
+                "deferred": self.deferred, "skipped": self.skipped,
                 "notices": self.rows}
 
 
@@ -121,6 +123,23 @@ class _Pace:
         self.count += 1
 
 
+def _done(recorded: Mapping[str, Mapping[str, tuple[str, datetime]]], config: NotifyConfig
+          ) -> dict[str, datetime]:
+    """The notices done, with when they first went out: sent (or being sent) on a channel, and failed on none of
+    the channels that still carry them (a failed channel is tried again; a channel added later does not
+    repeat what the others sent)."""
+    done: dict[str, datetime] = {}
+    for key, by_channel in recorded.items():
+        kind = key.rsplit("/", 1)[1].split("-", 1)[0]
+        carriers = {c.name for c in config.channels if kind in c.kinds}
+        out = [when for status, when in by_channel.values() if status in (store.SENT, store.SENDING)]
+        failed = any(status == store.FAILED and channel in carriers
+                     for channel, (status, _) in by_channel.items())
+        if out and not failed:
+            done[key] = min(out)
+    return done
+
+
 def _row(notice: Notice, message: Message, channels: list[str], status: str) -> dict[str, Any]:
     row = payload(notice, message)
     row["channels"] = channels
@@ -149,7 +168,7 @@ def send_notices(repo: Repository, loaded: LoadedPolicy, settings: NotifySetting
     found = findings if findings is not None else evaluate(repo, loaded, as_of=at, store=False, reuse=True,
                                                            clock=clock).findings
     devices = finding_devices(repo, found, as_of=at)
-    plan = plan_notices(found, devices, contacts, config, now=at, sent=store.delivered(repo.engine))
+    plan = plan_notices(found, devices, contacts, config, now=at, sent=_done(store.deliveries(repo.engine), config))
     templates = Templates(config.templates)
     names = {fid: fam.name for fid, fam in loaded.catalogue.families.items()}
     rendered = [(n, templates.render(n, organisation=loaded.policy.organisation,
@@ -204,6 +223,7 @@ def send_notices(repo: Repository, loaded: LoadedPolicy, settings: NotifySetting
             status = "sent" if "sent" in statuses else "failed" if "failed" in statuses else "already_sent"
             run.sent += status == "sent"
             run.failed += status == "failed"
+            run.failed_deliveries += sum(v == "failed" for v in outcome.values())
             row = _row(notice, message, list(outcome), status)
             row["deliveries"] = outcome
             rows.append(row)

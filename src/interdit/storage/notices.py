@@ -3,8 +3,8 @@
 The table is defined on the shared `tables.metadata` (migration `0010_notices` creates it). A delivery is
 claimed before it is sent (`claim`: a row `sending`, unique per key and channel), then settled (`settle`: `sent`
 with its audit entry in the same transaction, or `failed` with the error). A failed delivery is claimed again by a
-later run; one left `sending` by a process that stopped between the two steps may have gone out, so it is never
-sent again (it counts as sent: failing towards silence rather than a duplicate).
+later run (on that channel only); one left `sending` by a process that stopped between the two steps may have
+gone out, so it is never sent again (it counts as sent: failing towards silence rather than a duplicate).
 """
 
 from __future__ import annotations
@@ -71,13 +71,15 @@ class NoticeRecord:
                 "sent_at": self.sent_at.isoformat() if self.sent_at else None, "error": self.error}
 
 
-def delivered(engine: Engine) -> dict[str, datetime]:
-    """Each notice key delivered (or possibly delivered) on at least one channel, with its earliest time."""
+def deliveries(engine: Engine) -> dict[str, dict[str, tuple[str, datetime]]]:
+    """Every notice key recorded: per channel, its status and when (sent, else claimed)."""
     t = notices_table
+    found: dict[str, dict[str, tuple[str, datetime]]] = {}
     with _guard("reading the notices sent"), engine.connect() as conn:
-        rows = conn.execute(sa.select(t.c.key, sa.func.min(sa.func.coalesce(t.c.sent_at, t.c.claimed_at)))
-                            .where(t.c.status.in_((SENT, SENDING))).group_by(t.c.key))
-        return {key: when for key, when in rows}
+        for key, channel, status, when in conn.execute(
+                sa.select(t.c.key, t.c.channel, t.c.status, sa.func.coalesce(t.c.sent_at, t.c.claimed_at))):
+            found.setdefault(key, {})[channel] = (status, when)
+    return found
 
 
 def claim(engine: Engine, *, key: str, channel: str, finding_id: str, kind: str, source: str, device_id: str,
