@@ -25,7 +25,7 @@ DEADLINE = "2026-03-15"
 POLICY = """\
 organisation: Ministry of Examples
 language: en
-stale_after_days: 90
+stale_after_days: 3650
 rules:
   - id: no-tiktok
     description: TikTok on ministry devices

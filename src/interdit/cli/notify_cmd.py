@@ -12,6 +12,7 @@ from interdit.cli.common import (
     EXIT_ATTENTION,
     OutputFormat,
     cli_actor,
+    fail,
     out,
     parse_when,
     pipeline,
@@ -57,8 +58,8 @@ def notify(
         "--max", help="Send at most this many notices in this run; the rest wait for the next run "
                       "[default: the settings' throttle.per_run, 500].", show_default=False)] = None,
     as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Plan as of this date or time instead of now (with --dry-run: preview what a later day "
-                        "sends, e.g. the day after the deadline).")] = None,
+        "--as-of", help="With --dry-run: plan as of this date or time instead of now, to preview what another day "
+                        "sends (e.g. 2026-03-16, the day after a deadline).")] = None,
 ) -> None:
     """Tell device holders about prohibited apps, remind them before the deadline, escalate after it, close.
 
@@ -78,6 +79,9 @@ def notify(
     s = state(ctx)
     from interdit.pipeline import notify as use
 
+    if as_of is not None and not dry_run:
+        fail("--as-of previews another day: notices are sent now, or not at all\n  fix: add --dry-run, or leave "
+             "--as-of out")
     loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
     settings = run_guarded(lambda: use.notify_settings(config, contacts, language=language, per_run=max_notices))
     when = parse_when(as_of, default=s.clock())
