@@ -188,9 +188,11 @@ def test_at_most_per_run_notices_in_a_run_and_the_rest_the_next(program: tuple[s
     assert next_run.rows[0]["key"] == one.rows[1]["key"]
 
 
-def test_at_most_per_minute_notices_a_minute(program: tuple[str, Path], smtp_server: SmtpServer) -> None:
+def test_at_most_per_minute_notices_a_minute(program: tuple[str, Path], smtp_server: SmtpServer,
+                                             webhook_receiver: WebhookReceiver) -> None:
     db, folder = program
-    write_settings(folder, smtp=smtp_server, extra="throttle: {per_run: 10, per_minute: 1}")
+    write_settings(folder, smtp=smtp_server, hooks_url=webhook_receiver.url,
+                   extra="throttle: {per_run: 10, per_minute: 1}")
     clock = [0.0]
     slept: list[float] = []
 
@@ -199,7 +201,10 @@ def test_at_most_per_minute_notices_a_minute(program: tuple[str, Path], smtp_ser
         clock[0] += seconds
 
     run = _run(db, folder, datetime(2026, 3, 16, 9, 0, tzinfo=T0.tzinfo), sleep=sleep, monotonic=lambda: clock[0])
-    assert run.sent == 2 and slept == [60.0] and len(smtp_server.messages) == 2
+    assert run.sent == 2 and len(smtp_server.messages) == 2
+    # seven deliveries (Alice's first notice on three channels, Bob's escalation on four), two notices: the
+    # second waits for the minute to end, once
+    assert len(webhook_receiver.posts) == 5 and slept == [60.0]
 
 
 def test_a_wrong_smtp_password_fails_clearly_and_sends_nothing(program: tuple[str, Path],

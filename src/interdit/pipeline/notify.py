@@ -192,6 +192,7 @@ def send_notices(repo: Repository, loaded: LoadedPolicy, settings: NotifySetting
         for notice, message in now_due:
             carriers = [c for c in entered if c.carries(notice)]
             outcome: dict[str, str] = {}
+            paced = False
             for channel in carriers:
                 if not store.claim(repo.engine, key=notice.key, channel=channel.name, finding_id=notice.finding.id,
                                    kind=notice.kind.value, source=notice.finding.source,
@@ -199,7 +200,9 @@ def send_notices(repo: Repository, loaded: LoadedPolicy, settings: NotifySetting
                                    lang=notice.lang, subject=message.subject, at=clock()):
                     outcome[channel.name] = "already_sent"
                     continue
-                pace.wait()
+                if not paced:  # the pace counts notices, whatever the number of channels that carry them
+                    pace.wait()
+                    paced = True
                 error: str | None = None
                 try:
                     channel.send(notice, message)
