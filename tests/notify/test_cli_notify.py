@@ -33,7 +33,7 @@ def test_the_dry_run_lists_who_would_get_what_and_sends_nothing(tmp_path: Path) 
     result = runner.invoke(app, [*args, "--format", "json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["schema"] == "interdit.notices/1" and doc["dry_run"] is True
+    assert doc["schema_version"] == 1 and doc["dry_run"] is True
     assert sorted((n["kind"], n["recipients"][0]) for n in doc["notices"]) == [
         ("escalation", "it.manager@example.org"), ("first", "alice@example.org")]
     assert doc["skipped"] == {"excepted": 1, "not_evaluable": 1}

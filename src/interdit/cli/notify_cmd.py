@@ -131,7 +131,7 @@ def notices(
 
     rows = run_guarded(lambda: use.sent_notices(s.repo, finding_id=finding, limit=limit))
     if output is OutputFormat.json:
-        print_json({"schema": "interdit.notice-records/1", "notices": rows})
+        print_json({"schema_version": 1, "notices": rows})
         return
     table = Table(title="Notices recorded")
     for column in ("When", "Notice", "Channel", "To", "Status", "Subject"):

@@ -66,7 +66,7 @@ class NoticeRun:
     failed_deliveries: int = 0  # deliveries that failed on one channel (tried again on the next run)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"schema": "interdit.notices/1", "at": self.at.isoformat(), "dry_run": self.dry_run,
+        return {"schema_version": 1, "at": self.at.isoformat(), "dry_run": self.dry_run,
                 "sent": self.sent, "failed": self.failed, "failed_deliveries": self.failed_deliveries,
                 "deferred": self.deferred, "skipped": self.skipped,
                 "notices": self.rows}
