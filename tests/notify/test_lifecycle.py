@@ -32,8 +32,10 @@ def _run(db: str, folder: Path, at: datetime, **kwargs: object) -> NoticeRun:
 
 
 @pytest.fixture()
-def program(tmp_path: Path, smtp_server: SmtpServer, webhook_receiver: WebhookReceiver) -> tuple[str, Path]:
-    db = f"sqlite:///{tmp_path / 'interdit.db'}"
+def program(db_url: str, tmp_path: Path, smtp_server: SmtpServer, webhook_receiver: WebhookReceiver
+            ) -> tuple[str, Path]:
+    """The fleet imported into a database (SQLite, then PostgreSQL), the policy and the settings."""
+    db = db_url
     repo = pipeline.open_repository(db)
     import_snapshot(repo, tmp_path / "in", T0)
     repo.close()
@@ -241,3 +243,41 @@ def test_a_channel_that_failed_is_tried_again_without_repeating_the_others(
     assert second.rows[0]["deliveries"] == {"email": "sent", "teams": "already_sent", "webhook": "already_sent"}
     assert len(smtp_server.messages) == 1 and len(webhook_receiver.posts) == 2
     assert _run(db, folder, at + timedelta(hours=2)).rows == []
+
+
+def test_two_processes_at_once_send_each_notice_once(program: tuple[str, Path], smtp_server: SmtpServer,
+                                                     webhook_receiver: WebhookReceiver) -> None:
+    import threading
+
+    db, folder = program
+    at = datetime(2026, 3, 16, 9, 0, tzinfo=T0.tzinfo)  # two notices due, on three and four channels
+    runs: list[NoticeRun] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            runs.append(_run(db, folder, at))
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == [] and len(runs) == 2
+    keys = [m.message["X-Interdit-Notice"] for m in smtp_server.messages]
+    assert sorted(keys) == sorted(set(keys)) and len(keys) == 2
+    assert len(webhook_receiver.posts) == 5  # 3 + 4 deliveries, less the two e-mails
+    assert sum(r.failed_deliveries for r in runs) == 0
+    # every delivery was made by one of the two, and the other saw it taken
+    made = [(row["key"], ch) for r in runs for row in r.rows for ch, v in row["deliveries"].items() if v == "sent"]
+    taken = [(row["key"], ch) for r in runs for row in r.rows for ch, v in row["deliveries"].items()
+             if v == "already_sent"]
+    assert len(made) == len(set(made)) == 7 and sorted(made) == sorted(taken)
+    repo = pipeline.open_repository(db)
+    recorded = pipeline.notify.sent_notices(repo)
+    repo.close()
+    assert sorted((r["key"], r["channel"]) for r in recorded) == sorted(made)
