@@ -272,11 +272,12 @@ def test_two_processes_at_once_send_each_notice_once(program: tuple[str, Path], 
     assert sorted(keys) == sorted(set(keys)) and len(keys) == 2
     assert len(webhook_receiver.posts) == 5  # 3 + 4 deliveries, less the two e-mails
     assert sum(r.failed_deliveries for r in runs) == 0
-    # every delivery was made by one of the two, and the other saw it taken
+    # every delivery was made by one of the two; the other found it taken, or (when it planned after the first
+    # had finished) did not plan it at all
     made = [(row["key"], ch) for r in runs for row in r.rows for ch, v in row["deliveries"].items() if v == "sent"]
     taken = [(row["key"], ch) for r in runs for row in r.rows for ch, v in row["deliveries"].items()
              if v == "already_sent"]
-    assert len(made) == len(set(made)) == 7 and sorted(made) == sorted(taken)
+    assert len(made) == len(set(made)) == 7 and set(taken) <= set(made)
     repo = pipeline.open_repository(db)
     recorded = pipeline.notify.sent_notices(repo)
     repo.close()

@@ -10,6 +10,7 @@ Secrets come from the environment, named in the settings (`password_env`, `url_e
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -52,11 +53,15 @@ class Channel:
 
 
 channels: Registry[type[Channel]] = Registry("channel", builtins="interdit.notify.channels")
+# the registry loads its modules on first use, and is not safe for two threads doing it at once (two workers
+# of a scheduler): the first one loads them all while the other waits
+_LOADING = threading.Lock()
 
 
 def make_channel(config: ChannelConfig, environ: Mapping[str, str]) -> Channel:
     try:
-        kind = channels.get(config.type)
+        with _LOADING:
+            kind = channels.get(config.type)
     except ConfigError as e:
         raise ConfigError(e.message, where=config.where or None, fix=e.fix) from None
     return kind.from_config(config, environ)
