@@ -38,6 +38,7 @@ class ChannelConfig:
     kinds: tuple[str, ...] = KINDS
     options: Mapping[str, Any] = field(default_factory=dict)
     where: str = ""
+    base: Path = Path(".")  # the settings file's folder: relative paths in options are read from it
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +239,7 @@ def parse_config(text: str, name: str = "notify.yaml", *, base: Path | None = No
             if k not in KINDS:
                 raise ConfigError(f"unknown notice kind {k!r}", where=where, fix="use any of: " + ", ".join(KINDS))
         options = {str(k): v for k, v in m.items() if k not in ("type", "name", "kinds")}
-        channels.append(ChannelConfig(cname, kind, kinds, options, where))
+        channels.append(ChannelConfig(cname, kind, kinds, options, where, folder))
     templates = root.get("templates")
     contacts = root.get("contacts")
     return NotifyConfig(

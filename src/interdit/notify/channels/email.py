@@ -31,6 +31,22 @@ from interdit.notify.render import Message
 SECURITY = ("starttls", "tls", "none")
 
 
+def email_message(notice: Notice, message: Message, sender: str) -> EmailMessage:
+    """The notice as an e-mail: plain UTF-8 text, its language, and its key in `X-Interdit-Notice`."""
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = ", ".join(notice.recipients)
+    mail["Subject"] = message.subject
+    mail["Date"] = formatdate(localtime=False)
+    domain = sender.rsplit("@", 1)[-1].rstrip(">").strip() or None
+    mail["Message-ID"] = make_msgid(idstring=notice.key.replace("/", "."), domain=domain)
+    mail["X-Interdit-Notice"] = notice.key
+    mail.set_content(message.body, charset="utf-8")  # before Content-Language: it clears the Content-* headers
+    mail["Content-Language"] = {"en": "en-CA", "fr": "fr-CA", "en-fr": "en-CA, fr-CA", "fr-en": "fr-CA, en-CA"}[
+        notice.lang]
+    return mail
+
+
 @channels.register("email")
 class EmailChannel(Channel):
 
@@ -119,19 +135,7 @@ class EmailChannel(Channel):
             self._smtp = None
 
     def build(self, notice: Notice, message: Message) -> EmailMessage:
-        mail = EmailMessage()
-        mail["From"] = self.sender
-        mail["To"] = ", ".join(notice.recipients)
-        mail["Subject"] = message.subject
-        mail["Date"] = formatdate(localtime=False)
-        domain = self.sender.rsplit("@", 1)[-1].rstrip(">").strip() or None
-        mail["Message-ID"] = make_msgid(idstring=notice.key.replace("/", "."), domain=domain)
-        mail["X-Interdit-Notice"] = notice.key
-        if notice.lang != "en":
-            mail["Content-Language"] = {"fr": "fr-CA", "en-fr": "en-CA, fr-CA", "fr-en": "fr-CA, en-CA"}.get(
-                notice.lang, notice.lang)
-        mail.set_content(message.body, charset="utf-8")
-        return mail
+        return email_message(notice, message, self.sender)
 
     def send(self, notice: Notice, message: Message) -> None:
         mail = self.build(notice, message)
