@@ -140,3 +140,17 @@ def test_settings_and_contacts_errors_name_the_file_and_line() -> None:
     with pytest.raises(ConfigError) as info:
         parse_contacts("default: [a@example.org\n", "contacts.yaml")
     assert (info.value.where or "").startswith("contacts.yaml:")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.text(max_size=300), st.builds(
+    lambda k, v, w: f"{k}:\n  {v}: {w}\n", st.sampled_from(["default", "org_units", "people", "throttle",
+                                                            "channels", "reminders", "language"]),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=20), st.text(max_size=20))))
+def test_any_text_either_reads_or_is_a_config_error(text: str) -> None:
+    """The two files are read or refused with a clear error; nothing else escapes (no crash on odd input)."""
+    for parse, name in ((parse_contacts, "contacts.yaml"), (parse_config, "notify.yaml")):
+        try:
+            parse(text, name)  # type: ignore[operator]
+        except ConfigError as e:
+            assert (e.where or "").startswith(name) and e.fix

@@ -153,7 +153,7 @@ def _unit_contact(node: Any, where: str) -> OrgContact:
     if isinstance(node, str | list | CommentedSeq):
         return OrgContact(_emails(node, where))
     m = _mapping(node, where, "an org unit's entry")
-    unknown = sorted(set(m) - {"contacts", "lang"})
+    unknown = sorted(set(m) - {"contacts", "lang"}, key=str)
     if unknown:
         raise ConfigError(f"unknown key {unknown[0]!r} in an org unit's entry", where=where,
                           fix="use contacts: [...] and, optionally, lang: en|fr|en-fr|fr-en")
@@ -172,7 +172,7 @@ def parse_contacts(text: str, name: str = "contacts.yaml") -> Contacts:
           jdoe: jane.doe@example.org
     """
     root = _mapping(_load(text, name), name, "the contacts file")
-    unknown = sorted(set(root) - {"default", "org_units", "people"})
+    unknown = sorted(set(root) - {"default", "org_units", "people"}, key=str)
     if unknown:
         raise ConfigError(f"unknown key {unknown[0]!r}", where=_at(root, unknown[0], name),
                           fix="the contacts file has default:, org_units: and people:")
@@ -196,7 +196,7 @@ def parse_config(text: str, name: str = "notify.yaml", *, base: Path | None = No
     root = _mapping(_load(text, name), name, "the notification settings")
     known = {"language", "reminders", "escalate_after_days", "exception_contact", "templates", "throttle",
              "channels", "contacts"}
-    unknown = sorted(set(root) - known)
+    unknown = sorted(set(root) - known, key=str)
     if unknown:
         raise ConfigError(f"unknown setting {unknown[0]!r}", where=_at(root, unknown[0], name),
                           fix="use one of: " + ", ".join(sorted(known)))
@@ -211,7 +211,7 @@ def parse_config(text: str, name: str = "notify.yaml", *, base: Path | None = No
     escalate = _int(root.get("escalate_after_days", 0), _at(root, "escalate_after_days", name),
                     "escalate_after_days")
     throttle_node = _mapping(root.get("throttle"), _at(root, "throttle", name), "throttle")
-    bad = sorted(set(throttle_node) - {"per_run", "per_minute"})
+    bad = sorted(set(throttle_node) - {"per_run", "per_minute"}, key=str)
     if bad:
         raise ConfigError(f"unknown throttle setting {bad[0]!r}", where=_at(throttle_node, bad[0], name),
                           fix="use per_run and per_minute")
