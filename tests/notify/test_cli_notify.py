@@ -89,3 +89,22 @@ def test_every_channel_is_documented() -> None:
     text = (DOCS / "notifications.md").read_text("utf-8")
     documented = set(re.findall(r"^- `([a-z-]+)`:", text, re.M))
     assert set(channels.names()) <= documented
+
+
+def test_the_templates_are_copied_to_edit_then_used(tmp_path: Path) -> None:
+    base = _workspace(tmp_path)
+    folder = tmp_path / "templates"
+    result = runner.invoke(app, [*base, "notify", "--write-templates", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in folder.iterdir()} >= {f"{k}.{lang}.txt" for k in ("first", "reminder", "escalation",
+                                                                             "closing") for lang in ("en", "fr")}
+    first = folder / "first.en.txt"
+    first.write_text(first.read_text("utf-8").replace("Hello,", "Dear colleague,"), "utf-8")
+    again = runner.invoke(app, [*base, "notify", "--write-templates", str(folder)])
+    assert again.exit_code == 0 and "0 templates written" in again.output  # an edited file is kept
+    write_settings(tmp_path, channels="", extra="templates: templates")
+    result = runner.invoke(app, [*base, "notify", "--config", str(tmp_path / "notify.yaml"), "--dry-run",
+                                 "--as-of", "2026-03-03", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [notice] = json.loads(result.stdout)["notices"]
+    assert notice["body"].startswith("Dear colleague,")

@@ -57,6 +57,10 @@ def notify(
     max_notices: Annotated[int | None, typer.Option(
         "--max", help="Send at most this many notices in this run; the rest wait for the next run "
                       "[default: the settings' throttle.per_run, 500].", show_default=False)] = None,
+    write_templates: Annotated[Path | None, typer.Option(
+        "--write-templates", help="Copy the built-in templates into this folder to edit them (files already there "
+                                  "are kept), name it in the settings' templates:, and exit.",
+        show_default=False)] = None,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="With --dry-run: plan as of this date or time instead of now, to preview what another day "
                         "sends (e.g. 2026-03-16, the day after a deadline).")] = None,
@@ -79,6 +83,12 @@ def notify(
     s = state(ctx)
     from interdit.pipeline import notify as use
 
+    if write_templates is not None:
+        written = run_guarded(lambda: use.write_templates(write_templates))
+        out.print(f"{len(written)} templates written to {write_templates} (<kind>.<lang>.txt; the parts start with _). "
+                  "Edit them, then set templates: in the settings; 'interdit notify --dry-run' shows the result.",
+                  markup=False, soft_wrap=True)
+        return
     if as_of is not None and not dry_run:
         fail("--as-of previews another day: notices are sent now, or not at all\n  fix: add --dry-run, or leave "
              "--as-of out")

@@ -19,8 +19,8 @@ from interdit.notify.config import (
     read_contacts,
 )
 from interdit.notify.plan import Notice, NoticeKind, Plan, Skip, plan_notices
-from interdit.notify.render import Message, Templates
+from interdit.notify.render import Message, Templates, copy_templates
 
 __all__ = ["ChannelConfig", "Contacts", "Message", "Notice", "NoticeKind", "NotifyConfig", "OrgContact", "Plan",
-           "Skip", "Templates", "Throttle", "parse_config", "parse_contacts", "plan_notices", "read_config",
-           "read_contacts"]
+           "Skip", "Templates", "Throttle", "copy_templates", "parse_config", "parse_contacts", "plan_notices",
+           "read_config", "read_contacts"]

@@ -108,6 +108,20 @@ class Templates:
         return Message(subject, body)
 
 
+def copy_templates(folder: Path) -> list[Path]:
+    """Copy the built-in templates into `folder` to edit them; a file already there is kept. Returns those written."""
+    from importlib.resources import files
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for item in sorted(files("interdit.notify").joinpath("templates").iterdir(), key=lambda i: i.name):
+        target = folder / item.name
+        if item.name.endswith(".txt") and not target.exists():
+            target.write_text(item.read_text("utf-8"), "utf-8")
+            written.append(target)
+    return written
+
+
 def context(notice: Notice, lang: str, organisation: str, exception_contact: str,
             family_names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What a template may use (documented in docs/notifications.md)."""

@@ -28,6 +28,7 @@ from interdit.notify import (
     Notice,
     NotifyConfig,
     Templates,
+    copy_templates,
     plan_notices,
     read_config,
     read_contacts,
@@ -235,6 +236,12 @@ def send_notices(repo: Repository, loaded: LoadedPolicy, settings: NotifySetting
             c.__exit__(None, None, None)
     run.rows[:0] = rows
     return run
+
+
+def write_templates(folder: Path) -> list[Path]:
+    """The built-in notice templates copied into `folder` (the settings' `templates:`), to edit; files already
+    there are kept."""
+    return copy_templates(folder)
 
 
 def sent_notices(repo: Repository, *, finding_id: str | None = None, limit: int | None = None
