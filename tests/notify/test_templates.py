@@ -111,3 +111,17 @@ def test_french_dates_and_typography() -> None:
     assert format_date(date(2026, 8, 15), "en") == "August 15, 2026"
     assert typeset_fr("« Oui ! » : non ; pourquoi ?") == \
         f"«{NBSP}Oui{NNBSP}!{NBSP}»{NBSP}: non{NNBSP}; pourquoi{NNBSP}?"
+
+
+def test_a_use_seen_on_the_network_is_told_as_such() -> None:
+    used = Notice(f"{FINDING.id}/first", NoticeKind.FIRST, _replace_kind(FindingKind.USED), DEVICE,
+                  ("alice@example.org",), "holder", "en-fr")
+    body = Templates().render(used, organisation="M", exception_contact="").body
+    assert "seen on the network" in body and "observée sur le réseau" in body
+    assert "It was found on a device" not in body
+
+
+def _replace_kind(kind: FindingKind) -> Finding:
+    import dataclasses
+
+    return dataclasses.replace(FINDING, kind=kind)

@@ -135,6 +135,7 @@ def context(notice: Notice, lang: str, organisation: str, exception_contact: str
         "audience": notice.audience,
         "holder_told": notice.holder_told,
         "finding_id": f.id,
+        "finding_kind": f.kind.value,
         "rule": f.rule,
         "directive": f.directive or "",
         "family": f.family or "",
