@@ -11,6 +11,7 @@ from notify_fleet import HOOK_SECRET, REMOVED, T0, import_snapshot, write_policy
 from notify_receivers import SMTP_PASSWORD, SmtpServer, WebhookReceiver
 
 from interdit import pipeline
+from interdit.notify.channels import Channel, channels
 from interdit.notify.channels.webhook import verify
 from interdit.pipeline.notify import NoticeRun, notify_settings, send_notices
 from interdit.storage.audit import AuditLog
@@ -282,3 +283,30 @@ def test_two_processes_at_once_send_each_notice_once(program: tuple[str, Path], 
     recorded = pipeline.notify.sent_notices(repo)
     repo.close()
     assert sorted((r["key"], r["channel"]) for r in recorded) == sorted(made)
+
+
+_FLAKY_CALLS: list[str] = []
+
+
+@channels.register("test-flaky")
+class _Flaky(Channel):
+    """A channel whose first delivery breaks (a plugin's bug)."""
+
+    def send(self, notice: object, message: object) -> None:
+        _FLAKY_CALLS.append("send")
+        if len(_FLAKY_CALLS) == 1:
+            raise RuntimeError("a bug in a plugin")
+
+
+def test_a_channel_that_breaks_is_recorded_failed_and_tried_again(program: tuple[str, Path]) -> None:
+    _FLAKY_CALLS.clear()
+    db, folder = program
+    write_settings(folder, channels="  - type: test-flaky\n")
+    first = _run(db, folder, T0 + timedelta(hours=1))
+    assert first.failed_deliveries == 1 and first.rows[0]["deliveries"] == {"test-flaky": "failed"}
+    repo = pipeline.open_repository(db)
+    [record] = pipeline.notify.sent_notices(repo)
+    repo.close()
+    assert record["status"] == "failed" and record["error"] == "RuntimeError: a bug in a plugin"
+    second = _run(db, folder, T0 + timedelta(hours=2))
+    assert second.sent == 1 and _FLAKY_CALLS == ["send", "send"]

@@ -33,7 +33,7 @@ from interdit.notify import (
     read_config,
     read_contacts,
 )
-from interdit.notify.channels import DeliveryError, make_channel, payload
+from interdit.notify.channels import make_channel, payload
 from interdit.notify.config import LANGUAGES
 from interdit.pipeline.audit import audit_trail
 from interdit.pipeline.basics import Clock, system_clock
@@ -207,10 +207,10 @@ def send_notices(repo: Repository, loaded: LoadedPolicy, settings: NotifySetting
                 error: str | None = None
                 try:
                     channel.send(notice, message)
-                except DeliveryError as e:
+                except InterditError as e:  # DeliveryError, or a channel's own refusal said the same way
                     error = str(e)
-                except InterditError as e:  # a channel's own refusal, said the same way
-                    error = str(e)
+                except Exception as e:  # a channel's fault (a plugin's bug): recorded, tried again next run
+                    error = f"{type(e).__name__}: {e}"
                 after = {"key": notice.key, "kind": notice.kind.value, "channel": channel.name,
                          "recipients": list(notice.recipients), "lang": notice.lang, "subject": message.subject}
                 if error is not None:

@@ -157,6 +157,10 @@ class EmailChannel(Channel):
             except smtplib.SMTPException as e:
                 raise DeliveryError(f"the SMTP server refused the message ({e})", where=self.host,
                                     fix="check the server's logs; the notice is sent again next run") from None
+            except OSError as e:  # a timeout or a reset connection: this connection is not used again
+                self._smtp = None
+                raise DeliveryError(f"the connection to the SMTP server failed ({e})", where=self.host,
+                                    fix="check the server and the network; the notice is sent again next run") from None
             if refused:
                 raise DeliveryError(f"the SMTP server refused {', '.join(sorted(refused))}", where=self.host,
                                     fix="check these addresses")
