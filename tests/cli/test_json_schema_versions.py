@@ -149,6 +149,8 @@ CASES = (
     Case(("logs", "formats"), lambda ws, f: []),
     Case(("users", "list"), lambda ws, f: []),
     Case(("audit", "list"), lambda ws, f: []),
+    Case(("notify",), lambda ws, f: ["--dry-run", "--as-of", "2023-03-15"]),
+    Case(("notices",), lambda ws, f: []),
 )
 
 

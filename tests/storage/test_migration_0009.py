@@ -38,7 +38,11 @@ def test_tokens_made_before_scopes_keep_working(db_url: str) -> None:
                      {"at": at, "t": digest[:12], "after": after, "prev": "0" * 64,
                       "hash": entry_hash("0" * 64, 1, at, "cli:x", "token.create", digest[:12], None, after)})
     repo.migrate()
-    assert "0009" in repo.schema_revisions()
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(cfg)  # at every head: 0009 and the revisions built on it
+    assert set(repo.schema_revisions()) == set(script.get_heads())
+    assert "0009" in {r.revision for r in script.iterate_revisions(repo.schema_revisions(), "base")}
     found = AccountStore(repo.engine).token_for(secret)
     assert found is not None and found[1].scopes == ("*",) and found[1].allows("any-source")
     log = AuditLog(repo.engine)

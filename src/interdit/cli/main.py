@@ -23,6 +23,7 @@ from interdit.cli import (
     enforce_cmd,
     inventory_cmd,
     network_cmd,
+    notify_cmd,
     orgunits_cmd,
     policy_cmd,
     server_cmd,
@@ -64,7 +65,7 @@ def main(
 
 
 for module in (policy_cmd, catalogue_cmd, inventory_cmd, sources_cmd, compliance_cmd, orgunits_cmd, enforce_cmd,
-               network_cmd, analysis_cmd, server_cmd, demo_cmd):
+               network_cmd, notify_cmd, analysis_cmd, server_cmd, demo_cmd):
     module.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
