@@ -118,9 +118,9 @@ def serve(
     """
     import uvicorn
 
-    from interdit.api import create_app
-    from interdit.api.context import ServerOptions
-    from interdit.api.oidc import OidcConfig
+    from interdit.server.app import create_app
+    from interdit.server.context import ServerOptions
+    from interdit.server.oidc import OidcConfig
 
     s = state(ctx)
     oidc = run_guarded(lambda: OidcConfig.resolve(
@@ -137,8 +137,8 @@ def serve(
         err.print(f"dashboard sign-in through {oidc.display_name} ({oidc.issuer}), client {oidc.client_id}"
                   + ("; passwords off" if oidc.only else ""), markup=False)
     app = create_app(s.settings, clock=s.clock, options=options)
-    from interdit.api.connections import timed_protocol
-    from interdit.api.health import QuickHealth
+    from interdit.server.app import QuickHealth
+    from interdit.server.connections import timed_protocol
 
     limits = connection_limits()
     uvicorn.run(QuickHealth(app, app.state.ctx), host=host, port=port, proxy_headers=True,
@@ -153,7 +153,7 @@ def connection_limits(environ: dict[str, str] | None = None) -> dict[str, int]:
     """What uvicorn bounds for slow or idle clients (docs/server.md, "Security model"): idle keep-alive
     connections close after INTERDIT_KEEP_ALIVE_SECONDS (5), a request's head may not exceed 64 KiB, and past
     INTERDIT_MAX_CONNECTIONS (1000) open connections new requests get 503 at once. A head must arrive within
-    10 s (`interdit.api.connections`); body read timeouts are the reverse proxy's work."""
+    10 s (`interdit.server.connections`); body read timeouts are the reverse proxy's work."""
     import os
 
     env = os.environ if environ is None else environ

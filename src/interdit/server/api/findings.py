@@ -9,11 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from interdit.api import views
-from interdit.api.context import Analyst, Ctx, Reader
-from interdit.api.problems import PROBLEM_RESPONSES, Problem, check_time
-from interdit.api.schemas import DeadlinesOut, FindingOut, FindingPage, SummaryOut, finding_out, summary_out
 from interdit.model import FindingKind, FindingState
+from interdit.server import views
+from interdit.server.auth import Analyst, Reader
+from interdit.server.context import Ctx
+from interdit.server.problems import PROBLEM_RESPONSES, Problem, check_time
+from interdit.server.schemas import DeadlinesOut, FindingOut, FindingPage, SummaryOut, finding_out, summary_out
 
 router = APIRouter(prefix="/api/v1", tags=["findings"], responses=PROBLEM_RESPONSES)
 

@@ -11,12 +11,15 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from interdit import pipeline
-from interdit.api.context import ServerContext
-from interdit.api.schemas import finding_out
+from interdit.errors import InterditError
 from interdit.model import Device, Finding, Summary
+from interdit.server.context import Actor, ServerContext
+from interdit.server.problems import Problem
+from interdit.server.schemas import ExceptionIn, ExceptionOut, exception_out, finding_out, plain
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def _import_key(ctx: ServerContext) -> tuple[Any, ...]:
         times = ctx.repo.import_times()
         return (len(times), max(times) if times else None)
 
-    value = ctx.cached("imports", (), make, ttl=1.0)
+    value = ctx.cache.get("imports", (), make, ttl=1.0)
     assert isinstance(value, tuple)
     return value
 
@@ -86,7 +89,7 @@ def current(ctx: ServerContext, *, actor: str | None = None) -> Current:
         return Current(as_of, loaded, result.summary, ordered, review, tuple(f.id for f in ordered), documents,
                        frozen, devices)
 
-    value = ctx.cached("current", key, make, stale_ok=True)
+    value = ctx.cache.get("current", key, make, stale_ok=True)
     assert isinstance(value, Current)
     return value
 
@@ -94,24 +97,24 @@ def current(ctx: ServerContext, *, actor: str | None = None) -> Current:
 def renew(ctx: ServerContext) -> None:
     """After an import: make the evaluation it changed before answering, so the importer reads its own data
     while other requests are answered from the previous evaluation instead of waiting (`cached(stale_ok)`)."""
-    ctx.forget("history", "fleet", "per-device", "imports")
+    ctx.cache.forget("history", "fleet", "per-device", "imports")
     try:
         current(ctx)
     except Exception:  # the import stands; the next read tries again
         logging.getLogger("interdit.api").exception("could not evaluate after the import")
-        ctx.forget("current")
+        ctx.cache.forget("current")
 
 
 def history(ctx: ServerContext) -> tuple[Summary, ...]:
     """Compliance on each earlier day with an import, under today's policy (recomputed when imports or policy move)."""
     cur = current(ctx)
     key = (cur.loaded.digest, *_import_key(ctx))
-    value = ctx.cached("history", key, lambda: pipeline.history(ctx.repo, cur.loaded, as_of=cur.as_of), ttl=86400)
+    value = ctx.cache.get("history", key, lambda: pipeline.history(ctx.repo, cur.loaded, as_of=cur.as_of), ttl=86400)
     return tuple(value)
 
 
 def refresh(ctx: ServerContext, *, actor: str | None = None) -> Current:
-    ctx.forget("current", "history", "imports")
+    ctx.cache.forget("current", "history", "imports")
     return current(ctx, actor=actor)
 
 
@@ -161,6 +164,63 @@ def devices_by_rule(ctx: ServerContext) -> dict[tuple[str, str | None], int]:
                 per_rule.setdefault((f.rule, f.directive), set()).add((f.source, f.device_id))
         return {k: len(v) for k, v in per_rule.items()}
 
-    value = ctx.cached("by-rule", (id(cur),), make, ttl=86400)
+    value = ctx.cache.get("by-rule", (id(cur),), make, ttl=86400)
     assert isinstance(value, dict)
     return value
+
+
+# -- what both faces read and change -----------------------------------------------------------------
+
+def device_detail(ctx: ServerContext, source: str, device_id: str) -> dict[str, Any]:
+    detail = ctx.repo.device(source, device_id)
+    if detail is None:
+        raise Problem(404, f"no device {device_id!r} in source {source!r}", fix="list them with GET /api/v1/devices")
+    out: dict[str, Any] = plain(detail)
+    if getattr(detail, "versions", None):
+        out["device"] = plain(detail.current)
+    findings = [finding_out(f).model_dump(mode="json") for f in current(ctx).findings
+                if f.source == source and f.device_id == device_id]
+    out["current_findings"] = findings
+    return out
+
+
+def grant_exception(ctx: ServerContext, who: Actor, body: ExceptionIn) -> ExceptionOut:
+    """Add an exception to the policy file (shared by the API and the dashboard)."""
+    if not (body.devices or body.users or body.groups):
+        raise Problem(422, "an exception must name the devices, users or groups it covers",
+                      fix="set at least one of devices, users, groups")
+    today = ctx.clock().date()
+    if body.expires <= today:
+        raise Problem(422, f"the expiry {body.expires} is not in the future", fix="choose a later date")
+    fields = body.model_dump()
+    fields["granted"] = today
+    known = {f.casefold(): f for f in pipeline.catalogue().families}  # family ids are matched whatever their case
+    fields["families"] = [known.get(f.casefold(), f) for f in body.families]
+    path = ctx.settings.policy_path
+    try:
+        _, _, loaded = pipeline.add_exception(path, fields, actor=who.actor, audit=ctx.audit)
+    except InterditError as e:
+        raise _unplaced(e, path) from None
+    ctx.cache.forget("policy", "current", "history")
+    made = next(e for e in loaded.policy.exceptions if e.id == body.id)
+    return exception_out(made, today)
+
+
+def revoke_exception(ctx: ServerContext, who: Actor, exception_id: str) -> None:
+    path = ctx.settings.policy_path
+    try:
+        pipeline.revoke_exception(path, exception_id, actor=who.actor, audit=ctx.audit)
+    except InterditError as e:
+        raise _unplaced(e, path) from None
+    ctx.cache.forget("policy", "current", "history")
+
+
+def _unplaced(error: InterditError, path: Path) -> InterditError:
+    """The error naming the policy file by its name only: the server's folders are not shown to its users."""
+    for e in (error, *getattr(error, "problems", ())):
+        for attr in ("where", "message", "fix"):
+            value = getattr(e, attr)
+            if value:
+                setattr(e, attr, value.replace(str(path), path.name))
+        e.args = (str(e),)
+    return error

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from interdit import pipeline
-from interdit.api.context import Ctx, Reader
-from interdit.api.problems import PROBLEM_RESPONSES, Problem, check_time
 from interdit.errors import InputError
+from interdit.server.auth import Reader
+from interdit.server.context import Ctx
+from interdit.server.problems import PROBLEM_RESPONSES, Problem, check_time
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], responses=PROBLEM_RESPONSES)
 

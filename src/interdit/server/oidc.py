@@ -38,9 +38,9 @@ from interdit.errors import ConfigError
 from interdit.storage.accounts import USERNAME_MAX, Account, Role
 
 if TYPE_CHECKING:
-    from interdit.api.context import ServerContext
+    from interdit.server.context import ServerContext
 
-log = logging.getLogger("interdit.api.oidc")
+log = logging.getLogger("interdit.server.oidc")
 
 DEFAULT_SCOPES = ("openid", "profile", "email")
 DEFAULT_ROLE_CLAIM = "groups"
@@ -491,7 +491,7 @@ def account_for(ctx: ServerContext, client: OidcClient, claims: Mapping[str, Any
         before = account.role
         account = ctx.accounts.set_role(account.username, role, audit=ctx.recorder(
             provider, "account.role", account.username, lambda r: ({"role": before.value}, {"role": r.value})))
-        ctx.forget_tokens()
+        ctx.credentials.forget()
     ctx.record(f"user:{account.username}", "session.sign-in", account.username, after={"via": "oidc",
                                                                                        "issuer": issuer})
     return account

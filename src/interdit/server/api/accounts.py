@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from interdit.api.context import Admin, Ctx
-from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import AccountIn, AccountOut, NewToken, PasswordIn, TokenIn, TokenOut
+from interdit.server.auth import Admin
+from interdit.server.context import Ctx
+from interdit.server.problems import PROBLEM_RESPONSES, Problem
+from interdit.server.schemas import AccountIn, AccountOut, NewToken, PasswordIn, TokenIn, TokenOut
 from interdit.storage.accounts import Account, TokenInfo, parse_scopes
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
@@ -44,7 +45,7 @@ def disable_user(username: str, ctx: Ctx, who: Admin) -> AccountOut:
         raise Problem(409, "you cannot disable your own account", fix="ask another administrator")
     after = ctx.accounts.set_disabled(username, True, audit=ctx.recorder(
         who, "account.disable", username, lambda _: ({"disabled": before.disabled}, {"disabled": True})))
-    ctx.forget_tokens()
+    ctx.credentials.forget()
     return account_out(after)
 
 
@@ -56,7 +57,7 @@ def set_password(username: str, body: PasswordIn, ctx: Ctx, who: Admin) -> None:
         raise Problem(404, f"no user named {username!r}", fix="list them with GET /api/v1/users")
     ctx.accounts.set_password(username, body.password, audit=ctx.recorder(
         who, "account.password", username, lambda _: (None, {"sessions": "ended"})))
-    ctx.forget_tokens()
+    ctx.credentials.forget()
 
 
 @router.get("/tokens", response_model=list[TokenOut], summary="API tokens (never their secrets)")
@@ -83,4 +84,4 @@ def revoke_token(token_id: str, ctx: Ctx, who: Admin) -> None:
     ctx.accounts.revoke_token(token_id, audit=ctx.recorder(
         who, "token.revoke", token_id, lambda t: ({"user": t.username, "name": t.name},
                                                   {"revoked_at": t.revoked_at.isoformat() if t.revoked_at else None})))
-    ctx.forget_tokens()
+    ctx.credentials.forget()

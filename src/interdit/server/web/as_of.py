@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import Request
 
 from interdit import pipeline
-from interdit.api import views
-from interdit.api.context import ServerContext
+from interdit.server import views
+from interdit.server.context import ServerContext
 
 
 def picked(request: Request) -> datetime | None:
@@ -30,13 +30,13 @@ def current(ctx: ServerContext, as_of: datetime) -> views.Current:
         return views.Current(as_of, loaded, result.summary, tuple(sorted(result.findings, key=lambda f: f.id)),
                              tuple(pipeline.review_items(loaded.policy, as_of)))
 
-    value = ctx.cached("as-of", (loaded.digest, len(ctx.repo.import_times()), as_of), make)
+    value = ctx.cache.get("as-of", (loaded.digest, len(ctx.repo.import_times()), as_of), make)
     assert isinstance(value, views.Current)
     return value
 
 
 def history(ctx: ServerContext, cur: views.Current) -> tuple[Any, ...]:
-    value = ctx.cached("as-of-history", (cur.loaded.digest, len(ctx.repo.import_times()), cur.as_of),
+    value = ctx.cache.get("as-of-history", (cur.loaded.digest, len(ctx.repo.import_times()), cur.as_of),
                        lambda: pipeline.history(ctx.repo, cur.loaded, as_of=cur.as_of))
     return tuple(value)
 

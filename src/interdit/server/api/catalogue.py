@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from interdit import pipeline
-from interdit.api.context import Reader
-from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import CatalogueHit, DirectiveOut, FamilyDetail, FamilyOut, plain
+from interdit.server.auth import Reader
+from interdit.server.problems import PROBLEM_RESPONSES, Problem
+from interdit.server.schemas import CatalogueHit, DirectiveOut, FamilyDetail, FamilyOut, plain
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"], responses=PROBLEM_RESPONSES)
 

@@ -18,8 +18,9 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from interdit import pipeline
-from interdit.api import views
-from interdit.api.context import (
+from interdit.errors import InterditError
+from interdit.server import views
+from interdit.server.auth import (
     AUDIT_READERS,
     CSRF_FIELD,
     LANG_COOKIE,
@@ -27,21 +28,19 @@ from interdit.api.context import (
     SESSION_COOKIE,
     SESSION_MAX_AGE,
     Principal,
-    ServerContext,
     check_csrf,
     principal_from,
-    server,
     session_value,
 )
-from interdit.api.oidc import FLOW_SECONDS, Flow, OidcRefused, account_for
-from interdit.api.problems import Problem
-from interdit.api.schemas import ExceptionIn, exception_out
-from interdit.api.signin import Busy
-from interdit.errors import InterditError
+from interdit.server.context import ServerContext, server
+from interdit.server.oidc import FLOW_SECONDS, Flow, OidcRefused, account_for
+from interdit.server.problems import Problem
+from interdit.server.schemas import ExceptionIn, exception_out
+from interdit.server.signin import Busy
+from interdit.server.web import as_of, i18n
 from interdit.storage.accounts import Account, Role
-from interdit.web import as_of, i18n
 
-log = logging.getLogger("interdit.web")
+log = logging.getLogger("interdit.server.web")
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "interdit_login_csrf"
@@ -56,7 +55,7 @@ _templates: Jinja2Templates | None = None
 def templates() -> Jinja2Templates:
     global _templates
     if _templates is None:
-        _templates = Jinja2Templates(directory=str(files("interdit").joinpath("web/templates")))
+        _templates = Jinja2Templates(directory=str(files("interdit").joinpath("server/web/templates")))
         _templates.env.globals.update(number=i18n.number, percent=i18n.percent, when=i18n.when, quote=quote)
     return _templates
 
@@ -271,7 +270,7 @@ async def logout(request: Request) -> Response:
     if who is not None:
         await check_csrf(request, who)
         if who.session:
-            await run_in_threadpool(ctx.end_session, who.session)  # the cookie opens nothing from now on
+            await run_in_threadpool(ctx.credentials.end_session, who.session)  # the cookie opens nothing from now on
             ctx.record(who, "session.sign-out", who.account.username)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -370,9 +369,7 @@ def violations(request: Request) -> Response:
 @router.get("/devices/{source}/{device_id:path}")
 def device(request: Request, source: str, device_id: str) -> Response:
     def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
-        from interdit.api.devices import device_detail
-
-        detail = device_detail(ctx, source, device_id)
+        detail = views.device_detail(ctx, source, device_id)
         attributes = detail.get("device") if isinstance(detail.get("device"), dict) else detail
         apps: list[Any] = list(detail.get("apps") or [])
         history = [{"valid_from": v.get("valid_from"), "valid_to": v.get("valid_to"),
@@ -466,9 +463,7 @@ async def grant_exception(request: Request) -> Response:
                            safeguards=_split(raw["safeguards"]))
         from starlette.concurrency import run_in_threadpool
 
-        from interdit.api.policy import grant
-
-        await run_in_threadpool(grant, ctx, who, body)
+        await run_in_threadpool(views.grant_exception, ctx, who, body)
         return RedirectResponse("/exceptions?" + urlencode({"done": f"granted:{body.id}"}), status_code=303)
     except ValidationError as e:
         errors = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
@@ -492,9 +487,7 @@ async def revoke_exception(request: Request, exception_id: str) -> Response:
         await check_csrf(request, who)
         from starlette.concurrency import run_in_threadpool
 
-        from interdit.api.policy import revoke
-
-        await run_in_threadpool(revoke, ctx, who, exception_id)
+        await run_in_threadpool(views.revoke_exception, ctx, who, exception_id)
     except Redirect as r:
         return RedirectResponse(r.url, status_code=303)
     except (Problem, InterditError) as e:
@@ -543,7 +536,7 @@ async def upload_apks(request: Request) -> Response:
 
     from starlette.concurrency import run_in_threadpool
 
-    from interdit.api.uploads import parse_uploads, work_dir
+    from interdit.server.uploads import parse_uploads, work_dir
 
     ctx = server(request)
     try:
@@ -569,7 +562,7 @@ async def upload_apks(request: Request) -> Response:
             raise Problem(422, "the request carries no file")
         reports = await run_in_threadpool(partial(pipeline.analyze_apks, paths, repo=ctx.repo, lang=lang_of(request),
                                                   jobs=1, clock=ctx.clock, actor=who.actor))
-        ctx.forget("current", "history")
+        ctx.cache.forget("current", "history")
     except Problem as p:
         errors = [p.detail]
     except InterditError as e:
