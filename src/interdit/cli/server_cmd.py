@@ -184,11 +184,11 @@ def users_add(
             password = sys.stdin.readline().rstrip("\r\n")
         else:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    accounts, audit = _stores(s)
-    from interdit.storage.accounts import Role
+    from interdit.pipeline import accounts as use
+    from interdit.pipeline.audit import Recorder
 
-    made = run_guarded(lambda: accounts.add(username, Role(role.value), password, audit=lambda conn, a: audit.append(
-        cli_actor(), "account.add", a.username, after={"role": a.role.value, "password": a.has_password}, conn=conn)))
+    accounts, audit = _stores(s)
+    made = run_guarded(lambda: use.add_account(accounts, Recorder(audit), cli_actor(), username, role.value, password))
     out.print(f"created {made.username} ({made.role.value})")
 
 
@@ -221,11 +221,11 @@ def users_disable(ctx: typer.Context, username: Annotated[str, typer.Argument(he
 
     Example: interdit users disable marie.tremblay
     """
+    from interdit.pipeline import accounts as use
+    from interdit.pipeline.audit import Recorder
+
     accounts, audit = _stores(state(ctx))
-    before = accounts.get(username)
-    run_guarded(lambda: accounts.set_disabled(username, True, audit=lambda conn, _: audit.append(
-        cli_actor(), "account.disable", username, before={"disabled": before.disabled if before else None},
-        after={"disabled": True}, conn=conn)))
+    run_guarded(lambda: use.disable_account(accounts, Recorder(audit), cli_actor(), username))
     out.print(f"disabled {username}")
 
 
@@ -243,9 +243,11 @@ def users_password(
     s = state(ctx)
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True)
+    from interdit.pipeline import accounts as use
+    from interdit.pipeline.audit import Recorder
+
     accounts, audit = _stores(s)
-    run_guarded(lambda: accounts.set_password(username, password, audit=lambda conn, _: audit.append(
-        cli_actor(), "account.password", username, after={"sessions": "ended"}, conn=conn)))
+    run_guarded(lambda: use.set_password(accounts, Recorder(audit), cli_actor(), username, password))
     out.print(f"set the password of {username}; its sessions ended")
 
 
@@ -265,14 +267,13 @@ def tokens_create(
 
     Example: interdit tokens create resolvers "dns logs of the resolvers" --logs
     """
+    from interdit.pipeline import accounts as use
+    from interdit.pipeline.audit import Recorder
     from interdit.storage.accounts import parse_scopes
 
     accounts, audit = _stores(state(ctx))
     scopes = run_guarded(lambda: parse_scopes(source or (), logs=logs))
-    info, secret = run_guarded(lambda: accounts.create_token(username, name, scopes=scopes, audit=lambda conn, t:
-                                                             audit.append(cli_actor(), "token.create", t.id, after={
-                                                                 "user": t.username, "name": t.name,
-                                                                 "scopes": list(t.scopes)}, conn=conn)))
+    info, secret = run_guarded(lambda: use.create_token(accounts, Recorder(audit), cli_actor(), username, name, scopes))
     err.print(f"token {info.id} for {info.username} (may write: {info.scope_text}): store it now, it is not shown "
               "again", markup=False)
     print(secret)
@@ -298,10 +299,11 @@ def tokens_revoke(ctx: typer.Context, token_id: Annotated[str, typer.Argument(he
 
     Example: interdit tokens revoke 3f9a1c0b7d2e
     """
+    from interdit.pipeline import accounts as use
+    from interdit.pipeline.audit import Recorder
+
     accounts, audit = _stores(state(ctx))
-    info = run_guarded(lambda: accounts.revoke_token(token_id, audit=lambda conn, t: audit.append(
-        cli_actor(), "token.revoke", token_id, before={"user": t.username, "name": t.name},
-        after={"revoked_at": t.revoked_at.isoformat() if t.revoked_at else None}, conn=conn)))
+    info = run_guarded(lambda: use.revoke_token(accounts, Recorder(audit), cli_actor(), token_id))
     out.print(f"revoked {token_id} ({info.username}: {info.name})", markup=False)
 
 

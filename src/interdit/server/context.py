@@ -27,6 +27,7 @@ from interdit.storage.audit import AuditLog
 
 if TYPE_CHECKING:
     from interdit import pipeline
+    from interdit.pipeline.audit import Recorder
     from interdit.server.jobs import AnalysisQueue
     from interdit.storage.repo import Repository
 
@@ -163,20 +164,12 @@ class ServerContext:
     def record(self, who: Actor | str, action: str, target: str, *, before: Any = None, after: Any = None) -> None:
         self.audit.append(who if isinstance(who, str) else who.actor, action, target, before=before, after=after)
 
-    def recorder(self, who: Actor | str, action: str, target: str | Callable[[Any], str],
-                 make: Callable[[Any], tuple[Any, Any]]) -> Callable[[Any, Any], object]:
-        """A hook for `AccountStore`: writes the entry inside the change's own transaction.
+    @property
+    def trail(self) -> Recorder:
+        """The audit trail as the pipeline's account and token use cases write to it."""
+        from interdit.pipeline.audit import Recorder
 
-        `make(result)` gives (before, after) from what the change returns; `target` may be made from it too."""
-        actor = who if isinstance(who, str) else who.actor
-        log = self.audit
-
-        def hook(conn: Any, result: Any) -> object:
-            before, after = make(result)
-            name = target(result) if callable(target) else target
-            return log.append(actor, action, name, before=before, after=after, conn=conn)
-
-        return hook
+        return Recorder(self.audit)
 
     # -- the policy (cached while its file stays the same) ---------------------------------------------
 

@@ -1,9 +1,12 @@
-"""Accounts and API tokens (administrators only). Token secrets are shown once, in the creating answer."""
+"""Accounts and API tokens (administrators only). Token secrets are shown once, in the creating answer.
+
+The rules and the audit entries are the pipeline's (`pipeline/accounts.py`), shared with the command line."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from interdit.pipeline import accounts as use
 from interdit.server.auth import Admin
 from interdit.server.context import Ctx
 from interdit.server.problems import PROBLEM_RESPONSES, Problem
@@ -23,6 +26,11 @@ def token_out(t: TokenInfo) -> TokenOut:
                     sources=list(t.scopes))
 
 
+def _refused(error: use.UnknownAccount | use.AccountConflict, fix: str | None = None) -> Problem:
+    status = 404 if isinstance(error, use.UnknownAccount) else 409
+    return Problem(status, error.message, fix=fix or error.fix)
+
+
 @router.get("/users", response_model=list[AccountOut], summary="Accounts and their roles")
 def list_users(ctx: Ctx, who: Admin) -> list[AccountOut]:
     return [account_out(a) for a in ctx.accounts.all()]
@@ -30,21 +38,15 @@ def list_users(ctx: Ctx, who: Admin) -> list[AccountOut]:
 
 @router.post("/users", response_model=AccountOut, status_code=201, summary="Create an account")
 def add_user(body: AccountIn, ctx: Ctx, who: Admin) -> AccountOut:
-    made = ctx.accounts.add(body.username, body.role, body.password, audit=ctx.recorder(
-        who, "account.add", body.username.strip(),
-        lambda a: (None, {"role": a.role.value, "password": a.has_password})))
-    return account_out(made)
+    return account_out(use.add_account(ctx.accounts, ctx.trail, who.actor, body.username, body.role, body.password))
 
 
 @router.post("/users/{username}/disable", response_model=AccountOut, summary="Disable an account (and its tokens)")
 def disable_user(username: str, ctx: Ctx, who: Admin) -> AccountOut:
-    before = ctx.accounts.get(username)
-    if before is None:
-        raise Problem(404, f"no user named {username!r}")
-    if before.username == who.account.username:
-        raise Problem(409, "you cannot disable your own account", fix="ask another administrator")
-    after = ctx.accounts.set_disabled(username, True, audit=ctx.recorder(
-        who, "account.disable", username, lambda _: ({"disabled": before.disabled}, {"disabled": True})))
+    try:
+        after = use.disable_account(ctx.accounts, ctx.trail, who.actor, username, caller=who.account.username)
+    except (use.UnknownAccount, use.AccountConflict) as e:
+        raise _refused(e, "list them with GET /api/v1/users" if isinstance(e, use.UnknownAccount) else None) from None
     ctx.credentials.forget()
     return account_out(after)
 
@@ -52,11 +54,10 @@ def disable_user(username: str, ctx: Ctx, who: Admin) -> AccountOut:
 @router.post("/users/{username}/password", status_code=204,
              summary="Set an account's password; every session of the account ends")
 def set_password(username: str, body: PasswordIn, ctx: Ctx, who: Admin) -> None:
-    account = ctx.accounts.get(username)
-    if account is None:
-        raise Problem(404, f"no user named {username!r}", fix="list them with GET /api/v1/users")
-    ctx.accounts.set_password(username, body.password, audit=ctx.recorder(
-        who, "account.password", username, lambda _: (None, {"sessions": "ended"})))
+    try:
+        use.set_password(ctx.accounts, ctx.trail, who.actor, username, body.password)
+    except use.UnknownAccount as e:
+        raise _refused(e, "list them with GET /api/v1/users") from None
     ctx.credentials.forget()
 
 
@@ -68,20 +69,18 @@ def list_tokens(ctx: Ctx, who: Admin) -> list[TokenOut]:
 @router.post("/tokens", response_model=NewToken, status_code=201,
              summary="Create an API token for an account; the secret is in this answer only")
 def create_token(body: TokenIn, ctx: Ctx, who: Admin) -> NewToken:
-    if ctx.accounts.get(body.username) is None:
-        raise Problem(404, f"no user named {body.username!r}", fix="create the account first")
     scopes = parse_scopes(body.sources, logs=body.logs)
-    info, secret = ctx.accounts.create_token(body.username, body.name, scopes=scopes, audit=ctx.recorder(
-        who, "token.create", lambda t: str(t.id),
-        lambda t: (None, {"user": t.username, "name": t.name, "scopes": list(t.scopes)})))
+    try:
+        info, secret = use.create_token(ctx.accounts, ctx.trail, who.actor, body.username, body.name, scopes)
+    except use.UnknownAccount as e:
+        raise _refused(e, "create the account first") from None
     return NewToken(**token_out(info).model_dump(), token=secret)
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")
 def revoke_token(token_id: str, ctx: Ctx, who: Admin) -> None:
-    if not any(t.id == token_id and t.revoked_at is None for t in ctx.accounts.tokens()):
-        raise Problem(404, f"no active token {token_id!r}")
-    ctx.accounts.revoke_token(token_id, audit=ctx.recorder(
-        who, "token.revoke", token_id, lambda t: ({"user": t.username, "name": t.name},
-                                                  {"revoked_at": t.revoked_at.isoformat() if t.revoked_at else None})))
+    try:
+        use.revoke_token(ctx.accounts, ctx.trail, who.actor, token_id)
+    except use.UnknownAccount as e:
+        raise _refused(e, "list them with GET /api/v1/tokens") from None
     ctx.credentials.forget()

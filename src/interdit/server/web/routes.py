@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from interdit import pipeline
 from interdit.errors import InterditError
+from interdit.pipeline.audit import AuditAction
 from interdit.server import views
 from interdit.server.auth import (
     AUDIT_READERS,
@@ -33,7 +34,7 @@ from interdit.server.auth import (
     session_value,
 )
 from interdit.server.context import ServerContext, server
-from interdit.server.oidc import FLOW_SECONDS, Flow, OidcRefused, account_for
+from interdit.server.oidc import FLOW_SECONDS, Flow, OidcRefused, sign_in
 from interdit.server.problems import Problem
 from interdit.server.schemas import ExceptionIn, exception_out
 from interdit.server.signin import Busy
@@ -191,12 +192,12 @@ async def login(request: Request) -> Response:
         return _come_back(request, 503, "login_busy", busy.retry_after)
     if account is None or account.role is Role.INGEST:
         for locked in ctx.throttle.failed(keys):
-            await run_in_threadpool(ctx.record, "anonymous", "session.throttle", locked,
+            await run_in_threadpool(ctx.record, "anonymous", AuditAction.SESSION_THROTTLE, locked,
                                     after={"free_failures": ctx.throttle.free[locked.split(":", 1)[0]]})
         return _login_page(request, target, status=401, failed=True, username=username)
     ctx.throttle.succeeded(keys)
     done = await run_in_threadpool(_signed_in, ctx, account, target)
-    await run_in_threadpool(ctx.record, f"user:{account.username}", "session.sign-in", account.username)
+    await run_in_threadpool(ctx.record, f"user:{account.username}", AuditAction.SESSION_SIGN_IN, account.username)
     done.delete_cookie(LOGIN_CSRF, path="/login")
     return done
 
@@ -255,7 +256,10 @@ def oidc_callback(request: Request) -> Response:
         if not code or len(code) > 4096:
             raise OidcRefused(400, "oidc.failed", "the provider sent no code")
         claims = client.verify(client.exchange(code, flow), flow.nonce)
-        account = account_for(ctx, client, claims)
+        signed = sign_in(ctx.accounts, ctx.trail, client, claims)
+        if signed.role_changed:
+            ctx.credentials.forget()  # the person's tokens and sessions now carry another role
+        account = signed.account
     except OidcRefused as refusal:
         return _refused(request, refusal)
     done = _signed_in(ctx, account, flow.next)
@@ -271,7 +275,7 @@ async def logout(request: Request) -> Response:
         await check_csrf(request, who)
         if who.session:
             await run_in_threadpool(ctx.credentials.end_session, who.session)  # the cookie opens nothing from now on
-            ctx.record(who, "session.sign-out", who.account.username)
+            ctx.record(who, AuditAction.SESSION_SIGN_OUT, who.account.username)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
