@@ -71,7 +71,7 @@ class Cache:
         try:
             self.entries[name] = Cached(key, time.monotonic(), make())
         except Exception:  # the old value stays; the next request tries again
-            logging.getLogger("interdit.server").exception("could not refresh %s", name)
+            logging.getLogger("interdit.api").exception("could not refresh %s", name)
         finally:
             lock.release()
 

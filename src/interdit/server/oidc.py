@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from interdit.pipeline.audit import Recorder
     from interdit.storage.accounts import AccountStore
 
-log = logging.getLogger("interdit.server.oidc")
+log = logging.getLogger("interdit.api.oidc")
 
 DEFAULT_SCOPES = ("openid", "profile", "email")
 DEFAULT_ROLE_CLAIM = "groups"

@@ -41,7 +41,7 @@ from interdit.server.signin import Busy
 from interdit.server.web import as_of, i18n
 from interdit.storage.accounts import Account, Role
 
-log = logging.getLogger("interdit.server.web")
+log = logging.getLogger("interdit.web")
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "interdit_login_csrf"
