@@ -12,13 +12,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Query
 
 from interdit import pipeline
-from interdit.errors import InterditError
+from interdit.errors import InputError, InterditError
 from interdit.model import Device, Finding, Summary
 from interdit.server.context import Actor, ServerContext
-from interdit.server.problems import Problem
+from interdit.server.problems import Problem, check_time
 from interdit.server.schemas import ExceptionIn, ExceptionOut, exception_out, finding_out, plain
 
 
@@ -64,6 +66,23 @@ def _import_key(ctx: ServerContext) -> tuple[Any, ...]:
     return value
 
 
+def _made(ctx: ServerContext, loaded: pipeline.LoadedPolicy, as_of: datetime, summary: Summary,
+          findings: Iterable[Finding]) -> Current:
+    """An evaluation as both faces read it: the findings in id order, as documents, indexed by what they filter on."""
+    review = tuple(pipeline.review_items(loaded.policy, as_of))
+    ordered = tuple(sorted(findings, key=lambda f: f.id))
+    devices = pipeline.finding_devices(ctx.repo, ordered, as_of=as_of)
+    documents = tuple(finding_out(f, devices.get((f.source, f.device_id))).model_dump(mode="json") for f in ordered)
+    index: dict[str, dict[str, list[int]]] = {"state": {}, "family": {}, "org_unit": {}, "source": {}, "device": {}}
+    for n, f in enumerate(ordered):
+        for name, value in (("state", f.state.value), ("family", f.family), ("org_unit", f.org_unit),
+                            ("source", f.source), ("device", f.device_id)):
+            if value is not None:
+                index[name].setdefault(value, []).append(n)
+    frozen = {k: {v: tuple(ns) for v, ns in d.items()} for k, d in index.items()}
+    return Current(as_of, loaded, summary, ordered, review, tuple(f.id for f in ordered), documents, frozen, devices)
+
+
 def current(ctx: ServerContext, *, actor: str | None = None) -> Current:
     """The latest evaluation, made again when the policy or the imports changed. An evaluation made for
     `actor` (an explicit request) is recorded in the audit trail; one made to answer a page is not."""
@@ -73,24 +92,46 @@ def current(ctx: ServerContext, *, actor: str | None = None) -> Current:
     def make() -> Current:
         as_of = ctx.clock()
         result = pipeline.evaluate(ctx.repo, loaded, as_of=as_of, store=True, actor=actor, clock=ctx.clock)
-        review = tuple(pipeline.review_items(loaded.policy, as_of))
-        ordered = tuple(sorted(result.findings, key=lambda f: f.id))
-        devices = pipeline.finding_devices(ctx.repo, ordered, as_of=as_of)
-        documents = tuple(finding_out(f, devices.get((f.source, f.device_id))).model_dump(mode="json")
-                          for f in ordered)
-        index: dict[str, dict[str, list[int]]] = {"state": {}, "family": {}, "org_unit": {}, "source": {},
-                                                  "device": {}}
-        for n, f in enumerate(ordered):
-            for name, value in (("state", f.state.value), ("family", f.family), ("org_unit", f.org_unit),
-                                ("source", f.source), ("device", f.device_id)):
-                if value is not None:
-                    index[name].setdefault(value, []).append(n)
-        frozen = {k: {v: tuple(ns) for v, ns in d.items()} for k, d in index.items()}
-        return Current(as_of, loaded, result.summary, ordered, review, tuple(f.id for f in ordered), documents,
-                       frozen, devices)
+        return _made(ctx, loaded, as_of, result.summary, result.findings)
 
     value = ctx.cache.get("current", key, make, stale_ok=True)
     assert isinstance(value, Current)
+    return value
+
+
+def at(ctx: ServerContext, when: datetime | None) -> Current:
+    """The evaluation now (`current`), or as of `when` as `interdit status --as-of` makes it: not stored (the
+    current findings stay today's), kept while the policy and the imports stay the same."""
+    if when is None:
+        return current(ctx)
+    loaded = ctx.loaded_policy()
+
+    def make() -> Current:
+        result = pipeline.evaluate(ctx.repo, loaded, as_of=when, store=False)
+        return _made(ctx, loaded, when, result.summary, result.findings)
+
+    value = ctx.cache.get("as-of", (loaded.digest, *_import_key(ctx), when), make)
+    assert isinstance(value, Current)
+    return value
+
+
+AS_OF_HELP = ("Answer for this date or time instead of now, as the CLI's --as-of reads it: "
+              "2023-03-01 (the end of that day, UTC) or 2023-03-01T12:00:00Z (with its zone).")
+
+
+AsOf = Annotated[str | None, Query(description=AS_OF_HELP, max_length=64, examples=["2023-03-01"])]
+
+
+def as_of_param(text: str | None, name: str = "as_of") -> datetime | None:
+    """An `as_of` query parameter read as the CLI's --as-of is (`pipeline.as_of_time`); None when absent; the
+    CLI's error, as a 422 problem naming the parameter, otherwise."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = pipeline.as_of_time(text)
+    except InputError as e:
+        raise Problem(422, f"{name}: {e.message}", fix=e.fix) from None
+    check_time(name, value)
     return value
 
 
@@ -105,11 +146,15 @@ def renew(ctx: ServerContext) -> None:
         ctx.cache.forget("current")
 
 
-def history(ctx: ServerContext) -> tuple[Summary, ...]:
-    """Compliance on each earlier day with an import, under today's policy (recomputed when imports or policy move)."""
-    cur = current(ctx)
-    key = (cur.loaded.digest, *_import_key(ctx))
-    value = ctx.cache.get("history", key, lambda: pipeline.history(ctx.repo, cur.loaded, as_of=cur.as_of), ttl=86400)
+def history(ctx: ServerContext, cur: Current | None = None) -> tuple[Summary, ...]:
+    """Compliance on each earlier day with an import, under today's policy (recomputed when imports or policy
+    move), before the latest evaluation or before `cur` (an evaluation as of another date)."""
+    if cur is None:  # the latest evaluation's: kept while the policy and the imports stay the same
+        name, cur = "history", current(ctx)
+        key: tuple[Any, ...] = (cur.loaded.digest, *_import_key(ctx))
+    else:
+        name, key = "as-of-history", (cur.loaded.digest, *_import_key(ctx), cur.as_of)
+    value = ctx.cache.get(name, key, lambda: pipeline.history(ctx.repo, cur.loaded, as_of=cur.as_of), ttl=86400)
     return tuple(value)
 
 
