@@ -28,3 +28,15 @@ def test_every_audit_action_is_documented_and_every_documented_action_exists() -
 
 def test_an_action_is_the_string_the_trail_stores() -> None:
     assert AuditAction.EXCEPTION_GRANT == "exception.grant" and f"{AuditAction.TOKEN_REVOKE}" == "token.revoke"
+
+
+def test_every_action_written_in_the_code_is_a_member() -> None:
+    """An action still written as a string (`log.append(actor, "import", ...)`) must be one of the members, so
+    a new action cannot reach the trail without being named and documented."""
+    src = Path(__file__).parents[2] / "src" / "interdit"
+    written = {m for path in src.rglob("*.py") if "static" not in path.parts
+               for m in re.findall(r'\b(?:actor|cli_actor\(\)|provider|who)[ \t]*,[ \t]*"([a-z]+(?:\.[a-z-]+)?)"',
+                                   path.read_text(encoding="utf-8"))}
+    written.discard("action")  # the storage layer's own parameter name
+    assert {"import", "evaluate", "logs.scan"} <= written  # the search finds what it should
+    assert written - {a.value for a in AuditAction} == set()
