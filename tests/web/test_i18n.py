@@ -68,11 +68,13 @@ def test_any_header_gives_a_known_language(cookie: str | None, header: str | Non
 def test_every_refusal_of_the_identity_provider_is_translated() -> None:
     from pathlib import Path
 
+    from interdit.pipeline import accounts
     from interdit.server import oidc
     from interdit.server.web import routes
 
-    source = Path(oidc.__file__).read_text("utf-8") + Path(routes.__file__).read_text("utf-8")
+    source = "".join(Path(m.__file__).read_text("utf-8") for m in (oidc, routes, accounts))
     keys = set(re.findall(r"""OidcRefused\(\d+, "([a-z_.]+)\"""", source))
+    keys |= set(re.findall(r"""SignInRefused\("([a-z_.]+)\"""", source))  # refused by the pipeline's sign-in
     keys |= set(re.findall(r"""explain="([a-z_.]+)\"""", source))
     assert {"oidc.no_role", "oidc.disabled", "oidc.failed", "oidc.expired", "oidc.passwords_off"} <= keys
     for key in keys | {"oidc.title", "sign_in_with", "sign_in_again"}:

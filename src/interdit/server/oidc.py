@@ -468,4 +468,4 @@ def sign_in(accounts: AccountStore, record: Recorder, client: OidcClient, claims
                             username=username, role=client.config.role_for(claims),
                             role_claim=client.config.role_claim)
     except SignInRefused as refusal:
-        raise OidcRefused(REFUSED[refusal.key], refusal.key, refusal.reason, **refusal.values) from None
+        raise OidcRefused(REFUSED.get(refusal.key, 403), refusal.key, refusal.reason, **refusal.values) from None
