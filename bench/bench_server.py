@@ -158,8 +158,8 @@ def serve(url: str, policy: str, port: int) -> None:
     import uvicorn
 
     from interdit import fleet
-    from interdit.api import create_app
-    from interdit.api.context import ServerOptions
+    from interdit.server.app import create_app
+    from interdit.server.context import ServerOptions
     from interdit.settings import Settings
 
     now = fleet.DEMO_DATES[-1] + timedelta(hours=6)

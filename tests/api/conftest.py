@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.fixtures import Workspace, build_workspace, clock, options
-from interdit.api import create_app
+from interdit.server.app import create_app
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 
 from interdit import fleet, pipeline
-from interdit.api import create_app
-from interdit.api.context import ServerOptions
+from interdit.server.app import create_app
+from interdit.server.context import ServerOptions
 from interdit.settings import Settings
 from interdit.storage.accounts import AccountStore, Role
 

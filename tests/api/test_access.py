@@ -142,7 +142,7 @@ def test_bad_and_revoked_tokens_are_refused(client: TestClient, ws: Workspace) -
 def _dashboard_routes() -> set[tuple[str, str]]:
     from fastapi.routing import APIRoute
 
-    from interdit.web.routes import router
+    from interdit.server.web.routes import router
 
     return {(m, r.path) for r in router.routes if isinstance(r, APIRoute) for m in r.methods}
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from api.conftest import bearer
 from api.fixtures import NOW, Workspace, clock, options
 from interdit import pipeline
-from interdit.api import create_app
+from interdit.server.app import create_app
 
 APK = Path(__file__).resolve().parents[3] / "shared" / "data" / "apk" / "ag__hello-world.apk"
 needs_apk = pytest.mark.skipif(not APK.is_file(), reason=f"the APK corpus is not present at {APK}")

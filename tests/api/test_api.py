@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.conftest import bearer
 from api.fixtures import Workspace, build_workspace, clock, options
 from interdit import fleet
-from interdit.api import create_app
+from interdit.server.app import create_app
 
 
 def _all_findings(client: TestClient, ws: Workspace, query: str, limit: int) -> list[dict[str, object]]:

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from api.fixtures import Workspace, build_workspace, clock, options
 from interdit import fleet, pipeline
-from interdit.api import create_app
+from interdit.server.app import create_app
 
 JAMF = Path(__file__).resolve().parents[1] / "inventory" / "recorded" / "jamf"
 SQUID = b"1678780827.995      0 10.1.2.3 TCP_DENIED/403 3417 CONNECT www.tiktok.com:443 - HIER_NONE/- text/html\n"

@@ -12,9 +12,9 @@ import pytest
 import uvicorn
 
 from api.fixtures import build_workspace, clock, free_port, options
-from interdit.api import create_app
-from interdit.api.connections import TimedH11, timed_protocol
 from interdit.cli.server_cmd import connection_limits
+from interdit.server.app import create_app
+from interdit.server.connections import TimedH11, timed_protocol
 
 
 def test_connection_limits_follow_the_environment() -> None:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.conftest import bearer
 from api.fixtures import PASSWORD, Workspace, build_workspace, clock, options
-from interdit.api import create_app
+from interdit.server.app import create_app
 from interdit.storage.accounts import AccountStore
 from interdit.storage.audit import AuditLog
 

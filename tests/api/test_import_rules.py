@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from api.conftest import bearer
 from api.fixtures import build_workspace, clock, options
 from interdit import fleet
-from interdit.api import create_app
+from interdit.server.app import create_app
 
 
 def _files(tmp: Path, devices: int, bad_rows: int = 0) -> list[tuple[str, tuple[str, bytes, str]]]:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from api.conftest import bearer
 from api.fixtures import Workspace, clock, options
-from interdit.api import create_app
-from interdit.api.health import HEALTH_SECONDS, QuickHealth
+from interdit.server.api.health import HEALTH_SECONDS
+from interdit.server.app import QuickHealth, create_app
 
 
 @pytest.mark.parametrize("behind_tls", [True, False], ids=["tls", "plain-http"])

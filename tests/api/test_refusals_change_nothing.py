@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.conftest import bearer
 from api.fixtures import Workspace, build_workspace, clock, options
-from interdit.api import create_app
+from interdit.server.app import create_app
 
 HEADER = b"device_id,platform,ownership,management,observed_at\n"
 APPS = b"device_id,platform,identifier,name,version,managed,observed_at\n"

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.fixtures import PASSWORD, Workspace, clock, options
-from interdit.api import create_app
-from interdit.api.context import ServerOptions
+from interdit.server.app import create_app
+from interdit.server.context import ServerOptions
 
 
 def _sign_in(client: TestClient) -> tuple[str, str]:

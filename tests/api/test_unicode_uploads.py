@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from api.conftest import bearer
 from api.fixtures import Workspace, build_workspace, clock, options
-from interdit.api import create_app
+from interdit.server.app import create_app
 
 BAD = ["\ud800", "\udfff", "\x00", "\u0000x"]  # text no database stores: a record holding it is rejected
 ODD = ["\u202e", "\u200f", "\ufeff", "é", "𝕏", "\n", "\r", "\t", "\"", ",", "\\", "=1+1", "<b>"]

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from api.fixtures import PASSWORD
 
-STATIC = files("interdit").joinpath("web/static")
-TEMPLATES = files("interdit").joinpath("web/templates")
+STATIC = files("interdit").joinpath("server/web/static")
+TEMPLATES = files("interdit").joinpath("server/web/templates")
 
 # -- contrast ---------------------------------------------------------------------------------------------
 

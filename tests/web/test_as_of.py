@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.conftest import bearer
 from api.fixtures import Workspace, options
-from interdit.api import create_app
+from interdit.server.app import create_app
 from web.test_pages import _sign_in
 
 LATER = datetime(2026, 12, 7, 12, tzinfo=UTC)  # long after the demo fleet's last import (2023-03-15)

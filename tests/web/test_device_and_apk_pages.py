@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from api.fixtures import PASSWORD, Workspace, build_workspace, clock, options
 from interdit import pipeline
-from interdit.api import create_app
 from interdit.model import Sighting
+from interdit.server.app import create_app
 from interdit.storage.sightings import save_scan
 
 APKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "apk"

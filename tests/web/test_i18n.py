@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interdit.model import Device, FindingState
-from interdit.web import i18n
+from interdit.server.web import i18n
 
 
 def _template_keys() -> set[str]:
-    folder = files("interdit").joinpath("web/templates")
+    folder = files("interdit").joinpath("server/web/templates")
     keys: set[str] = set()
     for item in folder.iterdir():
         if item.name.endswith(".html"):
@@ -68,11 +68,13 @@ def test_any_header_gives_a_known_language(cookie: str | None, header: str | Non
 def test_every_refusal_of_the_identity_provider_is_translated() -> None:
     from pathlib import Path
 
-    from interdit.api import oidc
-    from interdit.web import routes
+    from interdit.pipeline import accounts
+    from interdit.server import oidc
+    from interdit.server.web import routes
 
-    source = Path(oidc.__file__).read_text("utf-8") + Path(routes.__file__).read_text("utf-8")
+    source = "".join(Path(m.__file__).read_text("utf-8") for m in (oidc, routes, accounts))
     keys = set(re.findall(r"""OidcRefused\(\d+, "([a-z_.]+)\"""", source))
+    keys |= set(re.findall(r"""SignInRefused\("([a-z_.]+)\"""", source))  # refused by the pipeline's sign-in
     keys |= set(re.findall(r"""explain="([a-z_.]+)\"""", source))
     assert {"oidc.no_role", "oidc.disabled", "oidc.failed", "oidc.expired", "oidc.passwords_off"} <= keys
     for key in keys | {"oidc.title", "sign_in_with", "sign_in_again"}:

@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from joserfc.jwk import OctKey, RSAKey
 
 from api.fixtures import Workspace, build_workspace, clock, options, running_server
-from interdit.api import create_app
-from interdit.api.oidc import OidcConfig, parse_role_map
 from interdit.errors import ConfigError
+from interdit.server.app import create_app
+from interdit.server.oidc import OidcConfig, parse_role_map
 from interdit.storage.accounts import Role
 from web.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
 

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -132,19 +132,11 @@ def state(ctx: typer.Context) -> State:
 
 
 def parse_when(text: str | None, *, default: datetime | None = None) -> datetime:
-    """`2023-03-01` (end of that day, UTC), or a full ISO 8601 time with its zone."""
+    """`2023-03-01` (end of that day, UTC), or a full ISO 8601 time with its zone: `pipeline.as_of_time`, which
+    reads the API's `as_of` too, so both accept and refuse the same dates with the same words."""
     if text is None:
         return default or datetime.now(UTC)
-    try:
-        if len(text) == 10:
-            d = date.fromisoformat(text)
-            return datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=UTC)
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"cannot read the date {text!r}\n  fix: write it as 2023-03-01 or 2023-03-01T12:00:00Z")
-    if value.tzinfo is None:
-        fail(f"the time {text!r} has no time zone\n  fix: add Z for UTC, e.g. {text}Z")
-    return value.astimezone(UTC)
+    return run_guarded(lambda: pipeline.as_of_time(text))
 
 
 def print_json(value: Any) -> None:

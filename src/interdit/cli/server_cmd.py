@@ -118,9 +118,9 @@ def serve(
     """
     import uvicorn
 
-    from interdit.api import create_app
-    from interdit.api.context import ServerOptions
-    from interdit.api.oidc import OidcConfig
+    from interdit.server.app import create_app
+    from interdit.server.context import ServerOptions
+    from interdit.server.oidc import OidcConfig
 
     s = state(ctx)
     oidc = run_guarded(lambda: OidcConfig.resolve(
@@ -137,8 +137,8 @@ def serve(
         err.print(f"dashboard sign-in through {oidc.display_name} ({oidc.issuer}), client {oidc.client_id}"
                   + ("; passwords off" if oidc.only else ""), markup=False)
     app = create_app(s.settings, clock=s.clock, options=options)
-    from interdit.api.connections import timed_protocol
-    from interdit.api.health import QuickHealth
+    from interdit.server.app import QuickHealth
+    from interdit.server.connections import timed_protocol
 
     limits = connection_limits()
     uvicorn.run(QuickHealth(app, app.state.ctx), host=host, port=port, proxy_headers=True,
@@ -153,7 +153,7 @@ def connection_limits(environ: dict[str, str] | None = None) -> dict[str, int]:
     """What uvicorn bounds for slow or idle clients (docs/server.md, "Security model"): idle keep-alive
     connections close after INTERDIT_KEEP_ALIVE_SECONDS (5), a request's head may not exceed 64 KiB, and past
     INTERDIT_MAX_CONNECTIONS (1000) open connections new requests get 503 at once. A head must arrive within
-    10 s (`interdit.api.connections`); body read timeouts are the reverse proxy's work."""
+    10 s (`interdit.server.connections`); body read timeouts are the reverse proxy's work."""
     import os
 
     env = os.environ if environ is None else environ
@@ -184,11 +184,11 @@ def users_add(
             password = sys.stdin.readline().rstrip("\r\n")
         else:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    accounts, audit = _stores(s)
-    from interdit.storage.accounts import Role
+    from interdit.pipeline import accounts as use
+    from interdit.pipeline.audit import Recorder
 
-    made = run_guarded(lambda: accounts.add(username, Role(role.value), password, audit=lambda conn, a: audit.append(
-        cli_actor(), "account.add", a.username, after={"role": a.role.value, "password": a.has_password}, conn=conn)))
+    accounts, audit = _stores(s)
+    made = run_guarded(lambda: use.add_account(accounts, Recorder(audit), cli_actor(), username, role.value, password))
     out.print(f"created {made.username} ({made.role.value})")
 
 
@@ -221,11 +221,11 @@ def users_disable(ctx: typer.Context, username: Annotated[str, typer.Argument(he
 
     Example: interdit users disable marie.tremblay
     """
+    from interdit.pipeline import accounts as use
+    from interdit.pipeline.audit import Recorder
+
     accounts, audit = _stores(state(ctx))
-    before = accounts.get(username)
-    run_guarded(lambda: accounts.set_disabled(username, True, audit=lambda conn, _: audit.append(
-        cli_actor(), "account.disable", username, before={"disabled": before.disabled if before else None},
-        after={"disabled": True}, conn=conn)))
+    run_guarded(lambda: use.disable_account(accounts, Recorder(audit), cli_actor(), username))
     out.print(f"disabled {username}")
 
 
@@ -243,9 +243,11 @@ def users_password(
     s = state(ctx)
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True)
+    from interdit.pipeline import accounts as use
+    from interdit.pipeline.audit import Recorder
+
     accounts, audit = _stores(s)
-    run_guarded(lambda: accounts.set_password(username, password, audit=lambda conn, _: audit.append(
-        cli_actor(), "account.password", username, after={"sessions": "ended"}, conn=conn)))
+    run_guarded(lambda: use.set_password(accounts, Recorder(audit), cli_actor(), username, password))
     out.print(f"set the password of {username}; its sessions ended")
 
 
@@ -265,14 +267,13 @@ def tokens_create(
 
     Example: interdit tokens create resolvers "dns logs of the resolvers" --logs
     """
+    from interdit.pipeline import accounts as use
+    from interdit.pipeline.audit import Recorder
     from interdit.storage.accounts import parse_scopes
 
     accounts, audit = _stores(state(ctx))
     scopes = run_guarded(lambda: parse_scopes(source or (), logs=logs))
-    info, secret = run_guarded(lambda: accounts.create_token(username, name, scopes=scopes, audit=lambda conn, t:
-                                                             audit.append(cli_actor(), "token.create", t.id, after={
-                                                                 "user": t.username, "name": t.name,
-                                                                 "scopes": list(t.scopes)}, conn=conn)))
+    info, secret = run_guarded(lambda: use.create_token(accounts, Recorder(audit), cli_actor(), username, name, scopes))
     err.print(f"token {info.id} for {info.username} (may write: {info.scope_text}): store it now, it is not shown "
               "again", markup=False)
     print(secret)
@@ -298,10 +299,11 @@ def tokens_revoke(ctx: typer.Context, token_id: Annotated[str, typer.Argument(he
 
     Example: interdit tokens revoke 3f9a1c0b7d2e
     """
+    from interdit.pipeline import accounts as use
+    from interdit.pipeline.audit import Recorder
+
     accounts, audit = _stores(state(ctx))
-    info = run_guarded(lambda: accounts.revoke_token(token_id, audit=lambda conn, t: audit.append(
-        cli_actor(), "token.revoke", token_id, before={"user": t.username, "name": t.name},
-        after={"revoked_at": t.revoked_at.isoformat() if t.revoked_at else None}, conn=conn)))
+    info = run_guarded(lambda: use.revoke_token(accounts, Recorder(audit), cli_actor(), token_id))
     out.print(f"revoked {token_id} ({info.username}: {info.name})", markup=False)
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,31 @@ from sqlalchemy.engine import Engine
 
 from interdit.enforcement.base import Payload
 from interdit.storage.audit import AuditEntry, AuditLog
+
+
+class AuditAction(StrEnum):
+    """What an audit entry records: every action the trail holds, one name each (docs/server.md lists them)."""
+
+    IMPORT = "import"
+    SOURCE_SYNC = "source.sync"
+    SOURCE_ADD = "source.add"
+    POLICY_UPDATE = "policy.update"
+    EXCEPTION_GRANT = "exception.grant"
+    EXCEPTION_REVOKE = "exception.revoke"
+    ENFORCEMENT_BUILD = "enforcement.build"
+    ENFORCEMENT_PUSH = "enforcement.push"
+    LOGS_SCAN = "logs.scan"
+    ANALYSIS = "analysis"
+    ACCOUNT_ADD = "account.add"
+    ACCOUNT_DISABLE = "account.disable"
+    ACCOUNT_PASSWORD = "account.password"
+    ACCOUNT_ROLE = "account.role"
+    TOKEN_CREATE = "token.create"
+    TOKEN_REVOKE = "token.revoke"
+    EVALUATE = "evaluate"
+    SESSION_SIGN_IN = "session.sign-in"
+    SESSION_SIGN_OUT = "session.sign-out"
+    SESSION_THROTTLE = "session.throttle"
 
 
 def audit_trail(engine: Engine, clock: Callable[[], datetime]) -> AuditLog:
@@ -41,6 +68,36 @@ def record(log: AuditLog | None, actor: str | None, action: str, target: str, *,
     require_trail(log, actor, action)
     assert log is not None
     return log.append(actor, action, target, before=before, after=after)
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """Writes the entries of one audit trail for the use cases that change accounts and tokens.
+
+    `hook` gives what `AccountStore` calls inside the change's own transaction, so the entry and the change are
+    written together or not at all; without an actor (a library call, a test) nothing is recorded."""
+
+    log: AuditLog | None
+
+    def hook(self, actor: str | None, action: AuditAction, target: str | Callable[[Any], str],
+             make: Callable[[Any], tuple[Any, Any]]) -> Callable[[Any, Any], object] | None:
+        """`make(result)` gives (before, after) from what the change returns; `target` may be made from it too."""
+        if actor is None:
+            return None
+        require_trail(self.log, actor, action)
+        log = self.log
+        assert log is not None
+
+        def write(conn: Any, result: Any) -> object:
+            before, after = make(result)
+            name = target(result) if callable(target) else target
+            return log.append(actor, action.value, name, before=before, after=after, conn=conn)
+
+        return write
+
+    def append(self, actor: str | None, action: AuditAction, target: str, *, before: Any = None,
+               after: Any = None) -> AuditEntry | None:
+        return record(self.log, actor, action.value, target, before=before, after=after)
 
 
 def replace_file(path: Path, text: str, log: AuditLog | None, actor: str | None, action: str, target: str, *,

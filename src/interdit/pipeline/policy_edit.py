@@ -7,13 +7,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from interdit.catalogue import load_catalogue
 from interdit.errors import ConfigError, PolicyError
-from interdit.pipeline.audit import replace_file, require_trail
+from interdit.pipeline.audit import AuditAction, replace_file, require_trail
 from interdit.pipeline.core import LoadedPolicy
 from interdit.policy import load_policy
 from interdit.storage.audit import AuditLog
@@ -56,9 +56,9 @@ def save_policy_text(path: Path, text: str, *, actor: str | None = None,
     With `actor` (and the trail `audit`), the saved change is recorded (action `policy.update`, target the
     file): the text before, the text after and their diff.
     """
-    require_trail(audit, actor, "policy.update")
+    require_trail(audit, actor, AuditAction.POLICY_UPDATE)
     before = path.read_text(encoding="utf-8") if path.exists() else ""
-    loaded = _replace(path, text, Entry(audit, actor, "policy.update", str(path), lambda loaded: (
+    loaded = _replace(path, text, Entry(audit, actor, AuditAction.POLICY_UPDATE, str(path), lambda loaded: (
         {"text": before}, {"text": text, "digest": loaded.digest, "diff": policy_diff(before, text, path.name)})))
     return before, loaded
 
@@ -69,7 +69,7 @@ class Entry:
 
     log: AuditLog | None
     actor: str | None
-    action: str
+    action: AuditAction
     target: str
     make: Callable[[LoadedPolicy], tuple[Any, Any]]
 
@@ -107,17 +107,37 @@ def _dump(yaml: Any, doc: Any) -> str:
     return buf.getvalue()
 
 
-def add_exception(path: Path, exception: dict[str, Any], *, actor: str | None = None,
+class ExceptionRefused(ConfigError):
+    """An exception that breaks a grant rule (it covers no one, or it has already expired)."""
+
+
+def add_exception(path: Path, exception: dict[str, Any], *, today: date | None = None, actor: str | None = None,
                   audit: AuditLog | None = None) -> tuple[str, str, LoadedPolicy]:
     """Append one exception to the policy file (comments kept), validated before it is saved.
 
     `exception` holds id, families, approver, reason, expires (a date) and optionally devices, users, groups,
     safeguards, granted, review_by. Returns (text before, text after, the new policy). With `actor` (and the
     trail `audit`), the grant is recorded (action `exception.grant`, target the exception id).
+
+    The grant rules hold for every caller: an exception names the devices, users or groups it covers (an
+    exception for everyone would be a hole in the ban), and it expires after `today` (the clock's date; the
+    system's when not given).
     """
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-    require_trail(audit, actor, "exception.grant")
+    require_trail(audit, actor, AuditAction.EXCEPTION_GRANT)
+    if not any(exception.get(k) for k in ("devices", "users", "groups")):
+        raise ExceptionRefused("an exception must name the devices, users or groups it covers",
+                               fix="set at least one of devices, users, groups")
+    today = today or datetime.now(UTC).date()
+    expires = exception.get("expires")
+    if isinstance(expires, str):
+        try:
+            expires = date.fromisoformat(expires)
+        except ValueError:
+            expires = None  # the policy's validation names the bad date
+    if isinstance(expires, date) and expires <= today:
+        raise ExceptionRefused(f"the expiry {expires} is not in the future", fix="choose a later date")
     before = path.read_text(encoding="utf-8")
     yaml, doc = _round_trip(before)
     if not isinstance(doc, dict):
@@ -145,8 +165,9 @@ def add_exception(path: Path, exception: dict[str, Any], *, actor: str | None = 
     existing.append(entry)
     after = _dump(yaml, doc)
     fields = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in exception.items()}
-    loaded = _replace(path, after, Entry(audit, actor, "exception.grant", str(exception.get("id")), lambda _: (
-        {"text": before}, {"text": after, "exception": fields, "diff": policy_diff(before, after, path.name)})))
+    loaded = _replace(path, after, Entry(audit, actor, AuditAction.EXCEPTION_GRANT, str(exception.get("id")),
+                                         lambda _: ({"text": before}, {"text": after, "exception": fields,
+                                                                       "diff": policy_diff(before, after, path.name)})))
     return before, after, loaded
 
 
@@ -169,7 +190,7 @@ def revoke_exception(path: Path, exception_id: str, *, actor: str | None = None,
 
     With `actor` (and the trail `audit`), the revocation is recorded (action `exception.revoke`).
     """
-    require_trail(audit, actor, "exception.revoke")
+    require_trail(audit, actor, AuditAction.EXCEPTION_REVOKE)
     before = path.read_text(encoding="utf-8")
     yaml, doc = _round_trip(before)
     items = doc.get("exceptions") if isinstance(doc, dict) else None
@@ -178,7 +199,7 @@ def revoke_exception(path: Path, exception_id: str, *, actor: str | None = None,
         raise ConfigError(f"no exception with id {exception_id!r} in {path}", fix="list them with GET /api/v1/policy")
     del items[index]
     after = _dump(yaml, doc)
-    loaded = _replace(path, after, Entry(audit, actor, "exception.revoke", exception_id, lambda _: (
+    loaded = _replace(path, after, Entry(audit, actor, AuditAction.EXCEPTION_REVOKE, exception_id, lambda _: (
         {"text": before}, {"text": after, "diff": policy_diff(before, after, path.name)})))
     return before, after, loaded
 

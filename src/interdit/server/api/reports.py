@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from interdit import pipeline
-from interdit.api.context import Ctx, Reader
-from interdit.api.problems import PROBLEM_RESPONSES, Problem, check_time
-from interdit.errors import InputError
+from interdit.server import views
+from interdit.server.auth import Reader
+from interdit.server.context import Ctx
+from interdit.server.problems import PROBLEM_RESPONSES, Problem
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], responses=PROBLEM_RESPONSES)
 
 MEDIA = {"html": ("text/html; charset=utf-8", "html"), "json": ("application/json", "json"),
          "findings-json": ("application/json", "json"), "csv": ("text/csv; charset=utf-8", "csv")}
-
-
-def as_of_param(text: str | None, name: str = "as_of") -> datetime | None:
-    """An `as_of` query parameter in the CLI's forms; a 422 problem naming the parameter and the fix otherwise."""
-    if text is None or not text.strip():
-        return None
-    try:
-        value = pipeline.as_of_time(text)
-    except InputError as e:
-        raise Problem(422, f"{name}: {e.message}", fix=e.fix) from None
-    check_time(name, value)
-    return value
 
 
 @router.get("/reports/formats", summary="The report formats the server can produce")
@@ -45,16 +33,13 @@ def report_formats(who: Reader) -> list[str]:
                             "text/plain": {"schema": {"type": "string"}}}}})
 def report(fmt: str, ctx: Ctx, who: Reader,
            lang: Annotated[str, Query(pattern="^(en|fr)$")] = "en",
-           as_of: Annotated[str | None, Query(
-               description="Answer for this date or time instead of now, as the CLI's --as-of reads it: "
-                           "2023-03-01 (the end of that day, UTC) or 2023-03-01T12:00:00Z (with its zone).",
-               max_length=64, examples=["2023-03-01"])] = None,
+           as_of: views.AsOf = None,
            history: Annotated[bool, Query(
                description="Include the trend: compliance at the end of each earlier day with an import.")] = False,
            ) -> Response:
     if fmt not in pipeline.report_formats():
         raise Problem(404, f"no report format {fmt!r}", fix="use one of: " + ", ".join(pipeline.report_formats()))
-    when = as_of_param(as_of) or ctx.clock()
+    when = views.as_of_param(as_of) or ctx.clock()
     data = pipeline.report_data(ctx.repo, ctx.loaded_policy(), as_of=when, clock=ctx.clock, with_history=history)
     text = pipeline.render(fmt, data, lang)
     media, ext = MEDIA.get(fmt, ("text/plain; charset=utf-8", "txt"))

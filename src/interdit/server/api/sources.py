@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from interdit import pipeline
-from interdit.api import views
-from interdit.api.context import Admin, Ctx, Reader
-from interdit.api.imports import ALLOW_SHRINK_HELP, MAX_REJECTED_HELP, MAX_REJECTED_PATTERN
-from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import SourceOut, SyncOut
+from interdit.server import views
+from interdit.server.api.imports import ALLOW_SHRINK_HELP, MAX_REJECTED_HELP, MAX_REJECTED_PATTERN
+from interdit.server.auth import Admin, Reader
+from interdit.server.context import Ctx
+from interdit.server.problems import PROBLEM_RESPONSES, Problem
+from interdit.server.schemas import SourceOut, SyncOut
 
 router = APIRouter(prefix="/api/v1", tags=["sources"], responses=PROBLEM_RESPONSES)
 

@@ -6,15 +6,16 @@ the audit trail with the text before and after.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from interdit import pipeline
-from interdit.api.context import Admin, Ctx, Principal, Reader
-from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import (
+from interdit.server import views
+from interdit.server.auth import Admin, Reader
+from interdit.server.context import Ctx
+from interdit.server.problems import PROBLEM_RESPONSES, Problem
+from interdit.server.schemas import (
     ExceptionIn,
     ExceptionOut,
     PolicyChange,
@@ -23,7 +24,6 @@ from interdit.api.schemas import (
     exception_out,
     plain,
 )
-from interdit.errors import InterditError
 
 router = APIRouter(prefix="/api/v1", tags=["policy"], responses=PROBLEM_RESPONSES)
 
@@ -49,7 +49,7 @@ def put_policy(body: PolicyIn, ctx: Ctx, who: Admin,
         return PolicyChange(saved=False, digest=loaded.digest, diff=pipeline.policy_diff(before, body.text, path.name))
     before, loaded = pipeline.save_policy_text(path, body.text, actor=who.actor, audit=ctx.audit)
     diff = pipeline.policy_diff(before, body.text, path.name)
-    ctx.forget("policy", "current", "history")
+    ctx.cache.forget("policy", "current", "history")
     return PolicyChange(saved=True, digest=loaded.digest, diff=diff)
 
 
@@ -67,56 +67,14 @@ def list_exceptions(ctx: Ctx, who: Reader) -> list[ExceptionOut]:
     return sorted((exception_out(e, today) for e in ctx.loaded_policy().policy.exceptions), key=lambda e: e.expires)
 
 
-def grant(ctx: Ctx, who: Principal, body: ExceptionIn) -> ExceptionOut:
-    """Add an exception to the policy file (shared by the API and the dashboard)."""
-    if not (body.devices or body.users or body.groups):
-        raise Problem(422, "an exception must name the devices, users or groups it covers",
-                      fix="set at least one of devices, users, groups")
-    today = ctx.clock().date()
-    if body.expires <= today:
-        raise Problem(422, f"the expiry {body.expires} is not in the future", fix="choose a later date")
-    fields = body.model_dump()
-    fields["granted"] = today
-    known = {f.casefold(): f for f in pipeline.catalogue().families}  # family ids are matched whatever their case
-    fields["families"] = [known.get(f.casefold(), f) for f in body.families]
-    path = ctx.settings.policy_path
-    try:
-        _, _, loaded = pipeline.add_exception(path, fields, actor=who.actor, audit=ctx.audit)
-    except InterditError as e:
-        raise _unplaced(e, path) from None
-    ctx.forget("policy", "current", "history")
-    made = next(e for e in loaded.policy.exceptions if e.id == body.id)
-    return exception_out(made, today)
-
-
-def revoke(ctx: Ctx, who: Principal, exception_id: str) -> None:
-    path = ctx.settings.policy_path
-    try:
-        pipeline.revoke_exception(path, exception_id, actor=who.actor, audit=ctx.audit)
-    except InterditError as e:
-        raise _unplaced(e, path) from None
-    ctx.forget("policy", "current", "history")
-
-
-def _unplaced(error: InterditError, path: Path) -> InterditError:
-    """The error naming the policy file by its name only: the server's folders are not shown to its users."""
-    for e in (error, *getattr(error, "problems", ())):
-        for attr in ("where", "message", "fix"):
-            value = getattr(e, attr)
-            if value:
-                setattr(e, attr, value.replace(str(path), path.name))
-        e.args = (str(e),)
-    return error
-
-
 @router.post("/exceptions", response_model=ExceptionOut, status_code=201,
              summary="Grant an exception (approver, reason, expiry, safeguards), written into the policy")
 def create_exception(body: ExceptionIn, ctx: Ctx, who: Admin) -> ExceptionOut:
-    return grant(ctx, who, body)
+    return views.grant_exception(ctx, who, body)
 
 
 @router.delete("/exceptions/{exception_id}", status_code=204, summary="Revoke an exception (removed from the policy)")
 def delete_exception(exception_id: str, ctx: Ctx, who: Admin) -> None:
     if not any(e.id == exception_id for e in ctx.loaded_policy().policy.exceptions):
         raise Problem(404, f"no exception {exception_id!r}", fix="list them with GET /api/v1/exceptions")
-    revoke(ctx, who, exception_id)
+    views.revoke_exception(ctx, who, exception_id)

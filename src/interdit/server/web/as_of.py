@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import Request
 
 from interdit import pipeline
-from interdit.api import views
-from interdit.api.context import ServerContext
+from interdit.server import views
+from interdit.server.context import ServerContext
 
 
 def picked(request: Request) -> datetime | None:
@@ -21,24 +21,12 @@ def picked(request: Request) -> datetime | None:
 
 
 def current(ctx: ServerContext, as_of: datetime) -> views.Current:
-    """The evaluation as of `as_of`, through the pipeline like `interdit status --as-of`; not stored (the
-    current findings stay today's), kept while the policy and the imports stay the same."""
-    loaded = ctx.loaded_policy()
-
-    def make() -> views.Current:
-        result = pipeline.evaluate(ctx.repo, loaded, as_of=as_of, store=False)
-        return views.Current(as_of, loaded, result.summary, tuple(sorted(result.findings, key=lambda f: f.id)),
-                             tuple(pipeline.review_items(loaded.policy, as_of)))
-
-    value = ctx.cached("as-of", (loaded.digest, len(ctx.repo.import_times()), as_of), make)
-    assert isinstance(value, views.Current)
-    return value
+    """The evaluation as of `as_of`, through the pipeline like `interdit status --as-of` (`views.at`)."""
+    return views.at(ctx, as_of)
 
 
 def history(ctx: ServerContext, cur: views.Current) -> tuple[Any, ...]:
-    value = ctx.cached("as-of-history", (cur.loaded.digest, len(ctx.repo.import_times()), cur.as_of),
-                       lambda: pipeline.history(ctx.repo, cur.loaded, as_of=cur.as_of))
-    return tuple(value)
+    return views.history(ctx, cur)
 
 
 def stale_latest(cur: views.Current, imports: list[datetime]) -> date | None:

@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from interdit import pipeline
-from interdit.api.context import Reader
-from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import CatalogueHit, DirectiveOut, FamilyDetail, FamilyOut, plain
+from interdit.server import views
+from interdit.server.auth import Reader
+from interdit.server.problems import PROBLEM_RESPONSES, Problem
+from interdit.server.schemas import CatalogueHit, DirectiveOut, FamilyDetail, FamilyOut, plain
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"], responses=PROBLEM_RESPONSES)
 
@@ -42,13 +43,14 @@ def directives(who: Reader) -> list[dict[str, Any]]:
 
 
 @router.get("/directives/{directive_id}", response_model=DirectiveOut,
-            summary="One directive: issuer, dates, families, sources")
-def directive(directive_id: str, who: Reader) -> dict[str, Any]:
+            summary="One directive: issuer, dates, families, sources (as it stood on a day, with as_of)")
+def directive(directive_id: str, who: Reader, as_of: views.AsOf = None) -> dict[str, Any]:
     cat = pipeline.catalogue()
     found = cat.directives.get(directive_id)
     if found is None:
         raise Problem(404, f"no directive {directive_id!r}", fix="list them with GET /api/v1/directives")
-    return plain(found)  # type: ignore[no-any-return]
+    when = views.as_of_param(as_of)
+    return plain(found if when is None else found.as_of(when.date()))  # type: ignore[no-any-return]
 
 
 @router.get("/catalogue/search", response_model=list[CatalogueHit],

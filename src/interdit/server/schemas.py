@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interdit.api.problems import ProblemModel
 from interdit.model import Device, Finding, PolicyException, Summary
+from interdit.server.problems import ProblemModel
 
 
 class FindingOut(BaseModel):

@@ -18,8 +18,10 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from interdit import pipeline
-from interdit.api import views
-from interdit.api.context import (
+from interdit.errors import InterditError
+from interdit.pipeline.audit import AuditAction
+from interdit.server import views
+from interdit.server.auth import (
     AUDIT_READERS,
     CSRF_FIELD,
     LANG_COOKIE,
@@ -27,19 +29,17 @@ from interdit.api.context import (
     SESSION_COOKIE,
     SESSION_MAX_AGE,
     Principal,
-    ServerContext,
     check_csrf,
     principal_from,
-    server,
     session_value,
 )
-from interdit.api.oidc import FLOW_SECONDS, Flow, OidcRefused, account_for
-from interdit.api.problems import Problem
-from interdit.api.schemas import ExceptionIn, exception_out
-from interdit.api.signin import Busy
-from interdit.errors import InterditError
+from interdit.server.context import ServerContext, server
+from interdit.server.oidc import FLOW_SECONDS, Flow, OidcRefused, sign_in
+from interdit.server.problems import Problem
+from interdit.server.schemas import ExceptionIn, exception_out
+from interdit.server.signin import Busy
+from interdit.server.web import as_of, i18n
 from interdit.storage.accounts import Account, Role
-from interdit.web import as_of, i18n
 
 log = logging.getLogger("interdit.web")
 
@@ -56,7 +56,7 @@ _templates: Jinja2Templates | None = None
 def templates() -> Jinja2Templates:
     global _templates
     if _templates is None:
-        _templates = Jinja2Templates(directory=str(files("interdit").joinpath("web/templates")))
+        _templates = Jinja2Templates(directory=str(files("interdit").joinpath("server/web/templates")))
         _templates.env.globals.update(number=i18n.number, percent=i18n.percent, when=i18n.when, quote=quote)
     return _templates
 
@@ -192,12 +192,12 @@ async def login(request: Request) -> Response:
         return _come_back(request, 503, "login_busy", busy.retry_after)
     if account is None or account.role is Role.INGEST:
         for locked in ctx.throttle.failed(keys):
-            await run_in_threadpool(ctx.record, "anonymous", "session.throttle", locked,
+            await run_in_threadpool(ctx.record, "anonymous", AuditAction.SESSION_THROTTLE, locked,
                                     after={"free_failures": ctx.throttle.free[locked.split(":", 1)[0]]})
         return _login_page(request, target, status=401, failed=True, username=username)
     ctx.throttle.succeeded(keys)
     done = await run_in_threadpool(_signed_in, ctx, account, target)
-    await run_in_threadpool(ctx.record, f"user:{account.username}", "session.sign-in", account.username)
+    await run_in_threadpool(ctx.record, f"user:{account.username}", AuditAction.SESSION_SIGN_IN, account.username)
     done.delete_cookie(LOGIN_CSRF, path="/login")
     return done
 
@@ -256,7 +256,10 @@ def oidc_callback(request: Request) -> Response:
         if not code or len(code) > 4096:
             raise OidcRefused(400, "oidc.failed", "the provider sent no code")
         claims = client.verify(client.exchange(code, flow), flow.nonce)
-        account = account_for(ctx, client, claims)
+        signed = sign_in(ctx.accounts, ctx.trail, client, claims)
+        if signed.role_changed:
+            ctx.credentials.forget()  # the person's tokens and sessions now carry another role
+        account = signed.account
     except OidcRefused as refusal:
         return _refused(request, refusal)
     done = _signed_in(ctx, account, flow.next)
@@ -271,8 +274,8 @@ async def logout(request: Request) -> Response:
     if who is not None:
         await check_csrf(request, who)
         if who.session:
-            await run_in_threadpool(ctx.end_session, who.session)  # the cookie opens nothing from now on
-            ctx.record(who, "session.sign-out", who.account.username)
+            await run_in_threadpool(ctx.credentials.end_session, who.session)  # the cookie opens nothing from now on
+            ctx.record(who, AuditAction.SESSION_SIGN_OUT, who.account.username)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -370,9 +373,7 @@ def violations(request: Request) -> Response:
 @router.get("/devices/{source}/{device_id:path}")
 def device(request: Request, source: str, device_id: str) -> Response:
     def make(ctx: ServerContext, who: Principal) -> dict[str, Any]:
-        from interdit.api.devices import device_detail
-
-        detail = device_detail(ctx, source, device_id)
+        detail = views.device_detail(ctx, source, device_id)
         attributes = detail.get("device") if isinstance(detail.get("device"), dict) else detail
         apps: list[Any] = list(detail.get("apps") or [])
         history = [{"valid_from": v.get("valid_from"), "valid_to": v.get("valid_to"),
@@ -466,9 +467,7 @@ async def grant_exception(request: Request) -> Response:
                            safeguards=_split(raw["safeguards"]))
         from starlette.concurrency import run_in_threadpool
 
-        from interdit.api.policy import grant
-
-        await run_in_threadpool(grant, ctx, who, body)
+        await run_in_threadpool(views.grant_exception, ctx, who, body)
         return RedirectResponse("/exceptions?" + urlencode({"done": f"granted:{body.id}"}), status_code=303)
     except ValidationError as e:
         errors = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
@@ -492,9 +491,7 @@ async def revoke_exception(request: Request, exception_id: str) -> Response:
         await check_csrf(request, who)
         from starlette.concurrency import run_in_threadpool
 
-        from interdit.api.policy import revoke
-
-        await run_in_threadpool(revoke, ctx, who, exception_id)
+        await run_in_threadpool(views.revoke_exception, ctx, who, exception_id)
     except Redirect as r:
         return RedirectResponse(r.url, status_code=303)
     except (Problem, InterditError) as e:
@@ -543,7 +540,7 @@ async def upload_apks(request: Request) -> Response:
 
     from starlette.concurrency import run_in_threadpool
 
-    from interdit.api.uploads import parse_uploads, work_dir
+    from interdit.server.uploads import parse_uploads, work_dir
 
     ctx = server(request)
     try:
@@ -569,7 +566,7 @@ async def upload_apks(request: Request) -> Response:
             raise Problem(422, "the request carries no file")
         reports = await run_in_threadpool(partial(pipeline.analyze_apks, paths, repo=ctx.repo, lang=lang_of(request),
                                                   jobs=1, clock=ctx.clock, actor=who.actor))
-        ctx.forget("current", "history")
+        ctx.cache.forget("current", "history")
     except Problem as p:
         errors = [p.detail]
     except InterditError as e:

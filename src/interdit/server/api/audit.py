@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from interdit.api.context import AuditReader, Ctx
-from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import AuditEntryOut, AuditVerifyOut
+from interdit.server.auth import AuditReader
+from interdit.server.context import Ctx
+from interdit.server.problems import PROBLEM_RESPONSES, Problem
+from interdit.server.schemas import AuditEntryOut, AuditVerifyOut
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], responses=PROBLEM_RESPONSES)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from interdit import __version__
-from interdit.api.context import Ctx, Reader, ServerContext
+from interdit.server.auth import Reader
+from interdit.server.context import Ctx, ServerContext
 
 router = APIRouter(tags=["health"])
 
@@ -54,41 +54,6 @@ async def _check(ctx: ServerContext) -> None:
         state[2] = False
 
 
-class _Route:
-    path = "/healthz"  # how /metrics names the requests answered by QuickHealth
-
-
-class QuickHealth:
-    """ASGI: `GET /healthz` answered first, before routing and the other middleware, from the last database
-    check (`health_reply`), with the same security headers and /metrics count as every answer.
-
-    Under a flood of other requests (sign-in guesses) the event loop's turn is what a health check waits for;
-    this answer takes one short turn and touches nothing slow (no routing through every route, no body limit,
-    no worker thread)."""
-
-    def __init__(self, app: ASGIApp, ctx: ServerContext) -> None:
-        from interdit.api import Headers
-
-        self.app = app
-        self.ctx = ctx
-        self._answer = Headers(self._reply, ctx)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("path") == "/healthz" and scope.get("method") == "GET":
-            scope["route"] = _Route
-            await self._answer(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-    async def _reply(self, scope: Scope, receive: Receive, send: Send) -> None:
-        import json
-
-        body = json.dumps(await health_reply(self.ctx), separators=(",", ":")).encode()
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": body})
-
-
 def _database(ctx: ServerContext) -> str:
     import sqlalchemy as sa
 
@@ -112,7 +77,7 @@ def metrics(ctx: Ctx, who: Reader) -> PlainTextResponse:
         labels = f'method="{method}",route="{_esc(route)}",status="{status}"'
         lines.append(f"interdit_http_requests_total{{{labels}}} {int(count)}")
         sums.append(f"interdit_http_request_seconds_sum{{{labels}}} {seconds:.6f}")
-    cur = ctx._cache.get("current")
+    cur = ctx.cache.entries.get("current")
     gauges = []
     if cur is not None:
         s = cur.value.summary

@@ -35,10 +35,12 @@ from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
 
 from interdit.errors import ConfigError
-from interdit.storage.accounts import USERNAME_MAX, Account, Role
+from interdit.storage.accounts import USERNAME_MAX, Role
 
 if TYPE_CHECKING:
-    from interdit.api.context import ServerContext
+    from interdit.pipeline.accounts import OidcSignIn
+    from interdit.pipeline.audit import Recorder
+    from interdit.storage.accounts import AccountStore
 
 log = logging.getLogger("interdit.api.oidc")
 
@@ -452,46 +454,18 @@ class OidcClient:
 # -- from the ID token to an account -------------------------------------------------------------------
 
 
-def account_for(ctx: ServerContext, client: OidcClient, claims: Mapping[str, Any]) -> Account:
-    """The person's account: created on their first sign-in, its role kept in step with their groups.
+REFUSED = {"oidc.disabled": 403, "oidc.no_role": 403, "oidc.taken": 409}  # the answer to each refusal
 
-    The provider is the actor of what it decides (`oidc:ISSUER`): the account's creation and its role changes.
-    An account is found by the provider's subject, never by name alone: a password account of the same name
-    is refused, not taken over.
-    """
-    config = client.config
-    issuer = str(claims["iss"])
-    subject = f"{issuer} {claims['sub']}"
+
+def sign_in(accounts: AccountStore, record: Recorder, client: OidcClient, claims: Mapping[str, Any]) -> OidcSignIn:
+    """The account of the person a verified ID token names, through the pipeline's `sign_in_oidc` (created on
+    their first sign-in, its role kept in step with their groups); its refusals become `OidcRefused`."""
+    from interdit.pipeline.accounts import SignInRefused, sign_in_oidc
+
     username = client.username(claims)
-    role = config.role_for(claims)
-    account = ctx.accounts.by_oidc_subject(subject)
-    if account is not None and account.disabled:
-        raise OidcRefused(403, "oidc.disabled", f"the account {account.username!r} is disabled",
-                          username=account.username)
-    if role is None:
-        raise OidcRefused(403, "oidc.no_role", f"{username!r} is in no group mapped to a role "
-                                               f"(claim {config.role_claim!r})", username=username)
-    provider = f"oidc:{issuer}"
-    if account is None:
-        existing = ctx.accounts.get(username)
-        if existing is not None:
-            raise OidcRefused(409, "oidc.taken", f"an account named {username!r} exists and is not this person's "
-                                                 "at the provider", username=username)
-        try:
-            account = ctx.accounts.add(username, role, oidc_subject=subject, audit=ctx.recorder(
-                provider, "account.add", username, lambda a: (None, {"role": a.role.value, "password": False,
-                                                                    "oidc": issuer})))
-        except ConfigError:  # the same person's other sign-in created it a moment ago
-            found = ctx.accounts.by_oidc_subject(subject)
-            if found is None:
-                raise OidcRefused(409, "oidc.taken", f"the account {username!r} could not be created",
-                                  username=username) from None
-            account = found
-    elif account.role is not role:
-        before = account.role
-        account = ctx.accounts.set_role(account.username, role, audit=ctx.recorder(
-            provider, "account.role", account.username, lambda r: ({"role": before.value}, {"role": r.value})))
-        ctx.forget_tokens()
-    ctx.record(f"user:{account.username}", "session.sign-in", account.username, after={"via": "oidc",
-                                                                                       "issuer": issuer})
-    return account
+    try:
+        return sign_in_oidc(accounts, record, issuer=str(claims["iss"]), subject=str(claims["sub"]),
+                            username=username, role=client.config.role_for(claims),
+                            role_claim=client.config.role_claim)
+    except SignInRefused as refusal:
+        raise OidcRefused(REFUSED.get(refusal.key, 403), refusal.key, refusal.reason, **refusal.values) from None

@@ -9,11 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from interdit.api import views
-from interdit.api.context import Ctx, Reader, ServerContext
-from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import AppIntervalOut, DeviceDetailOut, DevicePage, finding_out, plain
 from interdit.model import Device
+from interdit.server import views
+from interdit.server.auth import Reader
+from interdit.server.context import Ctx, ServerContext
+from interdit.server.problems import PROBLEM_RESPONSES
+from interdit.server.schemas import AppIntervalOut, DeviceDetailOut, DevicePage, plain
 
 router = APIRouter(prefix="/api/v1", tags=["devices"], responses=PROBLEM_RESPONSES)
 
@@ -33,7 +34,7 @@ def fleet(ctx: ServerContext) -> Fleet:
         devices = sorted((s.device for s in states), key=lambda d: (d.source, d.device_id))
         return Fleet(tuple(f"{d.source}\x1f{d.device_id}" for d in devices), tuple(devices))
 
-    value = ctx.cached("fleet", (cur.as_of,), make)
+    value = ctx.cache.get("fleet", (cur.as_of,), make)
     assert isinstance(value, Fleet)
     return value
 
@@ -56,7 +57,7 @@ def list_devices(
     cursor: Annotated[str | None, Query(max_length=600)] = None,
 ) -> dict[str, Any]:
     fl = fleet(ctx)
-    per_device: dict[tuple[str, str], Counter[str]] = ctx.cached("per-device", (views.current(ctx).as_of,),
+    per_device: dict[tuple[str, str], Counter[str]] = ctx.cache.get("per-device", (views.current(ctx).as_of,),
                                                                  lambda: _per_device(ctx))
     start = bisect.bisect_right(fl.keys, cursor) if cursor else 0
     unit = org_unit.rstrip("/") if org_unit else None
@@ -85,23 +86,10 @@ def _per_device(ctx: ServerContext) -> dict[tuple[str, str], Counter[str]]:
     return out
 
 
-def device_detail(ctx: ServerContext, source: str, device_id: str) -> dict[str, Any]:
-    detail = ctx.repo.device(source, device_id)
-    if detail is None:
-        raise Problem(404, f"no device {device_id!r} in source {source!r}", fix="list them with GET /api/v1/devices")
-    out: dict[str, Any] = plain(detail)
-    if getattr(detail, "versions", None):
-        out["device"] = plain(detail.current)
-    current = [finding_out(f).model_dump(mode="json") for f in views.current(ctx).findings
-               if f.source == source and f.device_id == device_id]
-    out["current_findings"] = current
-    return out
-
-
 @router.get("/devices/{source}/{device_id:path}/apps", response_model=list[AppIntervalOut],
             summary="The apps a device holds or held (installed apps)")
 def device_apps(source: str, device_id: str, ctx: Ctx, who: Reader) -> list[dict[str, Any]]:
-    detail = device_detail(ctx, source, device_id)
+    detail = views.device_detail(ctx, source, device_id)
     for key in ("apps", "app_history", "intervals"):
         if isinstance(detail.get(key), list):
             return list(detail[key])
@@ -111,4 +99,4 @@ def device_apps(source: str, device_id: str, ctx: Ctx, who: Reader) -> list[dict
 @router.get("/devices/{source}/{device_id:path}", response_model=DeviceDetailOut,
             summary="One device: attributes, app history, findings (a device id may hold '/')")
 def one_device(source: str, device_id: str, ctx: Ctx, who: Reader) -> dict[str, Any]:
-    return device_detail(ctx, source, device_id)
+    return views.device_detail(ctx, source, device_id)

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from interdit import pipeline
-from interdit.api import views
-from interdit.api.context import Ctx, Reader, Uploader
-from interdit.api.problems import PROBLEM_RESPONSES, Problem
-from interdit.api.schemas import ImportOut, ImportRunOut, plain
-from interdit.api.uploads import save_uploads, work_dir
+from interdit.server import views
+from interdit.server.auth import Reader, Uploader
+from interdit.server.context import Ctx
+from interdit.server.problems import PROBLEM_RESPONSES, Problem
+from interdit.server.schemas import ImportOut, ImportRunOut, plain
+from interdit.server.uploads import save_uploads, work_dir
 
 router = APIRouter(prefix="/api/v1", tags=["imports"], responses=PROBLEM_RESPONSES)
 

@@ -12,7 +12,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from interdit.api.problems import Problem, problem_response
+from interdit.server.problems import Problem, problem_response
 
 UPLOAD_PREFIXES = ("/api/v1/imports", "/api/v1/analyses", "/api/v1/logs", "/apk")
 SMALL_BODY = 4 * 1024 * 1024  # every other request: policy texts, forms, JSON
@@ -61,6 +61,12 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+# the OpenAPI description of an upload: multipart, one or more files in the field `files`
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+    "required": ["files"]}}}}}
 
 
 NAME_MAX = 100  # characters kept of an uploaded file's name (its end, with the extensions, is kept)

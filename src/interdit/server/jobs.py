@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from interdit import pipeline
-from interdit.api.problems import TITLES, interdit_status
 from interdit.errors import InterditError
+from interdit.server.problems import TITLES, interdit_status
 
 log = logging.getLogger("interdit.api")
 
@@ -77,7 +77,7 @@ class AnalysisQueue:
                 error = problem(422, "; ".join(f"{r['file']}: {', '.join(r['problems']) or 'not readable'}"
                                                for r in broken)[:2000],
                                 fix="upload complete APK files (the problems say what is wrong with each)")
-            ctx.forget("current", "history")
+            ctx.cache.forget("current", "history")
         except InterditError as e:
             error = problem(interdit_status(e), e.message if not e.where else f"{e.where}: {e.message}", e.fix)
         except Exception:

@@ -1,0 +1,1 @@
+"""interdit.server.web"""
