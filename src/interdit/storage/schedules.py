@@ -170,44 +170,44 @@ class RunTotals:
     failing_since: int  # failed runs since the latest success (0: the latest run went well)
 
 
+def _when(value: Any, dialect: Any) -> datetime | None:
+    """An aggregate over a time column (SQLite may hand it back as text)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return UTCDateTime().process_result_value(value, dialect)
+
+
 def run_totals(engine: Engine, *, now: datetime) -> dict[str, RunTotals]:
-    """Per job: its latest run, latest success, failures in all and in a row."""
+    """Per job: its latest run, latest success, failures in all and since its latest success."""
     _fail_abandoned(engine, now)
     t = schedule_runs
     with _guard("schedule_runs"), engine.connect() as conn:
-        counts = {r.job: (int(r.failures or 0), r.last_ok) for r in conn.execute(
-            sa.select(t.c.job, sa.func.sum(sa.case((t.c.status == FAILED, 1), else_=0)).label("failures"),
-                      sa.func.max(sa.case((t.c.status == OK, t.c.finished_at))).label("last_ok"))
-            .group_by(t.c.job))}
+        counts = {r.job: (int(r.failures or 0), _when(r.last_ok, conn.dialect), _when(r.ok_for, conn.dialect))
+                  for r in conn.execute(sa.select(
+                      t.c.job, sa.func.sum(sa.case((t.c.status == FAILED, 1), else_=0)).label("failures"),
+                      sa.func.max(sa.case((t.c.status == OK, t.c.finished_at))).label("last_ok"),
+                      sa.func.max(sa.case((t.c.status == OK, t.c.scheduled_for))).label("ok_for"))
+                      .group_by(t.c.job))}
         latest = sa.select(t.c.job, sa.func.max(t.c.scheduled_for).label("at")).group_by(t.c.job).subquery()
         last = {r.job: _run(r) for r in conn.execute(
             sa.select(t).join(latest, (t.c.job == latest.c.job) & (t.c.scheduled_for == latest.c.at)))}
         totals: dict[str, RunTotals] = {}
-        for job, (failures, last_ok) in counts.items():
-            if last_ok is not None and not isinstance(last_ok, datetime):  # SQLite: MAX over a CASE gives text
-                last_ok = UTCDateTime().process_result_value(datetime.fromisoformat(str(last_ok)), conn.dialect)
-            elif isinstance(last_ok, datetime):
-                last_ok = UTCDateTime().process_result_value(last_ok, conn.dialect)
-            since = t.c.job == job
-            if last_ok is not None:
-                since &= t.c.started_at > last_ok
-            in_a_row = conn.execute(sa.select(sa.func.count()).where(since & (t.c.status == FAILED))).scalar_one()
+        for job, (failures, last_ok, ok_for) in counts.items():
+            since = (t.c.job == job) & (t.c.status == FAILED)
+            if ok_for is not None:
+                since &= t.c.scheduled_for > ok_for
+            in_a_row = conn.execute(sa.select(sa.func.count()).where(since)).scalar_one()
             totals[job] = RunTotals(last.get(job), last_ok, failures, int(in_a_row))
     return totals
 
 
 def last_syncs(engine: Engine) -> dict[str, datetime]:
-    """Per source, when its latest successful import (file or API) finished."""
+    """Per source, the time of its latest successful snapshot (file or API): what the fleet's data is as of."""
     t = import_runs
     with _guard("import_runs"), engine.connect() as conn:
-        rows = conn.execute(sa.select(t.c.source, sa.func.max(t.c.finished_at).label("at"))
+        rows = conn.execute(sa.select(t.c.source, sa.func.max(t.c.at).label("at"))
                             .where(t.c.status == "ok").group_by(t.c.source))
-        found: dict[str, datetime] = {}
-        for r in rows:
-            at = r.at
-            if at is not None and not isinstance(at, datetime):  # SQLite: an aggregate comes back as text
-                at = datetime.fromisoformat(str(at))
-            value = UTCDateTime().process_result_value(at, conn.dialect) if at is not None else None
-            if value is not None:
-                found[r.source] = value
-    return found
+        found = {r.source: _when(r.at, conn.dialect) for r in rows}
+    return {k: v for k, v in found.items() if v is not None}
