@@ -207,3 +207,26 @@ def test_the_run_rows_key_refuses_a_second_claim_at_the_database(repo: Repositor
         conn.execute(sa.insert(store.schedule_runs).values(
             job="j", scheduled_for=due, kind="k", owner="b", started_at=due, deadline=due, status="running",
             summary="{}"))
+
+
+def test_the_migration_creates_the_tables_as_defined(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    repo = Repository(db_url)
+    repo.migrate()
+    ours = {store.schedule_jobs.name, store.schedule_runs.name}
+
+    def include_name(name: str | None, type_: str, parents: dict[str, str | None]) -> bool:
+        return True if type_ == "schema" else (name if type_ == "table" else parents.get("table_name")) in ours
+
+    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+        return table in ours
+
+    with repo.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_name": include_name,
+                                                         "include_object": include_object})
+        assert compare_metadata(context, store.metadata) == []
+    assert ours <= set(sa.inspect(repo.engine).get_table_names())
+    repo.close()

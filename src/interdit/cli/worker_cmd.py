@@ -38,18 +38,18 @@ _TEXT = {
         "skipped": "{job}: the run due at {at} was claimed by another process; nothing was run",
     },
     "fr": {
-        "no-jobs": "Aucune tâche planifiée : lancez 'interdit worker' avec un fichier de planification "
+        "no-jobs": "Aucune tâche planifiée : lancez 'interdit worker' avec un fichier de planification "
                    "(docs/operations.md).",
         "job": "TÂCHE", "kind": "TYPE", "when": "QUAND", "last": "DERNIÈRE EXÉCUTION",
         "next": "PROCHAINE EXÉCUTION", "failures": "ÉCHECS",
         "never": "jamais", "removed": "(plus planifiée)", "in-a-row": "{n} de suite",
         "ok": "réussie", "failed": "en échec", "running": "en cours",
-        "error": "  {job} : {error}",
-        "check": "{path} : {n} tâches, heures en UTC et dans le fuseau de la tâche",
+        "error": "  {job} : {error}",
+        "check": "{path} : {n} tâches, heures en UTC et dans le fuseau de la tâche",
         "check-row": "  {name:<{w}}  {kind:<20}  {cron:<14}  {tz:<20}  prochaine {next}",
-        "kinds": "Types de tâches :",
-        "ran": "{job} : {status} ({at})",
-        "skipped": "{job} : l'exécution prévue à {at} a été prise par un autre processus ; rien n'a été exécuté",
+        "kinds": "Types de tâches :",
+        "ran": "{job} : {status} ({at})",
+        "skipped": "{job} : l'exécution prévue à {at} a été prise par un autre processus ; rien n'a été exécuté",
     },
 }
 

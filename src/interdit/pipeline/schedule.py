@@ -60,14 +60,14 @@ _TEXT = {
         "stop": "worker {owner}: stopping",
     },
     "fr": {
-        "start": "exécuteur {owner} : {n} tâches lues dans {path}",
-        "next": "tâche {job} : prochaine exécution {at}",
-        "skip": "tâche {job} : l'exécution prévue à {at} est déjà prise (une seule fois, par un seul processus) ; "
+        "start": "exécuteur {owner} : {n} tâches lues dans {path}",
+        "next": "tâche {job} : prochaine exécution {at}",
+        "skip": "tâche {job} : l'exécution prévue à {at} est déjà prise (une seule fois, par un seul processus) ; "
                 "ignorée",
-        "run": "tâche {job} : exécution prévue à {at} en cours",
-        "ok": "tâche {job} : terminée en {s:.1f} s",
-        "failed": "tâche {job} : ÉCHEC après {s:.1f} s : {error}",
-        "stop": "exécuteur {owner} : arrêt",
+        "run": "tâche {job} : exécution prévue à {at} en cours",
+        "ok": "tâche {job} : terminée en {s:.1f} s",
+        "failed": "tâche {job} : ÉCHEC après {s:.1f} s : {error}",
+        "stop": "exécuteur {owner} : arrêt",
     },
 }
 

@@ -50,7 +50,7 @@ def _configured(ctx: JobContext) -> list[str]:
 
 @register_kind("sync", settings=("sources", "max_rejected", "allow_shrink"), check=_check_sync,
                help_en="sync each source from its API (a failed source fails the job; the others still sync)",
-               help_fr="synchronise chaque source par son API (une source en échec fait échouer la tâche ; "
+               help_fr="synchronise chaque source par son API (une source en échec fait échouer la tâche ; "
                        "les autres sont quand même synchronisées)")
 def sync(ctx: JobContext) -> dict[str, Any]:
     from interdit.pipeline.sources import sync_source
