@@ -230,3 +230,57 @@ def test_the_migration_creates_the_tables_as_defined(db_url: str) -> None:
         assert compare_metadata(context, store.metadata) == []
     assert ours <= set(sa.inspect(repo.engine).get_table_names())
     repo.close()
+
+
+def test_the_worker_reads_its_file_again_on_request_and_outlives_a_failed_pass(
+        repo: Repository, policy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+    import time
+
+    from interdit.errors import StorageError
+    from interdit.pipeline import schedule as sched
+
+    monkeypatch.setattr(sched, "LONGEST_WAIT_S", 0.2)
+    real_claim = store.claim_run
+    calls = {"n": 0}
+
+    def claim_failing_once(*args: Any, **kwargs: Any) -> int | None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise StorageError("cannot reach the database (connection refused)")
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(store, "claim_run", claim_failing_once)
+    path = tmp_path / "schedule.yaml"
+    path.write_text('timezone: America/Toronto\njobs:\n  evaluate:\n    kind: evaluate\n    cron: "0 2 * * *"\n')
+    stop, reload = threading.Event(), threading.Event()
+    now = AT + timedelta(minutes=5)
+    worker = threading.Thread(target=sched.run_worker, args=(repo, load_schedule(path)),
+                              kwargs={"stop": stop, "reload": reload, **_options(policy, now)})
+
+    def wait_for(condition: Any) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.05)
+
+    with caplog.at_level(logging.INFO, logger="interdit.schedule"):
+        worker.start()
+        try:
+            wait_for(lambda: len(_evaluations(repo)) == 1)  # after the failed pass, the next one ran it
+            path.write_text(path.read_text() + '  freshness:\n    kind: check-sync\n    cron: "0 * * * *"\n')
+            reload.set()
+            wait_for(lambda: any(r.job == "freshness" for r in store.runs(repo.engine, now=now)))
+            path.write_text("jobs: [\n")
+            reload.set()
+            wait_for(lambda: any("could not be read again" in r.getMessage() for r in caplog.records))
+        finally:
+            stop.set()
+            worker.join(timeout=30)
+    assert not worker.is_alive()
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("connection refused" in m and "trying again" in m for m in errors)
+    assert any("could not be read again" in m for m in errors)
+    assert {j.name for j in store.stored_jobs(repo.engine, enabled_only=True)} == {"evaluate", "freshness"}
+    assert len(_evaluations(repo)) == 1

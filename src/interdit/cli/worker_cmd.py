@@ -95,8 +95,8 @@ def worker(
     Example: interdit worker --schedule /etc/interdit/schedule.yaml
 
     Each firing runs once, whatever the number of workers on the database: the first to claim it runs it, the
-    others skip it. Stop with Ctrl-C or SIGTERM: a job in progress is recorded failed. Exit code 1 with --once or
-    --run when a job failed.
+    others skip it. Stop with Ctrl-C or SIGTERM: a job in progress is recorded failed. SIGHUP reads the schedule
+    file again. Exit code 1 with --once or --run when a job failed.
     """
     from interdit.pipeline import schedule as sched
 
@@ -135,18 +135,22 @@ def worker(
     if once:
         _show_outcomes(run_guarded(lambda: sched.run_due(repo, loaded, **options)), t)
         return
-    stop = threading.Event()
+    stop, reload = threading.Event(), threading.Event()
 
     def stopping(signum: int, _frame: Any) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, stopping)
+    def reloading(signum: int, _frame: Any) -> None:
+        reload.set()
+
+    previous = signal.signal(signal.SIGTERM, stopping), signal.signal(signal.SIGHUP, reloading)
     try:
-        run_guarded(lambda: sched.run_worker(repo, loaded, stop=stop, **options))
+        run_guarded(lambda: sched.run_worker(repo, loaded, stop=stop, reload=reload, **options))
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGHUP, previous[1])
 
 
 def _show_outcomes(outcomes: list[Any], t: dict[str, str]) -> None:

@@ -28,6 +28,7 @@ import os
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,6 +59,9 @@ _TEXT = {
         "ok": "job {job}: done in {s:.1f} s",
         "failed": "job {job}: FAILED after {s:.1f} s: {error}",
         "stop": "worker {owner}: stopping",
+        "reloaded": "schedule read again: {n} jobs from {path}",
+        "reload-failed": "the schedule {path} could not be read again, the previous one stays in use: {error}",
+        "pass-failed": "the jobs could not be run ({error}); trying again in {s:.0f} s",
     },
     "fr": {
         "start": "exécuteur {owner} : {n} tâches lues dans {path}",
@@ -68,6 +72,9 @@ _TEXT = {
         "ok": "tâche {job} : terminée en {s:.1f} s",
         "failed": "tâche {job} : ÉCHEC après {s:.1f} s : {error}",
         "stop": "exécuteur {owner} : arrêt",
+        "reloaded": "planification relue : {n} tâches lues dans {path}",
+        "reload-failed": "la planification {path} n'a pas pu être relue, la précédente reste en usage : {error}",
+        "pass-failed": "les tâches n'ont pas pu être exécutées ({error}) ; nouvel essai dans {s:.0f} s",
     },
 }
 
@@ -382,16 +389,21 @@ def run_due(repo: Repository, schedule: Schedule, *, now: datetime | None = None
         firing = job.latest_firing(now)
         if firing is None or done.get(job.name) == firing:
             continue
-        done[job.name] = firing
         outcome = run_firing(repo, job, firing, **options)
+        done[job.name] = firing  # claimed, by this process or another: not asked again
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes
 
 
-def run_worker(repo: Repository, schedule: Schedule, *, stop: threading.Event, **options: Any) -> None:
+def run_worker(repo: Repository, schedule: Schedule, *, stop: threading.Event,
+               reload: threading.Event | None = None, **options: Any) -> None:
     """Run the schedule until `stop` is set: a pass over the jobs, then a wait until the next firing (at most a
-    minute). Jobs run one after another in this process; start more workers for more capacity."""
+    minute). Jobs run one after another in this process; start more workers for more capacity.
+
+    When `reload` is set (SIGHUP), the schedule file is read again before the next pass; a file that no longer
+    reads is logged at error level and the schedule in use is kept. A pass that fails (the database cannot be
+    reached) is logged at error level and tried again a minute later: the worker outlives an outage."""
     clock: Clock = options.get("clock", system_clock)
     t = _words(options.get("lang"))
     owner = options.setdefault("owner", process_owner())
@@ -399,12 +411,36 @@ def run_worker(repo: Repository, schedule: Schedule, *, stop: threading.Event, *
     log.info(t["start"].format(owner=owner, n=len(schedule.jobs), path=schedule.path))
     done: dict[str, datetime] = {}
     while not stop.is_set():
-        run_due(repo, schedule, done=done, **options)
+        if reload is not None and reload.is_set():
+            reload.clear()
+            try:
+                fresh = load_schedule(schedule.path)
+                publish(repo, fresh, clock=clock)
+                schedule = fresh
+                log.info(t["reloaded"].format(n=len(schedule.jobs), path=schedule.path))
+            except InterditError as e:
+                log.error(t["reload-failed"].format(path=schedule.path, error=e))
+        try:
+            run_due(repo, schedule, done=done, **options)
+        except Exception as e:  # the database unreachable, a disk full: logged, tried again
+            log.error(t["pass-failed"].format(error=e, s=LONGEST_WAIT_S))
+            _sleep(LONGEST_WAIT_S, stop, reload)
+            continue
         now = clock()
         upcoming = min(((j.next_firing(now), j) for j in schedule.jobs), key=lambda p: p[0])
         log.debug(t["next"].format(job=upcoming[1].name, at=upcoming[0].isoformat(timespec="minutes")))
-        stop.wait(min(max((upcoming[0] - now).total_seconds(), 0.5), LONGEST_WAIT_S))
+        _sleep(min(max((upcoming[0] - now).total_seconds(), 0.5), LONGEST_WAIT_S), stop, reload)
     log.info(t["stop"].format(owner=owner))
+
+
+def _sleep(seconds: float, stop: threading.Event, reload: threading.Event | None) -> None:
+    """Wait `seconds`, or less when asked to stop or to read the schedule again."""
+    end = time.monotonic() + seconds
+    while not stop.is_set() and not (reload is not None and reload.is_set()):
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        stop.wait(min(left, 0.5))
 
 
 # -- status -------------------------------------------------------------------------------------------
