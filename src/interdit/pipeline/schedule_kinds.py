@@ -9,7 +9,8 @@ the run) and raises `JobFailed` when its work was not done. A new kind is one `r
   Settings: `folder` (required), `format` (html), `lang` (the policy's).
 - `check-sync`: fails, and logs an error, when a source has not synced successfully within `within_hours` (26).
   `sources`: default every source of the sources file, else every source ever imported.
-- `notify`: sends the notices that are due (`interdit notify`), where this version has them. Setting: `dry_run`.
+- `notify`: sends the notices that are due (`interdit notify`), where this version has them. Settings: `config`,
+  `contacts`, `language`, `max` (as `interdit notify`'s options), `dry_run`.
 """
 
 from __future__ import annotations
@@ -180,14 +181,38 @@ def _check_notify(settings: Mapping[str, Any], where: str) -> None:
     if importlib.util.find_spec("interdit.pipeline.notify") is None:
         raise ConfigError("this version of interdit cannot send notices", where=where,
                           fix="upgrade interdit, or remove the notify job")
+    for key in ("config", "contacts", "language"):
+        if key in settings and not (isinstance(settings[key], str) and settings[key]):
+            raise ConfigError(f"{key} must be text", where=f"{where}: {key}", fix=f"e.g. {key}: "
+                              + {"config": "/etc/interdit/notify.yaml", "contacts": "/etc/interdit/contacts.yaml",
+                                 "language": "fr-en"}[key])
+    per_run = settings.get("max", 1)
+    if isinstance(per_run, bool) or not isinstance(per_run, int) or per_run < 1:
+        raise ConfigError(f"max must be a whole number of notices above 0, not {per_run!r}", where=f"{where}: max",
+                          fix="e.g. max: 500")
+    if "dry_run" in settings and not isinstance(settings["dry_run"], bool):
+        raise ConfigError("dry_run must be true or false", where=f"{where}: dry_run", fix="dry_run: false")
 
 
-@register_kind("notify", settings=("dry_run",), check=_check_notify,
-               help_en="send the notices that are due (device holders, reminders, escalations)",
-               help_fr="envoie les avis dus (détenteurs d'appareils, rappels, escalades)")
+@register_kind("notify", settings=("config", "contacts", "language", "max", "dry_run"), check=_check_notify,
+               help_en="send the notices that are due (device holders, reminders, escalations, closings)",
+               help_fr="envoie les avis dus (détenteurs d'appareils, rappels, escalades, clôtures)")
 def notify(ctx: JobContext) -> dict[str, Any]:
-    module = importlib.import_module("interdit.pipeline.notify")
-    loaded = importlib.import_module("interdit.pipeline.core").read_policy(ctx.policy_path)
-    result = module.send_notices(ctx.repo, loaded, now=ctx.clock(), actor=ctx.actor,
-                                 dry_run=bool(ctx.job.settings.get("dry_run", False)))
-    return result if isinstance(result, dict) else {"result": str(result)}
+    """`interdit notify` at the run's time. Deliveries that failed on a channel fail the run (the next run tries
+    them again); the notices themselves stay in the notices table, the run keeps the counts."""
+    use = importlib.import_module("interdit.pipeline.notify")
+    core = importlib.import_module("interdit.pipeline.core")
+    settings = ctx.job.settings
+
+    def path(key: str) -> Path | None:
+        return Path(str(settings[key])).expanduser() if settings.get(key) else None
+
+    chosen = use.notify_settings(path("config"), path("contacts"), language=settings.get("language"),
+                                 per_run=settings.get("max"))
+    run = use.send_notices(ctx.repo, core.read_policy(ctx.policy_path), chosen, now=ctx.clock(),
+                           dry_run=bool(settings.get("dry_run", False)), actor=ctx.actor, clock=ctx.clock)
+    done = {k: v for k, v in run.as_dict().items() if k != "notices"}
+    done["notices"] = len(run.rows)
+    if run.failed_deliveries:
+        raise JobFailed(f"{run.failed_deliveries} deliveries failed (tried again on the next run)", done)
+    return done
