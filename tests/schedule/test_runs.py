@@ -284,3 +284,12 @@ def test_the_worker_reads_its_file_again_on_request_and_outlives_a_failed_pass(
     assert any("could not be read again" in m for m in errors)
     assert {j.name for j in store.stored_jobs(repo.engine, enabled_only=True)} == {"evaluate", "freshness"}
     assert len(_evaluations(repo)) == 1
+
+
+def test_a_failed_run_says_why_in_the_workers_language(repo: Repository, policy: Path, tmp_path: Path) -> None:
+    schedule = _schedule(tmp_path)
+    late = AT + timedelta(hours=30)
+    outcome = run_now(repo, schedule, "freshness", **_options(policy, late, lang="fr"))
+    assert outcome is not None and not outcome.ok
+    assert outcome.error == ("1 source(s) non synchronisée(s) depuis 26 h\u00a0: mdm\u00a0: dernière "
+                             "synchronisation 2026-12-07T07:30:00+00:00")

@@ -135,6 +135,8 @@ def test_a_firing_missed_longer_than_the_catch_up_window_is_not_run() -> None:
     assert nightly.latest_firing(due + timedelta(minutes=59)) == due
     assert nightly.latest_firing(due + timedelta(minutes=61)) is None
     assert nightly.latest_firing(due - timedelta(seconds=1)) is None
+    assert nightly.latest_firing(due - timedelta(microseconds=999_999)) is None  # found by hypothesis
+    assert nightly.latest_firing(due + timedelta(microseconds=500_000)) == due
 
 
 @given(minute=st.integers(0, 59), hour=st.integers(0, 23),

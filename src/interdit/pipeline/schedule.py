@@ -170,8 +170,12 @@ class ScheduledJob:
 
     def latest_firing(self, now: datetime) -> datetime | None:
         """The latest firing at or before `now` if it is within the catch-up window (UTC), else None."""
-        value: datetime = self._iter(now + timedelta(seconds=1)).get_prev(datetime)
-        value = value.astimezone(UTC)
+        # croniter's get_prev is strictly before its start, which it reads to the second: start just past `now`'s
+        # second, and step back once more should a firing still fall after `now`
+        found = self._iter(now.replace(microsecond=0) + timedelta(seconds=1))
+        value: datetime = found.get_prev(datetime).astimezone(UTC)
+        if value > now:
+            value = found.get_prev(datetime).astimezone(UTC)
         return value if now - value <= self.catch_up else None
 
 

@@ -28,6 +28,32 @@ from interdit.errors import ConfigError, InterditError
 from interdit.pipeline.schedule import JobContext, JobFailed, log, register_kind
 from interdit.storage import schedules as store
 
+_TEXT = {
+    "en": {
+        "no-sources": "no source to sync: the sources file lists none",
+        "sync-failed": "{n} of {m} sources failed to sync: {details}",
+        "no-folder": "cannot create the report folder {folder}: {error}",
+        "never-imported": "no source has ever been imported: nothing shows the fleet",
+        "stale": "{n} source(s) not synced within {hours:g} h: {details}",
+        "never": "never synced", "last": "last synced {at}", "item": "{name}: {what}", "and": "; ",
+        "undelivered": "{n} deliveries failed (tried again on the next run)",
+    },
+    "fr": {
+        "no-sources": "aucune source à synchroniser{nb}: le fichier des sources n'en contient aucune",
+        "sync-failed": "{n} source(s) sur {m} n'ont pas pu être synchronisées{nb}: {details}",
+        "no-folder": "impossible de créer le dossier des rapports {folder}{nb}: {error}",
+        "never-imported": "aucune source n'a jamais été importée{nb}: rien ne montre le parc",
+        "stale": "{n} source(s) non synchronisée(s) depuis {hours:g} h{nb}: {details}",
+        "never": "jamais synchronisée", "last": "dernière synchronisation {at}", "item": "{name}{nb}: {what}",
+        "and": "{nb}; ",
+        "undelivered": "{n} envoi(s) en échec (nouvel essai à la prochaine exécution)",
+    },
+}
+
+
+def _say(ctx: JobContext, key: str, **values: Any) -> str:
+    return _TEXT.get(ctx.lang or "en", _TEXT["en"])[key].format(nb="\u00a0", **values)
+
 
 def _names(value: Any, where: str) -> None:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
@@ -58,7 +84,7 @@ def sync(ctx: JobContext) -> dict[str, Any]:
 
     names = list(ctx.job.settings.get("sources") or _configured(ctx))
     if not names:
-        raise JobFailed("no source to sync: the sources file lists none", {"sources": {}})
+        raise JobFailed(_say(ctx, "no-sources"), {"sources": {}})
     done: dict[str, Any] = {}
     for name in names:
         try:
@@ -74,8 +100,8 @@ def sync(ctx: JobContext) -> dict[str, Any]:
             done[name] = {"ok": False, "error": f"{type(e).__name__}: {e}"}
     failed = [n for n, d in done.items() if not d["ok"]]
     if failed:
-        raise JobFailed(f"{len(failed)} of {len(names)} sources failed to sync: "
-                        + "; ".join(f"{n}: {done[n]['error']}" for n in failed), {"sources": done})
+        details = _say(ctx, "and").join(_say(ctx, "item", name=n, what=done[n]["error"]) for n in failed)
+        raise JobFailed(_say(ctx, "sync-failed", n=len(failed), m=len(names), details=details), {"sources": done})
     return {"sources": done}
 
 
@@ -121,7 +147,7 @@ def report(ctx: JobContext) -> dict[str, Any]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise JobFailed(f"cannot create the report folder {folder}: {e}") from None
+        raise JobFailed(_say(ctx, "no-folder", folder=folder, error=e)) from None
     day = ctx.scheduled_for.astimezone(ZoneInfo(ctx.job.timezone)).date()
     path = folder / f"interdit-report-{day.isoformat()}{'' if lang == 'en' else '.' + lang}.{fmt}"
     handle, temp = tempfile.mkstemp(prefix=".interdit-report-", dir=folder)
@@ -169,11 +195,12 @@ def check_sync(ctx: JobContext) -> dict[str, Any]:
             stale[name] = seen[name]
     summary = {"within_hours": hours, "sources": seen, "stale": sorted(stale)}
     if not names:
-        raise JobFailed("no source has ever been imported: nothing shows the fleet", summary)
+        raise JobFailed(_say(ctx, "never-imported"), summary)
     if stale:
-        words = "; ".join(f"{n}: {'never synced' if at is None else 'last synced ' + at}"
-                          for n, at in stale.items())
-        raise JobFailed(f"{len(stale)} source(s) not synced within {hours:g} h: {words}", summary)
+        words = _say(ctx, "and").join(
+            _say(ctx, "item", name=n, what=_say(ctx, "never") if at is None else _say(ctx, "last", at=at))
+            for n, at in stale.items())
+        raise JobFailed(_say(ctx, "stale", n=len(stale), hours=hours, details=words), summary)
     return summary
 
 
@@ -214,5 +241,5 @@ def notify(ctx: JobContext) -> dict[str, Any]:
     done = {k: v for k, v in run.as_dict().items() if k != "notices"}
     done["notices"] = len(run.rows)
     if run.failed_deliveries:
-        raise JobFailed(f"{run.failed_deliveries} deliveries failed (tried again on the next run)", done)
+        raise JobFailed(_say(ctx, "undelivered", n=run.failed_deliveries), done)
     return done
