@@ -81,3 +81,40 @@ def test_two_workers_run_each_firing_exactly_once(repo: Repository, policy: Path
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def test_sigterm_stops_a_job_in_progress_and_records_it_failed(repo: Repository, policy: Path,
+                                                               tmp_path: Path) -> None:
+    """A sync waits on an MDM that never answers; SIGTERM ends it: the run reads failed, not running, at once."""
+    import socket
+
+    silent = socket.socket()  # accepts connections (the kernel's backlog) and never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    secret = tmp_path / "secret"
+    secret.write_text("user:password\n")
+    secret.chmod(0o600)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f"sources:\n  jamf-slow:\n    type: jamf\n    base_url: http://127.0.0.1:"
+                       f"{silent.getsockname()[1]}\n    client_id: x\n    secret_file: {secret}\n"
+                       "    limits: {attempts: 1}\n", "utf-8")
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text('jobs:\n  nightly-sync:\n    kind: sync\n    cron: "0 2 * * *"\n', "utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    log = tmp_path / "worker.log"
+    with log.open("w") as handle:
+        worker = subprocess.Popen([sys.executable, "-m", "interdit.cli.main", "--db", repo.url, "--policy",
+                                   str(policy), "worker", "--schedule", str(schedule), "--sources", str(sources),
+                                   "--run", "nightly-sync"], stdout=handle, stderr=subprocess.STDOUT, env=env)
+        try:
+            _wait(lambda: "job nightly-sync: running" in log.read_text("utf-8"), "the sync to start")
+            time.sleep(0.5)  # waiting on the silent MDM
+            worker.send_signal(signal.SIGTERM)
+            code = worker.wait(timeout=60)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+            silent.close()
+    assert code == 1, log.read_text("utf-8")  # the job did not finish
+    [run] = store.runs(repo.engine, now=_now())
+    assert run.status == store.FAILED and run.error == "the worker was stopped while the job ran"

@@ -125,29 +125,30 @@ def worker(
                                "clock": s.clock}
     repo = s.repo
     run_guarded(lambda: sched.publish(repo, loaded, clock=s.clock))
-    if run is not None:
-        outcome = run_guarded(lambda: sched.run_now(repo, loaded, run, **options))
-        if outcome is None:
-            out.print(t["skipped"].format(job=run, at=s.clock().strftime("%Y-%m-%d %H:%M UTC")), markup=False)
-            return
-        _show_outcomes([outcome], t)
-        return
-    if once:
-        _show_outcomes(run_guarded(lambda: sched.run_due(repo, loaded, **options)), t)
-        return
     stop, reload = threading.Event(), threading.Event()
 
-    def stopping(signum: int, _frame: Any) -> None:
+    def stopping(signum: int, _frame: Any) -> None:  # as Ctrl-C: a job in progress stops, recorded failed
         stop.set()
+        raise KeyboardInterrupt
 
     def reloading(signum: int, _frame: Any) -> None:
         reload.set()
 
     previous = signal.signal(signal.SIGTERM, stopping), signal.signal(signal.SIGHUP, reloading)
     try:
-        run_guarded(lambda: sched.run_worker(repo, loaded, stop=stop, reload=reload, **options))
+        if run is not None:
+            outcome = run_guarded(lambda: sched.run_now(repo, loaded, run, **options))
+            if outcome is None:
+                out.print(t["skipped"].format(job=run, at=s.clock().strftime("%Y-%m-%d %H:%M UTC")), markup=False)
+                return
+            _show_outcomes([outcome], t)
+        elif once:
+            _show_outcomes(run_guarded(lambda: sched.run_due(repo, loaded, **options)), t)
+        else:
+            run_guarded(lambda: sched.run_worker(repo, loaded, stop=stop, reload=reload, **options))
     except KeyboardInterrupt:
-        pass
+        if run is not None or once:
+            raise typer.Exit(EXIT_ATTENTION) from None  # the job did not finish
     finally:
         signal.signal(signal.SIGTERM, previous[0])
         signal.signal(signal.SIGHUP, previous[1])

@@ -414,27 +414,29 @@ def run_worker(repo: Repository, schedule: Schedule, *, stop: threading.Event,
     publish(repo, schedule, clock=clock)
     log.info(t["start"].format(owner=owner, n=len(schedule.jobs), path=schedule.path))
     done: dict[str, datetime] = {}
-    while not stop.is_set():
-        if reload is not None and reload.is_set():
-            reload.clear()
+    try:
+        while not stop.is_set():
+            if reload is not None and reload.is_set():
+                reload.clear()
+                try:
+                    fresh = load_schedule(schedule.path)
+                    publish(repo, fresh, clock=clock)
+                    schedule = fresh
+                    log.info(t["reloaded"].format(n=len(schedule.jobs), path=schedule.path))
+                except InterditError as e:
+                    log.error(t["reload-failed"].format(path=schedule.path, error=e))
             try:
-                fresh = load_schedule(schedule.path)
-                publish(repo, fresh, clock=clock)
-                schedule = fresh
-                log.info(t["reloaded"].format(n=len(schedule.jobs), path=schedule.path))
-            except InterditError as e:
-                log.error(t["reload-failed"].format(path=schedule.path, error=e))
-        try:
-            run_due(repo, schedule, done=done, **options)
-        except Exception as e:  # the database unreachable, a disk full: logged, tried again
-            log.error(t["pass-failed"].format(error=e, s=LONGEST_WAIT_S))
-            _sleep(LONGEST_WAIT_S, stop, reload)
-            continue
-        now = clock()
-        upcoming = min(((j.next_firing(now), j) for j in schedule.jobs), key=lambda p: p[0])
-        log.debug(t["next"].format(job=upcoming[1].name, at=upcoming[0].isoformat(timespec="minutes")))
-        _sleep(min(max((upcoming[0] - now).total_seconds(), 0.5), LONGEST_WAIT_S), stop, reload)
-    log.info(t["stop"].format(owner=owner))
+                run_due(repo, schedule, done=done, **options)
+            except Exception as e:  # the database unreachable, a disk full: logged, tried again
+                log.error(t["pass-failed"].format(error=e, s=LONGEST_WAIT_S))
+                _sleep(LONGEST_WAIT_S, stop, reload)
+                continue
+            now = clock()
+            upcoming = min(((j.next_firing(now), j) for j in schedule.jobs), key=lambda p: p[0])
+            log.debug(t["next"].format(job=upcoming[1].name, at=upcoming[0].isoformat(timespec="minutes")))
+            _sleep(min(max((upcoming[0] - now).total_seconds(), 0.5), LONGEST_WAIT_S), stop, reload)
+    finally:
+        log.info(t["stop"].format(owner=owner))
 
 
 def _sleep(seconds: float, stop: threading.Event, reload: threading.Event | None) -> None:
