@@ -293,3 +293,26 @@ def test_a_failed_run_says_why_in_the_workers_language(repo: Repository, policy:
     assert outcome is not None and not outcome.ok
     assert outcome.error == ("1 source(s) non synchronisée(s) depuis 26 h\u00a0: mdm\u00a0: dernière "
                              "synchronisation 2026-12-07T07:30:00+00:00")
+
+
+def test_reading_the_status_never_waits_for_a_writer(tmp_path: Path) -> None:
+    """SQLite has one writer at a time (an import holds it for minutes): `/metrics` and `interdit jobs` only read."""
+    import sqlite3
+    import time
+
+    repo = Repository(f"sqlite:///{tmp_path / 'x.db'}")
+    repo.migrate()
+    publish(repo, _schedule(tmp_path), clock=lambda: AT)
+    store.claim_run(repo.engine, "evaluate", AT, kind="evaluate", owner="a:1", at=AT, deadline=AT + timedelta(hours=1))
+    writer = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process's import, holding the write lock
+        writer.execute("UPDATE schedule_jobs SET enabled = enabled")
+        started = time.monotonic()
+        doc = schedule_status(repo, now=AT + timedelta(minutes=5))
+        assert time.monotonic() - started < 5
+        writer.execute("ROLLBACK")
+    finally:
+        writer.close()
+    assert {j["name"]: j for j in doc["jobs"]}["evaluate"]["last_run"]["status"] == "running"
+    repo.close()

@@ -143,7 +143,13 @@ def finish_run(engine: Engine, run_id: int, *, at: datetime, ok: bool, summary: 
 
 
 def _fail_abandoned(engine: Engine, now: datetime) -> None:
+    """Write down as failed the runs left running past their deadline. Only a read when there are none (the
+    usual case), so that `/metrics` and `interdit jobs` never wait for a writer such as a long import."""
     t = schedule_runs
+    abandoned = (t.c.status == RUNNING) & (t.c.deadline < now)
+    with _guard("schedule_runs"), engine.connect() as conn:
+        if conn.execute(sa.select(t.c.id).where(abandoned).limit(1)).first() is None:
+            return
     with _guard("schedule_runs"), engine.begin() as conn:
         conn.execute(sa.update(t).where((t.c.status == RUNNING) & (t.c.deadline < now)).values(
             status=FAILED, finished_at=now,
