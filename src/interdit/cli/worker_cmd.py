@@ -134,7 +134,8 @@ def worker(
     def reloading(signum: int, _frame: Any) -> None:
         reload.set()
 
-    previous = signal.signal(signal.SIGTERM, stopping), signal.signal(signal.SIGHUP, reloading)
+    hangup = getattr(signal, "SIGHUP", None)  # not on Windows
+    previous = signal.signal(signal.SIGTERM, stopping), hangup and signal.signal(hangup, reloading)
     try:
         if run is not None:
             outcome = run_guarded(lambda: sched.run_now(repo, loaded, run, **options))
@@ -151,7 +152,8 @@ def worker(
             raise typer.Exit(EXIT_ATTENTION) from None  # the job did not finish
     finally:
         signal.signal(signal.SIGTERM, previous[0])
-        signal.signal(signal.SIGHUP, previous[1])
+        if hangup is not None:
+            signal.signal(hangup, previous[1])
 
 
 def _show_outcomes(outcomes: list[Any], t: dict[str, str]) -> None:
