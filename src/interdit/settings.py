@@ -6,6 +6,7 @@
 | policy file  | `--policy`  | `INTERDIT_POLICY`        | `policy.yaml`        |
 | language     | `--lang`    | `INTERDIT_LANG`          | the policy's, else `en` |
 | catalogue URL | `catalogue update URL` | `INTERDIT_CATALOGUE_URL` | none (`{schema}` in it: the schema version) |
+| schedule file | `worker --schedule` | `INTERDIT_SCHEDULE`     | `schedule.yaml`      |
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Settings:
     policy_path: Path
     lang: str | None = None
     catalogue_url: str | None = None
+    schedule_path: Path = Path("schedule.yaml")
 
     @classmethod
     def resolve(cls, *, db: str | None = None, policy: Path | None = None, lang: str | None = None,
@@ -40,4 +42,4 @@ class Settings:
         if chosen is not None and chosen not in LANGUAGES:
             raise ConfigError(f"unknown language {chosen!r}", fix="use --lang en or --lang fr")
         return cls(url, policy or Path(env.get("INTERDIT_POLICY", "policy.yaml")), chosen,
-                   env.get("INTERDIT_CATALOGUE_URL") or None)
+                   env.get("INTERDIT_CATALOGUE_URL") or None, Path(env.get("INTERDIT_SCHEDULE") or "schedule.yaml"))

@@ -148,6 +148,7 @@ CASES = (
     Case(("logs", "sightings"), lambda ws, f: []),
     Case(("logs", "formats"), lambda ws, f: []),
     Case(("users", "list"), lambda ws, f: []),
+    Case(("jobs",), lambda ws, f: []),
     Case(("audit", "list"), lambda ws, f: []),
     Case(("notify",), lambda ws, f: ["--dry-run", "--as-of", "2023-03-15"]),
     Case(("notices",), lambda ws, f: []),

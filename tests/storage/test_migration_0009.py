@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 from typer.testing import CliRunner
 
 from interdit.cli.main import app
@@ -38,8 +39,6 @@ def test_tokens_made_before_scopes_keep_working(db_url: str) -> None:
                      {"at": at, "t": digest[:12], "after": after, "prev": "0" * 64,
                       "hash": entry_hash("0" * 64, 1, at, "cli:x", "token.create", digest[:12], None, after)})
     repo.migrate()
-    from alembic.script import ScriptDirectory
-
     script = ScriptDirectory.from_config(cfg)  # at every head: 0009 and the revisions built on it
     assert set(repo.schema_revisions()) == set(script.get_heads())
     assert "0009" in {r.revision for r in script.iterate_revisions(repo.schema_revisions(), "base")}

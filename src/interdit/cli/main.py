@@ -28,6 +28,7 @@ from interdit.cli import (
     policy_cmd,
     server_cmd,
     sources_cmd,
+    worker_cmd,
 )
 from interdit.cli.common import State, run_guarded
 
@@ -65,7 +66,7 @@ def main(
 
 
 for module in (policy_cmd, catalogue_cmd, inventory_cmd, sources_cmd, compliance_cmd, orgunits_cmd, enforce_cmd,
-               network_cmd, notify_cmd, analysis_cmd, server_cmd, demo_cmd):
+               network_cmd, notify_cmd, analysis_cmd, server_cmd, demo_cmd, worker_cmd):
     module.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
