@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from api.conftest import bearer
 from api.fixtures import Workspace, build_workspace, clock, options
-from interdit import fleet
+from interdit import fleet, pipeline
+from interdit.pipeline.schedule import parse_schedule, publish
 from interdit.server.app import create_app
 
 
@@ -204,6 +205,16 @@ def test_security_headers_and_metrics(client: TestClient, ws: Workspace) -> None
     assert m.headers["content-type"].startswith("text/plain")
     assert 'interdit_http_requests_total{method="GET",route="/api/v1/summary",status="200"}' in m.text
     assert "interdit_compliance_rate " in m.text
+
+
+def test_metrics_export_the_workers_jobs(client: TestClient, ws: Workspace, tmp_path: Path) -> None:
+    schedule = parse_schedule({"timezone": "America/Toronto",
+                               "jobs": {"nightly-evaluate": {"kind": "evaluate", "cron": "0 2 * * *"}}},
+                              tmp_path / "schedule.yaml")
+    publish(pipeline.open_repository(ws.settings.database_url), schedule)
+    m = client.get("/metrics", headers=bearer(ws, "auditor"))
+    assert 'interdit_job_next_run_timestamp_seconds{job="nightly-evaluate"}' in m.text
+    assert "# TYPE interdit_job_failures_total counter" in m.text
 
 
 def test_openapi_documents_the_api(client: TestClient, ws: Workspace) -> None:

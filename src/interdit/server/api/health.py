@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
 from interdit import __version__
+from interdit.pipeline.schedule import schedule_metrics, schedule_status
 from interdit.server.auth import Reader
 from interdit.server.context import Ctx, ServerContext
 
@@ -88,7 +89,10 @@ def metrics(ctx: Ctx, who: Reader) -> PlainTextResponse:
                   "# TYPE interdit_compliance_rate gauge", f"interdit_compliance_rate {rate}",
                   "# HELP interdit_devices_in_scope Devices the policy covers, at the last evaluation.",
                   "# TYPE interdit_devices_in_scope gauge", f"interdit_devices_in_scope {s.devices_in_scope}"]
-    body = "\n".join([*lines, *sums, *gauges]) + "\n"
+    # the worker's jobs (docs/operations.md): last run, next run, failures, read from the database that every
+    # worker and server process shares
+    jobs = schedule_metrics(schedule_status(ctx.repo, clock=ctx.clock)).splitlines()
+    body = "\n".join([*lines, *sums, *gauges, *jobs]) + "\n"
     return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
