@@ -1,21 +1,31 @@
-"""What every use case shares and costs nothing to import: the clock, the shipped catalogue and the words of
-an analysis report."""
+"""What every use case shares and costs nothing to import: the clock, the loaded policy, the shipped catalogue
+and the words of an analysis report."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from interdit.catalogue import BannedApp, load_catalogue
 from interdit.catalogue import directive_bans as catalogue_bans
 from interdit.catalogue import search as catalogue_search
-from interdit.model import Catalogue, Directive
+from interdit.model import Catalogue, Directive, Policy
 
 Clock = Callable[[], datetime]
 
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A policy as read, with the catalogue it was checked against and the digest of its text."""
+
+    policy: Policy
+    catalogue: Catalogue
+    digest: str
 
 
 def catalogue() -> Catalogue:
