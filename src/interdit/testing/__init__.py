@@ -8,6 +8,7 @@ built-in components.
     check_payload(payload, folder)   every file of an enforcement payload, and its caveats, are golden files
     dns_request(), mdm_request()     fixed requests for an enforcement target; request_for(kind) picks one
     report_data()                    a fixed ReportData with findings in every state, to render a report format
+    install_plugin(), run_python()   a distribution with `interdit.plugins` entry points, seen by a fresh process
 
 Nothing in interdit imports this package: it is for tests only.
 """
@@ -15,6 +16,7 @@ Nothing in interdit imports this package: it is for tests only.
 from interdit.testing.enforcement import DOMAINS, dns_request, mdm_catalogue, mdm_request, request_for
 from interdit.testing.golden import check_golden, check_payload, updating
 from interdit.testing.mdm_server import MdmServer, Reply, Request, same_records
+from interdit.testing.plugins import install_plugin, run_python
 from interdit.testing.reports import report_data
 from interdit.testing.transport import MockApi
 
@@ -27,10 +29,12 @@ __all__ = [
     "check_golden",
     "check_payload",
     "dns_request",
+    "install_plugin",
     "mdm_catalogue",
     "mdm_request",
     "report_data",
     "request_for",
+    "run_python",
     "same_records",
     "updating",
 ]
