@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from interdit.analysis import i18n
+from interdit.analysis import i18n, outputs
 from interdit.analysis.permissions import GROUPS, describe
-from interdit.analysis.render import FORMATS, render, to_document
+from interdit.analysis.render import render, to_document
 from interdit.analysis.report import (
     AppReport,
     Certificate,
@@ -98,11 +98,11 @@ def broken() -> AppReport:
     return replace(report, score=score(report, load_rules()))
 
 
-@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("fmt", outputs.names())
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_golden(fmt: str, lang: str) -> None:
     text = render([sample(), broken()], fmt, lang)
-    path = GOLDEN / f"sample.{lang}.{ {'table': 'txt', 'sarif': 'sarif.json'}.get(fmt, fmt)}"
+    path = GOLDEN / f"sample.{lang}.{outputs.get(fmt).extension}"
     if os.environ.get("INTERDIT_UPDATE_GOLDEN") == "1":
         path.write_text(text, "utf-8")
     assert path.is_file(), f"missing {path}: run with INTERDIT_UPDATE_GOLDEN=1"
