@@ -8,11 +8,13 @@ built-in components.
     check_payload(payload, folder)   every file of an enforcement payload, and its caveats, are golden files
     dns_request(), mdm_request()     fixed requests for an enforcement target; request_for(kind) picks one
     report_data()                    a fixed ReportData with findings in every state, to render a report format
+    sample_app_report(), broken_app_report()   analysis reports to render an analysis output
     install_plugin(), run_python()   a distribution with `interdit.plugins` entry points, seen by a fresh process
 
 Nothing in interdit imports this package: it is for tests only.
 """
 
+from interdit.testing.analysis import broken_app_report, sample_app_report
 from interdit.testing.enforcement import DOMAINS, dns_request, mdm_catalogue, mdm_request, request_for
 from interdit.testing.golden import check_golden, check_payload, updating
 from interdit.testing.mdm_server import MdmServer, Reply, Request, same_records
@@ -26,6 +28,7 @@ __all__ = [
     "MockApi",
     "Reply",
     "Request",
+    "broken_app_report",
     "check_golden",
     "check_payload",
     "dns_request",
@@ -36,5 +39,6 @@ __all__ = [
     "request_for",
     "run_python",
     "same_records",
+    "sample_app_report",
     "updating",
 ]
