@@ -10,6 +10,7 @@ built-in components.
     report_data()                    a fixed ReportData with findings in every state, to render a report format
     sample_app_report(), broken_app_report()   analysis reports to render an analysis output
     install_plugin(), run_python()   a distribution with `interdit.plugins` entry points, seen by a fresh process
+    code_files(markdown)             the files a page's code blocks declare (`# file: PATH`), to test a guide
 
 Nothing in interdit imports this package: it is for tests only.
 """
@@ -18,7 +19,7 @@ from interdit.testing.analysis import broken_app_report, sample_app_report
 from interdit.testing.enforcement import DOMAINS, dns_request, mdm_catalogue, mdm_request, request_for
 from interdit.testing.golden import check_golden, check_payload, updating
 from interdit.testing.mdm_server import MdmServer, Reply, Request, same_records
-from interdit.testing.plugins import install_plugin, run_python
+from interdit.testing.plugins import code_files, install_plugin, run_python
 from interdit.testing.reports import report_data
 from interdit.testing.transport import MockApi
 
@@ -31,6 +32,7 @@ __all__ = [
     "broken_app_report",
     "check_golden",
     "check_payload",
+    "code_files",
     "dns_request",
     "install_plugin",
     "mdm_catalogue",

@@ -5,11 +5,15 @@
     site = install_plugin(tmp_path, "acme-reports", {"acme_reports/__init__.py": "", "acme_reports/pdf.py": CODE},
                           {"reporting.acme": "acme_reports.pdf"})
     result = run_python(site, "from interdit.reporting import formats; print(formats.names())")
+
+`code_files(markdown)` reads the files a page's code blocks declare (a first line `# file: PATH`), so a test can
+walk a guide exactly as written.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -34,9 +38,19 @@ def install_plugin(folder: Path, name: str, files: Mapping[str, str], entry_poin
     return folder
 
 
-def run_python(site: Path, code: str, *, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run `code` in a fresh interpreter that sees `site` and this interdit; output captured as text."""
+def run_python(site: Path, code: str, *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+               timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter that sees `site` and this interdit (in `cwd`, with `env` added to the
+    environment); output captured as text."""
     source = str(Path(interdit.__file__).parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(site), source))}
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    environ = {**os.environ, **(env or {}), "PYTHONPATH": os.pathsep.join((str(site), source))}
+    return subprocess.run([sys.executable, "-c", code], env=environ, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+_BLOCK = re.compile(r"^```[a-z]*\n# file: (?P<path>\S+)\n(?P<code>.*?)^```$", re.M | re.S)
+
+
+def code_files(markdown: Path) -> dict[str, str]:
+    """The files declared by the code blocks of `markdown` whose first line is `# file: PATH`, by path."""
+    return {m["path"]: m["code"] for m in _BLOCK.finditer(markdown.read_text("utf-8"))}
