@@ -8,10 +8,10 @@ What an output module may use (see docs/guides/add-an-analysis-output.md):
     AppReport and its parts          Identity, Signing, Permission, SdkMatch, Endpoint, Weakness, Problem,
                                      Score, Matches; report_from_json() reads one back; SCHEMA_VERSION,
                                      ANALYZER_VERSION
-    word(key, lang), pick(table, key, lang), LANGUAGES    the analyzer's words in "en" or "fr"
+    word(key, lang), pick(VERDICTS, verdict, lang), LANGUAGES    the analyzer's words in "en" or "fr"
 """
 
-from interdit.analysis.i18n import LANGUAGES, pick, word
+from interdit.analysis.i18n import LANGUAGES, VERDICTS, pick, word
 from interdit.analysis.output import AnalysisOutput, outputs
 from interdit.analysis.report import (
     ANALYZER_VERSION,
@@ -33,6 +33,7 @@ __all__ = [
     "ANALYZER_VERSION",
     "LANGUAGES",
     "SCHEMA_VERSION",
+    "VERDICTS",
     "AnalysisOutput",
     "AppReport",
     "Endpoint",
