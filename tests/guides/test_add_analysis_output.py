@@ -1,6 +1,6 @@
 """docs/guides/add-an-analysis-output.md, walked as written: its file installed as a plugin is registered, listed
-by `interdit formats` and chosen by `interdit analyze --format`; interdit's golden and docs tests fail for it until its golden files and docs line exist;
-its own test fails until its golden files are made."""
+by `interdit formats` and rendered by the pipeline; interdit's golden and docs tests fail for it until its golden
+files and docs line exist; its own test fails until its golden files are made."""
 
 from __future__ import annotations
 
