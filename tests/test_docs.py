@@ -17,6 +17,7 @@ REGISTRIES = [
     ("interdit.reporting.base", "formats", ("reporting.md",)),
     ("interdit.network.base", "readers", ("network.md",)),
     ("interdit.enforcement.base", "targets", ("enforcement.md", "enforcement-network.md", "enforcement-mdm.md")),
+    ("interdit.analysis.output", "outputs", ("analysis.md",)),
 ]
 
 

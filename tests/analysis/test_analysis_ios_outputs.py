@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from analysis_builders import info_plist, macho, zip_bytes
 
+from interdit.analysis import outputs
 from interdit.analysis.apk import analyze
 from interdit.analysis.evidence import DEFAULT_PROHIBITED, flag_report
-from interdit.analysis.render import FORMATS, render
+from interdit.analysis.render import render
 from interdit.analysis.report import AppReport, report_from_json
 from interdit.analysis.sdks import builtin_signatures
 
@@ -118,11 +119,11 @@ def test_distributed_build_with_get_task_allow_is_debuggable(tmp_path: Path) -> 
     assert "ios.debuggable" in {w.id for w in r.weaknesses}
 
 
-@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("fmt", outputs.names())
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_ios_golden(tmp_path: Path, fmt: str, lang: str) -> None:
     text = render([demo_report(tmp_path)], fmt, lang)
-    path = GOLDEN / f"ios.{lang}.{ {'table': 'txt', 'sarif': 'sarif.json'}.get(fmt, fmt)}"
+    path = GOLDEN / f"ios.{lang}.{outputs.get(fmt).extension}"
     if os.environ.get("INTERDIT_UPDATE_GOLDEN") == "1":
         path.write_text(text, "utf-8")
     assert path.is_file(), f"missing {path}: run with INTERDIT_UPDATE_GOLDEN=1"

@@ -170,12 +170,13 @@ def _format_options() -> dict[tuple[str, ...], Any]:
 
 
 def _accepted(case: Case) -> tuple[str, ...]:
-    """The formats the command's option accepts: its choices, or for `report` the registered report formats."""
+    """The formats the command's option accepts: its choices, or the registered analysis outputs for `analyze`
+    and report formats for `report`."""
     param = _format_options()[case.command]
     choices = getattr(param.type_descriptor.annotation, "__members__", None)
     if choices is not None:
         return tuple(choices)
-    return tuple(pipeline.report_formats())
+    return tuple(pipeline.analysis_formats() if case.command == ("analyze",) else pipeline.report_formats())
 
 
 def _invoke(ws: dict[str, Path], case: Case, fmt: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:

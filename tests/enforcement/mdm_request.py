@@ -1,73 +1,17 @@
-"""A small catalogue, policy and request for the MDM target tests; golden-file and schema helpers.
-
-Regenerate the golden files with INTERDIT_UPDATE_GOLDEN=1 after a deliberate change, and read the diff.
-"""
+"""The MDM target tests' request (from interdit.testing), plist and JSON Schema helpers, and the schemas
+written from the vendors' published API shapes. Golden files: test_golden.py."""
 
 from __future__ import annotations
 
 import json
-import os
 import plistlib
-from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from interdit.enforcement.base import EnforcementRequest, Payload
-from interdit.model import AppFamily, AppId, Catalogue, Platform, Policy, PolicyException, Rule, Vendor
+from interdit.testing import mdm_request as request
 
-GOLDEN = Path(__file__).parent / "golden"
-AND, IOS = Platform.ANDROID, Platform.IOS
-
-
-def catalogue() -> Catalogue:
-    families = {
-        "tiktok": AppFamily("tiktok", "TikTok", "bytedance", identifiers=(
-            AppId(AND, "com.zhiliaoapp.musically"), AppId(IOS, "com.zhiliaoapp.musically"),
-            AppId(AND, "com.ss.android.ugc.trill"), AppId(IOS, "com.ss.iphone.ugc.Ame"))),
-        "wechat": AppFamily("wechat", "WeChat", "tencent", identifiers=(AppId(AND, "com.tencent.mm"),
-                                                                        AppId(IOS, "com.tencent.xin"))),
-        "kaspersky": AppFamily("kaspersky", "Kaspersky", "kaspersky", identifiers=(AppId(AND, "com.kms.free"),),
-                               prefixes=(AppId(AND, "com.kaspersky"),)),
-    }
-    vendors = {v: Vendor(v, v.title(), "CN") for v in ("bytedance", "tencent", "kaspersky")}
-    return Catalogue(1, "test", date(2025, 1, 1), vendors, families, {})
-
-
-def request(*, exceptions: tuple[PolicyException, ...] | None = None, options: dict[str, str] | None = None,
-            extra_ios: int = 0) -> EnforcementRequest:
-    cat = catalogue()
-    if exceptions is None:
-        exceptions = (PolicyException("EXC-1", ("tiktok",), "Deputy Minister", "official account",
-                                      date(2026, 1, 1), devices=("intune:I0000042",), groups=("/Comms/Social",),
-                                      safeguards=("location off",)),
-                      PolicyException("EXC-OLD", ("wechat",), "CIO", "expired", date(2024, 1, 1), users=("a@b",)))
-    policy = Policy("Example Department", (Rule("r1", ("tiktok", "wechat", "kaspersky"), date(2023, 2, 28)),),
-                    exceptions)
-    apps = sorted({a for f in cat.families.values() for a in f.identifiers})
-    apps += [AppId(IOS, f"com.example.banned{i:03d}") for i in range(extra_ios)]
-    prefixes = tuple(p for f in cat.families.values() for p in f.prefixes)
-    return EnforcementRequest(policy, cat, datetime(2025, 3, 1, tzinfo=UTC), ("kaspersky", "tiktok", "wechat"),
-                              tuple(apps), prefixes, ("tiktok.com",), options or {})
-
-
-def check_golden(payload: Payload, name: str) -> None:
-    folder = GOLDEN / name
-    update = os.environ.get("INTERDIT_UPDATE_GOLDEN") == "1"
-    for file, content in payload.files.items():
-        data = content.encode() if isinstance(content, str) else content
-        path = folder / file
-        if update:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        assert path.exists(), f"no golden file {path}: run with INTERDIT_UPDATE_GOLDEN=1 and review it"
-        assert path.read_bytes() == data, f"{file} differs from {path} (INTERDIT_UPDATE_GOLDEN=1 to accept)"
-    caveats = folder / "CAVEATS.txt"
-    text = "\n".join(payload.caveats) + "\n"
-    if update:
-        caveats.write_text(text, "utf-8")
-    assert caveats.read_text("utf-8") == text
+__all__ = ["request", "roundtrip_plist", "validate"]
 
 
 def roundtrip_plist(data: str | bytes) -> Any:

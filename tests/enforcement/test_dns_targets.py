@@ -1,20 +1,14 @@
-"""The DNS and proxy targets: golden files, matching semantics shared with detection, options and caveats.
-
-Golden files live in tests/enforcement/golden/; regenerate them after an intended change with
-    INTERDIT_UPDATE_GOLDEN=1 .venv/bin/python -m pytest -p no:xdist tests/enforcement/test_dns_targets.py
-and read the diff before keeping it.
-"""
+"""The DNS and proxy targets: matching semantics shared with detection, options and caveats (their golden
+files: test_golden.py)."""
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import shutil
 import subprocess
 import tempfile
 import unicodedata
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dns.name
@@ -26,39 +20,16 @@ from hypothesis import strategies as st
 from interdit.enforcement._dns import normalise as enforcement_normalise
 from interdit.enforcement.base import EnforcementRequest, Payload, targets
 from interdit.errors import EnforcementError
-from interdit.model import Catalogue, Policy, Rule
 from interdit.network.match import DomainMatcher
 from interdit.network.match import normalise as detection_normalise
+from interdit.testing import DOMAINS
+from interdit.testing import dns_request as request
 
-GOLDEN = Path(__file__).parent / "golden"
-DNS_TARGETS = ("rpz", "unbound", "dnsmasq", "hosts", "adguard", "squid", "pdns", "knot")
-DOMAINS = ("tiktok.com", "www.tiktok.com", "TikTokV.com.", "tiktokcdn.com", "musical.ly", "bücher-tiktok.example")
-
-
-def request(domains: tuple[str, ...] = DOMAINS, *, organisation: str = "Ministère de l'Exemple",
-            families: tuple[str, ...] = ("tiktok",), version: str = "2026.11", **options: str) -> EnforcementRequest:
-    cat = Catalogue(schema_version=1, version=version, build_date=date(2023, 1, 15), vendors={}, families={},
-                    directives={})
-    policy = Policy(organisation, (Rule("tiktok-ban", families, date(2023, 2, 28)),))
-    return EnforcementRequest(policy, cat, datetime(2023, 3, 1, 12, tzinfo=UTC), families, (), (), domains,
-                              options)
+DNS_TARGETS = tuple(name for name, target in targets.items() if target.kind == "dns")
 
 
 def build(name: str, **options: str) -> Payload:
     return targets.get(name)().build(request(**options))
-
-
-@pytest.mark.parametrize("name", DNS_TARGETS)
-def test_golden(name: str) -> None:
-    payload = build(name)
-    assert payload.target == name
-    for fname, content in payload.files.items():
-        path = GOLDEN / name / fname
-        if os.environ.get("INTERDIT_UPDATE_GOLDEN"):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(str(content), encoding="utf-8")
-        assert path.exists(), f"no golden file {path}: run with INTERDIT_UPDATE_GOLDEN=1"
-        assert str(content) == path.read_text(encoding="utf-8"), f"{name}/{fname} differs from its golden file"
 
 
 @pytest.mark.parametrize("name", DNS_TARGETS)

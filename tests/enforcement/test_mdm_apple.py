@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mdm_request import check_golden, request, roundtrip_plist
+from mdm_request import request, roundtrip_plist
 
 from interdit.enforcement.base import targets
 
@@ -11,7 +11,6 @@ IOS = ["com.ss.iphone.ugc.Ame", "com.tencent.xin", "com.zhiliaoapp.musically"]
 
 def test_profile_and_commands() -> None:
     payload = targets.get("apple")().build(request())
-    check_golden(payload, "mdm-apple")
     profile = roundtrip_plist(payload.files["prohibited-apps.mobileconfig"])
     inner = profile["PayloadContent"][0]
     assert inner["PayloadType"] == "com.apple.applicationaccess" and inner["blockedAppBundleIDs"] == IOS

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from mdm_request import WS1_APP_GROUP, check_golden, request, roundtrip_plist, validate
+from mdm_request import WS1_APP_GROUP, request, roundtrip_plist, validate
 
 from interdit.enforcement.base import targets
 
 
 def test_app_groups_and_profile() -> None:
     payload = targets.get("workspace-one")().build(request())
-    check_golden(payload, "mdm-workspace-one")
     android = validate(payload.files["app-group-android.json"], WS1_APP_GROUP)
     ios = validate(payload.files["app-group-ios.json"], WS1_APP_GROUP)
     assert (android["Platform"], ios["Platform"]) == ("Android", "Apple")

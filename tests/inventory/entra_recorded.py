@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from mdm_server import MdmServer, Reply, Request
+from interdit.testing import MdmServer, Reply, Request
 
 RECORDED = json.loads((Path(__file__).parent / "recorded" / "intune" / "transitiveMemberOf.json").read_text("utf-8"))
 SUFFIX = "/transitiveMemberOf"

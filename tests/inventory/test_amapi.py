@@ -12,13 +12,13 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from mdm_server import MdmServer, Reply, Request
 
 from interdit.errors import ConfigError, InputError
 from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.amapi import AmapiConnector
 from interdit.inventory.base import readers
 from interdit.model import Device, InstalledApp, Management, Ownership, Rejection
+from interdit.testing import MdmServer, Reply, Request
 
 REC = Path(__file__).parent / "recorded" / "amapi"
 NOW = datetime(2025, 3, 5, tzinfo=UTC)

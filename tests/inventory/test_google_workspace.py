@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from mdm_server import MdmServer, Reply, Request, same_records
 
 from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.base import readers
 from interdit.inventory.google_workspace import GoogleWorkspaceConnector
 from interdit.model import Device, InstalledApp, Management, Ownership, Platform, Rejection
+from interdit.testing import MdmServer, Reply, Request, same_records
 
 REC = Path(__file__).parent / "recorded" / "google_workspace"
 NOW = datetime(2025, 3, 5, tzinfo=UTC)

@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-from mdm_server import MdmServer, Reply, Request, same_records
 
 from interdit.errors import ConfigError
 from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.base import readers
 from interdit.inventory.headwind import HeadwindConnector
 from interdit.model import Device, InstalledApp, Management, Ownership
+from interdit.testing import MdmServer, Reply, Request, same_records
 
 REC = Path(__file__).parent / "recorded" / "headwind"
 NOW = datetime(2025, 3, 5, tzinfo=UTC)

@@ -14,13 +14,13 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mdm_server import MdmServer, Reply, Request
 
 from interdit.errors import ConfigError, InputError, InterditError
 from interdit.inventory import ConnectorConfig, Limits, connectors
 from interdit.inventory.base import Tally, readers
 from interdit.inventory.intune import GraphPages, IntuneConnector
 from interdit.model import AppId, Device, InstalledApp, Management, Ownership, Platform, Rejection
+from interdit.testing import MdmServer, Reply, Request
 
 REC = Path(__file__).parent / "recorded" / "intune"
 NOW = datetime(2025, 3, 5, tzinfo=UTC)

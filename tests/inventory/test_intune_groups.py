@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from entra_recorded import serve
-from mdm_server import MdmServer, Reply
 
 from interdit import pipeline, sources
 from interdit.errors import ConfigError
 from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.intune import IntuneConnector, device_from_graph
 from interdit.model import Device, FindingState
+from interdit.testing import MdmServer, Reply
 
 REC = Path(__file__).parent / "recorded" / "intune"
 NOW = datetime(2025, 3, 5, tzinfo=UTC)

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from mdm_server import MdmServer, Reply, Request, same_records
 
 from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.base import readers
 from interdit.inventory.ivanti import IvantiConnector
 from interdit.model import Device, InstalledApp, Management, Ownership
+from interdit.testing import MdmServer, Reply, Request, same_records
 
 REC = Path(__file__).parent / "recorded" / "ivanti"
 NOW = datetime(2025, 3, 5, tzinfo=UTC)

@@ -10,13 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from mdm_server import MdmServer, Reply, Request
 
 from interdit.errors import ConfigError, InputError
 from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.base import readers
 from interdit.inventory.jamf import JamfConnector
 from interdit.model import CoverageReason, Device, InstalledApp, Management, Ownership, Rejection
+from interdit.testing import MdmServer, Reply, Request
 
 REC = Path(__file__).parent / "recorded" / "jamf"
 NOW = datetime(2025, 3, 5, tzinfo=UTC)

@@ -22,12 +22,12 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from mdm_server import MdmServer, Reply, Request
 
 from interdit import pipeline
 from interdit.errors import InputError
 from interdit.inventory import ConnectorConfig, Limits, LiveConnector, connectors
 from interdit.model import Device, InstalledApp, Rejection
+from interdit.testing import MdmServer, Reply, Request
 
 NOW = datetime(2025, 3, 5, tzinfo=UTC)
 SEEN = "2025-03-01T10:00:00Z"

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 import typer
-from mdm_server import MdmServer, Reply, Request
 from typer.testing import CliRunner
 
 from interdit import pipeline, sources
 from interdit.cli.common import State
 from interdit.cli.sources_cmd import register
 from interdit.errors import ConfigError
+from interdit.testing import MdmServer, Reply, Request
 
 REC = Path(__file__).parent / "recorded" / "jamf"
 runner = CliRunner()

@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from mdm_server import MdmServer, Reply, Request, same_records
 
 from interdit.errors import InputError
 from interdit.inventory import ConnectorConfig, Limits
 from interdit.inventory.base import readers
 from interdit.inventory.workspace_one import WorkspaceOneConnector
 from interdit.model import Device, InstalledApp, Management, Ownership, Rejection
+from interdit.testing import MdmServer, Reply, Request, same_records
 
 REC = Path(__file__).parent / "recorded" / "workspace_one"
 NOW = datetime(2025, 3, 5, tzinfo=UTC)

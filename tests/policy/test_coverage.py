@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from builders.policy import TIKTOK, TIKTOK_IOS, app, catalogue, device, state, when
 from interdit.model import (
     AppState,
     CoverageReason,
@@ -22,7 +23,6 @@ from interdit.model import (
 from interdit.policy import evaluate
 from interdit.policy.coverage import REASONS
 from interdit.policy.evaluate import Evaluation
-from policy.builders import TIKTOK, TIKTOK_IOS, app, catalogue, device, state, when
 
 CAT = catalogue()
 RULE = Rule("tiktok", ("tiktok",), date(2023, 2, 28), scope=Scope(ownership=(Ownership.CORPORATE,)),

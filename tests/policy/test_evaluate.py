@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from builders.policy import CAPCUT, OUTLOOK, TIKTOK, WECHAT, app, catalogue, device, state, when
 from interdit.model import (
     AppEvidence,
     AppId,
@@ -30,7 +31,6 @@ from interdit.model import (
 )
 from interdit.policy import evaluate
 from interdit.policy.evaluate import Evaluation
-from policy.builders import CAPCUT, OUTLOOK, TIKTOK, WECHAT, app, catalogue, device, state, when
 
 CAT = catalogue()
 SCOPE = Scope(ownership=(Ownership.CORPORATE, Ownership.UNKNOWN))

@@ -15,6 +15,7 @@ from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 
+from builders.policy import catalogue
 from interdit import fleet
 from interdit.model import (
     AppId,
@@ -29,7 +30,6 @@ from interdit.model import (
     Platform,
 )
 from interdit.policy import evaluate, parse_policy
-from policy.builders import catalogue
 
 GOLDEN = Path(__file__).parent / "golden" / "demo-evaluation.json"
 CAT = catalogue()

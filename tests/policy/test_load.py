@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from builders.policy import catalogue
 from interdit.errors import PolicyError
 from interdit.model import AppId, Management, Ownership, Platform
 from interdit.policy import load_policy, parse_policy, starter_policy
-from policy.builders import catalogue
 
 CAT = catalogue()
 DEMO = files("interdit").joinpath("data/demo-policy.yaml").read_text("utf-8")

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from builders.policy import app, catalogue, device, state, when
 from interdit.model import (
     NAME_PREFIX,
     AppId,
@@ -22,7 +23,6 @@ from interdit.model import (
 from interdit.policy import candidate_patterns, evaluate
 from interdit.policy.evaluate import Evaluation
 from interdit.policy.names import name_key
-from policy.builders import app, catalogue, device, state, when
 
 A, I = Platform.ANDROID, Platform.IOS  # noqa: E741
 _BASE = catalogue()

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from builders.policy import TIKTOK, TIKTOK_IOS, app, catalogue, state, when
+from builders.policy import device as _device
 from interdit.errors import PolicyError
 from interdit.model import (
     Device,
@@ -27,8 +29,6 @@ from interdit.model import (
 )
 from interdit.policy import evaluate, parse_policy
 from interdit.policy.orgmap import OrgUnits, source_type
-from policy.builders import TIKTOK, TIKTOK_IOS, app, catalogue, state, when
-from policy.builders import device as _device
 
 CAT = catalogue()
 MCN_RULE = Rule("tiktok", ("tiktok",), date(2023, 2, 28), directive="ca-tbs-2023-tiktok",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from builders.policy import TIKTOK, catalogue, when
 from interdit.model import AppId, Platform, Policy, PolicyException, Rule
 from interdit.policy import candidate_patterns, due_for_review, parse_policy
-from policy.builders import TIKTOK, catalogue, when
 
 CAT = catalogue()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from builders.policy import TIKTOK, app, catalogue, device, state, when
 from interdit.model import DeviceState, FindingState, Management, Ownership
 from interdit.policy import evaluate, parse_policy
-from policy.builders import TIKTOK, app, catalogue, device, state, when
 
 CAT = catalogue()
 

@@ -12,7 +12,7 @@ import pytest
 
 from interdit.reporting.base import formats
 from interdit.reporting.i18n import NBSP, NNBSP, Translator, messages, typeset_fr
-from reporting.builders import report_data
+from interdit.testing.reports import report_data
 
 GOLDEN = Path(__file__).parent / "golden"
 # a plain (breakable) space where French needs a no-break one

@@ -14,7 +14,7 @@ from interdit.model import RuleSummary, SourceSummary, Summary
 from interdit.reporting.base import ReportData, formats, json_schema
 from interdit.reporting.html_report import chart
 from interdit.reporting.i18n import Translator
-from reporting.builders import AS_OF, report_data
+from interdit.testing.reports import AS_OF, report_data
 
 LANGS = ["en", "fr"]
 NO_SCOPE = {"en": "no device in scope", "fr": "aucun appareil visé"}
@@ -125,7 +125,7 @@ def test_status_and_report_say_why_devices_are_not_evaluable(lang: str, line: st
 def test_a_device_holding_an_app_is_not_listed_among_the_unseen() -> None:
     from interdit.model import FindingState
     from interdit.reporting.base import figures
-    from reporting.builders import finding
+    from interdit.testing.reports import finding
 
     data = report_data()
     seen_on_partial = finding(FindingState.NOT_EVALUABLE, "D-0001", "tiktok-ban", "tiktok", None, "/Finance",

@@ -17,7 +17,7 @@ from interdit.model import AppId, FindingState, Platform
 from interdit.reporting.base import ReportData, figures, formats, json_schema
 from interdit.reporting.findings_csv import COLUMNS
 from interdit.reporting.i18n import NBSP
-from reporting.builders import AS_OF, report_data
+from interdit.testing.reports import AS_OF, report_data
 
 LANGS = ["en", "fr"]
 LONG = "/Ministry of Very Long Names/Directorate of Extremely Detailed Org Unit Paths/Section " + "X" * 80

@@ -13,7 +13,7 @@ import pytest
 
 from interdit.model import FindingState, Summary
 from interdit.reporting.base import ReportData, formats
-from reporting.builders import report_data
+from interdit.testing.reports import report_data
 
 HOSTILE = '<script>alert("x")</script><img src=http://evil.example/x.png>'
 

@@ -13,7 +13,7 @@ import pytest
 from interdit.errors import ConfigError
 from interdit.reporting.base import formats
 from interdit.reporting.i18n import LANGS, NBSP, Translator, messages
-from reporting.builders import report_data
+from interdit.testing.reports import report_data
 
 SOURCES = Path(__file__).resolve().parents[2] / "src" / "interdit" / "reporting"
 

@@ -10,7 +10,7 @@ import pytest
 from interdit.reporting.base import figures
 from interdit.reporting.html_report import executive_summary
 from interdit.reporting.i18n import Translator
-from reporting.builders import report_data
+from interdit.testing.reports import report_data
 
 
 @pytest.mark.parametrize(("lang", "clause"), [("en", "only blocked or hidden"), ("fr", "seulement bloquée")])

@@ -15,7 +15,7 @@ from interdit.model import Summary
 from interdit.pipeline.core import TREND_POINTS, as_of_time, trend_instants
 from interdit.reporting.base import figures, formats
 from interdit.reporting.i18n import Translator
-from reporting.builders import history, report_data
+from interdit.testing.reports import history, report_data
 
 AS_OF = datetime(2023, 4, 1, 12, tzinfo=UTC)
 

@@ -44,10 +44,6 @@ _MAX_FRAMEWORKS = 200
 _MAX_EVIDENCE = 5
 
 
-def is_ios_archive(path: Path, names: Iterable[str]) -> bool:
-    return path.suffix.lower() == ".ipa" or any(_APP.match(n) for n in names)
-
-
 @dataclass(slots=True)
 class _Bundle:
     """What the SDK rules are matched against."""

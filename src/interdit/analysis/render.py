@@ -1,4 +1,5 @@
-"""Analysis reports as a person or a tool reads them: `table` (terminal), `json`, `sarif` (2.1.0) and `html`.
+"""Analysis reports as a person or a tool reads them: `table` (terminal), `json`, `sarif` (2.1.0) and `html`,
+each registered as an output in `renderers/`.
 
 Every format carries every claim with its place in the file. `html` is one self-contained page: no script,
 no style sheet or image from elsewhere. Words a person reads come from `i18n` (English and French).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from interdit import __version__
@@ -492,16 +493,11 @@ def render_html(reports: Sequence[AppReport], lang: str) -> str:
     )
 
 
-FORMATS: dict[str, Callable[[Sequence[AppReport], str], str]] = {
-    "table": render_table, "json": render_json, "sarif": render_sarif, "html": render_html,
-}
-
-
 def render(reports: Sequence[AppReport], fmt: str, lang: str = "en") -> str:
-    """Render `reports` in `fmt` (one of FORMATS) and language `lang` ("en" or "fr")."""
+    """Render `reports` in output `fmt` (a name in `interdit.analysis.output.outputs`) and language `lang`."""
+    from interdit.analysis.output import outputs
     from interdit.errors import AnalysisError
 
-    renderer = FORMATS.get(fmt)
-    if renderer is None:
-        raise AnalysisError(f"unknown output format {fmt!r}", fix=f"use one of: {', '.join(FORMATS)}")
-    return renderer(reports, lang)
+    if fmt not in outputs:
+        raise AnalysisError(f"unknown output format {fmt!r}", fix=f"use one of: {', '.join(outputs.names())}")
+    return outputs.get(fmt)().render(reports, lang)

@@ -13,13 +13,6 @@ import typer
 from interdit.cli.common import EXIT_ATTENTION, cli_actor, err, fail, out, pipeline, run_guarded, state
 
 
-class AnalysisFormat(StrEnum):
-    table = "table"
-    json = "json"
-    sarif = "sarif"
-    html = "html"
-
-
 class FailOn(StrEnum):
     unacceptable = "unacceptable"
     needs_review = "needs_review"
@@ -87,8 +80,8 @@ def analyze(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...",
                                                 help="APK or IPA files (or zipped .app), or folders of them.")],
-    output: Annotated[AnalysisFormat, typer.Option("--format", "-f", help="table, json, sarif or html")] = (
-        AnalysisFormat.table),
+    output: Annotated[str, typer.Option("--format", "-f", help="table, json, sarif or html (see 'interdit "
+                                        "formats').")] = "table",
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file.")] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="en or fr [default: --lang of interdit, else en]")] = None,
     fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 when an app's verdict is this or worse.")] = (
@@ -120,6 +113,9 @@ def analyze(
     language = lang or s.settings.lang or "en"
     if language not in ("en", "fr"):
         fail(f"unknown language {language!r}\n  fix: use --lang en or --lang fr")
+    known = pipeline.analysis_formats()
+    if output not in known:
+        fail(f"unknown output format {output!r}\n  fix: use one of: {', '.join(known)}")
     files = run_guarded(lambda: pipeline.analysis_files(paths))
     if not files:
         fail("no app file found in the paths given\n  fix: pass .apk or .ipa files, or folders holding them")
@@ -135,11 +131,11 @@ def analyze(
             cache_dir=_default_cache() if cache and repo is None else None,
             progress=lambda r: bar.update(task, advance=1, name=f"{r.identity.file_name[:40]:40}"),
             clock=s.clock, actor=cli_actor()))
-    text = run_guarded(lambda: pipeline.render_analysis(reports, output.value, language))
+    text = run_guarded(lambda: pipeline.render_analysis(reports, output, language))
     if out_path is not None:
         out_path.write_text(text, encoding="utf-8")
         err.print(f"wrote {out_path} ({len(reports)} apps)", markup=False)
-    elif output is AnalysisFormat.table:
+    elif output == "table":
         out.print(text, markup=False, highlight=False, end="")
     else:
         typer.echo(text, nl=False)

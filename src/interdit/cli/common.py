@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from interdit.errors import InterditError
+from interdit.pipeline.basics import system_clock
 from interdit.settings import Settings
 
 if TYPE_CHECKING:
@@ -88,14 +89,10 @@ def run_guarded(action: Callable[[], T]) -> T:
         fail(e)
 
 
-def _system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class State:
     settings: Settings
-    clock: Callable[[], datetime] = field(default=_system_clock)
+    clock: Callable[[], datetime] = field(default=system_clock)
     _repo: Repository | None = field(default=None, repr=False)
 
     @classmethod

@@ -25,7 +25,8 @@ from interdit.cli.common import (
     state,
 )
 from interdit.model import Finding, FindingKind, FindingState
-from interdit.reporting._text import WIDTH
+
+WIDTH = 100  # columns of a terminal report when the output is not a terminal
 
 AS_OF_HELP = "Answer for this date or time instead of now (e.g. 2023-03-01: the end of that day, UTC)."
 

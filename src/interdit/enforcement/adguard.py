@@ -8,9 +8,10 @@ from interdit.enforcement._dns import DNS_CAVEATS, domains, header
 from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
-@targets.register("adguard")
+@targets.register
 class AdGuard:
     name = "adguard"
+    kind = "dns"
     summary = "AdGuard Home / Pi-hole block list (||domain^) and Pi-hole regex filters"
 
     options: tuple[Option, ...] = ()

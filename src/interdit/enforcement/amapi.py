@@ -24,9 +24,10 @@ DENIED_PERMISSIONS = (
 MAX_APPLICATIONS = 3000
 
 
-@targets.register("amapi")
+@targets.register
 class AmapiTarget:
     name = "amapi"
+    kind = "mdm"
     summary = "Android Management API policy: applications[] installType BLOCKED, safeguards for exceptions"
     options: tuple[Option, ...] = (
         Option("playStoreMode", "the policy's Play Store mode (WHITELIST removes every app not listed)",

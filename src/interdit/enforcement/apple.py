@@ -77,9 +77,10 @@ def apple_caveats(request: EnforcementRequest) -> list[str]:
     return caveats
 
 
-@targets.register("apple")
+@targets.register
 class AppleTarget:
     name = "apple"
+    kind = "mdm"
     summary = "iOS Restrictions profile (blockedAppBundleIDs) and RemoveApplication commands"
     options: tuple[Option, ...] = (IDENTIFIER,)
 

@@ -3,9 +3,10 @@
 A target turns the policy and the catalogue into files a person or an API applies, with the caveats the
 person must know printed beside them ("hides the app, does not remove it", "cannot cover subdomains").
 
-    @targets.register("unbound")
+    @targets.register
     class Unbound:
-        name = "unbound"
+        name = "unbound"          # the registry key, written once
+        kind = "dns"              # "dns": a resolver or proxy configuration; "mdm": an MDM payload
         summary = "Unbound local-zone configuration (always_nxdomain)"
         options = (Option("policy", "what a banned name gets", "nxdomain", "choice", ("nxdomain", "sinkhole")),)
 
@@ -139,8 +140,12 @@ class Option:
         return raw
 
 
+TARGET_KINDS = ("dns", "mdm")  # what a target's `kind` says: blocks names on the network, or apps in an MDM
+
+
 class Target(Protocol):
     name: str
+    kind: str  # one of TARGET_KINDS
     summary: str
     options: tuple[Option, ...]
 

@@ -14,9 +14,10 @@ from interdit.enforcement._dns import (
 from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
-@targets.register("dnsmasq")
+@targets.register
 class Dnsmasq:
     name = "dnsmasq"
+    kind = "dns"
     summary = "dnsmasq address=/domain/ configuration (NXDOMAIN or sinkhole)"
 
     options: tuple[Option, ...] = (policy_option("nxdomain", "sinkhole"), SINKHOLE, SINKHOLE6)

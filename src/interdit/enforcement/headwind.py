@@ -9,9 +9,10 @@ from interdit.model import Platform
 REMOVE = 2  # 0: do not install and hide if installed; 1: install; 2: do not install and remove if installed
 
 
-@targets.register("headwind")
+@targets.register
 class HeadwindTarget:
     name = "headwind"
+    kind = "mdm"
     summary = "Headwind MDM configuration applications (action 2: remove if installed)"
     options: tuple[Option, ...] = (
         Option("action", "remove (action 2: remove if installed) or hide (action 0: hide, no removal)",

@@ -6,9 +6,10 @@ from interdit.enforcement._dns import DNS_CAVEATS, address, domains, header
 from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
-@targets.register("hosts")
+@targets.register
 class Hosts:
     name = "hosts"
+    kind = "dns"
     summary = "hosts file (exact names only: cannot cover subdomains)"
 
     options: tuple[Option, ...] = (Option("address", "the address every banned name resolves to", "0.0.0.0", "ip"),)

@@ -34,9 +34,10 @@ def _actions(grace_hours: int) -> list[dict[str, Any]]:
          "notificationMessageCCList": []}]}]
 
 
-@targets.register("intune")
+@targets.register
 class IntuneTarget:
     name = "intune"
+    kind = "mdm"
     summary = "Intune (Graph) iOS/Android configuration and compliance policies (restrictedApps, hidden apps)"
     options: tuple[Option, ...] = (
         Option("grace_hours", "hours before a non-compliant device is blocked (compliance grace period)",

@@ -11,9 +11,10 @@ from interdit.enforcement.apple import apple_caveats, restrictions_profile
 from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
-@targets.register("jamf")
+@targets.register
 class JamfTarget:
     name = "jamf"
+    kind = "mdm"
     summary = "Jamf Pro configuration profile (Restrictions, blockedAppBundleIDs) for the Classic API"
     options: tuple[Option, ...] = (IDENTIFIER,)
 

@@ -23,9 +23,10 @@ from interdit.enforcement._dns import (
 from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
-@targets.register("knot")
+@targets.register
 class KnotResolver:
     name = "knot"
+    kind = "dns"
     summary = "Knot Resolver policy (policy.rpz over the generated zone, or policy.suffix)"
 
     options: tuple[Option, ...] = (mode_option("rpz", "suffix"), dir_option("/etc/knot-resolver"),

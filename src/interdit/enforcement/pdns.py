@@ -23,9 +23,10 @@ from interdit.enforcement._dns import (
 from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
-@targets.register("pdns")
+@targets.register
 class PowerDnsRecursor:
     name = "pdns"
+    kind = "dns"
     summary = "PowerDNS Recursor: RPZ via rpzFile() (lua-config-file), or a Lua preresolve script"
 
     options: tuple[Option, ...] = (mode_option("rpz", "lua"), dir_option("/etc/powerdns"),

@@ -17,9 +17,10 @@ from interdit.enforcement._dns import (
 from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
-@targets.register("rpz")
+@targets.register
 class Rpz:
     name = "rpz"
+    kind = "dns"
     summary = "RPZ zone file (NXDOMAIN, NODATA or sinkhole; serial from the policy date)"
 
     options: tuple[Option, ...] = (policy_option("nxdomain", "nodata", "sinkhole"), SINKHOLE, SINKHOLE6, TTL,

@@ -6,9 +6,10 @@ from interdit.enforcement._dns import domains, header
 from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
-@targets.register("squid")
+@targets.register
 class Squid:
     name = "squid"
+    kind = "dns"
     summary = "Squid dstdomain deny ACL, and an SNI (ssl::server_name) ACL for squid-openssl"
 
     options: tuple[Option, ...] = ()

@@ -16,9 +16,10 @@ from interdit.enforcement._dns import (
 from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
 
 
-@targets.register("unbound")
+@targets.register
 class Unbound:
     name = "unbound"
+    kind = "dns"
     summary = "Unbound local-zone configuration (always_nxdomain, or redirect to a sinkhole)"
 
     options: tuple[Option, ...] = (policy_option("nxdomain", "refuse", "sinkhole"), SINKHOLE, SINKHOLE6, TTL)

@@ -15,9 +15,10 @@ from interdit.model import Platform
 PLATFORMS = {Platform.IOS: "Apple", Platform.ANDROID: "Android"}
 
 
-@targets.register("workspace-one")
+@targets.register
 class WorkspaceOneTarget:
     name = "workspace-one"
+    kind = "mdm"
     summary = "Workspace ONE UEM blocklisted app groups and the iOS Restrictions profile"
     options: tuple[Option, ...] = (
         IDENTIFIER,

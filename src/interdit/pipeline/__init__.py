@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 # `interdit logs scan --no-store` never loads the database layer, the policy engine or the report formats.
 _WHERE = {
     "Clock": "basics",
-    "LoadedPolicy": "core",
+    "LoadedPolicy": "basics",
     "ScanResult": "network",
     "ScannedFile": "network",
     "SnapshotRefused": "core",
@@ -137,6 +137,9 @@ if TYPE_CHECKING:
         Clock as Clock,
     )
     from interdit.pipeline.basics import (
+        LoadedPolicy as LoadedPolicy,
+    )
+    from interdit.pipeline.basics import (
         analysis_words as analysis_words,
     )
     from interdit.pipeline.basics import (
@@ -171,9 +174,6 @@ if TYPE_CHECKING:
     )
     from interdit.pipeline.catalogue_update import (
         update_catalogue as update_catalogue,
-    )
-    from interdit.pipeline.core import (
-        LoadedPolicy as LoadedPolicy,
     )
     from interdit.pipeline.core import (
         SnapshotRefused as SnapshotRefused,

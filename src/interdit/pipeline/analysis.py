@@ -211,9 +211,9 @@ def stored_analysis(repo: Repository, sha256: str, lang: str = "en") -> dict[str
 
 
 def analysis_formats() -> list[str]:
-    from interdit.analysis.render import FORMATS
+    from interdit.analysis.output import outputs
 
-    return list(FORMATS)
+    return outputs.names()
 
 
 def app_evidence(repo: Repository) -> dict[AppId, AppEvidence]:

@@ -1,15 +1,17 @@
-"""What every use case shares and costs nothing to import: the clock, the shipped catalogue and the words of
-an analysis report."""
+"""What every use case shares and costs nothing to import: the clock, the loaded policy, the shipped catalogue
+and the words of an analysis report."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from interdit.catalogue import BannedApp, load_catalogue
-from interdit.catalogue import directive_bans as catalogue_bans
-from interdit.catalogue import search as catalogue_search
-from interdit.model import Catalogue, Directive
+from interdit.model import Catalogue, Directive, Policy
+
+if TYPE_CHECKING:
+    from interdit.catalogue import BannedApp
 
 Clock = Callable[[], datetime]
 
@@ -18,16 +20,36 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A policy as read, with the catalogue it was checked against and the digest of its text."""
+
+    policy: Policy
+    catalogue: Catalogue
+    digest: str
+
+
+# the catalogue is imported on first use: the clock and the loaded policy cost nothing to import (the CLI's own)
+
+
 def catalogue() -> Catalogue:
+    from interdit.catalogue import load_catalogue
+
     return load_catalogue()
 
 
 def search_catalogue(text: str) -> list[tuple[str, str, str]]:
+    from interdit.catalogue import load_catalogue
+    from interdit.catalogue import search as catalogue_search
+
     return catalogue_search(load_catalogue(), text)
 
 
 def directive_bans(directive: Directive) -> tuple[tuple[BannedApp, ...], tuple[str, ...]]:
     """The identifiers, namespaces and store names by platform, and the domains, that `directive` bans."""
+    from interdit.catalogue import directive_bans as catalogue_bans
+    from interdit.catalogue import load_catalogue
+
     return catalogue_bans(load_catalogue(), directive)
 
 

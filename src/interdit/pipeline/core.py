@@ -8,7 +8,6 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,9 @@ from interdit.catalogue import blockable_domains, load_catalogue
 from interdit.enforcement.base import EnforcementRequest, Option, Payload, targets
 from interdit.errors import ConfigError, InputError, InterditError
 from interdit.inventory.base import Record, Tally, readers
-from interdit.model import Catalogue, Device, Finding, Policy, Summary, day_start
+from interdit.model import Device, Finding, Policy, Summary, day_start
 from interdit.pipeline.audit import audit_trail, payload_digest, record, require_trail
-from interdit.pipeline.basics import Clock, system_clock
+from interdit.pipeline.basics import Clock, LoadedPolicy, system_clock
 from interdit.policy import candidate_patterns, due_for_review, load_policy, starter_policy
 from interdit.policy import evaluate as evaluate_policy
 from interdit.policy.evaluate import Evaluation
@@ -79,13 +78,6 @@ def write_starter_policy(path: Path, *, force: bool = False) -> Path:
         raise ConfigError(f"{path} already exists", fix="choose another path, or pass --force to overwrite it")
     path.write_text(starter_policy(), encoding="utf-8")
     return path
-
-
-@dataclass(frozen=True)
-class LoadedPolicy:
-    policy: Policy
-    catalogue: Catalogue
-    digest: str
 
 
 def read_policy(path: Path) -> LoadedPolicy:

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 from interdit.catalogue import blockable_domains
 from interdit.errors import ConfigError, InputError
 from interdit.model import Catalogue, Rejection, Sighting
-from interdit.pipeline.basics import Clock, system_clock
+from interdit.pipeline.basics import Clock, LoadedPolicy, system_clock
 
 if TYPE_CHECKING:
-    from interdit.pipeline.core import LoadedPolicy
     from interdit.storage.repo import Repository
 
 

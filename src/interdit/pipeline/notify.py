@@ -36,8 +36,8 @@ from interdit.notify import (
 from interdit.notify.channels import make_channel, payload
 from interdit.notify.config import LANGUAGES
 from interdit.pipeline.audit import audit_trail
-from interdit.pipeline.basics import Clock, system_clock
-from interdit.pipeline.core import LoadedPolicy, evaluate, finding_devices
+from interdit.pipeline.basics import Clock, LoadedPolicy, system_clock
+from interdit.pipeline.core import evaluate, finding_devices
 from interdit.storage import notices as store
 from interdit.storage.repo import Repository
 

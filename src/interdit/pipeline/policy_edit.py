@@ -14,7 +14,7 @@ from typing import Any
 from interdit.catalogue import load_catalogue
 from interdit.errors import ConfigError, PolicyError
 from interdit.pipeline.audit import AuditAction, replace_file, require_trail
-from interdit.pipeline.core import LoadedPolicy
+from interdit.pipeline.basics import LoadedPolicy
 from interdit.policy import load_policy
 from interdit.storage.audit import AuditLog
 

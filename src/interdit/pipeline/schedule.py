@@ -23,13 +23,12 @@ Exactly once: the firing (the job and the UTC time it was due) is claimed in the
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,11 +36,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from interdit.errors import ConfigError, InterditError
+from interdit.pipeline import schedule_kinds  # noqa: F401  (registers the built-in kinds)
 from interdit.pipeline.basics import Clock, system_clock
+from interdit.pipeline.schedule_registry import KINDS, JobContext, JobFailed, JobKind, log
 from interdit.storage import schedules as store
 from interdit.storage.repo import Repository
-
-log = logging.getLogger("interdit.schedule")
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 TOP_KEYS = frozenset({"timezone", "catch_up_minutes", "jobs"})
@@ -79,65 +78,10 @@ _TEXT = {
 }
 
 
-# -- job kinds ----------------------------------------------------------------------------------------
-
-
-class JobFailed(Exception):
-    """A job that ran and did not do its work (a source that failed to sync, a stale source): its `summary`
-    is kept with the failed run."""
-
-    def __init__(self, message: str, summary: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.summary = dict(summary or {})
-
-
-@dataclass(frozen=True)
-class JobContext:
-    """What a job kind gets: the database, the files, the clock, the firing and who to name in the audit trail."""
-
-    repo: Repository
-    job: ScheduledJob
-    scheduled_for: datetime
-    policy_path: Path
-    sources_path: Path | None
-    lang: str | None
-    clock: Clock = system_clock
-
-    @property
-    def actor(self) -> str:
-        return f"schedule:{self.job.name}"
-
-
-Runner = Callable[[JobContext], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class JobKind:
-    name: str
-    run: Runner
-    settings: frozenset[str]
-    help: Mapping[str, str]  # en, fr
-    check: Callable[[Mapping[str, Any], str], None] | None = None  # refuses bad settings (where) at load time
-
-
-KINDS: dict[str, JobKind] = {}
-
-
-def register_kind(name: str, *, settings: Sequence[str] = (), help_en: str, help_fr: str,
-                  check: Callable[[Mapping[str, Any], str], None] | None = None) -> Callable[[Runner], Runner]:
-    """Make `name` a job kind: `@register_kind("notify", settings=(...), help_en=..., help_fr=...)` on a
-    function of a `JobContext` that returns its summary (raise `JobFailed` when the work was not done)."""
-
-    def decorate(run: Runner) -> Runner:
-        KINDS[name] = JobKind(name, run, frozenset(settings), {"en": help_en, "fr": help_fr}, check)
-        return run
-
-    return decorate
+# -- job kinds (the registry is pipeline/schedule_registry.py; the built-in kinds pipeline/schedule_kinds.py) -----
 
 
 def job_kinds() -> dict[str, JobKind]:
-    from interdit.pipeline import schedule_kinds  # noqa: F401  (registers the kinds)
-
     return dict(KINDS)
 
 

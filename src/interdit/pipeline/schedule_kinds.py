@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from interdit.errors import ConfigError, InterditError
-from interdit.pipeline.schedule import JobContext, JobFailed, log, register_kind
+from interdit.pipeline.schedule_registry import JobContext, JobFailed, log, register_kind
 from interdit.storage import schedules as store
 
 _TEXT = {

@@ -1,10 +1,11 @@
 """The reporting interface: what every report format is given (`ReportData`) and the `formats` registry.
 
-A format is one module that registers a class by name:
+A format is one module that registers a class; its `name` is the registry key:
 
-    @formats.register("table")
+    @formats.register
     class StatusTable:
         name = "table"
+        extension = "txt"          # of a file holding the report (golden files, downloads)
         media_type = "text/plain"
         def render(self, data: ReportData, lang: str) -> str: ...
 
@@ -72,6 +73,7 @@ class ReportData:
 
 class ReportFormat(Protocol):
     name: str
+    extension: str  # of a file holding the report, without the dot: "html", "csv"
     media_type: str  # e.g. "text/html; charset=utf-8"
 
     def render(self, data: ReportData, lang: str) -> str:

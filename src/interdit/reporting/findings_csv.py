@@ -40,9 +40,10 @@ def row(f: Finding, data: ReportData) -> list[str]:
     return [safe_cell(v) for v in values]
 
 
-@formats.register("csv")
+@formats.register
 class FindingsCsv:
     name = "csv"
+    extension = "csv"
     media_type = "text/csv; charset=utf-8"
 
     separator = ","
@@ -59,9 +60,10 @@ class FindingsCsv:
         return self.bom + buf.getvalue()
 
 
-@formats.register("csv-excel")
+@formats.register
 class FindingsCsvExcel(FindingsCsv):
     name = "csv-excel"
+    extension = "csv"
     media_type = "text/csv; charset=utf-8"
     separator = ";"
     bom = "\ufeff"

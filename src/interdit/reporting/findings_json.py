@@ -35,9 +35,10 @@ def finding_document(f: Finding, data: ReportData) -> dict[str, Any]:
     }
 
 
-@formats.register("findings-json")
+@formats.register
 class FindingsJson:
     name = "findings-json"
+    extension = "json"
     media_type = "application/json"
 
     def render(self, data: ReportData, lang: str) -> str:

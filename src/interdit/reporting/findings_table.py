@@ -15,9 +15,10 @@ def _what(f: Finding, data: ReportData) -> list[str]:
     return [x for x in (family_name(data, f.family), str(f.app) if f.app else "") if x]
 
 
-@formats.register("findings-table")
+@formats.register
 class FindingsTable:
     name = "findings-table"
+    extension = "txt"
     media_type = "text/plain; charset=utf-8"
 
     def __init__(self, width: int = WIDTH) -> None:

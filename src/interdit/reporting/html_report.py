@@ -185,9 +185,10 @@ def unseen_units(fig: Figures) -> list[tuple[str, int, int]]:
     return sorted(((u, ne, st) for u, (ne, st) in counts.items()), key=lambda r: (-(r[1] + r[2]), r[0]))
 
 
-@formats.register("html")
+@formats.register
 class HtmlReport:
     name = "html"
+    extension = "html"
     media_type = "text/html; charset=utf-8"
 
     def render(self, data: ReportData, lang: str) -> str:

@@ -20,9 +20,10 @@ def _rate(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-@formats.register("json")
+@formats.register
 class StatusJson:
     name = "json"
+    extension = "json"
     media_type = "application/json"
 
     def render(self, data: ReportData, lang: str) -> str:

@@ -13,9 +13,10 @@ from interdit.reporting.i18n import Translator
 TOP = 10
 
 
-@formats.register("table")
+@formats.register
 class StatusTable:
     name = "table"
+    extension = "txt"
     media_type = "text/plain; charset=utf-8"
 
     def render(self, data: ReportData, lang: str) -> str:

@@ -1,7 +1,10 @@
-"""A fixed `ReportData` for the report tests: a small catalogue, findings in every state, two earlier
+"""A fixed `ReportData` to render a report format from: a small catalogue, findings in every state, two earlier
 summaries, exceptions (one in force, one expired), review items, two inventory sources and network sightings
 (two devices seen using a prohibited app, two addresses no device could be matched to). Figures are consistent
-with each other."""
+with each other, so a format's golden file reads like a real report.
+
+    report_data() -> ReportData      the whole report; catalogue(), findings(), summary(), ... its parts
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,13 @@
-"""A small, faulty MDM server for the connector tests: a threaded `http.server` on 127.0.0.1 and a free port.
+"""A small, faulty MDM server to test a connector against: a threaded `http.server` on 127.0.0.1, a free port.
 
 Routes map (method, path) to a handler `(Request) -> Reply`, or to a script of replies consumed in order (the
 last one repeats). A reply can page, throttle (429 + Retry-After), fail (500), send malformed JSON, or drop
 the connection without answering. Every request is recorded (method, path, query, headers, body).
+
+    with MdmServer() as mdm:
+        mdm.route("GET", "/api/devices", [Reply(429, headers={"Retry-After": "0"}), Reply(body={"devices": []})])
+        ...  # point the connector at mdm.url
+        assert mdm.hits("/api/devices") == 2
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The analysis outputs, one module each, registered in `interdit.analysis.output.outputs`."""
