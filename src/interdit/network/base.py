@@ -111,9 +111,12 @@ class TabularReader(Protocol):
 
     Its data lines are `width` columns separated by `sep` (a tab), named by `columns` (name -> index, read
     from the header; empty before it); its header and comment lines begin with `#`, and a line beginning with
-    `header` (re)defines the columns. `parse` must read a data line exactly as the fast path assumes: the
-    name in `name_field`, the client address in `client_field`, the time in `time_field` (read by `when`),
-    and, when `answers_field` is set, the answers as names separated by commas (`-` or `(empty)`: none).
+    `header` (re)defines the columns. `parse` must read a data line exactly as the fast path assumes: a line
+    without `width` columns is an error; the name is in `name_field` (`-` or `(empty)`: no request, `parse`
+    returns None), the client address in `client_field`, the time in `time_field` (read by `when`), and,
+    when `answers_field` is set, the answers as names separated by commas (`-` or `(empty)`: none).
+    A test that reads random logs with every method (`auto`, `python`, `full`) and compares the results is
+    how a new tabular format proves it keeps this contract (see docs/guides/add-a-log-format.md).
     """
 
     @property
