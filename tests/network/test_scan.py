@@ -214,3 +214,47 @@ def test_a_binary_format_is_detected_from_its_first_bytes(tmp_path: Path) -> Non
     assert detect(first.split(b"\n")[:200]) != "pihole-ftl"  # no line says so: only the head does
     r = scan_file(str(db), DomainMatcher({"tiktok.com": "tiktok"}))
     assert (r.format, r.read, r.matched) == ("pihole-ftl", 1, 1)
+
+
+class _Pipe:
+    """A stream that cannot seek, as standard input from a pipe: blocks carry their cut line over."""
+
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self._f = io.BytesIO(data)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._f.read(n)
+
+    def seekable(self) -> bool:
+        return False
+
+
+@given(lines=st.lists(st.sampled_from([b"", b"a", b"bb\tcc", b"x" * 300, b"y" * 5000]), max_size=40),
+       newline_at_end=st.booleans(), block=st.integers(16, 2048), probe=st.integers(1, 2048),
+       max_line=st.sampled_from([100, 1000, 65_536]))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_plain_file_gives_the_lines_a_pipe_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   lines: list[bytes], newline_at_end: bool, block: int,
+                                                   probe: int, max_line: int) -> None:
+    """Reading a plain file up to line ends found beforehand gives the same lines, over-long ones included,
+    as carrying the cut line from block to block."""
+    from interdit.network import opening
+
+    monkeypatch.setattr(opening, "BLOCK", block)
+    monkeypatch.setattr(opening, "PROBE", probe)
+    monkeypatch.setattr(opening, "MAX_LINE", max_line)
+    data = b"\n".join(lines) + (b"\n" if newline_at_end and lines else b"")
+    path = tmp_path / "log"
+    path.write_bytes(data)
+
+    def lines_of(blocks: object) -> list[object]:
+        return [x for blob in blocks for x in  # type: ignore[attr-defined]
+                ([blob] if isinstance(blob, opening.TooLong) else opening.split_block(blob))]
+
+    piped = lines_of(opening.iter_blocks(_Pipe(data)))  # type: ignore[arg-type]
+    with open(path, "rb") as fh:
+        first = opening.read_block(fh, block)
+        plain = lines_of(opening.iter_blocks(fh, first=first))
+    assert plain == piped

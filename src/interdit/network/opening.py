@@ -10,6 +10,7 @@ import bz2
 import gzip
 import io
 import os
+import stat
 import sys
 import time
 import zlib
@@ -21,6 +22,7 @@ from interdit.inflate import InflateLimit, counted, file_size
 from interdit.network.base import MAX_LINE
 
 BLOCK = 4 * 1024 * 1024
+PROBE = 65_536  # where a plain file's block looks for its last line end
 PIECE = 256 * 1024  # compressed streams are read in pieces, so a fault loses at most one piece
 
 
@@ -157,7 +159,80 @@ def split_block(blob: bytes) -> list[bytes | TooLong]:
 def iter_blocks(stream: IO[bytes], *, first: bytes = b"", follow: Callable[[], bool] | None = None,
                 poll: float = 0.5) -> Iterator[bytes | TooLong]:
     """Blocks of whole lines joined by newlines (without the last newline), or TOO_LONG for a line too long
-    to hold (the rest of it is skipped). `split_block` turns a block into its lines."""
+    to hold (the rest of it is skipped). `split_block` turns a block into its lines. `first` is what was
+    read from the stream already.
+
+    A plain file is read block by block up to a line end found beforehand (`plain_range`), so a block is
+    never copied; a compressed stream, a pipe or a file followed as it grows carries the cut line over."""
+    if follow is None and _plain(stream):
+        end = os.fstat(stream.fileno()).st_size
+        yield from plain_range(stream, stream.tell() - len(first), end)
+        return
+    yield from _carried(stream, first=first, follow=follow, poll=poll)
+
+
+def _plain(stream: IO[bytes]) -> bool:
+    """A regular file that can be read at any offset (not a decompressing stream, not a pipe)."""
+    if hasattr(stream, "_interdit_piecewise"):
+        return False
+    try:
+        return bool(stream.seekable()) and stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def plain_range(f: IO[bytes], start: int, end: int) -> Iterator[bytes | TooLong]:
+    """`iter_blocks` for the lines of a plain file that lie in [start, end) (`start` at a line start, `end` at
+    one or at the end of the file). Each block is read once, to the last line end in its last PROBE bytes
+    (looked for first), so no block is joined to a carried line; where a line longer than that crosses the
+    probe, the rest is read with the carried line instead."""
+    pos = start
+    while pos < end:
+        probe_len = min(PROBE, BLOCK)
+        if end - pos <= BLOCK:  # the last block: all of it, but its final newline
+            f.seek(end - 1)
+            last = f.read(1)
+            f.seek(pos)
+            yield f.read(end - pos - (last == b"\n"))
+            return
+        at = pos + BLOCK - probe_len
+        f.seek(at)
+        cut = f.read(probe_len).rfind(b"\n")
+        if cut < 0:
+            yield from _carried(Window(f, pos, end))  # type: ignore[arg-type]
+            return
+        f.seek(pos)
+        blob = f.read(at + cut - pos)
+        yield blob
+        if len(blob) != at + cut - pos:  # the file shrank under the scan: what was left is read
+            return
+        pos = at + cut + 1
+
+
+class Window(io.RawIOBase):
+    """The bytes [start, end) of a file, read as a stream."""
+
+    def __init__(self, f: IO[bytes], start: int, end: int) -> None:
+        super().__init__()
+        self.f = f
+        self.left = end - start
+        f.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        n = self.left if n < 0 else min(n, self.left)
+        data = self.f.read(n)
+        self.left -= len(data)
+        return data
+
+
+def _carried(stream: IO[bytes], *, first: bytes = b"", follow: Callable[[], bool] | None = None,
+             poll: float = 0.5) -> Iterator[bytes | TooLong]:
+    """`iter_blocks` for any stream: the line cut at the end of a block is carried over to the next."""
     carry = b""
     skipping = False
     pending = first

@@ -6,7 +6,6 @@ them; each returns its own result, and the results are added up in order (reject
 
 from __future__ import annotations
 
-import io
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from interdit.network.attribute import Attributor
 from interdit.network.base import FileContext, readers
 from interdit.network.handling import KEEP, FileScan, ScanContext
 from interdit.network.match import DomainMatcher
-from interdit.network.opening import TooLong, file_mtime, iter_blocks
+from interdit.network.opening import TooLong, file_mtime, plain_range
 
 Run = Callable[[ScanContext, Iterator[bytes | TooLong]], int]
 
@@ -41,33 +40,12 @@ def _align(f: IO[bytes], offset: int, size: int) -> int:
         pos += len(chunk)
 
 
-class _Window(io.RawIOBase):
-    """The bytes [start, end) of a file, read as a stream."""
-
-    def __init__(self, f: IO[bytes], start: int, end: int) -> None:
-        super().__init__()
-        self.f = f
-        self.left = end - start
-        f.seek(start)
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:
-        if self.left <= 0:
-            return b""
-        n = self.left if n < 0 else min(n, self.left)
-        data = self.f.read(n)
-        self.left -= len(data)
-        return data
-
-
 def range_blocks(path: str, start: int, end: int) -> Iterator[bytes | TooLong]:
     """The lines that START in [start, end): the first partial line belongs to the previous range."""
     size = os.path.getsize(path)
-    with open(path, "rb") as f:
+    with open(path, "rb", buffering=0) as f:
         a, b = _align(f, start, size), _align(f, end, size)
-        yield from iter_blocks(_Window(f, a, b))  # type: ignore[arg-type]
+        yield from plain_range(f, a, b)
 
 
 _SHARED: tuple[DomainMatcher, Attributor, Run] | None = None  # inherited by forked workers, never pickled
