@@ -2,10 +2,13 @@
 
 - `interdit logs scan` must find exactly the truth: 0 false positives, 0 misses (per client, family, day), with
   the 40-domain list and the 100,000-domain one, and the same counts through every reading method;
-- its wall time must be no more than `rg -F -f domains.txt` on the same file (substring search, timed in the
-  same run: its false positives and misses are counted), `cat file > /dev/null` being the floor;
-- a 100,000-domain list must cost at most 1.2x the 40-domain wall time (judged on a list compiled before,
-  and reported for the first scan with a new list too); peak memory at most 1 GB.
+- its wall time, against `rg -F -f domains.txt` on the same file (substring search, timed in turn with the
+  scans so that a busy machine weighs on both alike: its false positives and misses are counted), `cat file >
+  /dev/null` being the floor: one process at most rg's time, two processes at most 0.6x;
+- a 100,000-domain list must cost at most 1.2x the 40-domain wall time once prepared, and the first scan with
+  a new list at most 1.5x; peak memory at most 1 GB.
+The machine's load (1-minute average) is recorded before and after: on a shared machine the ratios of the
+same run are the figures to read, not the seconds.
 The generated file and the compiled-pattern cache live under /tmp and are deleted at the end.
 INTERDIT_BENCH_DNS_LINES sets another size.
 """
@@ -204,20 +207,27 @@ def run(results_dir: Path) -> dict[str, Any]:
         plain = work / "domains.txt"
         plain.write_text("".join(line.split("\t")[0] + "\n" for line in d40.read_text().splitlines()))
 
+        load_before = round(os.getloadavg()[0], 2)
         cat = measure_peak(["sh", "-c", f"cat {log} > /dev/null"])
         cat = measure_peak(["sh", "-c", f"cat {log} > /dev/null"])  # warm cache for everyone
         scan = _scanner()
         startup, _ = _best([*scan, "--domains", str(d40), str(work / "domains.txt")])  # a file of no format
         r100k_cold, cpu100k_cold = _timed([*scan, "--domains", str(d100k), str(log)])
         # the two lists in turn, so that a burst of other work on the machine weighs on both alike
+        rg = shutil.which("rg")
         runs40: list[tuple[Run, float]] = []
         runs100k: list[tuple[Run, float]] = []
+        runs1: list[tuple[Run, float]] = []
+        runs_rg: list[tuple[Run, float]] = []
         for _ in range(5):
             runs40.append(_timed([*scan, "--domains", str(d40), str(log)]))
             runs100k.append(_timed([*scan, "--domains", str(d100k), str(log)]))
+            runs1.append(_timed([*scan, "--domains", str(d40), "--jobs", "1", str(log)]))
+            if rg:
+                runs_rg.append(_timed([rg, "-F", "-f", str(plain), str(log)]))
         r40, cpu40 = min(runs40, key=lambda r: r[0].seconds)[0], min(r[1] for r in runs40)
         r100k, cpu100k = min(runs100k, key=lambda r: r[0].seconds)[0], min(r[1] for r in runs100k)
-        r1, cpu1 = _timed([*scan, "--domains", str(d40), "--jobs", "1", str(log)])
+        r1, cpu1 = min(runs1, key=lambda r: r[0].seconds)[0], min(r[1] for r in runs1)
         got, doc = _found(r40.output)
         got100k, doc100k = _found(r100k.output)
         got100k_cold, _ = _found(r100k_cold.output)
@@ -226,11 +236,10 @@ def run(results_dir: Path) -> dict[str, Any]:
         fp100k = sum((got100k - truth).values())
         miss100k = sum((truth - got100k).values())
         # ripgrep: fixed strings, as a person would try first (its output read through a pipe)
-        rg = shutil.which("rg")
         rg_fig: dict[str, Any] = {"available": rg is not None}
         rg_s = None
         if rg:
-            rgr, rg_cpu = _best([rg, "-F", "-f", str(plain), str(log)], 3)
+            rgr, rg_cpu = min(runs_rg, key=lambda r: r[0].seconds)[0], min(r[1] for r in runs_rg)
             rg_s = rgr.seconds
             rg_lines = sum(1 for _ in rgr.output.splitlines())
             # what rg gets wrong: look-alike lines it reports, mixed-case lookups it cannot see
@@ -258,6 +267,9 @@ def run(results_dir: Path) -> dict[str, Any]:
             "scan_100k_first_cpu_seconds": round(cpu100k_cold, 2),
             "scan_1_process_seconds": round(r1.seconds, 2), "scan_1_process_cpu_seconds": round(cpu1, 2),
             "wall_ratio_40_to_rg": round(t40 / rg_s, 2) if rg_s else None,
+            "wall_ratio_1_process_to_rg": round(r1.seconds / rg_s, 2) if rg_s else None,
+            "cores": os.cpu_count(), "load_average_before": load_before,
+            "load_average_after": round(os.getloadavg()[0], 2),
             "wall_ratio_100k_to_40": round(t100k / t40, 2),
             "wall_ratio_100k_first_to_40": round(r100k_cold.seconds / t40, 2),
             "lines_per_second": round(LINES / t40),
@@ -266,8 +278,8 @@ def run(results_dir: Path) -> dict[str, Any]:
             "read": doc["read"], "matched": doc["matched"], "unmatched": doc["unmatched"], "rejected": doc["rejected"],
             "weak": doc["weak"],
             "scan_only_2_processes": scan_only, "scan_only_same_counts": same,
-            "note": "best of 5 runs taken in turn for the two lists, of 3 for the others (2 for the command "
-                    "start); the first 100k run reads the list, compiles its "
+            "note": "best of 5 runs taken in turn (40 domains, 100k domains, 1 process, rg), of 3 for the scan "
+                    "alone (2 for the command start); the first 100k run reads the list, compiles its "
                     "patterns and keeps both in the user's cache; peaks are the largest single process (GNU time "
                     "%M); CPU seconds are summed over the scanner and its workers; scan_only is the scan through the "
                     "Python API (list loaded from the cache) without the command's start-up",
@@ -277,13 +289,16 @@ def run(results_dir: Path) -> dict[str, Any]:
         figures["targets"] = {
             "exact (0 false positives, 0 misses, both lists, every path)": {
                 "value": f"{fp + fp100k} FP, {miss + miss100k} misses", "met": exact},
-            "wall <= rg -F -f domains.txt (40 domains, 2 processes)": {
-                "value": f"{t40:.2f} s vs {rg_s:.2f} s" if rg_s else "rg absent",
-                "met": rg_s is not None and t40 <= rg_s},
+            "wall <= rg -F -f domains.txt (40 domains, 1 process)": {
+                "value": f"{r1.seconds:.2f} s vs {rg_s:.2f} s" if rg_s else "rg absent",
+                "met": rg_s is not None and r1.seconds <= rg_s},
+            "wall <= 0.6x rg -F -f domains.txt (40 domains, 2 processes)": {
+                "value": f"{t40:.2f} s vs {rg_s:.2f} s (x{t40 / rg_s:.2f})" if rg_s else "rg absent",
+                "met": rg_s is not None and t40 <= 0.6 * rg_s},
             "wall 100k domains <= 1.2x 40 domains (list compiled before)": {
                 "value": round(t100k / t40, 2), "met": t100k <= 1.2 * t40},
-            "wall 100k domains <= 1.2x 40 domains (first scan with the list)": {
-                "value": round(r100k_cold.seconds / t40, 2), "met": r100k_cold.seconds <= 1.2 * t40},
+            "wall 100k domains <= 1.5x 40 domains (first scan with the list)": {
+                "value": round(r100k_cold.seconds / t40, 2), "met": r100k_cold.seconds <= 1.5 * t40},
             "peak <= 1 GB": {"value": round(peak, 1), "met": peak <= 1024},
         }
         return figures

@@ -8,6 +8,7 @@ import pytest
 
 from interdit.errors import ConfigError, InputError
 from interdit.network import prefilter as prefiltermod
+from interdit.network.fastpath import prefilter_for
 from interdit.network.match import DomainMatcher, load_domain_list, read_domain_list
 from interdit.pipeline import network as pipeline_network
 
@@ -78,17 +79,17 @@ def test_bad_lists_are_errors_naming_the_line_and_are_not_kept(tmp_path: Path, c
 @pytest.mark.skipif(not prefiltermod.available(), reason="hyperscan is not installed (Linux x86_64 only)")
 def test_the_prefilter_of_a_cached_list_is_found_by_its_digest(tmp_path: Path, cache: Path) -> None:
     f = _list(tmp_path / "domains.txt")
-    pre = load_domain_list(f).zeek_prefilter()
+    pre = prefilter_for(load_domain_list(f))
     assert pre is not None
     restored = load_domain_list(f)
     assert restored.digest is not None
-    again = restored.zeek_prefilter()
+    again = prefilter_for(restored)
     assert len(list(cache.glob("zeek-*.hsdb"))) == 1
     # the same domains from another road (a mapping, another never list) find the same compiled patterns
-    assert DomainMatcher(read_domain_list(f)).zeek_prefilter() is not None
-    assert load_domain_list(f, never=["example.org"]).zeek_prefilter() is not None
+    assert prefilter_for(DomainMatcher(read_domain_list(f))) is not None
+    assert prefilter_for(load_domain_list(f, never=["example.org"])) is not None
     assert len(list(cache.glob("zeek-*.hsdb"))) == 1 and len(list(cache.glob("list-*.marshal"))) == 2
-    assert load_domain_list(f, never=["akamaized.net"]).zeek_prefilter() is not None  # fewer domains
+    assert prefilter_for(load_domain_list(f, never=["akamaized.net"])) is not None  # fewer domains
     assert len(list(cache.glob("zeek-*.hsdb"))) == 2
     block = b"x\twww.TIKTOK.com\ty\nplain\tline\nq\tdeepseek.com.\n"
     assert again is not None and again.lines(block) == pre.lines(block) == [0, 30]

@@ -17,7 +17,7 @@ from interdit.network.base import FileContext, LineError, readers
 from interdit.network.match import DomainMatcher
 from interdit.network.scan import FileScan, scan_file
 
-NETLOGS = Path(__file__).resolve().parents[3] / "shared" / "data" / "netlogs"
+NETLOGS = Path(os.environ.get("INTERDIT_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "data" / "netlogs"
 real = pytest.mark.skipif(not NETLOGS.is_dir(), reason=f"real log samples not present at {NETLOGS} "
                                                        "(../shared beside the checkout)")
 TIKTOK = DomainMatcher({"tiktok.com": "tiktok", "tiktokv.com": "tiktok", "tiktokcdn.com": "tiktok",

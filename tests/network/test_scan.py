@@ -184,3 +184,77 @@ def test_parquet_conversion_and_duckdb_scan_agree_with_the_streaming_scan(tmp_pa
     assert scan_parquet(out, M.table) == stream
     r = pipeline.scan_logs([out], families_domains=M.table)
     assert r.files[0].format == "parquet" and (r.read, r.matched) == (35, 20)
+
+
+def test_the_scanner_names_no_format() -> None:
+    """What a format can do it declares; the scanner's modules never switch on a format's name."""
+    from interdit.network.base import readers
+
+    package = Path(scanmod.__file__).parent
+    for module in ("scan", "opening", "detect", "handling", "fastpath", "split"):
+        source = (package / f"{module}.py").read_text("utf-8")
+        named = [n for n in readers.names() if f'"{n}"' in source or f"'{n}'" in source]
+        assert named == [], f"{module}.py names {named}"
+
+
+def test_a_binary_format_is_detected_from_its_first_bytes(tmp_path: Path) -> None:
+    import sqlite3
+
+    from interdit.network.detect import detect, detect_format
+
+    db = tmp_path / "pihole-FTL.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE queries (id INTEGER PRIMARY KEY, timestamp INTEGER, type INTEGER, status INTEGER,"
+                " domain TEXT, client TEXT)")
+    con.execute("INSERT INTO queries VALUES (1, 1700000000, 1, 2, 'www.tiktok.com', '10.0.0.7')")
+    con.commit()
+    con.close()
+    first = db.read_bytes()
+    assert detect_format(first) == "pihole-ftl"
+    assert detect(first.split(b"\n")[:200]) != "pihole-ftl"  # no line says so: only the head does
+    r = scan_file(str(db), DomainMatcher({"tiktok.com": "tiktok"}))
+    assert (r.format, r.read, r.matched) == ("pihole-ftl", 1, 1)
+
+
+class _Pipe:
+    """A stream that cannot seek, as standard input from a pipe: blocks carry their cut line over."""
+
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self._f = io.BytesIO(data)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._f.read(n)
+
+    def seekable(self) -> bool:
+        return False
+
+
+@given(lines=st.lists(st.sampled_from([b"", b"a", b"bb\tcc", b"x" * 300, b"y" * 5000]), max_size=40),
+       newline_at_end=st.booleans(), block=st.integers(16, 2048), probe=st.integers(1, 2048),
+       max_line=st.sampled_from([100, 1000, 65_536]))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_plain_file_gives_the_lines_a_pipe_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   lines: list[bytes], newline_at_end: bool, block: int,
+                                                   probe: int, max_line: int) -> None:
+    """Reading a plain file up to line ends found beforehand gives the same lines, over-long ones included,
+    as carrying the cut line from block to block."""
+    from interdit.network import opening
+
+    monkeypatch.setattr(opening, "BLOCK", block)
+    monkeypatch.setattr(opening, "PROBE", probe)
+    monkeypatch.setattr(opening, "MAX_LINE", max_line)
+    data = b"\n".join(lines) + (b"\n" if newline_at_end and lines else b"")
+    path = tmp_path / "log"
+    path.write_bytes(data)
+
+    def lines_of(blocks: object) -> list[object]:
+        return [x for blob in blocks for x in  # type: ignore[attr-defined]
+                ([blob] if isinstance(blob, opening.TooLong) else opening.split_block(blob))]
+
+    piped = lines_of(opening.iter_blocks(_Pipe(data)))  # type: ignore[arg-type]
+    with open(path, "rb") as fh:
+        first = opening.read_block(fh, block)
+        plain = lines_of(opening.iter_blocks(fh, first=first))
+    assert plain == piped

@@ -9,6 +9,7 @@ malformed and binary lines, comment and header lines, a truncated last line; one
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from interdit.network import opening
 from interdit.network import prefilter as prefiltermod
 from interdit.network import scan as scanmod
 from interdit.network.match import DomainMatcher
@@ -28,7 +30,8 @@ FIELDS = ("ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto trans_id rtt que
           "qtype_name rcode rcode_name AA TC RD RA Z answers TTLs rejected").split()
 HEAD = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n#fields\t" + \
     "\t".join(FIELDS) + "\n#types\t" + "\t".join(["string"] * len(FIELDS)) + "\n"
-NETLOGS = Path(__file__).resolve().parents[3] / "shared" / "data" / "netlogs" / "zeek"
+SHARED = Path(os.environ.get("INTERDIT_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+NETLOGS = SHARED / "data" / "netlogs" / "zeek"
 native = pytest.mark.skipif(not prefiltermod.available(), reason="hyperscan is not installed (Linux x86_64 only)")
 
 NAMES = [
@@ -107,7 +110,7 @@ M = DomainMatcher(LIST)
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_fast_paths_agree_with_the_full_path(tmp_path: Path, counted: Counter[str], monkeypatch: pytest.MonkeyPatch,
                                              log: bytes, block: int, jobs: int) -> None:
-    monkeypatch.setattr(scanmod, "BLOCK", block)
+    monkeypatch.setattr(opening, "BLOCK", block)
     p = tmp_path / "dns.log"
     p.write_bytes(log)
     _all_agree(p, M, jobs=jobs)
@@ -116,7 +119,7 @@ def test_fast_paths_agree_with_the_full_path(tmp_path: Path, counted: Counter[st
 @native
 def test_the_native_path_takes_clean_blocks_and_reads_only_flagged_lines(tmp_path: Path, counted: Counter[str],
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scanmod, "BLOCK", 2048)
+    monkeypatch.setattr(opening, "BLOCK", 2048)
     rows = []
     for i in range(400):
         q = ("WWW.TikTok.COM." if i % 7 == 0 else "nottiktok.com" if i % 5 == 0 else "tiktok.com.evil.example"
@@ -138,7 +141,7 @@ def test_the_native_path_takes_clean_blocks_and_reads_only_flagged_lines(tmp_pat
 def test_a_data_line_with_a_bad_name_is_rejected_by_every_path(tmp_path: Path, counted: Counter[str],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Names the reader refuses (empty label, leading dot, label over 63) are rejections, never 'unmatched'."""
-    monkeypatch.setattr(scanmod, "BLOCK", 256)
+    monkeypatch.setattr(opening, "BLOCK", 256)
     row = "1677664800.000000\tC1\t10.1.1.1\t5353\t10.0.0.53\t53\tudp\t1\t0.001\t{}\t1\tC_INTERNET\t1\tA\t0\tNOERROR\t" \
           "F\tF\tT\tT\t0\t-\t-\tF"
     names = ["www.google.com"] * 6 + ["a..example.com", ".example.com", "x" * 64 + ".example.com", "(bad"]
@@ -152,7 +155,7 @@ def test_an_unclean_block_falls_back_and_still_agrees(tmp_path: Path, counted: C
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """CRLF line ends, a NUL byte and a second #fields header with other columns: each block that has one is
     read line by line."""
-    monkeypatch.setattr(scanmod, "BLOCK", 512)
+    monkeypatch.setattr(opening, "BLOCK", 512)
     row = "1677664800.000000\tC1\t10.1.1.1\t5353\t10.0.0.53\t53\tudp\t1\t0.001\t{}\t1\tC_INTERNET\t1\tA\t0\tNOERROR\t" \
           "F\tF\tT\tT\t0\t{}\t-\tF"
     body = [row.format("www.google.com", "-")] * 30 + [row.format("tiktok.com", "-") + "\r"] + \
@@ -170,7 +173,7 @@ def test_an_unclean_block_falls_back_and_still_agrees(tmp_path: Path, counted: C
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_real_zeek_sample_every_path_agrees(tmp_path: Path, counted: Counter[str], monkeypatch: pytest.MonkeyPatch,
                                             jobs: int) -> None:
-    monkeypatch.setattr(scanmod, "BLOCK", 256 * 1024)
+    monkeypatch.setattr(opening, "BLOCK", 256 * 1024)
     p = tmp_path / "dns.log"
     with gzip.open(NETLOGS / "zeek-default_dns.log.gz", "rb") as src, open(p, "wb") as out:
         shutil.copyfileobj(src, out)
@@ -205,12 +208,12 @@ def test_a_long_list_is_compiled_once_and_kept(tmp_path: Path, monkeypatch: pyte
 
 def test_iter_lines_survives_an_over_long_line_ending_in_the_next_block(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scanmod, "BLOCK", 70_000)
+    monkeypatch.setattr(opening, "BLOCK", 70_000)
     p = tmp_path / "x.log"
     p.write_bytes(b"a" * 100_000 + b"\nshort")
     with open(p, "rb") as fh:
-        lines = [x for batch in scanmod.iter_lines(fh) for x in batch]
-    assert lines == [scanmod.TOO_LONG, b"short"]
+        lines = [x for batch in opening.iter_lines(fh) for x in batch]
+    assert lines == [opening.TOO_LONG, b"short"]
 
 
 @given(st.text(alphabet="ab-_.0Z \n*é", max_size=80) | st.from_regex(r"[a-z0-9-]{0,70}(\.[a-z0-9_-]{0,66}){0,4}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from interdit.network.base import Event, LineError, LineReader, epoch, iso, json_object, text
+from interdit.network.base import Event, LineError, LineReader, TabularReader, epoch, iso, json_object, text
 
 UNSET = "-"
 EMPTY = "(empty)"
@@ -17,13 +17,18 @@ class ZeekTsv(LineReader):
     path_name: ClassVar[str]  # "dns" or "ssl"
     name_field: ClassVar[str]  # "query" or "server_name"
     answers_field: ClassVar[str | None] = None
-    required: ClassVar[tuple[str, ...]] = ("ts", "id.orig_h")
+    client_field: ClassVar[str] = "id.orig_h"
+    time_field: ClassVar[str] = "ts"
+    header: ClassVar[bytes] = b"#fields"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.columns: dict[str, int] = {}
         self.width = 0
         self.sep = "\t"
+
+    def tabular(self) -> TabularReader:
+        return self
 
     def sniff(self, line: bytes) -> bool:
         if line.startswith(b"#path"):
@@ -61,8 +66,8 @@ class ZeekTsv(LineReader):
             raise LineError(f"{len(parts)} columns where the #fields header has {self.width}")
         try:
             name = parts[self.columns[self.name_field]]
-            client = parts[self.columns["id.orig_h"]]
-            stamp = parts[self.columns["ts"]]
+            client = parts[self.columns[self.client_field]]
+            stamp = parts[self.columns[self.time_field]]
         except KeyError as e:
             raise LineError(f"the #fields header has no {e.args[0]} column") from None
         if name in (UNSET, EMPTY):

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from interdit.registry import Registry
 
@@ -73,6 +73,16 @@ class LineReader:
         """Does this one line look like this format? Detection counts the yes over the file's first lines."""
         raise NotImplementedError
 
+    def sniff_head(self, first: bytes) -> bool:
+        """Do the file's first bytes (up to 4 MiB, decompressed) say it is this format? For binary formats,
+        whose content has no lines to sniff (a database's magic number). Asked before any line is. Default: no."""
+        return False
+
+    def tabular(self) -> TabularReader | None:
+        """The reader itself when it reads tab-separated columns named by a header, which gives it the
+        scanner's fast path (`interdit.network.fastpath`); None (the default) otherwise."""
+        return None
+
     def start(self, head: list[bytes]) -> None:
         """Learn what the head of the file says (column names, date order). Default: nothing."""
 
@@ -94,6 +104,39 @@ class LineReader:
 
     def restore(self, state: dict[str, object]) -> None:
         """Take back what `state` returned."""
+
+
+class TabularReader(Protocol):
+    """What a reader declares (through `LineReader.tabular`) to have its lines checked by the fast path.
+
+    Its data lines are `width` columns separated by `sep` (a tab), named by `columns` (name -> index, read
+    from the header; empty before it); its header and comment lines begin with `#`, and a line beginning with
+    `header` (re)defines the columns. `parse` must read a data line exactly as the fast path assumes: a line
+    without `width` columns is an error; the name is in `name_field` (`-` or `(empty)`: no request, `parse`
+    returns None), the client address in `client_field`, the time in `time_field` (read by `when`), and,
+    when `answers_field` is set, the answers as names separated by commas (`-` or `(empty)`: none).
+    A test that reads random logs with every method (`auto`, `python`, `full`) and compares the results is
+    how a new tabular format proves it keeps this contract (see docs/guides/add-a-log-format.md).
+    """
+
+    @property
+    def columns(self) -> dict[str, int]: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def sep(self) -> str: ...
+    @property
+    def header(self) -> bytes: ...
+    @property
+    def name_field(self) -> str: ...
+    @property
+    def answers_field(self) -> str | None: ...
+    @property
+    def client_field(self) -> str: ...
+    @property
+    def time_field(self) -> str: ...
+
+    def when(self, stamp: str) -> datetime: ...
 
 
 readers: Registry[type[LineReader]] = Registry("network", builtins="interdit.network")

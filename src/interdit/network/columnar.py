@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 from interdit.errors import InputError
 from interdit.model import Sighting
 from interdit.network.base import FileContext, LineError, client_address, readers
+from interdit.network.detect import detect_format, head_lines
 from interdit.network.match import DomainMatcher, normalise
-from interdit.network.scan import TOO_LONG, Truncated, _mtime, _read, detect, iter_lines, open_stream
+from interdit.network.opening import TOO_LONG, Truncated, file_mtime, iter_lines, open_stream, read_block
 
 COLUMNS = ("ts", "client", "name", "kind", "qtype", "action", "answers", "format", "file")
 
@@ -63,16 +64,16 @@ def _write_file(path: str, fmt: str | None, zone: Any, w: Any, counts: dict[str,
         return
     try:
         try:
-            first = _read(stream, 4 * 1024 * 1024)
+            first = read_block(stream, 4 * 1024 * 1024)
         except Truncated as e:
             counts["failed"].append(f"{path}: {e}")
             return
-        head = first.split(b"\n", 200)[:200]
-        name = fmt or ("pihole-ftl" if first.startswith(b"SQLite format 3\x00") else detect(head))
+        head = head_lines(first)
+        name = fmt or detect_format(first)
         if name is None or name not in readers:
             counts["failed"].append(f"{path}: the format could not be recognised")
             return
-        reader = readers.get(name)(FileContext(path, _mtime(path), zone))
+        reader = readers.get(name)(FileContext(path, file_mtime(path), zone))
         if reader.whole_file:
             items: Any = reader.events(Path(path))
         else:

@@ -17,7 +17,7 @@ from typing import Any
 
 from interdit.errors import InputError
 from interdit.network import prefilter
-from interdit.network.prefilter import Prefilter, build
+from interdit.network.prefilter import Prefilter
 
 MAX_NAME = 253
 _WINDOWS = re.compile(r"\((\d{1,3})\)")
@@ -115,13 +115,8 @@ class DomainMatcher:
         self.bkeys = frozenset(k.encode("ascii") for k in self.keys)
         self.btable = {d.encode("ascii"): f for d, f in table.items()}
         self.digest: str | None = None  # prefilter.list_digest of the table, when known (load_domain_list)
-        self._prefilter: tuple[Prefilter | None] | None = None
-
-    def zeek_prefilter(self) -> Prefilter | None:
-        """The native prefilter of this list (compiled on first use), or None without `hyperscan`."""
-        if self._prefilter is None:
-            self._prefilter = (build(self.table, digest=self.digest),)
-        return self._prefilter[0]
+        # the native prefilter, once compiled (`fastpath.prefilter_for`); (None,) without hyperscan
+        self.compiled: tuple[Prefilter | None] | None = None
 
     def _state(self) -> tuple[Any, ...]:
         digest = self.digest or prefilter.list_digest(self.table)
@@ -139,7 +134,7 @@ class DomainMatcher:
             return None
         m = cls.__new__(cls)
         m.table, m.refused, m.depth, m.keys, m.bkeys, m.btable = table, refused, 2, keys, bkeys, btable
-        m.digest, m._prefilter = digest, None
+        m.digest, m.compiled = digest, None
         return m
 
     def __len__(self) -> int:

@@ -26,7 +26,10 @@ class PiholeFtl(LineReader):
     splittable = False
 
     def sniff(self, line: bytes) -> bool:
-        return line.startswith(SQLITE_MAGIC)
+        return False  # a database has no lines: see sniff_head
+
+    def sniff_head(self, first: bytes) -> bool:
+        return first.startswith(SQLITE_MAGIC)
 
     def events(self, path: Path) -> Iterator[tuple[int, Event | LineError | None]]:
         try:

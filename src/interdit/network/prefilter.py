@@ -7,8 +7,8 @@ whose wheels carry the library) flags a line when it contains, in any letter cas
 listed text), or when it is not plainly a clean data line: a `#` line, a field that starts with `.` or
 with `(` (the Windows wire form; `(empty)` alone excepted), `..`, a field of 254 bytes or more, or a run of
 64 bytes without a dot (an over-long label). What a pattern cannot see is checked on the whole block by the
-scanner (`interdit.network.scan`): only ASCII (no international name to convert), no NUL, no space or other
-whitespace, and exactly the header's number of tabs on every line.
+scanner's fast path (`interdit.network.fastpath`): only ASCII (no international name to convert), no NUL, no
+space or other whitespace, and exactly the header's number of tabs on every line.
 
 Where `hyperscan` is not installed (it ships for Linux on x86_64) `build` returns None and the scanner keeps
 its pure-Python path, which gives the same counts.

@@ -1,0 +1,219 @@
+"""The fast path for tab-separated logs with a header (what a reader declares through `LineReader.tabular`;
+Zeek's TSV logs do): lines that certainly do not match are counted without being decoded.
+
+With `hyperscan`, a native prefilter over whole blocks of lines (`interdit.network.prefilter`) and checks of
+each block's shape leave only the flagged lines to read; without it, a bytes-level check of each line's name
+and answers. Either way a line is counted as unmatched without being decoded only when the full reader would
+say the same, so every method gives the same result.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from interdit.model import Rejection
+from interdit.network.base import MAX_LINE, LineError, TabularReader, client_address
+from interdit.network.handling import ScanContext, handle, parse
+from interdit.network.match import MAX_NAME, DomainMatcher
+from interdit.network.opening import TOO_LONG, TooLong, split_block
+from interdit.network.prefilter import Prefilter, build
+
+
+def prefilter_for(matcher: DomainMatcher) -> Prefilter | None:
+    """The native prefilter of this list (compiled on first use, then kept on the matcher), or None without
+    `hyperscan`."""
+    if matcher.compiled is None:
+        matcher.compiled = (build(matcher.table, digest=matcher.digest),)
+    return matcher.compiled[0]
+
+
+_NAME = re.compile(rb"(?:[^.(]{1,63}\.)*[^.(]{1,63}")  # a lowercased name normalise keeps as it is
+
+
+def _layout(tab: TabularReader) -> tuple[bytes | None, int, int]:
+    """The tabs of a data line (None: no quick path), the name column and the answers column (-1: none)."""
+    tabs = _tabs(tab)
+    if tabs < 0:
+        return None, -1, -1
+    return b"\t" * tabs, tab.columns[tab.name_field], tab.columns.get(tab.answers_field or "", -1)
+
+
+def _unmatched(parts: list[bytes], qi: int, ai: int, keys: frozenset[bytes],
+               exact: Callable[[bytes], str | None]) -> bool:
+    """True when the full reader would count this clean data line (ASCII, the header's columns, no NUL and no
+    whitespace but tabs) as unmatched: its name is a valid DNS name that is not listed, nor are its answers."""
+    q = parts[qi].lower()
+    if q[-1:] == b".":
+        q = q[:-1]
+    if not 0 < len(q) <= MAX_NAME or _NAME.fullmatch(q) is None:
+        return False  # the root, "-", "(empty)", a Windows wire form or a name the reader refuses: read it
+    i = q.rfind(b".")
+    if i > 0 and q[q.rfind(b".", 0, i) + 1:] in keys and exact(q) is not None:
+        return False
+    if ai < 0:
+        return True
+    a = parts[ai]
+    if a == b"-" or a == b"(empty)":
+        return True
+    for x in a.lower().split(b","):
+        if x[:1] == b"(":
+            return False  # a Windows wire form is decoded by the reader
+        if x[-1:] == b".":
+            x = x[:-1]
+        j = x.rfind(b".")
+        if j > 0 and x[x.rfind(b".", 0, j) + 1:] in keys and exact(x) is not None:
+            return False
+    return True
+
+
+def _listed_query(ctx: ScanContext, tab: TabularReader, parts: list[bytes], qi: int, ti: int, ci: int) -> bool:
+    """`handle` for a clean data line whose name is a valid, listed DNS name (what most flagged lines are),
+    without decoding the whole line: the same counts, rejection and sighting. False when the name is not
+    such a name (the caller reads the line in full)."""
+    q = parts[qi].lower()
+    if q[-1:] == b".":
+        q = q[:-1]
+    if not 0 < len(q) <= MAX_NAME or _NAME.fullmatch(q) is None:
+        return False
+    family = ctx.matcher.family_of_bytes(q)
+    if family is None:
+        return False
+    r = ctx.result
+    r.read += 1
+    try:
+        when = tab.when(parts[ti].decode("ascii"))
+        client = client_address(parts[ci].decode("ascii"))
+    except LineError as e:
+        r.reject(0, str(e))
+        return True
+    r.matched += 1
+    device = ctx.attributor.device(client, when.timestamp()) if ctx.attributor else None
+    r.aggregate.add(family, when, client, device, q.decode("ascii"), False, ctx.fmt)
+    return True
+
+
+def read_python(ctx: ScanContext, tab: TabularReader, batches: Iterator[list[bytes | TooLong]], lineno: int) -> int:
+    """Count the lines that certainly do not match without decoding them; read the rest in full.
+
+    A line is counted without being read only when it is a clean data line (ASCII, exactly the header's
+    number of tabs, no NUL and no other whitespace) whose name is a valid DNS name (as `normalise` would
+    keep it) that is not listed, and whose answers are not listed either. Every other line (headers,
+    malformed lines, listed names, international or Windows-form names) gets the reader's verdict.
+    """
+    reader = ctx.reader
+    r = ctx.result
+    keys = ctx.matcher.bkeys
+    exact = ctx.matcher.family_of_bytes
+    unmatched = 0
+    shape, qi, ai = _layout(tab)
+    for batch in batches:
+        for line in batch:
+            lineno += 1
+            if (shape is not None and isinstance(line, bytes) and line[:1] != b"#" and line.isascii()
+                    and line.translate(None, _DROP) == shape and _unmatched(line.split(b"\t"), qi, ai, keys, exact)):
+                unmatched += 1
+                continue
+            before = tab.columns
+            handle(ctx, lineno, parse(reader, line))
+            if tab.columns is not before:  # a new header
+                shape, qi, ai = _layout(tab)
+    r.read += unmatched
+    r.unmatched += unmatched
+    return lineno
+
+
+# what the block check keeps of a line: tabs, newlines, and the bytes that would change a name or a column
+_KEEP = b"\t\n\x00\x0b\x0c\r\x1c\x1d\x1e\x1f "
+_DROP = bytes(i for i in range(256) if i not in _KEEP)
+_MAX_WIDTH = MAX_LINE // 254  # columns of at most 253 bytes then make a line shorter than MAX_LINE
+
+
+def _tabs(tab: TabularReader) -> int:
+    """Tabs on each data line when the reader's current header allows the fast path, else -1."""
+    cols = tab.columns
+    if not cols or not 0 < tab.width <= _MAX_WIDTH or tab.sep != "\t":
+        return -1
+    if any(k not in cols for k in (tab.name_field, tab.client_field, tab.time_field)):
+        return -1
+    return tab.width - 1
+
+
+def read_native(ctx: ScanContext, tab: TabularReader, pre: Prefilter, blocks: Iterator[bytes | TooLong],
+                lineno: int) -> int:
+    """The fast path with the native prefilter: only the lines it flags are read.
+
+    A block is taken whole only when it is ASCII, has no header line (`tab.header`), and every line has exactly the
+    header's number of tabs and no NUL or whitespace but tabs (one `translate` and one comparison). Then a
+    line the prefilter does not flag is, for the full reader, a data line whose name is a valid DNS name that
+    contains no listed domain, nor do its answers: unmatched. Any other block goes through `read_python`.
+    """
+    reader = ctx.reader
+    r = ctx.result
+    keys = ctx.matcher.bkeys
+    exact = ctx.matcher.family_of_bytes
+    unmatched = 0
+    for blob in blocks:
+        if isinstance(blob, TooLong):
+            lineno = read_python(ctx, tab, iter([[TOO_LONG]]), lineno)
+            continue
+        if blob[:1] == b"#":  # header lines at the top of the file: read one by one, then the rest whole
+            i = 0
+            while blob[i:i + 1] == b"#":
+                j = blob.find(b"\n", i)
+                i = len(blob) + 1 if j < 0 else j + 1
+            lineno = read_python(ctx, tab, iter([split_block(blob[:i - 1])]), lineno)
+            if i > len(blob):
+                continue
+            blob = blob[i:]
+        tail = None
+        last = blob.rfind(b"\n") + 1
+        if blob[last:last + 1] == b"#":  # the #close line at the end
+            blob, tail = blob[:last - 1], blob[last:]
+        tabs = _tabs(tab)
+        if tabs >= 0 and blob.isascii() and (b"#" not in blob or tab.header not in blob):
+            seen = blob.translate(None, _DROP)
+            k = len(seen) // (tabs + 1)
+            if len(seen) == k * (tabs + 1) + tabs and seen == (b"\t" * tabs + b"\n") * k + b"\t" * tabs:
+                read = r.read
+                starts = pre.lines(blob)
+                _, qi, ai = _layout(tab)
+                ti, ci = tab.columns[tab.time_field], tab.columns[tab.client_field]
+                for start in starts:
+                    end = blob.find(b"\n", start)
+                    line = blob[start:] if end < 0 else blob[start:end]
+                    kept = len(r.rejections)
+                    if line[:1] != b"#" and len(line) <= MAX_LINE:
+                        parts = line.split(b"\t")
+                        if _unmatched(parts, qi, ai, keys, exact):
+                            continue  # a look-alike: counted below with the lines not flagged
+                        if not _listed_query(ctx, tab, parts, qi, ti, ci):
+                            handle(ctx, 0, parse(reader, line))
+                    else:
+                        handle(ctx, 0, parse(reader, TOO_LONG if len(line) > MAX_LINE else line))
+                    if len(r.rejections) > kept:  # its line number, counted only when shown
+                        n = lineno + blob.count(b"\n", 0, start) + 1
+                        r.rejections[-1] = Rejection(f"{r.path}:{n}", r.rejections[-1].reason)
+                unmatched += k + 1 - (r.read - read)
+                lineno += k + 1
+            else:
+                lineno = read_python(ctx, tab, iter([split_block(blob)]), lineno)
+        else:
+            lineno = read_python(ctx, tab, iter([split_block(blob)]), lineno)
+        if tail is not None:
+            lineno = read_python(ctx, tab, iter([[tail]]), lineno)
+    r.read += unmatched
+    r.unmatched += unmatched
+    return lineno
+
+
+def read_fast(ctx: ScanContext, tab: TabularReader, blocks: Iterator[bytes | TooLong], lineno: int = 0) -> int:
+    """Read the blocks of a tabular log into the result by the fastest method allowed (`ctx.method`): `auto`
+    is the native prefilter where `hyperscan` is installed, else `python`. The last line number."""
+    if ctx.method == "auto":
+        pre = prefilter_for(ctx.matcher)
+        if pre is not None:
+            return read_native(ctx, tab, pre, blocks, lineno)
+    lines: Iterator[list[bytes | TooLong]] = (
+        [TOO_LONG] if isinstance(b, TooLong) else split_block(b) for b in blocks)
+    return read_python(ctx, tab, lines, lineno)
