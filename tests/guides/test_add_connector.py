@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "inventory"))  # the project's faulty MDM server
-from mdm_server import MdmServer, Reply, Request
-
 from interdit import fleet
+from interdit.testing import MdmServer, Reply, Request
 
 ROOT = Path(__file__).parents[2]
 GUIDE = ROOT / "docs" / "guides" / "add-a-connector.md"
