@@ -30,6 +30,9 @@ from interdit.errors import ConfigError
 T = TypeVar("T")
 
 GROUP = "interdit.plugins"
+# a second thread reading a registry waits for the first one's loading to end (one lock for every registry:
+# loading is rare, and a registry stays picklable for Spark's workers)
+_LOADING = threading.RLock()
 
 
 class Registry(Generic[T]):
@@ -39,7 +42,6 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
         self._loaded = False
         self._loading = False
-        self._lock = threading.RLock()  # a second thread waits for the first one's loading to end
 
     @overload
     def register(self, name: str | None = None, /) -> Callable[[T], T]: ...
@@ -77,7 +79,7 @@ class Registry(Generic[T]):
     def _load(self) -> None:
         if self._loaded:
             return
-        with self._lock:
+        with _LOADING:
             if self._loaded or self._loading:  # loaded meanwhile, or read by a module this thread is loading
                 return
             self._loading = True

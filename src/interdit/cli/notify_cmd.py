@@ -108,8 +108,12 @@ def notify(
 def _table(run: NoticeRun) -> None:
     title = "Notices that would be sent" if run.dry_run else "Notices"
     table = Table(title=f"{title} as of {run.at:%Y-%m-%d %H:%M} UTC")
+    widest = max((len(r) for row in run.rows for r in row["recipients"]), default=2)
     for column in ("Notice", "To", "Device and holder", "Subject", "Channels", "Status"):
-        table.add_column(column, overflow="fold")
+        if column == "To":  # an address is copied whole: never folded, the subject wraps instead
+            table.add_column(column, no_wrap=True, min_width=widest)
+        else:
+            table.add_column(column, overflow="fold")
     for row in run.rows:
         device = row["device"]
         who = (device["name"], f"{device['source']}:{device['id']}", device["owner"])

@@ -47,6 +47,8 @@ class AuditAction(StrEnum):
     SESSION_SIGN_IN = "session.sign-in"
     SESSION_SIGN_OUT = "session.sign-out"
     SESSION_THROTTLE = "session.throttle"
+    NOTICE_SENT = "notice.sent"
+    NOTICE_FAILED = "notice.failed"
 
 
 def audit_trail(engine: Engine, clock: Callable[[], datetime]) -> AuditLog:

@@ -35,7 +35,7 @@ from interdit.notify import (
 )
 from interdit.notify.channels import make_channel, payload
 from interdit.notify.config import LANGUAGES
-from interdit.pipeline.audit import audit_trail
+from interdit.pipeline.audit import AuditAction, audit_trail
 from interdit.pipeline.basics import Clock, LoadedPolicy, system_clock
 from interdit.pipeline.core import evaluate, finding_devices
 from interdit.storage import notices as store
@@ -218,8 +218,8 @@ def send_notices(repo: Repository, loaded: LoadedPolicy, settings: NotifySetting
 
                 def audit(conn: Any, after: dict[str, Any] = after, failed: bool = error is not None,
                           target: str = f"finding:{notice.finding.id}") -> object:
-                    return log.append(actor, "notice.failed" if failed else "notice.sent", target, after=after,
-                                      conn=conn)
+                    action = AuditAction.NOTICE_FAILED if failed else AuditAction.NOTICE_SENT
+                    return log.append(actor, action, target, after=after, conn=conn)
 
                 store.settle(repo.engine, key=notice.key, channel=channel.name, at=clock(), error=error, audit=audit)
                 outcome[channel.name] = "failed" if error else "sent"
