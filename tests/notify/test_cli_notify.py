@@ -6,11 +6,13 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from notify_fleet import T0, import_snapshot, write_policy, write_settings
 from notify_receivers import SMTP_PASSWORD, SmtpServer
 from typer.testing import CliRunner
 
 from interdit import pipeline
+from interdit.cli.common import out
 from interdit.cli.main import app
 from interdit.notify.channels import channels
 
@@ -26,7 +28,9 @@ def _workspace(tmp_path: Path) -> list[str]:
     return ["--db", str(db), "--policy", str(write_policy(tmp_path))]
 
 
-def test_the_dry_run_lists_who_would_get_what_and_sends_nothing(tmp_path: Path) -> None:
+def test_the_dry_run_lists_who_would_get_what_and_sends_nothing(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(out, "width", 160)  # the console reads COLUMNS once, when it is made
     base = _workspace(tmp_path)
     write_settings(tmp_path, channels="")
     args = [*base, "notify", "--contacts", str(tmp_path / "contacts.yaml"), "--dry-run", "--as-of", "2026-03-16"]
