@@ -275,9 +275,9 @@ BUILTIN_BYTEDANCE = Path(__file__).with_name("bytedance_sdks.yaml")
 
 def builtin_bytedance() -> list[Signature]:
     """The project's own ByteDance SDK rules (bytedance_sdks.yaml), used when no indicator file is given."""
-    from ruamel.yaml import YAML
+    from interdit.analysis.yaml_cache import load_yaml
 
-    data = YAML(typ="safe").load(BUILTIN_BYTEDANCE.read_text("utf-8"))
+    data = load_yaml(BUILTIN_BYTEDANCE.read_text("utf-8"))
     vendor = data["vendor"]
     return [Signature(f"interdit:{sdk['prefixes'][0]}", str(sdk["name"]), str(vendor["id"]), str(vendor["name"]),
                       str(vendor["country"]), (str(sdk["category"]),), tuple(str(p) for p in sdk["prefixes"]), None,
