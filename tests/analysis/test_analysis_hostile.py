@@ -400,3 +400,44 @@ def test_utf8_pool_strings_read_as_decoded(items: list[bytes]) -> None:
     got = pool_strings(_utf8_pool(items), Limits(), "res/xml/x.xml", problems)
     assert got == [i.decode("utf-8", "replace").split("\x00", 1)[0].encode("utf-8", "replace") for i in items]
     assert problems == []
+
+
+def _patched_entry(tmp_path: Path, name: str, *, crc: int | None = None, size: int | None = None,
+                   flip: int | None = None) -> tuple[bytes, Archive]:
+    """A one-entry deflated zip with its central directory's CRC or size replaced, or one compressed byte
+    flipped; opened as an Archive."""
+    content = b"".join(b"line %d of an asset that compresses\n" % i for i in range(4000))
+    data = bytearray(_zip([("assets/a.txt", content)]))
+    cd = data.rfind(b"PK\x01\x02")
+    if crc is not None:
+        struct.pack_into("<I", data, cd + 16, crc)
+    if size is not None:
+        struct.pack_into("<I", data, cd + 24, size)
+    if flip is not None:
+        start = 30 + len("assets/a.txt")
+        data[start + flip] ^= 0xFF
+    archive = Archive.open(_write(tmp_path, f"{name}.apk", bytes(data)))
+    return content, archive
+
+
+def test_entry_with_a_wrong_crc_is_read_and_reported(tmp_path: Path) -> None:
+    content, archive = _patched_entry(tmp_path, "crc", crc=0x12345678)
+    with archive:
+        assert archive.read("assets/a.txt") == content
+        assert [p.code for p in archive.problems] == ["zip.crc-mismatch"]
+
+
+def test_entry_with_a_wrong_size_is_read_and_reported(tmp_path: Path) -> None:
+    content, archive = _patched_entry(tmp_path, "size", size=1000)
+    with archive:
+        assert archive.read("assets/a.txt") == content
+        assert [p.code for p in archive.problems] == ["zip.size-mismatch"]
+
+
+def test_entry_with_damaged_deflate_data_is_reported(tmp_path: Path) -> None:
+    content, archive = _patched_entry(tmp_path, "flip", flip=40)
+    with archive:
+        out = archive.read("assets/a.txt")
+        codes = {p.code for p in archive.problems}
+        assert out != content
+        assert codes & {"zip.bad-deflate", "zip.crc-mismatch", "zip.size-mismatch"}
