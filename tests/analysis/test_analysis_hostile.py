@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from analysis_shared import SHARED as SHARED_ROOT
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from interdit.analysis.apk import analyze
@@ -365,3 +365,79 @@ def test_version_name_reference_is_resolved_from_the_resource_table() -> None:
     assert man.version_name == "@7f050007"  # what the manifest holds ...
     report = analyze(apk)
     assert report.identity.version_name == "0.9" and report.identity.label == "Battery level"  # ... and means
+
+
+def _utf8_pool(items: list[bytes]) -> bytes:
+    """A binary XML file holding only a UTF-8 string pool of `items` (lengths as Android writes them)."""
+    import struct as _struct
+
+    def len8(n: int) -> bytes:
+        return bytes([n]) if n < 0x80 else bytes([0x80 | (n >> 8), n & 0xFF])
+
+    body, offsets = b"", []
+    for item in items:
+        offsets.append(len(body))
+        body += len8(len(item)) + len8(len(item)) + item + b"\x00"
+    start = 28 + 4 * len(items)
+    pool = _struct.pack("<HHIIIIII", 0x0001, 28, start + len(body), len(items), 0, 1 << 8, start, 0)
+    pool += _struct.pack(f"<{len(items)}I", *offsets) + body
+    return _struct.pack("<HHI", 0x0003, 8, 8 + len(pool)) + pool
+
+
+_POOL_BYTES = st.lists(st.sampled_from([0x00, 0x41, 0x7F, 0x80, 0xC3, 0xA9, 0xE4, 0xFF]), max_size=300).map(bytes)
+
+
+@FUZZ
+@given(st.lists(st.one_of(_POOL_BYTES, st.binary(max_size=300), st.text(max_size=60).map(lambda t: t.encode())),
+                max_size=30))
+@example([b"ab\x00cd", "café".encode(), b"caf\xc3", b"\xff\x00A", b"", b"x" * 200, b"y\x00"])
+def test_utf8_pool_strings_read_as_decoded(items: list[bytes]) -> None:
+    """ASCII strings are sliced straight from the pool; every string, ASCII or not, NUL inside or invalid
+    UTF-8, reads as the string decoded (invalid bytes replaced, cut at a NUL) and encoded again."""
+    from interdit.analysis.resources import pool_strings
+
+    problems: list = []  # type: ignore[type-arg]
+    got = pool_strings(_utf8_pool(items), Limits(), "res/xml/x.xml", problems)
+    assert got == [i.decode("utf-8", "replace").split("\x00", 1)[0].encode("utf-8", "replace") for i in items]
+    assert problems == []
+
+
+def _patched_entry(tmp_path: Path, name: str, *, crc: int | None = None, size: int | None = None,
+                   flip: int | None = None) -> tuple[bytes, Archive]:
+    """A one-entry deflated zip with its central directory's CRC or size replaced, or one compressed byte
+    flipped; opened as an Archive."""
+    content = b"".join(b"line %d of an asset that compresses\n" % i for i in range(4000))
+    data = bytearray(_zip([("assets/a.txt", content)]))
+    cd = data.rfind(b"PK\x01\x02")
+    if crc is not None:
+        struct.pack_into("<I", data, cd + 16, crc)
+    if size is not None:
+        struct.pack_into("<I", data, cd + 24, size)
+    if flip is not None:
+        start = 30 + len("assets/a.txt")
+        data[start + flip] ^= 0xFF
+    archive = Archive.open(_write(tmp_path, f"{name}.apk", bytes(data)))
+    return content, archive
+
+
+def test_entry_with_a_wrong_crc_is_read_and_reported(tmp_path: Path) -> None:
+    content, archive = _patched_entry(tmp_path, "crc", crc=0x12345678)
+    with archive:
+        assert archive.read("assets/a.txt") == content
+        assert [p.code for p in archive.problems] == ["zip.crc-mismatch"]
+
+
+def test_entry_with_a_wrong_size_is_read_and_reported(tmp_path: Path) -> None:
+    content, archive = _patched_entry(tmp_path, "size", size=1000)
+    with archive:
+        assert archive.read("assets/a.txt") == content
+        assert [p.code for p in archive.problems] == ["zip.size-mismatch"]
+
+
+def test_entry_with_damaged_deflate_data_is_reported(tmp_path: Path) -> None:
+    content, archive = _patched_entry(tmp_path, "flip", flip=40)
+    with archive:
+        out = archive.read("assets/a.txt")
+        codes = {p.code for p in archive.problems}
+        assert out != content
+        assert codes & {"zip.bad-deflate", "zip.crc-mismatch", "zip.size-mismatch"}

@@ -14,8 +14,15 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from interdit.analysis.report import DEFAULT_LIMITS, Limits, Problem
+
+_isal: ModuleType | None
+try:  # optional: ISA-L's inflate; without it zlib does the same work more slowly
+    from isal import isal_zlib as _isal
+except ImportError:  # pragma: no cover - isal is a declared dependency on the platforms it has wheels for
+    _isal = None
 
 EOCD_SIG = b"PK\x05\x06"
 LOCAL_SIG = b"PK\x03\x04"
@@ -227,6 +234,10 @@ class Archive:
         if entry.method == 0:
             out = bytes(raw[:cap + 1])
         elif entry.method == 8:
+            fast = _fast_inflate(raw, entry, cap)
+            if fast is not None:
+                self.inflated_total += len(fast)
+                return fast
             try:
                 d = zlib.decompressobj(-15)
                 out = d.decompress(raw, cap + 1)
@@ -250,6 +261,22 @@ class Archive:
         elif entry.method in (0, 8) and zlib.crc32(out) != entry.crc:
             self._problem("zip.crc-mismatch", "medium", "CRC-32 does not match the central directory", where)
         return out
+
+
+def _fast_inflate(raw: bytes, entry: Entry, cap: int) -> bytes | None:
+    """The entry inflated by ISA-L (the same DEFLATE, about twice as fast as zlib), when it is complete and
+    exactly what the directory declares (size within `cap`, CRC-32); else None, and zlib reads it as before,
+    so a damaged or hostile entry is reported exactly as zlib sees it."""
+    if _isal is None or entry.size > cap:
+        return None
+    try:
+        d = _isal.decompressobj(-15)
+        out: bytes = d.decompress(raw, cap + 1)
+    except Exception:  # ISA-L's own error types: zlib then reads the entry and names the fault
+        return None
+    if d.eof and len(out) == entry.size and _isal.crc32(out) == entry.crc:
+        return out
+    return None
 
 
 class _MapReader:

@@ -148,6 +148,17 @@ class _Strings:
         self._cache[index] = text
         return text
 
+    def raw(self, index: int) -> bytes:
+        """`get(index)` as UTF-8 bytes. An ASCII string of a UTF-8 pool (nearly all of them) is sliced, not decoded
+        and encoded again; the others go through `get`."""
+        if self._utf8 and 0 <= index < self.count and index not in self._cache:
+            pos = self._skip_len8(self._base + self._offsets[index])
+            n, pos = self._len8(pos)
+            data = self._buf[pos:min(pos + n, self._end)]
+            if data.isascii():
+                return data.split(b"\x00", 1)[0]
+        return self.get(index).encode("utf-8", "replace")
+
     def _len8(self, pos: int) -> tuple[int, int]:
         n = self._buf[pos]
         if n & 0x80:

@@ -12,10 +12,9 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interdit.analysis.apk import analyze
 from interdit.analysis.evidence import DEFAULT_PROHIBITED, flag_report, prohibited_vendors
@@ -42,6 +41,9 @@ from interdit.analysis.sdks import (
 )
 from interdit.errors import InputError
 from interdit.model import Catalogue
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 APP_SUFFIXES = (".apk", ".ipa", ".app.zip")  # what a folder is expanded to
 Lookup = Callable[[str], AppReport | None]  # sha256 -> a stored report, or None
@@ -214,7 +216,9 @@ def analyze_paths(paths: Sequence[Path], settings: AnalysisSettings, *, jobs: in
         for i in todo:
             assert ctx is not None
             done(i, analyze_one(paths[i], ctx))
-    else:
+    else:  # worker processes only for two files or more (their start-up costs more than one file)
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_init, initargs=(settings,)) as pool:
             futures: dict[Future[AppReport], int] = {pool.submit(_work, str(paths[i])): i for i in todo}
             for future in as_completed(futures):

@@ -82,6 +82,11 @@ def descriptor_to_class(desc: str) -> str | None:
     return None
 
 
+def _is_class(desc: str) -> bool:
+    """What `descriptor_to_class` turns into a class name."""
+    return len(desc) > 2 and desc[0] == "L" and desc[-1] == ";"
+
+
 def read_dex(buf: bytes, name: str = "classes.dex", limits: Limits = DEFAULT_LIMITS) -> DexFile:
     dex = DexFile(name=name)
     try:
@@ -149,12 +154,9 @@ def _read(view: memoryview, buf: bytes, dex: DexFile, limits: Limits) -> None:
     types = [_mutf8(strings[i]) if i < n_strings else "" for i in type_idx]
     dex.types = types
     n_types = len(types)
-    defined: list[str] = []
-    for i in range(class_defs_size):
-        cidx = struct.unpack_from("<I", buf, class_defs_off + 32 * i)[0]
-        cls = descriptor_to_class(types[cidx]) if cidx < n_types else None
-        if cls:
-            defined.append(cls)
+    # class_idx is the first of the eight uint32 of each class_def
+    class_idx = struct.unpack_from(f"<{8 * class_defs_size}I", buf, class_defs_off)[::8] if class_defs_size else ()
+    defined = [d[1:-1].replace("/", ".") for d in (types[c] for c in class_idx if c < n_types) if _is_class(d)]
     dex.defined = defined
 
 
@@ -179,10 +181,6 @@ def build_set(files: list[DexFile]) -> DexSet:
         defined.update(f.defined)
     referenced: set[str] = set()
     for f in files:
-        for desc in f.types:
-            if desc.startswith("L"):
-                cls = descriptor_to_class(desc)
-                if cls and cls not in defined:
-                    referenced.add(cls)
-    out.referenced = referenced
+        referenced.update(d[1:-1].replace("/", ".") for d in f.types if _is_class(d))
+    out.referenced = referenced - defined
     return out

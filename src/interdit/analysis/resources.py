@@ -33,7 +33,7 @@ def pool_strings(buf: bytes, limits: Limits, where: str, problems: list[Problem]
             problems.append(Problem("resources.no-string-pool", "low", "no string pool after the header", where))
             return []
         pool = _Strings(buf, hsize, limits, problems, where)
-        return [pool.get(i).encode("utf-8", "replace") for i in range(pool.count)]
+        return [pool.raw(i) for i in range(pool.count)]
     except (struct.error, IndexError, ValueError) as exc:
         problems.append(Problem("resources.malformed", "medium", f"string pool cannot be read: {exc}", where))
         return []

@@ -92,13 +92,12 @@ CHECKS: dict[str, tuple[Check, tuple[str, ...]]] = {
 
 
 def load_rules(path: Path | None = None) -> ScoreRules:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from interdit.analysis.yaml_cache import load_yaml
 
     path = path or DEFAULT_RULES
     try:
-        data = YAML(typ="safe").load(path.read_text("utf-8"))
-    except (OSError, YAMLError) as exc:
+        data = load_yaml(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
         raise AnalysisError(f"cannot read the score rules: {exc}", where=str(path),
                             fix="pass a readable YAML rule file") from exc
     if not isinstance(data, dict) or data.get("schema_version") != 1:

@@ -275,9 +275,9 @@ BUILTIN_BYTEDANCE = Path(__file__).with_name("bytedance_sdks.yaml")
 
 def builtin_bytedance() -> list[Signature]:
     """The project's own ByteDance SDK rules (bytedance_sdks.yaml), used when no indicator file is given."""
-    from ruamel.yaml import YAML
+    from interdit.analysis.yaml_cache import load_yaml
 
-    data = YAML(typ="safe").load(BUILTIN_BYTEDANCE.read_text("utf-8"))
+    data = load_yaml(BUILTIN_BYTEDANCE.read_text("utf-8"))
     vendor = data["vendor"]
     return [Signature(f"interdit:{sdk['prefixes'][0]}", str(sdk["name"]), str(vendor["id"]), str(vendor["name"]),
                       str(vendor["country"]), (str(sdk["category"]),), tuple(str(p) for p in sdk["prefixes"]), None,
@@ -335,6 +335,37 @@ def _examples(joined: str, sig: Signature) -> list[str]:
     return found
 
 
+def _name_index(text: str) -> tuple[set[str], set[str]]:
+    """Every package prefix of the names in `text` (one a line: "a", "a.b", "a.b.C"), and every part between dots.
+
+    A prefix literal matches a name exactly when it is one of the prefixes; a literal found anywhere in a name
+    ("x.y.z") needs its inner parts ("y") to be whole parts of that name. Set look-ups answer most signatures in
+    a few steps instead of one search of every class name for each literal.
+    """
+    prefixes: set[str] = set()
+    parts: set[str] = set()
+    add = prefixes.add
+    for name in text.split("\n"):
+        pieces = name.split(".")
+        parts.update(pieces)
+        pos = name.find(".")
+        while pos >= 0:
+            add(name[:pos])
+            pos = name.find(".", pos + 1)
+        add(name)
+    return prefixes, parts
+
+
+def _may_match(lit: str, prefix_only: bool, prefixes: set[str], parts: set[str], text: str) -> bool:
+    """Whether the literal (with a dot, no `$`) can match a name in `text` (names without `$`, one a line)."""
+    if prefix_only:
+        return lit in prefixes
+    inner = lit.split(".")[1:-1]
+    if any(p not in parts for p in inner):
+        return False
+    return lit in text
+
+
 def match_sdks(defined: set[str], referenced: set[str], signatures: SignatureSet) -> list[SdkMatch]:
     """Every signature that matches a bundled or a referenced class, with example classes as evidence.
 
@@ -349,9 +380,10 @@ def match_sdks(defined: set[str], referenced: set[str], signatures: SignatureSet
     covered: set[str] = set()  # named by a rule that matched bundled classes
     covered_ref: set[str] = set()  # named by a rule that matched referenced types only
     both = texts["def"][0] + texts["ref"][0]  # one search tells most signatures they match nothing
+    prefixes, parts = _name_index(both)
     for sig in signatures.signatures:
         foldable = sig.pattern is None and all("." in lit and "$" not in lit for lit in sig.literals)
-        if foldable and not any(lit in both for lit in sig.literals):
+        if foldable and not any(_may_match(lit, sig.prefix_only, prefixes, parts, both) for lit in sig.literals):
             continue
         index = 0 if foldable else 1
         bundled = _examples(texts["def"][index], sig)

@@ -4,9 +4,10 @@ endpoints, signatures); `interdit signatures`: the SDK signature data it uses.""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -121,16 +122,22 @@ def analyze(
         fail("no app file found in the paths given\n  fix: pass .apk or .ipa files, or folders holding them")
     repo = s.repo if store else None
     show = not quiet and err.is_terminal
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[name]}"),
-                  TimeElapsedColumn(), console=err, disable=not show) as bar:
-        task = bar.add_task("analyze", total=len(files), name="")
-        reports = run_guarded(lambda: pipeline.analyze_apks(
+    def run(progress: Callable[[Any], None] | None) -> list[Any]:  # reports
+        return run_guarded(lambda: pipeline.analyze_apks(
             files, repo=repo, lang=language, jobs=jobs, signatures=signatures, rules=rules,
-            cache_dir=_default_cache() if cache and repo is None else None,
-            progress=lambda r: bar.update(task, advance=1, name=f"{r.identity.file_name[:40]:40}"),
-            clock=s.clock, actor=cli_actor()))
+            cache_dir=_default_cache() if cache and repo is None else None, progress=progress, clock=s.clock,
+            actor=cli_actor()))
+
+    if not show:  # no bar: the progress display is not even imported
+        reports = run(None)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[name]}"),
+                      TimeElapsedColumn(), console=err) as bar:
+            task = bar.add_task("analyze", total=len(files), name="")
+            reports = run(lambda r: bar.update(task, advance=1, name=f"{r.identity.file_name[:40]:40}"))
     text = run_guarded(lambda: pipeline.render_analysis(reports, output, language))
     if out_path is not None:
         out_path.write_text(text, encoding="utf-8")
