@@ -19,11 +19,13 @@ GOLDEN = Path(__file__).parent / "golden"
 EXTENSIONS = {"table": "txt", "json": "json", "findings-table": "txt", "findings-json": "json", "csv": "csv",
               "csv-excel": "csv",
               "html": "html"}
+# the formats that write a file rather than text have their own tests (test_reporting_files.py)
+BINARY = {"pdf", "xlsx"}
 CASES = [(fmt, lang) for fmt in sorted(EXTENSIONS) for lang in ("en", "fr")]
 
 
 def test_every_registered_format_has_golden_files() -> None:
-    assert set(formats.names()) == set(EXTENSIONS)
+    assert set(formats.names()) - BINARY == set(EXTENSIONS)
 
 
 @pytest.mark.parametrize("fmt,lang", CASES, ids=[f"{f}-{lang}" for f, lang in CASES])

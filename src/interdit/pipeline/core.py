@@ -518,12 +518,17 @@ def finding_devices(repo: Repository, found: Sequence[Finding], *, as_of: dateti
     return repo.devices_at({(f.source, f.device_id) for f in found}, as_of)
 
 
-def render(fmt: str, data: ReportData, lang: str, *, width: int | None = None) -> str:
-    """`data` in the format `fmt`; `width`: the terminal's columns, for the formats laid out for one."""
-    made = formats.get(fmt)()
-    if width is not None and hasattr(made, "width"):
-        made.width = max(int(width), 40)
-    return made.render(data, lang)
+def render(fmt: str, data: ReportData, lang: str, *, width: int | None = None, **options: str | None) -> str:
+    """`data` in the text format `fmt`; `width`: the terminal's columns, for the formats laid out for one;
+    `options`: what a format declares (`separator` for CSV, `paper` for PDF). A format that writes bytes (PDF,
+    XLSX) is read with `reports.render_bytes`."""
+    from interdit.pipeline.reports import made_format
+
+    made = made_format(fmt, width=width, **options)
+    text = made.render(data, lang)
+    if not isinstance(text, str):
+        raise ConfigError(f"the {fmt} format writes a file, not text", fix="write it to a file with --out")
+    return text
 
 
 def coverage_words(summary: Summary, lang: str) -> tuple[str, list[tuple[str, str, str]]]:
