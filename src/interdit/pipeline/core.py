@@ -311,6 +311,9 @@ def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: 
             evaluations.save_evaluation(repo.engine, clock, result.findings, result.summary,
                                         policy_hash=loaded.digest, as_of=as_of, data_stamp=stamp,
                                         audit=audit if actor is not None else None)
+            from interdit.pipeline.reports import record_day
+
+            record_day(repo, loaded, result.summary, at=as_of, clock=clock)  # the day's figures, for the trend
     return result
 
 
@@ -391,30 +394,13 @@ def trend_instants(imports: Iterable[datetime], as_of: datetime) -> list[datetim
             for d in days[-TREND_POINTS:]]
 
 
-def history(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime) -> tuple[Summary, ...]:
+def history(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, clock: Clock = system_clock
+            ) -> tuple[Summary, ...]:
     """Compliance at the end of each earlier day with an import (see `trend_instants`), under today's policy,
-    recomputed from stored history. What does not depend on the instant (the APK evidence, the patterns the
-    policy asks the storage for, the sources' types) is read once for all the points."""
-    from interdit.pipeline.analysis import app_evidence
-    from interdit.pipeline.network import sightings
-    from interdit.pipeline.orgunits import source_types
+    read from the stored daily figures (computed and stored for the days that have none: `reports.history`)."""
+    from interdit.pipeline.reports import history as daily_history
 
-    instants = trend_instants(repo.import_times(), as_of)
-    if not instants:
-        return ()
-    by_evidence = any(r.sdk_vendors or r.endpoint_vendors for r in loaded.policy.rules)
-    evidence = app_evidence(repo) if by_evidence else None
-    exact, prefixes = candidate_patterns(loaded.policy, loaded.catalogue, evidence=evidence or ())
-    types = source_types(repo)
-    points = []
-    with gc_paused():
-        for t in instants:
-            states = repo.device_states(t, exact, prefixes)
-            result = evaluate_policy(loaded.policy, loaded.catalogue, states, t,
-                                     sightings=sightings(repo, until=t.date()), evidence=evidence,
-                                     source_types=types)
-            points.append(result.summary)
-    return tuple(points)
+    return daily_history(repo, loaded, as_of=as_of, clock=clock)
 
 
 def findings(repo: Repository, **filters: Any) -> list[Finding]:
@@ -503,7 +489,7 @@ def report_data(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, cloc
     result = evaluate(repo, loaded, as_of=as_of, reuse=True)
     return ReportData(
         generated_at=clock(), as_of=as_of, organisation=loaded.policy.organisation, summary=result.summary,
-        history=history(repo, loaded, as_of=as_of) if with_history else (), findings=result.findings,
+        history=history(repo, loaded, as_of=as_of, clock=clock) if with_history else (), findings=result.findings,
         rules=loaded.policy.rules, exceptions=loaded.policy.exceptions, catalogue=loaded.catalogue,
         review=tuple(review_items(loaded.policy, as_of)), catalogue_version=loaded.catalogue.version,
         sightings=tuple(s for s in sightings(repo, until=as_of.date()) if s.device_id is None),
