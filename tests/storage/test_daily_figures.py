@@ -86,13 +86,19 @@ def test_stored_figures_are_the_evaluation_at_the_days_end(db_url: str, policy: 
         expected = pipeline.evaluate(repo, loaded, as_of=p.at, store=False).summary
         assert (p.devices_total, p.devices_in_scope, p.compliant) == (
             expected.devices_total, expected.devices_in_scope, expected.compliant)
-        assert p.by_state == {k: expected.by_state.get(k, 0) for k in ("violation", "not_evaluable", "stale")}
-        assert {name: (s.devices, s.in_scope, s.compliant, s.violations, s.not_evaluable, s.stale)
-                for name, s in p.by_source.items()} == {
-            name: (s.devices, s.in_scope, s.compliant, s.violations, s.not_evaluable, s.stale)
-            for name, s in expected.by_source.items()}
+        # what the dashboard and the API show of each point: by state, family, org unit, rule, source
+        assert (dict(p.by_state), dict(p.by_family), dict(p.by_org_unit), dict(p.by_rule), dict(p.by_source)) == (
+            dict(expected.by_state), dict(expected.by_family), dict(expected.by_org_unit), dict(expected.by_rule),
+            dict(expected.by_source))
     rows = daily.read_days(repo.engine, reports.figures_key(loaded), {p.at.date() for p in stored})
     assert all({r.source for r in day_rows} == {"", "intune", "jamf", "ws1"} for day_rows in rows.values())
+    for p in stored:  # the typed columns, per source, for whoever reads the table
+        by_source = {r.source: r for r in rows[p.at.date()]}
+        assert by_source[""].violations == p.by_state.get("violation", 0)
+        for name, s in p.by_source.items():
+            r = by_source[name]
+            assert (r.devices, r.in_scope, r.compliant, r.violations, r.not_evaluable, r.stale) == (
+                s.devices, s.in_scope, s.compliant, s.violations, s.not_evaluable, s.stale)
     repo.engine.dispose()
 
 

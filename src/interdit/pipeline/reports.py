@@ -105,15 +105,18 @@ def day_figures(summary: Summary, at: datetime, stamp: str) -> list[daily.DailyF
     by_state = summary.by_state
     rows = [daily.DailyFigure(day, daily.WHOLE, at, stamp, summary.devices_total, summary.devices_in_scope,
                               summary.compliant, by_state.get("violation", 0), by_state.get("not_evaluable", 0),
-                              by_state.get("stale", 0))]
+                              by_state.get("stale", 0), summary)]
     rows += [daily.DailyFigure(day, name, at, stamp, s.devices, s.in_scope, s.compliant, s.violations,
                                s.not_evaluable, s.stale) for name, s in sorted(summary.by_source.items())]
     return rows
 
 
 def as_summary(rows: list[daily.DailyFigure]) -> Summary:
-    """A trend point from a day's stored rows: the whole fleet's figures, and each source's."""
+    """A trend point from a day's stored rows: the evaluation's full summary when kept (it always is, since the
+    figures are written from one), else the whole fleet's figures and each source's."""
     whole = next(r for r in rows if r.source == daily.WHOLE)
+    if whole.summary is not None:
+        return whole.summary
     return Summary(
         at=whole.at, devices_total=whole.devices, devices_in_scope=whole.in_scope, compliant=whole.compliant,
         by_state={"violation": whole.violations, "not_evaluable": whole.not_evaluable, "stale": whole.stale},

@@ -19,10 +19,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Date, Index, Integer, String, Table, bindparam, delete, func, insert, select, text
+from sqlalchemy import (
+    Column,
+    Date,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.engine import Engine
 
+from interdit.model import Summary
 from interdit.storage.base import _guard
+from interdit.storage.evaluations import _dump_summary as dump_summary
+from interdit.storage.evaluations import load_summary
 from interdit.storage.tables import UTCDateTime, metadata
 
 WHOLE = ""  # the `source` of the whole fleet's row
@@ -41,6 +58,8 @@ daily_figures = Table(
     Column("not_evaluable", Integer, nullable=False),
     Column("stale", Integer, nullable=False),
     Column("computed_at", UTCDateTime, nullable=False),
+    # the whole fleet's row: the evaluation's full summary (by family, org unit, rule...), as evaluations keep it
+    Column("summary", Text, nullable=True),
     Index("ix_daily_figures_day", "day"),
 )
 
@@ -59,6 +78,7 @@ class DailyFigure:
     violations: int
     not_evaluable: int
     stale: int
+    summary: Summary | None = None  # the whole fleet's row only: the evaluation's full summary
 
     @property
     def rate(self) -> float | None:
@@ -89,7 +109,8 @@ def save_day(engine: Engine, key: str, figures: Sequence[DailyFigure], *, comput
         return
     days = {f.day for f in figures}
     rows = [{"key": key, "day": f.day, "source": f.source, "at": f.at, "stamp": f.stamp,
-             **{k: getattr(f, k) for k in _FIELDS}, "computed_at": computed_at} for f in figures]
+             **{k: getattr(f, k) for k in _FIELDS}, "computed_at": computed_at,
+             "summary": None if f.summary is None else dump_summary(f.summary)} for f in figures]
     d = daily_figures
     with _guard("storing the daily figures"), engine.begin() as conn:
         conn.execute(delete(d).where(d.c.key == key, d.c.day.in_(days)))
@@ -137,4 +158,5 @@ def count_rows(engine: Engine) -> int:
 
 def _figure(r: Any) -> DailyFigure:
     return DailyFigure(day=r["day"], source=r["source"], at=r["at"], stamp=r["stamp"],
-                       **{k: int(r[k]) for k in _FIELDS})
+                       **{k: int(r[k]) for k in _FIELDS},
+                       summary=None if r["summary"] is None else load_summary(r["summary"]))

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("not_evaluable", sa.Integer, nullable=False),
         sa.Column("stale", sa.Integer, nullable=False),
         sa.Column("computed_at", UTCDateTime, nullable=False),
+        sa.Column("summary", sa.Text, nullable=True),
         sa.PrimaryKeyConstraint("key", "day", "source", name="pk_daily_figures"),
     )
     op.create_index("ix_daily_figures_day", "daily_figures", ["day"])
