@@ -82,6 +82,9 @@ class PdfReport:
             raise ConfigError(f"unknown paper size {self.paper!r}", where="--paper", fix="use a4 or letter")
         try:
             from weasyprint import CSS, HTML
+        except ImportError:
+            raise ConfigError("the PDF cannot be made: WeasyPrint is not installed",
+                              fix="pip install weasyprint (it comes with interdit's dependencies)") from None
         except OSError as e:  # a system library WeasyPrint needs (Pango) is missing
             raise ConfigError(f"the PDF cannot be made: {e}",
                               fix="install Pango (scripts/system-deps.sh installs it on Debian)") from None
