@@ -88,3 +88,21 @@ def test_findings_csv_separator(workspace: dict[str, Path], args: list[str], sep
 def test_findings_bad_separator(workspace: dict[str, Path]) -> None:
     code, output = cli(workspace, "findings", "--format", "csv", "--separator", "x")
     assert code != 0 and "--separator" in output
+
+
+def test_downloads_for_the_dashboard(workspace: dict[str, Path]) -> None:
+    """What a download button serves: (content, media type, file name), from the stored fleet at a date."""
+    repo = pipeline.open_repository(f"sqlite:///{workspace['db']}")
+    loaded = pipeline.read_policy(workspace["policy"])
+    as_of = pipeline.as_of_time(DATES[-1].date().isoformat())
+    content, media, name = pipeline.reports.report_download(repo, loaded, "pdf", "fr", as_of=as_of, paper="letter")
+    assert (media, name) == ("application/pdf", "report-2023-03-15.pdf")
+    assert "page 1 de" in pypdf.PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    content, media, name = pipeline.reports.findings_download(repo, loaded, "xlsx", "en", as_of=as_of)
+    assert name == "findings-2023-03-15.xlsx" and media.endswith("spreadsheetml.sheet")
+    assert openpyxl.load_workbook(io.BytesIO(content)).worksheets[0].max_row > 1
+    for lang, separator in (("fr", ";"), ("en", ",")):
+        content, media, name = pipeline.reports.findings_download(repo, loaded, "csv", lang, as_of=as_of)
+        assert media.startswith("text/csv") and name == "findings-2023-03-15.csv"
+        assert content.decode("utf-8").splitlines()[0].startswith(f"id{separator}kind{separator}state")
+    repo.engine.dispose()
