@@ -2,7 +2,8 @@
 # Install the Debian packages the test suite starts for real, when they are missing.
 # PostgreSQL (a throwaway cluster per test run), BIND 9, Unbound, dnsmasq, PowerDNS Recursor and Knot Resolver
 # (generated blocking configs; LuaJIT parses their Lua), Chromium (the dashboard, driven by Playwright), Java
-# (PySpark in local mode), ripgrep (the network benchmark), dexdump (exodus-core's tracker method).
+# (PySpark in local mode), ripgrep (the network benchmark), dexdump (exodus-core's tracker method), Pango (the PDF
+# report, drawn by WeasyPrint).
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
@@ -17,6 +18,7 @@ command -v rg >/dev/null 2>&1 || need+=(ripgrep)  # the network benchmark compar
 command -v dexdump >/dev/null 2>&1 || need+=(dexdump)  # exodus-core's tracker method, run by the corpus tests
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the dashboard tests drive it with Playwright
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)  # the PySpark job is tested in local mode
+ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)  # WeasyPrint (PDF)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]}; install them (apt-get install ${need[*]}) and re-run." >&2

@@ -165,6 +165,9 @@ def _walk(cmd: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], An
             yield path, param
 
 
+BINARY = ("pdf", "xlsx")  # report formats that write a file, not text
+
+
 def _format_options() -> dict[tuple[str, ...], Any]:
     return dict(_walk(typer.main.get_command(app), ()))
 
@@ -186,7 +189,8 @@ def _invoke(ws: dict[str, Path], case: Case, fmt: str, monkeypatch: pytest.Monke
     result = _run(ws, *case.command, *case.args(ws, fmt), "--format", fmt)
     answer = result.stdout
     if case.output_file and result.exit_code in OK_CODES:
-        answer = Path(_out(ws, fmt, "report")).read_text("utf-8")
+        raw = Path(_out(ws, fmt, "report")).read_bytes()
+        answer = raw.decode("latin-1") if fmt in BINARY else raw.decode("utf-8")
     return result.exit_code, answer, result.output
 
 
@@ -230,6 +234,10 @@ def test_every_accepted_format_is_the_one_written(ws: dict[str, Path], case: Cas
             assert rows and len(rows[0]) > 1 and all(len(r) == len(rows[0]) for r in rows), where
         elif fmt == "html":
             assert answer.lstrip().lower().startswith(("<!doctype html", "<html")), where
+        elif fmt == "pdf":
+            assert answer.startswith("%PDF-"), where
+        elif fmt == "xlsx":
+            assert answer.startswith("PK\x03\x04"), where  # a zip: the workbook (tests/reporting reads it)
         else:  # a table for people
             assert answer.strip() and not _is_json(answer), where
             assert not answer.lstrip().lower().startswith(("<!doctype html", "<html")), where

@@ -6,6 +6,7 @@ import dataclasses
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import markupsafe
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -106,3 +107,21 @@ def test_a_time_whose_utc_instant_leaves_the_years_is_out_of_range() -> None:
     for text in ("1900-01-01T00:00:00+14:00", "9000-12-31T23:00:00-04:00", "0001-01-01T00:00:00+01:00"):
         with pytest.raises(InputError, match="out of range"):
             as_of_time(text)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_chart_says_what_a_point_stands_for(lang: str) -> None:
+    """A day, a week (the end of each Sunday) or a month (the end of each month): the caption says which."""
+    start = datetime(2021, 1, 1, 2, tzinfo=UTC)
+    t = Translator(lang)
+    for imports, as_of, key in (
+            ([start + timedelta(days=d) for d in range(20)], datetime(2021, 1, 25, tzinfo=UTC), "chart.caption"),
+            ([start + timedelta(days=d) for d in range(365)], datetime(2022, 6, 1, tzinfo=UTC), "chart.caption_week"),
+            ([start + timedelta(days=d) for d in range(3 * 365)], datetime(2025, 1, 1, tzinfo=UTC),
+             "chart.caption_month")):
+        points = tuple(_point(at, 70) for at in trend_instants(imports, as_of))
+        data = dataclasses.replace(report_data(), history=points,
+                                   summary=dataclasses.replace(report_data().summary, at=as_of), as_of=as_of)
+        html = formats.get("html")().render(data, lang)
+        caption = html.split('id="s-trend"')[1].split("<figcaption>")[1].split("</figcaption>")[0]
+        assert caption == str(markupsafe.escape(t(key))), key

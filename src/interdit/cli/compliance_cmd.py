@@ -103,6 +103,9 @@ def findings(
     excel: Annotated[bool, typer.Option(
         "--excel", help="With --format csv: for Excel in a French or French-Canadian locale (UTF-8 with a "
                         "byte-order mark, ';' between cells). Without it, RFC 4180 CSV for programs.")] = False,
+    separator: Annotated[str | None, typer.Option(
+        "--separator", help="With --format csv: the character between cells: ',', ';', '|' or tab. Default: ';' "
+                            "in French (--lang fr) and with --excel, ',' in English.")] = None,
 ) -> None:
     """List findings, each with its device (name, owner, model, OS version), app, rule, deadline and evidence.
 
@@ -121,12 +124,16 @@ def findings(
         and (org_unit is None or (f.org_unit or "") == org_unit
              or (f.org_unit or "").startswith(org_unit.rstrip("/") + "/"))
     )
-    if excel and output is not TabularFormat.csv:
-        fail("--excel shapes a CSV file\n  fix: add --format csv, or leave --excel out")
+    if (excel or separator is not None) and output is not TabularFormat.csv:
+        fail("--excel and --separator shape a CSV file\n  fix: add --format csv, or leave them out")
     shown = selected[:limit] if limit and output is TabularFormat.table else selected
     data = dataclasses.replace(data, findings=shown)
     fmt = {"table": "findings-table", "json": "findings-json", "csv": "csv-excel" if excel else "csv"}[output.value]
-    text = pipeline.render(fmt, data, _lang(s, loaded, lang), width=shutil.get_terminal_size((WIDTH, 24)).columns)
+    chosen = _lang(s, loaded, lang)
+    if output is TabularFormat.csv and separator is None:
+        separator = ";" if excel or chosen == "fr" else ","
+    text = run_guarded(lambda: pipeline.render(fmt, data, chosen, width=shutil.get_terminal_size((WIDTH, 24)).columns,
+                                               separator=separator))
     if output is TabularFormat.csv:
         sys.stdout.flush()  # the bytes as written (a byte-order mark, CRLF), whatever the terminal's encoding
         sys.stdout.buffer.write(text.encode("utf-8"))
@@ -143,18 +150,33 @@ def _exit_on(fail_on: list[FindingState] | None, selected: tuple[Finding, ...]) 
 
 def report(
     ctx: typer.Context,
-    out_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the report.")] = Path("report.html"),
-    fmt: Annotated[str, typer.Option("--format", "-f", help="html, json, csv (see 'interdit formats')")] = "html",
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Where to write the report (default: report.html, report.pdf, findings.xlsx...).")] = None,
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="html, pdf, xlsx, json, csv (see 'interdit formats')")] = "html",
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="en or fr")] = None,
+    paper: Annotated[str | None, typer.Option(
+        "--paper", help="With --format pdf: a4 (the default) or letter.")] = None,
 ) -> None:
-    """Write a report: one self-contained HTML file (opens offline) with a compliance-over-time chart."""
+    """Write a report: one self-contained HTML file (opens offline) with a compliance-over-time chart; the same
+    report as a PDF laid out for print (--format pdf, --paper a4|letter); the findings as a spreadsheet
+    (--format xlsx).
+
+    Example: interdit report --format pdf --paper letter --lang fr -o rapport.pdf
+    """
     s = state(ctx)
     loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
     when = parse_when(as_of, default=s.clock())
+    chosen = _lang(s, loaded, lang)
+    if paper is not None and fmt != "pdf":
+        fail("--paper lays out a PDF\n  fix: add --format pdf, or leave --paper out")
     data = run_guarded(lambda: pipeline.report_data(s.repo, loaded, as_of=when, clock=s.clock))
-    text = run_guarded(lambda: pipeline.render(fmt, data, _lang(s, loaded, lang)))
-    out_path.write_text(text, encoding="utf-8")
+    content = run_guarded(lambda: pipeline.reports.render_bytes(fmt, data, chosen, paper=paper))
+    if out_path is None:
+        out_path = Path(pipeline.reports.file_name(fmt, data, "findings" if fmt == "xlsx" else "report")
+                        .replace(f"-{when.date().isoformat()}", ""))
+    out_path.write_bytes(content)
     out.print(f"wrote {out_path}")
 
 

@@ -90,7 +90,7 @@ _WHERE = {
 }
 
 _MODULES = frozenset({"audit", "basics", "core", "policy_edit", "analysis", "sources", "network",
-                      "catalogue_update", "orgunits"})
+                      "catalogue_update", "orgunits", "reports", "downloads"})
 
 
 def __getattr__(name: str) -> Any:
@@ -109,6 +109,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from interdit.pipeline import downloads as downloads
+    from interdit.pipeline import reports as reports
     from interdit.pipeline.analysis import (
         analysis_files as analysis_files,
     )

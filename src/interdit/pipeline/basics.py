@@ -3,9 +3,11 @@ and the words of an analysis report."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from interdit.model import Catalogue, Directive, Policy
@@ -66,3 +68,44 @@ def analysis_words(lang: str) -> dict[str, Callable[..., str]]:
             "protection": table(words.PROTECTIONS), "severity": table(words.SEVERITIES),
             "category": table(words.SDK_CATEGORIES), "weakness": table(words.WEAKNESSES),
             "problem": table(words.PROBLEMS)}
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: an evaluation builds hundreds of thousands of small objects with no
+    cycles among them, and the collector's repeated passes over them cost more than the evaluation itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+
+# the trend keeps at most about this many points: one a day, then one a week, then one a month
+TREND_POINTS = 62
+
+
+def trend_instants(imports: Iterable[datetime], as_of: datetime) -> list[datetime]:
+    """When the trend is evaluated: the end of each day (UTC) with an import before `as_of`'s day, so that
+    several sources synced the same night make one point, the state of every source as last seen that day.
+    Past TREND_POINTS days, the end of each week (Sunday) with one; past TREND_POINTS weeks, of each month.
+    `as_of`'s own day is the current summary, never a point of its own here."""
+    cut = as_of.astimezone(UTC).date()
+    days = sorted({t.astimezone(UTC).date() for t in imports if t < as_of and t.astimezone(UTC).date() < cut})
+
+    def week_end(d: date) -> date:
+        return d + timedelta(days=6 - d.weekday())
+
+    def month_end(d: date) -> date:
+        nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        return nxt - timedelta(days=1)
+
+    for bucket in (week_end, month_end):
+        if len(days) <= TREND_POINTS:
+            break
+        days = sorted({bucket(d) for d in days})
+    return [min(datetime(d.year, d.month, d.day, tzinfo=UTC) + timedelta(days=1, microseconds=-1), as_of)
+            for d in days[-TREND_POINTS:]]

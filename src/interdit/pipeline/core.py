@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ from interdit.errors import ConfigError, InputError, InterditError
 from interdit.inventory.base import Record, Tally, readers
 from interdit.model import Device, Finding, Policy, Summary, day_start
 from interdit.pipeline.audit import audit_trail, payload_digest, record, require_trail
-from interdit.pipeline.basics import Clock, LoadedPolicy, system_clock
+from interdit.pipeline.basics import Clock, LoadedPolicy, gc_paused, system_clock
 from interdit.policy import candidate_patterns, due_for_review, load_policy, starter_policy
 from interdit.policy import evaluate as evaluate_policy
 from interdit.policy.evaluate import Evaluation
@@ -303,6 +301,9 @@ def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: 
             evaluations.save_evaluation(repo.engine, clock, result.findings, result.summary,
                                         policy_hash=loaded.digest, as_of=as_of, data_stamp=stamp,
                                         audit=audit if actor is not None else None)
+            from interdit.pipeline.reports import record_day
+
+            record_day(repo, loaded, result.summary, at=as_of, clock=clock)  # the day's figures, for the trend
     return result
 
 
@@ -312,19 +313,6 @@ def data_stamp(repo: Repository, loaded: LoadedPolicy) -> str:
     from interdit import __version__
 
     return f"{evaluations.data_stamp(repo.engine)}; catalogue {loaded.catalogue.version}; interdit {__version__}"
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: an evaluation builds hundreds of thousands of small objects with no
-    cycles among them, and the collector's repeated passes over them cost more than the evaluation itself."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # the years an as-of time may name (beyond, date arithmetic overflows)
@@ -356,57 +344,13 @@ def as_of_time(text: str) -> datetime:
     return value
 
 
-# the trend keeps at most about this many points: one a day, then one a week, then one a month
-TREND_POINTS = 62
-
-
-def trend_instants(imports: Iterable[datetime], as_of: datetime) -> list[datetime]:
-    """When the trend is evaluated: the end of each day (UTC) with an import before `as_of`'s day, so that
-    several sources synced the same night make one point, the state of every source as last seen that day.
-    Past TREND_POINTS days, the end of each week (Sunday) with one; past TREND_POINTS weeks, of each month.
-    `as_of`'s own day is the current summary, never a point of its own here."""
-    cut = as_of.astimezone(UTC).date()
-    days = sorted({t.astimezone(UTC).date() for t in imports if t < as_of and t.astimezone(UTC).date() < cut})
-
-    def week_end(d: date) -> date:
-        return d + timedelta(days=6 - d.weekday())
-
-    def month_end(d: date) -> date:
-        nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-        return nxt - timedelta(days=1)
-
-    for bucket in (week_end, month_end):
-        if len(days) <= TREND_POINTS:
-            break
-        days = sorted({bucket(d) for d in days})
-    return [min(datetime(d.year, d.month, d.day, tzinfo=UTC) + timedelta(days=1, microseconds=-1), as_of)
-            for d in days[-TREND_POINTS:]]
-
-
-def history(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime) -> tuple[Summary, ...]:
+def history(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, clock: Clock = system_clock
+            ) -> tuple[Summary, ...]:
     """Compliance at the end of each earlier day with an import (see `trend_instants`), under today's policy,
-    recomputed from stored history. What does not depend on the instant (the APK evidence, the patterns the
-    policy asks the storage for, the sources' types) is read once for all the points."""
-    from interdit.pipeline.analysis import app_evidence
-    from interdit.pipeline.network import sightings
-    from interdit.pipeline.orgunits import source_types
+    read from the stored daily figures (computed and stored for the days that have none: `reports.history`)."""
+    from interdit.pipeline.reports import history as daily_history
 
-    instants = trend_instants(repo.import_times(), as_of)
-    if not instants:
-        return ()
-    by_evidence = any(r.sdk_vendors or r.endpoint_vendors for r in loaded.policy.rules)
-    evidence = app_evidence(repo) if by_evidence else None
-    exact, prefixes = candidate_patterns(loaded.policy, loaded.catalogue, evidence=evidence or ())
-    types = source_types(repo)
-    points = []
-    with gc_paused():
-        for t in instants:
-            states = repo.device_states(t, exact, prefixes)
-            result = evaluate_policy(loaded.policy, loaded.catalogue, states, t,
-                                     sightings=sightings(repo, until=t.date()), evidence=evidence,
-                                     source_types=types)
-            points.append(result.summary)
-    return tuple(points)
+    return daily_history(repo, loaded, as_of=as_of, clock=clock)
 
 
 def findings(repo: Repository, **filters: Any) -> list[Finding]:
@@ -495,7 +439,7 @@ def report_data(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, cloc
     result = evaluate(repo, loaded, as_of=as_of, reuse=True)
     return ReportData(
         generated_at=clock(), as_of=as_of, organisation=loaded.policy.organisation, summary=result.summary,
-        history=history(repo, loaded, as_of=as_of) if with_history else (), findings=result.findings,
+        history=history(repo, loaded, as_of=as_of, clock=clock) if with_history else (), findings=result.findings,
         rules=loaded.policy.rules, exceptions=loaded.policy.exceptions, catalogue=loaded.catalogue,
         review=tuple(review_items(loaded.policy, as_of)), catalogue_version=loaded.catalogue.version,
         sightings=tuple(s for s in sightings(repo, until=as_of.date()) if s.device_id is None),
@@ -510,12 +454,17 @@ def finding_devices(repo: Repository, found: Sequence[Finding], *, as_of: dateti
     return repo.devices_at({(f.source, f.device_id) for f in found}, as_of)
 
 
-def render(fmt: str, data: ReportData, lang: str, *, width: int | None = None) -> str:
-    """`data` in the format `fmt`; `width`: the terminal's columns, for the formats laid out for one."""
-    made = formats.get(fmt)()
-    if width is not None and hasattr(made, "width"):
-        made.width = max(int(width), 40)
-    return made.render(data, lang)
+def render(fmt: str, data: ReportData, lang: str, *, width: int | None = None, **options: str | None) -> str:
+    """`data` in the text format `fmt`; `width`: the terminal's columns, for the formats laid out for one;
+    `options`: what a format declares (`separator` for CSV, `paper` for PDF). A format that writes bytes (PDF,
+    XLSX) is read with `reports.render_bytes`."""
+    from interdit.pipeline.reports import made_format
+
+    made = made_format(fmt, width=width, **options)
+    text = made.render(data, lang)
+    if not isinstance(text, str):
+        raise ConfigError(f"the {fmt} format writes a file, not text", fix="write it to a file with --out")
+    return text
 
 
 def coverage_words(summary: Summary, lang: str) -> tuple[str, list[tuple[str, str, str]]]:

@@ -9,6 +9,7 @@ A format is one module that registers a class; its `name` is the registry key:
         media_type = "text/plain"
         def render(self, data: ReportData, lang: str) -> str: ...
 
+A format that writes a file rather than text (`pdf`, `xlsx`) returns bytes from `render`.
 `lang` is "en" or "fr"; any other value is a `ConfigError` (see `i18n.check_lang`).
 The figures every human-facing format shows are computed once, here, by `figures(data)`.
 """
@@ -76,7 +77,9 @@ class ReportFormat(Protocol):
     extension: str  # of a file holding the report, without the dot: "html", "csv"
     media_type: str  # e.g. "text/html; charset=utf-8"
 
-    def render(self, data: ReportData, lang: str) -> str:
+    def render(self, data: ReportData, lang: str) -> str | bytes:
+        """Text for the text formats; the file's bytes for the others (PDF, XLSX), which also declare their
+        file name's `extension`."""
         ...
 
 

@@ -3,6 +3,7 @@
 Two dialects: `csv` is RFC 4180 (`,`, CRLF, UTF-8 without a byte-order mark) for programs; `csv-excel` is for
 a person opening the file in Excel in a locale whose decimal separator is a comma (French, French-Canadian):
 UTF-8 with a byte-order mark (so accents survive) and `;` between cells (so the columns split).
+Either takes another separator (`interdit findings --separator`): `,`, `;`, a tab or `|` (see `SEPARATORS`).
 
 A cell that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
 return) is prefixed with an apostrophe, so a hostile device name or app id cannot run anything (CSV injection).
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 
+from interdit.errors import ConfigError
 from interdit.model import Finding
 from interdit.reporting.base import ReportData, formats, is_overdue, who
 from interdit.reporting.i18n import check_lang
@@ -21,6 +23,17 @@ COLUMNS = ("id", "kind", "state", "source", "device_id", "device_name", "owner",
            "rule", "directive", "family", "app",
            "first_seen", "last_seen", "deadline", "overdue", "resolved_at", "exception", "evidence")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# the separators a CSV may use between cells (a quote, a line break or a letter would make it unreadable)
+SEPARATORS = (",", ";", "\t", "|")
+
+
+def check_separator(separator: str) -> str:
+    """`separator` when it is one of SEPARATORS (`tab` names the tab); ConfigError otherwise, with the fix."""
+    chosen = "\t" if separator in ("tab", "\\t") else separator
+    if chosen not in SEPARATORS:
+        raise ConfigError(f"the CSV separator {separator!r} is not one a spreadsheet reads",
+                          where="--separator", fix="use ',', ';', '|' or tab")
+    return chosen
 
 
 def safe_cell(value: str) -> str:
@@ -51,9 +64,10 @@ class FindingsCsv:
 
     def render(self, data: ReportData, lang: str) -> str:
         check_lang(lang)
+        separator = check_separator(self.separator)
         buf = io.StringIO()
         # RFC 4180; also quotes cells holding \r, \n or the separator
-        writer = csv.writer(buf, delimiter=self.separator, lineterminator="\r\n")
+        writer = csv.writer(buf, delimiter=separator, lineterminator="\r\n")
         writer.writerow(COLUMNS)
         for f in data.findings:
             writer.writerow(row(f, data))

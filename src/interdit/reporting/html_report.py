@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import jinja2
@@ -62,6 +63,7 @@ class Chart:
     points: tuple[ChartPoint, ...]
     y_ticks: tuple[tuple[float, str], ...]  # (y, label)
     paths: tuple[str, ...]  # each polyline's points attribute: the line breaks where a date has no rate
+    step: str = "day"  # what one earlier point stands for: "day", "week" or "month" (see `trend_step`)
 
     @property
     def plot_bottom(self) -> int:
@@ -75,6 +77,21 @@ class Chart:
 def short_date(t: Translator, s: Summary) -> str:
     d = s.at.date()
     return f"{d.day} {t(f'month_short.{d.month}')} {d.year}"
+
+
+def trend_step(points: list[Summary]) -> str:
+    """What one earlier point of the trend stands for: "week" when every one is the end of a Sunday and they are
+    a week or more apart, "month" when every one is the end of a month and a month or more apart (a long trend
+    is bucketed so), "day" otherwise. The last point, the report's own day, is left out."""
+    days = [p.at.astimezone(UTC).date() for p in points[:-1]]
+    if len(days) < 2:
+        return "day"
+    gaps = [(b - a).days for a, b in pairwise(days)]
+    if all((d + timedelta(days=1)).day == 1 for d in days) and min(gaps) >= 28:
+        return "month"
+    if all(d.weekday() == 6 for d in days) and min(gaps) >= 7:
+        return "week"
+    return "day"
 
 
 def chart(t: Translator, points: list[Summary]) -> Chart:
@@ -120,7 +137,7 @@ def chart(t: Translator, points: list[Summary]) -> Chart:
         else:
             segments[-1].append(f"{c.x},{c.y}")
     paths = tuple(" ".join(seg) for seg in segments if len(seg) > 1)
-    return Chart(width, height, left, right, top, bottom, tuple(cps), tuple(ticks), paths)
+    return Chart(width, height, left, right, top, bottom, tuple(cps), tuple(ticks), paths, trend_step(points))
 
 
 # --------------------------------------------------------------------------------------------------
