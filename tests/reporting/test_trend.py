@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from interdit.errors import InputError
 from interdit.model import Summary
-from interdit.pipeline.core import TREND_POINTS, as_of_time, trend_instants
+from interdit.pipeline.basics import TREND_POINTS, trend_instants
+from interdit.pipeline.core import as_of_time
 from interdit.reporting.base import figures, formats
 from interdit.reporting.i18n import Translator
 from interdit.testing.reports import history, report_data
