@@ -27,7 +27,7 @@ from interdit.model import (
     Summary,
 )
 from interdit.storage import tables
-from interdit.storage.repo import Repository, _json_strings
+from interdit.storage.repo import Repository, json_strings
 
 
 def _state(repo: Repository, as_of: datetime, exact: tuple[AppId, ...] = (TIKTOK,),
@@ -347,7 +347,7 @@ def test_importing_the_same_instant_again_replaces_that_import(repo: Repository,
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(max_size=12), max_size=5))
 def test_stored_string_lists_read_back_exactly(values: list[str]) -> None:
-    assert _json_strings(json.dumps(values)) == tuple(values)
+    assert json_strings(json.dumps(values)) == tuple(values)
 
 
 def test_a_locked_sqlite_database_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,8 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.engine import Connection, Engine
 
 from interdit.errors import ConfigError
-
-metadata = sa.MetaData()
+from interdit.storage.base import metadata
 
 accounts_table = sa.Table(
     "accounts", metadata,

@@ -20,8 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from interdit.errors import InputError, StorageError
-
-metadata = sa.MetaData()
+from interdit.storage.base import metadata
 
 audit_table = sa.Table(
     "audit_log", metadata,

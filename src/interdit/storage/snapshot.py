@@ -21,19 +21,18 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from interdit.errors import InputError, StorageError
-from interdit.inventory.base import Record, Tally
-from interdit.model import Device, InstalledApp, Platform, Rejection, utc
+from interdit.model import Device, InstalledApp, Platform, Record, Rejection, Tally, utc
 from interdit.storage import tables as t
-from interdit.storage.base import CHUNK, IMPORT_CACHE_KB, SORT_CACHE_KB, STAGE_CACHE_KB, _new_id
+from interdit.storage.base import CHUNK, IMPORT_CACHE_KB, SORT_CACHE_KB, STAGE_CACHE_KB, new_id
 from interdit.storage.snapshot_sql import (
-    _PG_AFTER_STAGING,
-    _PG_STAGING,
-    _SQL,
-    _SQLITE_STAGING,
-    _TEMP_TABLES,
     APP_STAGE_COLUMNS,
     DEVICE_STAGE_COLUMNS,
     NO_APPS,
+    PG_AFTER_STAGING,
+    PG_STAGING,
+    SQL,
+    SQLITE_STAGING,
+    TEMP_TABLES,
     UNREADABLE,
 )
 
@@ -111,7 +110,7 @@ class SnapshotRefused(InputError):
     """The snapshot was not applied (nothing changed): too many rejected records, or too many devices gone."""
 
 
-__all__ = ["APP_STAGE_COLUMNS", "DEVICE_STAGE_COLUMNS", "NO_APPS", "UNREADABLE", "_TEMP_TABLES"]
+__all__ = ["APP_STAGE_COLUMNS", "DEVICE_STAGE_COLUMNS", "NO_APPS", "TEMP_TABLES", "UNREADABLE"]
 _DIGEST_MASK = (1 << 63) - 1
 
 _APP_INDEX = next(i for i in t.app_intervals.indexes if i.name == "ix_app_intervals_app")
@@ -161,7 +160,7 @@ class _Writer:
             self.thread.join()
 
 
-class _Stager:
+class Stager:
     """Streams records into the staging tables of the open transaction, in chunks."""
 
     def __init__(self, conn: Connection) -> None:
@@ -181,7 +180,7 @@ class _Stager:
             conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KB}")
             # the staging tables live in the temporary database, whose page cache is set apart
             conn.exec_driver_sql(f"PRAGMA temp.cache_size=-{STAGE_CACHE_KB}")
-        for sql in _SQLITE_STAGING if self.dialect == "sqlite" else _PG_STAGING:
+        for sql in SQLITE_STAGING if self.dialect == "sqlite" else PG_STAGING:
             conn.exec_driver_sql(sql)
         self.writer: _Writer | None = None
 
@@ -196,7 +195,7 @@ class _Stager:
             if self.writer is not None:
                 self.writer.stop()
         if self.dialect == "postgresql":
-            for sql in _PG_AFTER_STAGING:
+            for sql in PG_AFTER_STAGING:
                 self.conn.exec_driver_sql(sql)
 
     def _stage(self, records: Iterable[Record]) -> None:
@@ -290,7 +289,7 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
 
     Raises `SnapshotRefused` (and changes nothing) when the snapshot breaks `rules`."""
     dialect = conn.dialect.name
-    sql = _SQL[dialect]
+    sql = SQL[dialect]
     p: dict[str, Any] = {"s": source, "at": t.sqlite_text(at) if dialect == "sqlite" else at}
     unread = unread or Unread()
     rules = rules or SnapshotRules()
@@ -303,7 +302,7 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
 
     # the first statement on the main database writes, so SQLite takes its write lock here (waiting for
     # another writer if need be) and the rest of the transaction sees a state nobody else changes
-    run_id = _new_id(conn.execute(insert(t.import_runs).values(
+    run_id = new_id(conn.execute(insert(t.import_runs).values(
         source=source, format=fmt, at=at, started_at=started, status="running", read=tally.read,
         accepted=tally.accepted, rejected=tally.rejected, devices=0, apps=0, devices_new=0,
         devices_changed=0, devices_removed=0, apps_opened=0, apps_closed=0, rejections="[]",
