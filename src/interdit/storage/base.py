@@ -24,6 +24,7 @@ IMPORT_CACHE_KB = 384 * 1024  # ... while an import runs
 STAGE_CACHE_KB = 256 * 1024  # ... for its staging tables (the temporary database has a cache of its own)
 TEMP_CACHE_KB = 2000  # the temporary database's cache otherwise (SQLite's default)
 SORT_CACHE_KB = 32 * 1024  # ... while it builds an index (a smaller sort is cheaper: it stays in the CPU's caches)
+PG_INDEX_MEMORY_MB = 256  # PostgreSQL's sort memory (server side) while an import builds the app index
 
 
 NAMING = {

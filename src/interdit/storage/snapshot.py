@@ -23,7 +23,14 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from interdit.errors import InputError, StorageError
 from interdit.model import Device, InstalledApp, Platform, Record, Rejection, Tally, utc
 from interdit.storage import tables as t
-from interdit.storage.base import CHUNK, IMPORT_CACHE_KB, SORT_CACHE_KB, STAGE_CACHE_KB, new_id
+from interdit.storage.base import (
+    CHUNK,
+    IMPORT_CACHE_KB,
+    PG_INDEX_MEMORY_MB,
+    SORT_CACHE_KB,
+    STAGE_CACHE_KB,
+    new_id,
+)
 from interdit.storage.snapshot_sql import (
     APP_STAGE_COLUMNS,
     DEVICE_STAGE_COLUMNS,
@@ -113,7 +120,7 @@ class SnapshotRefused(InputError):
 __all__ = ["APP_STAGE_COLUMNS", "DEVICE_STAGE_COLUMNS", "NO_APPS", "TEMP_TABLES", "UNREADABLE"]
 _DIGEST_MASK = (1 << 63) - 1
 
-_APP_INDEX = next(i for i in t.app_intervals.indexes if i.name == "ix_app_intervals_app")
+APP_INDEX = next(i for i in t.app_intervals.indexes if i.name == "ix_app_intervals_app")
 
 
 @dataclass(frozen=True)
@@ -364,15 +371,18 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
         if same_instant:
             run("zero_apps")
         # into an empty table (a new database's first import), building the app index once afterwards is
-        # several times cheaper than growing it row by row; SQLite readers keep their snapshot meanwhile
-        rebuild = dialect == "sqlite" and conn.execute(
-            select(t.app_intervals.c.source).limit(1)).first() is None
+        # several times cheaper than growing it row by row (on both databases); SQLite readers keep their
+        # snapshot meanwhile, PostgreSQL readers of app_intervals wait for the commit (there is nothing to read)
+        rebuild = conn.execute(select(t.app_intervals.c.source).limit(1)).first() is None
         if rebuild:
-            _APP_INDEX.drop(conn)
+            APP_INDEX.drop(conn)
         run("apps_open_all")
         if rebuild:  # the sort's memory follows the page cache: keep both within bounds
-            conn.exec_driver_sql(f"PRAGMA cache_size=-{SORT_CACHE_KB}")
-            _APP_INDEX.create(conn)
+            if dialect == "sqlite":
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{SORT_CACHE_KB}")
+            else:
+                conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{PG_INDEX_MEMORY_MB}MB'")
+            APP_INDEX.create(conn)
         counts["apps"] = counts["apps_opened"] = int(conn.execute(
             select(func.count()).select_from(t.app_intervals).where(
                 t.app_intervals.c.source == source, t.app_intervals.c.first_seen == at)).scalar() or 0)
