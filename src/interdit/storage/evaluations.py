@@ -110,7 +110,8 @@ def save_evaluation(engine: Engine, clock: Callable[[], datetime], findings: Ite
     it cannot be written the evaluation is not stored.
 
     With `data_stamp` (see `data_stamp`), the evaluation can be read back by `stored_evaluation` for the same
-    `as_of`, policy and data. The findings go through the driver's own `executemany`, in the evaluation's order.
+    `as_of`, policy and data. The findings go through the driver's own `executemany` (SQLite) or `COPY`
+    (PostgreSQL), in the evaluation's order.
     """
     sqlite = engine.dialect.name == "sqlite"
     times: dict[datetime, Any] = {}
@@ -160,8 +161,13 @@ def save_evaluation(engine: Engine, clock: Callable[[], datetime], findings: Ite
             row[0] = evaluation_id
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            for start in range(0, len(rows), CHUNK):
-                cursor.executemany(sql, rows[start:start + CHUNK])
+            if sqlite:
+                for start in range(0, len(rows), CHUNK):
+                    cursor.executemany(sql, rows[start:start + CHUNK])
+            else:  # COPY: one stream instead of a statement per finding (several times cheaper on both ends)
+                with cursor.copy(f"COPY findings ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
         finally:
             cursor.close()
         if audit is not None:
