@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, text
@@ -203,16 +203,23 @@ def _stamp_time(value: Any) -> str:
     return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).isoformat()
 
 
-def stored_evaluation(engine: Engine, *, as_of: datetime, policy_hash: str,
-                      data_stamp: str) -> tuple[Summary, tuple[Finding, ...]] | None:
+def stored_evaluation(engine: Engine, *, as_of: datetime, policy_hash: str, data_stamp: str,
+                      within: timedelta | None = None) -> tuple[Summary, tuple[Finding, ...]] | None:
     """The latest stored evaluation's summary and findings (in the evaluation's order) when it was computed for
-    this `as_of`, policy digest and data stamp; None otherwise (compute it again)."""
+    this `as_of`, policy digest and data stamp; None otherwise (compute it again).
+
+    With `within`, an evaluation made for an `as_of` up to `within` earlier (never later) is taken too: what
+    several server processes over one database share, instead of each computing its own (its summary keeps the
+    time it was made for)."""
     e = t.evaluations
     as_of = utc(as_of)
     with guard("reading evaluations"), engine.connect() as conn:
         row = conn.execute(select(e.c.id, e.c.as_of, e.c.policy_hash, e.c.summary, e.c.data_stamp)
                            .order_by(e.c.id.desc()).limit(1)).first()
-        if row is None or row[4] is None or row[4] != data_stamp or row[2] != policy_hash or row[1] != as_of:
+        if row is None or row[4] is None or row[4] != data_stamp or row[2] != policy_hash:
+            return None
+        made_for = utc(row[1])
+        if not (made_for == as_of or (within is not None and as_of - within <= made_for <= as_of)):
             return None
         if '"by_coverage"' not in row[3] or '"out_of_scope"' not in row[3]:  # stored before these figures: again
             return None
