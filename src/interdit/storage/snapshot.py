@@ -376,16 +376,14 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
         rebuild = conn.execute(select(t.app_intervals.c.source).limit(1)).first() is None
         if rebuild:
             APP_INDEX.drop(conn)
-        run("apps_open_all")
+        opened = run("apps_open_all")  # every row it inserted is an interval opened now (nothing was open)
         if rebuild:  # the sort's memory follows the page cache: keep both within bounds
             if dialect == "sqlite":
                 conn.exec_driver_sql(f"PRAGMA cache_size=-{SORT_CACHE_KB}")
             else:
                 conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{PG_INDEX_MEMORY_MB}MB'")
             APP_INDEX.create(conn)
-        counts["apps"] = counts["apps_opened"] = int(conn.execute(
-            select(func.count()).select_from(t.app_intervals).where(
-                t.app_intervals.c.source == source, t.app_intervals.c.first_seen == at)).scalar() or 0)
+        counts["apps"] = counts["apps_opened"] = opened
         counts["apps_updated"] = 0
         run("digests_all")
     counts["apps_closed"] = closed
