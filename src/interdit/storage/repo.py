@@ -186,7 +186,7 @@ class Repository:
                         stager = Stager(conn)
                         stager.stage(records)
                         run_id, counts = snapshot.apply(conn, source, fmt, tally, at, started, self._clock,
-                                                        stager.seen(tally), rules)
+                                                        stager.seen(tally), rules, stager.apps_unique)
                         if audit is not None:
                             audit(conn, ImportResult(run_id, tally.read, tally.accepted, tally.rejected, **counts))
                 finally:

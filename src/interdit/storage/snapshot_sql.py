@@ -100,8 +100,9 @@ def _quoted(values: Sequence[str]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-def _diff_sql(dialect: str) -> dict[str, str]:
-    """The set-based steps of an import, for one dialect."""
+def _diff_sql(dialect: str, unique: bool = False) -> dict[str, str]:
+    """The set-based steps of an import, for one dialect. `unique`: no app record was staged twice, so the
+    last record of each needs no picking (PostgreSQL stages them all)."""
     ne = "IS NOT" if dialect == "sqlite" else "IS DISTINCT FROM"  # null-safe "differs"
     same_app = ("sa.device_id = {t}.device_id AND sa.platform = {t}.platform AND sa.identifier = {t}.identifier")
     app_same = same_app.format(t="app_intervals")
@@ -112,6 +113,11 @@ def _diff_sql(dialect: str) -> dict[str, str]:
         apps_of_changed = "stage_apps"
         open_all = _INSERT_APPS + f"SELECT :s, {_APP_COLUMNS}, :at FROM stage_apps"
         changed_apps = ""
+    elif unique:  # one record per app: taken as staged, no sort
+        apps_of_changed = "changed_apps"
+        open_all = _INSERT_APPS + f"SELECT :s, {_APP_COLUMNS}, :at FROM stage_apps"
+        changed_apps = (f"INSERT INTO changed_apps SELECT {_APP_COLUMNS} FROM stage_apps "
+                        "WHERE device_id IN (SELECT device_id FROM changed_devices)")
     else:  # the last record of each app wins
         apps_of_changed = "changed_apps"
         open_all = (_INSERT_APPS + f"SELECT DISTINCT ON (device_id, platform, identifier) :s, {_APP_COLUMNS}, "
@@ -248,3 +254,4 @@ def _diff_sql(dialect: str) -> dict[str, str]:
     return steps
 
 SQL = {"sqlite": _diff_sql("sqlite"), "postgresql": _diff_sql("postgresql")}
+SQL_UNIQUE_APPS = {"sqlite": SQL["sqlite"], "postgresql": _diff_sql("postgresql", unique=True)}
