@@ -65,6 +65,11 @@ def sqlite_text(value: datetime) -> str:
     return value.astimezone(UTC).strftime(SQLITE_FORMAT)
 
 
+def system_clock() -> datetime:
+    """Now, in UTC: the clock every store uses unless it is given another (tests fix it)."""
+    return datetime.now(UTC)
+
+
 PLATFORMS = {p: p for p in Platform} | {p.value: p for p in Platform}
 OWNERSHIP = {o.value: o for o in Ownership}
 MANAGEMENT = {m.value: m for m in Management}

@@ -9,7 +9,7 @@ the set-based diff, app intervals), `history` (the fleet at a time, a device's s
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from interdit.errors import StorageError
 from interdit.model import AppId, Device, DeviceState, Finding, Record, Summary, Tally, utc
 from interdit.storage import evaluations, history, snapshot
-from interdit.storage.base import BUSY_TIMEOUT_S, CACHE_KB, TEMP_CACHE_KB, guard
+from interdit.storage.base import BUSY_TIMEOUT_S, CACHE_KB, TEMP_CACHE_KB, guard, system_clock
 from interdit.storage.evaluations import load_summary
 from interdit.storage.history import AppVersionSeen, DeviceDetail, DeviceVersion, ImportRun
 from interdit.storage.history import json_strings as json_strings  # re-exported
@@ -103,7 +103,7 @@ class Repository:
     def __init__(self, url: str, *, clock: Callable[[], datetime] | None = None) -> None:
         self.url = url
         self.engine: Engine = _make_engine(url)
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock or system_clock
 
     @property
     def dialect(self) -> str:
