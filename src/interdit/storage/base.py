@@ -20,8 +20,10 @@ from interdit.model import AppState, Management, Ownership, Platform
 BUSY_TIMEOUT_S = 60  # how long a SQLite writer waits for another one before giving up
 CHUNK = 10_000  # records staged per executemany / COPY batch
 CACHE_KB = 64 * 1024  # SQLite page cache per connection
-IMPORT_CACHE_KB = 384 * 1024  # ... while an import runs
-STAGE_CACHE_KB = 256 * 1024  # ... for its staging tables (the temporary database has a cache of its own)
+# while an import runs (measured at 100,000 devices: 192 MB and 160 MB cost the same CPU as 384 MB and 256 MB,
+# and keep the whole import under 600 MB instead of 800 MB)
+IMPORT_CACHE_KB = 192 * 1024
+STAGE_CACHE_KB = 160 * 1024  # ... for its staging tables (the temporary database has a cache of its own)
 TEMP_CACHE_KB = 2000  # the temporary database's cache otherwise (SQLite's default)
 SORT_CACHE_KB = 32 * 1024  # ... while it builds an index (a smaller sort is cheaper: it stays in the CPU's caches)
 PG_INDEX_MEMORY_MB = 256  # PostgreSQL's sort memory (server side) while an import builds the app index
