@@ -138,3 +138,32 @@ def test_unstamped_or_duplicated_evaluations_are_not_reused(
     assert got is not None and got == (result.summary, result.findings)
     # the findings API still reads the latest evaluation's findings, by id
     assert [f.id for f in repo.findings()] == sorted(f.id for f in result.findings)
+
+
+def test_processes_share_a_recent_evaluation(world: tuple[Repository, pipeline.LoadedPolicy, Path]) -> None:
+    """Two processes over one database (two `Repository` objects, as two servers behind a load balancer): the
+    second answers from the evaluation the first stored moments earlier, computes its own once that one is
+    older than the window, and never reuses one made before an import."""
+    repo, loaded, tmp = world
+    other = Repository(repo.url)
+    try:
+        window = timedelta(seconds=60)
+        made = pipeline.evaluate(repo, loaded, as_of=LATER, reuse_within=window)
+        assert _evaluation_count(repo) == 1
+        shared = pipeline.evaluate(other, loaded, as_of=LATER + timedelta(seconds=30), reuse_within=window)
+        assert _evaluation_count(other) == 1  # read back, nothing computed or stored
+        assert shared.summary == made.summary and shared.findings == made.findings
+        # an evaluation made for a later time is never taken for an earlier one
+        pipeline.evaluate(other, loaded, as_of=LATER - timedelta(seconds=1), reuse_within=window)
+        assert _evaluation_count(other) == 2
+        aged = pipeline.evaluate(other, loaded, as_of=LATER + timedelta(seconds=90), reuse_within=window)
+        assert _evaluation_count(other) == 3
+        assert aged.summary.at == LATER + timedelta(seconds=90)
+        # an import moves the data stamp: the next answer is computed again, on the new data
+        d, a = tmp / "s1" / "devices.csv", tmp / "s1" / "apps.csv"
+        pipeline.import_inventory(repo, "csv", "mdm", [d, a], at=T1)
+        after = pipeline.evaluate(other, loaded, as_of=LATER + timedelta(seconds=100), reuse_within=window)
+        assert _evaluation_count(other) == 4
+        assert after.summary == _fresh(other, loaded, LATER + timedelta(seconds=100))[1]
+    finally:
+        other.close()

@@ -27,7 +27,7 @@ from interdit.model import (
     Summary,
 )
 from interdit.storage import tables
-from interdit.storage.repo import Repository, _json_strings
+from interdit.storage.repo import Repository, json_strings
 
 
 def _state(repo: Repository, as_of: datetime, exact: tuple[AppId, ...] = (TIKTOK,),
@@ -193,6 +193,21 @@ def test_duplicate_records_last_one_wins(repo: Repository) -> None:
     assert state.device.user == "new@x" and [a.version for a in state.apps] == ["2"]  # type: ignore
 
 
+def test_an_app_record_repeated_after_another_device_still_last_one_wins(repo: Repository) -> None:
+    """The same app of one device twice, with another device's records between them: the later record wins,
+    on a first import and on a re-import that diffs the device (both ways of applying a snapshot)."""
+    other = "com.example.notes"
+    result = do_import(repo, [dev("D1"), dev("D2"), app("D1", TIKTOK.identifier, "1"), app("D2", other, "5"),
+                              app("D1", TIKTOK.identifier, "2")], T0)
+    assert (result.apps, result.apps_opened) == (2, 2)
+    assert [a.version for a in _state(repo, T0)["D1"].apps] == ["2"]  # type: ignore
+    again = do_import(repo, [dev("D1"), dev("D2"), app("D1", TIKTOK.identifier, "3"), app("D2", other, "5"),
+                             app("D1", TIKTOK.identifier, "4"), app("D2", other, "6")], T0 + DAY)
+    assert (again.apps_opened, again.apps_closed, again.apps_updated) == (0, 0, 2)
+    states = _state(repo, T0 + DAY)
+    assert [a.version for a in states["D1"].apps] == ["4"]  # type: ignore
+
+
 def test_a_snapshot_older_than_the_last_import_is_refused(repo: Repository) -> None:
     do_import(repo, [dev("D1")], T0)
     with pytest.raises(StorageError) as info:
@@ -347,7 +362,7 @@ def test_importing_the_same_instant_again_replaces_that_import(repo: Repository,
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(max_size=12), max_size=5))
 def test_stored_string_lists_read_back_exactly(values: list[str]) -> None:
-    assert _json_strings(json.dumps(values)) == tuple(values)
+    assert json_strings(json.dumps(values)) == tuple(values)
 
 
 def test_a_locked_sqlite_database_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

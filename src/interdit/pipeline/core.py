@@ -256,7 +256,8 @@ def counting(records: Iterable[Record], progress: Callable[[int], None], every: 
 
 
 def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: bool = True,
-             actor: str | None = None, clock: Clock = system_clock, reuse: bool = False) -> Evaluation:
+             actor: str | None = None, clock: Clock = system_clock, reuse: bool = False,
+             reuse_within: timedelta | None = None) -> Evaluation:
     """Evaluate the policy against the fleet as it was at `as_of` (history makes any date answerable).
 
     With `store` and `actor`, the stored evaluation is recorded in the audit trail (action `evaluate`): the
@@ -265,6 +266,9 @@ def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: 
     With `reuse`, the latest stored evaluation is read back instead when it was computed for the same `as_of`,
     the same policy file (its digest) and the same stored data (its data stamp): an evaluation is a pure
     function of the three, so the answer is the same, without reading the fleet again. Nothing is stored then.
+    `reuse_within` also takes a stored evaluation made for an `as_of` up to that much earlier, on the same
+    policy and data: several processes over one database (servers behind a load balancer) share the evaluation
+    one of them stored instead of each computing its own; when there is none, it is computed and stored.
 
     Three kinds of evidence meet here: the installed apps the MDMs report, the network sightings stored by
     `interdit logs scan` (findings of kind `used`), and, for rules that prohibit by evidence, the stored APK
@@ -274,11 +278,11 @@ def evaluate(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, store: 
     from interdit.pipeline.network import sightings
     from interdit.pipeline.orgunits import source_types
 
-    stamp = data_stamp(repo, loaded) if store or reuse else None
-    if reuse and stamp is not None:
+    stamp = data_stamp(repo, loaded) if store or reuse or reuse_within is not None else None
+    if (reuse or reuse_within is not None) and stamp is not None:
         with gc_paused():
             stored = evaluations.stored_evaluation(repo.engine, as_of=as_of, policy_hash=loaded.digest,
-                                                   data_stamp=stamp)
+                                                   data_stamp=stamp, within=reuse_within)
         if stored is not None:
             return Evaluation(stored[1], stored[0])
     with gc_paused():

@@ -22,8 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.engine import Connection, Engine
 
 from interdit.errors import ConfigError
-
-metadata = sa.MetaData()
+from interdit.storage.base import metadata, system_clock
 
 accounts_table = sa.Table(
     "accounts", metadata,
@@ -153,7 +152,7 @@ def token_digest(secret: str) -> str:
 class AccountStore:
     """Accounts and tokens in the `accounts` and `api_tokens` tables (migrations 0004 and 0006)."""
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = system_clock,
                  hasher: PasswordHasher | None = None) -> None:
         self.engine = engine
         self.clock = clock

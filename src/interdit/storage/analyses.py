@@ -15,9 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from interdit.storage.tables import NAMING, UTCDateTime
-
-metadata = sa.MetaData(naming_convention=NAMING)
+from interdit.storage.base import UTCDateTime, metadata
 
 analyses_table = sa.Table(
     "apk_analyses", metadata,

@@ -20,8 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from interdit.errors import InputError, StorageError
-
-metadata = sa.MetaData()
+from interdit.storage.base import metadata, system_clock
 
 audit_table = sa.Table(
     "audit_log", metadata,
@@ -107,7 +106,7 @@ def check_entry(actor: str, action: str, target: str) -> None:
 class AuditLog:
     """Append-only, hash-chained log in the `audit_log` table (migration 0004)."""
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = system_clock) -> None:
         self.engine = engine
         self.clock = clock
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from interdit.model import AppId, AppInterval, CoverageReason, Device, DeviceState, Finding, Rejection, utc
 from interdit.storage import tables as t
-from interdit.storage.base import _MANAGEMENT, _OWNERSHIP, _PLATFORMS, _STATES, _guard
+from interdit.storage.base import MANAGEMENT, OWNERSHIP, PLATFORMS, STATES, guard
 from interdit.storage.evaluations import iter_findings
 
 
@@ -110,10 +110,10 @@ def device_states(engine: Engine, as_of: datetime, exact: Collection[AppId],
     labels: dict[str, tuple[tuple[str, str], ...]] = {"[]": ()}
     gaps = _GAPS
     flags: dict[Any, bool | None] = {None: None, 0: False, 1: True}  # False and True are 0 and 1
-    platforms, ownership_, management_ = _PLATFORMS, _OWNERSHIP, _MANAGEMENT
-    parse_time, parse_list = _as_utc, _json_strings
+    platforms, ownership_, management_ = PLATFORMS, OWNERSHIP, MANAGEMENT
+    parse_time, parse_list = _as_utc, json_strings
     new_device, new_state, new_interval = Device, DeviceState, AppInterval
-    with _guard("reading the fleet"), _gc_paused(), engine.connect() as conn:
+    with guard("reading the fleet"), _gc_paused(), engine.connect() as conn:
         apps = _candidates(conn, as_of, exact, prefixes)
         held_get = apps.get
         for sql in (current, past):
@@ -183,15 +183,15 @@ def _candidates(conn: Connection, as_of: datetime, exact: Collection[AppId],
     a = t.app_intervals
     by_platform: dict[str, list[str]] = {}
     for app in exact:
-        by_platform.setdefault(_PLATFORMS[app.platform].value, []).append(app.identifier)
+        by_platform.setdefault(PLATFORMS[app.platform].value, []).append(app.identifier)
     conditions: list[Any] = [and_(a.c.platform == plat, a.c.identifier.in_(sorted(ids)))
                              for plat, ids in sorted(by_platform.items())]
     for p in prefixes:
         if p.identifier.endswith(":"):  # "name:": every app known only by display name (a plain string prefix)
-            conditions.append(and_(a.c.platform == _PLATFORMS[p.platform].value, a.c.identifier >= p.identifier,
+            conditions.append(and_(a.c.platform == PLATFORMS[p.platform].value, a.c.identifier >= p.identifier,
                                    a.c.identifier < p.identifier[:-1] + ";"))
             continue
-        conditions.append(and_(a.c.platform == _PLATFORMS[p.platform].value, or_(
+        conditions.append(and_(a.c.platform == PLATFORMS[p.platform].value, or_(
             a.c.identifier == p.identifier,
             and_(a.c.identifier >= p.identifier + ".", a.c.identifier < p.identifier + "/"))))
     found: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
@@ -205,22 +205,22 @@ def _candidates(conn: Connection, as_of: datetime, exact: Collection[AppId],
     for source, device_id, platform, identifier, first, removed, last, name, version, managed, state in rows:
         gone = removed is not None and removed <= as_of
         found.setdefault((source, device_id), []).append((
-            AppId(_PLATFORMS[platform], identifier), first, removed if gone else None,
-            (last or removed) if gone else None, name, version, managed, _STATES[state]))
+            AppId(PLATFORMS[platform], identifier), first, removed if gone else None,
+            (last or removed) if gone else None, name, version, managed, STATES[state]))
     return found
 
 
 def device(engine: Engine, source: str, device_id: str) -> DeviceDetail | None:
     """One device: its attribute versions, its whole app history and its latest findings."""
     d, v, a, av = t.devices, t.device_versions, t.app_intervals, t.app_versions
-    with _guard("reading a device"), engine.connect() as conn:
+    with guard("reading a device"), engine.connect() as conn:
         head = conn.execute(select(d.c.first_seen, d.c.removed_at).where(
             d.c.source == source, d.c.device_id == device_id)).first()
         if head is None:
             return None
         versions = tuple(
             DeviceVersion(r.valid_from, r.valid_to, Device(
-                source, device_id, _PLATFORMS[r.platform], _OWNERSHIP[r.ownership], _MANAGEMENT[r.management],
+                source, device_id, PLATFORMS[r.platform], OWNERSHIP[r.ownership], MANAGEMENT[r.management],
                 r.observed_at, r.supervised, r.user, r.name, r.model, r.os_version, r.org_unit,
                 tuple(json.loads(r.groups)), tuple(json.loads(r.addresses)), _GAPS[r.coverage_gap],
                 _labels(r.org_labels)))
@@ -228,10 +228,10 @@ def device(engine: Engine, source: str, device_id: str) -> DeviceDetail | None:
                                   .order_by(v.c.valid_from, v.c.id)))
         latest_observed = versions[-1].device.observed_at if versions else None
         apps = tuple(
-            AppInterval(source, device_id, AppId(_PLATFORMS[r.platform], r.identifier), r.first_seen,
+            AppInterval(source, device_id, AppId(PLATFORMS[r.platform], r.identifier), r.first_seen,
                         (r.last_seen or r.removed_at) if r.removed_at is not None
                         else (latest_observed or r.first_seen),
-                        r.removed_at, r.name, r.version, r.managed, _STATES[r.state])
+                        r.removed_at, r.name, r.version, r.managed, STATES[r.state])
             for r in conn.execute(select(a).where(a.c.source == source, a.c.device_id == device_id)
                                   .order_by(a.c.platform, a.c.identifier, a.c.first_seen)))
         found = tuple(iter_findings(conn, source=source, device_id=device_id))
@@ -239,7 +239,7 @@ def device(engine: Engine, source: str, device_id: str) -> DeviceDetail | None:
             select(av.c.platform, av.c.identifier, av.c.interval_first_seen).where(
                 av.c.source == source, av.c.device_id == device_id).distinct())}
         seen_versions = [
-            AppVersionSeen(AppId(_PLATFORMS[r.platform], r.identifier), r.interval_first_seen, r.version,
+            AppVersionSeen(AppId(PLATFORMS[r.platform], r.identifier), r.interval_first_seen, r.version,
                            r.first_seen)
             for r in conn.execute(select(av).where(av.c.source == source, av.c.device_id == device_id))]
     seen_versions += [AppVersionSeen(i.app, i.first_seen, i.version, i.first_seen) for i in apps
@@ -260,7 +260,7 @@ def devices_at(engine: Engine, keys: Collection[tuple[str, str]], as_of: datetim
     for source, device_id in set(keys):
         by_source.setdefault(source, []).append(device_id)
     found: dict[tuple[str, str], tuple[datetime, int, Device]] = {}
-    with _guard("reading devices"), engine.connect() as conn:
+    with guard("reading devices"), engine.connect() as conn:
         for source, ids in sorted(by_source.items()):
             ids.sort()
             for i in range(0, len(ids), chunk):
@@ -275,8 +275,8 @@ def devices_at(engine: Engine, keys: Collection[tuple[str, str]], as_of: datetim
                     if had is not None and (had[0], had[1]) >= (r.valid_from, r.id):
                         continue
                     found[key] = (r.valid_from, r.id, Device(
-                        source, r.device_id, _PLATFORMS[r.platform], _OWNERSHIP[r.ownership],
-                        _MANAGEMENT[r.management], r.observed_at, r.supervised, r.user, r.name, r.model,
+                        source, r.device_id, PLATFORMS[r.platform], OWNERSHIP[r.ownership],
+                        MANAGEMENT[r.management], r.observed_at, r.supervised, r.user, r.name, r.model,
                         r.os_version, r.org_unit))
     return {k: d for k, (_, _, d) in found.items()}
 
@@ -287,7 +287,7 @@ def devices_at(engine: Engine, keys: Collection[tuple[str, str]], as_of: datetim
 def import_times(engine: Engine) -> list[datetime]:
     """The distinct times of successful imports, oldest first."""
     r = t.import_runs
-    with _guard("reading import runs"), engine.connect() as conn:
+    with guard("reading import runs"), engine.connect() as conn:
         return list(conn.execute(select(r.c.at).where(r.c.status == "ok").distinct().order_by(r.c.at))
                     .scalars())
 
@@ -295,7 +295,7 @@ def import_times(engine: Engine) -> list[datetime]:
 def import_runs(engine: Engine, limit: int = 20) -> list[ImportRun]:
     """The latest import runs, newest first, failed ones included."""
     r = t.import_runs
-    with _guard("reading import runs"), engine.connect() as conn:
+    with guard("reading import runs"), engine.connect() as conn:
         rows = conn.execute(select(r).where(r.c.status != "running").order_by(r.c.id.desc())
                             .limit(max(0, limit))).all()
     return [ImportRun(
@@ -318,7 +318,7 @@ def _labels(value: str) -> tuple[tuple[str, str], ...]:
     return tuple((str(kind), str(label)) for kind, label in json.loads(value))
 
 
-def _json_strings(value: str) -> tuple[str, ...]:
+def json_strings(value: str) -> tuple[str, ...]:
     """A JSON list of strings as interdit writes it (json.dumps), read fast: most hold no escapes at all."""
     if value == "[]":
         return ()

@@ -16,9 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from interdit.storage.tables import NAMING, UTCDateTime
-
-metadata = sa.MetaData(naming_convention=NAMING)
+from interdit.storage.base import UTCDateTime, metadata
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 

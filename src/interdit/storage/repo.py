@@ -9,7 +9,7 @@ the set-based diff, app intervals), `history` (the fleet at a time, a device's s
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +19,19 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from interdit.errors import StorageError
-from interdit.inventory.base import Record, Tally
-from interdit.model import AppId, Device, DeviceState, Finding, Summary, utc
+from interdit.model import AppId, Device, DeviceState, Finding, Record, Summary, Tally, utc
 from interdit.storage import evaluations, history, snapshot
-from interdit.storage.base import BUSY_TIMEOUT_S, CACHE_KB, TEMP_CACHE_KB, _guard
+from interdit.storage.base import BUSY_TIMEOUT_S, CACHE_KB, TEMP_CACHE_KB, guard, system_clock
 from interdit.storage.evaluations import load_summary
 from interdit.storage.history import AppVersionSeen, DeviceDetail, DeviceVersion, ImportRun
-from interdit.storage.history import _json_strings as _json_strings
+from interdit.storage.history import json_strings as json_strings  # re-exported
 from interdit.storage.snapshot import (
-    _TEMP_TABLES,
+    TEMP_TABLES,
     ImportResult,
     RejectionLimit,
     SnapshotRefused,
     SnapshotRules,
-    _Stager,
+    Stager,
 )
 
 __all__ = ["AppVersionSeen", "DeviceDetail", "DeviceVersion", "ImportResult", "ImportRun", "RejectionLimit",
@@ -104,7 +103,7 @@ class Repository:
     def __init__(self, url: str, *, clock: Callable[[], datetime] | None = None) -> None:
         self.url = url
         self.engine: Engine = _make_engine(url)
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock or system_clock
 
     @property
     def dialect(self) -> str:
@@ -130,7 +129,7 @@ class Repository:
         """The alembic revisions the database is at (empty for a new database)."""
         from alembic.runtime.migration import MigrationContext
 
-        with _guard(self._where()), self.engine.connect() as conn:
+        with guard(self._where()), self.engine.connect() as conn:
             return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
 
     def migrate(self) -> None:
@@ -142,7 +141,7 @@ class Repository:
         cfg = self._alembic_config()
         script = ScriptDirectory.from_config(cfg)
         known = {s.revision for s in script.walk_revisions()}
-        with _guard(self._where()), self.engine.begin() as conn:
+        with guard(self._where()), self.engine.begin() as conn:
             current = MigrationContext.configure(conn).get_current_heads()
             unknown = sorted(set(current) - known)
             if unknown:
@@ -181,19 +180,19 @@ class Repository:
         started = self._clock()
         where = f"import of {source!r}"
         try:
-            with _guard(where), self.engine.connect() as conn:
+            with guard(where), self.engine.connect() as conn:
                 try:
                     with conn.begin():
-                        stager = _Stager(conn)
+                        stager = Stager(conn)
                         stager.stage(records)
                         run_id, counts = snapshot.apply(conn, source, fmt, tally, at, started, self._clock,
-                                                        stager.seen(tally), rules)
+                                                        stager.seen(tally), rules, stager.apps_unique)
                         if audit is not None:
                             audit(conn, ImportResult(run_id, tally.read, tally.accepted, tally.rejected, **counts))
                 finally:
                     if self.dialect == "sqlite":  # after the commit (PostgreSQL drops them at commit)
                         with conn.begin():
-                            for name in _TEMP_TABLES:
+                            for name in TEMP_TABLES:
                                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
                             conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KB}")
                             conn.exec_driver_sql(f"PRAGMA temp.cache_size=-{TEMP_CACHE_KB}")

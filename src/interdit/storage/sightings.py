@@ -20,9 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from interdit.model import Sighting
-from interdit.storage.tables import NAMING, UTCDateTime
-
-metadata = sa.MetaData(naming_convention=NAMING)
+from interdit.storage.base import UTCDateTime, metadata
 
 inputs_table = sa.Table(
     "network_inputs", metadata,

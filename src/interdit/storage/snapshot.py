@@ -21,19 +21,26 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from interdit.errors import InputError, StorageError
-from interdit.inventory.base import Record, Tally
-from interdit.model import Device, InstalledApp, Platform, Rejection, utc
+from interdit.model import Device, InstalledApp, Platform, Record, Rejection, Tally, utc
 from interdit.storage import tables as t
-from interdit.storage.base import CHUNK, IMPORT_CACHE_KB, SORT_CACHE_KB, STAGE_CACHE_KB, _new_id
+from interdit.storage.base import (
+    CHUNK,
+    IMPORT_CACHE_KB,
+    PG_INDEX_MEMORY_MB,
+    SORT_CACHE_KB,
+    STAGE_CACHE_KB,
+    new_id,
+)
 from interdit.storage.snapshot_sql import (
-    _PG_AFTER_STAGING,
-    _PG_STAGING,
-    _SQL,
-    _SQLITE_STAGING,
-    _TEMP_TABLES,
     APP_STAGE_COLUMNS,
     DEVICE_STAGE_COLUMNS,
     NO_APPS,
+    PG_AFTER_STAGING,
+    PG_STAGING,
+    SQL,
+    SQL_UNIQUE_APPS,
+    SQLITE_STAGING,
+    TEMP_TABLES,
     UNREADABLE,
 )
 
@@ -111,10 +118,10 @@ class SnapshotRefused(InputError):
     """The snapshot was not applied (nothing changed): too many rejected records, or too many devices gone."""
 
 
-__all__ = ["APP_STAGE_COLUMNS", "DEVICE_STAGE_COLUMNS", "NO_APPS", "UNREADABLE", "_TEMP_TABLES"]
+__all__ = ["APP_STAGE_COLUMNS", "DEVICE_STAGE_COLUMNS", "NO_APPS", "TEMP_TABLES", "UNREADABLE"]
 _DIGEST_MASK = (1 << 63) - 1
 
-_APP_INDEX = next(i for i in t.app_intervals.indexes if i.name == "ix_app_intervals_app")
+APP_INDEX = next(i for i in t.app_intervals.indexes if i.name == "ix_app_intervals_app")
 
 
 @dataclass(frozen=True)
@@ -126,8 +133,9 @@ class Unread:
 
 
 class _Writer:
-    """Runs the staging inserts on a second thread, so SQLite's work overlaps the reader's (SQLite releases the
-    GIL while it works). One batch at a time, on the same connection and transaction, in order."""
+    """Runs the staging inserts on a second thread, so the database's work overlaps the reader's (SQLite and
+    psycopg release the GIL while they work). One batch at a time, on the same connection and transaction, in
+    order."""
 
     def __init__(self, execute: Callable[[str, Sequence[str], list[tuple[Any, ...]]], None]) -> None:
         self.execute = execute
@@ -161,7 +169,7 @@ class _Writer:
             self.thread.join()
 
 
-class _Stager:
+class Stager:
     """Streams records into the staging tables of the open transaction, in chunks."""
 
     def __init__(self, conn: Connection) -> None:
@@ -174,6 +182,11 @@ class _Stager:
         self.unnamed_devices = 0  # rejected device records that named no device
         self.unnamed_apps = 0  # rejected app records that named no device
         self.rejections_seen = 0
+        # PostgreSQL stages every app record; when no (device, platform, identifier) came twice, the apply needs
+        # no sort to pick the last record of each. Told apart cheaply while streaming: a device's records are
+        # consecutive in every export we read, so only the current device's keys are kept (a device seen again
+        # later counts as "may repeat", and the sort is kept)
+        self.apps_unique = True
         driver = conn.connection.driver_connection
         assert driver is not None
         self.driver: Any = driver
@@ -181,13 +194,12 @@ class _Stager:
             conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KB}")
             # the staging tables live in the temporary database, whose page cache is set apart
             conn.exec_driver_sql(f"PRAGMA temp.cache_size=-{STAGE_CACHE_KB}")
-        for sql in _SQLITE_STAGING if self.dialect == "sqlite" else _PG_STAGING:
+        for sql in SQLITE_STAGING if self.dialect == "sqlite" else PG_STAGING:
             conn.exec_driver_sql(sql)
         self.writer: _Writer | None = None
 
     def stage(self, records: Iterable[Record]) -> None:
-        if self.dialect == "sqlite":
-            self.writer = _Writer(self._execute)
+        self.writer = _Writer(self._execute)  # SQLite and psycopg's COPY both release the GIL while they work
         try:
             self._stage(records)
             if self.writer is not None:
@@ -196,10 +208,12 @@ class _Stager:
             if self.writer is not None:
                 self.writer.stop()
         if self.dialect == "postgresql":
-            for sql in _PG_AFTER_STAGING:
+            for sql in PG_AFTER_STAGING:
                 self.conn.exec_driver_sql(sql)
 
     def _stage(self, records: Iterable[Record]) -> None:
+        if self.dialect == "postgresql":
+            records = self._keys_checked(records)
         devices, apps, digests = self.devices, self.apps, self.digests
         plat = {p: p.value for p in Platform}
         when = t.sqlite_text if self.dialect == "sqlite" else utc
@@ -238,6 +252,27 @@ class _Stager:
         named = [(d,) for d in sorted(self.rejected_ids)]
         for start in range(0, len(named), CHUNK):
             self._write("stage_rejected", ("device_id",), named[start:start + CHUNK])
+
+    def _keys_checked(self, records: Iterable[Record]) -> Iterable[Record]:
+        """The records as they come; `apps_unique` turns false at the first app key that may come twice."""
+        current: str | None = None
+        keys: set[tuple[str, str]] = set()
+        finished: set[str] = set()
+        app_type = InstalledApp
+        for rec in records:
+            if type(rec) is app_type and self.apps_unique:
+                did: str = rec.device_id
+                if did != current:
+                    if current is not None:
+                        finished.add(current)
+                    if did in finished:
+                        self.apps_unique = False
+                    current, keys = did, set()
+                key = (rec.app.platform._value_, rec.app.identifier)
+                if key in keys:
+                    self.apps_unique = False
+                keys.add(key)
+            yield rec
 
     def _rejected(self, rejection: Rejection) -> None:
         self.rejections_seen += 1
@@ -285,12 +320,14 @@ class _Stager:
 
 def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, started: datetime,
           clock: Callable[[], datetime], unread: Unread | None = None,
-          rules: SnapshotRules | None = None) -> tuple[int, dict[str, Any]]:
+          rules: SnapshotRules | None = None, apps_unique: bool = False) -> tuple[int, dict[str, Any]]:
     """Apply the staged snapshot to the stored history; returns the run's id and its counts.
 
-    Raises `SnapshotRefused` (and changes nothing) when the snapshot breaks `rules`."""
+    `apps_unique`: no app record was staged twice (PostgreSQL then skips picking the last of each; were it
+    wrong, the primary key would refuse the import, never store a wrong row). Raises `SnapshotRefused` (and
+    changes nothing) when the snapshot breaks `rules`."""
     dialect = conn.dialect.name
-    sql = _SQL[dialect]
+    sql = SQL_UNIQUE_APPS[dialect] if apps_unique else SQL[dialect]
     p: dict[str, Any] = {"s": source, "at": t.sqlite_text(at) if dialect == "sqlite" else at}
     unread = unread or Unread()
     rules = rules or SnapshotRules()
@@ -303,7 +340,7 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
 
     # the first statement on the main database writes, so SQLite takes its write lock here (waiting for
     # another writer if need be) and the rest of the transaction sees a state nobody else changes
-    run_id = _new_id(conn.execute(insert(t.import_runs).values(
+    run_id = new_id(conn.execute(insert(t.import_runs).values(
         source=source, format=fmt, at=at, started_at=started, status="running", read=tally.read,
         accepted=tally.accepted, rejected=tally.rejected, devices=0, apps=0, devices_new=0,
         devices_changed=0, devices_removed=0, apps_opened=0, apps_closed=0, rejections="[]",
@@ -365,18 +402,20 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
         if same_instant:
             run("zero_apps")
         # into an empty table (a new database's first import), building the app index once afterwards is
-        # several times cheaper than growing it row by row; SQLite readers keep their snapshot meanwhile
-        rebuild = dialect == "sqlite" and conn.execute(
-            select(t.app_intervals.c.source).limit(1)).first() is None
+        # several times cheaper than growing it row by row (on both databases); SQLite readers keep their
+        # snapshot meanwhile, PostgreSQL readers of app_intervals wait for the commit (there is nothing to read)
+        rebuild = (conn.execute(select(t.app_intervals.c.source).limit(1)).first() is None
+                   and (dialect == "sqlite" or _table_to_ourselves(conn, t.app_intervals.name)))
         if rebuild:
-            _APP_INDEX.drop(conn)
-        run("apps_open_all")
+            APP_INDEX.drop(conn)
+        opened = run("apps_open_all")  # every row it inserted is an interval opened now (nothing was open)
         if rebuild:  # the sort's memory follows the page cache: keep both within bounds
-            conn.exec_driver_sql(f"PRAGMA cache_size=-{SORT_CACHE_KB}")
-            _APP_INDEX.create(conn)
-        counts["apps"] = counts["apps_opened"] = int(conn.execute(
-            select(func.count()).select_from(t.app_intervals).where(
-                t.app_intervals.c.source == source, t.app_intervals.c.first_seen == at)).scalar() or 0)
+            if dialect == "sqlite":
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{SORT_CACHE_KB}")
+            else:
+                conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{PG_INDEX_MEMORY_MB}MB'")
+            APP_INDEX.create(conn)
+        counts["apps"] = counts["apps_opened"] = opened
         counts["apps_updated"] = 0
         run("digests_all")
     counts["apps_closed"] = closed
@@ -392,6 +431,20 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
     conn.execute(update(t.import_runs).where(t.import_runs.c.id == run_id).values(
         status="ok", finished_at=clock(), rejections=_rejections_json(tally), **stored))
     return run_id, counts
+
+
+def _table_to_ourselves(conn: Connection, table: str) -> bool:
+    """PostgreSQL: lock `table` for this transaction alone when no other one uses it, else say no at once.
+    Two first imports of two sources at the same time would otherwise each wait for the other's lock to drop the
+    index (a deadlock); the one that cannot have the table grows the index row by row instead."""
+    savepoint = conn.begin_nested()
+    try:
+        conn.exec_driver_sql(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE NOWAIT")
+    except DBAPIError:
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
 
 
 def _check_rejections(source: str, tally: Tally, rules: SnapshotRules) -> None:

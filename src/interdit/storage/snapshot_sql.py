@@ -33,7 +33,7 @@ _DEVICE_ATTRS = ("platform", "ownership", "management", "supervised", '"user"', 
                  "org_unit", '"groups"', "addresses", "coverage_gap", "org_labels")
 _VERSION_COLUMNS = ", ".join(c for c in DEVICE_STAGE_COLUMNS if c != "device_id")
 _APP_COLUMNS = ", ".join(APP_STAGE_COLUMNS)
-_TEMP_TABLES = ("stage_devices_raw", "stage_devices", "stage_apps", "stage_digests", "stage_rejected",
+TEMP_TABLES = ("stage_devices_raw", "stage_devices", "stage_apps", "stage_digests", "stage_rejected",
                 "changed_devices", "changed_apps", "closable_devices", "kept_devices", "moved_apps")
 # the gaps that mean the source gave no usable app list for the device: its apps are never closed by it
 _NO_LIST = tuple(g.value for g in (CoverageReason.NOT_REPORTED, CoverageReason.APP_REPORTS_DISABLED,
@@ -41,8 +41,8 @@ _NO_LIST = tuple(g.value for g in (CoverageReason.NOT_REPORTED, CoverageReason.A
 UNREADABLE = CoverageReason.UNREADABLE.value
 NO_APPS = CoverageReason.NO_APPS_REPORTED.value
 
-_SQLITE_STAGING = (
-    *(f"DROP TABLE IF EXISTS temp.{name}" for name in _TEMP_TABLES),
+SQLITE_STAGING = (
+    *(f"DROP TABLE IF EXISTS temp.{name}" for name in TEMP_TABLES),
     'CREATE TEMP TABLE stage_devices (device_id TEXT PRIMARY KEY NOT NULL, platform TEXT NOT NULL, '
     'ownership TEXT NOT NULL, management TEXT NOT NULL, observed_at TEXT NOT NULL, supervised INTEGER, '
     '"user" TEXT, name TEXT, model TEXT, os_version TEXT, org_unit TEXT, "groups" TEXT NOT NULL, '
@@ -59,8 +59,8 @@ _SQLITE_STAGING = (
     "first_seen TEXT NOT NULL, old_version TEXT, version TEXT, managed INTEGER, name TEXT, state TEXT NOT NULL, "
     "PRIMARY KEY (device_id, platform, identifier)) WITHOUT ROWID",
 )
-_PG_STAGING = (
-    "DROP TABLE IF EXISTS " + ", ".join(f"pg_temp.{name}" for name in _TEMP_TABLES),
+PG_STAGING = (
+    "DROP TABLE IF EXISTS " + ", ".join(f"pg_temp.{name}" for name in TEMP_TABLES),
     'CREATE TEMP TABLE stage_devices_raw (seq bigint GENERATED ALWAYS AS IDENTITY, device_id text NOT NULL, '
     'platform text NOT NULL, ownership text NOT NULL, management text NOT NULL, '
     'observed_at timestamptz NOT NULL, supervised boolean, "user" text, name text, model text, os_version text, '
@@ -81,7 +81,7 @@ _PG_STAGING = (
     "name text, version text, managed boolean, state text NOT NULL, "
     "PRIMARY KEY (device_id, platform, identifier)) ON COMMIT DROP",
 )
-_PG_AFTER_STAGING = (
+PG_AFTER_STAGING = (
     "CREATE TEMP TABLE stage_devices ON COMMIT DROP AS SELECT DISTINCT ON (device_id) "
     + ", ".join(DEVICE_STAGE_COLUMNS) + " FROM stage_devices_raw ORDER BY device_id, seq DESC",
     "ALTER TABLE stage_devices ADD PRIMARY KEY (device_id)",
@@ -100,8 +100,9 @@ def _quoted(values: Sequence[str]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-def _diff_sql(dialect: str) -> dict[str, str]:
-    """The set-based steps of an import, for one dialect."""
+def _diff_sql(dialect: str, unique: bool = False) -> dict[str, str]:
+    """The set-based steps of an import, for one dialect. `unique`: no app record was staged twice, so the
+    last record of each needs no picking (PostgreSQL stages them all)."""
     ne = "IS NOT" if dialect == "sqlite" else "IS DISTINCT FROM"  # null-safe "differs"
     same_app = ("sa.device_id = {t}.device_id AND sa.platform = {t}.platform AND sa.identifier = {t}.identifier")
     app_same = same_app.format(t="app_intervals")
@@ -112,6 +113,11 @@ def _diff_sql(dialect: str) -> dict[str, str]:
         apps_of_changed = "stage_apps"
         open_all = _INSERT_APPS + f"SELECT :s, {_APP_COLUMNS}, :at FROM stage_apps"
         changed_apps = ""
+    elif unique:  # one record per app: taken as staged, no sort
+        apps_of_changed = "changed_apps"
+        open_all = _INSERT_APPS + f"SELECT :s, {_APP_COLUMNS}, :at FROM stage_apps"
+        changed_apps = (f"INSERT INTO changed_apps SELECT {_APP_COLUMNS} FROM stage_apps "
+                        "WHERE device_id IN (SELECT device_id FROM changed_devices)")
     else:  # the last record of each app wins
         apps_of_changed = "changed_apps"
         open_all = (_INSERT_APPS + f"SELECT DISTINCT ON (device_id, platform, identifier) :s, {_APP_COLUMNS}, "
@@ -247,4 +253,5 @@ def _diff_sql(dialect: str) -> dict[str, str]:
                  for k, v in steps.items()}
     return steps
 
-_SQL = {"sqlite": _diff_sql("sqlite"), "postgresql": _diff_sql("postgresql")}
+SQL = {"sqlite": _diff_sql("sqlite"), "postgresql": _diff_sql("postgresql")}
+SQL_UNIQUE_APPS = {"sqlite": SQL["sqlite"], "postgresql": _diff_sql("postgresql", unique=True)}

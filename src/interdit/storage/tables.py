@@ -6,65 +6,25 @@ aware UTC on the way in and out (`UTCDateTime`); SQLite stores it as text `YYYY-
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+# re-exported: the tables' module is where migrations and tests look for them
+from interdit.storage.base import NAMING, SQLITE_FORMAT, UTCDateTime, metadata, sqlite_text
 
-metadata = MetaData(naming_convention=NAMING)
-
-SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """An aware UTC datetime. Naive values are refused: they are a bug, not a guess."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value.isoformat()} has no timezone")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def sqlite_text(value: datetime) -> str:
-    """The text SQLite stores for an aware datetime (what `UTCDateTime` writes through SQLAlchemy)."""
-    return value.astimezone(UTC).strftime(SQLITE_FORMAT)
-
+__all__ = ["NAMING", "SQLITE_FORMAT", "UTCDateTime", "metadata", "sqlite_text"]
 
 OPEN_VERSION = text("valid_to IS NULL")
 
