@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from interdit.model import Summary
-from interdit.storage.base import _guard
+from interdit.storage.base import guard as _guard
 from interdit.storage.evaluations import _dump_summary as dump_summary
 from interdit.storage.evaluations import load_summary
 from interdit.storage.tables import UTCDateTime, metadata

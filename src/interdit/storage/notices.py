@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from interdit.storage.base import _guard
+from interdit.storage.base import guard as _guard
 from interdit.storage.tables import UTCDateTime, metadata
 
 SENDING, SENT, FAILED = "sending", "sent", "failed"

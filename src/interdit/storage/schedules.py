@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from interdit.storage.base import _guard
+from interdit.storage.base import guard as _guard
 from interdit.storage.tables import UTCDateTime, import_runs, metadata
 
 RUNNING, OK, FAILED = "running", "ok", "failed"
