@@ -86,6 +86,12 @@ def test_idle_connections_close_and_huge_heads_are_refused(tmp_path: Path, proto
             except OSError:
                 answer = b""
             assert not answer.startswith(b"HTTP/1.1 2"), answer[:200]  # 100 KiB of headers are never served
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            # a small head and a large body in one write (an upload): the body is not the head, never a 431
+            body = b"x" * (300 * 1024)
+            s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            answer = s.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 ") and not answer.startswith(b"HTTP/1.1 431"), answer[:200]
     finally:
         server.should_exit = True
         thread.join(timeout=10)

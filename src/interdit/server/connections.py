@@ -34,12 +34,18 @@ class _HeadTimer:
         super().connection_made(transport)  # type: ignore[misc]
         self._waiting_for: Any = self.cycle
         self._head_read = 0
+        self._head_tail = b""  # the last bytes read: the end of a head may come split across two reads
         self._head_timer: asyncio.TimerHandle | None = self.loop.call_later(self.head_seconds, self._too_slow)
 
     def data_received(self, data: bytes) -> None:
         waiting = self._head_timer is not None
         if waiting and self.count_head:
-            self._head_read += len(data)
+            # only the head's bytes count: a read that holds the end of the head and the start of the body (an
+            # upload's first 64 KiB) is a head of the size before its blank line
+            seen = self._head_tail + data
+            end = seen.find(b"\r\n\r\n")
+            self._head_read += len(data) if end < 0 else max(0, end + 4 - len(self._head_tail))
+            self._head_tail = seen[-3:]
             if self._head_read > self.head_bytes and self.cycle is self._waiting_for:
                 self._refuse_head()
                 return
@@ -54,6 +60,7 @@ class _HeadTimer:
         if idle and not self.transport.is_closing():  # the next request's head has the same time to arrive
             self._waiting_for = self.cycle
             self._head_read = 0
+            self._head_tail = b""
             if self._head_timer is not None:
                 self._head_timer.cancel()
             self._head_timer = self.loop.call_later(self.head_seconds, self._too_slow)
