@@ -10,7 +10,7 @@ import heapq
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -91,7 +91,11 @@ def current(ctx: ServerContext, *, actor: str | None = None) -> Current:
 
     def make() -> Current:
         as_of = ctx.clock()
-        result = pipeline.evaluate(ctx.repo, loaded, as_of=as_of, store=True, actor=actor, clock=ctx.clock)
+        # a page's evaluation is shared through the database: another server process over the same database
+        # may have stored one moments ago, on the same policy and data (an explicit request computes its own)
+        within = timedelta(seconds=ctx.options.cache_seconds) if actor is None else None
+        result = pipeline.evaluate(ctx.repo, loaded, as_of=as_of, store=True, actor=actor, clock=ctx.clock,
+                                   reuse_within=within)
         return _made(ctx, loaded, as_of, result.summary, result.findings)
 
     value = ctx.cache.get("current", key, make, stale_ok=True)
