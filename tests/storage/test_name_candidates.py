@@ -41,7 +41,7 @@ def test_a_display_name_only_tiktok_is_found_from_storage_to_finding(repo: Repos
     """The whole road: stored as `name:...`, asked for by candidate_patterns, matched by the family's store names."""
     from dataclasses import replace
 
-    from interdit.catalogue.load import load_catalogue
+    from interdit.catalogue import load_catalogue
     from interdit.model import FindingState, Policy, Rule, StoreName
     from interdit.policy import candidate_patterns, evaluate
 

@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from interdit.catalogue.load import load_catalogue, parse_catalogue, read_catalogue, validate_against_schema
+from interdit.catalogue.channel import load_catalogue
+from interdit.catalogue.load import parse_catalogue, read_catalogue, validate_against_schema
 from interdit.catalogue.lookup import (
     BannedApp,
     blockable_domains,

@@ -33,10 +33,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from interdit.catalogue.load import DATA_FILE, SCHEMA_VERSION, data_path, parse_catalogue, validate_against_schema
+from interdit.catalogue.load import (
+    DATA_FILE,
+    SCHEMA_VERSION,
+    data_path,
+    parse_catalogue,
+    read_catalogue,
+    validate_against_schema,
+)
 from interdit.errors import CatalogueError
 from interdit.model import Catalogue
 
@@ -528,3 +536,10 @@ def in_use(shipped: Catalogue, shipped_path: Path) -> Catalogue:
             "instead; run 'interdit catalogue update' again, or delete %s",
             chosen.problem, shipped.version, chosen.installed_path)
     return chosen.catalogue
+
+
+@lru_cache(maxsize=1)
+def load_catalogue() -> Catalogue:
+    """The catalogue in use, read once per process: the shipped one, or a signed update installed with
+    `interdit catalogue update` when it verifies and is newer (a damaged one is warned about)."""
+    return in_use(read_catalogue(data_path()), data_path())

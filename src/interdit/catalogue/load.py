@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -43,15 +42,6 @@ _FIX = "reinstall interdit; if you edited the catalogue, run scripts/build-catal
 def data_path(name: str = DATA_FILE) -> Path:
     """The path of a packaged catalogue file (data, source YAML or schema)."""
     return Path(str(resources.files("interdit.catalogue") / "data" / name))
-
-
-@lru_cache(maxsize=1)
-def load_catalogue() -> Catalogue:
-    """The catalogue in use, read once per process: the shipped one, or a signed update installed with
-    `interdit catalogue update` when it verifies and is newer (channel.py; a damaged one is warned about)."""
-    from interdit.catalogue.channel import in_use
-
-    return in_use(read_catalogue(data_path()), data_path())
 
 
 def read_catalogue(path: Path) -> Catalogue:

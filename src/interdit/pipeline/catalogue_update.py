@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from interdit.catalogue import channel
+from interdit.catalogue.channel import load_catalogue
 from interdit.catalogue.diff import CatalogueDiff, diff
-from interdit.catalogue.load import SCHEMA_VERSION, data_path, load_catalogue, read_catalogue
+from interdit.catalogue.load import SCHEMA_VERSION, data_path, read_catalogue
 from interdit.errors import ConfigError, InputError, PolicyError
 from interdit.model import Catalogue
 from interdit.policy import load_policy
