@@ -145,3 +145,37 @@ def test_backfill_fills_the_days_without_figures(db_url: str, policy: Path, snap
         (START + timedelta(days=d)).date() for d in range(2)]
     assert reports.backfill(repo, loaded, as_of=as_of) == 0
     repo.engine.dispose()
+
+
+def test_two_processes_storing_the_same_day_at_once_both_succeed(db_url: str) -> None:
+    """Two workers' evaluations (or a report filling its trend) may store one day's figures at the same moment:
+    neither fails on the other's row, and the day ends with one row per source."""
+    import threading
+
+    repo = pipeline.open_repository(db_url)
+    day = datetime(2023, 3, 15, 23, 59, tzinfo=UTC)
+    errors: list[BaseException] = []
+
+    def figures(n: int) -> list[daily.DailyFigure]:
+        return [daily.DailyFigure(day.date(), source, day, "stamp", 10 + n, 9, 8, 1, 0, 0)
+                for source in ("", "intune", "jamf")]
+
+    for round_ in range(15):
+        start = threading.Barrier(2)
+
+        def store(n: int, start: threading.Barrier = start) -> None:
+            try:
+                start.wait()
+                daily.save_day(repo.engine, "policy", figures(n), computed_at=day)
+            except BaseException as e:  # any failure fails the test below
+                errors.append(e)
+
+        threads = [threading.Thread(target=store, args=(round_ * 2 + k,)) for k in range(2)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    repo.close()
+    assert errors == []
+    stored = daily.read_days(pipeline.open_repository(db_url).engine, "policy", [day.date()])[day.date()]
+    assert sorted(f.source for f in stored) == ["", "intune", "jamf"]

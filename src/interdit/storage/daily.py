@@ -30,10 +30,10 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from interdit.model import Summary
@@ -112,9 +112,16 @@ def save_day(engine: Engine, key: str, figures: Sequence[DailyFigure], *, comput
              **{k: getattr(f, k) for k in _FIELDS}, "computed_at": computed_at,
              "summary": None if f.summary is None else dump_summary(f.summary)} for f in figures]
     d = daily_figures
+    # two processes may store the same day at once (two workers' evaluations, a report filling its trend): the
+    # delete takes away sources no longer there, and the insert replaces a row another transaction has just
+    # written instead of failing on its key (the last one stored wins: both computed the same day's figures)
+    upsert = (postgresql.insert(d) if engine.dialect.name == "postgresql" else sqlite.insert(d))
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[d.c.key, d.c.day, d.c.source],
+        set_={c.name: upsert.excluded[c.name] for c in d.columns if c.name not in ("key", "day", "source")})
     with _guard("storing the daily figures"), engine.begin() as conn:
         conn.execute(delete(d).where(d.c.key == key, d.c.day.in_(days)))
-        conn.execute(insert(d), rows)
+        conn.execute(upsert, rows)
 
 
 def read_days(engine: Engine, key: str, days: Iterable[date]) -> dict[date, list[DailyFigure]]:
