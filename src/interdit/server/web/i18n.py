@@ -289,12 +289,27 @@ def pick_lang(cookie: str | None, accept_language: str | None) -> str:
     return best
 
 
+# French typography (the rule the reports follow): a no-break space before : and », after «, a narrow one before
+# ; ! ?, so a line never begins with the mark. Applied to the dashboard's own words, never to the values put in.
+_FR_SPACES = ((" :", "\u00a0:"), (" ;", "\u202f;"), (" !", "\u202f!"), (" ?", "\u202f?"),
+              ("« ", "«\u00a0"), (" »", "\u00a0»"))
+
+
+def typeset_fr(text: str) -> str:
+    for plain, fixed in _FR_SPACES:
+        text = text.replace(plain, fixed)
+    return text
+
+
+FRENCH = {key: typeset_fr(fr) for key, (_, fr) in WORDS.items()}
+
+
 def translator(lang: str) -> Callable[..., str]:
     index = 1 if lang == "fr" else 0
 
     def t(key: str, **values: object) -> str:
         pair = WORDS.get(key)
-        text = pair[index] if pair else key
+        text = (FRENCH[key] if index else pair[0]) if pair else key
         return text.format(**values) if values else text
 
     return t
