@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.fixtures import Workspace
 from interdit import pipeline
-from interdit.pipeline.schedule import parse_schedule, publish
+from interdit.pipeline.schedule import parse_schedule, publish, run_now
 from interdit.server.web import i18n
 from web.test_pages import _sign_in
 
@@ -110,6 +110,24 @@ def test_the_french_words_of_these_pages_keep_french_typography(client: TestClie
     section = _text("<main>" + overview[start:overview.index("</section>", start)] + "</main>")
     assert "Téléchargements" in section and "Au 2023-03-01, en français." in section
     assert BAD.findall(section) == []
+
+
+def test_the_jobs_page_shows_a_failed_run(client: TestClient, ws: Workspace, tmp_path: Path) -> None:
+    schedule = parse_schedule({"timezone": "America/Toronto",
+                               "jobs": {"broken-evaluate": {"kind": "evaluate", "cron": "0 3 * * *"}}},
+                              tmp_path / "schedule.yaml")
+    repo = pipeline.open_repository(ws.settings.database_url)
+    publish(repo, schedule)
+    outcome = run_now(repo, schedule, "broken-evaluate", policy_path=tmp_path / "no-such-policy.yaml")
+    assert outcome is not None and not outcome.ok
+    _sign_in(client, "auditor")
+    row = re.search(r'<tr id="job-broken-evaluate">(.*?)</tr>', client.get("/jobs").text, re.S)
+    assert row is not None
+    assert "(failed)" in row.group(1) and "no-such-policy.yaml" in row.group(1)
+    assert '<span class="bad">1</span> <small>(1 in a row)</small>' in row.group(1)
+    assert "never" in row.group(1), "it never succeeded"
+    fr = client.get("/jobs", headers={"accept-language": "fr"}).text
+    assert "(échouée)" in fr and "(1 d&#39;affilée)" in fr
 
 
 def test_the_english_csv_separates_with_commas(client: TestClient) -> None:
