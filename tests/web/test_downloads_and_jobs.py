@@ -30,7 +30,9 @@ def test_the_overview_offers_each_download_for_the_day_shown(client: TestClient)
     for href in ("/download/report.html", "/download/report.pdf", "/download/findings.xlsx",
                  "/download/findings.csv"):
         assert f'href="{href}?as_of=2023-03-01"' in r.text
-    assert 'href="/download/report.pdf"' in client.get("/").text
+    assert 'href="/download/report.pdf?as_of=2023-03-01&amp;paper=letter"' in r.text
+    today = client.get("/").text
+    assert 'href="/download/report.pdf"' in today and 'href="/download/report.pdf?paper=letter"' in today
 
 
 def test_the_pdf_report_is_a_pdf_of_that_day(client: TestClient) -> None:

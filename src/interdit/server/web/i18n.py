@@ -244,6 +244,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "downloads_help": ("As of {d}, in English.", "Au {d}, en français."),
     "dl.report_html": ("Management report (HTML)", "Rapport de gestion (HTML)"),
     "dl.report_pdf": ("Management report (PDF)", "Rapport de gestion (PDF)"),
+    "dl.letter": ("on US Letter paper", "sur papier Lettre US"),
     "dl.findings_xlsx": ("Findings (Excel spreadsheet)", "Constats (classeur Excel)"),
     "dl.findings_csv": ("Findings (CSV)", "Constats (CSV)"),
     "jobs": ("Scheduled jobs", "Tâches planifiées"),
