@@ -224,7 +224,7 @@ def test_every_form_control_on_every_page_has_a_label(client: TestClient, lang: 
     directive = client.get("/api/v1/directives").json()
     directive_id = (directive[0] if isinstance(directive, list) else directive["items"][0])["id"]
     pages = ["/", "/violations", "/violations?state=excepted&family=tiktok", "/catalogue", "/exceptions",
-             "/sightings", "/apks", "/audit", f"/devices/{finding['source']}/{finding['device_id']}",
+             "/sightings", "/apks", "/audit", "/jobs", f"/devices/{finding['source']}/{finding['device_id']}",
              "/families/tiktok", f"/directives/{directive_id}", "/devices/mdm/NOPE"]
     controls = 0
     for path in pages:

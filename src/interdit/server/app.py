@@ -148,6 +148,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         sources,
     )
     from interdit.server.uploads import BodyLimit, BodyTooLarge
+    from interdit.server.web import files as web_files
     from interdit.server.web import routes as web_routes
 
     opts = options or ServerOptions.from_env()
@@ -191,6 +192,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
             "<script src=\"/static/docs.js\"></script></body></html>")
 
     app.include_router(web_routes.router)
+    app.include_router(web_files.router)
     app.add_middleware(BodyLimit, max_upload=opts.max_upload_bytes)
     app.add_middleware(Headers, ctx=ctx)
     return app

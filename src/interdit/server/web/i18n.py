@@ -239,6 +239,33 @@ WORDS: dict[str, tuple[str, str]] = {
     "verdict.acceptable": ("Acceptable", "Acceptable"),
     "verdict.needs_review": ("Needs review", "À examiner"),
     "verdict.unacceptable": ("Unacceptable", "Inacceptable"),
+    # downloads (overview) and the jobs page; French strings keep no-break spaces before : ; ! ? »
+    "downloads": ("Downloads", "Téléchargements"),
+    "downloads_help": ("As of {d}, in English.", "Au {d}, en français."),
+    "dl.report_html": ("Management report (HTML)", "Rapport de gestion (HTML)"),
+    "dl.report_pdf": ("Management report (PDF)", "Rapport de gestion (PDF)"),
+    "dl.letter": ("on US Letter paper", "sur papier Lettre US"),
+    "dl.findings_xlsx": ("Findings (Excel spreadsheet)", "Constats (classeur Excel)"),
+    "dl.findings_csv": ("Findings (CSV)", "Constats (CSV)"),
+    "jobs": ("Scheduled jobs", "Tâches planifiées"),
+    "jobs_help": ("The jobs the worker runs on their schedule (interdit worker), as of {t}.",
+                  "Les tâches que le processus de travail exécute selon leur calendrier (interdit worker), "
+                  "au {t}."),
+    "no_jobs": ("No job is scheduled: publish a schedule with interdit worker.",
+                "Aucune tâche n'est planifiée\u00a0: publiez un calendrier avec interdit worker."),
+    "job": ("Job", "Tâche"),
+    "job_kind": ("Kind", "Type"),
+    "job_schedule": ("Schedule", "Calendrier"),
+    "job_last_run": ("Last run", "Dernière exécution"),
+    "job_last_success": ("Last success", "Dernier succès"),
+    "job_next_run": ("Next run", "Prochaine exécution"),
+    "job_failures": ("Failures", "Échecs"),
+    "job_in_a_row": ("{n} in a row", "{n} d'affilée"),
+    "job_disabled": ("disabled", "désactivée"),
+    "job_never": ("never", "jamais"),
+    "job_status.ok": ("succeeded", "réussie"),
+    "job_status.failed": ("failed", "échouée"),
+    "job_status.running": ("running", "en cours"),
 }
 
 
@@ -263,12 +290,27 @@ def pick_lang(cookie: str | None, accept_language: str | None) -> str:
     return best
 
 
+# French typography (the rule the reports follow): a no-break space before : and », after «, a narrow one before
+# ; ! ?, so a line never begins with the mark. Applied to the dashboard's own words, never to the values put in.
+_FR_SPACES = ((" :", "\u00a0:"), (" ;", "\u202f;"), (" !", "\u202f!"), (" ?", "\u202f?"),
+              ("« ", "«\u00a0"), (" »", "\u00a0»"))
+
+
+def typeset_fr(text: str) -> str:
+    for plain, fixed in _FR_SPACES:
+        text = text.replace(plain, fixed)
+    return text
+
+
+FRENCH = {key: typeset_fr(fr) for key, (_, fr) in WORDS.items()}
+
+
 def translator(lang: str) -> Callable[..., str]:
     index = 1 if lang == "fr" else 0
 
     def t(key: str, **values: object) -> str:
         pair = WORDS.get(key)
-        text = pair[index] if pair else key
+        text = (FRENCH[key] if index else pair[0]) if pair else key
         return text.format(**values) if values else text
 
     return t
