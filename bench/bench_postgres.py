@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import glob
 import os
-import random
 import shutil
 import socket
 import subprocess
@@ -29,7 +28,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from bench.measure import measure_peak
 
@@ -127,7 +125,7 @@ def _findings_load(url: str, policy: Path, work: Path) -> tuple[dict[str, Any], 
     """The findings API under CLIENTS concurrent clients for SECONDS, served by `interdit`'s app over `url`."""
     import httpx
 
-    from bench.bench_server import _load
+    from bench.bench_server import _load, findings_requests
     from interdit import pipeline
     from interdit.storage.accounts import AccountStore, Role
 
@@ -152,20 +150,7 @@ def _findings_load(url: str, policy: Path, work: Path) -> tuple[dict[str, Any], 
         t0 = time.perf_counter()
         summary = httpx.get(base + "/api/v1/summary", headers=auth, timeout=600).json()
         first = time.perf_counter() - t0
-        units = [u["org_unit"] for u in summary["by_org_unit"]] or [None]
-        families = list(summary["by_family"]) or ["tiktok"]
-        states = ["violation", "not_evaluable", "stale", "resolved", "blocked_present"]
-
-        def findings(rng: random.Random) -> tuple[str, dict[str, str]]:
-            params: dict[str, Any] = {"limit": rng.choice((50, 100, 200))}
-            pick = rng.random()
-            if pick < 0.4:
-                params["state"] = rng.choice(states)
-            elif pick < 0.7:
-                params["org_unit"] = rng.choice(units)
-            elif pick < 0.85:
-                params["family"] = rng.choice(families)
-            return "/api/v1/findings?" + urlencode(params), auth
+        findings = findings_requests(summary, auth)
 
         result = asyncio.run(_load("127.0.0.1", port, findings, SECONDS, CLIENTS))
         return result, {"first_summary_seconds": round(first, 2), "devices_in_scope": summary["devices_in_scope"]}

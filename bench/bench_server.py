@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -291,20 +292,7 @@ def run(results_dir: Path) -> dict[str, Any]:
         t2 = time.perf_counter()
         assert httpx.get(base + "/", cookies={"interdit_session": cookie}, timeout=600).status_code == 200
         first_overview = time.perf_counter() - t2
-        units = [u["org_unit"] for u in summary["by_org_unit"]] or [None]
-        families = list(summary["by_family"]) or ["tiktok"]
-        states = ["violation", "not_evaluable", "stale", "resolved", "blocked_present"]
-
-        def findings(rng: random.Random) -> tuple[str, dict[str, str]]:
-            params: dict[str, Any] = {"limit": rng.choice((50, 100, 200))}
-            pick = rng.random()
-            if pick < 0.4:
-                params["state"] = rng.choice(states)
-            elif pick < 0.7:
-                params["org_unit"] = rng.choice(units)
-            elif pick < 0.85:
-                params["family"] = rng.choice(families)
-            return "/api/v1/findings?" + urlencode(params), auth
+        findings = findings_requests(summary, auth)
 
         def overview(rng: random.Random) -> tuple[str, dict[str, str]]:
             return "/", {"Cookie": f"interdit_session={cookie}"}
@@ -368,3 +356,25 @@ if __name__ == "__main__":
     else:
         print("usage: python -m bench bench_server", file=sys.stderr)
         raise SystemExit(2)
+
+
+def findings_requests(summary: dict[str, Any],
+                      auth: dict[str, str]) -> Callable[[random.Random], tuple[str, dict[str, str]]]:
+    """The findings-API requests the clients make: a page of 50 to 200, filtered by a state, an org unit or a
+    family the fleet has (or not at all), drawn at random."""
+    units = [u["org_unit"] for u in summary["by_org_unit"]] or [None]
+    families = list(summary["by_family"]) or ["tiktok"]
+    states = ["violation", "not_evaluable", "stale", "resolved", "blocked_present"]
+
+    def findings(rng: random.Random) -> tuple[str, dict[str, str]]:
+        params: dict[str, Any] = {"limit": rng.choice((50, 100, 200))}
+        pick = rng.random()
+        if pick < 0.4:
+            params["state"] = rng.choice(states)
+        elif pick < 0.7:
+            params["org_unit"] = rng.choice(units)
+        elif pick < 0.85:
+            params["family"] = rng.choice(families)
+        return "/api/v1/findings?" + urlencode(params), auth
+
+    return findings
