@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from interdit.model import ScopeUnknown, Summary
-from interdit.storage.evaluations import _dump_summary, load_summary
+from interdit.storage.evaluations import dump_summary, load_summary
 
 
 def test_out_of_scope_and_scope_unknown_survive_storage() -> None:
@@ -15,4 +15,4 @@ def test_out_of_scope_and_scope_unknown_survive_storage() -> None:
         by_family={}, by_org_unit={}, out_of_scope={"personal": 3, "scope_unknown": 1},
         scope_unknown=(ScopeUnknown("tiktok", "intune", (("category", "Communications"),), 1),
                        ScopeUnknown("tiktok", "csv", (), 2)))
-    assert load_summary(_dump_summary(summary)) == summary
+    assert load_summary(dump_summary(summary)) == summary

@@ -38,8 +38,7 @@ from sqlalchemy.engine import Engine
 
 from interdit.model import Summary
 from interdit.storage.base import guard as _guard
-from interdit.storage.evaluations import _dump_summary as dump_summary
-from interdit.storage.evaluations import load_summary
+from interdit.storage.evaluations import dump_summary, load_summary
 from interdit.storage.tables import UTCDateTime, metadata
 
 WHOLE = ""  # the `source` of the whole fleet's row

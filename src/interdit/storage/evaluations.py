@@ -31,7 +31,7 @@ from interdit.storage import tables as t
 from interdit.storage.base import CHUNK, PLATFORMS, guard, new_id
 
 
-def _dump_summary(summary: Summary) -> str:
+def dump_summary(summary: Summary) -> str:
     return json.dumps({
         "at": summary.at.isoformat(), "devices_total": summary.devices_total,
         "devices_in_scope": summary.devices_in_scope, "compliant": summary.compliant,
@@ -155,7 +155,7 @@ def save_evaluation(engine: Engine, clock: Callable[[], datetime], findings: Ite
     with guard("saving an evaluation"), engine.begin() as conn:
         evaluation_id = new_id(conn.execute(insert(t.evaluations).values(
             as_of=utc(as_of), policy_hash=policy_hash, created=clock(),
-            summary=_dump_summary(summary), data_stamp=data_stamp)))
+            summary=dump_summary(summary), data_stamp=data_stamp)))
         conn.execute(delete(t.findings).where(t.findings.c.evaluation_id != evaluation_id))
         for row in rows:
             row[0] = evaluation_id
