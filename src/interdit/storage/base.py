@@ -4,6 +4,7 @@ names, never each other's private ones."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,6 +27,9 @@ IMPORT_CACHE_KB = 192 * 1024
 STAGE_CACHE_KB = 160 * 1024  # ... for its staging tables (the temporary database has a cache of its own)
 TEMP_CACHE_KB = 2000  # the temporary database's cache otherwise (SQLite's default)
 SORT_CACHE_KB = 32 * 1024  # ... while it builds an index (a smaller sort is cheaper: it stays in the CPU's caches)
+# SQLite sorts an index's keys with this many helper threads once they spill past the cache (measured at 100,000
+# devices, 2 cores: building the app index took 5.0-5.3 s instead of 7.3 s; it does not change a sort that fits)
+SORT_THREADS = max(1, min(4, os.cpu_count() or 1))
 PG_INDEX_MEMORY_MB = 256  # PostgreSQL's sort memory (server side) while an import builds the app index
 
 

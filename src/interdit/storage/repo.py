@@ -181,6 +181,7 @@ class Repository:
         where = f"import of {source!r}"
         try:
             with guard(where), self.engine.connect() as conn:
+                stager: Stager | None = None
                 try:
                     with conn.begin():
                         stager = Stager(conn)
@@ -190,12 +191,17 @@ class Repository:
                         if audit is not None:
                             audit(conn, ImportResult(run_id, tally.read, tally.accepted, tally.rejected, **counts))
                 finally:
-                    if self.dialect == "sqlite":  # after the commit (PostgreSQL drops them at commit)
-                        with conn.begin():
-                            for name in TEMP_TABLES:
-                                conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
-                            conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KB}")
-                            conn.exec_driver_sql(f"PRAGMA temp.cache_size=-{TEMP_CACHE_KB}")
+                    try:
+                        if self.dialect == "sqlite":  # after the commit (PostgreSQL drops them at commit)
+                            with conn.begin():
+                                for name in TEMP_TABLES:
+                                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+                                conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KB}")
+                                conn.exec_driver_sql(f"PRAGMA temp.cache_size=-{TEMP_CACHE_KB}")
+                                conn.exec_driver_sql("PRAGMA threads=0")
+                    finally:
+                        if stager is not None:  # the staging file of a big SQLite import
+                            stager.close()
                 return ImportResult(run_id, tally.read, tally.accepted, tally.rejected, **counts)
         except BaseException as error:
             snapshot.record_failure(self.engine, self._clock, source, fmt, tally, at, started, error)

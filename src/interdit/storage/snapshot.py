@@ -28,6 +28,7 @@ from interdit.storage.base import (
     IMPORT_CACHE_KB,
     PG_INDEX_MEMORY_MB,
     SORT_CACHE_KB,
+    SORT_THREADS,
     STAGE_CACHE_KB,
     new_id,
 )
@@ -43,8 +44,13 @@ from interdit.storage.snapshot_sql import (
     TEMP_TABLES,
     UNREADABLE,
 )
+from interdit.storage.stage_process import StageProcess, StageProcessError
 
 KEEP_REJECTIONS = 100  # rejections recorded with an import run
+# SQLite: an import with at least this many app rows stages them in a child process (`stage_process`); below it
+# the process's start-up (about 0.1 s) would cost more than it saves
+PROCESS_MIN_ROWS = 100_000
+STAGE_SCHEMA = "staged"  # the name the child's file is attached under
 
 
 @dataclass(frozen=True)
@@ -194,19 +200,38 @@ class Stager:
             conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KB}")
             # the staging tables live in the temporary database, whose page cache is set apart
             conn.exec_driver_sql(f"PRAGMA temp.cache_size=-{STAGE_CACHE_KB}")
+            # the staging tables are thrown away: no need to overwrite their pages with zeros when they are dropped
+            # (the main database keeps the library's own setting)
+            conn.exec_driver_sql("PRAGMA temp.secure_delete=OFF")
         for sql in SQLITE_STAGING if self.dialect == "sqlite" else PG_STAGING:
             conn.exec_driver_sql(sql)
         self.writer: _Writer | None = None
+        # SQLite: the first app rows wait here; past PROCESS_MIN_ROWS a child process takes the app staging
+        # table (see `stage_process`), below it they go to the temporary table like every other batch
+        self.pending: list[list[tuple[Any, ...]]] | None = [] if self.dialect == "sqlite" else None
+        self.pending_rows = 0
+        self.process: StageProcess | None = None
 
     def stage(self, records: Iterable[Record]) -> None:
         self.writer = _Writer(self._execute)  # SQLite and psycopg's COPY both release the GIL while they work
         try:
             self._stage(records)
-            if self.writer is not None:
-                self.writer.finish()
+            for batch in self.pending or ():  # a small snapshot: its app rows go to the temporary table
+                self.writer.submit("stage_apps", APP_STAGE_COLUMNS, batch)
+            self.pending = None
+            self.writer.finish()
         finally:
-            if self.writer is not None:
-                self.writer.stop()
+            self.writer.stop()
+        if self.process is not None:
+            try:
+                self.process.finish()
+            except StageProcessError as e:
+                raise StorageError(f"the app records could not be staged: {e}", where="import",
+                                   fix="check the free space of the temporary folder (TMPDIR), then import again"
+                                   ) from None
+            # the child's table replaces the temporary one under the same name
+            self.conn.exec_driver_sql("DROP TABLE temp.stage_apps")
+            self.conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", (self.process.path,))
         if self.dialect == "postgresql":
             for sql in PG_AFTER_STAGING:
                 self.conn.exec_driver_sql(sql)
@@ -294,10 +319,48 @@ class Stager:
             return
         batch = list(rows)
         rows.clear()
+        if table == "stage_apps" and self.pending is not None:
+            self._stage_apps(batch)
+            return
         if self.writer is not None:
             self.writer.submit(table, columns, batch)
         else:
             self._execute(table, columns, batch)
+
+    def _stage_apps(self, batch: list[tuple[Any, ...]]) -> None:
+        """SQLite's app rows: held until there are enough of them to be worth a second process."""
+        if self.process is not None:
+            self._to_process(batch)
+            return
+        assert self.pending is not None
+        self.pending.append(batch)
+        self.pending_rows += len(batch)
+        if self.pending_rows >= PROCESS_MIN_ROWS:
+            self.process = StageProcess(STAGE_CACHE_KB)
+            for held in self.pending:
+                self._to_process(held)
+            self.pending.clear()
+
+    def _to_process(self, batch: list[tuple[Any, ...]]) -> None:
+        assert self.process is not None
+        try:
+            self.process.submit(batch)
+        except StageProcessError as e:
+            raise StorageError(f"the app records could not be staged: {e}", where="import",
+                               fix="check the free space of the temporary folder (TMPDIR), then import again"
+                               ) from None
+
+    def close(self) -> None:
+        """After the import's transaction (committed or not): detach and remove the child's staging file."""
+        if self.process is None:
+            return
+        try:
+            attached = any(row[1] == STAGE_SCHEMA for row in self.conn.exec_driver_sql("PRAGMA database_list"))
+            if attached:
+                self.conn.exec_driver_sql(f"DETACH DATABASE {STAGE_SCHEMA}")
+        finally:
+            self.process.close()
+            self.process = None
 
     def _execute(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         cur = self.driver.cursor()
@@ -412,6 +475,7 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
         if rebuild:  # the sort's memory follows the page cache: keep both within bounds
             if dialect == "sqlite":
                 conn.exec_driver_sql(f"PRAGMA cache_size=-{SORT_CACHE_KB}")
+                conn.exec_driver_sql(f"PRAGMA threads={SORT_THREADS}")
             else:
                 conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{PG_INDEX_MEMORY_MB}MB'")
             APP_INDEX.create(conn)

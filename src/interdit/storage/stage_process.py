@@ -1,0 +1,128 @@
+"""A big SQLite import writes its app staging table in a second process.
+
+An import reads and checks records in Python while SQLite inserts the previous batch. In one process the two
+share the interpreter lock, which each row's parameters need: measured at 100,000 devices / 6,000,000 app rows
+on 2 cores, the inserting thread spent most of its time waiting for the lock, and staging took 43 s where reading
+alone takes 14 s and inserting alone 20 s. A child process has its own interpreter: the importing process
+only pickles each batch (a C loop) into a pipe, and the two run side by side.
+
+The child writes a throwaway SQLite file (no journal, no sync: nothing in it outlives the import) with the same
+`stage_apps` table the import would have had as a temporary table; the importing connection attaches it once
+the child has committed, and the import's SQL reads it by the same name. `StageProcess` is the parent's side;
+`main` is the child's (`python -m interdit.storage.stage_process FILE CACHE_KB`, batches on its standard input).
+
+The protocol on the pipe: each batch is a 4-byte big-endian length and a pickled list of row tuples; a zero
+length ends the stream. The child then commits and exits 0, or prints the error on its standard error and exits 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+from typing import IO, Any
+
+# the columns and key of the staging table, as `snapshot_sql` declares the temporary one
+CREATE = ("CREATE TABLE stage_apps (device_id TEXT NOT NULL, platform TEXT NOT NULL, identifier TEXT NOT NULL, "
+          "name TEXT, version TEXT, managed INTEGER, state TEXT NOT NULL, "
+          "PRIMARY KEY (device_id, platform, identifier)) WITHOUT ROWID")
+INSERT = ("INSERT OR REPLACE INTO stage_apps (device_id, platform, identifier, name, version, managed, state) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?)")  # the last record of an app wins, as in the temporary table
+_LENGTH = struct.Struct(">I")
+
+
+class StageProcessError(RuntimeError):
+    """The child failed or stopped; the message says why (its own error when it could tell it)."""
+
+
+class StageProcess:
+    """The parent's side: start the child, hand it batches, wait for its commit, remove its file."""
+
+    def __init__(self, cache_kb: int) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="interdit-stage-", suffix=".db")  # readable by its owner only
+        os.close(fd)
+        self.rows = 0
+        self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-m", "interdit.storage.stage_process", self.path, str(cache_kb)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def submit(self, rows: list[tuple[Any, ...]]) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.proc.stdin.write(_LENGTH.pack(len(data)))
+            self.proc.stdin.write(data)
+        except (BrokenPipeError, OSError):
+            raise self._failure() from None
+        self.rows += len(rows)
+
+    def finish(self) -> None:
+        """End the stream and wait until the child has committed every row."""
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(_LENGTH.pack(0))
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            raise self._failure() from None
+        if self.proc.wait() != 0:
+            raise self._failure()
+
+    def _failure(self) -> StageProcessError:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+        said = self.proc.stderr.read().decode("utf-8", "replace").strip() if self.proc.stderr else ""
+        return StageProcessError(said.splitlines()[-1] if said else
+                                 f"the staging process stopped (exit status {self.proc.returncode})")
+
+    def close(self) -> None:
+        """Stop the child if it still runs and remove its file (also after a failure)."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stderr):
+                if stream is not None:
+                    with contextlib.suppress(OSError):  # what is left in the pipe's buffer has nowhere to go
+                        stream.close()
+            self.proc = None
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.path + suffix)
+
+
+def _read_exactly(stream: IO[bytes], n: int) -> bytes:
+    data = stream.read(n)
+    if len(data) != n:
+        raise EOFError("the importing process stopped before the end of the snapshot")
+    return data
+
+
+def main(path: str, cache_kb: int) -> None:
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        for pragma in ("page_size=16384", "journal_mode=OFF", "synchronous=OFF", f"cache_size=-{cache_kb}",
+                       "temp_store=FILE", "secure_delete=OFF"):
+            db.execute(f"PRAGMA {pragma}")
+        db.execute("BEGIN")
+        db.execute(CREATE)
+        stream = sys.stdin.buffer
+        loads, unpack, insert = pickle.loads, _LENGTH.unpack, db.executemany
+        while (size := unpack(_read_exactly(stream, 4))[0]) > 0:
+            insert(INSERT, loads(_read_exactly(stream, size)))
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1], int(sys.argv[2]))
+    except BaseException as error:  # said to the parent, which raises it in the import
+        print(f"staging process: {type(error).__name__}: {error}", file=sys.stderr)
+        sys.exit(1)
