@@ -41,3 +41,24 @@ def measure_peak(cmd: Sequence[str], env: dict[str, str] | None = None) -> Run:
     last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "0"
     peak = int(last) / 1024 if last.isdigit() else float("nan")
     return Run(seconds, peak, proc.returncode, proc.stdout + proc.stderr)
+
+
+def measure_tree(cmd: Sequence[str], env: dict[str, str] | None = None, every: float = 0.05) -> Run:
+    """Like `measure_peak`, but the peak is the sum over the command and the processes it starts (an import
+    stages its rows in a child process: both are resident at once), sampled every `every` seconds."""
+    import psutil
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    root = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:  # a process ended while it was read
+            pass
+        time.sleep(every)
+    output = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
+    seconds = time.perf_counter() - start
+    return Run(seconds, peak / (1024 * 1024), proc.returncode, output)
