@@ -8,6 +8,8 @@ The transaction itself (and the locking it relies on) is opened by `Repository.i
 from __future__ import annotations
 
 import json
+import operator
+import pickle
 import queue
 import threading
 import zlib
@@ -126,6 +128,7 @@ class SnapshotRefused(InputError):
 
 __all__ = ["APP_STAGE_COLUMNS", "DEVICE_STAGE_COLUMNS", "NO_APPS", "TEMP_TABLES", "UNREADABLE"]
 _DIGEST_MASK = (1 << 63) - 1
+_APP_KEY = operator.itemgetter(1, 2)  # (platform, identifier) of a staged app row
 
 APP_INDEX = next(i for i in t.app_intervals.indexes if i.name == "ix_app_intervals_app")
 
@@ -239,22 +242,28 @@ class Stager:
     def _stage(self, records: Iterable[Record]) -> None:
         if self.dialect == "postgresql":
             records = self._keys_checked(records)
-        devices, apps, digests = self.devices, self.apps, self.digests
+        devices, apps = self.devices, self.apps
         plat = {p: p.value for p in Platform}
         when = t.sqlite_text if self.dialect == "sqlite" else utc
-        dumps, crc, adler, mask = json.dumps, zlib.crc32, zlib.adler32, _DIGEST_MASK
-        append, digest_of, app_type, chunk = apps.append, digests.get, InstalledApp, CHUNK
+        dumps = json.dumps
+        append, app_type, chunk, fold = apps.append, InstalledApp, CHUNK, self._fold
+        last: str | None = None  # the device whose app records are being read, from `start` in `apps`
+        start = 0
         for rec in records:
             kind = type(rec)
             if kind is app_type:  # the hot path: millions of rows, every attribute look-up counts
                 app = rec.app  # type: ignore[union-attr]
                 did: str = rec.device_id  # type: ignore[assignment]
+                if did != last:
+                    if last is not None:
+                        fold(last, start)
+                    last, start = did, len(apps)
                 p, i = app.platform._value_, app.identifier  # `_value_`: `.value` is a property, slower
                 n, v, m, s = rec.name, rec.version, rec.managed, rec.state._value_  # type: ignore[union-attr]
                 append((did, p, i, n, v, m, s))
-                key = f"{p}\x1f{i}\x1f{n}\x1f{v}\x1f{m}\x1f{s}".encode()
-                digests[did] = (digest_of(did, 0) + ((crc(key) << 31) ^ adler(key))) & mask
                 if len(apps) >= chunk:
+                    fold(did, start)
+                    start = 0
                     self._write("stage_apps", APP_STAGE_COLUMNS, apps)
             elif kind is Device:
                 assert isinstance(rec, Device)
@@ -269,14 +278,33 @@ class Stager:
                 self._rejected(rec)
             else:
                 raise TypeError(f"not an inventory record: {rec!r}")
+        if last is not None:
+            fold(last, start)
         self._write("stage_apps", APP_STAGE_COLUMNS, apps)
         self._write("stage_devices", DEVICE_STAGE_COLUMNS, devices)
-        items = list(digests.items())
+        items = list(self.digests.items())
         for start in range(0, len(items), CHUNK):
             self._write("stage_digests", ("device_id", "digest"), items[start:start + CHUNK])
         named = [(d,) for d in sorted(self.rejected_ids)]
         for start in range(0, len(named), CHUNK):
             self._write("stage_rejected", ("device_id",), named[start:start + CHUNK])
+
+    def _fold(self, device_id: str, start: int) -> None:
+        """Add the app records of `device_id` from `start` in the current batch to the device's digest.
+
+        A device's records come one after the other in every export we read, so its digest is taken once per
+        device (a few in C) rather than once per row, which cost the reading process a third of its time. The
+        records are put in key order first and the parts of a device (its records across two batches, or seen
+        again later) are summed, so the digest does not depend on the order an export lists apps in. It only
+        tells which devices to diff: two different lists share one with a chance of 2^-63, and a device whose
+        records a batch boundary split differently from last time at most gets a diff that finds nothing."""
+        rows = self.apps[start:]
+        if rows:
+            rows.sort(key=_APP_KEY)
+            data = pickle.dumps(rows, protocol=4)
+            digests = self.digests
+            digests[device_id] = (digests.get(device_id, 0)
+                                  + ((zlib.crc32(data) << 31) ^ zlib.adler32(data))) & _DIGEST_MASK
 
     def _keys_checked(self, records: Iterable[Record]) -> Iterable[Record]:
         """The records as they come; `apps_unique` turns false at the first app key that may come twice."""
