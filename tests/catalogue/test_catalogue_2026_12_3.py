@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from interdit.catalogue import directive_families, load_catalogue
+from interdit.catalogue import directive_families, family_for_app, load_catalogue
 from interdit.catalogue.load import SOURCE_FILE, data_path
-from interdit.model import Catalogue, Ownership
+from interdit.model import AppId, Catalogue, Ownership, Platform
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +22,18 @@ def cat() -> Catalogue:
 
 
 @pytest.fixture(scope="module")
-def raw() -> dict[str, Any]:
-    data = YAML(typ="safe", pure=True).load(data_path(SOURCE_FILE).read_text("utf-8"))
+def data() -> Any:
+    return YAML(typ="safe", pure=True).load(data_path(SOURCE_FILE).read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def raw(data: Any) -> dict[str, Any]:
     return {d["id"]: d for d in data["directives"]}
+
+
+@pytest.fixture(scope="module")
+def raw_families(data: Any) -> dict[str, Any]:
+    return {f["id"]: f for f in data["families"]}
 
 
 def test_version(cat: Catalogue) -> None:
@@ -126,3 +135,34 @@ def test_new_brunswick_release_is_the_first_source(raw: dict[str, Any]) -> None:
     nb = raw["ca-nb-2023-tiktok"]
     assert nb["sources"][0]["kind"] == "primary" and "gnb.ca" in nb["sources"][0]["url"]
     assert nb["title"]["fr"] != nb["title"]["en"]
+
+
+# -- identifiers ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("platform", "identifier", "family", "confidence"), [
+    (Platform.IOS, "com.moonshot.kimichat", "kimi", "unconfirmed"),  # one public iOS host-app table
+    (Platform.MACOS, "im.manus.desktop", "manus", "corroborated"),  # the Homebrew cask and two macOS tools
+])
+def test_identifiers_added(cat: Catalogue, raw_families: dict[str, Any], platform: Platform, identifier: str,
+                           family: str, confidence: str) -> None:
+    fam = family_for_app(cat, AppId(platform, identifier))
+    assert fam is not None and fam.id == family
+    assert AppId(platform, identifier) in fam.identifiers  # exact, not through a namespace
+    entry = next(i for i in raw_families[family]["identifiers"] if (i["platform"], i["id"]) == (platform.value,
+                                                                                                 identifier))
+    assert entry["confidence"] == confidence
+
+
+def test_identifier_sources_are_named(raw_families: dict[str, Any]) -> None:
+    ids = {(i["platform"], i["id"]): i for f in raw_families.values() for i in f["identifiers"]}
+    kimi_ios = ids[("ios", "com.moonshot.kimichat")]
+    assert "getdictus/dictus-ios" in kimi_ios["note"] and "AASA" in kimi_ios["note"]
+    assert ids[("macos", "im.manus.desktop")]["source"].endswith("/Homebrew/homebrew-cask/HEAD/Casks/m/manus.rb")
+
+
+def test_ios_bundle_ids_still_not_guessed_for_manus_and_lemon8(cat: Catalogue) -> None:
+    """No citable source gives them: on iOS both are matched by store name only (see docs/catalogue.md)."""
+    for fid in ("manus", "lemon8"):
+        assert not [i for i in cat.families[fid].identifiers if i.platform == Platform.IOS], fid
+        assert [n for n in cat.families[fid].store_names if n.platform == Platform.IOS], fid
