@@ -78,7 +78,7 @@ def test_prince_edward_island_is_corroborated_by_a_second_report(raw: dict[str, 
 
 def test_every_page_still_not_reached_says_what_was_searched(raw: dict[str, Any]) -> None:
     not_reached = {i: d for i, d in raw.items() if d["primary_source"]["status"] == "not-reached"}
-    assert len(not_reached) == 30
+    assert len(not_reached) == 31
     for i, d in not_reached.items():
         note = d["primary_source"]["note"]
         assert "Searched on 2026-12-07" in note, i
@@ -94,6 +94,8 @@ def test_every_page_still_not_reached_says_what_was_searched(raw: dict[str, Any]
     ("au-nt-2025-deepseek", date(2025, 2, 5), ("deepseek",), (), False, "corroborated", "not-reached"),
     ("au-wa-2025-deepseek", date(2025, 2, 5), ("deepseek",), ("deepseek",), False, "unconfirmed", "not-reached"),
     ("au-nsw-dcs-2025-deepseek", date(2025, 1, 30), ("deepseek",), (), True, "corroborated", "none"),
+    ("us-la-2025-deepseek", date(2025, 10, 13), ("deepseek",), (), False, "corroborated", "not-reached"),
+    ("us-nasa-2025-deepseek", date(2025, 1, 31), ("deepseek",), ("deepseek",), True, "unconfirmed", "none"),
 ])
 def test_new_directives(cat: Catalogue, directive: str, announced: date, families: tuple[str, ...],
                         vendors: tuple[str, ...], network: bool, confidence: str, status: str) -> None:
@@ -166,3 +168,18 @@ def test_ios_bundle_ids_still_not_guessed_for_manus_and_lemon8(cat: Catalogue) -
     for fid in ("manus", "lemon8"):
         assert not [i for i in cat.families[fid].identifiers if i.platform == Platform.IOS], fid
         assert [n for n in cat.families[fid].store_names if n.platform == Platform.IOS], fid
+
+
+def test_navy_2025_reaches_personal_use(cat: Catalogue, raw: dict[str, Any]) -> None:
+    """The email: 'refrain from downloading, installing, or using' DeepSeek 'in any capacity', work and personal use."""
+    navy = cat.directives["us-navy-2025-deepseek"]
+    assert navy.announced == navy.effective == date(2025, 1, 24)
+    assert set(navy.ownership) == {Ownership.CORPORATE, Ownership.PERSONAL}
+    assert (navy.confidence, navy.primary_source) == ("unconfirmed", "none")  # every report rests on CNBC's
+    assert "in any capacity" in raw["us-navy-2025-deepseek"]["personal_devices"]
+
+
+def test_louisiana_signing_day_is_disputed_and_marked(raw: dict[str, Any]) -> None:
+    la = raw["us-la-2025-deepseek"]
+    assert la["approximate_dates"] == ["effective"]
+    assert "2025-09-29" in la["effective_note"] and "2025-10-13" in la["effective_note"]
