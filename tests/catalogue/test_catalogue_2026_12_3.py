@@ -96,6 +96,8 @@ def test_every_page_still_not_reached_says_what_was_searched(raw: dict[str, Any]
     ("au-nsw-dcs-2025-deepseek", date(2025, 1, 30), ("deepseek",), (), True, "corroborated", "none"),
     ("us-la-2025-deepseek", date(2025, 10, 13), ("deepseek",), (), False, "corroborated", "not-reached"),
     ("us-nasa-2025-deepseek", date(2025, 1, 31), ("deepseek",), ("deepseek",), True, "unconfirmed", "none"),
+    ("us-house-2025-deepseek", date(2025, 1, 30), ("deepseek",), (), False, "corroborated", "none"),
+    ("us-dod-disa-2025-deepseek", date(2025, 1, 28), ("deepseek",), (), True, "unconfirmed", "none"),
 ])
 def test_new_directives(cat: Catalogue, directive: str, announced: date, families: tuple[str, ...],
                         vendors: tuple[str, ...], network: bool, confidence: str, status: str) -> None:
@@ -183,3 +185,10 @@ def test_louisiana_signing_day_is_disputed_and_marked(raw: dict[str, Any]) -> No
     la = raw["us-la-2025-deepseek"]
     assert la["approximate_dates"] == ["effective"]
     assert "2025-09-29" in la["effective_note"] and "2025-10-13" in la["effective_note"]
+
+
+def test_house_deepseek_is_interim_pending_review(cat: Catalogue, raw: dict[str, Any]) -> None:
+    """The CAO notice: 'under review' and 'currently unauthorized for official House use'."""
+    house = cat.directives["us-house-2025-deepseek"]
+    assert house.interim
+    assert raw["us-house-2025-deepseek"]["approximate_dates"] == ["announced", "effective"]

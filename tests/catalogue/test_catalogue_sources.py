@@ -145,7 +145,8 @@ def test_approximate_dates_are_marked_and_explained(directives: dict[str, Any]) 
                       "us-ar-2025-deepseek-rednote-lemon8": ["announced", "effective"],
                       "au-qld-2025-deepseek": ["announced", "effective"],
                       "au-wa-2025-deepseek": ["announced", "effective"],
-                      "us-la-2025-deepseek": ["effective"]}
+                      "us-la-2025-deepseek": ["effective"],
+                      "us-house-2025-deepseek": ["announced", "effective"]}
     for i in marked:
         assert len(directives[i].get("effective_note", "")) > 20, i
     for i, d in directives.items():
