@@ -79,7 +79,7 @@ def test_prince_edward_island_is_corroborated_by_a_second_report(raw: dict[str, 
 
 def test_every_page_still_not_reached_says_what_was_searched(raw: dict[str, Any]) -> None:
     not_reached = {i: d for i, d in raw.items() if d["primary_source"]["status"] == "not-reached"}
-    assert len(not_reached) == 30
+    assert len(not_reached) == 33
     for i, d in not_reached.items():
         note = d["primary_source"]["note"]
         assert "Searched on 2026-12-07" in note, i
@@ -99,6 +99,9 @@ def test_every_page_still_not_reached_says_what_was_searched(raw: dict[str, Any]
     ("us-nasa-2025-deepseek", date(2025, 1, 31), ("deepseek",), ("deepseek",), True, "unconfirmed", "none"),
     ("us-house-2025-deepseek", date(2025, 1, 30), ("deepseek",), (), False, "corroborated", "none"),
     ("us-dod-disa-2025-deepseek", date(2025, 1, 28), ("deepseek",), (), True, "unconfirmed", "none"),
+    ("jp-2025-deepseek", date(2025, 2, 6), ("deepseek",), (), False, "corroborated", "not-reached"),
+    ("jp-mie-2025-deepseek", date(2025, 2, 7), ("deepseek",), (), True, "unconfirmed", "not-reached"),
+    ("lt-seimas-2025-deepseek", date(2025, 2, 12), ("deepseek",), (), False, "unconfirmed", "not-reached"),
 ])
 def test_new_directives(cat: Catalogue, directive: str, announced: date, families: tuple[str, ...],
                         vendors: tuple[str, ...], network: bool, confidence: str, status: str) -> None:
@@ -193,3 +196,16 @@ def test_house_deepseek_is_interim_pending_review(cat: Catalogue, raw: dict[str,
     house = cat.directives["us-house-2025-deepseek"]
     assert house.interim
     assert raw["us-house-2025-deepseek"]["approximate_dates"] == ["announced", "effective"]
+
+
+def test_japan_is_a_caution_with_a_consultation_route(raw: dict[str, Any]) -> None:
+    """Asahi and Nikkei: ministries are to refrain; a remaining need goes to NISC and the Digital Agency."""
+    jp = raw["jp-2025-deepseek"]
+    assert "NISC" in jp["exceptions_allowed"] and "Digital Agency" in jp["exceptions_allowed"]
+    assert "caution" in jp["related"]
+
+
+def test_lithuanian_seimas_covers_staff_not_members(cat: Catalogue, raw: dict[str, Any]) -> None:
+    lt = raw["lt-seimas-2025-deepseek"]
+    assert "not members of parliament" in lt["device_scope"]
+    assert cat.directives["lt-seimas-2025-deepseek"].ownership == (Ownership.CORPORATE,)
