@@ -209,3 +209,11 @@ def test_lithuanian_seimas_covers_staff_not_members(cat: Catalogue, raw: dict[st
     lt = raw["lt-seimas-2025-deepseek"]
     assert "not members of parliament" in lt["device_scope"]
     assert cat.directives["lt-seimas-2025-deepseek"].ownership == (Ownership.CORPORATE,)
+
+
+def test_north_carolina_order_signed_then_in_force_with_the_guidance(cat: Catalogue) -> None:
+    """EO 276 signed 2023-01-12; in force 2023-01-26 with the DIT guidance (Digital Policy Alert)."""
+    nc = cat.directives["us-nc-2023-eo276"]
+    assert (nc.announced, nc.effective) == (date(2023, 1, 12), date(2023, 1, 26))
+    assert nc.families == ("tiktok", "wechat") and nc.requires_network_block
+    assert (nc.primary_source, nc.confidence) == ("copy", "corroborated")

@@ -50,7 +50,7 @@ DIRECTIVE_IDS = {
     "ca-nb-2023-tiktok", "au-qld-2025-deepseek", "au-nt-2025-deepseek", "au-wa-2025-deepseek",
     "au-nsw-dcs-2025-deepseek", "us-la-2025-deepseek", "us-navy-2025-deepseek", "us-nasa-2025-deepseek",
     "us-house-2025-deepseek", "us-dod-disa-2025-deepseek", "jp-2025-deepseek", "jp-mie-2025-deepseek",
-    "lt-seimas-2025-deepseek",
+    "lt-seimas-2025-deepseek", "us-nc-2023-eo276",
 }
 FAMILY_IDS = {"tiktok", "douyin", "capcut", "lemon8", "wechat", "deepseek", "kaspersky", "telegram", "rednote",
               "qq", "bytedance-services", "bytedance-infrastructure", "temu", "aliexpress", "kimi", "vkontakte",

@@ -104,6 +104,7 @@ def test_primary_sources_are_cited_as_primary(directives: dict[str, Any], direct
     ("us-tn-2025-deepseek-manus", "einpresswire.com/article/791795239"),
     ("ca-qc-2023-tiktok", "lelezard.com/communique-20795262"),
     ("us-va-2022-eo24", "theroanokestar.com/2022/12/17/youngkin-bans-tiktok"),
+    ("us-nc-2023-eo276", "scribd.com/document/619438156"),
 ])
 def test_issuers_text_reproduced_is_an_official_copy(directives: dict[str, Any], directive: str, url: str) -> None:
     kinds = [s["kind"] for s in directives[directive]["sources"] if url in s["url"]]
