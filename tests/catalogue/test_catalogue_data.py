@@ -46,6 +46,11 @@ DIRECTIVE_IDS = {
     "us-ks-2025-hb2313", "us-tn-2025-deepseek-manus", "us-sd-2025-deepseek-rednote", "us-ia-2025-deepseek",
     "us-ga-2022-tiktok-wechat-telegram", "us-ar-2025-deepseek-rednote-lemon8", "au-sa-2025-deepseek",
     "in-mof-2025-ai-tools", "ca-qc-assnat-2023-tiktok", "be-fwb-2023-tiktok",
+    # 2026.12.3
+    "ca-nb-2023-tiktok", "au-qld-2025-deepseek", "au-nt-2025-deepseek", "au-wa-2025-deepseek",
+    "au-nsw-dcs-2025-deepseek", "us-la-2025-deepseek", "us-navy-2025-deepseek", "us-nasa-2025-deepseek",
+    "us-house-2025-deepseek", "us-dod-disa-2025-deepseek", "jp-2025-deepseek", "jp-mie-2025-deepseek",
+    "lt-seimas-2025-deepseek", "us-nc-2023-eo276",
 }
 FAMILY_IDS = {"tiktok", "douyin", "capcut", "lemon8", "wechat", "deepseek", "kaspersky", "telegram", "rednote",
               "qq", "bytedance-services", "bytedance-infrastructure", "temu", "aliexpress", "kimi", "vkontakte",

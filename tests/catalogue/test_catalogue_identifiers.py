@@ -46,7 +46,8 @@ def test_new_identifiers_are_matched_with_their_evidence(cat: Catalogue, platfor
     (Platform.IOS, "com.einnovation.temu.beta"),  # the developer's simulator build, not the store app
     (Platform.ANDROID, "tech.butterfly"),
     (Platform.ANDROID, "com.manus.im.app"),  # a guessed Manus package seen in public code, never listed
-    (Platform.IOS, "com.moonshot.kimichat"),  # the desktop bundle id; the iOS one is not established
+    (Platform.IOS, "im.manus.desktop"),  # the macOS bundle id does not match on iOS
+    (Platform.MACOS, "im.manus.desktop.helper"),  # not a namespace: code generated with Manus uses im.manus.*
     (Platform.ANDROID, "com.vk.vkclient"),  # an iOS bundle id does not match on Android
     (Platform.ANDROID, "io.faceapp.ios"),
 ])
