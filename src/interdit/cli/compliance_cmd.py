@@ -78,7 +78,8 @@ def status(
     s = state(ctx)
     loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
     when = parse_when(as_of, default=s.clock())
-    data = run_guarded(lambda: pipeline.report_data(s.repo, loaded, as_of=when, clock=s.clock, with_history=False))
+    data = run_guarded(lambda: pipeline.report_data(s.repo, loaded, as_of=when, clock=s.clock, with_history=False,
+                                                    with_devices=False))
     fmt = "json" if output is OutputFormat.json else "table"
     text = pipeline.render(fmt, data, _lang(s, loaded, lang))
     print(text, end="" if text.endswith("\n") else "\n")

@@ -437,7 +437,9 @@ def report_formats() -> list[str]:
 
 
 def report_data(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, clock: Clock = system_clock,
-                with_history: bool = True) -> ReportData:
+                with_history: bool = True, with_devices: bool = True) -> ReportData:
+    """What a report shows at `as_of`. `with_history`: the trend; `with_devices`: each finding's device (name,
+    owner, model...), which the summaries (`status`) do not show and which is most of their reading time."""
     from interdit.pipeline.network import sightings
 
     result = evaluate(repo, loaded, as_of=as_of, reuse=True)
@@ -447,7 +449,7 @@ def report_data(repo: Repository, loaded: LoadedPolicy, *, as_of: datetime, cloc
         rules=loaded.policy.rules, exceptions=loaded.policy.exceptions, catalogue=loaded.catalogue,
         review=tuple(review_items(loaded.policy, as_of)), catalogue_version=loaded.catalogue.version,
         sightings=tuple(s for s in sightings(repo, until=as_of.date()) if s.device_id is None),
-        devices=finding_devices(repo, result.findings, as_of=as_of),
+        devices=finding_devices(repo, result.findings, as_of=as_of) if with_devices else {},
     )
 
 
