@@ -125,12 +125,15 @@ def copy_templates(folder: Path) -> list[Path]:
 def context(notice: Notice, lang: str, organisation: str, exception_contact: str,
             family_names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What a template may use (documented in docs/notifications.md): the message's own values, those of its
-    first finding, and `items`, one entry per finding the message is about (with the same per-finding names)."""
+    first finding (`org_unit`: the unit above all of theirs), and `items`, one entry per finding the message is
+    about (with the same per-finding names)."""
     items = [_item(n, lang, family_names or {}) for n in notice.items]
     devices = {(i["source"], i["device_id"]) for i in items}
     deadlines = [n.finding.deadline for n in notice.items if n.finding.deadline is not None]
+    units = {i["org_unit"] for i in items}
     return {
         **items[0],
+        "org_unit": _common_unit(units) if len(units) > 1 else items[0]["org_unit"],
         "organisation": organisation,
         "kind": notice.kind.value,
         "audience": notice.audience,
@@ -143,6 +146,17 @@ def context(notice: Notice, lang: str, organisation: str, exception_contact: str
         "soonest": format_date(min(deadlines), lang) if deadlines else "",  # the nearest deadline of the items
         "exception_contact": exception_contact,
     }
+
+
+def _common_unit(units: set[str]) -> str:
+    """The org unit above all of `units` ("/TBS" for /TBS/Finance and /TBS/Communications); "" when none."""
+    paths = [[p for p in u.split("/") if p] for u in units]
+    common: list[str] = []
+    for parts in zip(*paths, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "/" + "/".join(common) if common else ""
 
 
 def _item(notice: Notice, lang: str, family_names: Mapping[str, str]) -> dict[str, Any]:
