@@ -187,8 +187,20 @@ def serve_jamf(pages: Path, *, client_id: str, secret: str) -> Iterator[str]:
     """A local Jamf Pro answering as the real one does for `interdit sources sync`, from pages written by
     `write_multi_mdm_snapshot`: an API client's token (`POST /api/oauth/token`), then the
     `GET /api/v2/mobile-devices/detail` pages by number. Yields its base URL (on 127.0.0.1, a free port)."""
-    lines = pages.read_text("utf-8").splitlines()
-    empty = json.dumps({"totalCount": json.loads(lines[0])["totalCount"] if lines else 0, "results": []})
+    offsets = [0]  # where each page (line) begins: a page is read from the file when asked, never all at once
+    with pages.open("rb") as scan:
+        for line in scan:
+            offsets.append(offsets[-1] + len(line))
+    pages_n = len(offsets) - 1
+    lock = threading.Lock()
+    fh = pages.open("rb")
+
+    def page(number: int) -> str:
+        with lock:
+            fh.seek(offsets[number])
+            return fh.read(offsets[number + 1] - offsets[number]).decode("utf-8").rstrip("\n")
+
+    empty = json.dumps({"totalCount": json.loads(page(0))["totalCount"] if pages_n else 0, "results": []})
 
     class Handler(BaseHTTPRequestHandler):
         def _answer(self, status: int, body: str) -> None:
@@ -215,7 +227,7 @@ def serve_jamf(pages: Path, *, client_id: str, secret: str) -> Iterator[str]:
             if self.headers.get("Authorization") != "Bearer demo-token":
                 return self._answer(401, '{"error": "unauthorized"}')
             number = int(parse_qs(url.query).get("page", ["0"])[0])
-            return self._answer(200, lines[number] if 0 <= number < len(lines) else empty)
+            return self._answer(200, page(number) if 0 <= number < pages_n else empty)
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -228,3 +240,4 @@ def serve_jamf(pages: Path, *, client_id: str, secret: str) -> Iterator[str]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+        fh.close()
