@@ -3,8 +3,10 @@
 
 The night is the commands a scheduler runs, each timed as its own process (wall seconds and peak RSS):
 
-1. `interdit sources sync` from a Jamf Pro stand-in on 127.0.0.1 (`interdit.demo_mdm.serve_jamf`) serving
-   recorded `mobile-devices/detail` pages (100 devices a page, 30 apps a device): a token, then every page;
+1. `interdit sources sync` from a Microsoft Intune stand-in on 127.0.0.1 serving recorded Graph answers, as the
+   connector reads a large tenant (`apps: export`): a token from the identity platform, the managedDevices
+   pages (999 devices a page, the shape bench_connectors records), then the `AppInvRawData` export job, its
+   status and its zip (30 apps a device, each keyed by its bundle id);
 2. `interdit evaluate`: the findings and the day's figures stored (the trend's point);
 3. `interdit notify`: ~2 % of the devices in violation (TikTok; WeChat too on half of them, so those holders
    get one message listing two apps), each holder's message rendered and sent over SMTP to a local aiosmtpd
@@ -19,6 +21,7 @@ try another size (20,000 while developing), INTERDIT_BENCH_DAYS for another hist
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -28,19 +31,28 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from bench.measure import Run, measure_peak
 
 DEVICES = int(os.environ.get("INTERDIT_BENCH_DEVICES", "100000"))
 DAYS = max(2, int(os.environ.get("INTERDIT_BENCH_DAYS", "10")))
 APPS = 30
-PAGE = 100  # the Jamf Pro API's page size as the connector asks for it
 UNITS = ("Finance", "Communications", "Operations", "Policy", "Legal", "Human Resources", "Trade", "Consular")
 TIKTOK, WECHAT = ("com.zhiliaoapp.musically", "TikTok"), ("com.tencent.xin", "WeChat")
-CLIENT, SECRET = "bench", "a-secret-for-the-stand-in"
+CLIENT, SECRET = "11111111-2222-3333-4444-555555555555", "a-secret-for-the-stand-in"
+GRAPH_PAGE = 999  # the page size the connector asks for ($top)
+CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#deviceManagement/managedDevices"
+APPINV_COLUMNS = ("ApplicationKey", "ApplicationName", "ApplicationPublisher", "ApplicationShortVersion",
+                  "ApplicationVersion", "DeviceId", "DeviceName", "OSDescription", "OSVersion", "Platform",
+                  "UserId", "EmailAddress", "UserName")
 LIMIT_S, LIMIT_MB = 300.0, 1024.0
 REPORT_RUNS = 2
 
@@ -49,33 +61,109 @@ def _interdit(*args: str) -> list[str]:
     return [sys.executable, "-m", "interdit.cli.main", *args]
 
 
-def _device(i: int, at: datetime) -> dict[str, Any]:
-    """Device i as Jamf Pro's `mobile-devices/detail` gives it; i % 100 in (7, 57) holds TikTok, 7 WeChat too."""
-    holder = f"user{i // 2}@dept.example"  # two devices each: a phone and a tablet
-    apps = [(f"ca.gc.app{(i * 7 + k * 31) % 2000:04d}", f"App {(i * 7 + k * 31) % 2000:04d}") for k in range(APPS)]
-    if i % 100 in (7, 57):
-        apps.append(TIKTOK)
-    if i % 100 == 7:
-        apps.append(WECHAT)
-    seen = (at - timedelta(minutes=i % 600)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"mobileDeviceId": str(100000 + i), "deviceType": "iOS",
-            "general": {"displayName": f"{'iPhone' if i % 2 else 'iPad'}-{i:06d}", "lastInventoryUpdateDate": seen,
-                        "osVersion": "17.5", "managed": True, "supervised": True,
-                        "deviceOwnershipType": "Institutional"},
-            "hardware": {"model": "iPhone 15" if i % 2 else "iPad Air"},
-            "userAndLocation": {"username": holder.split("@")[0], "emailAddress": holder,
-                                "department": UNITS[i // 2 % len(UNITS)]},
-            "groups": [{"groupName": "All Devices"}],
-            "applications": [{"identifier": ident, "name": name, "version": "1.0", "shortVersion": "1.0",
-                              "managementStatus": "Unmanaged"} for ident, name in apps]}
+def _write_graph(work: Path, at: datetime) -> tuple[Path, Path, int]:
+    """managedDevices pages (one Graph answer a line, without their nextLink: the stand-in adds it) and the
+    AppInvRawData export zip. Device i: i % 100 in (7, 57) holds TikTok, 7 WeChat too; two devices a holder."""
+    pages, export = work / "managedDevices.jsonl", work / "AppInvRawData.zip"
+    rows = 0
+    with pages.open("w", encoding="utf-8") as fd, \
+            zipfile.ZipFile(export, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf, \
+            zf.open("AppInvRawData.csv", "w") as raw, io.TextIOWrapper(raw, "utf-8", newline="") as fc:
+        fc.write(",".join(APPINV_COLUMNS) + "\n")
+        page: list[dict[str, Any]] = []
+        for i in range(DEVICES):
+            did = f"0b1c2d3e-0000-4000-8000-{i:012d}"
+            holder = f"user{i // 2}@dept.example"
+            name = f"{'iPhone' if i % 2 else 'iPad'}-{i:06d}"
+            seen = (at - timedelta(minutes=i % 600)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            page.append({"id": did, "deviceName": name, "managedDeviceOwnerType": "company", "operatingSystem": "iOS",
+                         "osVersion": "17.5", "userPrincipalName": holder, "lastSyncDateTime": seen,
+                         "isSupervised": True, "deviceEnrollmentType": "appleBulkWithUser",
+                         "model": "iPhone 15" if i % 2 else "iPad Air",
+                         "deviceCategoryDisplayName": UNITS[i // 2 % len(UNITS)]})
+            if len(page) == GRAPH_PAGE:
+                fd.write(json.dumps({"@odata.context": CONTEXT, "value": page}, separators=(",", ":")) + "\n")
+                page = []
+            apps = [(f"ca.gc.app{(i * 7 + k * 31) % 2000:04d}", f"App {(i * 7 + k * 31) % 2000:04d}")
+                    for k in range(APPS)]
+            if i % 100 in (7, 57):
+                apps.append(TIKTOK)
+            if i % 100 == 7:
+                apps.append(WECHAT)
+            fc.writelines(f"{ident},{app},,1.0,1.0,{did},{name},iOS,17.5,iOS,,{holder},\n" for ident, app in apps)
+            rows += len(apps)
+        if page or not DEVICES:
+            fd.write(json.dumps({"@odata.context": CONTEXT, "value": page}, separators=(",", ":")) + "\n")
+    return pages, export, rows
 
 
-def _write_pages(path: Path, at: datetime) -> int:
-    with path.open("w", encoding="utf-8") as fh:
-        for start in range(0, DEVICES, PAGE):
-            page = [_device(i, at) for i in range(start, min(start + PAGE, DEVICES))]
-            fh.write(json.dumps({"totalCount": DEVICES, "results": page}, separators=(",", ":")) + "\n")
-    return path.stat().st_size
+@contextmanager
+def _intune(pages: Path, export: Path) -> Iterator[str]:
+    """A local Microsoft identity platform and Graph answering what the Intune connector asks (see the module's
+    description), from the recorded files: each page read from the file when asked. Yields its base URL."""
+    offsets = [0]
+    with pages.open("rb") as scan:
+        for line in scan:
+            offsets.append(offsets[-1] + len(line))
+    lock = threading.Lock()
+    fh = pages.open("rb")
+    job = "appinv-1"
+
+    class Handler(BaseHTTPRequestHandler):
+        def _json(self, body: Any, status: int = 200) -> None:
+            data = json.dumps(body).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            path = urlsplit(self.path).path
+            if path.endswith("/oauth2/v2.0/token"):
+                return self._json({"access_token": "bench-token", "token_type": "Bearer", "expires_in": 3600})
+            if path == "/beta/deviceManagement/reports/exportJobs":
+                return self._json({"id": job, "status": "notStarted"}, 201)
+            return self._json({"error": "not found"}, 404)
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            base = f"http://{self.headers['Host']}"
+            if url.path == "/exports/AppInvRawData.zip":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/zip")
+                self.send_header("Content-Length", str(export.stat().st_size))
+                self.end_headers()
+                with export.open("rb") as zf:
+                    shutil.copyfileobj(zf, self.wfile, 1 << 20)
+                return None
+            if self.headers.get("Authorization") != "Bearer bench-token":
+                return self._json({"error": "unauthorized"}, 401)
+            if url.path == f"/beta/deviceManagement/reports/exportJobs('{job}')":
+                return self._json({"id": job, "status": "completed", "url": f"{base}/exports/AppInvRawData.zip"})
+            if url.path == "/v1.0/deviceManagement/managedDevices":
+                n = int(parse_qs(url.query).get("$skiptoken", ["0"])[0])
+                with lock:
+                    fh.seek(offsets[n])
+                    page = json.loads(fh.read(offsets[n + 1] - offsets[n]))
+                if n + 2 < len(offsets):
+                    page["@odata.nextLink"] = f"{base}/v1.0/deviceManagement/managedDevices?$skiptoken={n + 1}"
+                return self._json(page)
+            return self._json({"error": "not found"}, 404)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        fh.close()
 
 
 def _files(work: Path, at: datetime, smtp_port: int) -> None:
@@ -93,7 +181,7 @@ rules:
     scope:
       ownership: [corporate]
 org_units:
-""" + "".join(f"  - {{source: jamf, department: {u}, org_unit: /Dept/{u}}}\n" for u in UNITS), "utf-8")
+""" + "".join(f"  - {{source: intune, category: {u}, org_unit: /Dept/{u}}}\n" for u in UNITS), "utf-8")
     (work / "contacts.yaml").write_text("default: {contacts: [it-security@dept.example]}\n", "utf-8")
     (work / "notify.yaml").write_text(f"""\
 language: en-fr
@@ -165,26 +253,25 @@ def _reports(base: list[str], out: Path) -> list[Run]:
 
 
 def run(results_dir: Path) -> dict[str, Any]:
-    from interdit.demo_mdm import serve_jamf
-
     work = Path(tempfile.mkdtemp(prefix="interdit-bench-nightly-"))
     try:
         now = datetime.now(UTC).replace(second=0, microsecond=0)
         days = [now - timedelta(days=DAYS - 1 - k, hours=1) for k in range(DAYS)]  # the nights, the last today
         first = days[0]
         t0 = time.perf_counter()
-        pages = work / "mobile-devices-detail.jsonl"
-        size = _write_pages(pages, first)
+        pages, export, rows = _write_graph(work, first)
+        size = pages.stat().st_size + export.stat().st_size
         generate = time.perf_counter() - t0
         db = work / "nightly.db"
         base = ["--db", str(db), "--policy", str(work / "policy.yaml")]
-        env = {**os.environ, "INTERDIT_SECRET_BENCH_JAMF": SECRET}
+        env = {**os.environ, "INTERDIT_SECRET_BENCH_INTUNE": SECRET}
         phases: dict[str, dict[str, float]] = {}
-        with _Mailbox() as mailbox, serve_jamf(pages, client_id=CLIENT, secret=SECRET) as url:
+        with _Mailbox() as mailbox, _intune(pages, export) as url:
             _files(work, first, mailbox.port)
-            (work / "sources.yaml").write_text(f"sources:\n  bench-jamf:\n    type: jamf\n    base_url: {url}\n"
-                                               f"    auth: client\n    client_id: {CLIENT}\n", "utf-8")
-            sync = _checked(measure_peak(_interdit(*base, "sources", "sync", "bench-jamf", "--sources",
+            (work / "sources.yaml").write_text(
+                f"sources:\n  bench-intune:\n    type: intune\n    tenant: dept.example\n    client_id: {CLIENT}\n"
+                f"    apps: export\n    groups: \"off\"\n    graph_url: {url}\n    login_url: {url}\n", "utf-8")
+            sync = _checked(measure_peak(_interdit(*base, "sources", "sync", "bench-intune", "--sources",
                                                    str(work / "sources.yaml"), "--at", first.isoformat(),
                                                    "--format", "json"), env=env), "sync")
             evaluate = _checked(measure_peak(_interdit(*base, "evaluate", "--as-of", first.isoformat())),
@@ -229,7 +316,8 @@ def run(results_dir: Path) -> dict[str, Any]:
         expected_findings = expected_messages + sum(1 for i in range(DEVICES) if i % 100 == 7)
         growth = report_n.seconds / report_1.seconds
         return {
-            "devices": DEVICES, "app_rows": synced.get("result", {}).get("apps"), "pages_mb": round(size / 2**20),
+            "devices": DEVICES, "app_rows": rows, "app_rows_stored": synced.get("result", {}).get("apps"),
+            "recorded_mb": round(size / 2**20),
             "generate_s": round(generate, 1), "phases": phases, "night_s": round(night, 2), "night_peak_mb": peak,
             "notices": {"messages_sent": sent["sent"], "smtp_messages": mailbox.messages,
                         "findings_recorded": recorded, "smtp_mb": round(mailbox.bytes / 2**20, 1)},
