@@ -38,4 +38,6 @@ def run(
     print(f"         {result.reports['en-pdf']}  {result.reports['fr-pdf']}")
     print(f"notices: {result.notices_sent:,} sent to {result.notices}")
     print(f"explore: interdit --db {result.database_url} --policy {result.policy_path} findings --state violation")
-    print(f"         interdit serve --database {result.out / 'interdit.db'}")
+    where = f"interdit --db {result.database_url} --policy {result.policy_path}"
+    print(f"dashboard: {where} users add YOUR-NAME --role admin")
+    print(f"           {where} serve")
