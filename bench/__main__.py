@@ -15,7 +15,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-BENCHES = ("bench_core", "bench_postgres", "bench_connectors", "bench_analysis", "bench_network", "bench_server")
+BENCHES = ("bench_core", "bench_postgres", "bench_connectors", "bench_analysis", "bench_network", "bench_server",
+           "bench_nightly")
 
 
 def _load_average() -> list[float] | None:

@@ -1,4 +1,6 @@
-"""`interdit demo` as `make demo` runs it: the three MDMs' exports imported on two dates, the summary, both reports.
+"""`interdit demo` as `make demo` runs it: four weeks of a program ending "today" (fixed here with --today, so
+the outputs are the same every day): the three MDMs imported on three dates (the last Jamf one synced from its
+API by the nightly schedule), the notices written to a folder, the daily figures, the summary, the reports.
 
 Every expectation is derived from the demo's own generator (`interdit.fleet`, `interdit.demo_mdm`), its policy
 and the shipped catalogue, so the test follows the data rather than remembering numbers.
@@ -6,6 +8,8 @@ and the shipped catalogue, so the test follows the data rather than remembering 
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
 import subprocess
@@ -15,14 +19,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from interdit import demo_mdm, fleet, pipeline
 from interdit.model import Ownership
+from interdit.storage import daily, schedules
 
 DEVICES = 3000  # the command's default, what `make demo` builds
 LIMIT_S = 60.0
+TODAY = "2026-12-07"
+DATES = fleet.demo_dates(datetime.fromisoformat(f"{TODAY}T06:00:00+00:00"))
 
 
 @dataclass
@@ -60,9 +68,9 @@ def _expected(policy_path: Path) -> Expected:
     assert rules and all(not r.scope.platforms and not r.scope.management and not r.scope.groups for r in rules), \
         "the demo policy scopes by ownership only; extend this test if that changes"
     exp = Expected()
-    last = len(fleet.DEMO_DATES) - 1
-    as_of = fleet.DEMO_DATES[last]
-    for snapshot, at in enumerate(fleet.DEMO_DATES):
+    last = len(DATES) - 1
+    as_of = DATES[last]
+    for snapshot, at in enumerate(DATES):
         counts: Counter[tuple[str, str]] = Counter()
         spec = fleet.FleetSpec(devices=DEVICES)
         for i in range(DEVICES):
@@ -114,7 +122,7 @@ def _line_value(output: str, label: str) -> int:
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str], float]:
     out = tmp_path_factory.mktemp("demo") / "demo-output"
-    command = [str(Path(sys.executable).with_name("interdit")), "demo", "--out", str(out)]
+    command = [str(Path(sys.executable).with_name("interdit")), "demo", "--out", str(out), "--today", TODAY]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, timeout=5 * LIMIT_S,
                           env={**os.environ, "COLUMNS": "120"})
@@ -145,8 +153,9 @@ def test_demo_writes_both_reports_in_their_languages(
     assert "compliance report" in english and "Compliance by org unit" in english
     assert "rapport de conformité" in french and "Conformité par unité administrative" in french
     assert "rapport de conformité" not in english and "Compliance by org unit" not in french
+    assert "December 7, 2026" in english or "7 December 2026" in english  # the as-of date: the last import
+    assert "7 décembre 2026" in french
     for html in (english, french):
-        assert "15" in html and "2023" in html  # the as-of date, the last import
         assert "<script src=" not in html and "<link rel=\"stylesheet\" href=\"http" not in html  # self-contained
 
 
@@ -156,15 +165,16 @@ def test_demo_imports_both_dates_from_the_three_mdms(
     out, done, _ = demo_run
     assert done.returncode == 0, done.stdout + done.stderr
     exp = expected
-    for at in fleet.DEMO_DATES:
+    for at in DATES:
         assert f"importing the inventories of {at:%Y-%m-%d}" in done.stdout
     repo = pipeline.open_repository(f"sqlite:///{out / 'interdit.db'}")
     try:
-        assert repo.import_times() == list(fleet.DEMO_DATES)
+        assert repo.import_times() == list(DATES)
         runs = repo.import_runs(limit=100)
     finally:
         repo.close()
-    assert len(runs) == 3 * len(fleet.DEMO_DATES)
+    assert len(runs) == 3 * len(DATES)
+    assert [r.format for r in runs if r.at == DATES[-1] and r.source == "jamf-gac"] == ["api:jamf"]  # synced
     seen = {}
     for run in runs:
         assert run.status == "ok", run
@@ -196,7 +206,7 @@ def test_demo_summary_matches_the_generated_fleet(
     # the same facts, device by device, from the database the demo left behind
     repo = pipeline.open_repository(f"sqlite:///{out / 'interdit.db'}")
     try:
-        evaluation = pipeline.evaluate(repo, pipeline.read_policy(out / "policy.yaml"), as_of=fleet.DEMO_DATES[-1],
+        evaluation = pipeline.evaluate(repo, pipeline.read_policy(out / "policy.yaml"), as_of=DATES[-1],
                                        store=False)
     finally:
         repo.close()
@@ -210,3 +220,73 @@ def test_demo_summary_matches_the_generated_fleet(
     assert evaluation.summary.devices_total == exp.known
     assert evaluation.summary.devices_in_scope == exp.in_scope
 
+
+
+def _mails(folder: Path) -> dict[str, list[Any]]:
+    """The notices the demo wrote, by step (first, reminder-7, escalation, closing)."""
+    by_step: dict[str, list[Any]] = {}
+    for path in sorted(folder.glob("*.eml")):
+        mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        by_step.setdefault(mail["X-Interdit-Notice"].rsplit("/", 1)[1], []).append(mail)
+    return by_step
+
+
+@pytest.mark.slow
+def test_demo_runs_the_program_notices_to_holders_and_managers(
+        demo_run: tuple[Path, subprocess.CompletedProcess[str], float]) -> None:
+    out, done, _ = demo_run
+    assert done.returncode == 0, done.stdout + done.stderr
+    mails = _mails(out / "notices")
+    assert set(mails) == {"first", "reminder-7", "escalation", "closing"}
+    sent = sum(len(m) for m in mails.values())
+    assert f"notices: {sent:,} sent to {out / 'notices'}" in done.stdout
+    # one message per holder and step: no holder gets two first notices
+    holders = [m["To"] for m in mails["first"]]
+    assert len(holders) == len(set(holders))
+    # today's escalations: the managers hear of every finding still open past its deadline whose holder was told
+    # (one message per contact, listing them); a finding new today gets its first notice instead
+    def refs(step: str) -> set[str]:
+        return {ref for m in mails[step] for ref in re.findall(r"Reference: (F-[0-9a-f]{16})", m.get_content())}
+
+    repo = pipeline.open_repository(f"sqlite:///{out / 'interdit.db'}")
+    try:
+        open_now = {f.id for f in pipeline.evaluate(repo, pipeline.read_policy(out / "policy.yaml"), as_of=DATES[-1],
+                                                     store=False).findings
+                    if f.state.value in ("violation", "blocked_present")}
+    finally:
+        repo.close()
+    assert refs("escalation") and refs("escalation") <= open_now
+    assert open_now <= refs("escalation") | refs("first")
+    subjects = [" ".join(str(m["Subject"]).split()) for m in mails["escalation"]]
+    assert all("Overdue: " in s and "Échéance dépassée" in s for s in subjects)  # both official languages
+    firsts = [" ".join(str(m["Subject"]).split()) for m in mails["first"]]
+    assert any(s.startswith("Action requise") and "Action required" in s for s in firsts)  # Global Affairs: fr-en
+    # a device retired with the app still on it is closed in its own words; removed apps are thanked for
+    closings = [m.get_content() for m in mails["closing"]]
+    assert any("is no longer managed" in c and "n'est plus géré" in c for c in closings)
+    assert any("Thank you" in c for c in closings)
+
+
+@pytest.mark.slow
+def test_demo_leaves_a_living_dashboard_behind(demo_run: tuple[Path, subprocess.CompletedProcess[str], float],
+                                               expected: Expected) -> None:
+    out, done, _ = demo_run
+    assert done.returncode == 0, done.stdout + done.stderr
+    for lang in ("en", "fr"):
+        assert (out / f"report-{lang}.pdf").read_bytes()[:5] == b"%PDF-"
+    assert list((out / "reports").glob("interdit-report-*.html"))  # the schedule's report job
+    repo = pipeline.open_repository(f"sqlite:///{out / 'interdit.db'}")
+    try:
+        latest = repo.latest_evaluation()
+        days = daily.stored_days(repo.engine)
+        runs = schedules.runs(repo.engine, now=DATES[-1] + timedelta(hours=1))
+    finally:
+        repo.close()
+    assert latest is not None and latest[0] == DATES[-1]  # the stored evaluation the dashboard shows
+    summary = latest[3]
+    assert summary.devices_in_scope == expected.in_scope and summary.rate is not None and 0 < summary.rate < 1
+    assert set(days) >= {d.date() for d in DATES}  # one trend point per import
+    assert sorted(r.job for r in runs) == ["nightly", "weekly-report"] and all(r.status == "ok" for r in runs)
+    # the deadlines are the program's own: a week ago, and the exception is still in force
+    assert re.search(r"Deadlines\n.*\n\s+ca-tbs-2023-tiktok\s+ca-tbs-2023-tiktok\s+2026-11-30", done.stdout)
+    assert expected.excepted

@@ -21,10 +21,14 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import parse_qs, urlsplit
 
 from interdit import fleet
 
@@ -176,3 +180,64 @@ def write_multi_mdm_snapshot(spec: fleet.FleetSpec, out_dir: Path, snapshot: int
                                 separators=(",", ":")) + "\n")
     return [("intune", "intune-appinv", [intune_devices, intune_apps]), ("android", "amapi", [amapi_pages]),
             ("jamf-gac", "jamf", [jamf_pages])]
+
+
+@contextmanager
+def serve_jamf(pages: Path, *, client_id: str, secret: str) -> Iterator[str]:
+    """A local Jamf Pro answering as the real one does for `interdit sources sync`, from pages written by
+    `write_multi_mdm_snapshot`: an API client's token (`POST /api/oauth/token`), then the
+    `GET /api/v2/mobile-devices/detail` pages by number. Yields its base URL (on 127.0.0.1, a free port)."""
+    offsets = [0]  # where each page (line) begins: a page is read from the file when asked, never all at once
+    with pages.open("rb") as scan:
+        for line in scan:
+            offsets.append(offsets[-1] + len(line))
+    pages_n = len(offsets) - 1
+    lock = threading.Lock()
+    fh = pages.open("rb")
+
+    def page(number: int) -> str:
+        with lock:
+            fh.seek(offsets[number])
+            return fh.read(offsets[number + 1] - offsets[number]).decode("utf-8").rstrip("\n")
+
+    empty = json.dumps({"totalCount": json.loads(page(0))["totalCount"] if pages_n else 0, "results": []})
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, status: int, body: str) -> None:
+            data = body.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode("utf-8"))
+            if urlsplit(self.path).path != "/api/oauth/token":
+                return self._answer(404, '{"error": "not found"}')
+            if form.get("client_id") != [client_id] or form.get("client_secret") != [secret]:
+                return self._answer(401, '{"error": "invalid_client"}')
+            return self._answer(200, json.dumps({"access_token": "demo-token", "token_type": "Bearer",
+                                                 "expires_in": 1200}))
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            if url.path != "/api/v2/mobile-devices/detail":
+                return self._answer(404, '{"error": "not found"}')
+            if self.headers.get("Authorization") != "Bearer demo-token":
+                return self._answer(401, '{"error": "unauthorized"}')
+            number = int(parse_qs(url.query).get("page", ["0"])[0])
+            return self._answer(200, page(number) if 0 <= number < pages_n else empty)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        fh.close()

@@ -3,7 +3,9 @@
 Each device is derived from its own seeded random stream, so any snapshot of any size is produced one
 device at a time (no fleet in memory) and successive snapshots describe the same devices: the second
 snapshot differs from the first by what a real fortnight changes (banned apps removed or hidden, a few
-new installs, some app updates, a few devices gone stale).
+new installs, some app updates, a few devices gone stale). A third snapshot (the living demo's) goes on: a few
+more banned apps removed, and a few devices still holding one retired. The random draws are the same in every
+snapshot, so the first two are what they always were.
 """
 
 from __future__ import annotations
@@ -154,10 +156,12 @@ def _device(spec: FleetSpec, index: int, snapshot: int, at: datetime) -> _Device
         state = "installed"
         keep = True
         if snapshot > 0 and has_banned and org != SOCIAL_MEDIA_UNIT and ownership != "personal":
-            if fate < 0.78:
-                keep = False  # removed by the user or the MDM
+            if fate < 0.78 or (snapshot > 1 and fate < 0.84):
+                keep = False  # removed by the user or the MDM (a few more after the second fortnight)
             elif fate < 0.90 and supervised:
                 state = "blocked"  # hidden by the restrictions profile, still on the device
+            elif snapshot > 1 and fate < 0.95:
+                return None  # a third snapshot: retired (wiped and handed back) with the app still on it
         if keep:
             apps.append({"device_id": did, "platform": platform, "identifier": ident, "name": name,
                          "version": f"{r.randint(28, 33)}.{r.randint(0, 9)}.{r.randint(0, 9)}",
@@ -211,3 +215,10 @@ def csv_uploads(spec: FleetSpec, out_dir: Path, *, extra_app_rows: bytes = b"", 
         out.append((files, {"devices": n_devices, "apps": n_apps, "read": n_devices + n_apps + extra_rejected,
                             "accepted": n_devices + n_apps, "rejected": extra_rejected}))
     return out
+
+
+def demo_dates(now: datetime) -> tuple[datetime, datetime, datetime]:
+    """The living demo's imports: four weeks ago, two weeks ago and now (to the minute), so that its history
+    ends today (`DEMO_DATES` keeps the 2023 dates the tests and benchmarks compare against)."""
+    end = now.astimezone(UTC).replace(second=0, microsecond=0)
+    return end - timedelta(days=28), end - timedelta(days=14), end

@@ -125,3 +125,46 @@ def _replace_kind(kind: FindingKind) -> Finding:
     import dataclasses
 
     return dataclasses.replace(FINDING, kind=kind)
+
+
+def _two_units() -> Notice:
+    """An escalation about two findings of two units under one contact: one message listing both."""
+    from dataclasses import replace
+
+    from interdit.notify.plan import group_message
+
+    other = replace(FINDING, id="F-1111111111111111", family="wechat", app=AppId(Platform.IOS, "com.tencent.xin"),
+                    org_unit="/Ministère/Communications")
+    items = tuple(Notice(f"{f.id}/escalation", NoticeKind.ESCALATION, f, DEVICE, ("gestion@example.org",), "contact",
+                         "fr-en", 15, holder_told=told) for f, told in ((FINDING, True), (other, False)))
+    return group_message(items)
+
+
+def test_a_message_about_several_findings_lists_each_in_both_languages() -> None:
+    m = Templates().render(_two_units(), organisation="Ministère des Exemples", exception_contact="",
+                           family_names={**NAMES, "wechat": "WeChat"})
+    french, english = m.body.split("—" * 40)
+    assert m.subject.startswith(f"Échéance dépassée{NBSP}: 2 applications interdites")
+    assert "/Ministère" in m.subject and "/Ministère/Finances" not in m.subject  # the unit above both
+    for half, ref in ((french, f"Référence{NBSP}: "), (english, "Reference: ")):
+        assert half.count(ref + "F-") == 2
+    assert "TikTok (com.zhiliaoapp.musically) on iPhone d'Alice" in english and "(told)" in english
+    assert "WeChat (com.tencent.xin) sur l'appareil iPhone d'Alice" in french
+    assert "(qui n'a pas pu être informé)" in french
+    assert offences(french) == [] and offences(m.subject) == []
+
+
+def test_a_long_bilingual_subject_reads_back_whole_from_the_mail() -> None:
+    from email import message_from_bytes, policy
+
+    from interdit.notify.channels.email import email_message
+    from interdit.notify.render import Message
+
+    notice = _two_units()
+    # folded at 78 columns by default, the space between "Échéance" and "dépassée" (two encoded words) was lost
+    subject = (f"Overdue: 11 prohibited apps are still on devices of /TBS / Échéance dépassée{NBSP}: 11 applications "
+               "interdites sont toujours sur des appareils de /TBS")
+    message = Message(subject, "Bonjour,\n")
+    read = message_from_bytes(email_message(notice, message, "sec@example.org").as_bytes(), policy=policy.default)
+    assert str(read["Subject"]) == subject
+    assert read.get_content() == message.body

@@ -55,7 +55,7 @@ def notify(
         "--language", help="Language of the notices: en, fr, or bilingual en-fr / fr-en (both in one message, "
                            "the first one first) [default: the settings' language:].", show_default=False)] = None,
     max_notices: Annotated[int | None, typer.Option(
-        "--max", help="Send at most this many notices in this run; the rest wait for the next run "
+        "--max", help="Send at most this many messages in this run; the rest wait for the next run "
                       "[default: the settings' throttle.per_run, 500].", show_default=False)] = None,
     write_templates: Annotated[Path | None, typer.Option(
         "--write-templates", help="Copy the built-in templates into this folder to edit them (files already there "
@@ -69,10 +69,11 @@ def notify(
 
     For each finding: a first notice to the device holder (the owner's e-mail from the source, or the contacts
     file's people:), reminders before the deadline (reminders: days), an escalation to the org unit's manager
-    or contact after it, and a closing notice when the app is gone. Each notice is sent once: it is recorded in
-    the database and the audit trail, so running this every night (or twice) never repeats one. Nothing is
-    sent about excepted, not-evaluable or stale devices; findings whose holder or org unit has no e-mail are
-    counted as "no contact".
+    or contact after it, and a closing notice when the app is gone or the device left its source. Each person
+    gets one message per step, listing every app and device it is about. Each finding's notice is sent once: it
+    is recorded in the database and the audit trail, so running this every night (or twice) never repeats one.
+    Nothing is sent about excepted, not-evaluable or stale devices; findings whose holder or org unit has no
+    e-mail are counted as "no contact".
 
     Exit 1 when a notice could not be delivered on a channel (it is tried again there on the next run).
 

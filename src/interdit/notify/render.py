@@ -124,16 +124,50 @@ def copy_templates(folder: Path) -> list[Path]:
 
 def context(notice: Notice, lang: str, organisation: str, exception_contact: str,
             family_names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """What a template may use (documented in docs/notifications.md)."""
-    f, d = notice.finding, notice.device
-    identifier = f.app.identifier if f.app else ""
-    family_name = (family_names or {}).get(f.family or "", "")
-    platform = (f.app.platform.value if f.app else (d.platform.value if d else "")) or ""
+    """What a template may use (documented in docs/notifications.md): the message's own values, those of its
+    first finding (`org_unit`: the unit above all of theirs), and `items`, one entry per finding the message is
+    about (with the same per-finding names)."""
+    items = [_item(n, lang, family_names or {}) for n in notice.items]
+    devices = {(i["source"], i["device_id"]) for i in items}
+    deadlines = [n.finding.deadline for n in notice.items if n.finding.deadline is not None]
+    units = {i["org_unit"] for i in items}
     return {
+        **items[0],
+        "org_unit": _common_unit(units) if len(units) > 1 else items[0]["org_unit"],
         "organisation": organisation,
         "kind": notice.kind.value,
         "audience": notice.audience,
         "holder_told": notice.holder_told,
+        "days": notice.days,
+        "left": notice.left,
+        "items": items,
+        "count": len(items),
+        "device_count": len(devices),
+        "soonest": format_date(min(deadlines), lang) if deadlines else "",  # the nearest deadline of the items
+        "exception_contact": exception_contact,
+    }
+
+
+def _common_unit(units: set[str]) -> str:
+    """The org unit above all of `units` ("/TBS" for /TBS/Finance and /TBS/Communications); "" when none."""
+    paths = [[p for p in u.split("/") if p] for u in units]
+    common: list[str] = []
+    for parts in zip(*paths, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "/" + "/".join(common) if common else ""
+
+
+def _item(notice: Notice, lang: str, family_names: Mapping[str, str]) -> dict[str, Any]:
+    f, d = notice.finding, notice.device
+    identifier = f.app.identifier if f.app else ""
+    family_name = family_names.get(f.family or "", "")
+    platform = (f.app.platform.value if f.app else (d.platform.value if d else "")) or ""
+    return {
+        "key": notice.key,
+        "holder_told": notice.holder_told,
+        "left": notice.left,
         "finding_id": f.id,
         "finding_kind": f.kind.value,
         "rule": f.rule,
@@ -154,5 +188,4 @@ def context(notice: Notice, lang: str, organisation: str, exception_contact: str
         "model": (d.model if d else None) or "",
         "os_version": (d.os_version if d else None) or "",
         "org_unit": f.org_unit or (d.org_unit if d else None) or "",
-        "exception_contact": exception_contact,
     }

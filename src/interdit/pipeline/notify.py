@@ -1,11 +1,18 @@
 """Sending the notices that are due: the use case behind `interdit notify` and the scheduled notification job.
 
 `send_notices` evaluates the policy (or reuses the stored evaluation of the same data), plans the notices due
-(`interdit.notify.plan_notices`, a pure function), renders them, and delivers each on every channel that carries
-it: claimed in the database before it is sent and recorded, with its audit entry (`notice.sent`, or
-`notice.failed`), when it was. A notice recorded as sent is never planned again, so a run that stops half-way
-and the next one together send each notice once. `dry_run` plans and renders the same notices and sends none.
-Throttled: at most `per_run` notices per run (the rest wait for the next run), `per_minute` per minute.
+(`interdit.notify.plan_notices`, a pure function), gathers them into one message per recipient and step (a
+holder with three prohibited apps gets one message listing them), renders them, and delivers each message on
+every channel that carries it: each finding's notice in it claimed in the database before it is sent and
+recorded, with its audit entry (`notice.sent`, or `notice.failed`), when it was. A notice recorded as sent is
+never planned again, so a run that stops half-way and the next one together send each notice once.
+`dry_run` plans and renders the same messages and sends none. Throttled: at most `per_run` messages per run
+(the rest wait for the next run), `per_minute` per minute.
+
+A finding someone was told about whose device has since left its source (removed from the MDM, as a retired
+or wiped device is) is closed with its own words: the finding as it was just before the device left is
+evaluated again from the device's stored history. A device that could not be read stays in its source (its
+findings are not evaluable): it is never closed.
 """
 
 from __future__ import annotations
@@ -13,14 +20,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from interdit.errors import ConfigError, InterditError
-from interdit.model import Finding
+from interdit.model import DeviceState, Finding
 from interdit.notify import (
     ChannelConfig,
     Contacts,
@@ -38,6 +45,7 @@ from interdit.notify.config import LANGUAGES
 from interdit.pipeline.audit import AuditAction, audit_trail
 from interdit.pipeline.basics import Clock, LoadedPolicy, system_clock
 from interdit.pipeline.core import evaluate, finding_devices
+from interdit.policy import evaluate as evaluate_policy
 from interdit.storage import notices as store
 from interdit.storage.repo import Repository
 
@@ -141,6 +149,30 @@ def _done(recorded: Mapping[str, Mapping[str, tuple[str, datetime]]], config: No
     return done
 
 
+def _left(repo: Repository, loaded: LoadedPolicy, found: Sequence[Finding], done: Mapping[str, datetime],
+          at: datetime) -> list[Finding]:
+    """The findings someone was told about (a first notice or an escalation), not closed, absent from `found`,
+    whose device has left its source by `at`: each as it was just before the device left."""
+    present = {f.id for f in found}
+    told: dict[tuple[str, str], set[str]] = {}
+    for record in store.notices(repo.engine):
+        fid = record.finding_id
+        if fid in present or record.kind not in ("first", "escalation") or f"{fid}/closing" in done:
+            continue
+        if record.key in done:
+            told.setdefault((record.source, record.device_id), set()).add(fid)
+    out: list[Finding] = []
+    for (source, device_id), ids in sorted(told.items()):
+        detail = repo.device(source, device_id)
+        if detail is None or detail.removed_at is None or detail.removed_at > at or not detail.versions:
+            continue  # still in its source (perhaps unreadable: not a resolution), or not yet gone
+        before = detail.removed_at - timedelta(microseconds=1)
+        state = DeviceState(detail.current, detail.apps)
+        evaluation = evaluate_policy(loaded.policy, loaded.catalogue, [state], before)
+        out += [dataclasses.replace(f, resolved_at=detail.removed_at) for f in evaluation.findings if f.id in ids]
+    return out
+
+
 def _row(notice: Notice, message: Message, channels: list[str], status: str) -> dict[str, Any]:
     row = payload(notice, message)
     row["channels"] = channels
@@ -168,13 +200,18 @@ def send_notices(repo: Repository, loaded: LoadedPolicy, settings: NotifySetting
     live = [] if dry_run else [make_channel(c, env) for c in config.channels]
     found = findings if findings is not None else evaluate(repo, loaded, as_of=at, store=False, reuse=True,
                                                            clock=clock).findings
-    devices = finding_devices(repo, found, as_of=at)
-    plan = plan_notices(found, devices, contacts, config, now=at, sent=_done(store.deliveries(repo.engine), config))
+    done = _done(store.deliveries(repo.engine), config)
+    left = _left(repo, loaded, found, done, at)
+    devices = finding_devices(repo, [*found, *left], as_of=at)  # a device that left: as it was last
+    plan = plan_notices(found, devices, contacts, config, now=at, sent=done, left=left)
     templates = Templates(config.templates)
     names = {fid: fam.name for fid, fam in loaded.catalogue.families.items()}
-    rendered = [(n, templates.render(n, organisation=loaded.policy.organisation,
-                                     exception_contact=config.exception_contact, family_names=names))
-                for n in plan.notices]
+
+    def render(n: Notice) -> Message:
+        return templates.render(n, organisation=loaded.policy.organisation,
+                                exception_contact=config.exception_contact, family_names=names)
+
+    rendered = [(n, render(n)) for n in plan.messages]
     run = NoticeRun(at, dry_run, skipped=dict(plan.skipped))
     now_due, later = rendered[:config.throttle.per_run], rendered[config.throttle.per_run:]
     run.deferred = len(later)
@@ -195,33 +232,42 @@ def send_notices(repo: Repository, loaded: LoadedPolicy, settings: NotifySetting
             outcome: dict[str, str] = {}
             paced = False
             for channel in carriers:
-                if not store.claim(repo.engine, key=notice.key, channel=channel.name, finding_id=notice.finding.id,
-                                   kind=notice.kind.value, source=notice.finding.source,
-                                   device_id=notice.finding.device_id, recipients=notice.recipients,
-                                   lang=notice.lang, subject=message.subject, at=clock()):
+                # each finding's notice is claimed; the message goes out about those this run claimed
+                claimed = {n.key for n in notice.items
+                           if store.claim(repo.engine, key=n.key, channel=channel.name, finding_id=n.finding.id,
+                                          kind=n.kind.value, source=n.finding.source,
+                                          device_id=n.finding.device_id, recipients=n.recipients, lang=n.lang,
+                                          subject=message.subject, at=clock())}
+                part = notice.only(claimed)
+                if part is None:
                     outcome[channel.name] = "already_sent"
                     continue
-                if not paced:  # the pace counts notices, whatever the number of channels that carry them
+                text = message if part is notice else render(part)
+                if not paced:  # the pace counts messages, whatever the number of channels that carry them
                     pace.wait()
                     paced = True
                 error: str | None = None
                 try:
-                    channel.send(notice, message)
+                    channel.send(part, text)
                 except InterditError as e:  # DeliveryError, or a channel's own refusal said the same way
                     error = str(e)
                 except Exception as e:  # a channel's fault (a plugin's bug): recorded, tried again next run
                     error = f"{type(e).__name__}: {e}"
-                after = {"key": notice.key, "kind": notice.kind.value, "channel": channel.name,
-                         "recipients": list(notice.recipients), "lang": notice.lang, "subject": message.subject}
-                if error is not None:
-                    after["error"] = error
+                for item in part.items:
+                    after = {"key": item.key, "kind": item.kind.value, "channel": channel.name,
+                             "recipients": list(item.recipients), "lang": item.lang, "subject": text.subject}
+                    if len(part.items) > 1:
+                        after["message"] = part.key  # the message it went out in, about several findings
+                    if error is not None:
+                        after["error"] = error
 
-                def audit(conn: Any, after: dict[str, Any] = after, failed: bool = error is not None,
-                          target: str = f"finding:{notice.finding.id}") -> object:
-                    action = AuditAction.NOTICE_FAILED if failed else AuditAction.NOTICE_SENT
-                    return log.append(actor, action, target, after=after, conn=conn)
+                    def audit(conn: Any, after: dict[str, Any] = after, failed: bool = error is not None,
+                              target: str = f"finding:{item.finding.id}") -> object:
+                        action = AuditAction.NOTICE_FAILED if failed else AuditAction.NOTICE_SENT
+                        return log.append(actor, action, target, after=after, conn=conn)
 
-                store.settle(repo.engine, key=notice.key, channel=channel.name, at=clock(), error=error, audit=audit)
+                    store.settle(repo.engine, key=item.key, channel=channel.name, at=clock(), error=error,
+                                 audit=audit)
                 outcome[channel.name] = "failed" if error else "sent"
             statuses = set(outcome.values())
             status = "sent" if "sent" in statuses else "failed" if "failed" in statuses else "already_sent"

@@ -91,11 +91,19 @@ def option(config: ChannelConfig, environ: Mapping[str, str], key: str, *, env: 
 
 
 def payload(notice: Notice, message: Message) -> dict[str, Any]:
-    """The notice as JSON: what the generic webhook posts and what `--format json` shows."""
-    f, d = notice.finding, notice.device
+    """The message as JSON: what the generic webhook posts and what `--format json` shows. `finding` and
+    `device` are its first finding's; `items` holds every finding the message is about, with its own key."""
     return {
         "key": notice.key, "kind": notice.kind.value, "audience": notice.audience, "lang": notice.lang,
         "recipients": list(notice.recipients), "subject": message.subject, "body": message.body,
+        **_about(notice), "keys": list(notice.keys),
+        "items": [{"key": n.key, "left": n.left, **_about(n)} for n in notice.items],
+    }
+
+
+def _about(notice: Notice) -> dict[str, Any]:
+    f, d = notice.finding, notice.device
+    return {
         "finding": {"id": f.id, "state": f.state.value, "rule": f.rule, "family": f.family,
                     "directive": f.directive, "app": str(f.app) if f.app else None,
                     "deadline": f.deadline.isoformat() if f.deadline else None, "org_unit": f.org_unit},

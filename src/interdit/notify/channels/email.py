@@ -44,6 +44,9 @@ def email_message(notice: Notice, message: Message, sender: str) -> EmailMessage
     mail.set_content(message.body, charset="utf-8")  # before Content-Language: it clears the Content-* headers
     mail["Content-Language"] = {"en": "en-CA", "fr": "fr-CA", "en-fr": "en-CA, fr-CA", "fr-en": "fr-CA, en-CA"}[
         notice.lang]
+    # headers unfolded up to RFC 5322's limit: the standard library's folding at 78 columns loses the space
+    # between two encoded words ("Échéance dépassée" read back as "Échéancedépassée"); the body is encoded already
+    mail.policy = mail.policy.clone(max_line_length=998)
     return mail
 
 
