@@ -139,6 +139,20 @@ def test_the_monthly_report_is_written_in_its_folder_under_its_local_date(
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
 
 
+def test_a_scheduled_report_can_be_a_pdf_or_a_spreadsheet(repo: Repository, policy: Path, tmp_path: Path) -> None:
+    schedule = _schedule(tmp_path, SCHEDULE.replace("    lang: fr\n", "    lang: fr\n    format: pdf\n")
+                         + "  findings-xlsx:\n    kind: report\n    cron: \"0 6 1 * *\"\n    folder: {folder}\n"
+                           "    format: xlsx\n".format(folder=tmp_path / "reports"))
+    outcomes = run_due(repo, schedule, **_options(policy, datetime(2027, 1, 1, 11, 2, tzinfo=UTC)))
+    written = {o.job: Path(o.summary["report"]["path"]) for o in outcomes if o.job in ("monthly-report",
+                                                                                       "findings-xlsx")}
+    assert all(o.ok for o in outcomes if o.job in written), [o.error for o in outcomes]
+    assert written["monthly-report"].name == "interdit-report-2027-01-01.fr.pdf"
+    assert written["monthly-report"].read_bytes().startswith(b"%PDF-")
+    assert written["findings-xlsx"].name == "interdit-report-2027-01-01.xlsx"
+    assert written["findings-xlsx"].read_bytes().startswith(b"PK")  # a zip: the OOXML package
+
+
 def test_a_run_whose_process_died_reads_failed_and_is_not_run_again(
         repo: Repository, policy: Path, tmp_path: Path) -> None:
     schedule = _schedule(tmp_path)

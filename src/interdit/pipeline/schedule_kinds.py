@@ -135,14 +135,15 @@ def _check_report(settings: Mapping[str, Any], where: str) -> None:
                help_en="write the report into a folder (one file per run, named by its local date)",
                help_fr="écrit le rapport dans un dossier (un fichier par exécution, nommé par sa date locale)")
 def report(ctx: JobContext) -> dict[str, Any]:
-    from interdit.pipeline.core import read_policy, render, report_data
+    from interdit.pipeline.core import read_policy, report_data
+    from interdit.pipeline.reports import render_bytes
 
     settings = ctx.job.settings
     loaded = read_policy(ctx.policy_path)
     fmt = str(settings.get("format", "html"))
     lang = str(settings.get("lang") or ctx.lang or loaded.policy.language or "en")
     data = report_data(ctx.repo, loaded, as_of=ctx.clock(), clock=ctx.clock)
-    text = render(fmt, data, lang)
+    content = render_bytes(fmt, data, lang)  # the text formats in UTF-8; PDF and XLSX as their files' bytes
     folder = Path(str(settings["folder"])).expanduser()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -152,13 +153,13 @@ def report(ctx: JobContext) -> dict[str, Any]:
     path = folder / f"interdit-report-{day.isoformat()}{'' if lang == 'en' else '.' + lang}.{fmt}"
     handle, temp = tempfile.mkstemp(prefix=".interdit-report-", dir=folder)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(handle, "wb") as f:
+            f.write(content)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    return {"path": str(path), "format": fmt, "lang": lang, "bytes": len(text.encode("utf-8"))}
+    return {"path": str(path), "format": fmt, "lang": lang, "bytes": len(content)}
 
 
 def _check_fresh(settings: Mapping[str, Any], where: str) -> None:
