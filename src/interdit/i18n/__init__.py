@@ -103,13 +103,13 @@ def text(lang: str, key: str, default: str | None = None) -> str:
                       fix="add it to both catalogues (src/interdit/i18n/locale, docs/i18n.md)")
 
 
-def say(lang: str, key: str, *args: Any, **values: Any) -> str:
+def say(lang: str, key: str, /, *args: Any, **values: Any) -> str:
     """The message `key` with its placeholders filled ({name} from `values`, {0} from `args`)."""
     template = text(lang, key)
     return template.format(*args, **values) if args or values else template
 
 
-def plural(lang: str, key: str, count: int, **values: Any) -> str:
+def plural(lang: str, key: str, count: int, /, **values: Any) -> str:
     """The message `key` in the plural form `count` needs, by the language's rule, with {n} the count written
     as a number of the language. `key` names the entry without its ".one"."""
     cat = _catalogue(lang)

@@ -41,10 +41,10 @@ class Translator:
     def __init__(self, lang: str) -> None:
         self.lang = check_lang(lang)
 
-    def __call__(self, key: str, **values: Any) -> str:
+    def __call__(self, key: str, /, **values: Any) -> str:
         return i18n.say(self.lang, key, **values)
 
-    def n(self, key: str, count: int, **values: Any) -> str:
+    def n(self, key: str, count: int, /, **values: Any) -> str:
         """A message with a count, in the plural form the language's rule chooses (French: 0 and 1 singular)."""
         return i18n.plural(self.lang, key, count, **values)
 
