@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from interdit import i18n
 from interdit.model import Finding
 from interdit.reporting.base import ReportData, family_name, figures, formats, is_overdue, who
 from interdit.reporting.i18n import Translator
@@ -48,25 +49,6 @@ COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("id", "Finding id", "Identifiant du constat", "text"),
     ("evidence", "Evidence", "Preuves", "text"),
 )
-
-_TEXT = {
-    "en": {"findings": "Findings", "summary": "Summary", "figure": "Figure", "value": "Value",
-           "organisation": "Organisation", "as_of": "As of (UTC)", "generated": "Generated (UTC)",
-           "devices": "Devices", "in_scope": "Devices in scope", "compliant": "Compliant devices",
-           "rate": "Compliance rate", "holding": "Devices holding a prohibited app",
-           "overdue": "Of those, past the deadline", "violations": "Devices in violation",
-           "not_evaluable": "Devices not evaluable", "stale": "Devices with a stale inventory",
-           "excepted": "Devices under an exception", "findings_n": "Findings listed",
-           "source": "Source", "family": "App family", "devices_violation": "Devices in violation"},
-    "fr": {"findings": "Constats", "summary": "Sommaire", "figure": "Indicateur", "value": "Valeur",
-           "organisation": "Organisation", "as_of": "En date du (UTC)", "generated": "Produit le (UTC)",
-           "devices": "Appareils", "in_scope": "Appareils visés", "compliant": "Appareils conformes",
-           "rate": "Taux de conformité", "holding": "Appareils ayant une application interdite",
-           "overdue": "Dont l’échéance est passée", "violations": "Appareils en infraction",
-           "not_evaluable": "Appareils non évaluables", "stale": "Appareils à l’inventaire périmé",
-           "excepted": "Appareils visés par une dérogation", "findings_n": "Constats listés",
-           "source": "Source", "family": "Famille d’applications", "devices_violation": "Appareils en infraction"},
-}
 
 
 def naive(t: datetime | None) -> datetime | None:
@@ -141,7 +123,7 @@ class FindingsXlsx:
         from openpyxl import Workbook
 
         t = Translator(lang)
-        words = _TEXT[lang]
+        words = i18n.section(lang, "xlsx")
         book = Workbook()
         ws = book.active
         ws.title = words["findings"]
