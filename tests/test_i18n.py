@@ -25,7 +25,7 @@ def test_every_message_is_in_both_locales_with_the_same_placeholders() -> None:
 
 
 def test_a_placeholder_missing_from_one_locale_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = build._texts
+    real = build.texts
 
     def altered(locale: str) -> dict[str, list[str]]:
         table = real(locale)
@@ -34,7 +34,7 @@ def test_a_placeholder_missing_from_one_locale_is_found(monkeypatch: pytest.Monk
             del table["web.sign_in"]
         return table
 
-    monkeypatch.setattr(build, "_texts", altered)
+    monkeypatch.setattr(build, "texts", altered)
     found = build.problems()
     assert any(p.startswith("web.login_wait: placeholders differ") for p in found)
     assert "web.sign_in: missing from fr_CA" in found

@@ -44,7 +44,7 @@ def placeholders(text: str) -> set[str]:
             if field is not None}
 
 
-def _texts(locale: str) -> dict[str, list[str]]:
+def texts(locale: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for m in read(locale):  # type: ignore[attr-defined]
         if not m.id:
@@ -56,11 +56,11 @@ def _texts(locale: str) -> dict[str, list[str]]:
 
 def problems() -> list[str]:
     found: list[str] = []
-    texts = {locale: _texts(locale) for locale in LOCALES.values()}
-    every = set().union(*texts.values())
+    tables = {locale: texts(locale) for locale in LOCALES.values()}
+    every = set().union(*tables.values())
     for key in sorted(every):
         shapes = {}
-        for locale, table in texts.items():
+        for locale, table in tables.items():
             if key not in table:
                 found.append(f"{key}: missing from {locale}")
                 continue
