@@ -165,3 +165,19 @@ def test_every_french_dashboard_page(client: TestClient) -> None:  # noqa: F811
             found[url] = faults(text, DASHBOARD_DATA)
     bad = [f"{k}: {f}" for k, v in found.items() for f in v]
     assert not bad, "\n".join(bad)
+
+
+# the glossary (docs/glossary.md): dérogation, infraction, application, constat; never their English cognates
+NOT_FRENCH = re.compile(r"\bexceptions?\b|\bviolations?\b|\bapps?\b|\bfindings?\b", re.IGNORECASE)
+NAMES = ("App Store", "App Transport Security", ".app", "adopt, rules et exceptions")  # names, a file type, keys
+
+
+def test_the_french_catalogue_keeps_the_glossary_terms() -> None:
+    bad = []
+    for key, text in i18n.words("fr").items():
+        text = CODE.sub("", text)
+        for name in NAMES:
+            text = text.replace(name, "")
+        bad += [f"{key}: {m.group(0)!r} in {text!r}" for m in NOT_FRENCH.finditer(text)]
+    assert not bad, "\n".join(bad)
+    assert NOT_FRENCH.search(CODE.sub("", "Accorder une exception à l'app")) is not None
