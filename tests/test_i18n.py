@@ -78,3 +78,17 @@ def test_a_missing_message_or_language_is_an_error_with_a_fix() -> None:
 
 def test_a_section_is_its_messages_by_short_key() -> None:
     assert i18n.section("fr", "web")["sign_in"] == i18n.text("fr", "web.sign_in") == "Se connecter"
+
+
+def test_the_package_ships_the_catalogues() -> None:
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]
+    package = root / "src" / "interdit"
+    for locale in i18n.LOCALES.values():
+        for path in (build.po_path(locale), build.mo_path(locale)):
+            name = path.relative_to(package).as_posix()
+            assert any(fnmatch.fnmatch(name, p) for p in patterns["interdit"]), name

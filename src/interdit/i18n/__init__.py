@@ -23,7 +23,6 @@ from __future__ import annotations
 from datetime import date as _date
 from datetime import datetime as _datetime
 from functools import cache
-from importlib.resources import files
 from typing import Any
 
 from interdit.errors import ConfigError
@@ -57,6 +56,8 @@ class _Catalogue:
     """One language's messages, read once from its compiled catalogue."""
 
     def __init__(self, lang: str) -> None:
+        from importlib.resources import files
+
         from babel.support import Translations
 
         locale = LOCALES[lang]
