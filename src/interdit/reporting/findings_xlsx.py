@@ -25,29 +25,13 @@ DATE_FORMAT = "yyyy-mm-dd"
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
 MAX_WIDTH = 60  # characters: a wider column would push the others off the screen
 
-# (key, English header, French header, kind) — kind: text, date, time or number
-COLUMNS: tuple[tuple[str, str, str, str], ...] = (
-    ("device_name", "Device name", "Nom de l’appareil", "text"),
-    ("owner", "Owner", "Détenteur", "text"),
-    ("model", "Model", "Modèle", "text"),
-    ("os_version", "OS version", "Version du système", "text"),
-    ("org_unit", "Org unit", "Unité administrative", "text"),
-    ("state", "State", "État", "text"),
-    ("family", "App family", "Famille d’applications", "text"),
-    ("app", "App", "Application", "text"),
-    ("rule", "Rule", "Règle", "text"),
-    ("directive", "Directive", "Directive", "text"),
-    ("deadline", "Deadline", "Échéance", "date"),
-    ("overdue", "Days overdue", "Jours de retard", "number"),
-    ("first_seen", "First seen (UTC)", "Vu la première fois (UTC)", "time"),
-    ("last_seen", "Last seen (UTC)", "Vu la dernière fois (UTC)", "time"),
-    ("resolved_at", "Resolved (UTC)", "Résolu (UTC)", "time"),
-    ("exception", "Exception", "Dérogation", "text"),
-    ("source", "Source", "Source", "text"),
-    ("device_id", "Device id", "Identifiant de l’appareil", "text"),
-    ("kind", "Kind", "Type", "text"),
-    ("id", "Finding id", "Identifiant du constat", "text"),
-    ("evidence", "Evidence", "Preuves", "text"),
+# (key, kind): the header is the message "xlsx.col.<key>"; kind: text, date, time or number
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("device_name", "text"), ("owner", "text"), ("model", "text"), ("os_version", "text"), ("org_unit", "text"),
+    ("state", "text"), ("family", "text"), ("app", "text"), ("rule", "text"), ("directive", "text"),
+    ("deadline", "date"), ("overdue", "number"), ("first_seen", "time"), ("last_seen", "time"),
+    ("resolved_at", "time"), ("exception", "text"), ("source", "text"), ("device_id", "text"), ("kind", "text"),
+    ("id", "text"), ("evidence", "text"),
 )
 
 
@@ -127,12 +111,12 @@ class FindingsXlsx:
         book = Workbook()
         ws = book.active
         ws.title = words["findings"]
-        headers = [en if lang == "en" else fr for _, en, fr, _ in COLUMNS]
+        headers = [words[f"col.{key}"] for key, _ in COLUMNS]
         _header(ws, headers)
         widths = {i: len(h) for i, h in enumerate(headers, start=1)}
         for r, f in enumerate(data.findings, start=2):
             row = values(f, data, t)
-            for c, (key, _, _, kind) in enumerate(COLUMNS, start=1):
+            for c, (key, kind) in enumerate(COLUMNS, start=1):
                 _put(ws, r, c, row[key], kind)
                 widths[c] = max(widths[c], _shown_width(row[key], kind))
         _fit(ws, widths)
