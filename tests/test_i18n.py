@@ -92,3 +92,12 @@ def test_the_package_ships_the_catalogues() -> None:
         for path in (build.po_path(locale), build.mo_path(locale)):
             name = path.relative_to(package).as_posix()
             assert any(fnmatch.fnmatch(name, p) for p in patterns["interdit"]), name
+
+
+def test_the_french_po_keeps_plain_spaces_before_marks() -> None:
+    """Typography is applied when the catalogue is read: the .po a person edits has plain spaces, never an
+    invisible no-break one that only some messages would have."""
+    text = build.po_path("fr_CA").read_text("utf-8")
+    assert not any(mark in text for mark in ("\u00a0:", "\u202f;", "\u00a0;", "\u202f!", "\u202f?", "«\u00a0",
+                                              "\u00a0»"))
+    assert " : " in text and "« " in text

@@ -241,8 +241,12 @@ class Outcome:
     error: str | None
 
 
+def _lang(lang: str | None) -> str:
+    return lang if lang in i18n.LANGS else "en"
+
+
 def _words(lang: str | None) -> dict[str, str]:
-    return i18n.section(lang if lang in i18n.LANGS else "en", "worker")
+    return i18n.section(_lang(lang), "worker")
 
 
 def run_firing(repo: Repository, job: ScheduledJob, scheduled_for: datetime, *, policy_path: Path,
@@ -284,9 +288,9 @@ def run_firing(repo: Repository, job: ScheduledJob, scheduled_for: datetime, *, 
     took = (clock() - started).total_seconds()
     store.finish_run(repo.engine, run_id, at=clock(), ok=error is None, summary=summary, error=error)
     if error is None:
-        log.info(t["ok"].format(job=job.name, s=took))
+        log.info(t["ok"].format(job=job.name, s=i18n.number(took, _lang(lang), 1)))
     else:
-        log.error(t["failed"].format(job=job.name, s=took, error=error))
+        log.error(t["failed"].format(job=job.name, s=i18n.number(took, _lang(lang), 1), error=error))
     return Outcome(job.name, scheduled_for, run_id, error is None, summary, error)
 
 
@@ -344,7 +348,8 @@ def run_worker(repo: Repository, schedule: Schedule, *, stop: threading.Event,
             try:
                 run_due(repo, schedule, done=done, **options)
             except Exception as e:  # the database unreachable, a disk full: logged, tried again
-                log.error(t["pass-failed"].format(error=e, s=LONGEST_WAIT_S))
+                wait = i18n.number(LONGEST_WAIT_S, _lang(options.get("lang")), 0)
+                log.error(t["pass-failed"].format(error=e, s=wait))
                 _sleep(LONGEST_WAIT_S, stop, reload)
                 continue
             now = clock()
