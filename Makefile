@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check bench docs clean system-deps
+.PHONY: demo test check bench docs i18n clean system-deps
 
 # constraints.txt holds the versions the suite last passed with, so a fresh machine gets the same ones
 $(STAMP): pyproject.toml constraints.txt
@@ -27,12 +27,16 @@ check: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/i18n.py check
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 docs: $(STAMP)
 	$(BIN)/python -m interdit.cli.docgen > docs/cli.md
+
+i18n: $(STAMP)
+	$(BIN)/python scripts/i18n.py compile
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -107,7 +107,7 @@ def test_french_output_has_no_english_labels() -> None:
     for english in ("Permissions", "Weaknesses", "Network endpoints", "What it exposes", "needs review",
                     "Location: where", "Debuggable build", "bundled (the APK", "Why this verdict"):
         assert english not in fr, english
-    assert "Position : où se trouve l'appareil" in fr and "inacceptable" in fr.lower()
+    assert "Position\u00a0: où se trouve l'appareil" in fr and "inacceptable" in fr.lower()
 
 
 def _codes_in_source(pattern: str) -> set[str]:

@@ -21,7 +21,7 @@ from interdit.model import (
     Scope,
 )
 from interdit.policy import evaluate
-from interdit.policy.coverage import REASONS
+from interdit.policy.coverage import reason_sentence
 from interdit.policy.evaluate import Evaluation
 
 CAT = catalogue()
@@ -40,7 +40,7 @@ def test_a_fully_managed_device_with_a_coverage_gap_is_not_evaluable_never_compl
     result = run([state(d)])
     assert [f.state for f in result.findings] == [FindingState.NOT_EVALUABLE]
     f = result.findings[0]
-    assert f.evidence[0] == REASONS["en"][reason] and f"({reason.value})" in f.evidence[1]
+    assert f.evidence[0] == reason_sentence(reason, "en") and f"({reason.value})" in f.evidence[1]
     s = result.summary
     assert (s.devices_in_scope, s.compliant, s.rate) == (1, 0, 0.0)
     assert s.not_evaluable_by_reason == {reason.value: 1}
@@ -50,9 +50,9 @@ def test_a_fully_managed_device_with_a_coverage_gap_is_not_evaluable_never_compl
 
 
 def test_every_reason_has_an_actionable_sentence_in_english_and_french() -> None:
+    REASONS = {lang: {r: reason_sentence(r, lang) for r in CoverageReason} for lang in ("en", "fr")}
     for lang in ("en", "fr"):
-        assert set(REASONS[lang]) == set(CoverageReason)
-        assert all(" — " in text or ": " in text or " : " in text for text in REASONS[lang].values())
+        assert all(" — " in text or ": " in text or "\u00a0: " in text for text in REASONS[lang].values())
     assert "statusReportingSettings.applicationReportsEnabled" in REASONS["en"][CoverageReason.APP_REPORTS_DISABLED]
     assert "statusReportingSettings.applicationReportsEnabled" in REASONS["fr"][CoverageReason.APP_REPORTS_DISABLED]
     assert "display name only" in REASONS["en"][CoverageReason.DISPLAY_NAMES_ONLY]
@@ -63,7 +63,7 @@ def test_french_evidence_gives_the_reason_in_french() -> None:
     d = replace(device(), coverage_gap=CoverageReason.APP_REPORTS_DISABLED)
     f = run([state(d)], "fr").findings[0]
     assert f.evidence[0].startswith("les rapports d'applications sont désactivés")
-    assert "couverture « none »" in f.evidence[1]
+    assert "couverture «\u00a0none\u00a0»" in f.evidence[1]
 
 
 def test_management_comes_first_then_the_source_s_gap() -> None:

@@ -253,7 +253,7 @@ def test_sightings_become_used_findings() -> None:
     result = run([state(d)], sightings=sightings)
     f = one(result)
     assert (f.kind, f.state, f.family) == (FindingKind.USED, FindingState.VIOLATION, "tiktok")
-    assert f.evidence[0].startswith("5 look-up(s) of api.tiktokv.com from 10.0.0.1, 10.0.0.2 in dnsmasq logs")
+    assert f.evidence[0].startswith("5 look-ups of api.tiktokv.com from 10.0.0.1, 10.0.0.2 in dnsmasq logs")
     assert f.first_seen == when("2023-03-10T09:00") and f.app is None
     assert result.summary.compliant == 0 and result.summary.by_family == {"tiktok": 1}
 
@@ -386,7 +386,7 @@ def test_order_and_ids_do_not_depend_on_input_order_or_on_later_evaluations() ->
 def test_french_evidence() -> None:
     d = device(management=Management.WORK_PROFILE)
     result = run([state(d, app(d, TIKTOK))], pol=policy(language="fr"))
-    assert any("signalée par la source « mdm »" in e for f in result.findings for e in f.evidence)
+    assert any("signalée par la source «\u00a0mdm\u00a0»" in e for f in result.findings for e in f.evidence)
     assert any("profil professionnel" in e for f in result.findings for e in f.evidence)
 
 

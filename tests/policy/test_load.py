@@ -421,29 +421,29 @@ def test_problems_are_in_french_when_the_policy_is() -> None:
     found = problems("organisation: T\nlanguage: fr\nadopt:\n  - directive: ca-tbs-2023-tiktk\n    grace_day: 1\n"
                      "rules:\n  - id: r\n    families: [capcut]\n    effective: 2023-03-01\n    interim: true\n")
     texts = {p.where: p for p in found}
-    assert texts["policy.yaml:4"].message == ("directive inconnue « ca-tbs-2023-tiktk » ; vouliez-vous dire "
-                                              "« ca-tbs-2023-tiktok » ?")
-    assert texts["policy.yaml:5"].message == "clé inconnue « grace_day » dans cette adoption"
-    assert "vouliez-vous dire « grace_days »" in (texts["policy.yaml:5"].fix or "")
+    assert texts["policy.yaml:4"].message == ("directive inconnue «\u00a0ca-tbs-2023-tiktk\u00a0»\u202f; vouliez-vous "
+                                              "dire «\u00a0ca-tbs-2023-tiktok\u00a0»\u202f?")
+    assert texts["policy.yaml:5"].message == "clé inconnue «\u00a0grace_day\u00a0» dans cette adoption"
+    assert "vouliez-vous dire «\u00a0grace_days\u00a0»" in (texts["policy.yaml:5"].fix or "")
     assert "provisoire" in texts["policy.yaml:7"].message
     with pytest.raises(PolicyError) as info:
         parse_policy("language: fr\nadopt: [\n", CAT)
     assert info.value.problems[0].message.startswith("syntaxe YAML")
 
 
-def test_every_message_exists_in_both_languages_with_the_same_placeholders() -> None:
-    import string
-
+def test_every_message_of_the_loader_reads_in_both_languages() -> None:
+    from interdit import i18n
+    from interdit.i18n.build import placeholders
     from interdit.policy import messages
 
-    def fields(text: str) -> set[str]:
-        return {f for _, f, _, _ in string.Formatter().parse(text) if f}
-
-    assert messages._EN.keys() == messages._FR.keys()
-    for key, (message, fix) in messages._EN.items():
-        fr_message, fr_fix = messages._FR[key]
-        assert fields(message) == fields(fr_message) and fields(fix) == fields(fr_fix), key
-    assert messages.WORDS["en"].keys() == messages.WORDS["fr"].keys()
+    keys = {k.removesuffix(".fix") for k in i18n.section("en", "policy") if not k.startswith("word.")}
+    assert {"empty", "summary", "unknown-key", "enum"} <= keys and len(keys) > 40
+    for key in keys:
+        texts = [i18n.text(lang, f"policy.{key}{end}", "") for lang in ("en", "fr") for end in ("", ".fix")]
+        values = dict.fromkeys(set().union(*(placeholders(t) for t in texts)), "x")
+        english, french = messages.say("en", key, **values), messages.say("fr", key, **values)
+        assert any(english) and any(french) and english != french, key
+    assert i18n.section("en", "policy.word").keys() == i18n.section("fr", "policy.word").keys()
 
 
 # -- evidence: `prohibited`, the vendors of the families the policy prohibits -----------------------------

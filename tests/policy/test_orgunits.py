@@ -242,7 +242,8 @@ def test_a_device_stored_without_its_labels_is_placed_by_the_org_unit_its_source
 
 def test_the_scope_unknown_reason_speaks_the_policy_s_language() -> None:
     d = _corporate_android("P2", "intune", "Communications")
-    for lang, words in (("en", "scope unknown: the rule covers /MCN"), ("fr", "portée inconnue : la règle vise /MCN")):
+    for lang, words in (("en", "scope unknown: the rule covers /MCN"),
+                        ("fr", "portée inconnue\u00a0: la règle vise /MCN")):
         result = evaluate(Policy("MCN", (MCN_RULE,), language=lang), CAT, [state(d, app(d, TIKTOK))], AS_OF)
         (finding,) = result.findings
         assert finding.state is FindingState.NOT_EVALUABLE and finding.evidence[-1].startswith(words)

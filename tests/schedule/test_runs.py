@@ -305,7 +305,7 @@ def test_a_failed_run_says_why_in_the_workers_language(repo: Repository, policy:
     late = AT + timedelta(hours=30)
     outcome = run_now(repo, schedule, "freshness", **_options(policy, late, lang="fr"))
     assert outcome is not None and not outcome.ok
-    assert outcome.error == ("1 source(s) non synchronisée(s) depuis 26 h\u00a0: mdm\u00a0: dernière "
+    assert outcome.error == ("1 source non synchronisée depuis 26 h\u00a0: mdm\u00a0: dernière "
                              "synchronisation 2026-12-07T07:30:00+00:00")
 
 

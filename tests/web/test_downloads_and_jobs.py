@@ -105,7 +105,7 @@ def test_the_french_words_of_these_pages_keep_french_typography(client: TestClie
     jobs = _text(client.get("/jobs").text)
     assert "Tâches planifiées" in jobs and BAD.findall(jobs) == []
     french = i18n.translator("fr")
-    for key in [k for k in i18n.WORDS if k.startswith(("dl.", "downloads", "job", "no_jobs"))]:
+    for key in [k for k in i18n.words("en") if k.startswith(("dl.", "downloads", "job", "no_jobs"))]:
         assert BAD.findall(french(key, d="2023-03-01", t="2023-03-01", n=2)) == [], key
     overview = client.get("/?as_of=2023-03-01").text
     start = overview.index('<section aria-labelledby="h-dl"')

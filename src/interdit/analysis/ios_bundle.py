@@ -10,101 +10,35 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from interdit.analysis.i18n import ENTITLEMENTS, pick
+from interdit.analysis.i18n import USAGE as USAGE_TEXT
 from interdit.analysis.report import Certificate, Permission, Problem, Weakness
 
-# Info.plist usage-description key -> (group, protection, what it gives, in English and French)
-USAGE: dict[str, tuple[str, str, str, str]] = {
-    "NSCameraUsageDescription": ("camera", "dangerous", "Camera", "Appareil photo"),
-    "NSMicrophoneUsageDescription": ("microphone", "dangerous", "Microphone", "Micro"),
-    "NSPhotoLibraryUsageDescription": ("storage", "dangerous", "Photo library (read and write)",
-                                       "Photothèque (lecture et écriture)"),
-    "NSPhotoLibraryAddUsageDescription": ("storage", "normal", "Photo library (add only)",
-                                          "Photothèque (ajout seulement)"),
-    "NSLocationWhenInUseUsageDescription": ("location", "dangerous", "Location while the app is in use",
-                                            "Position pendant l'utilisation"),
-    "NSLocationAlwaysUsageDescription": ("location", "dangerous", "Location at all times, in the background",
-                                         "Position en permanence, en arrière-plan"),
-    "NSLocationAlwaysAndWhenInUseUsageDescription": ("location", "dangerous",
-                                                     "Location at all times, in the background",
-                                                     "Position en permanence, en arrière-plan"),
-    "NSLocationUsageDescription": ("location", "dangerous", "Location", "Position"),
-    "NSContactsUsageDescription": ("contacts", "dangerous", "Contacts", "Contacts"),
-    "NSCalendarsUsageDescription": ("calendar", "dangerous", "Calendars", "Agendas"),
-    "NSCalendarsFullAccessUsageDescription": ("calendar", "dangerous", "Calendars", "Agendas"),
-    "NSRemindersUsageDescription": ("calendar", "dangerous", "Reminders", "Rappels"),
-    "NSUserTrackingUsageDescription": ("apps", "dangerous",
-                                       "Tracking across other companies' apps and websites (IDFA, ATT)",
-                                       "Pistage à travers les applications et sites d'autres sociétés (IDFA, ATT)"),
-    "NSBluetoothAlwaysUsageDescription": ("nearby", "dangerous", "Bluetooth", "Bluetooth"),
-    "NSBluetoothPeripheralUsageDescription": ("nearby", "dangerous", "Bluetooth", "Bluetooth"),
-    "NSLocalNetworkUsageDescription": ("nearby", "dangerous", "Devices on the local network",
-                                       "Appareils du réseau local"),
-    "NSHealthShareUsageDescription": ("sensors", "dangerous", "Health data (read)", "Données de santé (lecture)"),
-    "NSHealthUpdateUsageDescription": ("sensors", "dangerous", "Health data (write)",
-                                       "Données de santé (écriture)"),
-    "NSMotionUsageDescription": ("sensors", "dangerous", "Motion and fitness", "Mouvements et forme"),
-    "NSFaceIDUsageDescription": ("phone_identity", "normal", "Face ID", "Face ID"),
-    "NSSpeechRecognitionUsageDescription": ("microphone", "dangerous", "Speech recognition",
-                                            "Reconnaissance vocale"),
-    "NSAppleMusicUsageDescription": ("storage", "normal", "Media library", "Bibliothèque multimédia"),
-    "NSHomeKitUsageDescription": ("nearby", "dangerous", "Home devices (HomeKit)", "Maison connectée (HomeKit)"),
-    "NFCReaderUsageDescription": ("nearby", "normal", "NFC tags", "Étiquettes NFC"),
-    "NSSiriUsageDescription": ("other", "normal", "Siri", "Siri"),
+# Info.plist usage-description key -> (group, protection); what it gives is the message analysis.usage.<key>
+USAGE: dict[str, tuple[str, str]] = {
+    "NSCameraUsageDescription": ("camera", "dangerous"), "NSMicrophoneUsageDescription": ("microphone", "dangerous"),
+    "NSPhotoLibraryUsageDescription": ("storage", "dangerous"),
+    "NSPhotoLibraryAddUsageDescription": ("storage", "normal"),
+    "NSLocationWhenInUseUsageDescription": ("location", "dangerous"),
+    "NSLocationAlwaysUsageDescription": ("location", "dangerous"),
+    "NSLocationAlwaysAndWhenInUseUsageDescription": ("location", "dangerous"),
+    "NSLocationUsageDescription": ("location", "dangerous"), "NSContactsUsageDescription": ("contacts", "dangerous"),
+    "NSCalendarsUsageDescription": ("calendar", "dangerous"),
+    "NSCalendarsFullAccessUsageDescription": ("calendar", "dangerous"),
+    "NSRemindersUsageDescription": ("calendar", "dangerous"),
+    "NSUserTrackingUsageDescription": ("apps", "dangerous"),
+    "NSBluetoothAlwaysUsageDescription": ("nearby", "dangerous"),
+    "NSBluetoothPeripheralUsageDescription": ("nearby", "dangerous"),
+    "NSLocalNetworkUsageDescription": ("nearby", "dangerous"),
+    "NSHealthShareUsageDescription": ("sensors", "dangerous"),
+    "NSHealthUpdateUsageDescription": ("sensors", "dangerous"), "NSMotionUsageDescription": ("sensors", "dangerous"),
+    "NSFaceIDUsageDescription": ("phone_identity", "normal"),
+    "NSSpeechRecognitionUsageDescription": ("microphone", "dangerous"),
+    "NSAppleMusicUsageDescription": ("storage", "normal"), "NSHomeKitUsageDescription": ("nearby", "dangerous"),
+    "NFCReaderUsageDescription": ("nearby", "normal"), "NSSiriUsageDescription": ("other", "normal"),
 }
 
 # entitlement -> (English, French) plain words
-ENTITLEMENTS: dict[str, tuple[str, str]] = {
-    "get-task-allow": ("Debuggable: other processes (a debugger) may attach to the app",
-                       "Débogable : un autre processus (un débogueur) peut s'attacher à l'application"),
-    "com.apple.security.get-task-allow": ("Debuggable: other processes (a debugger) may attach to the app",
-                                          "Débogable : un débogueur peut s'attacher à l'application"),
-    "application-identifier": ("The app's identity (team and bundle id)",
-                               "L'identité de l'application (équipe et identifiant)"),
-    "com.apple.developer.team-identifier": ("The developer team", "L'équipe de développement"),
-    "keychain-access-groups": ("Keychain groups: secrets shared with the developer's other apps",
-                               "Groupes de trousseau : secrets partagés avec les autres applications du développeur"),
-    "aps-environment": ("Push notifications", "Notifications push"),
-    "com.apple.developer.associated-domains": ("Associated domains: web links that open the app, shared passwords",
-                                               "Domaines associés : liens web qui ouvrent l'application, mots de "
-                                               "passe partagés"),
-    "com.apple.developer.healthkit": ("HealthKit: the user's health records", "HealthKit : les données de santé"),
-    "com.apple.developer.homekit": ("HomeKit: the home's connected devices",
-                                    "HomeKit : les appareils connectés de la maison"),
-    "com.apple.developer.icloud-services": ("iCloud storage", "Stockage iCloud"),
-    "com.apple.developer.icloud-container-identifiers": ("iCloud containers", "Conteneurs iCloud"),
-    "com.apple.developer.ubiquity-container-identifiers": ("iCloud documents", "Documents iCloud"),
-    "com.apple.developer.ubiquity-kvstore-identifier": ("iCloud key-value store", "Stockage clé-valeur iCloud"),
-    "com.apple.security.application-groups": ("App groups: data shared with the developer's other apps",
-                                              "Groupes d'applications : données partagées avec les autres "
-                                              "applications du développeur"),
-    "com.apple.developer.networking.vpn.api": ("Personal VPN: can route the device's traffic",
-                                               "VPN personnel : peut faire passer le trafic de l'appareil"),
-    "com.apple.developer.networking.networkextension": ("Network extensions: VPN, content filter, DNS proxy "
-                                                        "(can see or redirect traffic)",
-                                                        "Extensions réseau : VPN, filtre de contenu, proxy DNS "
-                                                        "(peut voir ou détourner le trafic)"),
-    "com.apple.developer.networking.HotspotConfiguration": ("Configures Wi-Fi networks",
-                                                            "Configure des réseaux Wi-Fi"),
-    "com.apple.developer.networking.multipath": ("Multipath TCP", "TCP multi-chemins"),
-    "com.apple.developer.networking.wifi-info": ("Reads the Wi-Fi network name (can reveal location)",
-                                                 "Lit le nom du réseau Wi-Fi (peut révéler la position)"),
-    "com.apple.developer.nfc.readersession.formats": ("Reads NFC tags", "Lit les étiquettes NFC"),
-    "com.apple.developer.siri": ("Siri integration", "Intégration à Siri"),
-    "com.apple.developer.in-app-payments": ("Apple Pay", "Apple Pay"),
-    "com.apple.developer.pass-type-identifiers": ("Wallet passes", "Cartes Wallet"),
-    "com.apple.developer.default-data-protection": ("Default file protection class",
-                                                    "Classe de protection des fichiers par défaut"),
-    "com.apple.external-accessory.wireless-configuration": ("Configures wireless accessories",
-                                                            "Configure des accessoires sans fil"),
-    "inter-app-audio": ("Inter-app audio", "Audio inter-applications"),
-    "beta-reports-active": ("TestFlight beta reports", "Rapports bêta TestFlight"),
-    "com.apple.developer.contacts.notes": ("Reads the notes field of contacts", "Lit les notes des contacts"),
-    "com.apple.developer.usernotifications.filtering": ("Filters notifications", "Filtre les notifications"),
-    "com.apple.developer.family-controls": ("Screen Time and parental controls",
-                                            "Temps d'écran et contrôle parental"),
-}
-
-
 def as_list(value: Any) -> list[Any]:
     """A plist value that should be an array, as a list: a lone value becomes a list of one, anything else
     (a dictionary, nothing) an empty list. Hostile plists put any type anywhere."""
@@ -116,8 +50,7 @@ def as_list(value: Any) -> list[Any]:
 
 
 def explain_entitlement(key: str, lang: str) -> str:
-    text = ENTITLEMENTS.get(key)
-    return (text[1] if lang == "fr" else text[0]) if text else ""
+    return pick(ENTITLEMENTS, key, lang, "")
 
 
 def read_plist(raw: bytes | None, where: str, problems: list[Problem], code: str = "ios.bad-plist") -> dict[str, Any]:
@@ -220,16 +153,15 @@ def usage_permissions(info: dict[str, Any], where: str) -> list[Permission]:
     for key, value in sorted(info.items()):
         if not key.endswith("UsageDescription"):
             continue
-        group, protection, _, _ = USAGE.get(key, ("other", "unknown", key, key))
+        group, protection = USAGE.get(key, ("other", "unknown"))
         out.append(Permission(key, protection, group, str(value)[:300], where=where))
     return out
 
 
 def usage_text(key: str, purpose: str, lang: str) -> str:
     """What a usage description gives access to, in `lang`, and the app's own reason for asking."""
-    entry = USAGE.get(key)
-    what = (entry[3] if lang == "fr" else entry[2]) if entry else key
-    colon = " : " if lang == "fr" else ": "
+    what = pick(USAGE_TEXT, key, lang)
+    colon = "\u00a0: " if lang == "fr" else ": "
     return f"{what}{colon}{purpose}" if purpose else what
 
 

@@ -101,7 +101,8 @@ def render_table(reports: Sequence[AppReport], lang: str, width: int = 120) -> s
         head.add_row(word("version", lang), f"{ident.version_name or '?'} ({word('version_code', lang)} "
                      f"{ident.version_code if ident.version_code is not None else '?'})")
         if ident.platform == "android":
-            head.add_row(word("sdk", lang), f"{ident.min_sdk} / {ident.target_sdk}")
+            sdk = " / ".join("?" if v is None else str(v) for v in (ident.min_sdk, ident.target_sdk))
+            head.add_row(word("sdk", lang), sdk)
         else:
             head.add_row(word("platform", lang), f"{ident.platform}, {word('min_os', lang)} {ident.min_os or '?'}")
         head.add_row(word("sha256", lang), ident.sha256)
@@ -388,8 +389,10 @@ _TEMPLATE = """<!DOCTYPE html>
 {% if r.identity.label %}<tr><th>{{ w('label') }}</th><td>{{ r.identity.label }}</td></tr>{% endif %}
 <tr><th>{{ w('version') }}</th><td>{{ r.identity.version_name or '?' }} ({{ w('version_code') }}
  {{ r.identity.version_code if r.identity.version_code is not none else '?' }})</td></tr>
-{% if r.identity.platform == 'android' %}<tr><th>{{ w('sdk') }}</th><td>{{ r.identity.min_sdk }} /
- {{ r.identity.target_sdk }}</td></tr>{% else %}<tr><th>{{ w('platform') }}</th><td>{{ r.identity.platform }},
+{% if r.identity.platform == 'android' %}<tr><th>{{ w('sdk') }}</th><td>
+{{- '?' if r.identity.min_sdk is none else r.identity.min_sdk }} /
+ {{ '?' if r.identity.target_sdk is none else r.identity.target_sdk }}</td></tr>
+{%- else %}<tr><th>{{ w('platform') }}</th><td>{{ r.identity.platform }},
  {{ w('min_os') }} {{ r.identity.min_os or '?' }}</td></tr>{% endif %}
 <tr><th>{{ w('sha256') }}</th><td class="mono">{{ r.identity.sha256 }}</td></tr>
 <tr><th>{{ w('size') }}</th><td>{{ r.identity.size }}</td></tr>

@@ -5,40 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from interdit.analysis.i18n import pick, word
+from interdit.analysis.i18n import DETAILS, pick, word
 
 Section = tuple[str, list[tuple[str, str]]]
 
-_LABELS: dict[str, tuple[str, str]] = {
-    "device_families": ("Device families", "Familles d'appareils"),
-    "supported_platforms": ("Supported platforms", "Plateformes prises en charge"),
-    "bundle_version": ("Build number (CFBundleVersion)", "Numéro de build (CFBundleVersion)"),
-    "background_modes": ("Background modes", "Modes d'arrière-plan"),
-    "skadnetwork_ids": ("Ad networks it attributes installs to (SKAdNetwork)",
-                        "Régies publicitaires auxquelles il attribue les installations (SKAdNetwork)"),
-    "code_signature": ("Code signature", "Signature du code"),
-    "profile": ("Provisioning profile", "Profil de provisionnement"),
-    "ats": ("App Transport Security", "App Transport Security"),
-    "url_schemes": ("URL schemes it handles", "Schémas d'URL qu'elle traite"),
-    "queried_schemes": ("Apps it may open (LSApplicationQueriesSchemes)",
-                        "Applications qu'elle peut ouvrir (LSApplicationQueriesSchemes)"),
-    "tracking": ("Tracking declared", "Pistage déclaré"),
-    "tracking_domains": ("Tracking domains", "Domaines de pistage"),
-    "collected": ("Data collected", "Données collectées"),
-    "accessed_apis": ("Required-reason APIs", "API à motif obligatoire"),
-    "unsigned": ("not signed", "non signé"),
-    "ad_hoc": ("ad-hoc (no certificate)", "ad hoc (sans certificat)"),
-    "expired": ("expired", "expiré"),
-    "devices": ("{0} devices", "{0} appareils"),
-    "encrypted": ("encrypted (FairPlay): code not readable", "chiffré (FairPlay) : code illisible"),
-    "not_encrypted": ("not encrypted", "non chiffré"),
-    "linked": ("Embedded libraries it links", "Bibliothèques embarquées liées"),
-    "store": ("App Store download (iTunesMetadata.plist)", "Téléchargement App Store (iTunesMetadata.plist)"),
-}
-
-
 def _w(key: str, lang: str, *args: object) -> str:
-    return pick(_LABELS, key, lang).format(*args)
+    return pick(DETAILS, key, lang).format(*args)
 
 
 def _yes(value: Any, lang: str) -> str:

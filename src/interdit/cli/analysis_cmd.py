@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from interdit import i18n
 from interdit.cli.common import EXIT_ATTENTION, cli_actor, err, fail, out, pipeline, run_guarded, state
 
 
@@ -112,7 +113,7 @@ def analyze(
     """
     s = state(ctx)
     language = lang or s.settings.lang or "en"
-    if language not in ("en", "fr"):
+    if language not in i18n.LANGS:
         fail(f"unknown language {language!r}\n  fix: use --lang en or --lang fr")
     known = pipeline.analysis_formats()
     if output not in known:

@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from interdit import i18n
 from interdit.cli.common import (
     EXIT_ATTENTION,
     OutputFormat,
@@ -254,7 +255,7 @@ def register_channel(group: typer.Typer) -> None:
 
 def _language(ctx: typer.Context, lang: str | None, policy_language: str | None = None) -> str:
     chosen = lang or state(ctx).settings.lang or policy_language or "en"
-    if chosen not in ("en", "fr"):
+    if chosen not in i18n.LANGS:
         fail(f"unknown language {chosen!r}\n  fix: use --lang en or --lang fr")
     return chosen
 

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from interdit import i18n
 from interdit.cli.common import (
     EXIT_ATTENTION,
     OutputFormat,
@@ -42,7 +43,7 @@ def register(app: typer.Typer) -> None:
 
 def _lang(s: State, loaded: pipeline.LoadedPolicy, lang: str | None) -> str:
     chosen = lang or s.settings.lang or loaded.policy.language
-    if chosen not in ("en", "fr"):
+    if chosen not in i18n.LANGS:
         fail(f"unknown language {chosen!r}\n  fix: use --lang en or --lang fr")
     return chosen
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from interdit import i18n
 from interdit.cli.common import (
     EXIT_ERROR,
     EXIT_PARTIAL,
@@ -40,38 +41,16 @@ AllowShrinkOpt = Annotated[bool, typer.Option(
     help="Apply a snapshot that marks more than 20 % of the source's devices (from 10 devices) removed at "
          "once; without it such a snapshot is refused as a likely broken or partial export.")]
 
-_NOTES = {
-    "en": {
-        "unreadable": "{n:,} devices could not be read in this snapshot: kept with their last known state, "
-                      "flagged unreadable (not evaluable until a clean snapshot reads them)",
-        "no_apps": "{n:,} devices came with no app at all, and so did every device of the source: flagged "
-                   "no_apps_reported (not evaluable); check that the export includes the apps",
-        "removals_held": "a rejected device record named no device: no device was marked removed by this snapshot",
-        "closes_held": "a rejected app record named no device: no app was marked removed by this snapshot",
-        "refused": "the snapshot was refused: nothing changed",
-    },
-    "fr": {
-        "unreadable": "{n:,} appareils n'ont pas pu être lus dans cet instantané : leur dernier état connu est "
-                      "conservé, marqué illisible (non évaluable jusqu'à une lecture propre)",
-        "no_apps": "{n:,} appareils sont arrivés sans aucune application, comme tous ceux de la source : marqués "
-                   "no_apps_reported (non évaluables) ; vérifiez que l'export contient les applications",
-        "removals_held": "un enregistrement d'appareil rejeté ne nommait aucun appareil : aucun appareil n'a été "
-                         "retiré par cet instantané",
-        "closes_held": "un enregistrement d'application rejeté ne nommait aucun appareil : aucune application n'a "
-                       "été retirée par cet instantané",
-        "refused": "l'instantané est refusé : rien n'a changé",
-    },
-}
-
 
 def import_notes(result: Any, lang: str | None) -> list[str]:
     """What a person must know about an applied snapshot beyond its counts, in their language."""
-    words = _NOTES.get(lang or "en", _NOTES["en"])
+    lang = lang if lang in i18n.LANGS else "en"
+    words = i18n.section(lang, "cli.inventory")
     notes = []
     if getattr(result, "devices_unreadable", 0):
-        notes.append(words["unreadable"].format(n=result.devices_unreadable))
+        notes.append(i18n.plural(lang, "cli.inventory.unreadable", result.devices_unreadable))
     if getattr(result, "devices_no_apps", 0):
-        notes.append(words["no_apps"].format(n=result.devices_no_apps))
+        notes.append(i18n.plural(lang, "cli.inventory.no_apps", result.devices_no_apps))
     if getattr(result, "removals_held", False):
         notes.append(words["removals_held"])
     if getattr(result, "closes_held", False):
@@ -89,7 +68,7 @@ def run_import(action: Callable[[], tuple[Any, Any]], source: str, output: Outpu
             print_json({"schema_version": 1, "source": source, "status": "refused", "error": refusal.message,
                         "where": refusal.where, "fix": refusal.fix})
             raise typer.Exit(EXIT_ERROR) from None
-        err.print(_NOTES.get(lang or "en", _NOTES["en"])["refused"], markup=False)
+        err.print(i18n.text(lang if lang in i18n.LANGS else "en", "cli.inventory.refused"), markup=False)
         fail(refusal)
     except InterditError as error:
         fail(error)

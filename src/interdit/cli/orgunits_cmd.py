@@ -6,34 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
+from interdit import i18n
 from interdit.cli.common import OutputFormat, fail, out, parse_when, pipeline, print_json, run_guarded, state
-
-_TEXT = {
-    "en": {
-        "title": "Org units at {at} (devices per source; a unit counts the units below it)",
-        "empty": "  No device is placed in an org unit yet.",
-        "unit-col": "ORG UNIT", "devices-col": "DEVICES", "sources-col": "BY SOURCE",
-        "mapped": "(mapped, no device)",
-        "unmapped": "Labels no mapping places ({n}): map them under 'org_units:' in policy.yaml",
-        "unmapped-none": "Every label the sources give is mapped.",
-        "source-col": "SOURCE", "label-col": "LABEL",
-        "nothing": "Devices whose source gave no org unit and no label: {counts}",
-        "example": "For example:\n  org_units:\n    - source: {source}\n      {kind}: \"{value}\"\n"
-                   "      org_unit: /...",
-    },
-    "fr": {
-        "title": "Unités au {at} (appareils par source ; une unité compte celles qui sont en dessous)",
-        "empty": "  Aucun appareil n'est encore placé dans une unité.",
-        "unit-col": "UNITÉ", "devices-col": "APPAREILS", "sources-col": "PAR SOURCE",
-        "mapped": "(correspondance, aucun appareil)",
-        "unmapped": "Étiquettes sans correspondance ({n}) : ajoutez-les sous 'org_units:' dans policy.yaml",
-        "unmapped-none": "Chaque étiquette donnée par les sources a sa correspondance.",
-        "source-col": "SOURCE", "label-col": "ÉTIQUETTE",
-        "nothing": "Appareils dont la source n'a donné ni unité ni étiquette : {counts}",
-        "example": "Par exemple :\n  org_units:\n    - source: {source}\n      {kind}: \"{value}\"\n"
-                   "      org_unit: /...",
-    },
-}
 
 
 def register(app: typer.Typer) -> None:
@@ -56,7 +30,7 @@ def orgunits(
         print_json(doc)
         return
     chosen = lang or s.settings.lang or loaded.policy.language
-    if chosen not in _TEXT:
+    if chosen not in i18n.LANGS:
         fail(f"unknown language {chosen!r}\n  fix: use --lang en or --lang fr")
     for line in render(doc, chosen):
         out.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -67,7 +41,7 @@ def _counts(by_source: dict[str, int]) -> str:
 
 
 def render(doc: dict[str, Any], lang: str) -> list[str]:
-    t = _TEXT[lang]
+    t = i18n.section(lang, "cli.orgunits")
     lines = [t["title"].format(at=doc["as_of"][:16].replace("T", " ") + " UTC"), ""]
     units = doc["units"]
     if not units:

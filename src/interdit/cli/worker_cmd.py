@@ -18,40 +18,12 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from interdit import i18n
 from interdit.cli.common import EXIT_ATTENTION, OutputFormat, State, fail, out, print_json, run_guarded, state
 
 if TYPE_CHECKING:
     from interdit.pipeline.schedule import Schedule
 
-_TEXT = {
-    "en": {
-        "no-jobs": "No scheduled jobs yet: start 'interdit worker' with a schedule file (docs/operations.md).",
-        "job": "JOB", "kind": "KIND", "when": "WHEN", "last": "LAST RUN", "next": "NEXT RUN",
-        "failures": "FAILURES",
-        "never": "never", "removed": "(no longer scheduled)", "in-a-row": "{n} in a row",
-        "ok": "ok", "failed": "failed", "running": "running",
-        "error": "  {job}: {error}",
-        "check": "{path}: {n} jobs, times in UTC and in the job's zone",
-        "check-row": "  {name:<{w}}  {kind:<20}  {cron:<14}  {tz:<20}  next {next}",
-        "kinds": "Job kinds:",
-        "ran": "{job}: {status} ({at})",
-        "skipped": "{job}: the run due at {at} was claimed by another process; nothing was run",
-    },
-    "fr": {
-        "no-jobs": "Aucune tâche planifiée : lancez 'interdit worker' avec un fichier de planification "
-                   "(docs/operations.md).",
-        "job": "TÂCHE", "kind": "TYPE", "when": "QUAND", "last": "DERNIÈRE EXÉCUTION",
-        "next": "PROCHAINE EXÉCUTION", "failures": "ÉCHECS",
-        "never": "jamais", "removed": "(plus planifiée)", "in-a-row": "{n} de suite",
-        "ok": "réussie", "failed": "en échec", "running": "en cours",
-        "error": "  {job} : {error}",
-        "check": "{path} : {n} tâches, heures en UTC et dans le fuseau de la tâche",
-        "check-row": "  {name:<{w}}  {kind:<20}  {cron:<14}  {tz:<20}  prochaine {next}",
-        "kinds": "Types de tâches :",
-        "ran": "{job} : {status} ({at})",
-        "skipped": "{job} : l'exécution prévue à {at} a été prise par un autre processus ; rien n'a été exécuté",
-    },
-}
 
 ScheduleOpt = Annotated[Path | None, typer.Option(
     "--schedule", help="Schedule file [env INTERDIT_SCHEDULE; default schedule.yaml]", show_default=False)]
@@ -66,7 +38,7 @@ def register(app: typer.Typer) -> None:
 
 def _lang(s: State, lang: str | None) -> str:
     chosen = lang or s.settings.lang or "en"
-    if chosen not in _TEXT:
+    if chosen not in i18n.LANGS:
         fail(f"unknown language {chosen!r}\n  fix: use --lang en or --lang fr")
     return chosen
 
@@ -102,7 +74,7 @@ def worker(
 
     s = state(ctx)
     chosen = _lang(s, lang)
-    t = _TEXT[chosen]
+    t = i18n.section(chosen, "cli.worker")
     path = schedule or s.settings.schedule_path
     loaded: Schedule = run_guarded(lambda: sched.load_schedule(path))
     if check:
@@ -192,7 +164,7 @@ def jobs(
 
 
 def render_jobs(doc: dict[str, Any], lang: str) -> list[str]:
-    t = _TEXT[lang]
+    t = i18n.section(lang, "cli.worker")
     if not doc["jobs"]:
         return [t["no-jobs"]]
     rows = []

@@ -61,7 +61,7 @@ def analysis_words(lang: str) -> dict[str, Callable[..., str]]:
     SDK `category`, a `weakness` (by id) and a file `problem` (by code), each `(key, default=None)`."""
     from interdit.analysis import i18n as words
 
-    def table(entries: dict[str, tuple[str, str]]) -> Callable[..., str]:
+    def table(entries: words.Table) -> Callable[..., str]:
         return lambda key, default=None: words.pick(entries, key, lang, default)
 
     return {"word": lambda key, *args: words.word(key, lang, *args), "group": table(words.GROUPS),

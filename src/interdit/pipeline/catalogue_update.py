@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from interdit import i18n
 from interdit.catalogue import channel
 from interdit.catalogue.channel import load_catalogue
 from interdit.catalogue.diff import CatalogueDiff, diff
@@ -308,110 +309,21 @@ def update_catalogue(source: str, *, check: bool = False, allow_http: bool = Fal
 
 # -- what a person reads ------------------------------------------------------------------------------
 
-_WORDS: dict[str, dict[str, Any]] = {
-    "en": {
-        "shipped": "shipped with interdit", "installed_origin": "installed update",
-        "installed": "Installed catalogue {new} (built {built}, signed with key {key}) in {path}; it replaces {old} "
-                     "({origin}).",
-        "up-to-date": "The catalogue in use, {old} ({origin}), is up to date: {source} offers the same version.",
-        "available": "A newer signed catalogue is available: {new} (built {built}, signed with key {key}); the one "
-                     "in use is {old} ({origin}). 'interdit catalogue update {source}' installs it.",
-        "plain_http": "WARNING: fetched over plain HTTP: the signature still proves the content, but anyone on the "
-                      "way can see what you fetch and hold updates back. Use HTTPS where you can.",
-        "changes": "What it changes:", "would_change": "What it would change:",
-        "no_change": "  nothing in the directives, families or vendors",
-        "d_added": ("{n} new directive: {ids}", "{n} new directives: {ids}"),
-        "d_removed": ("{n} directive no longer listed: {ids}", "{n} directives no longer listed: {ids}"),
-        "d_amended": "directive {id} amended: {fields}",
-        "f_added": ("{n} new family: {ids}", "{n} new families: {ids}"),
-        "f_removed": ("{n} family removed: {ids}", "{n} families removed: {ids}"),
-        "f_fields": "family {id} amended: {fields}",
-        "added": ("{count} added to {family}: {items}",) * 2,
-        "removed": ("{count} removed from {family}: {items}",) * 2,
-        "v_changed": "vendors: {added} added, {removed} removed, {changed} changed",
-        "hosts": "shared hosts (never blocked whole): {added} added, {removed} removed",
-        "identifier": ("identifier", "identifiers"), "prefix": ("prefix", "prefixes"),
-        "store-name": ("store name", "store names"), "domain": ("domain", "domains"),
-        "policy": "For your policy ({path}):",
-        "untouched": "  nothing your policy bans is touched",
-        "new-directives": ("{n} new directive names families your policy bans: {ids} (rules {rules})",
-                           "{n} new directives name families your policy bans: {ids} (rules {rules})"),
-        "directive-amended": "directive {id}, which your policy adopts, is amended: {items} (rules {rules})",
-        "directive-removed": "directive {id}, which your policy adopts, is no longer in the catalogue (rules {rules})",
-        "family-removed": "family {id}, which your policy bans, is no longer in the catalogue (rules {rules})",
-        "rule-gains": "rule {id} now also bans {items}: a directive it adopts or a vendor it names grew",
-        "rule-loses": "rule {id} no longer bans {items}",
-        "i_added": ("{count} added to {id}, which your policy bans (rules {rules}): {items}",) * 2,
-        "i_removed": ("{count} removed from {id}, which your policy bans (rules {rules}): {items}",) * 2,
-        "problems": "Your policy does not load with this catalogue; fix it before the next evaluation:",
-        "info_shipped": "Catalogue {version} (built {built}), shipped with interdit: {path}",
-        "info_installed": "Catalogue {version} (built {built}), an update signed with key {key}: {path}",
-        "info_older": "An installed update, {version}, is not used: the shipped catalogue is as new or newer ({path})",
-        "info_problem": "The installed update at {path} is not used: {problem}",
-        "unreadable": "Your policy could not be read, so what the update changes for it is not shown:",
-    },
-    "fr": {
-        "shipped": "livré avec interdit", "installed_origin": "mise à jour installée",
-        "installed": "Catalogue {new} installé (construit le {built}, signé avec la clé {key}) dans {path} ; il "
-                     "remplace {old} ({origin}).",
-        "up-to-date": "Le catalogue utilisé, {old} ({origin}), est à jour : {source} propose la même version.",
-        "available": "Un catalogue signé plus récent est disponible : {new} (construit le {built}, signé avec la clé "
-                     "{key}) ; celui utilisé est {old} ({origin}). « interdit catalogue update {source} » l'installe.",
-        "plain_http": "ATTENTION : téléchargé en HTTP simple : la signature prouve toujours le contenu, mais "
-                      "quiconque sur le chemin voit ce que vous téléchargez et peut retenir les mises à jour. "
-                      "Utilisez HTTPS quand c'est possible.",
-        "changes": "Ce qui change :", "would_change": "Ce qui changerait :",
-        "no_change": "  rien dans les directives, les familles ni les éditeurs",
-        "d_added": ("{n} nouvelle directive : {ids}", "{n} nouvelles directives : {ids}"),
-        "d_removed": ("{n} directive retirée : {ids}", "{n} directives retirées : {ids}"),
-        "d_amended": "directive {id} modifiée : {fields}",
-        "f_added": ("{n} nouvelle famille : {ids}", "{n} nouvelles familles : {ids}"),
-        "f_removed": ("{n} famille retirée : {ids}", "{n} familles retirées : {ids}"),
-        "f_fields": "famille {id} modifiée : {fields}",
-        "added": ("{count} ajouté à {family} : {items}", "{count} ajoutés à {family} : {items}"),
-        "removed": ("{count} retiré de {family} : {items}", "{count} retirés de {family} : {items}"),
-        "v_changed": "éditeurs : ajoutés {added}, retirés {removed}, modifiés {changed}",
-        "hosts": "hôtes partagés (jamais bloqués en entier) : ajoutés {added}, retirés {removed}",
-        "identifier": ("identifiant", "identifiants"), "prefix": ("préfixe", "préfixes"),
-        "store-name": ("nom en boutique", "noms en boutique"), "domain": ("domaine", "domaines"),
-        "policy": "Pour votre politique ({path}) :",
-        "untouched": "  rien de ce que votre politique interdit n'est touché",
-        "new-directives": ("{n} nouvelle directive vise des familles que votre politique interdit : {ids} "
-                           "(règles {rules})",
-                           "{n} nouvelles directives visent des familles que votre politique interdit : {ids} "
-                           "(règles {rules})"),
-        "directive-amended": "la directive {id}, que votre politique adopte, est modifiée : {items} (règles {rules})",
-        "directive-removed": "la directive {id}, que votre politique adopte, n'est plus au catalogue "
-                             "(règles {rules})",
-        "family-removed": "la famille {id}, que votre politique interdit, n'est plus au catalogue (règles {rules})",
-        "rule-gains": "la règle {id} interdit désormais aussi {items} : une directive qu'elle adopte ou un éditeur "
-                      "qu'elle nomme s'est étendu",
-        "rule-loses": "la règle {id} n'interdit plus {items}",
-        "i_added": ("{count} ajouté à {id}, que votre politique interdit (règles {rules}) : {items}",
-                    "{count} ajoutés à {id}, que votre politique interdit (règles {rules}) : {items}"),
-        "i_removed": ("{count} retiré de {id}, que votre politique interdit (règles {rules}) : {items}",
-                      "{count} retirés de {id}, que votre politique interdit (règles {rules}) : {items}"),
-        "problems": "Votre politique ne se charge pas avec ce catalogue ; corrigez-la avant la prochaine "
-                    "évaluation :",
-        "info_shipped": "Catalogue {version} (construit le {built}), livré avec interdit : {path}",
-        "info_installed": "Catalogue {version} (construit le {built}), mise à jour signée avec la clé {key} : {path}",
-        "info_older": "Une mise à jour installée, {version}, n'est pas utilisée : le catalogue livré est aussi récent "
-                      "ou plus ({path})",
-        "info_problem": "La mise à jour installée dans {path} n'est pas utilisée : {problem}",
-        "unreadable": "Votre politique n'a pas pu être lue ; ce que la mise à jour change pour elle n'est pas "
-                      "affiché :",
-    },
-}
+def _lang(lang: str) -> str:
+    return lang if lang in i18n.LANGS else "en"
 
 
-def _n(words: dict[str, Any], key: str, n: int, **values: Any) -> str:
-    one, many = words[key]
-    return str(one if n == 1 else many).format(n=n, **values)
+def _words(lang: str) -> dict[str, str]:
+    """What an update says, in `lang`: the catalogues' "catalogue_update." messages (docs/i18n.md)."""
+    return i18n.section(_lang(lang), "catalogue_update")
 
 
-def _count(words: dict[str, Any], kind: str, n: int) -> str:
-    one, many = words[kind]
-    return f"{n} {one if n == 1 else many}"
+def _n(lang: str, key: str, n: int, **values: Any) -> str:
+    return i18n.plural(_lang(lang), f"catalogue_update.{key}", n, **values)
+
+
+def _count(lang: str, kind: str, n: int) -> str:
+    return _n(lang, kind, n)
 
 
 def _shown(values: Any, limit: int = 8) -> str:
@@ -421,21 +333,21 @@ def _shown(values: Any, limit: int = 8) -> str:
 
 def describe_changes(changes: CatalogueDiff, lang: str = "en") -> list[str]:
     """The changes between two catalogues, one line each, in `lang`."""
-    w = _WORDS.get(lang, _WORDS["en"])
+    w = _words(lang)
     lines: list[str] = []
     for key, ids in (("d_added", changes.directives_added), ("d_removed", changes.directives_removed)):
         if ids:
-            lines.append(_n(w, key, len(ids), ids=_shown(ids)))
+            lines.append(_n(lang, key, len(ids), ids=_shown(ids)))
     lines += [w["d_amended"].format(id=c.directive, fields=", ".join(c.fields)) for c in changes.directives_amended]
     for key, ids in (("f_added", changes.families_added), ("f_removed", changes.families_removed)):
         if ids:
-            lines.append(_n(w, key, len(ids), ids=_shown(ids)))
+            lines.append(_n(lang, key, len(ids), ids=_shown(ids)))
     for c in changes.families_changed:
         for verb, items in (("added", c.added), ("removed", c.removed)):
             for kind in ("identifier", "prefix", "store-name", "domain"):
                 values = [i.value for i in items if i.kind == kind]
                 if values:
-                    lines.append(_n(w, verb, len(values), count=_count(w, kind, len(values)), family=c.family,
+                    lines.append(_n(lang, verb, len(values), count=_count(lang, kind, len(values)), family=c.family,
                                     items=_shown(values)))
         if c.fields:
             lines.append(w["f_fields"].format(id=c.family, fields=", ".join(c.fields)))
@@ -449,16 +361,16 @@ def describe_changes(changes: CatalogueDiff, lang: str = "en") -> list[str]:
 
 
 def describe_impact(impact: PolicyImpact, lang: str = "en") -> list[str]:
-    w = _WORDS.get(lang, _WORDS["en"])
+    w = _words(lang)
     lines = [w["policy"].format(path=impact.path)]
     if impact.unreadable is not None:
         return [*lines, "  " + w["unreadable"], *(f"    {t}" for t in impact.unreadable.splitlines())]
     for i in impact.impacts:
         rules = ", ".join(i.rules) or "-"
         if i.kind == "new-directives":
-            text = _n(w, "new-directives", len(i.items), ids=_shown(i.items), rules=rules)
+            text = _n(lang, "new-directives", len(i.items), ids=_shown(i.items), rules=rules)
         elif i.kind in ("added", "removed"):
-            text = _n(w, f"i_{i.kind}", len(i.items), count=_count(w, i.item_kind, len(i.items)), id=i.subject,
+            text = _n(lang, f"i_{i.kind}", len(i.items), count=_count(lang, i.item_kind, len(i.items)), id=i.subject,
                       rules=rules, items=_shown(i.items))
         else:
             text = w[i.kind].format(id=i.subject, items=", ".join(i.items), rules=rules)
@@ -472,7 +384,7 @@ def describe_impact(impact: PolicyImpact, lang: str = "en") -> list[str]:
 
 def describe_update(result: UpdateResult, lang: str = "en") -> list[str]:
     """What a person reads after `update_catalogue`, in English or French."""
-    w = _WORDS.get(lang, _WORDS["en"])
+    w = _words(lang)
     m = result.bundle.manifest
     origin = w["shipped"] if result.before.origin == "shipped" else w["installed_origin"]
     lines = [w[result.action].format(new=m.version, built=m.build_date.isoformat(), key=m.key_id,
@@ -487,7 +399,7 @@ def describe_update(result: UpdateResult, lang: str = "en") -> list[str]:
 
 
 def plain_http_warning(lang: str = "en") -> str:
-    return str(_WORDS.get(lang, _WORDS["en"])["plain_http"])
+    return _words(lang)["plain_http"]
 
 
 def in_use_as_dict(selection: channel.Selection) -> dict[str, Any]:
@@ -502,7 +414,7 @@ def in_use_as_dict(selection: channel.Selection) -> dict[str, Any]:
 
 def describe_in_use(selection: channel.Selection, lang: str = "en") -> list[str]:
     """Which catalogue is in use, and what became of an installed update, in `lang`."""
-    w = _WORDS.get(lang, _WORDS["en"])
+    w = _words(lang)
     cat, m = selection.catalogue, selection.installed
     key = "info_installed" if selection.origin == "installed" else "info_shipped"
     lines = [w[key].format(version=cat.version, built=cat.build_date.isoformat(), key=m.key_id if m else "",

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from interdit import i18n
 from interdit.errors import ConfigError, InterditError
 from interdit.pipeline import schedule_kinds  # noqa: F401  (registers the built-in kinds)
 from interdit.pipeline.basics import Clock, system_clock
@@ -48,35 +49,6 @@ JOB_KEYS = frozenset({"kind", "cron", "timezone", "timeout_minutes"})
 DEFAULT_TIMEOUT = timedelta(hours=4)
 DEFAULT_CATCH_UP = timedelta(minutes=60)
 LONGEST_WAIT_S = 60.0  # the worker looks again at least this often (a changed clock, a stop request)
-
-_TEXT = {
-    "en": {
-        "start": "worker {owner}: {n} jobs from {path}",
-        "next": "job {job}: next run {at}",
-        "skip": "job {job}: the run due at {at} is already claimed (run once, by one process); skipped",
-        "run": "job {job}: running the run due at {at}",
-        "ok": "job {job}: done in {s:.1f} s",
-        "failed": "job {job}: FAILED after {s:.1f} s: {error}",
-        "stop": "worker {owner}: stopping",
-        "reloaded": "schedule read again: {n} jobs from {path}",
-        "reload-failed": "the schedule {path} could not be read again, the previous one stays in use: {error}",
-        "pass-failed": "the jobs could not be run ({error}); trying again in {s:.0f} s",
-    },
-    "fr": {
-        "start": "exécuteur {owner} : {n} tâches lues dans {path}",
-        "next": "tâche {job} : prochaine exécution {at}",
-        "skip": "tâche {job} : l'exécution prévue à {at} est déjà prise (une seule fois, par un seul processus) ; "
-                "ignorée",
-        "run": "tâche {job} : exécution prévue à {at} en cours",
-        "ok": "tâche {job} : terminée en {s:.1f} s",
-        "failed": "tâche {job} : ÉCHEC après {s:.1f} s : {error}",
-        "stop": "exécuteur {owner} : arrêt",
-        "reloaded": "planification relue : {n} tâches lues dans {path}",
-        "reload-failed": "la planification {path} n'a pas pu être relue, la précédente reste en usage : {error}",
-        "pass-failed": "les tâches n'ont pas pu être exécutées ({error}) ; nouvel essai dans {s:.0f} s",
-    },
-}
-
 
 # -- job kinds (the registry is pipeline/schedule_registry.py; the built-in kinds pipeline/schedule_kinds.py) -----
 
@@ -269,8 +241,12 @@ class Outcome:
     error: str | None
 
 
+def _lang(lang: str | None) -> str:
+    return lang if lang in i18n.LANGS else "en"
+
+
 def _words(lang: str | None) -> dict[str, str]:
-    return _TEXT.get(lang or "en", _TEXT["en"])
+    return i18n.section(_lang(lang), "worker")
 
 
 def run_firing(repo: Repository, job: ScheduledJob, scheduled_for: datetime, *, policy_path: Path,
@@ -312,9 +288,9 @@ def run_firing(repo: Repository, job: ScheduledJob, scheduled_for: datetime, *, 
     took = (clock() - started).total_seconds()
     store.finish_run(repo.engine, run_id, at=clock(), ok=error is None, summary=summary, error=error)
     if error is None:
-        log.info(t["ok"].format(job=job.name, s=took))
+        log.info(t["ok"].format(job=job.name, s=i18n.number(took, _lang(lang), 1)))
     else:
-        log.error(t["failed"].format(job=job.name, s=took, error=error))
+        log.error(t["failed"].format(job=job.name, s=i18n.number(took, _lang(lang), 1), error=error))
     return Outcome(job.name, scheduled_for, run_id, error is None, summary, error)
 
 
@@ -372,7 +348,8 @@ def run_worker(repo: Repository, schedule: Schedule, *, stop: threading.Event,
             try:
                 run_due(repo, schedule, done=done, **options)
             except Exception as e:  # the database unreachable, a disk full: logged, tried again
-                log.error(t["pass-failed"].format(error=e, s=LONGEST_WAIT_S))
+                wait = i18n.number(LONGEST_WAIT_S, _lang(options.get("lang")), 0)
+                log.error(t["pass-failed"].format(error=e, s=wait))
                 _sleep(LONGEST_WAIT_S, stop, reload)
                 continue
             now = clock()

@@ -24,35 +24,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from interdit import i18n
 from interdit.errors import ConfigError, InterditError
 from interdit.pipeline.schedule_registry import JobContext, JobFailed, log, register_kind
 from interdit.storage import schedules as store
 
-_TEXT = {
-    "en": {
-        "no-sources": "no source to sync: the sources file lists none",
-        "sync-failed": "{n} of {m} sources failed to sync: {details}",
-        "no-folder": "cannot create the report folder {folder}: {error}",
-        "never-imported": "no source has ever been imported: nothing shows the fleet",
-        "stale": "{n} source(s) not synced within {hours:g} h: {details}",
-        "never": "never synced", "last": "last synced {at}", "item": "{name}: {what}", "and": "; ",
-        "undelivered": "{n} deliveries failed (tried again on the next run)",
-    },
-    "fr": {
-        "no-sources": "aucune source à synchroniser{nb}: le fichier des sources n'en contient aucune",
-        "sync-failed": "{n} source(s) sur {m} n'ont pas pu être synchronisées{nb}: {details}",
-        "no-folder": "impossible de créer le dossier des rapports {folder}{nb}: {error}",
-        "never-imported": "aucune source n'a jamais été importée{nb}: rien ne montre le parc",
-        "stale": "{n} source(s) non synchronisée(s) depuis {hours:g} h{nb}: {details}",
-        "never": "jamais synchronisée", "last": "dernière synchronisation {at}", "item": "{name}{nb}: {what}",
-        "and": "{nb}; ",
-        "undelivered": "{n} envoi(s) en échec (nouvel essai à la prochaine exécution)",
-    },
-}
+_PLURALS = ("stale", "sync-failed", "undelivered")
 
 
 def _say(ctx: JobContext, key: str, **values: Any) -> str:
-    return _TEXT.get(ctx.lang or "en", _TEXT["en"])[key].format(nb="\u00a0", **values)
+    """A job's message in its language (the "schedule." messages of the catalogue, docs/i18n.md)."""
+    lang = ctx.lang if ctx.lang in i18n.LANGS else "en"
+    if key in _PLURALS:
+        return i18n.plural(lang, f"schedule.{key}", values.pop("n"), **values)
+    return i18n.say(lang, f"schedule.{key}", **values)
 
 
 def _names(value: Any, where: str) -> None:

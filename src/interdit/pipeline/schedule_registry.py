@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from interdit.i18n import typeset_fr
 from interdit.pipeline.basics import Clock, system_clock
 from interdit.storage.repo import Repository
 
@@ -66,7 +67,7 @@ def register_kind(name: str, *, settings: Sequence[str] = (), help_en: str, help
     function of a `JobContext` that returns its summary (raise `JobFailed` when the work was not done)."""
 
     def decorate(run: Runner) -> Runner:
-        KINDS[name] = JobKind(name, run, frozenset(settings), {"en": help_en, "fr": help_fr}, check)
+        KINDS[name] = JobKind(name, run, frozenset(settings), {"en": help_en, "fr": typeset_fr(help_fr)}, check)
         return run
 
     return decorate

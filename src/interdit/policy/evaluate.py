@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from interdit import i18n
 from interdit.model import (
     NAME_PREFIX,
     OUT_OF_SCOPE_ORDER,
@@ -55,48 +56,6 @@ _NOT_EVALUABLE = FindingState.NOT_EVALUABLE
 _STALE = FindingState.STALE
 _FULL = Coverage.FULL
 
-_TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "seen": "{app}{version} reported by source '{source}' at {at}",
-        "first": "first reported at {at}",
-        "blocked": "the source reports it blocked or hidden, but still installed",
-        "family": "matches family '{family}' ({name})",
-        "own-id": "matches the rule's own identifier {app}",
-        "own-prefix": "matches the rule's own prefix {prefix}",
-        "by-name": "matched by display name: “{store}” is a store name of the family on {platform} ({confidence})",
-        "exact": "exact store name",
-        "prefix": "store name prefix: the display name starts with it, then a separator",
-        "excepted": "allowed by exception {exc} (approved by {approver}, until {expires})",
-        "removed": "removed at {at}",
-        "stale": "inventory last received at {at}, {days} days before {as_of} (the policy allows {limit})",
-        "used": "{count} look-up(s) of {name} from {clients} in {formats} logs, {first} to {last}",
-        "weak": "weak: only an answer mentioned the name (e.g. a CNAME to a shared CDN)",
-        "sdk": "the analysed APK (sha256 {sha}, version {version}) bundles an SDK of {vendor}",
-        "endpoint": "the analysed APK (sha256 {sha}, version {version}) contacts endpoints of {vendor}",
-        "part-of": "{name} ({vid}), part of {parent}",
-    },
-    "fr": {
-        "seen": "{app}{version} signalée par la source « {source} » le {at}",
-        "first": "signalée pour la première fois le {at}",
-        "blocked": "la source la signale bloquée ou masquée, mais toujours installée",
-        "family": "correspond à la famille « {family} » ({name})",
-        "own-id": "correspond à l'identifiant propre de la règle {app}",
-        "own-prefix": "correspond au préfixe propre de la règle {prefix}",
-        "by-name": "reconnue par son nom affiché : « {store} » est un nom de la famille dans la boutique "
-                   "{platform} ({confidence})",
-        "exact": "nom exact de la boutique",
-        "prefix": "préfixe d'un nom de la boutique : le nom affiché commence par lui, puis un séparateur",
-        "excepted": "permise par l'exception {exc} (approuvée par {approver}, jusqu'au {expires})",
-        "removed": "retirée le {at}",
-        "stale": "inventaire reçu pour la dernière fois le {at}, {days} jours avant le {as_of} "
-                 "(la politique en permet {limit})",
-        "used": "{count} résolution(s) de {name} depuis {clients} dans les journaux {formats}, du {first} au {last}",
-        "weak": "faible : seule une réponse mentionnait le nom (p. ex. un CNAME vers un CDN partagé)",
-        "sdk": "l'APK analysé (sha256 {sha}, version {version}) intègre une trousse (SDK) de {vendor}",
-        "endpoint": "l'APK analysé (sha256 {sha}, version {version}) contacte des serveurs de {vendor}",
-        "part-of": "{name} ({vid}), filiale de {parent}",
-    },
-}
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
@@ -239,7 +198,8 @@ class _Evaluator:
         self.policy = policy
         self.cat = cat
         self.as_of = as_of
-        self.t = _TEXT.get(policy.language, _TEXT["en"])
+        self.lang = policy.language if policy.language in i18n.LANGS else "en"
+        self.t = i18n.section(self.lang, "evidence")
         self.rules = [r for r in policy.rules if r.in_force(as_of)]
         self.starts = [day_start(r.effective) for r in self.rules]
         self.families = [frozenset(r.families) for r in self.rules]
@@ -608,8 +568,9 @@ class _Evaluator:
             rule = self.rules[ri]
             first = min(s.first for s in group)
             last = max(s.last for s in group)
-            evidence = [t["used"].format(
-                count=sum(s.count for s in group), name=", ".join(sorted({s.example_name for s in group})),
+            evidence = [i18n.plural(
+                self.lang, "evidence.used", sum(s.count for s in group),
+                name=", ".join(sorted({s.example_name for s in group})),
                 clients=", ".join(sorted({s.client for s in group})),
                 formats=", ".join(sorted({s.source_format for s in group})), first=stamp(first), last=stamp(last))]
             if all(s.weak for s in group):

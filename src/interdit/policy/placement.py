@@ -12,34 +12,15 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import replace
 from datetime import datetime
 
+from interdit import i18n
 from interdit.model import AppId, Device, DeviceState, Finding, FindingState, Rule
 from interdit.policy.orgmap import labels_of
 
-_TEXT = {
-    "en": {
-        "scope-unknown": "scope unknown: the rule covers {scope}, but this device cannot be placed in the "
-                         "organisation: {what} (source '{source}') maps to no org unit in the policy; it is not "
-                         "evaluable until it does (map it under 'org_units:' in policy.yaml)",
-        "no-labels": "the source gave no org unit and no group",
-        "labels": "its {labels}",
-    },
-    "fr": {
-        "scope-unknown": "portée inconnue : la règle vise {scope}, mais cet appareil ne peut être placé dans "
-                         "l'organisation : {what} (source « {source} ») ne correspond à aucune unité de la politique ; "
-                         "il n'est pas évaluable tant qu'elle n'existe pas (ajoutez-la sous 'org_units:' dans "
-                         "policy.yaml)",
-        "no-labels": "la source n'a donné ni unité ni groupe",
-        "labels": "son étiquette {labels}",
-    },
-}
 
-_KINDS = {
-    "en": {"unit": "org unit", "enrollment_data": "enrolment data", "organization_group": "organization group",
-           "org_unit_path": "org unit path"},
-    "fr": {"unit": "unité", "category": "catégorie", "department": "service", "building": "bâtiment",
-           "enrollment_data": "données d'inscription", "policy": "politique",
-           "organization_group": "groupe d'organisation", "org_unit_path": "chemin d'unité", "group": "groupe"},
-}
+def _lang(lang: str) -> str:
+    return lang if lang in i18n.LANGS else "en"
+
+
 _BAD = (FindingState.VIOLATION, FindingState.BLOCKED_PRESENT)
 UnplacedKey = tuple[str, str, tuple[tuple[str, str], ...]]  # family, source, labels
 
@@ -58,10 +39,10 @@ def holding(state: DeviceState, unknown: tuple[int, ...], match: Callable[[AppId
 
 
 def describe(labels: tuple[tuple[str, str], ...], lang: str) -> str:
-    t = _TEXT.get(lang, _TEXT["en"])
+    t = i18n.section(_lang(lang), "placement")
     if not labels:
         return t["no-labels"]
-    words = _KINDS.get(lang, _KINDS["en"])
+    words = i18n.section(_lang(lang), "placement.kind")
     return t["labels"].format(labels=", ".join(f"{words.get(k, k)} `{v}`" for k, v in labels))
 
 
@@ -69,7 +50,7 @@ def not_placed(device: Device, mine: list[Finding], rules: Mapping[str, Rule], l
                unplaced: MutableMapping[UnplacedKey, int]) -> list[Finding]:
     """`mine` with each violation under one of `rules` (by id; rules whose scope is unknown for the device)
     turned `not_evaluable`, its reason added; counts the device once per family in `unplaced`."""
-    t = _TEXT.get(lang, _TEXT["en"])
+    t = i18n.section(_lang(lang), "placement")
     labels = labels_of(device)
     out = []
     families: set[str] = set()

@@ -4,24 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from interdit import i18n
 from interdit.model import Policy, utc
-
-_WHY = {
-    "en": {
-        "rule-interim": "interim rule: review by {d}",
-        "rule": "rule review by {d}",
-        "exception-review": "exception review by {d} (approved by {approver})",
-        "exception-expires": "exception expires on {d}: renew it or let it end",
-        "exception-expired": "exception expired on {d}: remove it from the policy or renew it",
-    },
-    "fr": {
-        "rule-interim": "règle provisoire : à réexaminer d'ici le {d}",
-        "rule": "règle à réexaminer d'ici le {d}",
-        "exception-review": "exception à réexaminer d'ici le {d} (approuvée par {approver})",
-        "exception-expires": "l'exception expire le {d} : la renouveler ou la laisser prendre fin",
-        "exception-expired": "l'exception a expiré le {d} : la retirer de la politique ou la renouveler",
-    },
-}
 
 
 def due_for_review(policy: Policy, now: datetime, within_days: int,
@@ -30,7 +14,8 @@ def due_for_review(policy: Policy, now: datetime, within_days: int,
 
     Past-due items are included. Sorted by date, then kind and id. `why` is in `lang` (default: the policy's).
     """
-    words = _WHY.get(lang or policy.language, _WHY["en"])
+    chosen = lang or policy.language
+    words = i18n.section(chosen if chosen in i18n.LANGS else "en", "review")
     today = utc(now).date()
     horizon = today + timedelta(days=max(within_days, 0))
     items: list[tuple[str, str, date, str]] = []

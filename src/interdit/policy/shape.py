@@ -126,7 +126,7 @@ def suggest(word: str, candidates: Iterable[str]) -> str | None:
 
 
 def kind_of(value: object) -> str:
-    """The word key (messages.WORDS) for what `value` is."""
+    """The word key (the "policy.word." messages) for what `value` is."""
     if value is None:
         return "nothing"
     if isinstance(value, bool):

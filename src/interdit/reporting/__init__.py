@@ -8,7 +8,7 @@ What a format module may use (see docs/guides/add-a-report-format.md):
     ReportData                       everything a report shows, computed before rendering (no I/O, no clock)
     figures(data) -> Figures         the figures every human-facing format shows, computed once
     who(data, finding), family_name(data, family), is_overdue(finding, as_of), STATES
-    Translator, check_lang           the report's words in "en" or "fr" (messages.<lang>.json)
+    Translator, check_lang           the report's words in "en" or "fr" (the catalogues, docs/i18n.md)
 """
 
 from interdit.reporting.base import (

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from interdit import i18n
 from interdit.model import Finding
 from interdit.reporting.base import ReportData, family_name, figures, formats, is_overdue, who
 from interdit.reporting.i18n import Translator
@@ -24,49 +25,14 @@ DATE_FORMAT = "yyyy-mm-dd"
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
 MAX_WIDTH = 60  # characters: a wider column would push the others off the screen
 
-# (key, English header, French header, kind) — kind: text, date, time or number
-COLUMNS: tuple[tuple[str, str, str, str], ...] = (
-    ("device_name", "Device name", "Nom de l’appareil", "text"),
-    ("owner", "Owner", "Détenteur", "text"),
-    ("model", "Model", "Modèle", "text"),
-    ("os_version", "OS version", "Version du système", "text"),
-    ("org_unit", "Org unit", "Unité administrative", "text"),
-    ("state", "State", "État", "text"),
-    ("family", "App family", "Famille d’applications", "text"),
-    ("app", "App", "Application", "text"),
-    ("rule", "Rule", "Règle", "text"),
-    ("directive", "Directive", "Directive", "text"),
-    ("deadline", "Deadline", "Échéance", "date"),
-    ("overdue", "Days overdue", "Jours de retard", "number"),
-    ("first_seen", "First seen (UTC)", "Vu la première fois (UTC)", "time"),
-    ("last_seen", "Last seen (UTC)", "Vu la dernière fois (UTC)", "time"),
-    ("resolved_at", "Resolved (UTC)", "Résolu (UTC)", "time"),
-    ("exception", "Exception", "Dérogation", "text"),
-    ("source", "Source", "Source", "text"),
-    ("device_id", "Device id", "Identifiant de l’appareil", "text"),
-    ("kind", "Kind", "Type", "text"),
-    ("id", "Finding id", "Identifiant du constat", "text"),
-    ("evidence", "Evidence", "Preuves", "text"),
+# (key, kind): the header is the message "xlsx.col.<key>"; kind: text, date, time or number
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("device_name", "text"), ("owner", "text"), ("model", "text"), ("os_version", "text"), ("org_unit", "text"),
+    ("state", "text"), ("family", "text"), ("app", "text"), ("rule", "text"), ("directive", "text"),
+    ("deadline", "date"), ("overdue", "number"), ("first_seen", "time"), ("last_seen", "time"),
+    ("resolved_at", "time"), ("exception", "text"), ("source", "text"), ("device_id", "text"), ("kind", "text"),
+    ("id", "text"), ("evidence", "text"),
 )
-
-_TEXT = {
-    "en": {"findings": "Findings", "summary": "Summary", "figure": "Figure", "value": "Value",
-           "organisation": "Organisation", "as_of": "As of (UTC)", "generated": "Generated (UTC)",
-           "devices": "Devices", "in_scope": "Devices in scope", "compliant": "Compliant devices",
-           "rate": "Compliance rate", "holding": "Devices holding a prohibited app",
-           "overdue": "Of those, past the deadline", "violations": "Devices in violation",
-           "not_evaluable": "Devices not evaluable", "stale": "Devices with a stale inventory",
-           "excepted": "Devices under an exception", "findings_n": "Findings listed",
-           "source": "Source", "family": "App family", "devices_violation": "Devices in violation"},
-    "fr": {"findings": "Constats", "summary": "Sommaire", "figure": "Indicateur", "value": "Valeur",
-           "organisation": "Organisation", "as_of": "En date du (UTC)", "generated": "Produit le (UTC)",
-           "devices": "Appareils", "in_scope": "Appareils visés", "compliant": "Appareils conformes",
-           "rate": "Taux de conformité", "holding": "Appareils ayant une application interdite",
-           "overdue": "Dont l’échéance est passée", "violations": "Appareils en infraction",
-           "not_evaluable": "Appareils non évaluables", "stale": "Appareils à l’inventaire périmé",
-           "excepted": "Appareils visés par une dérogation", "findings_n": "Constats listés",
-           "source": "Source", "family": "Famille d’applications", "devices_violation": "Appareils en infraction"},
-}
 
 
 def naive(t: datetime | None) -> datetime | None:
@@ -141,16 +107,16 @@ class FindingsXlsx:
         from openpyxl import Workbook
 
         t = Translator(lang)
-        words = _TEXT[lang]
+        words = i18n.section(lang, "xlsx")
         book = Workbook()
         ws = book.active
         ws.title = words["findings"]
-        headers = [en if lang == "en" else fr for _, en, fr, _ in COLUMNS]
+        headers = [words[f"col.{key}"] for key, _ in COLUMNS]
         _header(ws, headers)
         widths = {i: len(h) for i, h in enumerate(headers, start=1)}
         for r, f in enumerate(data.findings, start=2):
             row = values(f, data, t)
-            for c, (key, _, _, kind) in enumerate(COLUMNS, start=1):
+            for c, (key, kind) in enumerate(COLUMNS, start=1):
                 _put(ws, r, c, row[key], kind)
                 widths[c] = max(widths[c], _shown_width(row[key], kind))
         _fit(ws, widths)

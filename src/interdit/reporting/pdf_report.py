@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 
+from interdit import i18n
 from interdit.errors import ConfigError
 from interdit.reporting.base import ReportData, formats
 from interdit.reporting.html_report import HtmlReport
 from interdit.reporting.i18n import Translator
 
 PAPERS = {"a4": "A4", "letter": "letter"}
-_PAGE = {"en": "page {x} of {y}", "fr": "page {x} de {y}"}
 
 
 def css_string(text: str) -> str:
@@ -31,7 +31,7 @@ def css_string(text: str) -> str:
 
 def page_number(lang: str) -> str:
     """The CSS `content` of the page number: "page " counter(page) " of " counter(pages)."""
-    before, rest = _PAGE[lang].split("{x}")
+    before, rest = i18n.text(lang, "pdf.page").split("{x}")
     middle, after = rest.split("{y}")
     parts = [css_string(before), "counter(page)", css_string(middle), "counter(pages)"]
     if after:
