@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from interdit.errors import ConfigError
+from interdit.i18n import NBSP, NNBSP, typeset_fr
 from interdit.model import AppId, Device, Finding, FindingKind, FindingState, Management, Ownership, Platform
 from interdit.notify import Notice, NoticeKind, Templates
-from interdit.notify.render import NBSP, NNBSP, format_date, typeset_fr
+from interdit.notify.render import format_date
 from reporting.test_french_typography import offences
 
 NOW = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)

@@ -20,12 +20,9 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefine
 from jinja2.sandbox import SandboxedEnvironment
 
 from interdit.errors import ConfigError
+from interdit.i18n import typeset_fr
 from interdit.notify.plan import Notice
 
-NBSP = "\u00a0"
-NNBSP = "\u202f"
-_FR_SPACES = ((" :", NBSP + ":"), (" ;", NNBSP + ";"), (" !", NNBSP + "!"), (" ?", NNBSP + "?"),
-              ("« ", "«" + NBSP), (" »", NBSP + "»"))
 _MONTHS = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"),
@@ -38,13 +35,6 @@ _PLATFORMS = {"en": {"ios": "iOS", "ipados": "iPadOS", "android": "Android", "ma
                      "windows": "Windows"}}
 _BILINGUAL_NOTE = {"en": "(Le français suit)", "fr": "(English follows)"}
 _SEPARATOR = "\n\n" + "—" * 40 + "\n\n"
-
-
-def typeset_fr(text: str) -> str:
-    """French typography (the rule the reports follow): no breakable space before : ; ! ? », none after «."""
-    for plain, fixed in _FR_SPACES:
-        text = text.replace(plain, fixed)
-    return text
 
 
 def format_date(d: date | None, lang: str) -> str:
