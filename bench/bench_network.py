@@ -150,7 +150,7 @@ def _best(cmd: list[str], times: int = 2) -> tuple[Run, float]:
 
 
 def _scanner() -> list[str]:
-    """`interdit logs scan` (through this module when the command group is not yet in the main app)."""
+    """`interdit logs scan`, as the `interdit` command starts it (`interdit.cli.launch.main`)."""
     return [sys.executable, "-m", "bench.bench_network", "logs", "scan", "--no-store", "--format", "json"]
 
 
@@ -339,8 +339,6 @@ def _rg_errors(rg: str, plain: Path, log: Path, truth: Counter[tuple[str, str, s
 
 
 if __name__ == "__main__":
-    from interdit.cli import main, network_cmd
+    from interdit.cli.launch import main
 
-    if not any(g.name == "logs" for g in main.app.registered_groups):
-        network_cmd.register(main.app)
-    main.app()
+    main()  # what the `interdit` command runs
