@@ -67,18 +67,33 @@ def _unmatched(parts: list[bytes], qi: int, ai: int, keys: frozenset[bytes],
     return True
 
 
-def _listed_query(ctx: ScanContext, tab: TabularReader, parts: list[bytes], qi: int, ti: int, ci: int) -> bool:
+def _query_family(q: bytes, seen: dict[bytes, str | None], exact: Callable[[bytes], str | None]) -> str | None:
+    """The family of a clean line's name as logged (`UNLISTED`: a valid DNS name that is not listed; None: not a
+    name `normalise` keeps as it is, which the full reader must see), remembered by the logged bytes: a log asks
+    for the same few thousand names again and again."""
+    if q in seen:
+        return seen[q]
+    n = q.lower()
+    if n[-1:] == b".":
+        n = n[:-1]
+    family: str | None = None
+    if 0 < len(n) <= MAX_NAME and _NAME.fullmatch(n) is not None:
+        family = exact(n)
+        if family is None:
+            family = UNLISTED
+    if len(seen) < _SEEN_MAX:
+        seen[q] = family
+    return family
+
+
+UNLISTED = "\x00"  # no family is named so (a list's family is a word)
+_SEEN_MAX = 200_000  # names remembered per scan (a few tens of MB at most)
+
+
+def _listed_query(ctx: ScanContext, tab: TabularReader, parts: list[bytes], family: str, qi: int, ti: int,
+                  ci: int) -> None:
     """`handle` for a clean data line whose name is a valid, listed DNS name (what most flagged lines are),
-    without decoding the whole line: the same counts, rejection and sighting. False when the name is not
-    such a name (the caller reads the line in full)."""
-    q = parts[qi].lower()
-    if q[-1:] == b".":
-        q = q[:-1]
-    if not 0 < len(q) <= MAX_NAME or _NAME.fullmatch(q) is None:
-        return False
-    family = ctx.matcher.family_of_bytes(q)
-    if family is None:
-        return False
+    without decoding the whole line: the same counts, rejection and sighting."""
     r = ctx.result
     r.read += 1
     try:
@@ -86,10 +101,27 @@ def _listed_query(ctx: ScanContext, tab: TabularReader, parts: list[bytes], qi: 
         client = client_address(parts[ci].decode("ascii"))
     except LineError as e:
         r.reject(0, str(e))
-        return True
+        return
     r.matched += 1
+    q = parts[qi].lower()
+    if q[-1:] == b".":
+        q = q[:-1]
     device = ctx.attributor.device(client, when.timestamp()) if ctx.attributor else None
     r.aggregate.add(family, when, client, device, q.decode("ascii"), False, ctx.fmt)
+
+
+def _answers_unmatched(a: bytes, keys: frozenset[bytes], exact: Callable[[bytes], str | None]) -> bool:
+    """True when none of a clean line's answers is listed, nor needs the reader (a Windows wire form)."""
+    if a == b"-" or a == b"(empty)":
+        return True
+    for x in a.lower().split(b","):
+        if x[:1] == b"(":
+            return False
+        if x[-1:] == b".":
+            x = x[:-1]
+        j = x.rfind(b".")
+        if j > 0 and x[x.rfind(b".", 0, j) + 1:] in keys and exact(x) is not None:
+            return False
     return True
 
 
@@ -152,6 +184,7 @@ def read_native(ctx: ScanContext, tab: TabularReader, pre: Prefilter, blocks: It
     r = ctx.result
     keys = ctx.matcher.bkeys
     exact = ctx.matcher.family_of_bytes
+    names: dict[bytes, str | None] = {}
     unmatched = 0
     for blob in blocks:
         if isinstance(blob, TooLong):
@@ -185,9 +218,12 @@ def read_native(ctx: ScanContext, tab: TabularReader, pre: Prefilter, blocks: It
                     kept = len(r.rejections)
                     if line[:1] != b"#" and len(line) <= MAX_LINE:
                         parts = line.split(b"\t")
-                        if _unmatched(parts, qi, ai, keys, exact):
+                        family = _query_family(parts[qi], names, exact)
+                        if family is UNLISTED and (ai < 0 or _answers_unmatched(parts[ai], keys, exact)):
                             continue  # a look-alike: counted below with the lines not flagged
-                        if not _listed_query(ctx, tab, parts, qi, ti, ci):
+                        if family is not None and family is not UNLISTED:
+                            _listed_query(ctx, tab, parts, family, qi, ti, ci)
+                        else:
                             handle(ctx, 0, parse(reader, line))
                     else:
                         handle(ctx, 0, parse(reader, TOO_LONG if len(line) > MAX_LINE else line))
