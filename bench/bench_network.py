@@ -150,8 +150,10 @@ def _best(cmd: list[str], times: int = 2) -> tuple[Run, float]:
 
 
 def _scanner() -> list[str]:
-    """`interdit logs scan`, as the `interdit` command starts it (`interdit.cli.launch.main`)."""
-    return [sys.executable, "-m", "bench.bench_network", "logs", "scan", "--no-store", "--format", "json"]
+    """`interdit logs scan`, started as the `interdit` command starts it (`interdit.cli.launch.main`), with nothing
+    of this module's imports in its start-up."""
+    return [sys.executable, "-c", "from interdit.cli.launch import main; main()", "logs", "scan", "--no-store",
+            "--format", "json"]
 
 
 def _found(output: str) -> tuple[Counter[tuple[str, str, str]], dict[str, Any]]:
