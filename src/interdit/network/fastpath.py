@@ -156,7 +156,8 @@ def read_python(ctx: ScanContext, tab: TabularReader, batches: Iterator[list[byt
 
 
 # what the block check keeps of a line: tabs, newlines, and the bytes that would change a name or a column
-_KEEP = b"\t\n\x00\x0b\x0c\r\x1c\x1d\x1e\x1f "
+# (whitespace, NUL, and any byte beyond ASCII: so the one comparison also proves the block is ASCII)
+_KEEP = b"\t\n\x00\x0b\x0c\r\x1c\x1d\x1e\x1f " + bytes(range(128, 256))
 _DROP = bytes(i for i in range(256) if i not in _KEEP)
 _MAX_WIDTH = MAX_LINE // 254  # columns of at most 253 bytes then make a line shorter than MAX_LINE
 
@@ -175,8 +176,8 @@ def read_native(ctx: ScanContext, tab: TabularReader, pre: Prefilter, blocks: It
                 lineno: int) -> int:
     """The fast path with the native prefilter: only the lines it flags are read.
 
-    A block is taken whole only when it is ASCII, has no header line (`tab.header`), and every line has exactly the
-    header's number of tabs and no NUL or whitespace but tabs (one `translate` and one comparison). Then a
+    A block is taken whole only when it has no header line (`tab.header`), and every line has exactly the header's
+    number of tabs and no NUL, whitespace but tabs or byte beyond ASCII (one `translate` and one comparison). Then a
     line the prefilter does not flag is, for the full reader, a data line whose name is a valid DNS name that
     contains no listed domain, nor do its answers: unmatched. Any other block goes through `read_python`.
     """
@@ -204,7 +205,7 @@ def read_native(ctx: ScanContext, tab: TabularReader, pre: Prefilter, blocks: It
         if blob[last:last + 1] == b"#":  # the #close line at the end
             blob, tail = blob[:last - 1], blob[last:]
         tabs = _tabs(tab)
-        if tabs >= 0 and blob.isascii() and (b"#" not in blob or tab.header not in blob):
+        if tabs >= 0 and (b"#" not in blob or tab.header not in blob):
             seen = blob.translate(None, _DROP)
             k = len(seen) // (tabs + 1)
             if len(seen) == k * (tabs + 1) + tabs and seen == (b"\t" * tabs + b"\n") * k + b"\t" * tabs:
