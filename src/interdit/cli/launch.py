@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-# option -> (parameter, takes a value); the root's options first, then those of `logs scan`
+# option -> the parameter it sets: the root's options (before the command), then those of `logs scan`
 _ROOT = {"--db": "db", "--policy": "policy", "-p": "policy", "--lang": "lang"}
 _VALUED = {"--log-format": "fmt", "-l": "fmt", "--domains": "domains", "--family": "family", "--leases": "leases",
            "--timezone": "tz", "--jobs": "jobs", "-j": "jobs", "--format": "output", "-f": "output"}
