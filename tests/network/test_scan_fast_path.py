@@ -224,3 +224,16 @@ def test_valid_domain_is_the_regular_expression(name: str) -> None:
     from interdit.network.match import _DOMAIN, MAX_NAME, valid_domain
 
     assert valid_domain(name) == (len(name) <= MAX_NAME and _DOMAIN.fullmatch(name) is not None)
+
+
+def test_a_family_of_any_name_is_counted_the_same_by_every_method(tmp_path: Path) -> None:
+    """The fast path remembers each name's verdict; an empty family name or one that is a control character is
+    still a family, never taken for 'not listed'."""
+    rows = [f"{1677664800 + i}.0\tC{i}\t10.1.1.{i % 3}\t5353\t10.0.0.53\t53\tudp\t1\t0.1\t{q}\t1\tC_INTERNET\t1\tA\t0\t"
+            f"NOERROR\tF\tF\tT\tT\t0\t-\t-\tF\n"
+            for i, q in enumerate(["www.tiktok.com", "deepseek.com", "example.org", "WWW.TIKTOK.COM"] * 50)]
+    p = tmp_path / "dns.log"
+    p.write_text(HEAD + "".join(rows))
+    for family in ("", "\x00", "tiktok"):
+        r = _all_agree(p, DomainMatcher({"tiktok.com": family, "deepseek.com": "deepseek"}))
+        assert (r["matched"], r["unmatched"]) == (150, 50 + HEAD.count("\n"))  # header lines are unmatched

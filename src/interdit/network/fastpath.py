@@ -67,7 +67,17 @@ def _unmatched(parts: list[bytes], qi: int, ai: int, keys: frozenset[bytes],
     return True
 
 
-def _query_family(q: bytes, seen: dict[bytes, str | None], exact: Callable[[bytes], str | None]) -> str | None:
+class _Unlisted:
+    """What `_query_family` answers for a valid DNS name that is not listed (one instance: `UNLISTED`)."""
+
+    __slots__ = ()
+
+
+UNLISTED = _Unlisted()
+
+
+def _query_family(q: bytes, seen: dict[bytes, str | _Unlisted | None],
+                  exact: Callable[[bytes], str | None]) -> str | _Unlisted | None:
     """The family of a clean line's name as logged (`UNLISTED`: a valid DNS name that is not listed; None: not a
     name `normalise` keeps as it is, which the full reader must see), remembered by the logged bytes: a log asks
     for the same few thousand names again and again."""
@@ -76,17 +86,15 @@ def _query_family(q: bytes, seen: dict[bytes, str | None], exact: Callable[[byte
     n = q.lower()
     if n[-1:] == b".":
         n = n[:-1]
-    family: str | None = None
+    family: str | _Unlisted | None = None
     if 0 < len(n) <= MAX_NAME and _NAME.fullmatch(n) is not None:
-        family = exact(n)
-        if family is None:
-            family = UNLISTED
+        listed = exact(n)
+        family = UNLISTED if listed is None else listed
     if len(seen) < _SEEN_MAX:
         seen[q] = family
     return family
 
 
-UNLISTED = "\x00"  # no family is named so (a list's family is a word)
 _SEEN_MAX = 200_000  # names remembered per scan (a few tens of MB at most)
 
 
@@ -185,7 +193,7 @@ def read_native(ctx: ScanContext, tab: TabularReader, pre: Prefilter, blocks: It
     r = ctx.result
     keys = ctx.matcher.bkeys
     exact = ctx.matcher.family_of_bytes
-    names: dict[bytes, str | None] = {}
+    names: dict[bytes, str | _Unlisted | None] = {}
     unmatched = 0
     for blob in blocks:
         if isinstance(blob, TooLong):
@@ -222,7 +230,7 @@ def read_native(ctx: ScanContext, tab: TabularReader, pre: Prefilter, blocks: It
                         family = _query_family(parts[qi], names, exact)
                         if family is UNLISTED and (ai < 0 or _answers_unmatched(parts[ai], keys, exact)):
                             continue  # a look-alike: counted below with the lines not flagged
-                        if family is not None and family is not UNLISTED:
+                        if isinstance(family, str):
                             _listed_query(ctx, tab, parts, family, qi, ti, ci)
                         else:
                             handle(ctx, 0, parse(reader, line))
