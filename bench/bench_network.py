@@ -150,8 +150,10 @@ def _best(cmd: list[str], times: int = 2) -> tuple[Run, float]:
 
 
 def _scanner() -> list[str]:
-    """`interdit logs scan` (through this module when the command group is not yet in the main app)."""
-    return [sys.executable, "-m", "bench.bench_network", "logs", "scan", "--no-store", "--format", "json"]
+    """`interdit logs scan`, started as the `interdit` command starts it (`interdit.cli.launch.main`), with nothing
+    of this module's imports in its start-up."""
+    return [sys.executable, "-c", "from interdit.cli.launch import main; main()", "logs", "scan", "--no-store",
+            "--format", "json"]
 
 
 def _found(output: str) -> tuple[Counter[tuple[str, str, str]], dict[str, Any]]:
@@ -339,8 +341,6 @@ def _rg_errors(rg: str, plain: Path, log: Path, truth: Counter[tuple[str, str, s
 
 
 if __name__ == "__main__":
-    from interdit.cli import main, network_cmd
+    from interdit.cli.launch import main
 
-    if not any(g.name == "logs" for g in main.app.registered_groups):
-        network_cmd.register(main.app)
-    main.app()
+    main()  # what the `interdit` command runs

@@ -124,6 +124,45 @@ def test_two_processes_give_the_same_answer_as_one(tmp_path: Path, monkeypatch: 
     assert three.aggregate.sightings() == one.aggregate.sightings()
 
 
+def test_a_failing_scanning_process_fails_the_scan_and_leaves_no_process(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from interdit.network import split as splitmod
+
+    p = tmp_path / "dns.log"
+    p.write_text(HEAD + "".join(zeek_line(i, "10.1.1.1", "www.tiktok.com") for i in range(2000)))
+    monkeypatch.setattr(scanmod, "SPLIT_MIN", 1)
+    calls = []
+    worker = splitmod._worker
+
+    def failing(args: tuple) -> object:  # the second range fails in its own process
+        if args[1] > 0:
+            raise LookupError("this range cannot be read")
+        calls.append(args)
+        return worker(args)
+
+    def children() -> set[str]:  # this process's children, running or not yet waited for (Linux's /proc)
+        found = set()
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                        found.add(pid)
+            except (OSError, IndexError, ValueError):
+                continue
+        return found
+
+    before = children()
+    monkeypatch.setattr(splitmod, "_worker", failing)
+    with pytest.raises(LookupError, match="this range cannot be read"):
+        scan_file(str(p), M, jobs=2)
+    assert children() <= before  # every scanning process ended and was waited for
+    assert not calls  # the first range was read in its own process, not in this one
+    monkeypatch.setattr(splitmod, "_worker", worker)
+    assert check(scan_file(str(p), M, jobs=2)).matched == 2000
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.one_of(st.binary(max_size=120), st.sampled_from([
     zeek_line(1, "10.1.1.1", "www.tiktok.com").rstrip("\n").encode(),

@@ -193,9 +193,8 @@ def test_real_zeek_sample_every_path_agrees(tmp_path: Path, counted: Counter[str
 
 
 @native
-def test_a_long_list_is_compiled_once_and_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_list_is_compiled_once_and_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(prefiltermod, "CACHE_FROM", 3)
     first = prefiltermod.build(LIST)
     kept = list((tmp_path / "cache" / "interdit" / "network").glob("zeek-*.hsdb"))
     assert first is not None and len(kept) == 1
@@ -204,6 +203,9 @@ def test_a_long_list_is_compiled_once_and_kept(tmp_path: Path, monkeypatch: pyte
     assert again is not None and again.lines(b"x\twww.TIKTOK.com\ty\nplain\tline\n#close") == [0, 30]
     loaded = prefiltermod.build(LIST)  # from the cache this time
     assert loaded is not None and loaded.lines(b"a\nb.deepseek.COM.\n.\n") == [2, 18]
+    monkeypatch.setattr(prefiltermod, "COMPILED_FROM", len(LIST) + 1)  # shorter lists: compiled at each use
+    assert prefiltermod.build(["tiktok.com"]) is not None
+    assert len(list((tmp_path / "cache" / "interdit" / "network").glob("zeek-*.hsdb"))) == 1
 
 
 def test_iter_lines_survives_an_over_long_line_ending_in_the_next_block(tmp_path: Path,
@@ -222,3 +224,16 @@ def test_valid_domain_is_the_regular_expression(name: str) -> None:
     from interdit.network.match import _DOMAIN, MAX_NAME, valid_domain
 
     assert valid_domain(name) == (len(name) <= MAX_NAME and _DOMAIN.fullmatch(name) is not None)
+
+
+def test_a_family_of_any_name_is_counted_the_same_by_every_method(tmp_path: Path) -> None:
+    """The fast path remembers each name's verdict; an empty family name or one that is a control character is
+    still a family, never taken for 'not listed'."""
+    rows = [f"{1677664800 + i}.0\tC{i}\t10.1.1.{i % 3}\t5353\t10.0.0.53\t53\tudp\t1\t0.1\t{q}\t1\tC_INTERNET\t1\tA\t0\t"
+            f"NOERROR\tF\tF\tT\tT\t0\t-\t-\tF\n"
+            for i, q in enumerate(["www.tiktok.com", "deepseek.com", "example.org", "WWW.TIKTOK.COM"] * 50)]
+    p = tmp_path / "dns.log"
+    p.write_text(HEAD + "".join(rows))
+    for family in ("", "\x00", "tiktok"):
+        r = _all_agree(p, DomainMatcher({"tiktok.com": family, "deepseek.com": "deepseek"}))
+        assert (r["matched"], r["unmatched"]) == (150, 50 + HEAD.count("\n"))  # header lines are unmatched

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import signal
 from datetime import date
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from interdit.cli.common import (
-    EXIT_ERROR,
     EXIT_PARTIAL,
     OutputFormat,
     cli_actor,
@@ -23,6 +21,7 @@ from interdit.cli.common import (
     run_guarded,
     state,
 )
+from interdit.cli.launch import exit_code, scan_document, scan_logs_command, sighting_json
 
 logs = typer.Typer(name="logs", help="Detect use of prohibited apps in DNS, proxy and TLS logs.",
                    no_args_is_help=True)
@@ -66,26 +65,6 @@ def _t(ctx: typer.Context) -> dict[str, str]:
     return TEXT.get(lang, TEXT["en"])
 
 
-def _domains(ctx: typer.Context, domains: Path | None,
-             family: list[str] | None) -> tuple[dict[str, str] | None, list[str]]:
-    """The names to look for (domain -> family; None: read from the --domains file) and the never-block hosts."""
-    cat = run_guarded(pipeline.catalogue)
-    never = [h.name for h in cat.shared_hosts]
-    if domains is not None:
-        return None, never
-    if family:
-        return run_guarded(lambda: pipeline.family_domains(cat, family)), never
-    loaded = run_guarded(lambda: pipeline.read_policy(state(ctx).settings.policy_path))
-    return run_guarded(lambda: pipeline.policy_domains(loaded)), never
-
-
-def _sighting_json(s: Any) -> dict[str, Any]:
-    d = dataclasses.asdict(s)
-    for k in ("day", "first", "last"):
-        d[k] = d[k].isoformat()
-    return d
-
-
 @logs.command("scan")
 def scan(
     ctx: typer.Context,
@@ -118,9 +97,9 @@ def scan(
     Exit code 3 when lines were rejected or a file could not be read (they are listed); 2 on a usage error.
     """
     t = _t(ctx)
-    names, never = _domains(ctx, domains, family)
+    options = {"paths": paths, "fmt": fmt, "domains": domains, "family": family or [], "leases": leases or [],
+               "tz": tz, "jobs": jobs}
     s = state(ctx)
-    repo = s.repo if store else None
     stop = {"flag": False}
 
     def on_match(m: Any) -> None:
@@ -134,45 +113,41 @@ def scan(
 
         previous = signal.signal(signal.SIGINT, _stop)
     try:
-        result = run_guarded(lambda: pipeline.scan_logs(
-            paths, families_domains=names, domains_file=domains if names is None else None, repo=repo,
-            leases=leases or (), fmt=fmt, tz=tz, jobs=jobs, never=never,
+        result = run_guarded(lambda: scan_logs_command(
+            s.settings, options, repo=(lambda: s.repo) if store else None,
             follow=(lambda: not stop["flag"]) if follow else None, on_match=on_match if follow else None,
             clock=s.clock, actor=cli_actor()))
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     if output is OutputFormat.json:
-        print_json({"schema_version": 1, "read": result.read, "matched": result.matched,
-                    "unmatched": result.unmatched, "rejected": result.rejected, "weak": result.weak,
-                    "stored": result.stored,
-                    "files": [dataclasses.asdict(f) for f in result.files],
-                    "rejections": [dataclasses.asdict(r) for r in result.rejections],
-                    "lease_rejections": [dataclasses.asdict(r) for r in result.lease_rejections],
-                    "refused": list(result.refused),
-                    "sightings": [_sighting_json(x) for x in result.sightings]})
+        print_json(scan_document(result))
     else:
-        if result.refused:
-            err.print(t["refused"].format(names=", ".join(result.refused[:10])), markup=False)
-        for f in result.files:
-            if f.error:
-                err.print(t["failed"].format(path=f.path, error=f.error), markup=False)
-            else:
-                out.print(t["summary"].format(path=f.path, fmt=f.format, read=f.read, matched=f.matched,
-                                              unmatched=f.unmatched, rejected=f.rejected), markup=False)
-        for r in result.rejections[:20]:
-            err.print(t["rejected"].format(place=r.place, reason=r.reason), markup=False)
-        if result.rejected > len(result.rejections[:20]):
-            err.print(t["more"].format(n=result.rejected - len(result.rejections[:20])), markup=False)
-        for r in result.lease_rejections[:10]:
-            err.print(t["rejected"].format(place=r.place, reason=r.reason), markup=False)
-        _print_sightings(t, list(result.sightings))
-        if result.stored:
-            out.print(t["stored"], markup=False)
-    if result.failed_files and not result.read:
-        raise typer.Exit(EXIT_ERROR)
-    if result.rejected or result.failed_files or result.lease_rejections:
-        raise typer.Exit(EXIT_PARTIAL)
+        print_scan(t, result)
+    code = exit_code(result)
+    if code:
+        raise typer.Exit(code)
+
+
+def print_scan(t: dict[str, str], result: Any) -> None:
+    """The scan's answer for people: each file's counts, the first rejections, the sightings."""
+    if result.refused:
+        err.print(t["refused"].format(names=", ".join(result.refused[:10])), markup=False)
+    for f in result.files:
+        if f.error:
+            err.print(t["failed"].format(path=f.path, error=f.error), markup=False)
+        else:
+            out.print(t["summary"].format(path=f.path, fmt=f.format, read=f.read, matched=f.matched,
+                                          unmatched=f.unmatched, rejected=f.rejected), markup=False)
+    for r in result.rejections[:20]:
+        err.print(t["rejected"].format(place=r.place, reason=r.reason), markup=False)
+    if result.rejected > len(result.rejections[:20]):
+        err.print(t["more"].format(n=result.rejected - len(result.rejections[:20])), markup=False)
+    for r in result.lease_rejections[:10]:
+        err.print(t["rejected"].format(place=r.place, reason=r.reason), markup=False)
+    _print_sightings(t, list(result.sightings))
+    if result.stored:
+        out.print(t["stored"], markup=False)
 
 
 def _print_sightings(t: dict[str, str], rows: list[Any]) -> None:
@@ -207,7 +182,7 @@ def sightings_(
     s = state(ctx)
     rows = run_guarded(lambda: pipeline.sightings(s.repo, family=family, since=d1, until=d2, include_weak=not strong))
     if output is OutputFormat.json:
-        print_json({"schema_version": 1, "sightings": [_sighting_json(x) for x in rows]})
+        print_json({"schema_version": 1, "sightings": [sighting_json(x) for x in rows]})
         return
     _print_sightings(_t(ctx), rows)
 

@@ -67,18 +67,41 @@ def _unmatched(parts: list[bytes], qi: int, ai: int, keys: frozenset[bytes],
     return True
 
 
-def _listed_query(ctx: ScanContext, tab: TabularReader, parts: list[bytes], qi: int, ti: int, ci: int) -> bool:
+class _Unlisted:
+    """What `_query_family` answers for a valid DNS name that is not listed (one instance: `UNLISTED`)."""
+
+    __slots__ = ()
+
+
+UNLISTED = _Unlisted()
+
+
+def _query_family(q: bytes, seen: dict[bytes, str | _Unlisted | None],
+                  exact: Callable[[bytes], str | None]) -> str | _Unlisted | None:
+    """The family of a clean line's name as logged (`UNLISTED`: a valid DNS name that is not listed; None: not a
+    name `normalise` keeps as it is, which the full reader must see), remembered by the logged bytes: a log asks
+    for the same few thousand names again and again."""
+    if q in seen:
+        return seen[q]
+    n = q.lower()
+    if n[-1:] == b".":
+        n = n[:-1]
+    family: str | _Unlisted | None = None
+    if 0 < len(n) <= MAX_NAME and _NAME.fullmatch(n) is not None:
+        listed = exact(n)
+        family = UNLISTED if listed is None else listed
+    if len(seen) < _SEEN_MAX:
+        seen[q] = family
+    return family
+
+
+_SEEN_MAX = 200_000  # names remembered per scan (a few tens of MB at most)
+
+
+def _listed_query(ctx: ScanContext, tab: TabularReader, parts: list[bytes], family: str, qi: int, ti: int,
+                  ci: int) -> None:
     """`handle` for a clean data line whose name is a valid, listed DNS name (what most flagged lines are),
-    without decoding the whole line: the same counts, rejection and sighting. False when the name is not
-    such a name (the caller reads the line in full)."""
-    q = parts[qi].lower()
-    if q[-1:] == b".":
-        q = q[:-1]
-    if not 0 < len(q) <= MAX_NAME or _NAME.fullmatch(q) is None:
-        return False
-    family = ctx.matcher.family_of_bytes(q)
-    if family is None:
-        return False
+    without decoding the whole line: the same counts, rejection and sighting."""
     r = ctx.result
     r.read += 1
     try:
@@ -86,10 +109,27 @@ def _listed_query(ctx: ScanContext, tab: TabularReader, parts: list[bytes], qi: 
         client = client_address(parts[ci].decode("ascii"))
     except LineError as e:
         r.reject(0, str(e))
-        return True
+        return
     r.matched += 1
+    q = parts[qi].lower()
+    if q[-1:] == b".":
+        q = q[:-1]
     device = ctx.attributor.device(client, when.timestamp()) if ctx.attributor else None
     r.aggregate.add(family, when, client, device, q.decode("ascii"), False, ctx.fmt)
+
+
+def _answers_unmatched(a: bytes, keys: frozenset[bytes], exact: Callable[[bytes], str | None]) -> bool:
+    """True when none of a clean line's answers is listed, nor needs the reader (a Windows wire form)."""
+    if a == b"-" or a == b"(empty)":
+        return True
+    for x in a.lower().split(b","):
+        if x[:1] == b"(":
+            return False
+        if x[-1:] == b".":
+            x = x[:-1]
+        j = x.rfind(b".")
+        if j > 0 and x[x.rfind(b".", 0, j) + 1:] in keys and exact(x) is not None:
+            return False
     return True
 
 
@@ -124,7 +164,8 @@ def read_python(ctx: ScanContext, tab: TabularReader, batches: Iterator[list[byt
 
 
 # what the block check keeps of a line: tabs, newlines, and the bytes that would change a name or a column
-_KEEP = b"\t\n\x00\x0b\x0c\r\x1c\x1d\x1e\x1f "
+# (whitespace, NUL, and any byte beyond ASCII: so the one comparison also proves the block is ASCII)
+_KEEP = b"\t\n\x00\x0b\x0c\r\x1c\x1d\x1e\x1f " + bytes(range(128, 256))
 _DROP = bytes(i for i in range(256) if i not in _KEEP)
 _MAX_WIDTH = MAX_LINE // 254  # columns of at most 253 bytes then make a line shorter than MAX_LINE
 
@@ -143,8 +184,8 @@ def read_native(ctx: ScanContext, tab: TabularReader, pre: Prefilter, blocks: It
                 lineno: int) -> int:
     """The fast path with the native prefilter: only the lines it flags are read.
 
-    A block is taken whole only when it is ASCII, has no header line (`tab.header`), and every line has exactly the
-    header's number of tabs and no NUL or whitespace but tabs (one `translate` and one comparison). Then a
+    A block is taken whole only when it has no header line (`tab.header`), and every line has exactly the header's
+    number of tabs and no NUL, whitespace but tabs or byte beyond ASCII (one `translate` and one comparison). Then a
     line the prefilter does not flag is, for the full reader, a data line whose name is a valid DNS name that
     contains no listed domain, nor do its answers: unmatched. Any other block goes through `read_python`.
     """
@@ -152,6 +193,7 @@ def read_native(ctx: ScanContext, tab: TabularReader, pre: Prefilter, blocks: It
     r = ctx.result
     keys = ctx.matcher.bkeys
     exact = ctx.matcher.family_of_bytes
+    names: dict[bytes, str | _Unlisted | None] = {}
     unmatched = 0
     for blob in blocks:
         if isinstance(blob, TooLong):
@@ -171,7 +213,7 @@ def read_native(ctx: ScanContext, tab: TabularReader, pre: Prefilter, blocks: It
         if blob[last:last + 1] == b"#":  # the #close line at the end
             blob, tail = blob[:last - 1], blob[last:]
         tabs = _tabs(tab)
-        if tabs >= 0 and blob.isascii() and (b"#" not in blob or tab.header not in blob):
+        if tabs >= 0 and (b"#" not in blob or tab.header not in blob):
             seen = blob.translate(None, _DROP)
             k = len(seen) // (tabs + 1)
             if len(seen) == k * (tabs + 1) + tabs and seen == (b"\t" * tabs + b"\n") * k + b"\t" * tabs:
@@ -185,9 +227,12 @@ def read_native(ctx: ScanContext, tab: TabularReader, pre: Prefilter, blocks: It
                     kept = len(r.rejections)
                     if line[:1] != b"#" and len(line) <= MAX_LINE:
                         parts = line.split(b"\t")
-                        if _unmatched(parts, qi, ai, keys, exact):
+                        family = _query_family(parts[qi], names, exact)
+                        if family is UNLISTED and (ai < 0 or _answers_unmatched(parts[ai], keys, exact)):
                             continue  # a look-alike: counted below with the lines not flagged
-                        if not _listed_query(ctx, tab, parts, qi, ti, ci):
+                        if isinstance(family, str):
+                            _listed_query(ctx, tab, parts, family, qi, ti, ci)
+                        else:
                             handle(ctx, 0, parse(reader, line))
                     else:
                         handle(ctx, 0, parse(reader, TOO_LONG if len(line) > MAX_LINE else line))

@@ -22,7 +22,9 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-CACHE_FROM = 2_000  # lists this long are compiled once and the compiled database kept in the user's cache
+CACHE_FROM = 2_000  # lists this long are kept read and checked in the user's cache (`match.load_domain_list`)
+COMPILED_FROM = 1  # lists this long are compiled once and the compiled database kept in the user's cache: even
+# 40 names take 0.05 s to compile, paid by every scan before its workers start, and 1 ms to load
 CACHE_KEEP = 8  # compiled databases kept (the newest)
 
 # lines the full reader must see, whatever the list (MULTILINE: ^ and $ are line starts and ends)
@@ -98,7 +100,7 @@ def list_digest(domains: Collection[str]) -> str:
 def build(domains: Collection[str], *, cache: bool = True, digest: str | None = None) -> Prefilter | None:
     """The prefilter for these (normalised, ASCII, distinct) domains; None when `hyperscan` is not installed.
 
-    A list of CACHE_FROM domains or more is kept compiled in the user's cache, keyed by `list_digest` (given
+    A list of COMPILED_FROM domains or more is kept compiled in the user's cache, keyed by `list_digest` (given
     as `digest` when the caller knows it already, see `match.load_domain_list`), the library's version and
     the patterns' own version."""
     try:
@@ -107,7 +109,7 @@ def build(domains: Collection[str], *, cache: bool = True, digest: str | None = 
         return None
     count = len(domains) + len(STRUCTURE)
     where = None
-    if cache and len(domains) >= CACHE_FROM:
+    if cache and len(domains) >= COMPILED_FROM:
         digest = digest or list_digest(domains)
         key = hashlib.sha256(b"\n".join([str(getattr(hs, "__version__", "")).encode(), PATTERNS_VERSION,
                                          digest.encode(), *STRUCTURE])).hexdigest()[:32]
