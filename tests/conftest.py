@@ -27,6 +27,9 @@ SERVER_USER = "postgres"
 # the catalogue in use is the shipped one: a catalogue update installed on this machine stays out of the tests
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="interdit-tests-data-")
 atexit.register(shutil.rmtree, os.environ["XDG_DATA_HOME"], True)
+# ... and what the tests compile (a scanned domain list's patterns) stays out of the user's cache
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="interdit-tests-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 
 def _pg_bin() -> Path:
