@@ -133,4 +133,5 @@ def test_a_scan_through_the_entry_point_is_the_command_lines_scan(tmp_path: Path
                 assert quick == full and quick["matched"] == 1 and quick["stored"] == (store == "--store")
             else:
                 assert (out.getvalue(), err.getvalue()) == (ran.stdout, ran.stderr)
-                assert "adresse 10.1.1.1" in out.getvalue() and "dns.log:6" in err.getvalue()
+                # the console folds a long path at its width: read the place whole
+                assert "adresse 10.1.1.1" in out.getvalue() and "dns.log:6" in err.getvalue().replace("\n", "")

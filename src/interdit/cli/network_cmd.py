@@ -21,7 +21,7 @@ from interdit.cli.common import (
     run_guarded,
     state,
 )
-from interdit.cli.launch import exit_code, scan_document, scan_logs_command, sighting_json
+from interdit.cli.log_scan import exit_code, scan_document, scan_logs_command, sighting_json
 
 logs = typer.Typer(name="logs", help="Detect use of prohibited apps in DNS, proxy and TLS logs.",
                    no_args_is_help=True)
