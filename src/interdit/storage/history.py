@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from interdit.model import AppId, AppInterval, CoverageReason, Device, DeviceState, Finding, Rejection, utc
@@ -180,33 +180,61 @@ def _param(dialect: str, value: datetime) -> Any:
 
 def _candidates(conn: Connection, as_of: datetime, exact: Collection[AppId],
                 prefixes: Sequence[AppId]) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
-    a = t.app_intervals
+    """The candidate app intervals of every device, by (source, device_id), in key order.
+
+    Written as plain SQL and read as the driver's tuples, like the devices: the same query built as a SQLAlchemy
+    expression (hundreds of bound identifiers) cost about a fifth of an evaluation at 100,000 devices in its
+    compilation and its per-row type conversions. Each distinct time is parsed once."""
+    params: dict[str, Any] = {"t": _param(conn.dialect.name, as_of)}
+
+    def bind(value: str) -> str:
+        name = f"p{len(params)}"
+        params[name] = value
+        return ":" + name
+
     by_platform: dict[str, list[str]] = {}
     for app in exact:
         by_platform.setdefault(PLATFORMS[app.platform].value, []).append(app.identifier)
-    conditions: list[Any] = [and_(a.c.platform == plat, a.c.identifier.in_(sorted(ids)))
-                             for plat, ids in sorted(by_platform.items())]
+    conditions = [f"(platform = {bind(plat)} AND identifier IN ({', '.join(bind(i) for i in sorted(set(ids)))}))"
+                  for plat, ids in sorted(by_platform.items())]
     for p in prefixes:
+        plat = bind(PLATFORMS[p.platform].value)
         if p.identifier.endswith(":"):  # "name:": every app known only by display name (a plain string prefix)
-            conditions.append(and_(a.c.platform == PLATFORMS[p.platform].value, a.c.identifier >= p.identifier,
-                                   a.c.identifier < p.identifier[:-1] + ";"))
+            conditions.append(f"(platform = {plat} AND identifier >= {bind(p.identifier)} "
+                              f"AND identifier < {bind(p.identifier[:-1] + ';')})")
             continue
-        conditions.append(and_(a.c.platform == PLATFORMS[p.platform].value, or_(
-            a.c.identifier == p.identifier,
-            and_(a.c.identifier >= p.identifier + ".", a.c.identifier < p.identifier + "/"))))
+        conditions.append(f"(platform = {plat} AND (identifier = {bind(p.identifier)} OR "
+                          f"(identifier >= {bind(p.identifier + '.')} AND identifier < {bind(p.identifier + '/')})))")
     found: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
     if not conditions:
         return found
-    rows = conn.execute(
-        select(a.c.source, a.c.device_id, a.c.platform, a.c.identifier, a.c.first_seen, a.c.removed_at,
-               a.c.last_seen, a.c.name, a.c.version, a.c.managed, a.c.state)
-        .where(or_(*conditions), a.c.first_seen <= as_of)
-        .order_by(a.c.source, a.c.device_id, a.c.platform, a.c.identifier, a.c.first_seen))
-    for source, device_id, platform, identifier, first, removed, last, name, version, managed, state in rows:
-        gone = removed is not None and removed <= as_of
+    sql = ("SELECT source, device_id, platform, identifier, first_seen, removed_at, last_seen, name, version, "
+           f"managed, state FROM app_intervals WHERE ({' OR '.join(conditions)}) AND first_seen <= :t "
+           "ORDER BY source, device_id, platform, identifier, first_seen")
+    times: dict[Any, datetime | None] = {None: None}
+    flags: dict[Any, bool | None] = {None: None, 0: False, 1: True}  # SQLite's 0 and 1; PostgreSQL's booleans
+    apps: dict[tuple[str, str], AppId] = {}
+    platforms, states, parse_time = PLATFORMS, STATES, _as_utc
+    for source, device_id, platform, identifier, first, removed, last, name, version, managed, state in _rows(
+            conn, sql, params):
+        f = times.get(first)
+        if f is None:
+            f = times[first] = parse_time(first)
+        r = times.get(removed) if removed is not None else None
+        if removed is not None and r is None:
+            r = times[removed] = parse_time(removed)
+        gone = r is not None and r <= as_of
+        lt = None
+        if gone:
+            lt = times.get(last) if last is not None else None
+            if last is not None and lt is None:
+                lt = times[last] = parse_time(last)
+        held = apps.get((platform, identifier))
+        if held is None:
+            held = apps[(platform, identifier)] = AppId(platforms[platform], identifier)
         found.setdefault((source, device_id), []).append((
-            AppId(PLATFORMS[platform], identifier), first, removed if gone else None,
-            (last or removed) if gone else None, name, version, managed, STATES[state]))
+            held, f, r if gone else None, (lt or r) if gone else None, name, version, flags[managed],
+            states[state]))
     return found
 
 
