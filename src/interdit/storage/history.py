@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -112,7 +112,7 @@ def device_states(engine: Engine, as_of: datetime, exact: Collection[AppId],
     flags: dict[Any, bool | None] = {None: None, 0: False, 1: True}  # False and True are 0 and 1
     platforms, ownership_, management_ = PLATFORMS, OWNERSHIP, MANAGEMENT
     parse_time, parse_list = _as_utc, json_strings
-    new_device, new_state, new_interval = Device, DeviceState, AppInterval
+    new_device, new_state, new_interval = _device_maker(), DeviceState, AppInterval
     with guard("reading the fleet"), _gc_paused(), engine.connect() as conn:
         apps = _candidates(conn, as_of, exact, prefixes)
         held_get = apps.get
@@ -146,6 +146,46 @@ def device_states(engine: Engine, as_of: datetime, exact: Collection[AppId],
                         new_interval(source, device_id, app, first, seen if removed is None else last,
                                      removed, app_name, version, managed, state)
                         for app, first, removed, last, app_name, version, managed, state in held))
+
+
+_DEVICE_FIELDS = ("source", "device_id", "platform", "ownership", "management", "observed_at", "supervised", "user",
+                  "name", "model", "os_version", "org_unit", "groups", "addresses", "coverage_gap", "org_labels")
+
+
+def _device_maker() -> Callable[..., Device]:
+    """`Device`'s constructor for the fleet's 100,000 rows: its slots set directly, about twice as fast as the
+    frozen dataclass's own `__init__` (one `object.__setattr__` per field). If the model changes shape, the
+    ordinary constructor is used."""
+    if tuple(f.name for f in fields(Device)) != _DEVICE_FIELDS:
+        return Device
+    new = object.__new__
+    (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14,
+     s15) = (getattr(Device, f).__set__ for f in _DEVICE_FIELDS)
+
+    def make(source: str, device_id: str, platform: Any, ownership: Any, management: Any, observed_at: datetime,
+             supervised: bool | None, user: str | None, name: str | None, model: str | None,
+             os_version: str | None, org_unit: str | None, groups: tuple[str, ...], addresses: tuple[str, ...],
+             coverage_gap: Any, org_labels: tuple[tuple[str, str], ...]) -> Device:
+        o = new(Device)
+        s0(o, source)
+        s1(o, device_id)
+        s2(o, platform)
+        s3(o, ownership)
+        s4(o, management)
+        s5(o, observed_at)
+        s6(o, supervised)
+        s7(o, user)
+        s8(o, name)
+        s9(o, model)
+        s10(o, os_version)
+        s11(o, org_unit)
+        s12(o, groups)
+        s13(o, addresses)
+        s14(o, coverage_gap)
+        s15(o, org_labels)
+        return o
+
+    return make
 
 
 @contextmanager
