@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.measure import Run, measure_peak
+from bench.measure import Run, measure_peak, measure_tree
 
 DEVICES = int(os.environ.get("INTERDIT_BENCH_DEVICES", "100000"))
 REPEAT = max(1, int(os.environ.get("INTERDIT_BENCH_REPEAT", "2")))
@@ -108,19 +107,19 @@ def _write(work: Path) -> tuple[Path, Path, Path, int]:
 
 
 def _timed(cmd: list[str]) -> tuple[Run, float]:
-    """Wall time, peak (GNU time %M) and CPU seconds (user + system): CPU time is steadier on a shared machine."""
+    """Wall time, peak and CPU seconds (user + system, GNU time, the command's processes together): CPU time is
+    steadier on a shared machine. The peak is the sum over the command's processes (an import stages its rows in
+    a child process), sampled."""
     gnu = shutil.which("time") or "/usr/bin/time"
     if not Path(gnu).exists():
         run = measure_peak(cmd)
         return run, float("nan")
-    t = time.perf_counter()
-    proc = subprocess.run([gnu, "-f", "@@ %U %S %M", *cmd], capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - t
-    tails = [x for x in proc.stderr.splitlines() if x.startswith("@@ ")]
+    run, stderr = measure_tree([gnu, "-f", "@@ %U %S %M", *cmd], skip_root=True)
+    tails = [x for x in stderr.splitlines() if x.startswith("@@ ")]
     if not tails:
-        raise RuntimeError(proc.stdout[-2000:] + proc.stderr[-2000:])
+        raise RuntimeError(run.output[-2000:] + stderr[-2000:])
     tail = tails[-1].split()
-    return Run(wall, int(tail[3]) / 1024, proc.returncode, proc.stdout), float(tail[1]) + float(tail[2])
+    return run, float(tail[1]) + float(tail[2])
 
 
 def _import(fmt: str, files: list[Path], work: Path, rows: int) -> dict[str, Any]:

@@ -45,9 +45,9 @@ def run(results_dir: Path) -> dict[str, Any]:
         policy.write_text((Path(fleet.__file__).parent / "data" / "demo-policy.yaml").read_text())
         base = ["--db", str(db), "--policy", str(policy)]
         # an import's peak is its own and its staging process's together (storage/stage_process.py)
-        first = measure_tree(_interdit(*base, "import", "csv", str(d1), str(a1), "--source", "mdm", "--quiet",
+        first, _ = measure_tree(_interdit(*base, "import", "csv", str(d1), str(a1), "--source", "mdm", "--quiet",
                                        "--at", fleet.DEMO_DATES[0].isoformat()))
-        second = measure_tree(_interdit(*base, "import", "csv", str(d2), str(a2), "--source", "mdm", "--quiet",
+        second, _ = measure_tree(_interdit(*base, "import", "csv", str(d2), str(a2), "--source", "mdm", "--quiet",
                                         "--at", fleet.DEMO_DATES[1].isoformat()))
         as_of = fleet.DEMO_DATES[1].isoformat()
         # the short commands, a few seconds each, are the best of QUICK_RUNS runs (every run is kept): one run is

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import resource
 import subprocess
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,22 +44,28 @@ def measure_peak(cmd: Sequence[str], env: dict[str, str] | None = None) -> Run:
     return Run(seconds, peak, proc.returncode, proc.stdout + proc.stderr)
 
 
-def measure_tree(cmd: Sequence[str], env: dict[str, str] | None = None, every: float = 0.05) -> Run:
+def measure_tree(cmd: Sequence[str], env: dict[str, str] | None = None, every: float = 0.05,
+                 skip_root: bool = False) -> tuple[Run, str]:
     """Like `measure_peak`, but the peak is the sum over the command and the processes it starts (an import
-    stages its rows in a child process: both are resident at once), sampled every `every` seconds."""
+    stages its rows in a child process: both are resident at once), sampled every `every` seconds. Returns the
+    run (its output is the standard output) and the standard error. `skip_root`: the command is a wrapper (GNU
+    time) whose own memory is not counted."""
     import psutil
 
-    start = time.perf_counter()
-    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    root = psutil.Process(proc.pid)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:  # a process ended while it was read
-            pass
-        time.sleep(every)
-    output = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
-    seconds = time.perf_counter() - start
-    return Run(seconds, peak / (1024 * 1024), proc.returncode, output)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, env=env)
+        root = psutil.Process(proc.pid)
+        peak = 0
+        while proc.poll() is None:
+            try:
+                tree = [*([] if skip_root else [root]), *root.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:  # a process ended while it was read
+                pass
+            time.sleep(every)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        return (Run(seconds, peak / (1024 * 1024), proc.returncode, out.read().decode("utf-8", "replace")),
+                err.read().decode("utf-8", "replace"))
