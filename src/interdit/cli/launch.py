@@ -120,7 +120,7 @@ def run(options: dict[str, Any]) -> int:
     else:
         from interdit.cli import network_cmd
 
-        network_cmd.print_scan(network_cmd.TEXT.get(settings.lang or "en", network_cmd.TEXT["en"]), result)
+        network_cmd.print_scan(settings.lang if settings.lang in ("en", "fr") else "en", result)
     return exit_code(result)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from interdit import i18n
 from interdit.cli.common import (
     EXIT_PARTIAL,
     OutputFormat,
@@ -26,43 +27,18 @@ from interdit.cli.log_scan import exit_code, scan_document, scan_logs_command, s
 logs = typer.Typer(name="logs", help="Detect use of prohibited apps in DNS, proxy and TLS logs.",
                    no_args_is_help=True)
 
-TEXT = {
-    "en": {
-        "summary": "{path}: {fmt}, {read:,} lines read — {matched:,} matched, {unmatched:,} unmatched, "
-                   "{rejected:,} rejected",
-        "failed": "{path}: not scanned: {error}",
-        "rejected": "  rejected {place}: {reason}",
-        "more": "  ... and {n:,} more rejected lines",
-        "none": "No sightings.",
-        "stored": "Stored (a log scanned again replaces its earlier sightings).",
-        "header": "{family:<12} {day:<10} {who:<34} {count:>8}  {first} .. {last}  {example}",
-        "weak": " (answer only)",
-        "unattributed": "address {client}",
-        "refused": "Not looked for (not a DNS name, or a shared host never matched whole): {names}",
-    },
-    "fr": {
-        "summary": "{path} : {fmt}, {read:,} lignes lues — {matched:,} retenues, {unmatched:,} sans intérêt, "
-                   "{rejected:,} rejetées",
-        "failed": "{path} : non analysé : {error}",
-        "rejected": "  rejetée {place} : {reason}",
-        "more": "  ... et {n:,} autres lignes rejetées",
-        "none": "Aucune observation.",
-        "stored": "Enregistré (un journal analysé de nouveau remplace ses observations précédentes).",
-        "header": "{family:<12} {day:<10} {who:<34} {count:>8}  {first} .. {last}  {example}",
-        "weak": " (réponse seulement)",
-        "unattributed": "adresse {client}",
-        "refused": "Non recherchés (pas un nom DNS, ou un hôte partagé jamais visé en entier) : {names}",
-    },
-}
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(logs)
 
 
-def _t(ctx: typer.Context) -> dict[str, str]:
+def _lang(ctx: typer.Context) -> str:
     lang = getattr(state(ctx).settings, "lang", None) or "en"
-    return TEXT.get(lang, TEXT["en"])
+    return lang if lang in i18n.LANGS else "en"
+
+
+def words(lang: str) -> dict[str, str]:
+    """The words of `logs scan` and `logs sightings` in `lang` (the catalogues' "cli.logs." messages)."""
+    return i18n.section(lang, "cli.logs")
 
 
 @logs.command("scan")
@@ -96,7 +72,8 @@ def scan(
 
     Exit code 3 when lines were rejected or a file could not be read (they are listed); 2 on a usage error.
     """
-    t = _t(ctx)
+    lang = _lang(ctx)
+    t = words(lang)
     options = {"paths": paths, "fmt": fmt, "domains": domains, "family": family or [], "leases": leases or [],
                "tz": tz, "jobs": jobs}
     s = state(ctx)
@@ -123,42 +100,49 @@ def scan(
     if output is OutputFormat.json:
         print_json(scan_document(result))
     else:
-        print_scan(t, result)
+        print_scan(lang, result)
     code = exit_code(result)
     if code:
         raise typer.Exit(code)
 
 
-def print_scan(t: dict[str, str], result: Any) -> None:
-    """The scan's answer for people: each file's counts, the first rejections, the sightings."""
+def print_scan(lang: str, result: Any) -> None:
+    """The scan's answer for people, in `lang`: each file's counts, the first rejections, the sightings."""
+    t = words(lang)
+
+    def num(n: int) -> str:
+        return i18n.number(n, lang)
+
     if result.refused:
         err.print(t["refused"].format(names=", ".join(result.refused[:10])), markup=False)
     for f in result.files:
         if f.error:
             err.print(t["failed"].format(path=f.path, error=f.error), markup=False)
         else:
-            out.print(t["summary"].format(path=f.path, fmt=f.format, read=f.read, matched=f.matched,
-                                          unmatched=f.unmatched, rejected=f.rejected), markup=False)
+            out.print(t["summary"].format(path=f.path, fmt=f.format, read=num(f.read), matched=num(f.matched),
+                                          unmatched=num(f.unmatched), rejected=num(f.rejected)), markup=False)
     for r in result.rejections[:20]:
         err.print(t["rejected"].format(place=r.place, reason=r.reason), markup=False)
     if result.rejected > len(result.rejections[:20]):
-        err.print(t["more"].format(n=result.rejected - len(result.rejections[:20])), markup=False)
+        err.print(t["more"].format(n=num(result.rejected - len(result.rejections[:20]))), markup=False)
     for r in result.lease_rejections[:10]:
         err.print(t["rejected"].format(place=r.place, reason=r.reason), markup=False)
-    _print_sightings(t, list(result.sightings))
+    _print_sightings(lang, list(result.sightings))
     if result.stored:
         out.print(t["stored"], markup=False)
 
 
-def _print_sightings(t: dict[str, str], rows: list[Any]) -> None:
+def _print_sightings(lang: str, rows: list[Any]) -> None:
+    t = words(lang)
     if not rows:
         out.print(t["none"], markup=False)
         return
     for x in rows:
         who = f"{x.device_source}:{x.device_id}" if x.device_id else t["unattributed"].format(client=x.client)
-        out.print(t["header"].format(family=x.family, day=x.day.isoformat(), who=who[:34], count=x.count,
-                                     first=x.first.strftime("%H:%M:%S"), last=x.last.strftime("%H:%M:%S"),
-                                     example=x.example_name[:60]) + (t["weak"] if x.weak else ""), markup=False)
+        out.print(t["header"].format(family=x.family, day=x.day.isoformat(), who=who[:34],
+                                     count=i18n.number(x.count, lang), first=x.first.strftime("%H:%M:%S"),
+                                     last=x.last.strftime("%H:%M:%S"), example=x.example_name[:60])
+                  + (t["weak"] if x.weak else ""), markup=False)
 
 
 @logs.command("sightings")
@@ -184,7 +168,7 @@ def sightings_(
     if output is OutputFormat.json:
         print_json({"schema_version": 1, "sightings": [sighting_json(x) for x in rows]})
         return
-    _print_sightings(_t(ctx), rows)
+    _print_sightings(_lang(ctx), rows)
 
 
 @logs.command("convert")
