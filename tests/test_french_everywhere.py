@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import io
 import re
-from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from api.conftest import client, sqlite_ws, ws  # noqa: F401
+from builders.page_text import PageText
 from builders.policy import catalogue
 from interdit import i18n, pipeline
 from interdit.errors import PolicyError
@@ -34,28 +34,8 @@ ENGLISH = re.compile(r"\bfix:|\b(?:the|device|devices|findings?|not evaluable|co
                      r"|could not|none|every|before|after|until)\b", re.IGNORECASE)
 
 
-class _Text(HTMLParser):
-    """The text a person reads in a page: its text, and its titles, labels and alternatives."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._skip += tag in ("style", "script")
-        self.parts.extend(v for k, v in attrs if k in ("title", "aria-label", "alt", "placeholder") and v)
-
-    def handle_endtag(self, tag: str) -> None:
-        self._skip -= tag in ("style", "script")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
 def readable(html: str) -> str:
-    parser = _Text()
+    parser = PageText()
     parser.feed(html)
     return "\n".join(parser.parts)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from builders.page_text import PageText
 from interdit.reporting.base import formats
 from interdit.reporting.i18n import NBSP, NNBSP, Translator, messages, typeset_fr
 from interdit.testing.reports import report_data
@@ -19,33 +19,9 @@ GOLDEN = Path(__file__).parent / "golden"
 BAD = re.compile(r" [:;!?»]|« ")
 
 
-class _Text(HTMLParser):
-    """The text a person reads in a page (not its style sheet or script)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("style", "script"):
-            self._skip += 1
-        for name, value in attrs:
-            if name in ("title", "aria-label", "alt") and value:
-                self.parts.append(value)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("style", "script"):
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
 def readable(name: str, text: str) -> str:
     if name.endswith("html"):
-        parser = _Text()
+        parser = PageText()
         parser.feed(text)
         return "\n".join(parser.parts)
     return text

@@ -4,38 +4,18 @@ person reads in French (the same rule as the reports' check, tests/reporting/tes
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 from fastapi.testclient import TestClient
 
+from builders.page_text import PageText
 from interdit.server.web import i18n
 from web.test_pages import _sign_in
 
 BAD = re.compile(r" [:;!?»]|« ")
 
 
-class _Text(HTMLParser):
-    """The text a person reads in a page: its text, and its titles, labels and alternatives."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._skip += tag in ("style", "script")
-        self.parts.extend(v for k, v in attrs if k in ("title", "aria-label", "alt", "placeholder") and v)
-
-    def handle_endtag(self, tag: str) -> None:
-        self._skip -= tag in ("style", "script")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
 def _offences(html: str) -> list[str]:
-    parser = _Text()
+    parser = PageText()
     parser.feed(html)
     text = "\n".join(parser.parts)
     return [text[max(m.start() - 40, 0):m.end() + 10] for m in BAD.finditer(text)]
