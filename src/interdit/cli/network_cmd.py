@@ -36,6 +36,10 @@ def _lang(ctx: typer.Context) -> str:
     return lang if lang in i18n.LANGS else "en"
 
 
+# one sighting per line, the same columns in every language (the words around it are the catalogues')
+SIGHTING_LINE = "{family:<12} {day:<10} {who:<34} {count:>8}  {first} .. {last}  {example}"
+
+
 def words(lang: str) -> dict[str, str]:
     """The words of `logs scan` and `logs sightings` in `lang` (the catalogues' "cli.logs." messages)."""
     return i18n.section(lang, "cli.logs")
@@ -139,7 +143,7 @@ def _print_sightings(lang: str, rows: list[Any]) -> None:
         return
     for x in rows:
         who = f"{x.device_source}:{x.device_id}" if x.device_id else t["unattributed"].format(client=x.client)
-        out.print(t["header"].format(family=x.family, day=x.day.isoformat(), who=who[:34],
+        out.print(SIGHTING_LINE.format(family=x.family, day=x.day.isoformat(), who=who[:34],
                                      count=i18n.number(x.count, lang), first=x.first.strftime("%H:%M:%S"),
                                      last=x.last.strftime("%H:%M:%S"), example=x.example_name[:60])
                   + (t["weak"] if x.weak else ""), markup=False)
