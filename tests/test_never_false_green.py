@@ -206,3 +206,22 @@ def test_excel_exports_are_read_in_their_own_encoding(ws: dict[str, Any], encodi
     sm = summary(ws)
     assert (sm["devices_in_scope"], sm["compliant"]) == (1, 0)
     assert [f["org_unit"] for f in findings(ws) if f.get("app")] == ["/MCN/Él"]
+
+
+# 9. An apps export cut short (a copy or download that stopped mid-record) never resolves what it did not list.
+
+def test_an_apps_export_cut_short_resolves_nothing(ws: dict[str, Any]) -> None:
+    devices = [f"A{i},android,corporate,fully_managed,{{at}},/MCN" for i in range(1, 101)]
+    apps = [f"A{i},android,org.example.app{j},App {j},1.0,{{at}}" for i in range(1, 101) for j in range(3)]
+    apps += [f"A100,android,{TIKTOK},TikTok,37.4.0,{{at}}"]  # the last device holds TikTok
+    first = csv_snapshot(ws, "s1", [d.format(at=AT1) for d in devices], [a.format(at=AT1) for a in apps])
+    assert import_csv(ws, first, AT1)[0] == 0
+    second = csv_snapshot(ws, "s2", [d.format(at=AT2) for d in devices], [a.format(at=AT2) for a in apps])
+    data = second[1].read_bytes()
+    second[1].write_bytes(data[: len(data) // 2 + 5])  # cut in the middle of a record, as a stopped download
+    code, output = import_csv(ws, second, AT2)
+    assert code == 3 and "cut short" in output, output
+    sm = summary(ws)
+    assert (sm["devices_in_scope"], sm["compliant"]) == (100, 99)  # A100's violation still stands
+    a100 = {f["state"] for f in findings(ws) if f["device_id"] == "A100"}
+    assert "violation" in a100 and "resolved" not in a100

@@ -91,6 +91,16 @@ def _header_fix() -> str:
 _WIDTH_FIX = "quote values that contain commas, and give every row as many fields as the header"
 
 
+def _cut_short(name: str, line: int) -> Rejection:
+    """The apps file's last line, unfinished and unreadable: the export was cut short (a copy or download that
+    stopped). The devices whose rows were after the cut look as if they held no app, so this snapshot closes no
+    app of the source (the rejection names no device: `storage.snapshot` then holds every close)."""
+    return Rejection(f"{name}:{line}", "the file ends in the middle of this record: the export looks cut short, "
+                     "so no app is taken as removed by this snapshot",
+                     "export the apps again in full (check the file's size, or the download), then import it", None,
+                     "app")
+
+
 @dataclass
 class _Input:
     path: Path
@@ -227,8 +237,8 @@ class CsvReader:
                         error = f"unreadable row: {exc}"
                     end += sub.line_num - 1
                 else:
-                    text = text.rstrip("\r\n")
-                    row = split(text, sep) if text else []
+                    stripped = text.rstrip("\r\n")
+                    row = split(stripped, sep) if stripped else []
                 if row is None or len(row) != width or bad_lines:
                     problem = lines.take(end) if bad_lines else None
                     if problem:
@@ -239,7 +249,9 @@ class CsvReader:
                         yield tally.reject(Rejection(f"{name}:{line}", error, "check the quoting"))
                         continue
                     if len(row) != width:
-                        if row:
+                        if row and not text.endswith("\n"):
+                            yield tally.reject(_cut_short(name, line))
+                        elif row:
                             yield tally.reject(Rejection(f"{name}:{line}", f"expected {width} fields (as in "
                                                          f"the header), found {len(row)}", _WIDTH_FIX))
                         continue
@@ -275,7 +287,11 @@ class CsvReader:
                         raise BadRecord(f"name or version longer than {max_field} characters",
                                         "check the export")
                 except BadRecord as bad:
-                    yield tally.reject(checks.rejection(f"{name}:{line}", bad, {"device_id": row[i_dev]}, "app"))
+                    if not text.endswith("\n"):  # the file's last line, unfinished: the export was cut short
+                        yield tally.reject(_cut_short(name, line))
+                    else:
+                        yield tally.reject(checks.rejection(f"{name}:{line}", bad, {"device_id": row[i_dev]},
+                                                            "app"))
                     continue
                 accepted += 1
                 yield make(source, device_id, app, observed, app_name or None,
