@@ -225,3 +225,78 @@ def test_an_apps_export_cut_short_resolves_nothing(ws: dict[str, Any]) -> None:
     assert (sm["devices_in_scope"], sm["compliant"]) == (100, 99)  # A100's violation still stands
     a100 = {f["state"] for f in findings(ws) if f["device_id"] == "A100"}
     assert "violation" in a100 and "resolved" not in a100
+
+
+# 10. A JSON Lines export cut short: the devices and apps after the cut are absent, not gone.
+
+def test_a_json_lines_export_cut_short_removes_and_resolves_nothing(ws: dict[str, Any]) -> None:
+    def snapshot(name: str, at: str) -> Path:
+        lines = []
+        for i in range(1, 101):
+            lines.append({"type": "device", "device_id": f"A{i}", "platform": "android", "ownership": "corporate",
+                          "management": "fully_managed", "observed_at": at, "org_unit": "/MCN"})
+            apps = [f"org.example.app{j}" for j in range(3)] + ([TIKTOK] if i in (50, 100) else [])
+            lines += [{"type": "app", "device_id": f"A{i}", "platform": "android", "identifier": a,
+                       "observed_at": at} for a in apps]
+        return write(ws["dir"] / f"{name}.jsonl", "".join(json.dumps(x) + "\n" for x in lines))
+
+    first = snapshot("s1", AT1)
+    code, output = cli(ws, "import", "jsonl", str(first), "--source", "mdm", "--at", AT1, "--quiet")
+    assert code == 0, output
+    second = snapshot("s2", AT2)
+    data = second.read_bytes()
+    cut = data.index(b"A50") + 40  # within device A50's records, before its TikTok line and every later device
+    assert data[cut - 1: cut] != b"\n"
+    second.write_bytes(data[:cut])
+    code, output = cli(ws, "import", "jsonl", str(second), "--source", "mdm", "--at", AT2, "--quiet")
+    assert code == 3 and "cut short" in output, output
+    sm = summary(ws)
+    assert sm["devices_in_scope"] == 100 and sm["compliant"] < 99  # no device after the cut vanished
+    states = {(f["device_id"], f["state"]) for f in findings(ws) if f.get("app")}
+    assert ("A50", "violation") in states and ("A100", "violation") in states
+    assert not any(state == "resolved" for _, state in states)
+
+
+# 11. An Intune AppInvRawData export cut short (its fields are not quoted: the cut row merely looks short).
+
+@pytest.mark.parametrize("zipped", [False, True])
+def test_an_intune_export_cut_short_removes_and_resolves_nothing(ws: dict[str, Any], zipped: bool) -> None:
+    import zipfile
+
+    head = ("ApplicationKey,ApplicationName,ApplicationPublisher,ApplicationShortVersion,ApplicationVersion,DeviceId,"
+            "DeviceName,OSDescription,OSVersion,Platform,UserId,EmailAddress,UserName")
+
+    def export(name: str) -> Path:
+        rows = [head]
+        for i in range(1, 101):
+            apps = [("org.example.app" + str(j), f"App {j}") for j in range(3)]
+            apps += [(TIKTOK, "TikTok")] if i in (50, 100) else []
+            rows += [f"{key},{label},Example,1.0,1.0,dev-{i:03},Phone {i},Android,14,Android,u{i},u{i}@example.org,"
+                     f"User {i}" for key, label in apps]
+        data = ("\r\n".join(rows) + "\r\n").encode()
+        cut = data.index(b"dev-050") + 10 if name == "s2" else len(data)  # s2 stops within A50's first row
+        path = ws["dir"] / f"{name}.csv"
+        path.write_bytes(data[:cut])
+        if not zipped:
+            return path
+        with zipfile.ZipFile(ws["dir"] / f"{name}.zip", "w") as zf:
+            zf.write(path, "AppInvRawData.csv")
+        return ws["dir"] / f"{name}.zip"
+
+    def pages(name: str, at: str) -> Path:
+        return write(ws["dir"] / f"{name}-managedDevices.json", json.dumps({"value": [{
+            "id": f"dev-{i:03}", "deviceName": f"Phone {i}", "managedDeviceOwnerType": "company",
+            "operatingSystem": "Android", "lastSyncDateTime": at,
+            "deviceEnrollmentType": "androidEnterpriseFullyManaged"} for i in range(1, 101)]}))
+
+    code, output = cli(ws, "import", "intune-appinv", str(pages("s1", AT1)), str(export("s1")), "--source", "mdm",
+                       "--at", AT1, "--quiet")
+    assert code == 0, output
+    assert summary(ws)["devices_in_scope"] == 100
+    code, output = cli(ws, "import", "intune-appinv", str(pages("s2", AT2)), str(export("s2")), "--source", "mdm",
+                       "--at", AT2, "--quiet")
+    assert code == 3 and "cut short" in " ".join(output.split()), output
+    states = {(f["device_id"], f["state"]) for f in findings(ws) if f.get("app")}
+    assert ("dev-050", "violation") in states and ("dev-100", "violation") in states
+    assert not any(state == "resolved" for _, state in states)
+    assert summary(ws)["devices_in_scope"] == 100

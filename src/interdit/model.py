@@ -385,7 +385,7 @@ class Rejection:
     # the device the record belonged to, when its id could still be read: a snapshot never takes a device
     # it could not read for one that left (its last state is kept and flagged `unreadable`)
     device_id: str | None = None
-    kind: str = "device"  # "device" or "app": what the rejected record described
+    kind: str = "device"  # "device" or "app": what the rejected record described; "record" when it is unknown
 
 
 @dataclass(frozen=True, slots=True)

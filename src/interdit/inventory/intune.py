@@ -288,16 +288,46 @@ def _csv_rows(path: Path, tally: Tally | None = None) -> Iterator[Row]:
             where = f"{path}!{info.filename}"
             text, fmt = text_stream(zf.open(info), where)
             with text:
-                yield from _rows(text, where, fmt, tally)
+                tail = _Tail(text)
+                yield from _rows(tail, where, fmt, tally, tail)
         return
     if path.stat().st_size > MAX_CSV_BYTES:
         raise InputError("the CSV is over 16 GB", where=str(path), fix="split the export")
+    with path.open("rb") as raw:  # a file that ends mid-line may have been cut short: its last row is watched
+        raw.seek(max(0, path.stat().st_size - 2))
+        ends_in_newline = raw.read().rstrip(b"\x00").endswith((b"\n", b"\r")) or path.stat().st_size == 0
     text, fmt = open_detected(path)
     with text:
-        yield from _rows(text, str(path), fmt, tally)
+        yield from _rows(text, str(path), fmt, tally, None if ends_in_newline else _Tail(None))
 
 
-def _rows(text: IO[str], where: str, fmt: TextFormat, tally: Tally | None) -> Iterator[Row]:
+class _Tail:
+    """The lines of a text stream, remembering the last one: whether the file ended in the middle of a line."""
+
+    def __init__(self, text: IO[str] | None) -> None:
+        self.text = text
+        self.last = ""  # with text None: nothing watched, the file is known to end mid-line
+
+    def __iter__(self) -> Iterator[str]:
+        assert self.text is not None
+        for line in self.text:
+            self.last = line
+            yield line
+
+    def readline(self) -> str:
+        assert self.text is not None
+        self.last = self.text.readline()
+        return self.last
+
+    def cut(self) -> bool:
+        return self.text is None or not self.last.endswith(("\n", "\r"))
+
+
+CUT_SHORT: list[str] = []  # stands for the file's last row when the export ended in the middle of it
+
+
+def _rows(text: IO[str] | _Tail, where: str, fmt: TextFormat, tally: Tally | None,
+          tail: _Tail | None) -> Iterator[Row]:
     first = text.readline()
     separator = sniff_separator(first)
     if tally is not None and (fmt.encoding not in ("utf-8", "utf-8-sig") or separator != ","):
@@ -318,11 +348,25 @@ def _rows(text: IO[str], where: str, fmt: TextFormat, tally: Tally | None) -> It
         raise InputError(f"not an AppInvRawData export: no column {', '.join(missing)}", where=f"{where}:1",
                          fix="export the 'AppInvRawData' report (Graph reports/exportJobs or the admin center)")
     try:
-        for row in reader:
-            yield where, reader.line_num, row, index
+        if tail is None:
+            for row in reader:
+                yield where, reader.line_num, row, index
+        else:  # one row behind, to know the last one: unfinished and short of the header's columns, it is cut
+            held: Row | None = None
+            for row in reader:
+                if held is not None:
+                    yield held
+                held = (where, reader.line_num, row, index)
+            if held is not None:
+                yield (where, held[1], CUT_SHORT, index) if tail.cut() and len(held[2]) < len(header) else held
     except csv.Error as e:
         raise InputError(f"the CSV is malformed ({e})", where=f"{where}:{reader.line_num}",
                          fix="export the report again; a truncated file cannot be imported") from None
+
+
+CUT_SHORT_REASON = ("the file ends in the middle of this row: the export looks cut short, so no device is taken "
+                    "as gone and no app as removed by this snapshot")
+CUT_SHORT_FIX = "export the report again in full (check the file's size, or the download), then import it"
 
 
 class AppInvRows:
@@ -357,6 +401,9 @@ class AppInvRows:
                 c = self._columns(row_index)
             n = len(row)
             if n <= self._last:
+                if row is CUT_SHORT:
+                    yield self.snap.reject(f"{where}:{line}", CUT_SHORT_REASON, CUT_SHORT_FIX, kind="record")
+                    continue
                 row = row + [""] * (self._last + 1 - n)
             device_id, name = row[c[0]].strip(), row[c[1]].strip()
             known = devices.get(device_id)

@@ -35,6 +35,16 @@ MAX_JSON_LINE = 16  # MiB: a device line may carry its apps
 _ORDER_FIX = "put each device's line before its apps' lines (or nest the apps in the device's 'apps' list)"
 
 
+def _cut_short(place: str) -> Rejection:
+    """The file's last line, unfinished and unreadable: the export was cut short. The records after the cut
+    (apps of the last device, whole devices) are simply absent, so this snapshot neither removes a device nor
+    closes an app of the source (the rejection names no device and no kind of record)."""
+    return Rejection(place, "the file ends in the middle of this record: the export looks cut short, so no "
+                     "device is taken as gone and no app as removed by this snapshot",
+                     "export the inventory again in full (check the file's size, or the download), then import it",
+                     None, "record")
+
+
 class _JsonlChecks(_Checks):
     def app_device(self, device_id: str, platform_text: str) -> Any:
         try:
@@ -123,6 +133,9 @@ class JsonlReader:
             try:
                 obj = json.loads(text)
             except (ValueError, RecursionError) as exc:
+                if not line.endswith("\n"):  # the file's last line, unfinished: the export was cut short
+                    yield tally.reject(_cut_short(place))
+                    return
                 yield tally.reject(Rejection(place, f"not valid JSON: {str(exc)[:200]}",
                                              "write one JSON object per line"))
                 return

@@ -333,6 +333,9 @@ class Stager:
             self.rejected_ids.add(rejection.device_id)
         elif rejection.kind == "app":
             self.unnamed_apps += 1
+        elif rejection.kind == "record":  # could have been a device or an app (a file cut short): hold both
+            self.unnamed_apps += 1
+            self.unnamed_devices += 1
         else:
             self.unnamed_devices += 1
 
