@@ -10,7 +10,8 @@ Excel and the consoles of MDMs write CSV in UTF-8 (with or without a byte-order 
    the one-byte code page the detector finds for that line;
 3. else UTF-16 without a mark shows as a NUL byte beside most ASCII characters;
 4. else charset-normalizer (a maintained detector) names the encoding; where it cannot tell candidates apart
-   (a short sample), Windows-1252 is preferred among the equally likely ones, as Excel's Western default.
+   (a short sample), Windows-1252, Excel's Western default, is preferred when it reads the bytes as Western
+   letters and punctuation and the detector recognised no language in a code page that reads them otherwise.
 
 A file none of these can read, or whose decoded start is mostly control characters, is refused as not text.
 """
@@ -97,11 +98,51 @@ def best_guess(data: bytes, *, single_byte: bool = False) -> str | None:
     `single_byte` limits the candidates to the one-byte code pages (for a single line, too short for the detector
     to tell a multi-byte Asian encoding from a Windows code page)."""
     matches = list(charset_normalizer.from_bytes(data, cp_isolation=list(SINGLE_BYTE) if single_byte else None))
+    western = _western_text(data)
     if not matches:
-        return None
+        return _WESTERN if western else None
     best = matches[0]
     tied = [m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
-    return _WESTERN if _WESTERN in tied else best.encoding
+    if _WESTERN in tied:
+        return _WESTERN
+    # On a short sample the detector often cannot name a language: "Éducation" came out as Big5, "Québec" as
+    # Windows-1250, a French line as the Baltic code page 775. Text that Windows-1252 reads as Western letters
+    # and punctuation is taken as Windows-1252 when the detector names no language, or when Windows-1252, or a
+    # code page that reads the same text, is about as likely as its guess (within its noise margin); Czech in
+    # Windows-1250, where Windows-1252 reads other letters, stays Windows-1250.
+    if western and (best.coherence == 0 or any(
+            m.chaos <= best.chaos + _CHAOS_MARGIN and (m.encoding == _WESTERN or _reads(data, m.encoding) == western)
+            for m in matches)):
+        return _WESTERN
+    return best.encoding
+
+
+def _reads(data: bytes, encoding: str) -> str:
+    """The text another candidate reads (the detector drops candidates that read the same as one it kept)."""
+    return data.decode(encoding, "replace")
+
+
+_CHAOS_MARGIN = 0.05  # charset-normalizer's "chaos" (0 to 1): within this of the best, Windows-1252 is as likely
+_WESTERN_EXTRA = frozenset("«»‹›“”‘’„‚–—…•€£¥§°±×÷·¼½¾¹²³ªº¡¿©®™")
+
+
+def _western_text(data: bytes) -> str | None:
+    """`data` read as Windows-1252 when each of its characters beyond ASCII is a letter of a Western alphabet
+    (Latin-1's and Windows-1252's) or common punctuation, at most two in a row (Western words mix them with ASCII
+    letters; Cyrillic, Greek or a multi-byte encoding read as Windows-1252 makes long runs); else None."""
+    try:
+        text = data.decode(_WESTERN)
+    except UnicodeDecodeError:
+        return None
+    run = 0
+    for c in text:
+        if c < "\x80":
+            run = 0
+            continue
+        run += 1
+        if run > 2 or not (c.isalpha() or c in _WESTERN_EXTRA):
+            return None
+    return text
 
 
 def _mostly_utf8(sample: bytes) -> bool:
