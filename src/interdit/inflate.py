@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Mapping
 from typing import IO, Any
 
 from interdit.errors import InputError
@@ -28,12 +29,24 @@ class InflateLimit(InputError):
     """A compressed input inflates past the limits (a decompression bomb, or limits set too low)."""
 
 
-def limits(environ: dict[str, str] | None = None) -> tuple[int, int]:
+def limits(environ: Mapping[str, str] | None = None) -> tuple[int, int]:
     """(ratio, absolute bytes), from the environment or the defaults."""
     env = os.environ if environ is None else environ
-    ratio = int(env.get("INTERDIT_MAX_INFLATE_RATIO") or MAX_RATIO)
-    size = int(env.get("INTERDIT_MAX_INFLATED_MB") or 0) * 1024**2 or MAX_BYTES
-    return max(1, ratio), max(1, size)
+    ratio = _whole(env, "INTERDIT_MAX_INFLATE_RATIO") or MAX_RATIO
+    size = _whole(env, "INTERDIT_MAX_INFLATED_MB") * 1024**2 or MAX_BYTES
+    return ratio, size
+
+
+def _whole(env: Mapping[str, str], key: str) -> int:
+    """A limit from the environment (0 when unset); a value that is not a whole number of at least 1 is refused
+    with the variable's name, before any file is read."""
+    raw = env.get(key, "").strip()
+    if not raw:
+        return 0
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise InputError(f"{key}={raw!r} is not a whole number of at least 1", where=key,
+                         fix=f"set {key} to a whole number (e.g. {key}=200), or unset it for the default")
+    return int(raw)
 
 
 def allowed(compressed: int | None, environ: dict[str, str] | None = None) -> int:

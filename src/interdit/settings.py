@@ -43,3 +43,26 @@ class Settings:
             raise ConfigError(f"unknown language {chosen!r}", fix="use --lang en or --lang fr")
         return cls(url, policy or Path(env.get("INTERDIT_POLICY", "policy.yaml")), chosen,
                    env.get("INTERDIT_CATALOGUE_URL") or None, Path(env.get("INTERDIT_SCHEDULE") or "schedule.yaml"))
+
+
+def env_flag(env: Mapping[str, str], key: str) -> bool:
+    """A yes/no variable: `1`, `true` or `yes` (any case) is yes; anything else, or unset, is no."""
+    return env.get(key, "").strip().lower() in ("1", "true", "yes")
+
+
+def env_number(env: Mapping[str, str], key: str, *, low: float, high: float | None = None,
+               whole: bool = True) -> float | None:
+    """A number from the environment, None when unset or empty. A value that is not a number, or outside
+    [low, high], stops the start with the variable's name and what it accepts (never a traceback)."""
+    raw = env.get(key, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    accepted = f"{'a whole number' if whole else 'a number'} from {low:g}" + (f" to {high:g}" if high else " up")
+    if value is None or value != value or value < low or (high is not None and value > high):
+        raise ConfigError(f"{key}={raw!r} is not {accepted}", where=key, fix=f"set {key} to {accepted}, or unset it")
+    return value
+

@@ -129,8 +129,9 @@ def serve(
         provider_name=oidc_provider_name, scopes=oidc_scopes, redirect_url=oidc_redirect_url,
         only=oidc_only or None))
     run_guarded(lambda: s.repo)  # migrate before listening, so the first request is not the one that waits
-    options = ServerOptions.from_env(secure_cookies=behind_tls or None, max_upload_bytes=max_upload_mb * 1024 * 1024,
-                                     oidc=oidc)
+    options = run_guarded(lambda: ServerOptions.from_env(
+        secure_cookies=behind_tls or None, max_upload_bytes=max_upload_mb * 1024 * 1024, oidc=oidc))
+    limits = run_guarded(connection_limits)
     if not options.secret:
         err.print("note: INTERDIT_SECRET_KEY is not set; sessions end when the server restarts")
     if oidc is not None:
@@ -140,7 +141,6 @@ def serve(
     from interdit.server.app import QuickHealth
     from interdit.server.connections import timed_protocol
 
-    limits = connection_limits()
     uvicorn.run(QuickHealth(app, app.state.ctx), host=host, port=port, proxy_headers=True,
                 forwarded_allow_ips=forwarded_allow_ips,
                 server_header=False, log_level="info", timeout_keep_alive=limits["timeout_keep_alive"],
@@ -156,9 +156,11 @@ def connection_limits(environ: dict[str, str] | None = None) -> dict[str, int]:
     10 s (`interdit.server.connections`); body read timeouts are the reverse proxy's work."""
     import os
 
+    from interdit.settings import env_number
+
     env = os.environ if environ is None else environ
-    return {"timeout_keep_alive": int(env.get("INTERDIT_KEEP_ALIVE_SECONDS") or 5),
-            "limit_concurrency": int(env.get("INTERDIT_MAX_CONNECTIONS") or 1000),
+    return {"timeout_keep_alive": int(env_number(env, "INTERDIT_KEEP_ALIVE_SECONDS", low=1, high=3600) or 5),
+            "limit_concurrency": int(env_number(env, "INTERDIT_MAX_CONNECTIONS", low=1) or 1000),
             "h11_max_incomplete_event_size": 64 * 1024}
 
 

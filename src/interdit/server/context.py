@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from interdit.server.cache import AccountCache, Cache
 from interdit.server.oidc import FlowSealer, OidcClient, OidcConfig
 from interdit.server.signin import PasswordGate, Throttle
-from interdit.settings import Settings
+from interdit.settings import Settings, env_flag, env_number
 from interdit.storage.accounts import AccountStore
 from interdit.storage.audit import AuditLog
 
@@ -51,24 +51,23 @@ class ServerOptions:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ServerOptions:
         env = dict(os.environ) if environ is None else environ
-        values: dict[str, Any] = {
-            "secret": env.get("INTERDIT_SECRET_KEY", ""),
-            "secure_cookies": env.get("INTERDIT_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+        values: dict[str, Any] = {"secret": env.get("INTERDIT_SECRET_KEY", ""),
+                                  "secure_cookies": env_flag(env, "INTERDIT_SECURE_COOKIES")}
+        numbers = {  # option: (variable, lowest, highest, whole, scale)
+            "max_upload_bytes": ("INTERDIT_MAX_UPLOAD_MB", 1, 1 << 20, True, 1024 * 1024),
+            "analysis_workers": ("INTERDIT_ANALYSIS_WORKERS", 1, 4, True, 1),
+            "analysis_timeout": ("INTERDIT_ANALYSIS_TIMEOUT", 1, 86400, False, 1),
+            "password_checks": ("INTERDIT_PASSWORD_CHECKS", 1, None, True, 1),
+            "password_queue": ("INTERDIT_PASSWORD_QUEUE", 1, None, True, 1),
+            "sign_in_failures": ("INTERDIT_SIGN_IN_FAILURES", 1, None, True, 1),
+            "sign_in_address_failures": ("INTERDIT_SIGN_IN_ADDRESS_FAILURES", 1, None, True, 1),
         }
-        if env.get("INTERDIT_MAX_UPLOAD_MB"):
-            values["max_upload_bytes"] = int(env["INTERDIT_MAX_UPLOAD_MB"]) * 1024 * 1024
-        if env.get("INTERDIT_ANALYSIS_WORKERS"):
-            values["analysis_workers"] = max(1, min(4, int(env["INTERDIT_ANALYSIS_WORKERS"])))
-        if env.get("INTERDIT_ANALYSIS_TIMEOUT"):
-            values["analysis_timeout"] = float(env["INTERDIT_ANALYSIS_TIMEOUT"])
+        for name, (key, low, high, whole, scale) in numbers.items():
+            value = env_number(env, key, low=low, high=high, whole=whole)
+            if value is not None:
+                values[name] = value * scale
         if env.get("INTERDIT_UPLOAD_DIR"):
             values["upload_dir"] = Path(env["INTERDIT_UPLOAD_DIR"])
-        for name, key in (("password_checks", "INTERDIT_PASSWORD_CHECKS"),
-                          ("password_queue", "INTERDIT_PASSWORD_QUEUE"),
-                          ("sign_in_failures", "INTERDIT_SIGN_IN_FAILURES"),
-                          ("sign_in_address_failures", "INTERDIT_SIGN_IN_ADDRESS_FAILURES")):
-            if env.get(key):
-                values[name] = max(1, int(env[key]))
         if overrides.get("oidc") is None:
             values["oidc"] = OidcConfig.resolve(env)
         values.update({k: v for k, v in overrides.items() if v is not None})
