@@ -35,12 +35,12 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bench.measure import Run, measure_peak
+from interdit.demo_mdm import JsonHandler, LinePages, serving
 
 DEVICES = int(os.environ.get("INTERDIT_BENCH_DEVICES", "100000"))
 DAYS = max(2, int(os.environ.get("INTERDIT_BENCH_DAYS", "10")))
@@ -101,31 +101,18 @@ def _write_graph(work: Path, at: datetime) -> tuple[Path, Path, int]:
 def _intune(pages: Path, export: Path) -> Iterator[str]:
     """A local Microsoft identity platform and Graph answering what the Intune connector asks (see the module's
     description), from the recorded files: each page read from the file when asked. Yields its base URL."""
-    offsets = [0]
-    with pages.open("rb") as scan:
-        for line in scan:
-            offsets.append(offsets[-1] + len(line))
-    lock = threading.Lock()
-    fh = pages.open("rb")
+    book = LinePages(pages)
     job = "appinv-1"
 
-    class Handler(BaseHTTPRequestHandler):
-        def _json(self, body: Any, status: int = 200) -> None:
-            data = json.dumps(body).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             path = urlsplit(self.path).path
             if path.endswith("/oauth2/v2.0/token"):
-                return self._json({"access_token": "bench-token", "token_type": "Bearer", "expires_in": 3600})
+                return self.answer(200, {"access_token": "bench-token", "token_type": "Bearer", "expires_in": 3600})
             if path == "/beta/deviceManagement/reports/exportJobs":
-                return self._json({"id": job, "status": "notStarted"}, 201)
-            return self._json({"error": "not found"}, 404)
+                return self.answer(201, {"id": job, "status": "notStarted"})
+            return self.answer(404, {"error": "not found"})
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)
@@ -139,31 +126,22 @@ def _intune(pages: Path, export: Path) -> Iterator[str]:
                     shutil.copyfileobj(zf, self.wfile, 1 << 20)
                 return None
             if self.headers.get("Authorization") != "Bearer bench-token":
-                return self._json({"error": "unauthorized"}, 401)
+                return self.answer(401, {"error": "unauthorized"})
             if url.path == f"/beta/deviceManagement/reports/exportJobs('{job}')":
-                return self._json({"id": job, "status": "completed", "url": f"{base}/exports/AppInvRawData.zip"})
+                return self.answer(200, {"id": job, "status": "completed", "url": f"{base}/exports/AppInvRawData.zip"})
             if url.path == "/v1.0/deviceManagement/managedDevices":
                 n = int(parse_qs(url.query).get("$skiptoken", ["0"])[0])
-                with lock:
-                    fh.seek(offsets[n])
-                    page = json.loads(fh.read(offsets[n + 1] - offsets[n]))
-                if n + 2 < len(offsets):
+                page = json.loads(book.page(n))
+                if n + 1 < len(book):
                     page["@odata.nextLink"] = f"{base}/v1.0/deviceManagement/managedDevices?$skiptoken={n + 1}"
-                return self._json(page)
-            return self._json({"error": "not found"}, 404)
+                return self.answer(200, page)
+            return self.answer(404, {"error": "not found"})
 
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+        with serving(Handler) as url:
+            yield url
     finally:
-        httpd.shutdown()
-        httpd.server_close()
-        fh.close()
+        book.close()
 
 
 def _files(work: Path, at: datetime, smtp_port: int) -> None:

@@ -182,57 +182,49 @@ def write_multi_mdm_snapshot(spec: fleet.FleetSpec, out_dir: Path, snapshot: int
             ("jamf-gac", "jamf", [jamf_pages])]
 
 
+class LinePages:
+    """A file of one JSON page per line, read a page at a time when asked (never all at once): a local MDM
+    stand-in's answers. Safe from the server's threads; `close()` when done."""
+
+    def __init__(self, path: Path) -> None:
+        self.offsets = [0]  # where each page (line) begins
+        with path.open("rb") as scan:
+            for line in scan:
+                self.offsets.append(self.offsets[-1] + len(line))
+        self._lock = threading.Lock()
+        self._fh = path.open("rb")
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def page(self, number: int) -> bytes:
+        with self._lock:
+            self._fh.seek(self.offsets[number])
+            return self._fh.read(self.offsets[number + 1] - self.offsets[number]).rstrip(b"\n")
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """What a local stand-in's request handler shares: a JSON answer with its length, and no access log."""
+
+    def answer(self, status: int, body: Any) -> None:
+        data = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
 @contextmanager
-def serve_jamf(pages: Path, *, client_id: str, secret: str) -> Iterator[str]:
-    """A local Jamf Pro answering as the real one does for `interdit sources sync`, from pages written by
-    `write_multi_mdm_snapshot`: an API client's token (`POST /api/oauth/token`), then the
-    `GET /api/v2/mobile-devices/detail` pages by number. Yields its base URL (on 127.0.0.1, a free port)."""
-    offsets = [0]  # where each page (line) begins: a page is read from the file when asked, never all at once
-    with pages.open("rb") as scan:
-        for line in scan:
-            offsets.append(offsets[-1] + len(line))
-    pages_n = len(offsets) - 1
-    lock = threading.Lock()
-    fh = pages.open("rb")
-
-    def page(number: int) -> str:
-        with lock:
-            fh.seek(offsets[number])
-            return fh.read(offsets[number + 1] - offsets[number]).decode("utf-8").rstrip("\n")
-
-    empty = json.dumps({"totalCount": json.loads(page(0))["totalCount"] if pages_n else 0, "results": []})
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self, status: int, body: str) -> None:
-            data = body.encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_POST(self) -> None:
-            form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode("utf-8"))
-            if urlsplit(self.path).path != "/api/oauth/token":
-                return self._answer(404, '{"error": "not found"}')
-            if form.get("client_id") != [client_id] or form.get("client_secret") != [secret]:
-                return self._answer(401, '{"error": "invalid_client"}')
-            return self._answer(200, json.dumps({"access_token": "demo-token", "token_type": "Bearer",
-                                                 "expires_in": 1200}))
-
-        def do_GET(self) -> None:
-            url = urlsplit(self.path)
-            if url.path != "/api/v2/mobile-devices/detail":
-                return self._answer(404, '{"error": "not found"}')
-            if self.headers.get("Authorization") != "Bearer demo-token":
-                return self._answer(401, '{"error": "unauthorized"}')
-            number = int(parse_qs(url.query).get("page", ["0"])[0])
-            return self._answer(200, page(number) if 0 <= number < pages_n else empty)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` served on 127.0.0.1 (a free port) from a thread until the block ends. Yields its base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -240,4 +232,36 @@ def serve_jamf(pages: Path, *, client_id: str, secret: str) -> Iterator[str]:
     finally:
         httpd.shutdown()
         httpd.server_close()
-        fh.close()
+
+
+@contextmanager
+def serve_jamf(pages: Path, *, client_id: str, secret: str) -> Iterator[str]:
+    """A local Jamf Pro answering as the real one does for `interdit sources sync`, from pages written by
+    `write_multi_mdm_snapshot`: an API client's token (`POST /api/oauth/token`), then the
+    `GET /api/v2/mobile-devices/detail` pages by number. Yields its base URL (on 127.0.0.1, a free port)."""
+    book = LinePages(pages)
+    empty: dict[str, Any] = {"totalCount": json.loads(book.page(0))["totalCount"] if len(book) else 0, "results": []}
+
+    class Handler(JsonHandler):
+        def do_POST(self) -> None:
+            form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode("utf-8"))
+            if urlsplit(self.path).path != "/api/oauth/token":
+                return self.answer(404, {"error": "not found"})
+            if form.get("client_id") != [client_id] or form.get("client_secret") != [secret]:
+                return self.answer(401, {"error": "invalid_client"})
+            return self.answer(200, {"access_token": "demo-token", "token_type": "Bearer", "expires_in": 1200})
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            if url.path != "/api/v2/mobile-devices/detail":
+                return self.answer(404, {"error": "not found"})
+            if self.headers.get("Authorization") != "Bearer demo-token":
+                return self.answer(401, {"error": "unauthorized"})
+            number = int(parse_qs(url.query).get("page", ["0"])[0])
+            return self.answer(200, book.page(number) if 0 <= number < len(book) else empty)
+
+    try:
+        with serving(Handler) as url:
+            yield url
+    finally:
+        book.close()
