@@ -300,3 +300,35 @@ def test_an_intune_export_cut_short_removes_and_resolves_nothing(ws: dict[str, A
     assert ("dev-050", "violation") in states and ("dev-100", "violation") in states
     assert not any(state == "resolved" for _, state in states)
     assert summary(ws)["devices_in_scope"] == 100
+
+
+# 12. A BlackBerry UEM export cut short: devices after the cut are absent, not gone; apps after it not removed.
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_blackberry_export_cut_short_removes_and_resolves_nothing(ws: dict[str, Any], gzipped: bool) -> None:
+    import gzip
+
+    def export(name: str, at: str) -> Path:
+        rows = ["Device ID,OS,Ownership,Activation type,Last contact time,App name,App identifier,App version"]
+        for i in range(1, 101):
+            apps = [(f"App {j}", f"org.example.app{j}") for j in range(3)]
+            apps += [("TikTok", TIKTOK)] if i in (50, 100) else []
+            rows += [f"bb-{i:03},Android 14,Corporate,MDM controls,{at},{label},{ident},1.0" for label, ident in apps]
+        data = ("\r\n".join(rows) + "\r\n").encode()
+        if name == "s2":  # stops within bb-050's TikTok row, in the identifier ("com.zhili"): a short row
+            data = data[: data.index(b"TikTok,com.zhili", data.index(b"bb-050")) + 16]
+        path = ws["dir"] / f"{name}.csv"
+        path.write_bytes(gzip.compress(data) if gzipped else data)
+        return path
+
+    code, output = cli(ws, "import", "blackberry-uem", str(export("s1", AT1)), "--source", "mdm", "--at", AT1,
+                       "--quiet")
+    assert code == 0, output
+    assert summary(ws)["devices_in_scope"] == 100
+    code, output = cli(ws, "import", "blackberry-uem", str(export("s2", AT2)), "--source", "mdm", "--at", AT2,
+                       "--quiet", "--allow-shrink")
+    assert code == 3 and "cut short" in " ".join(output.split()), output
+    states = {(f["device_id"], f["state"]) for f in findings(ws) if f.get("app")}
+    assert ("bb-050", "violation") in states and ("bb-100", "violation") in states
+    assert not any(state == "resolved" for _, state in states)
+    assert summary(ws)["devices_in_scope"] == 100

@@ -21,7 +21,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -249,3 +249,46 @@ def sniff_separator(header: str) -> str:
 
 def separator_name(sep: str) -> str:
     return _SEPARATORS.get(sep, repr(sep))
+
+
+# -- an export cut short ------------------------------------------------------------------------------------
+
+CUT_SHORT_REASON = ("the file ends in the middle of this row: the export looks cut short, so no device is taken "
+                    "as gone and no app as removed by this snapshot")
+CUT_SHORT_FIX = "export the report again in full (check the file's size, or the download), then import it"
+
+
+def ends_in_newline(path: Path) -> bool | None:
+    """Whether a plain file's last line is finished (UTF-8, a code page or UTF-16 of either byte order); None
+    for a gzip file, whose end only reading tells (`Tail`). A copy or download that stopped leaves its last line
+    unfinished; an empty file has none."""
+    size = path.stat().st_size
+    with path.open("rb") as raw:
+        if raw.read(2) == _GZIP_MAGIC:
+            return None
+        raw.seek(max(0, size - 2))
+        return size == 0 or raw.read().rstrip(b"\x00").endswith((b"\n", b"\r"))
+
+
+class Tail:
+    """The lines of a text stream, remembering the last one, to tell whether it ended mid-line (a zip member or
+    a gzip stream cannot be read from its end). `Tail(None)` stands for a file already known to end mid-line."""
+
+    def __init__(self, text: IO[str] | None) -> None:
+        self.text = text
+        self.last = ""
+
+    def __iter__(self) -> Iterator[str]:
+        assert self.text is not None
+        for line in self.text:
+            self.last = line
+            yield line
+
+    def readline(self) -> str:
+        assert self.text is not None
+        self.last = self.text.readline()
+        return self.last
+
+    def cut(self) -> bool:
+        return self.text is None or not self.last.endswith(("\n", "\r"))
+

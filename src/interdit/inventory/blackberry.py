@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from itertools import chain
+from typing import Any
 
 from interdit.errors import InputError
 from interdit.inventory._common import (
@@ -31,7 +32,14 @@ from interdit.inventory._common import (
     looks_like_identifier,
     observed,
 )
-from interdit.inventory._encoding import open_detected, separator_name, sniff_separator
+from interdit.inventory._encoding import (
+    CUT_SHORT_FIX,
+    CUT_SHORT_REASON,
+    Tail,
+    open_detected,
+    separator_name,
+    sniff_separator,
+)
 from interdit.inventory.base import Record, readers
 from interdit.model import AppId, Device, Management, Ownership, Platform
 
@@ -65,6 +73,17 @@ def management_of(activation: str, platform: Platform, note: Callable[[str], Non
     return Management.UNKNOWN
 
 
+def _one_behind(reader: Any) -> Iterator[tuple[list[str], int, bool]]:
+    """Each row of a `csv.reader` with its line and whether it is the file's last."""
+    held: tuple[list[str], int] | None = None
+    for row in reader:
+        if held is not None:
+            yield held[0], held[1], False
+        held = (row, reader.line_num)
+    if held is not None:
+        yield held[0], held[1], True
+
+
 @readers.register("blackberry-uem")
 class BlackBerryReader(FileReader):
     def records(self) -> Iterator[Record]:
@@ -80,7 +99,8 @@ class BlackBerryReader(FileReader):
                 sep = sniff_separator(first)
                 if fmt.encoding not in ("utf-8", "utf-8-sig") or sep != ",":
                     self.tally.note(f"{path.name}: read as {fmt.describe()}, {separator_name(sep)}-separated")
-                reader = csv.reader(chain((first,), fh), strict=True, delimiter=sep)
+                tail = Tail(fh)
+                reader = csv.reader(chain((first,), tail), strict=True, delimiter=sep)
                 header = [h.strip().lower() for h in next(reader, [])]
                 index = {key: next((header.index(n) for n in names if n in header), None)
                          for key, names in COLUMNS.items()}
@@ -89,8 +109,11 @@ class BlackBerryReader(FileReader):
                                      fix="export the device report with the Device ID and OS columns")
                 lists_apps = index["app_id"] is not None or index["app_name"] is not None
                 try:
-                    for row in reader:
-                        place = f"{path}:{reader.line_num}"
+                    for row, line, last in _one_behind(reader):
+                        place = f"{path}:{line}"
+                        if last and tail.cut() and len(row) < len(header):  # unfinished: the export was cut short
+                            yield snap.reject(place, CUT_SHORT_REASON, CUT_SHORT_FIX, kind="record")
+                            continue
 
                         def col(key: str, row: list[str] = row, index: dict[str, int | None] = index) -> str:
                             i = index[key]

@@ -46,7 +46,17 @@ from interdit.inventory._common import (
     dig,
     read_pages,
 )
-from interdit.inventory._encoding import TextFormat, open_detected, separator_name, sniff_separator, text_stream
+from interdit.inventory._encoding import (
+    CUT_SHORT_FIX,
+    CUT_SHORT_REASON,
+    Tail,
+    TextFormat,
+    ends_in_newline,
+    open_detected,
+    separator_name,
+    sniff_separator,
+    text_stream,
+)
 from interdit.inventory._entra import PERMISSIONS as GROUP_PERMISSIONS
 from interdit.inventory._entra import EntraGroups, targets
 from interdit.inventory._http import ClientCredentials, safe_url
@@ -288,46 +298,26 @@ def _csv_rows(path: Path, tally: Tally | None = None) -> Iterator[Row]:
             where = f"{path}!{info.filename}"
             text, fmt = text_stream(zf.open(info), where)
             with text:
-                tail = _Tail(text)
+                tail = Tail(text)
                 yield from _rows(tail, where, fmt, tally, tail)
         return
     if path.stat().st_size > MAX_CSV_BYTES:
         raise InputError("the CSV is over 16 GB", where=str(path), fix="split the export")
-    with path.open("rb") as raw:  # a file that ends mid-line may have been cut short: its last row is watched
-        raw.seek(max(0, path.stat().st_size - 2))
-        ends_in_newline = raw.read().rstrip(b"\x00").endswith((b"\n", b"\r")) or path.stat().st_size == 0
+    ended = ends_in_newline(path)  # a file that ends mid-line may have been cut short: its last row is watched
     text, fmt = open_detected(path)
     with text:
-        yield from _rows(text, str(path), fmt, tally, None if ends_in_newline else _Tail(None))
-
-
-class _Tail:
-    """The lines of a text stream, remembering the last one: whether the file ended in the middle of a line."""
-
-    def __init__(self, text: IO[str] | None) -> None:
-        self.text = text
-        self.last = ""  # with text None: nothing watched, the file is known to end mid-line
-
-    def __iter__(self) -> Iterator[str]:
-        assert self.text is not None
-        for line in self.text:
-            self.last = line
-            yield line
-
-    def readline(self) -> str:
-        assert self.text is not None
-        self.last = self.text.readline()
-        return self.last
-
-    def cut(self) -> bool:
-        return self.text is None or not self.last.endswith(("\n", "\r"))
+        if ended is None:  # gzip: watched as it is read
+            tail = Tail(text)
+            yield from _rows(tail, str(path), fmt, tally, tail)
+        else:
+            yield from _rows(text, str(path), fmt, tally, None if ended else Tail(None))
 
 
 CUT_SHORT: list[str] = []  # stands for the file's last row when the export ended in the middle of it
 
 
-def _rows(text: IO[str] | _Tail, where: str, fmt: TextFormat, tally: Tally | None,
-          tail: _Tail | None) -> Iterator[Row]:
+def _rows(text: IO[str] | Tail, where: str, fmt: TextFormat, tally: Tally | None,
+          tail: Tail | None) -> Iterator[Row]:
     first = text.readline()
     separator = sniff_separator(first)
     if tally is not None and (fmt.encoding not in ("utf-8", "utf-8-sig") or separator != ","):
@@ -362,11 +352,6 @@ def _rows(text: IO[str] | _Tail, where: str, fmt: TextFormat, tally: Tally | Non
     except csv.Error as e:
         raise InputError(f"the CSV is malformed ({e})", where=f"{where}:{reader.line_num}",
                          fix="export the report again; a truncated file cannot be imported") from None
-
-
-CUT_SHORT_REASON = ("the file ends in the middle of this row: the export looks cut short, so no device is taken "
-                    "as gone and no app as removed by this snapshot")
-CUT_SHORT_FIX = "export the report again in full (check the file's size, or the download), then import it"
 
 
 class AppInvRows:
