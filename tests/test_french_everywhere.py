@@ -131,7 +131,7 @@ def test_french_cli_screens_and_policy_messages() -> None:
 VARIANTS = {"amapi": ({}, {"playStoreMode": "WHITELIST"}), "headwind": ({}, {"action": "hide"}),
             "knot": ({}, {"mode": "suffix"}), "pdns": ({}, {"mode": "lua"})}
 # values put in the caveats as they are: an exception's devices and groups
-ENFORCEMENT_DATA = ("EXC-1: intune:I0000042, /Comms/Social", "intune:I0000042, /Comms/Social")
+ENFORCEMENT_DATA = ("intune:I0000042, /Comms/Social",)
 
 
 @pytest.mark.parametrize("name", enforcement.targets.names())

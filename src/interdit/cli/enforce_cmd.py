@@ -101,6 +101,9 @@ def enforce(
 
     Without TARGET, every target is listed with the options it accepts (--option KEY=VALUE).
 
+    What a person reads (the caveats, the push plan, a refusal, the listing) is in the language of --lang,
+    else of interdit's --lang, else of the policy; the files are the same in every language.
+
     For amapi, intune and jamf, --push SOURCE shows what would change in the MDM (a dry run), and --apply
     sends only what is missing: BLOCKED entries in an Android Management policy; apps added to the prohibited
     and hidden app lists of Intune objects; bundle ids added to the blockedAppBundleIDs of a Jamf Pro profile.

@@ -64,5 +64,6 @@ def exception_note(request: EnforcementRequest) -> str | None:
     excepted = active_exceptions(request)
     if not excepted:
         return None
-    who = "; ".join(f"{e.id}: " + ", ".join((*e.devices, *e.users, *e.groups)) for e in excepted)
+    who = "; ".join(say(request.lang, "mdm.exception-who", id=e.id, who=", ".join((*e.devices, *e.users, *e.groups)))
+                    for e in excepted)
     return say(request.lang, "mdm.exceptions", who=who)
