@@ -126,6 +126,16 @@ def test_interdit_enforce_speaks_french(tmp_path: Path, demo_policy: list[str]) 
     assert alone.exit_code == 2 and "--mdm-object et --apply demandent --push SOURCE" in alone.output
 
 
+def test_a_french_policy_gets_french_unless_lang_says_otherwise(tmp_path: Path, demo_policy: list[str]) -> None:
+    policy = Path(demo_policy[3])
+    policy.write_text(policy.read_text("utf-8").replace("\nlanguage: en\n", "\nlanguage: fr\n"), "utf-8")
+    runner = CliRunner(env={"COLUMNS": "400", "INTERDIT_LANG": None})
+    out = ["enforce", "hosts", "--out", str(tmp_path / "out")]
+    assert "mise en garde\u00a0: Un fichier hosts" in runner.invoke(app, [*demo_policy, *out]).output
+    assert "caveat: A hosts file" in runner.invoke(app, [*demo_policy, *out, "--lang", "en"]).output
+    assert "caveat: A hosts file" in runner.invoke(app, [*demo_policy, "--lang", "en", *out]).output
+
+
 def test_the_target_listing_in_french(demo_policy: list[str]) -> None:
     runner = CliRunner(env={"COLUMNS": "400"})  # a line is not wrapped
     listing = runner.invoke(app, [*demo_policy, "--lang", "fr", "enforce"]).output
