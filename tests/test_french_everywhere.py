@@ -1,12 +1,13 @@
 """Every French output, scanned: no breakable space before : ; ! ? » or after « (French typography), and no
 English word left in a French screen. The catalogue's French messages, the reports (status table, findings
 table, HTML and the PDF's page footer, CSV and XLSX headers), the analysis report, CLI screens and the policy
-loader's messages, and every dashboard page."""
+loader's messages, every enforcement target's caveats, and every dashboard page."""
 
 from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,13 +16,13 @@ from openpyxl import load_workbook
 from api.conftest import client, sqlite_ws, ws  # noqa: F401
 from builders.page_text import PageText
 from builders.policy import catalogue
-from interdit import i18n, pipeline
+from interdit import enforcement, i18n, pipeline
 from interdit.errors import PolicyError
 from interdit.i18n import build
 from interdit.policy.load import parse_policy
 from interdit.reporting.base import formats
 from interdit.reporting.pdf_report import page_number
-from interdit.testing import broken_app_report, sample_app_report
+from interdit.testing import broken_app_report, dns_request, mdm_request, sample_app_report
 from interdit.testing.reports import report_data
 from web.test_pages import _sign_in
 
@@ -123,6 +124,31 @@ def test_french_cli_screens_and_policy_messages() -> None:
                      catalogue())
     problems = [t for p in info.value.problems for t in (p.message, p.fix or "")]
     assert faults("\n".join([*lines, *problems]), ("ca-tbs-2023-tiktk", "grace_day")) == []
+
+
+# every enforcement target, with the settings that add caveats of their own; the MDM request carries a vendor
+# prefix, an exception in force and more iOS apps than a restrictedApps list holds
+VARIANTS = {"amapi": ({}, {"playStoreMode": "WHITELIST"}), "headwind": ({}, {"action": "hide"}),
+            "knot": ({}, {"mode": "suffix"}), "pdns": ({}, {"mode": "lua"})}
+# values put in the caveats as they are: an exception's devices and groups
+ENFORCEMENT_DATA = ("intune:I0000042, /Comms/Social",)
+
+
+@pytest.mark.parametrize("name", enforcement.targets.names())
+def test_every_enforcement_target_in_french_and_english(name: str) -> None:
+    target = enforcement.targets.get(name)
+    for options in VARIANTS.get(name, ({},)):
+        if target.kind == "mdm":
+            base = mdm_request(options=options, extra_ios=101 if name == "intune" else 0)
+        else:
+            base = replace(dns_request(), options=options)
+        en, fr = (target().build(replace(base, lang=lang)) for lang in ("en", "fr"))
+        assert en.lang == "en" and fr.lang == "fr" and en.files == fr.files  # files have no reader's language
+        assert len(en.caveats) == len(fr.caveats) > 0
+        for english, french in zip(en.caveats, fr.caveats, strict=True):
+            assert " / " not in english and " / " not in french  # never both languages run together
+            assert english != french and not re.search(r"[éèêàùç«»]", english), english
+            assert faults(french, ENFORCEMENT_DATA) == [], french
 
 
 def test_every_french_dashboard_page(client: TestClient) -> None:  # noqa: F811

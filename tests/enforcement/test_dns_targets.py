@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import dns.name
@@ -28,8 +29,8 @@ from interdit.testing import dns_request as request
 DNS_TARGETS = tuple(name for name, target in targets.items() if target.kind == "dns")
 
 
-def build(name: str, **options: str) -> Payload:
-    return targets.get(name)().build(request(**options))
+def build(name: str, lang: str = "en", **options: str) -> Payload:
+    return targets.get(name)().build(replace(request(**options), lang=lang))
 
 
 @pytest.mark.parametrize("name", DNS_TARGETS)
@@ -172,8 +173,11 @@ def test_knot_suffix_answers_the_policy_asked() -> None:
 def test_an_option_the_target_does_not_use_is_refused(name: str, options: dict[str, str], unused: str) -> None:
     with pytest.raises(EnforcementError) as e:
         build(name, **options)
-    assert f"--option {unused}=" in e.value.message and " / " in e.value.message  # English / French
-    assert e.value.fix and "remove it" in e.value.fix and "retirez-la" in e.value.fix
+    with pytest.raises(EnforcementError) as fr:
+        build(name, "fr", **options)
+    assert f"--option {unused}=" in e.value.message and e.value.fix and "remove it" in e.value.fix
+    assert f"--option {unused}=" in fr.value.message and fr.value.fix and "retirez-la" in fr.value.fix.lower()
+    assert "retirez" not in e.value.fix and "remove it" not in fr.value.fix  # one language each
 
 
 # -- values written into files: validated, escaped, or kept in comments ----------------------------------
@@ -214,7 +218,11 @@ def test_policy_text_reaches_files_only_as_one_comment_line(name: str, text: str
 def test_unsafe_option_values_are_refused_with_a_fix(name: str, options: dict[str, str]) -> None:
     with pytest.raises(EnforcementError) as e:
         build(name, **options)
-    assert e.value.fix and " / " in e.value.fix and "\n" not in e.value.message
+    with pytest.raises(EnforcementError) as fr:
+        build(name, "fr", **options)
+    assert e.value.fix and "\n" not in e.value.message and fr.value.fix and "\n" not in fr.value.message
+    assert re.search(r"\b(pass|use)\b", e.value.fix) and re.search(r"\b(passez|utilisez)\b", fr.value.fix)
+    assert fr.value.message != e.value.message and " / " not in e.value.fix + fr.value.fix
 
 
 def test_accepted_values_are_written_in_canonical_form() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 OPTIONS = [(name, o) for name, target in targets.items() for o in target.options]
 
 
-def build(name: str, **options: str) -> Payload:
-    return targets.get(name)().build(request(options=options))
+def build(name: str, lang: str = "en", **options: str) -> Payload:
+    return targets.get(name)().build(replace(request(options=options), lang=lang))
 
 
 def valid_values(o: Option) -> list[str]:
@@ -85,9 +86,13 @@ def test_a_misspelt_option_is_refused_with_the_declared_name(name: str, option: 
             continue
         with pytest.raises(EnforcementError) as e:
             build(name, **{typo: "1"})
-        assert f"--option {typo}='1' is not an option of {name}" in e.value.message and " / " in e.value.message
-        assert e.value.fix and f"did you mean {option.name}?" in e.value.fix and "vouliez-vous dire" in e.value.fix
-        assert e.value.where == f"enforce {name}"
+        with pytest.raises(EnforcementError) as fr:
+            build(name, "fr", **{typo: "1"})
+        assert e.value.message == f"--option {typo}='1' is not an option of {name}"
+        assert fr.value.message == f"--option {typo}='1' n'est pas une option de {name}"
+        assert e.value.fix and f"did you mean {option.name}?" in e.value.fix and "vouliez" not in e.value.fix
+        assert fr.value.fix and f"vouliez-vous dire {option.name}\u202f?" in fr.value.fix
+        assert e.value.where == fr.value.where == f"enforce {name}"
 
 
 @pytest.mark.parametrize("name", targets.names())
@@ -110,8 +115,12 @@ def test_an_ill_typed_value_is_refused_naming_the_option_the_value_and_what_is_e
     for value in BAD.get(option.kind, ["has space", "no-dot", "a..b"]):
         with pytest.raises(EnforcementError) as e:
             build(name, **{option.name: value})
+        with pytest.raises(EnforcementError) as fr:
+            build(name, "fr", **{option.name: value})
         assert f"--option {option.name}={value!r}" in e.value.message, e.value
-        assert " / " in e.value.message and "\n" not in e.value.message and e.value.fix and " / " in e.value.fix
+        assert f"--option {option.name}={value!r} n'est pas " in fr.value.message, fr.value
+        assert "\n" not in e.value.message and e.value.fix and fr.value.fix and fr.value.fix != e.value.fix
+        assert " / " not in e.value.message + e.value.fix + fr.value.message + fr.value.fix
         if option.kind == "choice":
             assert all(a in e.value.fix for a in option.allowed)
         elif option.kind == "integer":

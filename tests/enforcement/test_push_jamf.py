@@ -149,7 +149,8 @@ def test_a_profile_without_restrictions_gets_ours(source: Path) -> None:
 def test_a_missing_profile_is_created_with_an_empty_scope(source: Path, trail: AuditLog) -> None:
     jamf = Jamf({"3": ("Wi-Fi", _payloads(None))})
     lines = _push(source, jamf, name=None)
-    assert "create with 3 blockedAppBundleIDs" in lines[0] and "Prohibited apps — Example Department" in lines[0]
+    assert "create with 3 bundle ids in blockedAppBundleIDs" in lines[0]
+    assert "Prohibited apps — Example Department" in lines[0]
     _push(source, jamf, name=None, apply=True, actor="cli:bob", audit=trail)
     [(method, path, body)] = jamf.writes
     assert (method, path) == ("POST", "/JSSResource/mobiledeviceconfigurationprofiles/id/0")

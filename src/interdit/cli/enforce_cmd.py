@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from interdit import i18n
 from interdit.cli.common import (
     OutputFormat,
     cli_actor,
@@ -19,20 +20,43 @@ from interdit.cli.common import (
     run_guarded,
     state,
 )
+from interdit.errors import EnforcementError
 
 
 def register(app: typer.Typer) -> None:
     app.command("enforce")(enforce)
 
 
-def _options(pairs: list[str]) -> dict[str, str]:
+def _say(lang: str, key: str, /, **values: object) -> str:
+    return i18n.say(lang, f"enforce.cli.{key}", **values)
+
+
+def _count(lang: str, key: str, n: int, /, **values: object) -> str:
+    return i18n.plural(lang, f"enforce.cli.{key}", n, **values)
+
+
+def _own(lang: str, key: str, english: str) -> str:
+    """interdit's words `enforce.<key>` in `lang` where `english` is interdit's own text; a target from another
+    package keeps its summary and option help as it wrote them."""
+    return i18n.text(lang, f"enforce.{key}") if i18n.text("en", f"enforce.{key}", "") == english else english
+
+
+def _options(pairs: list[str], lang: str) -> dict[str, str]:
     options: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            fail(f"--option {pair!r} is not KEY=VALUE\n  fix: write it as --option policy=sinkhole")
+            fail(EnforcementError(_say(lang, "bad-option", pair=repr(pair)), fix=_say(lang, "bad-option.fix")))
         options[key.strip()] = value.strip()
     return options
+
+
+def _language(lang: str | None, *chosen: str | None) -> str:
+    """--lang of the command, else interdit's --lang (settings), else the policy's, else English."""
+    picked = lang or next((c for c in chosen if c), "en")
+    if picked not in i18n.LANGS:
+        fail(f"unknown language {picked!r}\n  fix: use --lang en or --lang fr")
+    return picked
 
 
 def enforce(
@@ -63,6 +87,9 @@ def enforce(
         "--apply", help="With --push: send the changes shown by the dry run (default: only show them).")] = False,
     sources: Annotated[Path | None, typer.Option(
         "--sources", help="Sources file [env INTERDIT_SOURCES; default sources.yaml]", show_default=False)] = None,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="en or fr: the language of the caveats, the push plan and the errors [default: --lang of "
+                       "interdit, else the policy's, else en]", show_default=False)] = None,
 ) -> None:
     """Generate what each MDM, DNS server or proxy needs to enforce the policy, with the caveats beside it.
 
@@ -73,6 +100,9 @@ def enforce(
     Example: interdit enforce unbound --out /etc/unbound/unbound.conf.d/
 
     Without TARGET, every target is listed with the options it accepts (--option KEY=VALUE).
+
+    What a person reads (the caveats, the push plan, a refusal, the listing) is in the language of --lang,
+    else of interdit's --lang, else of the policy; the files are the same in every language.
 
     For amapi, intune and jamf, --push SOURCE shows what would change in the MDM (a dry run), and --apply
     sends only what is missing: BLOCKED entries in an Android Management policy; apps added to the prohibited
@@ -85,28 +115,32 @@ def enforce(
 
     Example: interdit enforce jamf --push jamf --mdm-object "Prohibited apps" --apply
     """
+    s = state(ctx)
     if target is None:
+        language = _language(lang, s.settings.lang)
         rows = pipeline.enforcement_targets()
         declared = pipeline.enforcement_options()
         if output is OutputFormat.json:
             print_json({"schema_version": 1, "targets": [
-                {"name": n, "summary": s, "options": [
+                {"name": n, "summary": _own(language, f"target.{n}", s), "options": [
                     {"name": o.name, "kind": o.kind, "default": o.default, "allowed": list(o.allowed),
-                     "help": o.help} for o in declared[n]]} for n, s in rows]})
+                     "help": _own(language, f"help.{o.name}", o.help)} for o in declared[n]]} for n, s in rows]})
             return
         for name, summary in rows:
-            out.print(f"{name:<14} {summary}", markup=False)
+            out.print(f"{name:<14} {_own(language, f'target.{name}', summary)}", markup=False)
             for o in declared[name]:
-                default = "" if o.default is None else f" [default: {o.default}]"
-                out.print(f"    --option {o.name}=<{o.describe()}>{default}\n        {o.help}", markup=False)
+                default = "" if o.default is None else " " + _say(language, "default", value=o.default)
+                out.print(f"    --option {o.name}=<{o.describe(language)}>{default}\n"
+                          f"        {_own(language, f'help.{o.name}', o.help)}", markup=False)
         return
-    s = state(ctx)
     loaded = run_guarded(lambda: pipeline.read_policy(s.settings.policy_path))
+    language = _language(lang, s.settings.lang, loaded.policy.language)
     when = parse_when(at, default=s.clock())
-    request = run_guarded(lambda: pipeline.enforcement_request(loaded, now=when, options=_options(option or [])))
+    given = _options(option or [], language)
+    request = run_guarded(lambda: pipeline.enforcement_request(loaded, now=when, options=given, lang=language))
     if (mdm_object or apply) and not push:
-        fail("--mdm-object and --apply need --push SOURCE / --mdm-object et --apply demandent --push SOURCE\n"
-             "  fix: interdit enforce amapi --push android --mdm-object standard --apply")
+        fail(EnforcementError(_say(language, "needs-push"),
+                              fix="interdit enforce amapi --push android --mdm-object standard --apply"))
     if push:  # refused before anything is built or written
         chosen = target
         run_guarded(lambda: pipeline.check_push(chosen, mdm_object))
@@ -127,20 +161,22 @@ def enforce(
                     "push": None if plan is None else {"source": push, "object": mdm_object, "policy": mdm_object,
                                                        "applied": apply, "changes": plan}})
         return
-    out.print(f"{payload.target}: {len(request.families)} families, {len(request.apps)} app identifiers, "
-              f"{len(request.domains)} domains", markup=False)
+    out.print(_say(language, "summary", target=payload.target,
+                   families=_count(language, "families", len(request.families)),
+                   apps=_count(language, "apps", len(request.apps)),
+                   domains=_count(language, "domains", len(request.domains))), markup=False)
     for path in written:
-        out.print(f"  wrote {path}", markup=False)
+        out.print("  " + _say(language, "wrote", path=path), markup=False)
     for caveat in payload.caveats:
-        err.print(f"  caveat: {caveat}", markup=False)
+        err.print("  " + _say(language, "caveat", caveat=caveat), markup=False)
     if plan is not None:
         shown = f"{push} {mdm_object}" if mdm_object else push
         if apply:
             note = ""
         elif plan:
-            note = " (dry run: nothing pushed; add --apply to send them / simulation : rien n'est envoyé)"
+            note = " " + _say(language, "dry-run")
         else:
-            note = " (dry run: nothing to send / simulation : rien à envoyer)"
-        out.print(f"{shown}: {len(plan)} change(s){note}", markup=False)
+            note = " " + _say(language, "dry-run-nothing")
+        out.print(_count(language, "changes", len(plan), object=shown) + note, markup=False)
         for line in plan:
             out.print(f"  {line}", markup=False)

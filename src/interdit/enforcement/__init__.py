@@ -6,19 +6,20 @@ What a target module may use (see docs/guides/add-an-enforcement-target.md):
                                      `options` and `build(request) -> Payload`
     Target, TARGET_KINDS             what a target is; its `kind` is "dns" (a resolver or proxy) or "mdm"
     EnforcementRequest, Payload      what `build` is given (policy, catalogue, now, families, apps, prefixes,
-                                     domains, options) and what it returns (files, caveats, media type)
+                                     domains, options, lang) and what it returns (files, caveats, media type)
     Option, checks_options           a declared `--option`, and the decorator that checks them around `build`
     comment_text                     a value made safe to write on one line of a comment
-    DNS targets:   domains, header, policy_option, sinkhole_address, ttl, SINKHOLE, SINKHOLE6, TTL, DNS_CAVEATS
+    DNS targets:   domains, header, policy_option, sinkhole_address, ttl, SINKHOLE, SINKHOLE6, TTL, dns_caveats
     MDM targets:   apps_for, prefixes_for, active_exceptions, exception_note, stable_uuid, dump_json,
-                   dump_plist, bi, IDENTIFIER
+                   dump_plist, IDENTIFIER
+    say, count                       a message `enforce.<key>` of the catalogues in the request's language
 """
 
 from interdit.enforcement._dns import (
-    DNS_CAVEATS,
     SINKHOLE,
     SINKHOLE6,
     TTL,
+    dns_caveats,
     domains,
     header,
     policy_option,
@@ -29,7 +30,6 @@ from interdit.enforcement._mdm import (
     IDENTIFIER,
     active_exceptions,
     apps_for,
-    bi,
     dump_json,
     dump_plist,
     exception_note,
@@ -44,11 +44,12 @@ from interdit.enforcement.base import (
     Target,
     checks_options,
     comment_text,
+    count,
+    say,
     targets,
 )
 
 __all__ = [
-    "DNS_CAVEATS",
     "IDENTIFIER",
     "SINKHOLE",
     "SINKHOLE6",
@@ -60,9 +61,10 @@ __all__ = [
     "Target",
     "active_exceptions",
     "apps_for",
-    "bi",
     "checks_options",
     "comment_text",
+    "count",
+    "dns_caveats",
     "domains",
     "dump_json",
     "dump_plist",
@@ -70,6 +72,7 @@ __all__ = [
     "header",
     "policy_option",
     "prefixes_for",
+    "say",
     "sinkhole_address",
     "stable_uuid",
     "targets",

@@ -19,27 +19,20 @@ from datetime import date
 
 from interdit.errors import EnforcementError, OptionError
 
-from .base import EnforcementRequest, Option, comment_text
+from .base import EnforcementRequest, Option, comment_text, count, say
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
 # what a banned name gets, in the generated files' header comments
 ANSWERS = {"nxdomain": "NXDOMAIN", "nodata": "NODATA (no address)", "sinkhole": "a sinkhole address"}
 
-DNS_CAVEATS = (
-    "DNS blocking does not stop DNS over HTTPS or DNS over TLS to outside resolvers: block those resolvers "
-    "(and port 853) and push a managed DNS setting. / Le blocage DNS n'arrête pas le DNS sur HTTPS ou sur TLS "
-    "vers des résolveurs externes : bloquez-les (et le port 853) et imposez un DNS géré.",
-    "Apps that connect to hard-coded IP addresses bypass DNS entirely. / Les applications qui se connectent à "
-    "des adresses IP codées en dur contournent entièrement le DNS.",
-    "Encrypted Client Hello (ECH) hides the real name from TLS (SNI) filters. / L'Encrypted Client Hello (ECH) "
-    "cache le vrai nom aux filtres TLS (SNI).",
-    "Devices off this network (mobile data, home Wi-Fi) are not covered: enforce on the devices too (MDM "
-    "targets). / Les appareils hors de ce réseau (données mobiles, Wi-Fi personnel) ne sont pas couverts : "
-    "appliquez aussi l'interdiction sur les appareils (cibles MDM).",
-    "Shared CDN and cloud hosts are never blocked whole; content served through them may still load. / Les "
-    "hôtes partagés (CDN, nuage) ne sont jamais bloqués en entier ; du contenu servi par eux peut encore passer.",
-)
+_DNS_CAVEATS = ("dns.doh", "dns.hard-coded-ip", "dns.ech", "dns.off-network", "dns.shared-hosts")
+
+
+def dns_caveats(request: EnforcementRequest) -> tuple[str, ...]:
+    """What every DNS target's person must know (DNS over HTTPS, hard-coded addresses, ECH, devices off the
+    network, shared hosts), in the request's language."""
+    return tuple(say(request.lang, key) for key in _DNS_CAVEATS)
 
 
 def normalise(name: str) -> str | None:
@@ -71,20 +64,15 @@ def domains(request: EnforcementRequest) -> list[str]:
             names.add(n)
     if bad:
         shown = ", ".join(repr(comment_text(b, 80)) for b in sorted(bad)[:10])
-        raise EnforcementError(f"these names cannot be put in a DNS configuration: {shown} / ces noms ne peuvent "
-                               "pas figurer dans une configuration DNS",
-                               fix="correct them in the catalogue or the policy's own domain list / corrigez-les "
-                                   "dans le catalogue ou dans la liste de domaines de la politique")
+        raise EnforcementError(say(request.lang, "dns.bad-names", names=shown),
+                               fix=say(request.lang, "dns.bad-names.fix"))
     out = []
     for d in sorted(names):
         labels = d.split(".")
         if not any(".".join(labels[i:]) in names for i in range(1, len(labels))):
             out.append(d)
     if not out:
-        raise EnforcementError("the policy prohibits no family with network names; there is nothing to block / "
-                               "la politique n'interdit aucune famille ayant des noms de réseau : rien à bloquer",
-                               fix="add a rule for a family whose catalogue entry lists domains / ajoutez une règle "
-                                   "pour une famille dont l'entrée du catalogue liste des domaines")
+        raise EnforcementError(say(request.lang, "dns.nothing"), fix=say(request.lang, "dns.nothing.fix"))
     return out
 
 
@@ -123,13 +111,11 @@ def serial(request: EnforcementRequest) -> int:
     if "serial" in request.options:
         raw = request.options["serial"]
         if not re.fullmatch(r"[0-9]{1,10}", raw):
-            raise OptionError(f"--option serial={comment_text(raw, 40)!r} is not a number / n'est pas un "
-                                   "nombre", fix="pass --option serial=2023022801 / passez --option "
-                                                 "serial=2023022801")
+            raise OptionError(say(request.lang, "dns.serial", value=repr(comment_text(raw, 40))),
+                              fix=say(request.lang, "option.pass", name="serial", example="2023022801"))
         value = int(raw)
         if not 0 < value < 2**32:
-            raise OptionError("the serial must be between 1 and 4294967295 / le numéro de série doit être "
-                                   "compris entre 1 et 4294967295", fix="use YYYYMMDDnn / utilisez AAAAMMJJnn")
+            raise OptionError(say(request.lang, "dns.serial-range"), fix=say(request.lang, "dns.serial-range.fix"))
         return value
     d = policy_date(request)
     return int(d.strftime("%Y%m%d")) * 100 + 1
@@ -139,25 +125,23 @@ def ttl(request: EnforcementRequest) -> int:
     """The TTL of the answers written (`--option ttl=60`): 0 to 2147483647 seconds (RFC 2181)."""
     raw = request.options.get("ttl", "60")
     if not re.fullmatch(r"[0-9]{1,10}", raw) or int(raw) > 2**31 - 1:
-        raise OptionError(f"--option ttl={comment_text(raw, 40)!r} is not a number of seconds / n'est pas un "
-                               "nombre de secondes",
-                               fix="pass --option ttl=60 (0 to 2147483647) / passez --option ttl=60 (0 à "
-                                   "2147483647)")
+        raise OptionError(say(request.lang, "dns.ttl", value=repr(comment_text(raw, 40))),
+                          fix=say(request.lang, "dns.ttl.fix"))
     return int(raw)
 
 
 def address(request: EnforcementRequest, key: str, default: str, version: int | None = None) -> str:
     """An IP address option, written back in its canonical form (no zone index: `fe80::1%eth0` is refused)."""
     raw = request.options.get(key, default)
-    kind = {4: "an IPv4 address / une adresse IPv4", 6: "an IPv6 address / une adresse IPv6"}.get(
-        version or 0, "an IP address / une adresse IP")
+    kind = say(request.lang, {4: "expected.ipv4", 6: "expected.ipv6"}.get(version or 0, "expected.ip"))
     try:
         ip = ipaddress.ip_address(raw)
         if (version is not None and ip.version != version) or getattr(ip, "scope_id", None):
             raise ValueError(raw)
     except ValueError:
-        raise OptionError(f"--option {key}={comment_text(raw, 60)!r} is not {kind}",
-                               fix=f"pass --option {key}={default} / passez --option {key}={default}") from None
+        raise OptionError(say(request.lang, "option.not-expected", shown=f"--option {key}={comment_text(raw, 60)!r}",
+                              expected=kind),
+                          fix=say(request.lang, "option.pass", name=key, example=default)) from None
     return str(ip)
 
 
@@ -172,10 +156,8 @@ def zone_name(request: EnforcementRequest, default: str = "rpz.local") -> str:
     s = raw.lower()
     s = s[:-1] if s.endswith(".") else s
     if len(s) > 200 or not all(_LABEL.match(label) for label in s.split(".")):
-        raise OptionError(f"--option zone={comment_text(raw, 60)!r} is not a DNS zone name / n'est pas un nom "
-                               "de zone DNS",
-                               fix="use letters, digits, hyphens and dots, e.g. --option zone=rpz.local / utilisez "
-                                   "lettres, chiffres, tirets et points, par exemple --option zone=rpz.local")
+        raise OptionError(say(request.lang, "dns.zone", value=repr(comment_text(raw, 60))),
+                          fix=say(request.lang, "dns.zone.fix"))
     return s
 
 
@@ -189,13 +171,8 @@ def directory(request: EnforcementRequest, default: str) -> str:
     """
     raw = request.options.get("dir", default)
     if not _PATH.fullmatch(raw):
-        raise OptionError(
-            f"--option dir={comment_text(raw, 60)!r} is not an absolute path made only of letters, digits, slashes "
-            "and . _ - + @ , = / n'est pas un chemin absolu fait uniquement de lettres, de chiffres, de barres "
-            "obliques et de . _ - + @ , =",
-            fix=f"pass the folder the server reads the files from, e.g. --option dir={default} (rename a folder "
-                f"whose name has spaces, quotes or other characters) / passez le dossier où le serveur lit les "
-                f"fichiers, par exemple --option dir={default}")
+        raise OptionError(say(request.lang, "dns.dir", value=repr(comment_text(raw, 60))),
+                          fix=say(request.lang, "dns.dir.fix", default=default))
     return raw.rstrip("/")
 
 
@@ -254,14 +231,8 @@ def rpz_zone(request: EnforcementRequest, names: list[str], zone: str = "rpz.loc
     too_long = [d for d in names if len(f"*.{d}.{zone}") > 253]
     if too_long:
         shown = ", ".join(comment_text(d, 60) for d in too_long[:3])
-        raise EnforcementError(
-            f"{len(too_long)} name(s) too long for a response policy zone named {zone} ({shown}): with the zone's "
-            f"name appended they exceed 255 bytes / {len(too_long)} nom(s) trop long(s) pour une zone RPZ nommée "
-            f"{zone} : avec le nom de la zone, ils dépassent 255 octets",
-            fix="use a shorter zone name (rpz: --option zone=rpz), or a target or mode without a zone file "
-                "(unbound, dnsmasq, pdns mode=lua, knot mode=suffix) / utilisez un nom de zone plus court (rpz : "
-                "--option zone=rpz), ou une cible ou un mode sans fichier de zone (unbound, dnsmasq, pdns "
-                "mode=lua, knot mode=suffix)")
+        raise EnforcementError(count(request.lang, "dns.too-long", len(too_long), zone=zone, names=shown),
+                               fix=say(request.lang, "dns.too-long.fix"))
     if action == "sinkhole":
         v4, v6 = sinkhole_address(request)
         rdata = [f"A {v4}", f"AAAA {v6}"]

@@ -8,12 +8,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from interdit.enforcement.base import EnforcementRequest, Option
+from interdit.enforcement.base import EnforcementRequest, Option, say
 from interdit.model import AppId, Platform, PolicyException
 
 IDENTIFIER = Option("identifier", "the reverse-DNS prefix of the profile's identifiers",
                     "org.interdit.prohibited-apps", pattern=r"[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63}){1,10}",
-                    expected="a reverse-DNS name such as org.example.mdm / un nom DNS inversé comme org.example.mdm")
+                    expected="expected.reverse-dns")
 
 NAMESPACE = uuid.UUID("6f3a2b1c-5e1d-4c6a-9a1f-696e74657264")  # fixed: the same request gives the same UUIDs
 
@@ -60,15 +60,10 @@ def org_prefix(request: EnforcementRequest) -> str:
     return request.options.get("identifier", IDENTIFIER.default or "")
 
 
-def bi(en: str, fr: str) -> str:
-    """A caveat in English and French, as every caveat a person reads."""
-    return f"{en} / {fr}"
-
-
 def exception_note(request: EnforcementRequest) -> str | None:
     excepted = active_exceptions(request)
     if not excepted:
         return None
-    who = "; ".join(f"{e.id}: " + ", ".join((*e.devices, *e.users, *e.groups)) for e in excepted)
-    return bi(f"Exclude the devices of active exceptions from the assignment of this payload ({who}).",
-              f"Excluez de l'affectation les appareils des exceptions en vigueur ({who}).")
+    who = "; ".join(say(request.lang, "mdm.exception-who", id=e.id, who=", ".join((*e.devices, *e.users, *e.groups)))
+                    for e in excepted)
+    return say(request.lang, "mdm.exceptions", who=who)

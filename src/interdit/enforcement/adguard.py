@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from interdit.enforcement._dns import DNS_CAVEATS, domains, header
-from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
+from interdit.enforcement._dns import dns_caveats, domains, header
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, say, targets
 
 
 @targets.register
@@ -25,8 +25,4 @@ class AdGuard:
         regex = [header(request, "#", "Pi-hole regex deny filters (one a line)", len(names))]
         regex.extend(f"(\\.|^){re.escape(d)}$\n".replace("\\-", "-") for d in names)
         return Payload(self.name, {"adguard-blocklist.txt": "".join(abp), "pihole-regex.list": "".join(regex)},
-                       (*DNS_CAVEATS,
-                           "AdGuard Home: Filters > DNS blocklists > Add a custom list (a file path or URL). "
-                           "Pi-hole: add the list as an adlist (v6) or each regex under Domains > Regex deny. / "
-                           "AdGuard Home : Filtres > Listes de blocage DNS. Pi-hole : ajoutez la liste ou les "
-                           "expressions sous Domaines > Regex.",))
+                       (*dns_caveats(request), say(request.lang, "adguard.load")))

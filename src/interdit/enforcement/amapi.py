@@ -11,8 +11,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from interdit.enforcement._mdm import active_exceptions, apps_for, bi, dump_json, prefixes_for
-from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
+from interdit import i18n
+from interdit.enforcement._mdm import active_exceptions, apps_for, dump_json, prefixes_for
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, count, say, targets
 from interdit.model import Platform
 
 DENIED_PERMISSIONS = (
@@ -51,32 +52,16 @@ class AmapiTarget:
             "personal-profile-patch.json": dump_json({"personalUsagePolicies": {
                 "personalPlayStoreMode": "BLOCKLIST", "personalApplications": blocked}}),
         }
-        caveats = [
-            bi("PATCH the policy with ?updateMask=applications,playStoreMode,statusReportingSettings, or POST "
-               "modifyPolicyApplications.json to :modifyPolicyApplications so other apps of the policy are kept.",
-               "Appliquez le PATCH avec ?updateMask=applications,playStoreMode,statusReportingSettings, ou envoyez "
-               "modifyPolicyApplications.json à :modifyPolicyApplications pour garder les autres applications."),
-            bi("installType BLOCKED uninstalls copies already installed and prevents new installs.",
-               "installType BLOCKED désinstalle les copies déjà installées et empêche toute nouvelle installation."),
-            bi("personal-profile-patch.json applies to company-owned devices with a work profile only; nothing can be "
-               "blocked on the personal side of a personally-owned device.", "personal-profile-patch.json ne "
-               "s'applique qu'aux appareils de l'organisation avec profil professionnel ; rien ne peut être bloqué du "
-               "côté personnel d'un appareil personnel."),
-        ]
+        lang = request.lang
+        caveats = [say(lang, "amapi.patch"), say(lang, "amapi.blocked"), say(lang, "amapi.personal-profile")]
         if mode != "BLACKLIST":
-            caveats.insert(0, bi(f"playStoreMode is {mode}, not BLACKLIST: with an allowlist, every app not listed in "
-                                 "the policy is removed, not only the prohibited ones.", f"playStoreMode vaut {mode}, "
-                                 "pas BLACKLIST : avec une liste d'autorisation, toute application absente de la "
-                                 "politique est supprimée, pas seulement les applications interdites."))
+            caveats.insert(0, say(lang, "amapi.allowlist", mode=mode))
         if len(blocked) > MAX_APPLICATIONS:
-            caveats.append(bi(f"{len(blocked)} applications exceed the {MAX_APPLICATIONS} a policy may hold.",
-                              f"{len(blocked)} applications dépassent les {MAX_APPLICATIONS} qu'une politique "
-                              "peut contenir."))
+            caveats.append(count(lang, "amapi.too-many", len(blocked),
+                                   limit=i18n.number(MAX_APPLICATIONS, lang)))
         prefixes = ", ".join(prefixes_for(request, Platform.ANDROID))
         if prefixes:
-            caveats.append(bi(f"AMAPI takes exact package names, not vendor prefixes; not covered: {prefixes}",
-                              f"AMAPI prend des noms de paquets exacts, pas des préfixes d'éditeur ; non couverts : "
-                              f"{prefixes}"))
+            caveats.append(say(lang, "amapi.prefixes", prefixes=prefixes))
         for exc in active_exceptions(request):
             allowed = [a for a in apps if a.family in exc.families]
             policy = {"applications": [
@@ -85,12 +70,8 @@ class AmapiTarget:
                 for a in allowed]}
             files[f"exception-{exc.id}.json"] = dump_json(policy)
             who = ", ".join((*exc.devices, *exc.users, *exc.groups)) or "-"
-            caveats.append(bi(
-                f"exception-{exc.id}.json: apply it (merged into their policy) to the excepted devices only ({who}); "
-                "it allows the excepted apps with location, camera, microphone and contacts denied; it expires "
-                f"{exc.expires.isoformat()}.", f"exception-{exc.id}.json : à appliquer (fusionné dans leur politique) "
-                f"aux seuls appareils visés ({who}) ; il autorise les applications de l'exception en refusant "
-                f"localisation, caméra, micro et contacts ; il expire le {exc.expires.isoformat()}."))
+            caveats.append(say(lang, "amapi.exception", file=f"exception-{exc.id}.json", who=who,
+                               expires=i18n.date(exc.expires, lang)))
         return Payload("amapi", files, tuple(caveats), "application/json")
 
 
@@ -110,12 +91,9 @@ def plan(current: Mapping[str, Any], payload: Payload) -> tuple[list[str], list[
         before = have.get(package, {}).get("installType")
         if before == "BLOCKED":
             continue
-        lines.append(f"{package}: {before or '-'} -> BLOCKED")
+        lines.append(say(payload.lang, "amapi.plan.block", package=package, before=before or "-"))
         changes.append(change)
     mode = str(current.get("playStoreMode") or "PLAY_STORE_MODE_UNSPECIFIED")
     if mode != "BLACKLIST":
-        lines.insert(0, bi(f"warning: the policy's playStoreMode is {mode} (an allowlist): apps outside the policy "
-                           "are already removed; BLOCKED entries change nothing for them.",
-                           f"attention : le playStoreMode de la politique est {mode} (liste d'autorisation) : les "
-                           "applications absentes de la politique sont déjà supprimées."))
+        lines.insert(0, say(payload.lang, "amapi.plan.allowlist", mode=mode))
     return lines, changes

@@ -13,14 +13,13 @@ from typing import Any
 from interdit.enforcement._mdm import (
     IDENTIFIER,
     apps_for,
-    bi,
     dump_plist,
     exception_note,
     org_prefix,
     prefixes_for,
     stable_uuid,
 )
-from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, say, targets
 from interdit.model import Platform
 
 
@@ -51,26 +50,11 @@ def remove_command(identifier: str) -> dict[str, Any]:
 
 
 def apple_caveats(request: EnforcementRequest) -> list[str]:
-    caveats = [
-        bi("blockedAppBundleIDs works on supervised devices only (iOS/iPadOS 15+) and is refused under User "
-           "Enrollment.", "blockedAppBundleIDs ne s'applique qu'aux appareils supervisés (iOS/iPadOS 15 et plus) et "
-           "est refusé en inscription utilisateur (User Enrollment)."),
-        bi("The profile hides the app and blocks its launch; it does not remove it: the copy stays on the device "
-           "(it shows as blocked_present until removed).", "Le profil masque l'application et bloque son lancement ; "
-           "il ne la supprime pas : la copie reste sur l'appareil (signalée blocked_present jusqu'à sa suppression)."),
-        bi("RemoveApplication removes managed copies only; a user-installed copy must first be taken under "
-           "management (InstallApplication with ChangeManagementState=Managed) or stays hidden by the profile.",
-           "RemoveApplication ne supprime que les copies gérées ; une copie installée par l'utilisateur doit d'abord "
-           "passer sous gestion (InstallApplication avec ChangeManagementState=Managed), sinon elle reste masquée."),
-        bi("The profile is unsigned: sign it before distribution, or let the MDM sign it.",
-           "Le profil n'est pas signé : signez-le avant de le distribuer, ou laissez le MDM le signer."),
-    ]
+    lang = request.lang
+    caveats = [say(lang, key) for key in ("apple.supervised", "apple.hides", "apple.remove", "apple.unsigned")]
     prefixes = ", ".join(prefixes_for(request, Platform.IOS))
     if prefixes:
-        caveats.append(bi(f"Apple profiles take exact bundle ids, not vendor prefixes; not covered: {prefixes}. Add "
-                          "the vendor's apps by id to the policy.", "Les profils Apple prennent des identifiants "
-                          f"exacts, pas des préfixes d'éditeur ; non couverts : {prefixes}. Ajoutez ces applications "
-                          "à la politique par identifiant."))
+        caveats.append(say(lang, "apple.prefixes", prefixes=prefixes))
     note = exception_note(request)
     if note:
         caveats.append(note)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, Protocol, TypeVar
 
+from interdit import i18n
 from interdit.errors import OptionError
 from interdit.model import AppId, Catalogue, Policy
 from interdit.registry import Registry
@@ -50,6 +51,10 @@ class EnforcementRequest:
     prefixes: tuple[AppId, ...]  # vendor prefixes (e.g. android:com.kaspersky)
     domains: tuple[str, ...]  # names to block with every subdomain, shared hosts already removed
     options: Mapping[str, str] = field(default_factory=dict)  # target-specific (--option key=value)
+    lang: str = "en"  # the language of what a person reads: caveats, plan lines, option errors ("en" or "fr")
+
+    def __post_init__(self) -> None:
+        i18n.check_lang(self.lang)  # an unknown language is refused here, with its fix, not at the first caveat
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +65,22 @@ class Payload:
     files: Mapping[str, str | bytes]
     caveats: tuple[str, ...] = ()
     media_type: str = "text/plain"
+    lang: str = "en"  # the language of the caveats (and of a push plan's lines): the request's
+
+
+def say(lang: str, key: str, /, **values: object) -> str:
+    """The enforcement message `enforce.<key>` in `lang`, its placeholders filled (docs/i18n.md)."""
+    return i18n.say(lang, f"enforce.{key}", **values)
+
+
+def count(lang: str, key: str, n: int, /, **values: object) -> str:
+    """The plural message `enforce.<key>` in the form `n` needs, `{n}` written the language's way."""
+    return i18n.plural(lang, f"enforce.{key}", n, **values)
 
 
 Kind = Literal["text", "integer", "choice", "ip", "ipv4", "ipv6"]
 
-_EXPECTED = {
-    "integer": ("a whole number", "un nombre entier"), "ip": ("an IP address", "une adresse IP"),
-    "ipv4": ("an IPv4 address", "une adresse IPv4"), "ipv6": ("an IPv6 address", "une adresse IPv6"),
-}
+_ADDRESSES = ("ip", "ipv4", "ipv6")  # kinds read as an IP address: enforce.expected.<kind> says what is expected
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +90,8 @@ class Option:
     `default` None means the target works one out (e.g. an RPZ serial from the policy date); `help` says what
     it does in one line. `kind` "choice" takes one of `allowed` (in any case, written back as declared);
     "integer" takes ASCII digits between `minimum` and `maximum`; "ip", "ipv4" and "ipv6" an address; "text"
-    anything matching `pattern` when one is given (`expected` then says what that is, in English / French).
+    anything matching `pattern` when one is given. `expected` then says what that is: a message key under
+    `enforce.` (`expected.reverse-dns`), or, for a target outside interdit, the words themselves.
     """
 
     name: str
@@ -90,53 +104,50 @@ class Option:
     pattern: str | None = None
     expected: str = ""
 
-    def describe(self) -> str:
-        """What values it takes, for listings and errors (English)."""
+    def describe(self, lang: str = "en") -> str:
+        """What values it takes, for listings."""
         if self.kind == "choice":
             return " | ".join(self.allowed)
         if self.kind == "integer":
-            return f"integer {self.minimum}..{self.maximum}"
-        if self.kind in _EXPECTED:
-            return _EXPECTED[self.kind][0].removeprefix("an ")
-        return self.expected.split(" / ")[0] if self.expected else "text"
+            return say(lang, "describe.integer", minimum=self.minimum, maximum=self.maximum)
+        if self.kind in _ADDRESSES:
+            return say(lang, f"describe.{self.kind}")
+        return self.what(lang) if self.expected else say(lang, "describe.text")
 
-    def convert(self, raw: str, target: str) -> str:
-        """The value, checked and in its declared spelling; EnforcementError naming the option otherwise."""
+    def what(self, lang: str) -> str:
+        """`expected` in `lang`: its message when it names one, else as written."""
+        return i18n.text(lang, f"enforce.{self.expected}", default=self.expected)
+
+    def convert(self, raw: str, target: str, lang: str = "en") -> str:
+        """The value, checked and in its declared spelling; OptionError naming the option otherwise."""
         shown = f"--option {self.name}={comment_text(raw, 40)!r}"
         example = self.default or (self.allowed[0] if self.allowed else str(self.minimum))
+        where = f"enforce {target}"
         if self.kind == "choice":
             match = next((a for a in self.allowed if a.lower() == raw.lower()), None)
             if match is None:
-                choices = ", ".join(self.allowed)
-                raise OptionError(
-                    f"{shown} is not available for {target} / n'est pas disponible pour {target}",
-                    where=f"enforce {target}",
-                    fix=f"use one of: {choices} / utilisez l'une de : {choices}")
+                raise OptionError(say(lang, "option.not-available", shown=shown, target=target), where=where,
+                                  fix=say(lang, "option.not-available.fix", choices=", ".join(self.allowed)))
             return match
         if self.kind == "integer":
             if not re.fullmatch(r"[0-9]{1,12}", raw) or not self.minimum <= int(raw) <= self.maximum:
                 raise OptionError(
-                    f"{shown} is not a whole number from {self.minimum} to {self.maximum} / n'est pas un nombre "
-                    f"entier de {self.minimum} à {self.maximum}", where=f"enforce {target}",
-                    fix=f"pass digits only, e.g. --option {self.name}={example} / passez des chiffres seulement, "
-                        f"par exemple --option {self.name}={example}")
+                    say(lang, "option.not-integer", shown=shown, minimum=self.minimum, maximum=self.maximum),
+                    where=where, fix=say(lang, "option.not-integer.fix", name=self.name, example=example))
             return raw
-        if self.kind in _EXPECTED:
-            en, fr = _EXPECTED[self.kind]
+        if self.kind in _ADDRESSES:
             try:
                 ip = ipaddress.ip_address(raw)
                 if (self.kind != "ip" and f"ipv{ip.version}" != self.kind) or getattr(ip, "scope_id", None):
                     raise ValueError(raw)
             except ValueError:
-                raise OptionError(f"{shown} is not {en} / n'est pas {fr}", where=f"enforce {target}",
-                                       fix=f"pass --option {self.name}={example} / passez --option "
-                                           f"{self.name}={example}") from None
+                raise OptionError(say(lang, "option.not-expected", shown=shown,
+                                      expected=say(lang, f"expected.{self.kind}")), where=where,
+                                  fix=say(lang, "option.pass", name=self.name, example=example)) from None
             return raw
         if self.pattern is not None and not re.fullmatch(self.pattern, raw):
-            en, _, fr = self.expected.partition(" / ")
-            raise OptionError(f"{shown} is not {en} / n'est pas {fr or en}", where=f"enforce {target}",
-                                   fix=f"pass e.g. --option {self.name}={example} / passez par exemple --option "
-                                       f"{self.name}={example}")
+            raise OptionError(say(lang, "option.not-expected", shown=shown, expected=self.what(lang)), where=where,
+                              fix=say(lang, "option.pass-example", name=self.name, example=example))
         return raw
 
 
@@ -179,36 +190,31 @@ class _Recorded(Mapping[str, str]):
         return len(self._options)
 
 
-# why a declared option may go unread, for the refusal's fix
-_UNUSED_HINTS = {
-    "sinkhole": (" (it applies with policy=sinkhole)", " (elle s'applique avec policy=sinkhole)"),
-    "sinkhole6": (" (it applies with policy=sinkhole)", " (elle s'applique avec policy=sinkhole)"),
-    "ttl": (" (it sets the TTL of a zone or of sinkhole answers)",
-            " (elle fixe le TTL d'une zone ou des réponses sinkhole)"),
-}
+# why a declared option may go unread, for the refusal's fix: enforce.option.unused.fix-<hint>
+_UNUSED_HINTS = {"sinkhole": "sinkhole", "sinkhole6": "sinkhole", "ttl": "ttl"}
 
 
-def check_options(target: str, declared: tuple[Option, ...], given: Mapping[str, str]) -> dict[str, str]:
+def check_options(target: str, declared: tuple[Option, ...], given: Mapping[str, str], lang: str = "en"
+                  ) -> dict[str, str]:
     """The options a target runs with: those given, checked and converted, plus every declared default.
 
     Refuses a name the target does not declare (suggesting the closest declared one) and a value of the wrong
-    kind, with the usual what / where / fix."""
+    kind, with the usual what / where / fix, in `lang`."""
     by_name = {o.name: o for o in declared}
-    names = ", ".join(by_name) or "none"
+    names = ", ".join(by_name) or say(lang, "option.none")
     for key in given:
         if key not in by_name:
             close = difflib.get_close_matches(key, list(by_name), n=1, cutoff=0.6)
             if not close:  # a wrong case or separator (playstoremode, grace-hours) is a typo too
                 folded = {n.lower().replace("_", "").replace("-", ""): n for n in by_name}
                 close = [folded[k] for k in (key.lower().replace("_", "").replace("-", ""),) if k in folded]
-            hint = (f"did you mean {close[0]}? ", f"vouliez-vous dire {close[0]} ? ") if close else ("", "")
-            raise OptionError(
-                f"--option {comment_text(key, 40)}={comment_text(given[key], 40)!r} is not an option of {target} / "
-                f"n'est pas une option de {target}", where=f"enforce {target}",
-                fix=f"{hint[0]}remove it or correct its name; options of {target}: {names} / {hint[1]}retirez-la ou "
-                    f"corrigez son nom ; options de {target} : {names}")
+            shown = f"--option {comment_text(key, 40)}={comment_text(given[key], 40)!r}"
+            fix = (say(lang, "option.unknown.fix-close", close=close[0], target=target, names=names) if close
+                   else say(lang, "option.unknown.fix", target=target, names=names))
+            raise OptionError(say(lang, "option.unknown", shown=shown, target=target), where=f"enforce {target}",
+                              fix=fix)
     options = {o.name: o.default for o in declared if o.default is not None}
-    options.update({key: by_name[key].convert(value, target) for key, value in given.items()})
+    options.update({key: by_name[key].convert(value, target, lang) for key, value in given.items()})
     return options
 
 
@@ -226,20 +232,18 @@ def checks_options(build: Callable[[T, EnforcementRequest], Payload]) -> Callabl
 
     @functools.wraps(build)
     def checked(self: T, request: EnforcementRequest) -> Payload:
-        given = request.options
-        recorded = _Recorded(check_options(self.name, self.options, given))
+        given, lang = request.options, request.lang
+        recorded = _Recorded(check_options(self.name, self.options, given, lang))
         payload = build(self, replace(request, options=recorded))
         unused = sorted(set(given) - recorded.read)
         if unused:
             shown = ", ".join(f"{k}={comment_text(given[k], 40)!r}" for k in unused)
             read = ", ".join(sorted(recorded.read)) or "-"
-            hint = next((_UNUSED_HINTS[k] for k in unused if k in _UNUSED_HINTS), ("", ""))
-            raise OptionError(
-                f"--option {shown}: {self.name} does not use it with these settings / {self.name} ne l'utilise "
-                "pas avec ces réglages", where=f"enforce {self.name}",
-                fix=f"remove it{hint[0]}; options read here: {read} / retirez-la{hint[1]} ; options lues ici : "
-                    f"{read}")
-        return payload
+            hint = next((_UNUSED_HINTS[k] for k in unused if k in _UNUSED_HINTS), "")
+            raise OptionError(say(lang, "option.unused", shown=shown, target=self.name),
+                              where=f"enforce {self.name}",
+                              fix=say(lang, f"option.unused.fix-{hint}" if hint else "option.unused.fix", read=read))
+        return replace(payload, lang=lang)
 
     return checked
 

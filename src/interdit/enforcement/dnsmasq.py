@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from interdit.enforcement._dns import (
-    DNS_CAVEATS,
     SINKHOLE,
     SINKHOLE6,
+    dns_caveats,
     domains,
     header,
     policy_option,
     sinkhole_address,
 )
-from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, say, targets
 
 
 @targets.register
@@ -33,7 +33,5 @@ class Dnsmasq:
                 out.append(f"address=/{d}/{v4}\naddress=/{d}/{v6}\n")
         else:
             out.extend(f"address=/{d}/\n" for d in names)
-        return Payload(self.name, {"dnsmasq-blocklist.conf": "".join(out)}, (*DNS_CAVEATS,
-            "Check with dnsmasq --test -C /etc/dnsmasq.conf; Pi-hole (v5) reads the same lines from "
-            "/etc/dnsmasq.d/. / Vérifiez avec dnsmasq --test ; Pi-hole (v5) lit les mêmes lignes dans "
-            "/etc/dnsmasq.d/.",))
+        return Payload(self.name, {"dnsmasq-blocklist.conf": "".join(out)}, (
+            *dns_caveats(request), say(request.lang, "dnsmasq.check")))

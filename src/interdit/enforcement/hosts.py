@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from interdit.enforcement._dns import DNS_CAVEATS, address, domains, header
-from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
+from interdit.enforcement._dns import address, dns_caveats, domains, header
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, say, targets
 
 
 @targets.register
@@ -24,7 +24,4 @@ class Hosts:
             if len(d) <= 249:  # www. and the name must stay a DNS name (253 characters)
                 out.append(f"{ip} www.{d}\n")
         return Payload(self.name, {"hosts": "".join(out)}, (
-            "A hosts file matches exact names only: it cannot cover subdomains (api16.tiktokv.com is not blocked "
-            "by tiktokv.com). Prefer a DNS server target. / Un fichier hosts ne bloque que des noms exacts : il ne "
-            "couvre pas les sous-domaines. Préférez une cible de serveur DNS.",
-            *DNS_CAVEATS))
+            say(request.lang, "hosts.exact"), *dns_caveats(request)))

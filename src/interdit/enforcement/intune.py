@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from interdit.enforcement._mdm import App, apps_for, bi, dump_json, exception_note, prefixes_for
-from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
+from interdit.enforcement._mdm import App, apps_for, dump_json, exception_note, prefixes_for
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, count, say, targets
 from interdit.model import Platform
 
 MAX_RESTRICTED = 100  # restrictedApps holds at most 100 entries
@@ -70,39 +70,15 @@ class IntuneTarget:
                 "displayName": f"{title} (personal profile of company-owned devices)",
                 "personalProfilePlayStoreMode": "blockedApps", "personalProfilePersonalApplications": android}),
         }
-        caveats = [
-            bi("REPORTS ONLY: compliantAppsList and every restrictedApps list mark devices non-compliant; they do not "
-               "remove or block the app. Pair them with Conditional Access, or use a blocking payload.",
-               "SIGNALE SEULEMENT : compliantAppsList et toute liste restrictedApps rendent l'appareil non conforme ; "
-               "elles ne suppriment ni ne bloquent l'application. Associez-les à l'accès conditionnel."),
-            bi("BLOCKS: appsVisibilityList (hidden apps) hides the app and blocks its launch on supervised iOS devices "
-               "only; it does not remove it. Assign device-restriction profiles to user groups.",
-               "BLOQUE : appsVisibilityList (applications masquées) masque l'application et bloque son lancement, sur "
-               "les appareils iOS supervisés seulement ; elle ne la supprime pas. Affectez le profil à des groupes "
-               "d'utilisateurs."),
-            bi("BLOCKS and REMOVES: android-cope-personal-profile.json, on company-owned devices with a work profile.",
-               "BLOQUE et SUPPRIME : android-cope-personal-profile.json, sur les appareils de l'organisation avec "
-               "profil professionnel."),
-            bi("Fully managed Android devices: block through managed Google Play (the 'amapi' target describes the "
-               "same policy Intune applies); Android Enterprise compliance policies have no restrictedApps.",
-               "Android entièrement géré : bloquez par Google Play géré (la cible « amapi » décrit la même "
-               "politique) ; les stratégies de conformité Android Enterprise n'ont pas de restrictedApps."),
-            bi("POST the bodies to /deviceManagement/deviceConfigurations or "
-               "/deviceManagement/deviceCompliancePolicies (permission DeviceManagementConfiguration.ReadWrite.All), "
-               "then assign them.",
-               "Envoyez (POST) les corps à /deviceManagement/deviceConfigurations ou "
-               "/deviceManagement/deviceCompliancePolicies, puis affectez-les."),
-        ]
+        lang = request.lang
+        caveats = [say(lang, key) for key in ("intune.reports", "intune.hides", "intune.removes",
+                                              "intune.fully-managed", "intune.post")]
         for name, items in (("iOS", ios), ("Android", android)):
             if len(items) > MAX_RESTRICTED:
-                caveats.append(bi(f"{len(items)} {name} apps exceed the {MAX_RESTRICTED} a restrictedApps list holds; "
-                                  f"the compliance policy lists the first {MAX_RESTRICTED}.",
-                                  f"{len(items)} applications {name} dépassent les {MAX_RESTRICTED} d'une liste "
-                                  f"restrictedApps ; la stratégie liste les {MAX_RESTRICTED} premières."))
+                caveats.append(count(lang, "intune.too-many", len(items), platform=name, limit=MAX_RESTRICTED))
         prefixes = ", ".join(prefixes_for(request, Platform.IOS) + prefixes_for(request, Platform.ANDROID))
         if prefixes:
-            caveats.append(bi(f"Intune lists take exact ids, not vendor prefixes; not covered: {prefixes}",
-                              f"Les listes Intune prennent des identifiants exacts ; non couverts : {prefixes}"))
+            caveats.append(say(lang, "intune.prefixes", prefixes=prefixes))
         note = exception_note(request)
         if note:
             caveats.append(note)
@@ -161,6 +137,7 @@ def plan(current: Mapping[str, Mapping[str, Any] | None], payload: Payload,
     PATCH `body`, which holds only the app lists that lack a prohibited app, the entries already there kept,
     and the list's type when it was not set. Every other setting of the object is left as it is.
     """
+    lang = payload.lang
     lines: list[str] = []
     changes: list[dict[str, Any]] = []
     for file, body in push_objects(payload, name).items():
@@ -169,22 +146,19 @@ def plan(current: Mapping[str, Mapping[str, Any] | None], payload: Payload,
         have = current.get(file)
         change = {"file": file, "collection": COLLECTIONS[file], "displayName": body["displayName"]}
         if have is None:
-            count = ", ".join(f"{len(body[f])} in {f}" for f, *_ in LISTS[kind] if body.get(f))
-            lines.append(bi(f"{label}: create ({count}), not assigned", f"{label} : création ({count}), sans "
-                            "affectation"))
+            counts = ", ".join(count(lang, "intune.plan.in", len(body[f]), field=f) for f, *_ in LISTS[kind]
+                               if body.get(f))
+            lines.append(say(lang, "intune.plan.create", label=label, counts=counts))
             changes.append({**change, "id": None, "body": body})
             continue
         if have.get("@odata.type") not in (None, kind):
-            lines.append(bi(f"{label}: skipped, the object found is a {have.get('@odata.type')}",
-                            f"{label} : ignoré, l'objet trouvé est un {have.get('@odata.type')}"))
+            lines.append(say(lang, "intune.plan.skipped", label=label, found=have.get("@odata.type")))
             continue
         patch: dict[str, Any] = {}
         for field, mode_key, block, allow in LISTS[kind]:
             mode = have.get(mode_key) if mode_key else None
             if mode_key and mode == allow:
-                lines.append(bi(f"{label} {field}: left alone, its {mode_key} is {allow} (an allowlist: adding the "
-                                "apps would allow them)", f"{label} {field} : inchangé, son {mode_key} vaut {allow} "
-                                "(liste d'autorisation : y ajouter les applications les autoriserait)"))
+                lines.append(say(lang, "intune.plan.allowlist", label=label, field=field, key=mode_key, value=allow))
                 continue
             items = have.get(field)
             kept = [i for i in (items if isinstance(items, list) else []) if isinstance(i, dict)]
@@ -192,16 +166,14 @@ def plan(current: Mapping[str, Mapping[str, Any] | None], payload: Payload,
             missing = [i for i in body.get(field, []) if i["appId"] not in present]
             room = MAX_ITEMS.get(field, len(kept) + len(missing)) - len(kept)
             if len(missing) > room:
-                lines.append(bi(f"{label} {field}: full; not added: "
-                                + ", ".join(i["appId"] for i in missing[max(room, 0):]),
-                                f"{label} {field} : liste pleine ; non ajoutées : "
-                                + ", ".join(i["appId"] for i in missing[max(room, 0):])))
+                lines.append(say(lang, "intune.plan.full", label=label, field=field,
+                                 ids=", ".join(i["appId"] for i in missing[max(room, 0):])))
                 missing = missing[:max(room, 0)]
             if mode_key and mode != block and (missing or kept):
-                lines.append(f"{label} {mode_key}: {mode or '-'} -> {block}")
+                lines.append(say(lang, "intune.plan.mode", label=label, key=mode_key, before=mode or "-", after=block))
                 patch[mode_key] = block
             if missing:
-                lines.extend(f"{label} {field}: + {i['appId']}" for i in missing)
+                lines.extend(say(lang, "intune.plan.add", label=label, field=field, id=i["appId"]) for i in missing)
                 patch[field] = kept + missing
         if patch:
             changes.append({**change, "id": have.get("id"), "body": {"@odata.type": kind, **patch}})

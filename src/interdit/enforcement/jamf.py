@@ -6,9 +6,9 @@ import plistlib
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from interdit.enforcement._mdm import IDENTIFIER, bi, dump_plist
+from interdit.enforcement._mdm import IDENTIFIER, dump_plist
 from interdit.enforcement.apple import apple_caveats, restrictions_profile
-from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, count, say, targets
 
 
 @targets.register
@@ -34,16 +34,7 @@ class JamfTarget:
         ET.SubElement(scope, "all_mobile_devices").text = "false"
         ET.SubElement(scope, "mobile_device_groups")
         xml = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n"
-        caveats = [
-            *apple_caveats(request),
-            bi("POST the XML to /JSSResource/mobiledeviceconfigurationprofiles/id/0, then scope it to a smart group of "
-               "supervised devices (the scope is left empty on purpose).", "Envoyez le XML (POST) à "
-               "/JSSResource/mobiledeviceconfigurationprofiles/id/0, puis ciblez un groupe intelligent d'appareils "
-               "supervisés (la portée est laissée vide exprès)."),
-            bi("To remove managed copies, send RemoveApplication from Jamf Pro (mass action) or use the 'apple' "
-               "target.", "Pour supprimer les copies gérées, envoyez RemoveApplication depuis Jamf Pro (action de "
-               "masse) ou utilisez la cible « apple »."),
-        ]
+        caveats = [*apple_caveats(request), say(request.lang, "jamf.post"), say(request.lang, "jamf.remove")]
         return Payload("jamf", {"jamf-configuration-profile.xml": xml, "prohibited-apps.mobileconfig": profile},
                        tuple(caveats), "application/xml")
 
@@ -109,9 +100,7 @@ def plan(current: bytes | None, payload: Payload, name: str | None = None) -> tu
         node = root.find("general/name")
         if node is not None:
             node.text = shown
-        return ([bi(f"{label}: create with {len(wanted)} blockedAppBundleIDs, scope empty (not deployed until "
-                    "scoped)", f"{label} : création avec {len(wanted)} blockedAppBundleIDs, portée vide (rien "
-                    "n'est déployé avant d'être ciblé)")], {"id": None, "xml": _xml(root)})
+        return [count(payload.lang, "jamf.plan.create", len(wanted), label=label)], {"id": None, "xml": _xml(root)}
     root = parse(current, label)
     profile_id = root.findtext("general/id")
     text = root.findtext("general/payloads") or ""
@@ -131,11 +120,10 @@ def plan(current: bytes | None, payload: Payload, name: str | None = None) -> tu
         if not missing:
             return [], None
         restrictions[0]["blockedAppBundleIDs"] = have + missing
-        lines = [f"{label} blockedAppBundleIDs: + {i}" for i in missing]
+        lines = [say(payload.lang, "jamf.plan.add", label=label, id=i) for i in missing]
     else:
         content.append(ours)
-        lines = [bi(f"{label}: add a Restrictions payload with {len(wanted)} blockedAppBundleIDs",
-                    f"{label} : ajout d'une charge Restrictions avec {len(wanted)} blockedAppBundleIDs")]
+        lines = [count(payload.lang, "jamf.plan.restrictions", len(wanted), label=label)]
     update = ET.Element("configuration_profile")
     ET.SubElement(ET.SubElement(update, "general"), "payloads").text = dump_plist(profile).decode()
     return lines, {"id": profile_id, "xml": _xml(update)}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from interdit.enforcement._dns import (
     ANSWERS,
-    DNS_CAVEATS,
     SERIAL,
     SINKHOLE,
     SINKHOLE6,
     TTL,
     dir_option,
     directory,
+    dns_caveats,
     domains,
     header,
     lua_string,
@@ -20,7 +20,7 @@ from interdit.enforcement._dns import (
     sinkhole_address,
     ttl,
 )
-from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, say, targets
 
 
 @targets.register
@@ -61,7 +61,5 @@ class KnotResolver:
             lua = head + f"policy.add(policy.suffix({deny}, policy.todnames({{{quoted}}})))\n"
             files = {"kresd-policy.lua": lua}
         load = f"dofile('{folder}/kresd-policy.lua')"
-        return Payload(self.name, files, (*DNS_CAVEATS,
-            f"Load it from kresd.conf with {load} before any forwarding policy; "
-            "the third argument false of policy.rpz turns off file watching (needs lua-cqueues otherwise). / "
-            f"Chargez-le depuis kresd.conf avec {load} avant toute règle de transfert.",))
+        return Payload(self.name, files, (
+            *dns_caveats(request), say(request.lang, "knot.load", load=load)))

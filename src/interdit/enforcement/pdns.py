@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from interdit.enforcement._dns import (
     ANSWERS,
-    DNS_CAVEATS,
     SERIAL,
     SINKHOLE,
     SINKHOLE6,
     TTL,
     dir_option,
     directory,
+    dns_caveats,
     domains,
     header,
     lua_string,
@@ -20,7 +20,7 @@ from interdit.enforcement._dns import (
     sinkhole_address,
     ttl,
 )
-from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, say, targets
 
 
 @targets.register
@@ -76,4 +76,4 @@ class PowerDnsRecursor:
                    + "end\n")
             files = {"pdns-recursor-block.lua": lua}
             how = "recursor.conf: lua-dns-script=" + folder + "/pdns-recursor-block.lua"
-        return Payload(self.name, files, (*DNS_CAVEATS, f"Load it with {how}. / Chargez-le avec {how}.",))
+        return Payload(self.name, files, (*dns_caveats(request), say(request.lang, "pdns.load", how=how)))

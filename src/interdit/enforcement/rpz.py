@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from interdit.enforcement._dns import (
-    DNS_CAVEATS,
     SERIAL,
     SINKHOLE,
     SINKHOLE6,
     TTL,
     ZONE,
+    dns_caveats,
     domains,
     policy_option,
     rpz_zone,
     zone_name,
 )
-from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, say, targets
 
 
 @targets.register
@@ -41,7 +41,5 @@ class Rpz:
             f"allow-query {{ none; }};{checks} }};\n")
         return Payload(self.name, {f"{zone}.db": rpz_zone(request, names, zone, action),
                                    "named-rpz.conf": bind_snippet},
-                       (*DNS_CAVEATS,
-                           f"Check the zone before loading it: named-checkzone {zone} {zone}.db. / Vérifiez "
-                           f"la zone avant de la charger : named-checkzone {zone} {zone}.db.",),
+                       (*dns_caveats(request), say(request.lang, "rpz.check", zone=zone)),
                        "text/dns")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from interdit.enforcement._dns import domains, header
-from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, say, targets
 
 
 @targets.register
@@ -27,11 +27,5 @@ class Squid:
                + "ssl_bump peek interdit_step1\n"
                + "ssl_bump terminate interdit_banned_sni\n"
                + "ssl_bump splice all\n")
-        return Payload(self.name, {"squid-banned.conf": dst, "squid-banned-sni.conf": sni}, (
-            "Only traffic sent through the proxy is filtered: devices that reach the internet directly, or apps "
-            "that ignore the proxy setting, are not. / Seul le trafic qui passe par le mandataire est filtré.",
-            "The SNI file needs a Squid built with OpenSSL (Debian: squid-openssl) and an ssl-bump http_port; "
-            "with Encrypted Client Hello the SNI shows only the outer name. / Le fichier SNI exige Squid avec "
-            "OpenSSL (squid-openssl) ; avec ECH, le SNI ne montre que le nom externe.",
-            "Check with squid -k parse. / Vérifiez avec squid -k parse.",
-        ))
+        return Payload(self.name, {"squid-banned.conf": dst, "squid-banned-sni.conf": sni}, tuple(
+            say(request.lang, key) for key in ("squid.proxy-only", "squid.sni", "squid.check")))

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from interdit.enforcement._dns import (
-    DNS_CAVEATS,
     SINKHOLE,
     SINKHOLE6,
     TTL,
+    dns_caveats,
     domains,
     header,
     policy_option,
     sinkhole_address,
     ttl,
 )
-from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, targets
+from interdit.enforcement.base import EnforcementRequest, Option, Payload, checks_options, say, targets
 
 
 @targets.register
@@ -40,6 +40,5 @@ class Unbound:
         else:
             kind = "always_nxdomain" if action == "nxdomain" else "always_refuse"
             out.extend(f'    local-zone: "{d}." {kind}\n' for d in names)
-        return Payload(self.name, {"unbound-blocklist.conf": "".join(out)}, (*DNS_CAVEATS,
-            "Load it with include: \"/etc/unbound/unbound-blocklist.conf\" and check with unbound-checkconf. / "
-            "Chargez-le avec include: et vérifiez avec unbound-checkconf.",))
+        return Payload(self.name, {"unbound-blocklist.conf": "".join(out)}, (
+            *dns_caveats(request), say(request.lang, "unbound.load")))

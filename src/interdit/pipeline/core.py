@@ -373,9 +373,10 @@ def enforcement_options() -> dict[str, tuple[Option, ...]]:
     return {name: tuple(target.options) for name, target in targets.items()}
 
 
-def enforcement_request(loaded: LoadedPolicy, *, now: datetime,
-                        options: Mapping[str, str] | None = None) -> EnforcementRequest:
-    """What every enforcement target needs: the prohibited families' identifiers and blockable domains."""
+def enforcement_request(loaded: LoadedPolicy, *, now: datetime, options: Mapping[str, str] | None = None,
+                        lang: str = "en") -> EnforcementRequest:
+    """What every enforcement target needs: the prohibited families' identifiers and blockable domains, and the
+    language (`en` or `fr`) its caveats, plan lines and option errors are written in."""
     cat = loaded.catalogue
     # a rule that ended (a lifted or narrowed directive: `until`) no longer asks for anything to be blocked
     ended = {r.id for r in loaded.policy.rules if r.until is not None and now >= day_start(r.until)}
@@ -387,7 +388,8 @@ def enforcement_request(loaded: LoadedPolicy, *, now: datetime,
         prefixes.update(rule.prefixes)
     return EnforcementRequest(
         policy=loaded.policy, catalogue=cat, now=now, families=families, apps=tuple(sorted(apps)),
-        prefixes=tuple(sorted(prefixes)), domains=blockable_domains(cat, families), options=dict(options or {}))
+        prefixes=tuple(sorted(prefixes)), domains=blockable_domains(cat, families), options=dict(options or {}),
+        lang=lang)
 
 
 def enforce(target: str, request: EnforcementRequest, *, actor: str | None = None, audit: AuditLog | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 
 from interdit import pipeline
 from interdit.errors import OptionError
@@ -27,10 +27,12 @@ def enforcement_targets(who: Reader) -> list[dict[str, str]]:
              summary="Build the blocking payload for one target from the policy (recorded in the audit trail)")
 def enforcement_payload(target: str, ctx: Ctx, who: Admin, options: Annotated[dict[str, str] | None, Body(
         embed=True, description="The target's options (as `--option KEY=VALUE`), e.g. {\"policy\": \"sinkhole\"}; "
-                                "an unknown, ill-typed or inapplicable one answers 422")] = None) -> dict[str, Any]:
+                                "an unknown, ill-typed or inapplicable one answers 422")] = None,
+        lang: Annotated[str, Query(pattern="^(en|fr)$", description="The language of the caveats and of an "
+                                                                    "option's refusal")] = "en") -> dict[str, Any]:
     if target not in {n for n, _ in pipeline.enforcement_targets()}:
         raise Problem(404, f"no enforcement target {target!r}", fix="list them with GET /api/v1/enforcement/targets")
-    request = pipeline.enforcement_request(ctx.loaded_policy(), now=ctx.clock(), options=options)
+    request = pipeline.enforcement_request(ctx.loaded_policy(), now=ctx.clock(), options=options, lang=lang)
     try:
         payload = pipeline.enforce(target, request, actor=who.actor, audit=ctx.audit)
     except OptionError as e:
