@@ -19,9 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from interdit.network import opening
+from interdit.network import fastpath, opening
 from interdit.network import prefilter as prefiltermod
 from interdit.network import scan as scanmod
+from interdit.network import sieve as sievemod
 from interdit.network.match import DomainMatcher
 from interdit.network.scan import FileScan, scan_file
 
@@ -33,6 +34,10 @@ HEAD = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field
 SHARED = Path(os.environ.get("INTERDIT_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 NETLOGS = SHARED / "data" / "netlogs" / "zeek"
 native = pytest.mark.skipif(not prefiltermod.available(), reason="hyperscan is not installed (Linux x86_64 only)")
+# the two ways of finding a block's lines to read: the compiled prefilter (short lists) and the sieve (long ones)
+ENGINES = [pytest.param(0, marks=pytest.mark.skipif(not sievemod.available(), reason="numpy is not installed"),
+                        id="sieve"),
+           pytest.param(10**9, marks=native, id="compiled")]
 
 NAMES = [
     "tiktok.com", "www.tiktok.com", "WWW.TikTok.COM.", "a.b.c.tiktokv.com", "api.deepseek.com.", "x.kaspersky.co.uk",
@@ -92,34 +97,38 @@ def _all_agree(path: Path, matcher: DomainMatcher, jobs: int = 1, fmt: str | Non
 def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """Small blocks (so most blocks are data lines only) and a count of the blocks the native path took whole."""
     seen: Counter[str] = Counter()
-    real = prefiltermod.Prefilter.lines
+    real = fastpath._flagged
 
-    def lines(self: prefiltermod.Prefilter, block: bytes) -> list[int]:
-        seen["native blocks"] += 1
-        return real(self, block)
+    def flagged(pre: Any, tab: Any, block: bytes) -> tuple[list[int], int] | None:
+        found = real(pre, tab, block)
+        seen["native blocks"] += found is not None
+        seen[type(pre).__name__] += found is not None
+        return found
 
-    monkeypatch.setattr(prefiltermod.Prefilter, "lines", lines)
+    monkeypatch.setattr(fastpath, "_flagged", flagged)
     monkeypatch.setattr(scanmod, "SPLIT_MIN", 1)
     return seen
 
 
-M = DomainMatcher(LIST)
 
-
+@pytest.mark.parametrize("sieve_from", ENGINES)
 @given(log=zeek_logs(), block=st.integers(64, 4096), jobs=st.sampled_from([1, 1, 2]))
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_fast_paths_agree_with_the_full_path(tmp_path: Path, counted: Counter[str], monkeypatch: pytest.MonkeyPatch,
-                                             log: bytes, block: int, jobs: int) -> None:
+                                             sieve_from: int, log: bytes, block: int, jobs: int) -> None:
     monkeypatch.setattr(opening, "BLOCK", block)
+    monkeypatch.setattr(fastpath, "SIEVE_FROM", sieve_from)
     p = tmp_path / "dns.log"
     p.write_bytes(log)
-    _all_agree(p, M, jobs=jobs)
+    _all_agree(p, DomainMatcher(LIST), jobs=jobs)
 
 
-@native
+@pytest.mark.parametrize("sieve_from", ENGINES)
 def test_the_native_path_takes_clean_blocks_and_reads_only_flagged_lines(tmp_path: Path, counted: Counter[str],
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                         monkeypatch: pytest.MonkeyPatch,
+                                                                         sieve_from: int) -> None:
     monkeypatch.setattr(opening, "BLOCK", 2048)
+    monkeypatch.setattr(fastpath, "SIEVE_FROM", sieve_from)
     rows = []
     for i in range(400):
         q = ("WWW.TikTok.COM." if i % 7 == 0 else "nottiktok.com" if i % 5 == 0 else "tiktok.com.evil.example"
@@ -129,8 +138,8 @@ def test_the_native_path_takes_clean_blocks_and_reads_only_flagged_lines(tmp_pat
     rows[200] = rows[200].replace("\tudp\t", "\tudp\t\t")  # one malformed line in the middle
     p = tmp_path / "dns.log"
     p.write_text(HEAD + "\n".join(rows) + "\n#close\t2023-03-04-00-00-00\n")
-    r = _all_agree(p, M)
-    assert counted["native blocks"] > 10
+    r = _all_agree(p, DomainMatcher(LIST))
+    assert counted["native blocks"] > 10 and counted["Sieve" if sieve_from == 0 else "Prefilter"] > 10
     assert r["rejected"] == 1 and r["rejections"][0].place.endswith(f":{HEAD.count(chr(10)) + 201}")
     strong = sum(1 for i in range(400) if i % 7 == 0 and i != 200)
     weak = sum(1 for i in range(400) if i % 13 == 0 and i % 7 != 0 and i != 200)
@@ -138,24 +147,29 @@ def test_the_native_path_takes_clean_blocks_and_reads_only_flagged_lines(tmp_pat
     assert r["read"] == HEAD.count("\n") + 401
 
 
+@pytest.mark.parametrize("sieve_from", ENGINES)
 def test_a_data_line_with_a_bad_name_is_rejected_by_every_path(tmp_path: Path, counted: Counter[str],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               sieve_from: int) -> None:
     """Names the reader refuses (empty label, leading dot, label over 63) are rejections, never 'unmatched'."""
     monkeypatch.setattr(opening, "BLOCK", 256)
+    monkeypatch.setattr(fastpath, "SIEVE_FROM", sieve_from)
     row = "1677664800.000000\tC1\t10.1.1.1\t5353\t10.0.0.53\t53\tudp\t1\t0.001\t{}\t1\tC_INTERNET\t1\tA\t0\tNOERROR\t" \
           "F\tF\tT\tT\t0\t-\t-\tF"
     names = ["www.google.com"] * 6 + ["a..example.com", ".example.com", "x" * 64 + ".example.com", "(bad"]
     p = tmp_path / "dns.log"
     p.write_text(HEAD + "\n".join(row.format(n) for n in names) + "\n")
-    r = _all_agree(p, M)
+    r = _all_agree(p, DomainMatcher(LIST))
     assert r["rejected"] == 4 and r["unmatched"] == HEAD.count("\n") + 6
 
 
+@pytest.mark.parametrize("sieve_from", ENGINES)
 def test_an_unclean_block_falls_back_and_still_agrees(tmp_path: Path, counted: Counter[str],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+                                                      monkeypatch: pytest.MonkeyPatch, sieve_from: int) -> None:
     """CRLF line ends, a NUL byte and a second #fields header with other columns: each block that has one is
     read line by line."""
     monkeypatch.setattr(opening, "BLOCK", 512)
+    monkeypatch.setattr(fastpath, "SIEVE_FROM", sieve_from)
     row = "1677664800.000000\tC1\t10.1.1.1\t5353\t10.0.0.53\t53\tudp\t1\t0.001\t{}\t1\tC_INTERNET\t1\tA\t0\tNOERROR\t" \
           "F\tF\tT\tT\t0\t{}\t-\tF"
     body = [row.format("www.google.com", "-")] * 30 + [row.format("tiktok.com", "-") + "\r"] + \
@@ -164,16 +178,18 @@ def test_an_unclean_block_falls_back_and_still_agrees(tmp_path: Path, counted: C
          "1677664801.0\t10.2.2.2\texample.org\tx.tiktok.com"] + ["1677664802.0\t10.2.2.3\twww.google.com\t-"] * 40
     p = tmp_path / "dns.log"
     p.write_text(HEAD + "\n".join(body) + "\n")
-    r = _all_agree(p, M)
+    r = _all_agree(p, DomainMatcher(LIST))
     assert (r["matched"], r["weak"], r["rejected"]) == (3, 1, 1)
 
 
 @pytest.mark.skipif(not (NETLOGS / "zeek-default_dns.log.gz").is_file(),
                     reason=f"the real Zeek sample is not present at {NETLOGS} (../shared beside the checkout)")
+@pytest.mark.parametrize("sieve_from", ENGINES)
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_real_zeek_sample_every_path_agrees(tmp_path: Path, counted: Counter[str], monkeypatch: pytest.MonkeyPatch,
-                                            jobs: int) -> None:
+                                            jobs: int, sieve_from: int) -> None:
     monkeypatch.setattr(opening, "BLOCK", 256 * 1024)
+    monkeypatch.setattr(fastpath, "SIEVE_FROM", sieve_from)
     p = tmp_path / "dns.log"
     with gzip.open(NETLOGS / "zeek-default_dns.log.gz", "rb") as src, open(p, "wb") as out:
         shutil.copyfileobj(src, out)
@@ -188,7 +204,7 @@ def test_real_zeek_sample_every_path_agrees(tmp_path: Path, counted: Counter[str
     listed = {d: "sample" for d, _ in queries.most_common(12)[4:8]}  # common names, not the most common
     r = _all_agree(p, DomainMatcher(listed), jobs=jobs, fmt=None)
     assert r["format"] == "zeek-dns" and r["matched"] > 0 and r["unmatched"] > 0
-    if prefiltermod.available() and jobs == 1:  # (workers count in their own process)
+    if jobs == 1:  # (workers count in their own process)
         assert counted["native blocks"] > 0
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from interdit.errors import InputError
 from interdit.network import prefilter
 from interdit.network.prefilter import Prefilter
+from interdit.network.sieve import Sieve
 
 MAX_NAME = 253
 _WINDOWS = re.compile(r"\((\d{1,3})\)")
@@ -115,8 +116,8 @@ class DomainMatcher:
         self.bkeys = frozenset(k.encode("ascii") for k in self.keys)
         self.btable = {d.encode("ascii"): f for d, f in table.items()}
         self.digest: str | None = None  # prefilter.list_digest of the table, when known (load_domain_list)
-        # the native prefilter, once compiled (`fastpath.prefilter_for`); (None,) without hyperscan
-        self.compiled: tuple[Prefilter | None] | None = None
+        # what finds a block's lines to read, once made (`fastpath.prefilter_for`); (None,) without one
+        self.compiled: tuple[Prefilter | Sieve | None] | None = None
 
     def _state(self) -> tuple[Any, ...]:
         digest = self.digest or prefilter.list_digest(self.table)
