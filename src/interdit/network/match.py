@@ -99,42 +99,57 @@ class DomainMatcher:
     one of them is dropped, so a bad list cannot make the whole of a CDN look like TikTok.
     """
 
-    def __init__(self, domains: Mapping[str, str], *, never: Iterable[str] = ()) -> None:
+    def __init__(self, domains: Mapping[str, str], *, never: Iterable[str] = (), checked: bool = False) -> None:
+        """`checked`: every key of `domains` is a valid domain in its normal form (`read_domain_list` gives them)."""
         never_set = {n for n in (normalise(x) for x in never) if n}
+        under = tuple("." + n for n in never_set)
+        # a domain under a never-block host of two labels or more ends with the host's last two labels
+        near = {n[n.rfind(".", 0, n.rfind(".")) + 1:] for n in never_set} if all("." in n for n in never_set) else None
         table: dict[str, str] = {}
         self.refused: list[str] = []
         for raw, family in domains.items():
-            d = raw if raw.isascii() and raw.islower() and raw[-1:] != "." and raw[:1] != " " else normalise(raw)
-            if d is None or not valid_domain(d) or (never_set and _under(d, never_set)):
+            d: str | None = raw
+            if not checked and not valid_domain(raw):  # a valid listed domain is its own normal form
+                d = normalise(raw)
+                if d is None or not valid_domain(d):
+                    self.refused.append(raw)
+                    continue
+            assert d is not None
+            if never_set and (near is None or d[d.rfind(".", 0, d.rfind(".")) + 1:] in near) and (
+                    d in never_set or d.endswith(under)):
                 self.refused.append(raw)
                 continue
             table[d] = family
         self.table = table
         # the fast path's key: the last `depth` labels of a name; every listed domain has at least that many
         self.depth = 2
-        self.keys = frozenset(d[d.rfind(".", 0, d.rfind(".")) + 1:] for d in table)  # the last two labels
-        self.bkeys = frozenset(k.encode("ascii") for k in self.keys)
-        self.btable = {d.encode("ascii"): f for d, f in table.items()}
+        self._derive(frozenset(d[d.rfind(".", 0, d.rfind(".")) + 1:] for d in table))  # the last two labels
         self.digest: str | None = None  # prefilter.list_digest of the table, when known (load_domain_list)
         # what finds a block's lines to read, once made (`fastpath.prefilter_for`); (None,) without one
         self.compiled: tuple[Prefilter | Sieve | None] | None = None
 
+    def _derive(self, keys: frozenset[str]) -> None:
+        self.keys = keys
+        self.bkeys = frozenset(k.encode("ascii") for k in keys)
+        self.btable = {d.encode("ascii"): f for d, f in self.table.items()}
+
     def _state(self) -> tuple[Any, ...]:
+        """What the cache keeps (plain lists and a dict: marshalling 100,000 names in sets took 0.2 s)."""
         digest = self.digest or prefilter.list_digest(self.table)
-        return (_STATE_VERSION, digest, self.table, self.refused, self.keys, self.bkeys, self.btable)
+        return (_STATE_VERSION, digest, self.table, self.refused, list(self.keys))
 
     @classmethod
     def _restore(cls, state: Any) -> DomainMatcher | None:
         """A matcher from `_state()`, or None when the state is not one this version wrote."""
-        if not (isinstance(state, tuple) and len(state) == 7 and state[0] == _STATE_VERSION):
+        if not (isinstance(state, tuple) and len(state) == 5 and state[0] == _STATE_VERSION):
             return None
-        _, digest, table, refused, keys, bkeys, btable = state
+        _, digest, table, refused, keys = state
         if not (isinstance(digest, str) and isinstance(table, dict) and isinstance(refused, list)
-                and isinstance(keys, frozenset) and isinstance(bkeys, frozenset) and isinstance(btable, dict)
-                and len(btable) == len(table)):
+                and isinstance(keys, list) and all(isinstance(d, str) and d.isascii() for d in table)):
             return None
         m = cls.__new__(cls)
-        m.table, m.refused, m.depth, m.keys, m.bkeys, m.btable = table, refused, 2, keys, bkeys, btable
+        m.table, m.refused, m.depth = table, refused, 2
+        m._derive(frozenset(keys))
         m.digest, m.compiled = digest, None
         return m
 
@@ -205,17 +220,6 @@ class DomainMatcher:
         return out
 
 
-def _under(d: str, hosts: set[str]) -> bool:
-    n = d
-    while True:
-        if n in hosts:
-            return True
-        i = n.find(".")
-        if i < 0:
-            return False
-        n = n[i + 1:]
-
-
 def minimal_domains(domains: Iterable[str]) -> list[str]:
     """Normalise, drop invalid names and names covered by a listed parent; sorted. (For enforcement too.)"""
     return DomainMatcher(dict.fromkeys(domains, "")).minimal()
@@ -231,7 +235,7 @@ def read_domain_list(path: Path, default_family: str = "listed") -> dict[str, st
 
 
 MAX_LIST_BYTES = 512 * 1024 * 1024
-_STATE_VERSION = 2  # of the cached matcher's layout; also part of the cache key
+_STATE_VERSION = 3  # of the cached matcher's layout; also part of the cache key
 
 
 def load_domain_list(path: Path, default_family: str = "listed", *, never: Iterable[str] = ()) -> DomainMatcher:
@@ -264,7 +268,7 @@ def load_domain_list(path: Path, default_family: str = "listed", *, never: Itera
         if restored is not None:
             return restored
     text = data.decode("utf-8", errors="replace")
-    matcher = DomainMatcher(_parse_domain_list(text.splitlines(), path, default_family), never=never)
+    matcher = DomainMatcher(_parse_domain_list(text.splitlines(), path, default_family), never=never, checked=True)
     if where is not None:
         state = matcher._state()
         matcher.digest = state[1]
@@ -280,8 +284,11 @@ def _parse_domain_list(lines: Iterable[str], path: Path, default_family: str) ->
         if not line:
             continue
         parts = line.split()
-        name = normalise(parts[0])
-        if name is None or not valid_domain(name) or len(parts) > 2:
+        name: str | None = parts[0]
+        if not valid_domain(parts[0]):  # a valid domain is its own normal form
+            name = normalise(parts[0])
+            name = name if name is not None and valid_domain(name) else None
+        if name is None or len(parts) > 2:
             problems.append(f"{path}:{n}: {raw.strip()[:80]!r}")
             continue
         out[name] = parts[1] if len(parts) == 2 else default_family

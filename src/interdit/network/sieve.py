@@ -45,10 +45,6 @@ def available() -> bool:
     return True
 
 
-def _level(n: int) -> int:
-    return n if n < 8 else min(n // 8 * 8, _WIDE)
-
-
 class Sieve:
     """The hashed last bytes of one domain list (normalised, ASCII). `lines(block, ...)` gives the start offsets
     of the lines of a block that need reading, or None when the block is not clean (see the module)."""
@@ -61,10 +57,11 @@ class Sieve:
         rows = np.frombuffer(b"".join(d[-_WIDE:].rjust(_WIDE, b"\0") for d in names) or b"\0" * _WIDE, "<u8")
         words = rows.reshape(-1, _WIDE // 8) | np.uint64(_OR)  # word 3 ends with the name's last byte
         lengths = np.array([len(d) for d in names] or [0])
+        levels = np.where(lengths < 8, lengths, np.minimum(lengths // 8 * 8, _WIDE))
         self.levels: list[tuple[int, Any]] = []  # (L, sorted hashes of the domains of level L)
         keys = []
-        for level in sorted({_level(n) for n in lengths.tolist() if n}):
-            of = words[np.array([_level(n) == level for n in lengths.tolist()])]
+        for level in np.unique(levels[levels > 0]).tolist():
+            of = words[levels == level]
             h = np.unique(self._hash(level, [of[:, 3 - i] for i in range(max(level // 8, 1))]))
             self.levels.append((level, h))
             keys.append(h)
