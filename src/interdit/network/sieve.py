@@ -102,18 +102,19 @@ class Sieve:
         ends = seps[tabs::width]  # each line's newline
         if not (arr[ends] == 10).all() or np.count_nonzero(arr == 9) != k * tabs:
             return None  # tabs + newlines = every byte found: nothing else is there
-        grid = np.empty(k * width, dtype=seps.dtype)
-        grid[:-1] = seps
-        grid[-1] = size
-        grid = grid.reshape(k, width)  # column j < tabs: the j-th tab; column tabs: the line's end
         starts = np.empty(k, dtype=seps.dtype)
         starts[0] = 0
         starts[1:] = ends + 1
-        flag = (arr[starts] == 35) | (grid[:, tabs] - starts > MAX_LINE)  # `#`, or too long to hold
+        stops = np.append(ends, size)
+
+        def column(j: int) -> Any:  # where each line's column j ends: its tab, or the line's end
+            return stops if j == tabs else seps[j::width]
+
+        flag = (arr[starts] == 35) | (stops - starts > MAX_LINE)  # `#`, or too long to hold
         u = np.ndarray(shape=(size - 7,), dtype="<u8", buffer=block, strides=(1,))  # the 8 bytes at each offset
 
-        qs = starts if qi == 0 else grid[:, qi - 1] + 1
-        qe = grid[:, qi]
+        qs = starts if qi == 0 else column(qi - 1) + 1
+        qe = column(qi)
         flag |= self._odd_start(arr, u, qs, qe)
         qlen = qe - qs
         long = np.flatnonzero(qlen >= 64)
@@ -126,14 +127,14 @@ class Sieve:
         if (pairs == 0x2E2E).any() or (odd == 0x2E2E).any():  # `..` somewhere: its lines
             i = block.find(b"..")
             while i >= 0:
-                flag[np.searchsorted(grid[:, tabs], i)] = True
+                flag[np.searchsorted(stops, i)] = True
                 i = block.find(b"..", i + 2)
 
         name_ends = [qe]
         rows = [np.arange(k)]
         if ai >= 0:
-            as_ = starts if ai == 0 else grid[:, ai - 1] + 1
-            ae = grid[:, ai]
+            as_ = starts if ai == 0 else column(ai - 1) + 1
+            ae = column(ai)
             flag |= self._odd_start(arr, u, as_, ae)
             name_ends.append(ae)
             rows.append(rows[0])
