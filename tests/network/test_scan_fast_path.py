@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interdit.network import fastpath, opening
+from interdit.network import match as matchmod
 from interdit.network import prefilter as prefiltermod
 from interdit.network import scan as scanmod
 from interdit.network import sieve as sievemod
@@ -117,7 +118,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 def test_fast_paths_agree_with_the_full_path(tmp_path: Path, counted: Counter[str], monkeypatch: pytest.MonkeyPatch,
                                              sieve_from: int, log: bytes, block: int, jobs: int) -> None:
     monkeypatch.setattr(opening, "BLOCK", block)
-    monkeypatch.setattr(fastpath, "SIEVE_FROM", sieve_from)
+    monkeypatch.setattr(matchmod, "SIEVE_FROM", sieve_from)
     p = tmp_path / "dns.log"
     p.write_bytes(log)
     _all_agree(p, DomainMatcher(LIST), jobs=jobs)
@@ -128,7 +129,7 @@ def test_the_native_path_takes_clean_blocks_and_reads_only_flagged_lines(tmp_pat
                                                                          monkeypatch: pytest.MonkeyPatch,
                                                                          sieve_from: int) -> None:
     monkeypatch.setattr(opening, "BLOCK", 2048)
-    monkeypatch.setattr(fastpath, "SIEVE_FROM", sieve_from)
+    monkeypatch.setattr(matchmod, "SIEVE_FROM", sieve_from)
     rows = []
     for i in range(400):
         q = ("WWW.TikTok.COM." if i % 7 == 0 else "nottiktok.com" if i % 5 == 0 else "tiktok.com.evil.example"
@@ -153,7 +154,7 @@ def test_a_data_line_with_a_bad_name_is_rejected_by_every_path(tmp_path: Path, c
                                                                sieve_from: int) -> None:
     """Names the reader refuses (empty label, leading dot, label over 63) are rejections, never 'unmatched'."""
     monkeypatch.setattr(opening, "BLOCK", 256)
-    monkeypatch.setattr(fastpath, "SIEVE_FROM", sieve_from)
+    monkeypatch.setattr(matchmod, "SIEVE_FROM", sieve_from)
     row = "1677664800.000000\tC1\t10.1.1.1\t5353\t10.0.0.53\t53\tudp\t1\t0.001\t{}\t1\tC_INTERNET\t1\tA\t0\tNOERROR\t" \
           "F\tF\tT\tT\t0\t-\t-\tF"
     names = ["www.google.com"] * 6 + ["a..example.com", ".example.com", "x" * 64 + ".example.com", "(bad"]
@@ -169,7 +170,7 @@ def test_an_unclean_block_falls_back_and_still_agrees(tmp_path: Path, counted: C
     """CRLF line ends, a NUL byte and a second #fields header with other columns: each block that has one is
     read line by line."""
     monkeypatch.setattr(opening, "BLOCK", 512)
-    monkeypatch.setattr(fastpath, "SIEVE_FROM", sieve_from)
+    monkeypatch.setattr(matchmod, "SIEVE_FROM", sieve_from)
     row = "1677664800.000000\tC1\t10.1.1.1\t5353\t10.0.0.53\t53\tudp\t1\t0.001\t{}\t1\tC_INTERNET\t1\tA\t0\tNOERROR\t" \
           "F\tF\tT\tT\t0\t{}\t-\tF"
     body = [row.format("www.google.com", "-")] * 30 + [row.format("tiktok.com", "-") + "\r"] + \
@@ -189,7 +190,7 @@ def test_an_unclean_block_falls_back_and_still_agrees(tmp_path: Path, counted: C
 def test_real_zeek_sample_every_path_agrees(tmp_path: Path, counted: Counter[str], monkeypatch: pytest.MonkeyPatch,
                                             jobs: int, sieve_from: int) -> None:
     monkeypatch.setattr(opening, "BLOCK", 256 * 1024)
-    monkeypatch.setattr(fastpath, "SIEVE_FROM", sieve_from)
+    monkeypatch.setattr(matchmod, "SIEVE_FROM", sieve_from)
     p = tmp_path / "dns.log"
     with gzip.open(NETLOGS / "zeek-default_dns.log.gz", "rb") as src, open(p, "wb") as out:
         shutil.copyfileobj(src, out)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from interdit.model import Rejection
-from interdit.network import prefilter, sieve
+from interdit.network import match, prefilter, sieve
 from interdit.network.base import MAX_LINE, LineError, TabularReader, client_address
 from interdit.network.handling import ScanContext, handle, parse
 from interdit.network.match import MAX_NAME, DomainMatcher
@@ -21,18 +21,16 @@ from interdit.network.opening import TOO_LONG, TooLong, split_block
 from interdit.network.prefilter import Prefilter
 from interdit.network.sieve import Sieve
 
-SIEVE_FROM = 2_000  # lists this long are read with the block sieve, shorter ones with the compiled prefilter
-
 
 def prefilter_for(matcher: DomainMatcher) -> Prefilter | Sieve | None:
     """What finds a block's lines to read for this list, made on first use and then kept on the matcher: the
-    block sieve (`interdit.network.sieve`, built in linear time) for a list of SIEVE_FROM names or more, the
+    block sieve (`interdit.network.sieve`, built in linear time) for a list of `match.SIEVE_FROM` names or more, the
     compiled prefilter (`interdit.network.prefilter`, compiled once and kept in the user's cache; compiling
     grows faster than the list: 1,000 names 0.05 s, 100,000 names 4 s or more) for a shorter one, or the
     other where one is missing; None when neither `hyperscan` nor `numpy` is installed."""
     if matcher.compiled is None:
         first: Prefilter | Sieve | None = None
-        if len(matcher.table) >= SIEVE_FROM:
+        if len(matcher.table) >= match.SIEVE_FROM:
             first = sieve.build(matcher.table)
         if first is None:
             first = prefilter.build(matcher.table, digest=matcher.digest)

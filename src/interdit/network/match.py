@@ -21,6 +21,7 @@ from interdit.network.prefilter import Prefilter
 from interdit.network.sieve import Sieve
 
 MAX_NAME = 253
+SIEVE_FROM = 2_000  # lists this long are read with the block sieve (`fastpath.prefilter_for`)
 _WINDOWS = re.compile(r"\((\d{1,3})\)")
 _DOMAIN = re.compile(r"(?:(?!-)[a-z0-9_-]{1,63}(?<!-)\.)+(?!-)[a-z0-9_-]{1,63}(?<!-)")
 
@@ -106,6 +107,7 @@ class DomainMatcher:
         # a domain under a never-block host of two labels or more ends with the host's last two labels
         near = {n[n.rfind(".", 0, n.rfind(".")) + 1:] for n in never_set} if all("." in n for n in never_set) else None
         table: dict[str, str] = {}
+        keys: set[str] = set()
         self.refused: list[str] = []
         for raw, family in domains.items():
             d: str | None = raw
@@ -115,15 +117,16 @@ class DomainMatcher:
                     self.refused.append(raw)
                     continue
             assert d is not None
-            if never_set and (near is None or d[d.rfind(".", 0, d.rfind(".")) + 1:] in near) and (
-                    d in never_set or d.endswith(under)):
+            key = d[d.rfind(".", 0, d.rfind(".")) + 1:]  # its last two labels
+            if never_set and (near is None or key in near) and (d in never_set or d.endswith(under)):
                 self.refused.append(raw)
                 continue
             table[d] = family
+            keys.add(key)
         self.table = table
         # the fast path's key: the last `depth` labels of a name; every listed domain has at least that many
         self.depth = 2
-        self._derive(frozenset(d[d.rfind(".", 0, d.rfind(".")) + 1:] for d in table))  # the last two labels
+        self._derive(frozenset(keys))
         self.digest: str | None = None  # prefilter.list_digest of the table, when known (load_domain_list)
         # what finds a block's lines to read, once made (`fastpath.prefilter_for`); (None,) without one
         self.compiled: tuple[Prefilter | Sieve | None] | None = None
@@ -135,7 +138,8 @@ class DomainMatcher:
 
     def _state(self) -> tuple[Any, ...]:
         """What the cache keeps (plain lists and a dict: marshalling 100,000 names in sets took 0.2 s)."""
-        digest = self.digest or prefilter.list_digest(self.table)
+        # the digest only names a compiled prefilter in the cache: a list the sieve reads needs none
+        digest = self.digest or ("" if len(self.table) >= SIEVE_FROM else prefilter.list_digest(self.table))
         return (_STATE_VERSION, digest, self.table, self.refused, list(self.keys))
 
     @classmethod
@@ -150,7 +154,7 @@ class DomainMatcher:
         m = cls.__new__(cls)
         m.table, m.refused, m.depth = table, refused, 2
         m._derive(frozenset(keys))
-        m.digest, m.compiled = digest, None
+        m.digest, m.compiled = digest or None, None
         return m
 
     def __len__(self) -> int:
@@ -271,7 +275,7 @@ def load_domain_list(path: Path, default_family: str = "listed", *, never: Itera
     matcher = DomainMatcher(_parse_domain_list(text.splitlines(), path, default_family), never=never, checked=True)
     if where is not None:
         state = matcher._state()
-        matcher.digest = state[1]
+        matcher.digest = state[1] or None
         prefilter.store(where, marshal.dumps(state), "list-*.marshal")
     return matcher
 
