@@ -1,9 +1,9 @@
 """The fast path for tab-separated logs with a header (what a reader declares through `LineReader.tabular`;
 Zeek's TSV logs do): lines that certainly do not match are counted without being decoded.
 
-With `hyperscan`, a native prefilter over whole blocks of lines (`interdit.network.prefilter`) and checks of
-each block's shape leave only the flagged lines to read; without it, a bytes-level check of each line's name
-and answers. Either way a line is counted as unmatched without being decoded only when the full reader would
+A native prefilter over whole blocks of lines (`interdit.network.prefilter`, Hyperscan, for short lists) or the
+block sieve (`interdit.network.sieve`, numpy, for long ones), with checks of each block's shape, leave only the
+flagged lines to read; without either, a bytes-level check of each line's name and answers. Either way a line is counted as unmatched without being decoded only when the full reader would
 say the same, so every method gives the same result.
 """
 
@@ -216,11 +216,11 @@ def _flagged(pre: Prefilter | Sieve, tab: TabularReader, blob: bytes) -> tuple[l
 
 def read_native(ctx: ScanContext, tab: TabularReader, pre: Prefilter | Sieve, blocks: Iterator[bytes | TooLong],
                 lineno: int) -> int:
-    """The fast path with the native prefilter: only the lines it flags are read.
+    """The fast path with the native prefilter or the block sieve (`pre`): only the lines it flags are read.
 
     A block is taken whole only when it has no header line (`tab.header`), and every line has exactly the header's
-    number of tabs and no NUL, whitespace but tabs or byte beyond ASCII (one `translate` and one comparison). Then a
-    line the prefilter does not flag is, for the full reader, a data line whose name is a valid DNS name that
+    number of tabs and no NUL, whitespace but tabs or byte beyond ASCII (`_flagged`). Then a line `pre` does not
+    flag is, for the full reader, a data line whose name is a valid DNS name that
     contains no listed domain, nor do its answers: unmatched. Any other block goes through `read_python`.
     """
     reader = ctx.reader
