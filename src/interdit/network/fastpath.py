@@ -3,8 +3,9 @@ Zeek's TSV logs do): lines that certainly do not match are counted without being
 
 A native prefilter over whole blocks of lines (`interdit.network.prefilter`, Hyperscan, for short lists) or the
 block sieve (`interdit.network.sieve`, numpy, for long ones), with checks of each block's shape, leave only the
-flagged lines to read; without either, a bytes-level check of each line's name and answers. Either way a line is counted as unmatched without being decoded only when the full reader would
-say the same, so every method gives the same result.
+flagged lines to read; without either, a bytes-level check of each line's name and answers. Either way a line
+is counted as unmatched without being decoded only when the full reader would say the same, so every method
+gives the same result.
 """
 
 from __future__ import annotations
