@@ -254,3 +254,50 @@ def test_a_family_of_any_name_is_counted_the_same_by_every_method(tmp_path: Path
     for family in ("", "\x00", "tiktok"):
         r = _all_agree(p, DomainMatcher({"tiktok.com": family, "deepseek.com": "deepseek"}))
         assert (r["matched"], r["unmatched"]) == (150, 50 + HEAD.count("\n"))  # header lines are unmatched
+
+
+# domains of every length the sieve reads differently: under 8 bytes (the whole domain), 8 to 15, 16 to 23, 24 to
+# 31 and 32 or more bytes (the last 8, 16, 24 or 32)
+LENGTHS = {"x.io": "a", "qq.com": "b", "m.co.uk": "c", "tiktok.com": "d", "a-b.example-domain.net": "e",
+           "login.prohibited-app-cdn.net": "f", "www.an-unusually-long-service-domain.example.com": "g",
+           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.org": "h"}
+
+
+@st.composite
+def _sieve_name(draw: Any) -> str:
+    d = draw(st.sampled_from(sorted(LENGTHS)))
+    form = draw(st.sampled_from(["same", "under", "glued", "one off", "beyond", "cut"]))
+    if form == "under":
+        d = draw(st.sampled_from(["www", "a.b", "x" * 40])) + "." + d
+    elif form == "glued":
+        d = "not" + d  # a longer label: not under the domain
+    elif form == "one off":
+        i = draw(st.integers(0, len(d) - 1))
+        d = d[:i] + ("q" if d[i] != "q" else "z") + d[i + 1:]
+    elif form == "beyond":
+        d = d + ".evil.example"
+    elif form == "cut":
+        d = d[draw(st.integers(1, len(d) - 1)):]
+    if draw(st.booleans()):
+        d = "".join(c.upper() if draw(st.booleans()) else c for c in d)
+    return d + ("." if draw(st.booleans()) else "")
+
+
+@pytest.mark.skipif(not sievemod.available(), reason="numpy is not installed")
+@given(names=st.lists(st.tuples(_sieve_name(), _sieve_name(), st.sampled_from(["{}", "1.2.3.4,{}", "{},1.2.3.4"])),
+                      min_size=1, max_size=80),
+       block=st.integers(32, 2048), jobs=st.sampled_from([1, 1, 2]))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_sieve_finds_names_under_listed_domains_of_every_length(tmp_path: Path, counted: Counter[str],
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    names: list[tuple[str, str, str]], block: int,
+                                                                    jobs: int) -> None:
+    monkeypatch.setattr(opening, "BLOCK", block)
+    monkeypatch.setattr(matchmod, "SIEVE_FROM", 0)
+    rows = [f"1677664800.0\tC{i}\t10.1.1.{i % 5}\t5353\t10.0.0.53\t53\tudp\t1\t0.1\t{q}\t1\tC_INTERNET\t1\tA\t0\t"
+            f"NOERROR\tF\tF\tT\tT\t0\t{answers.format(a)}\t-\tF" for i, (q, a, answers) in enumerate(names)]
+    p = tmp_path / "dns.log"
+    p.write_text(HEAD + "\n".join(rows) + "\n")
+    r = _all_agree(p, DomainMatcher(LENGTHS), jobs=jobs)
+    assert r["read"] == HEAD.count("\n") + len(names)
+    assert jobs == 2 or counted["Sieve"] > 0  # (workers count in their own process)
