@@ -5,8 +5,8 @@
 - its wall time, against `rg -F -f domains.txt` on the same file (substring search, timed in turn with the
   scans so that a busy machine weighs on both alike: its false positives and misses are counted), `cat file >
   /dev/null` being the floor: one process at most rg's time, two processes at most 0.6x;
-- a 100,000-domain list must cost at most 1.2x the 40-domain wall time once prepared, and the first scan with
-  a new list at most 1.5x; peak memory at most 1 GB.
+- a 100,000-domain list must cost at most 1.2x the 40-domain wall time once read, and the first scan with
+  a new list (an empty cache) at most 1.5x; peak memory at most 1 GB.
 The machine's load (1-minute average) is recorded before and after: on a shared machine the ratios of the
 same run are the figures to read, not the seconds.
 The generated file and the compiled-pattern cache live under /tmp and are deleted at the end.
@@ -281,8 +281,9 @@ def run(results_dir: Path) -> dict[str, Any]:
             "weak": doc["weak"],
             "scan_only_2_processes": scan_only, "scan_only_same_counts": same,
             "note": "best of 5 runs taken in turn (40 domains, 100k domains, 1 process, rg), of 3 for the scan "
-                    "alone (2 for the command start); the first 100k run reads the list, compiles its "
-                    "patterns and keeps both in the user's cache; peaks are the largest single process (GNU time "
+                    "alone (2 for the command start); the first 100k run starts from an empty cache: it reads and "
+                    "checks the list (then kept in the user's cache) and builds its block sieve (a list of 2,000 "
+                    "names or more is not compiled); peaks are the largest single process (GNU time "
                     "%M); CPU seconds are summed over the scanner and its workers; scan_only is the scan through the "
                     "Python API (list loaded from the cache) without the command's start-up",
         }
@@ -297,9 +298,9 @@ def run(results_dir: Path) -> dict[str, Any]:
             "wall <= 0.6x rg -F -f domains.txt (40 domains, 2 processes)": {
                 "value": f"{t40:.2f} s vs {rg_s:.2f} s (x{t40 / rg_s:.2f})" if rg_s else "rg absent",
                 "met": rg_s is not None and t40 <= 0.6 * rg_s},
-            "wall 100k domains <= 1.2x 40 domains (list compiled before)": {
+            "wall 100k domains <= 1.2x 40 domains (list read before)": {
                 "value": round(t100k / t40, 2), "met": t100k <= 1.2 * t40},
-            "wall 100k domains <= 1.5x 40 domains (first scan with the list)": {
+            "wall 100k domains <= 1.5x 40 domains (first scan with the list, empty cache)": {
                 "value": round(r100k_cold.seconds / t40, 2), "met": r100k_cold.seconds <= 1.5 * t40},
             "peak <= 1 GB": {"value": round(peak, 1), "met": peak <= 1024},
         }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,3 +90,28 @@ def test_matches_exactly_when_a_parent_is_listed(labels: list[str], listed: list
         glued = "x" + d
         assert (m.match(glued) == "f") == any(".".join(glued.split(".")[i:]) in domains
                                              for i in range(len(glued.split("."))))
+
+
+_WORDS = ["a", "b", "xn--", "_", "-", ".", "x" * 31, "\t", "\n", "\tfam", "Z", "é", "#", " ", "\x0b", "\x1c", "\r",
+          "\t\t", "\n\n", "com", ".co.uk"]
+
+
+@given(st.lists(st.sampled_from(_WORDS), max_size=40).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_a_plain_list_read_at_once_is_read_as_line_by_line(text: str) -> None:
+    """`_parse_plain` checks a whole list at once: what it accepts, the line-by-line reading gives the same."""
+    from interdit.network.match import _parse_domain_list, _parse_plain
+
+    fast = _parse_plain(text, "d")
+    if fast is not None:
+        assert fast == _parse_domain_list(text.splitlines(), Path("list.txt"), "d")
+
+
+def test_a_plain_list_is_read_at_once_and_any_other_line_by_line() -> None:
+    from interdit.network.match import _parse_plain
+
+    assert _parse_plain("tiktok.com\ttiktok\nx.co.uk\n\nqq.com\tqq\n", "d") == {
+        "tiktok.com": "tiktok", "x.co.uk": "d", "qq.com": "qq"}
+    for text in ("TikTok.com\n", "tiktok.com # a comment\n", "a..com\n", "com\n", "tiktok.com\tone\ttwo\n",
+                 "tiktok.com\tfam\x0bily\n", "x" * 64 + ".com\n", "-a.com\n", ""):
+        assert _parse_plain(text, "d") is None, text

@@ -19,9 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from interdit.network import opening
+from interdit.network import fastpath, opening
+from interdit.network import match as matchmod
 from interdit.network import prefilter as prefiltermod
 from interdit.network import scan as scanmod
+from interdit.network import sieve as sievemod
 from interdit.network.match import DomainMatcher
 from interdit.network.scan import FileScan, scan_file
 
@@ -33,6 +35,10 @@ HEAD = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field
 SHARED = Path(os.environ.get("INTERDIT_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 NETLOGS = SHARED / "data" / "netlogs" / "zeek"
 native = pytest.mark.skipif(not prefiltermod.available(), reason="hyperscan is not installed (Linux x86_64 only)")
+# the two ways of finding a block's lines to read: the compiled prefilter (short lists) and the sieve (long ones)
+ENGINES = [pytest.param(0, marks=pytest.mark.skipif(not sievemod.available(), reason="numpy is not installed"),
+                        id="sieve"),
+           pytest.param(10**9, marks=native, id="compiled")]
 
 NAMES = [
     "tiktok.com", "www.tiktok.com", "WWW.TikTok.COM.", "a.b.c.tiktokv.com", "api.deepseek.com.", "x.kaspersky.co.uk",
@@ -92,34 +98,38 @@ def _all_agree(path: Path, matcher: DomainMatcher, jobs: int = 1, fmt: str | Non
 def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """Small blocks (so most blocks are data lines only) and a count of the blocks the native path took whole."""
     seen: Counter[str] = Counter()
-    real = prefiltermod.Prefilter.lines
+    real = fastpath._flagged
 
-    def lines(self: prefiltermod.Prefilter, block: bytes) -> list[int]:
-        seen["native blocks"] += 1
-        return real(self, block)
+    def flagged(pre: Any, tab: Any, block: bytes) -> tuple[list[int], int] | None:
+        found = real(pre, tab, block)
+        seen["native blocks"] += found is not None
+        seen[type(pre).__name__] += found is not None
+        return found
 
-    monkeypatch.setattr(prefiltermod.Prefilter, "lines", lines)
+    monkeypatch.setattr(fastpath, "_flagged", flagged)
     monkeypatch.setattr(scanmod, "SPLIT_MIN", 1)
     return seen
 
 
-M = DomainMatcher(LIST)
 
-
+@pytest.mark.parametrize("sieve_from", ENGINES)
 @given(log=zeek_logs(), block=st.integers(64, 4096), jobs=st.sampled_from([1, 1, 2]))
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_fast_paths_agree_with_the_full_path(tmp_path: Path, counted: Counter[str], monkeypatch: pytest.MonkeyPatch,
-                                             log: bytes, block: int, jobs: int) -> None:
+                                             sieve_from: int, log: bytes, block: int, jobs: int) -> None:
     monkeypatch.setattr(opening, "BLOCK", block)
+    monkeypatch.setattr(matchmod, "SIEVE_FROM", sieve_from)
     p = tmp_path / "dns.log"
     p.write_bytes(log)
-    _all_agree(p, M, jobs=jobs)
+    _all_agree(p, DomainMatcher(LIST), jobs=jobs)
 
 
-@native
+@pytest.mark.parametrize("sieve_from", ENGINES)
 def test_the_native_path_takes_clean_blocks_and_reads_only_flagged_lines(tmp_path: Path, counted: Counter[str],
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                         monkeypatch: pytest.MonkeyPatch,
+                                                                         sieve_from: int) -> None:
     monkeypatch.setattr(opening, "BLOCK", 2048)
+    monkeypatch.setattr(matchmod, "SIEVE_FROM", sieve_from)
     rows = []
     for i in range(400):
         q = ("WWW.TikTok.COM." if i % 7 == 0 else "nottiktok.com" if i % 5 == 0 else "tiktok.com.evil.example"
@@ -129,8 +139,8 @@ def test_the_native_path_takes_clean_blocks_and_reads_only_flagged_lines(tmp_pat
     rows[200] = rows[200].replace("\tudp\t", "\tudp\t\t")  # one malformed line in the middle
     p = tmp_path / "dns.log"
     p.write_text(HEAD + "\n".join(rows) + "\n#close\t2023-03-04-00-00-00\n")
-    r = _all_agree(p, M)
-    assert counted["native blocks"] > 10
+    r = _all_agree(p, DomainMatcher(LIST))
+    assert counted["native blocks"] > 10 and counted["Sieve" if sieve_from == 0 else "Prefilter"] > 10
     assert r["rejected"] == 1 and r["rejections"][0].place.endswith(f":{HEAD.count(chr(10)) + 201}")
     strong = sum(1 for i in range(400) if i % 7 == 0 and i != 200)
     weak = sum(1 for i in range(400) if i % 13 == 0 and i % 7 != 0 and i != 200)
@@ -138,24 +148,29 @@ def test_the_native_path_takes_clean_blocks_and_reads_only_flagged_lines(tmp_pat
     assert r["read"] == HEAD.count("\n") + 401
 
 
+@pytest.mark.parametrize("sieve_from", ENGINES)
 def test_a_data_line_with_a_bad_name_is_rejected_by_every_path(tmp_path: Path, counted: Counter[str],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               sieve_from: int) -> None:
     """Names the reader refuses (empty label, leading dot, label over 63) are rejections, never 'unmatched'."""
     monkeypatch.setattr(opening, "BLOCK", 256)
+    monkeypatch.setattr(matchmod, "SIEVE_FROM", sieve_from)
     row = "1677664800.000000\tC1\t10.1.1.1\t5353\t10.0.0.53\t53\tudp\t1\t0.001\t{}\t1\tC_INTERNET\t1\tA\t0\tNOERROR\t" \
           "F\tF\tT\tT\t0\t-\t-\tF"
     names = ["www.google.com"] * 6 + ["a..example.com", ".example.com", "x" * 64 + ".example.com", "(bad"]
     p = tmp_path / "dns.log"
     p.write_text(HEAD + "\n".join(row.format(n) for n in names) + "\n")
-    r = _all_agree(p, M)
+    r = _all_agree(p, DomainMatcher(LIST))
     assert r["rejected"] == 4 and r["unmatched"] == HEAD.count("\n") + 6
 
 
+@pytest.mark.parametrize("sieve_from", ENGINES)
 def test_an_unclean_block_falls_back_and_still_agrees(tmp_path: Path, counted: Counter[str],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+                                                      monkeypatch: pytest.MonkeyPatch, sieve_from: int) -> None:
     """CRLF line ends, a NUL byte and a second #fields header with other columns: each block that has one is
     read line by line."""
     monkeypatch.setattr(opening, "BLOCK", 512)
+    monkeypatch.setattr(matchmod, "SIEVE_FROM", sieve_from)
     row = "1677664800.000000\tC1\t10.1.1.1\t5353\t10.0.0.53\t53\tudp\t1\t0.001\t{}\t1\tC_INTERNET\t1\tA\t0\tNOERROR\t" \
           "F\tF\tT\tT\t0\t{}\t-\tF"
     body = [row.format("www.google.com", "-")] * 30 + [row.format("tiktok.com", "-") + "\r"] + \
@@ -164,16 +179,18 @@ def test_an_unclean_block_falls_back_and_still_agrees(tmp_path: Path, counted: C
          "1677664801.0\t10.2.2.2\texample.org\tx.tiktok.com"] + ["1677664802.0\t10.2.2.3\twww.google.com\t-"] * 40
     p = tmp_path / "dns.log"
     p.write_text(HEAD + "\n".join(body) + "\n")
-    r = _all_agree(p, M)
+    r = _all_agree(p, DomainMatcher(LIST))
     assert (r["matched"], r["weak"], r["rejected"]) == (3, 1, 1)
 
 
 @pytest.mark.skipif(not (NETLOGS / "zeek-default_dns.log.gz").is_file(),
                     reason=f"the real Zeek sample is not present at {NETLOGS} (../shared beside the checkout)")
+@pytest.mark.parametrize("sieve_from", ENGINES)
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_real_zeek_sample_every_path_agrees(tmp_path: Path, counted: Counter[str], monkeypatch: pytest.MonkeyPatch,
-                                            jobs: int) -> None:
+                                            jobs: int, sieve_from: int) -> None:
     monkeypatch.setattr(opening, "BLOCK", 256 * 1024)
+    monkeypatch.setattr(matchmod, "SIEVE_FROM", sieve_from)
     p = tmp_path / "dns.log"
     with gzip.open(NETLOGS / "zeek-default_dns.log.gz", "rb") as src, open(p, "wb") as out:
         shutil.copyfileobj(src, out)
@@ -188,7 +205,7 @@ def test_real_zeek_sample_every_path_agrees(tmp_path: Path, counted: Counter[str
     listed = {d: "sample" for d, _ in queries.most_common(12)[4:8]}  # common names, not the most common
     r = _all_agree(p, DomainMatcher(listed), jobs=jobs, fmt=None)
     assert r["format"] == "zeek-dns" and r["matched"] > 0 and r["unmatched"] > 0
-    if prefiltermod.available() and jobs == 1:  # (workers count in their own process)
+    if jobs == 1:  # (workers count in their own process)
         assert counted["native blocks"] > 0
 
 
@@ -237,3 +254,50 @@ def test_a_family_of_any_name_is_counted_the_same_by_every_method(tmp_path: Path
     for family in ("", "\x00", "tiktok"):
         r = _all_agree(p, DomainMatcher({"tiktok.com": family, "deepseek.com": "deepseek"}))
         assert (r["matched"], r["unmatched"]) == (150, 50 + HEAD.count("\n"))  # header lines are unmatched
+
+
+# domains of every length the sieve reads differently: under 8 bytes (the whole domain), 8 to 15, 16 to 23, 24 to
+# 31 and 32 or more bytes (the last 8, 16, 24 or 32)
+LENGTHS = {"x.io": "a", "qq.com": "b", "m.co.uk": "c", "tiktok.com": "d", "a-b.example-domain.net": "e",
+           "login.prohibited-app-cdn.net": "f", "www.an-unusually-long-service-domain.example.com": "g",
+           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.org": "h"}
+
+
+@st.composite
+def _sieve_name(draw: Any) -> str:
+    d = draw(st.sampled_from(sorted(LENGTHS)))
+    form = draw(st.sampled_from(["same", "under", "glued", "one off", "beyond", "cut"]))
+    if form == "under":
+        d = draw(st.sampled_from(["www", "a.b", "x" * 40])) + "." + d
+    elif form == "glued":
+        d = "not" + d  # a longer label: not under the domain
+    elif form == "one off":
+        i = draw(st.integers(0, len(d) - 1))
+        d = d[:i] + ("q" if d[i] != "q" else "z") + d[i + 1:]
+    elif form == "beyond":
+        d = d + ".evil.example"
+    elif form == "cut":
+        d = d[draw(st.integers(1, len(d) - 1)):]
+    if draw(st.booleans()):
+        d = "".join(c.upper() if draw(st.booleans()) else c for c in d)
+    return d + ("." if draw(st.booleans()) else "")
+
+
+@pytest.mark.skipif(not sievemod.available(), reason="numpy is not installed")
+@given(names=st.lists(st.tuples(_sieve_name(), _sieve_name(), st.sampled_from(["{}", "1.2.3.4,{}", "{},1.2.3.4"])),
+                      min_size=1, max_size=80),
+       block=st.integers(32, 2048), jobs=st.sampled_from([1, 1, 2]))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_sieve_finds_names_under_listed_domains_of_every_length(tmp_path: Path, counted: Counter[str],
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    names: list[tuple[str, str, str]], block: int,
+                                                                    jobs: int) -> None:
+    monkeypatch.setattr(opening, "BLOCK", block)
+    monkeypatch.setattr(matchmod, "SIEVE_FROM", 0)
+    rows = [f"1677664800.0\tC{i}\t10.1.1.{i % 5}\t5353\t10.0.0.53\t53\tudp\t1\t0.1\t{q}\t1\tC_INTERNET\t1\tA\t0\t"
+            f"NOERROR\tF\tF\tT\tT\t0\t{answers.format(a)}\t-\tF" for i, (q, a, answers) in enumerate(names)]
+    p = tmp_path / "dns.log"
+    p.write_text(HEAD + "\n".join(rows) + "\n")
+    r = _all_agree(p, DomainMatcher(LENGTHS), jobs=jobs)
+    assert r["read"] == HEAD.count("\n") + len(names)
+    assert jobs == 2 or counted["Sieve"] > 0  # (workers count in their own process)
