@@ -52,6 +52,11 @@ def _create(table: str) -> str:
             "state text NOT NULL)")
 
 
+def _child_url(url: str) -> str:
+    """The URL the child connects with: the import's own."""
+    return url
+
+
 class PgStageProcess:
     """The parent's side: start the child, hand it batches, wait for its commit; then read its table through the
     view `stage_apps` of the import's transaction, and drop both at the end."""
@@ -64,7 +69,7 @@ class PgStageProcess:
         self.rows = 0
         self.apps_unique = False
         self.attached = False
-        url = conn.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        url = _child_url(conn.engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
         self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
             [sys.executable, "-m", "interdit.storage.pg_stage", self.table],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -228,5 +233,6 @@ if __name__ == "__main__":
     try:
         main(sys.argv[1])
     except BaseException as error:  # said to the parent, which raises it in the import
-        print(f"staging process: {type(error).__name__}: {error}", file=sys.stderr)
+        said = " ".join(str(error).split())  # one line: the parent raises the last line it reads
+        print(f"staging process: {type(error).__name__}: {said}", file=sys.stderr)
         sys.exit(1)
