@@ -50,8 +50,8 @@ from interdit.storage.snapshot_sql import (
 from interdit.storage.stage_process import StageProcess, StageProcessError
 
 KEEP_REJECTIONS = 100  # rejections recorded with an import run
-# SQLite: an import with at least this many app rows stages them in a child process (`stage_process`); below it
-# the process's start-up (about 0.1 s) would cost more than it saves
+# an import with at least this many app rows stages them in a child process (`stage_process` on SQLite, `pg_stage`
+# on PostgreSQL); below it the process's start-up (about 0.1 s) would cost more than it saves
 PROCESS_MIN_ROWS = 100_000
 STAGE_SCHEMA = "staged"  # the name the child's file is attached under
 
@@ -208,9 +208,9 @@ class Stager:
         for sql in SQLITE_STAGING if self.dialect == "sqlite" else PG_STAGING:
             conn.exec_driver_sql(sql)
         self.writer: _Writer | None = None
-        # SQLite: the first app rows wait here; past PROCESS_MIN_ROWS a child process takes the app staging
-        # table (see `stage_process`), below it they go to the temporary table like every other batch
-        self.pending: list[list[tuple[Any, ...]]] | None = []  # (PostgreSQL too: `pg_stage`)
+        # the first app rows wait here; past PROCESS_MIN_ROWS a child process takes the app staging table (see
+        # `stage_process`, `pg_stage`), below it they go to the temporary table like every other batch
+        self.pending: list[list[tuple[Any, ...]]] | None = []
         self.pending_rows = 0
         self.process: StageProcess | PgStageProcess | None = None
 
