@@ -35,7 +35,7 @@ from typing import IO, Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from interdit.storage.snapshot_sql import APP_STAGE_COLUMNS
+from interdit.storage.snapshot_sql import APP_STAGE_COLUMNS, PG_STAGE_APPS
 from interdit.storage.stage_process import StageProcessError
 
 PREFIX = "interdit_stage_"
@@ -46,10 +46,7 @@ FIX = ("check that the database user may create tables in its schema and that th
 
 
 def _create(table: str) -> str:
-    # the columns of the temporary stage_apps table (`snapshot_sql.PG_STAGING`): `seq` keeps the stream's order
-    return (f"CREATE UNLOGGED TABLE {table} (seq bigint GENERATED ALWAYS AS IDENTITY, device_id text NOT NULL, "
-            "platform text NOT NULL, identifier text NOT NULL, name text, version text, managed boolean, "
-            "state text NOT NULL)")
+    return f"CREATE UNLOGGED TABLE {table} {PG_STAGE_APPS}"
 
 
 def _child_url(url: str) -> str:
