@@ -33,7 +33,7 @@ from interdit.storage.base import (
     STAGE_CACHE_KB,
     new_id,
 )
-from interdit.storage.pg_import import build_primary_key, drop_primary_key
+from interdit.storage.pg_import import analyze_app_intervals, build_primary_key, drop_primary_key
 from interdit.storage.pg_stage import PgStageProcess, pg_unique
 from interdit.storage.snapshot_sql import (
     APP_STAGE_COLUMNS,
@@ -496,6 +496,8 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
             else:
                 build_primary_key(conn)
             APP_INDEX.create(conn)
+            if dialect == "postgresql":
+                analyze_app_intervals(conn)
         counts["apps"] = counts["apps_opened"] = opened
         counts["apps_updated"] = 0
         run("digests_all")
