@@ -6,9 +6,15 @@ is dropped by the next one. A first import rebuilds the keys of `app_intervals`,
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -37,7 +43,8 @@ def _history(repo: Repository, source: str = "mdm") -> tuple[list[tuple[object, 
 
 def _staging_tables(repo: Repository) -> set[str]:
     with repo.engine.connect() as conn:
-        return {r[0] for r in conn.execute(text("SELECT relname FROM pg_class WHERE relname LIKE 'interdit_stage_%'"))}
+        return {r[0] for r in conn.execute(text("SELECT relname FROM pg_class WHERE relname LIKE 'interdit_stage_%' "
+                                                                "AND relkind = 'r'"))}
 
 
 def _snapshots() -> Iterator[tuple[datetime, list[Record]]]:
@@ -172,3 +179,65 @@ def test_a_first_import_keeps_the_keys_of_app_intervals(repo_pg: Repository) -> 
             conn.execute(text("INSERT INTO app_intervals (source, device_id, platform, identifier, first_seen, "
                               "state) VALUES (:a, :b, :c, :d, :e, :f)"),
                          dict(zip("abcdef", row, strict=True)))
+
+
+KILLED = r"""
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from sqlalchemy import event
+from storage_fixtures import DAY, T0, counted, fleet
+from interdit.inventory.base import Tally
+from interdit.storage import snapshot
+from interdit.storage.repo import Repository
+
+url, marker = sys.argv[1:3]
+snapshot.PROCESS_MIN_ROWS, snapshot.CHUNK = 20, 10  # a staging process, as for a big snapshot
+repo = Repository(url)
+
+@event.listens_for(repo.engine, "after_cursor_execute")
+def _after(conn, cursor, statement, parameters, context, executemany):
+    if statement.startswith("INSERT INTO device_versions"):  # staged, written, not committed
+        Path(marker).write_text("now")
+        time.sleep(120)
+
+tally = Tally()
+repo.import_snapshot("mdm", "csv", counted(fleet(30, 12, T0 + DAY), tally), tally, at=T0 + DAY)
+"""
+
+
+def test_an_import_killed_after_staging_leaves_a_table_the_next_import_drops(
+        repo_pg: Repository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    do_import(repo_pg, fleet(30, 4, T0, tiktok_every=3), T0)
+    before = _history(repo_pg)
+    marker = tmp_path / "marker"
+    here = str(Path(__file__).resolve().parent)
+    child = subprocess.Popen([sys.executable, "-c", KILLED, repo_pg.url, str(marker), here],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            if child.poll() is not None or time.monotonic() > deadline:
+                _, err = child.communicate(timeout=5)
+                pytest.fail(f"the import did not reach its last step: {err.decode()[-2000:]}")
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert len(_staging_tables(repo_pg)) == 1  # committed by the staging process, never dropped
+    assert _history(repo_pg) == before  # the import itself left nothing
+    monkeypatch.setattr(snapshot, "PROCESS_MIN_ROWS", 20)
+    monkeypatch.setattr(snapshot, "CHUNK", 10)
+    deadline = time.monotonic() + 30
+    while True:  # the killed import's server process ends once it sees its client gone
+        with repo_pg.engine.connect() as conn:
+            if conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'"))\
+                    .scalar_one() == 0 or time.monotonic() > deadline:
+                break
+        time.sleep(0.1)
+    do_import(repo_pg, fleet(30, 12, T0 + DAY), T0 + DAY)
+    assert _staging_tables(repo_pg) == set()
+    assert _history(repo_pg)[2][-1][0] == "ok"
