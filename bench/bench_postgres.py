@@ -1,15 +1,16 @@
 """PostgreSQL as the scale path: the compliance core and the findings API on a throwaway PostgreSQL cluster.
 
 The benchmark starts its own cluster (initdb + pg_ctl from /usr/lib/postgresql/*/bin, as the tests do) in a
-temporary folder, imports the generated fleet's two snapshots through the CLI (`COPY` into staging tables,
-then set-based SQL), evaluates, asks for the status, then serves the stored evaluation to 20 concurrent
-clients of the findings API. The floor beside it: `COPY` of the same CSV files into plain tables by `psql`.
+temporary folder, imports the generated fleet's two snapshots through the CLI (`COPY` into staging tables, the
+app rows from a staging process, then set-based SQL), evaluates, asks for the status, then serves the stored
+evaluation to 20 concurrent clients of the findings API. The floor beside it: `COPY` of the same CSV files into
+plain tables by `psql`.
 
 Targets at 100,000 devices / ~6,000,000 app rows: import ≤ 60 s, evaluation ≤ 3 s, findings API p95 ≤ 100 ms
 at 20 clients. At 1,000,000 devices (`INTERDIT_BENCH_DEVICES=1000000`, opt-in: about 15 GB of disk and most of
-an hour on 2 cores): import ≤ 10 min and ≤ 2 GB peak for interdit's process, re-import (the second snapshot)
-≤ 5 min, evaluation ≤ 30 s, status ≤ 2 s, findings API p95 ≤ 150 ms. INTERDIT_BENCH_SECONDS and
-INTERDIT_BENCH_CLIENTS set the load test's length and clients.
+an hour on 2 cores): import ≤ 10 min and ≤ 2 GB peak for interdit's processes (the import and its staging
+process together), re-import (the second snapshot) ≤ 5 min, evaluation ≤ 30 s, status ≤ 2 s, findings API
+p95 ≤ 150 ms. INTERDIT_BENCH_SECONDS and INTERDIT_BENCH_CLIENTS set the load test's length and clients.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.measure import measure_peak
+from bench.measure import measure_peak, measure_tree
 
 DEVICES = int(os.environ.get("INTERDIT_BENCH_DEVICES", "100000"))
 SECONDS = float(os.environ.get("INTERDIT_BENCH_SECONDS", "30"))
@@ -182,10 +183,11 @@ def run(results_dir: Path) -> dict[str, Any]:
             policy = work / "policy.yaml"
             policy.write_text((Path(fleet.__file__).parent / "data" / "demo-policy.yaml").read_text("utf-8"), "utf-8")
             base = ["--db", url, "--policy", str(policy)]
-            first = measure_peak(_interdit(*base, "import", "csv", str(d1), str(a1), "--source", "mdm", "--quiet",
-                                           "--at", fleet.DEMO_DATES[0].isoformat()))
-            second = measure_peak(_interdit(*base, "import", "csv", str(d2), str(a2), "--source", "mdm", "--quiet",
-                                            "--at", fleet.DEMO_DATES[1].isoformat()))
+            # an import's peak is its own and its staging process's together (storage/pg_stage.py)
+            first, _ = measure_tree(_interdit(*base, "import", "csv", str(d1), str(a1), "--source", "mdm",
+                                              "--quiet", "--at", fleet.DEMO_DATES[0].isoformat()))
+            second, _ = measure_tree(_interdit(*base, "import", "csv", str(d2), str(a2), "--source", "mdm",
+                                               "--quiet", "--at", fleet.DEMO_DATES[1].isoformat()))
             as_of = fleet.DEMO_DATES[1].isoformat()
             evaluation = measure_peak(_interdit(*base, "evaluate", "--as-of", as_of))
             status = measure_peak(_interdit(*base, "status", "--as-of", as_of))

@@ -200,7 +200,7 @@ class Repository:
                                 conn.exec_driver_sql(f"PRAGMA temp.cache_size=-{TEMP_CACHE_KB}")
                                 conn.exec_driver_sql("PRAGMA threads=0")
                     finally:
-                        if stager is not None:  # the staging file of a big SQLite import
+                        if stager is not None:  # the staging file or table of a big import
                             stager.close()
                 return ImportResult(run_id, tally.read, tally.accepted, tally.rejected, **counts)
         except BaseException as error:

@@ -28,12 +28,13 @@ from interdit.storage import tables as t
 from interdit.storage.base import (
     CHUNK,
     IMPORT_CACHE_KB,
-    PG_INDEX_MEMORY_MB,
     SORT_CACHE_KB,
     SORT_THREADS,
     STAGE_CACHE_KB,
     new_id,
 )
+from interdit.storage.pg_import import analyze_app_intervals, build_primary_key, drop_primary_key
+from interdit.storage.pg_stage import PgStageProcess, pg_unique
 from interdit.storage.snapshot_sql import (
     APP_STAGE_COLUMNS,
     DEVICE_STAGE_COLUMNS,
@@ -49,8 +50,8 @@ from interdit.storage.snapshot_sql import (
 from interdit.storage.stage_process import StageProcess, StageProcessError
 
 KEEP_REJECTIONS = 100  # rejections recorded with an import run
-# SQLite: an import with at least this many app rows stages them in a child process (`stage_process`); below it
-# the process's start-up (about 0.1 s) would cost more than it saves
+# an import with at least this many app rows stages them in a child process (`stage_process` on SQLite, `pg_stage`
+# on PostgreSQL); below it the process's start-up (about 0.1 s) would cost more than it saves
 PROCESS_MIN_ROWS = 100_000
 STAGE_SCHEMA = "staged"  # the name the child's file is attached under
 
@@ -192,10 +193,8 @@ class Stager:
         self.unnamed_apps = 0  # rejected app records that named no device
         self.rejections_seen = 0
         # PostgreSQL stages every app record; when no (device, platform, identifier) came twice, the apply needs
-        # no sort to pick the last record of each. Told apart cheaply while streaming: a device's records are
-        # consecutive in every export we read, so only the current device's keys are kept (a device seen again
-        # later counts as "may repeat", and the sort is kept)
-        self.apps_unique = True
+        # no sort to pick the last record of each (`pg_stage.RepeatCheck`, over the staged rows)
+        self.apps_unique = False
         driver = conn.connection.driver_connection
         assert driver is not None
         self.driver: Any = driver
@@ -209,16 +208,18 @@ class Stager:
         for sql in SQLITE_STAGING if self.dialect == "sqlite" else PG_STAGING:
             conn.exec_driver_sql(sql)
         self.writer: _Writer | None = None
-        # SQLite: the first app rows wait here; past PROCESS_MIN_ROWS a child process takes the app staging
-        # table (see `stage_process`), below it they go to the temporary table like every other batch
-        self.pending: list[list[tuple[Any, ...]]] | None = [] if self.dialect == "sqlite" else None
+        # the first app rows wait here; past PROCESS_MIN_ROWS a child process takes the app staging table (see
+        # `stage_process`, `pg_stage`), below it they go to the temporary table like every other batch
+        self.pending: list[list[tuple[Any, ...]]] | None = []
         self.pending_rows = 0
-        self.process: StageProcess | None = None
+        self.process: StageProcess | PgStageProcess | None = None
 
     def stage(self, records: Iterable[Record]) -> None:
         self.writer = _Writer(self._execute)  # SQLite and psycopg's COPY both release the GIL while they work
         try:
             self._stage(records)
+            if self.dialect == "postgresql" and self.process is None:
+                self.apps_unique = pg_unique(self.pending or [])
             for batch in self.pending or ():  # a small snapshot: its app rows go to the temporary table
                 self.writer.submit("stage_apps", APP_STAGE_COLUMNS, batch)
             self.pending = None
@@ -230,18 +231,21 @@ class Stager:
                 self.process.finish()
             except StageProcessError as e:
                 raise StorageError(f"the app records could not be staged: {e}", where="import",
-                                   fix="check the free space of the temporary folder (TMPDIR), then import again"
-                                   ) from None
+                                   fix=getattr(self.process, "fix", "check the free space of the temporary folder "
+                                               "(TMPDIR), then import again")) from None
             # the child's table replaces the temporary one under the same name
-            self.conn.exec_driver_sql("DROP TABLE temp.stage_apps")
-            self.conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", (self.process.path,))
+            if isinstance(self.process, PgStageProcess):
+                self.apps_unique = self.process.apps_unique
+                self.process.attach(self.conn)
+            else:
+                self.conn.exec_driver_sql("DROP TABLE temp.stage_apps")
+                self.conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", (self.process.path,))
         if self.dialect == "postgresql":
-            for sql in PG_AFTER_STAGING:
-                self.conn.exec_driver_sql(sql)
+            for sql in PG_AFTER_STAGING:  # the child analysed its own table
+                if self.process is None or sql != "ANALYZE stage_apps":
+                    self.conn.exec_driver_sql(sql)
 
     def _stage(self, records: Iterable[Record]) -> None:
-        if self.dialect == "postgresql":
-            records = self._keys_checked(records)
         devices, apps = self.devices, self.apps
         plat = {p: p.value for p in Platform}
         when = t.sqlite_text if self.dialect == "sqlite" else utc
@@ -306,27 +310,6 @@ class Stager:
             digests[device_id] = (digests.get(device_id, 0)
                                   + ((zlib.crc32(data) << 31) ^ zlib.adler32(data))) & _DIGEST_MASK
 
-    def _keys_checked(self, records: Iterable[Record]) -> Iterable[Record]:
-        """The records as they come; `apps_unique` turns false at the first app key that may come twice."""
-        current: str | None = None
-        keys: set[tuple[str, str]] = set()
-        finished: set[str] = set()
-        app_type = InstalledApp
-        for rec in records:
-            if type(rec) is app_type and self.apps_unique:
-                did: str = rec.device_id
-                if did != current:
-                    if current is not None:
-                        finished.add(current)
-                    if did in finished:
-                        self.apps_unique = False
-                    current, keys = did, set()
-                key = (rec.app.platform._value_, rec.app.identifier)
-                if key in keys:
-                    self.apps_unique = False
-                keys.add(key)
-            yield rec
-
     def _rejected(self, rejection: Rejection) -> None:
         self.rejections_seen += 1
         if rejection.device_id:
@@ -367,7 +350,7 @@ class Stager:
         self.pending.append(batch)
         self.pending_rows += len(batch)
         if self.pending_rows >= PROCESS_MIN_ROWS:
-            self.process = StageProcess(STAGE_CACHE_KB)
+            self.process = StageProcess(STAGE_CACHE_KB) if self.dialect == "sqlite" else PgStageProcess(self.conn)
             for held in self.pending:
                 self._to_process(held)
             self.pending.clear()
@@ -378,12 +361,16 @@ class Stager:
             self.process.submit(batch)
         except StageProcessError as e:
             raise StorageError(f"the app records could not be staged: {e}", where="import",
-                               fix="check the free space of the temporary folder (TMPDIR), then import again"
-                               ) from None
+                               fix=getattr(self.process, "fix", "check the free space of the temporary folder "
+                                           "(TMPDIR), then import again")) from None
 
     def close(self) -> None:
         """After the import's transaction (committed or not): detach and remove the child's staging file."""
         if self.process is None:
+            return
+        if isinstance(self.process, PgStageProcess):
+            self.process.close(self.conn)
+            self.process = None
             return
         try:
             attached = any(row[1] == STAGE_SCHEMA for row in self.conn.exec_driver_sql("PRAGMA database_list"))
@@ -502,14 +489,18 @@ def apply(conn: Connection, source: str, fmt: str, tally: Tally, at: datetime, s
                    and (dialect == "sqlite" or _table_to_ourselves(conn, t.app_intervals.name)))
         if rebuild:
             APP_INDEX.drop(conn)
+            if dialect == "postgresql":
+                drop_primary_key(conn)
         opened = run("apps_open_all")  # every row it inserted is an interval opened now (nothing was open)
         if rebuild:  # the sort's memory follows the page cache: keep both within bounds
             if dialect == "sqlite":
                 conn.exec_driver_sql(f"PRAGMA cache_size=-{SORT_CACHE_KB}")
                 conn.exec_driver_sql(f"PRAGMA threads={SORT_THREADS}")
             else:
-                conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{PG_INDEX_MEMORY_MB}MB'")
+                build_primary_key(conn)
             APP_INDEX.create(conn)
+            if dialect == "postgresql":
+                analyze_app_intervals(conn)
         counts["apps"] = counts["apps_opened"] = opened
         counts["apps_updated"] = 0
         run("digests_all")

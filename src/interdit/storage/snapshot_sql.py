@@ -59,6 +59,10 @@ SQLITE_STAGING = (
     "first_seen TEXT NOT NULL, old_version TEXT, version TEXT, managed INTEGER, name TEXT, state TEXT NOT NULL, "
     "PRIMARY KEY (device_id, platform, identifier)) WITHOUT ROWID",
 )
+# PostgreSQL's app staging table (temporary, or the unlogged table of `pg_stage`): every record, `seq` keeps the
+# stream's order (the last record of an app listed twice wins)
+PG_STAGE_APPS = ("(seq bigint GENERATED ALWAYS AS IDENTITY, device_id text NOT NULL, platform text NOT NULL, "
+                 "identifier text NOT NULL, name text, version text, managed boolean, state text NOT NULL)")
 PG_STAGING = (
     "DROP TABLE IF EXISTS " + ", ".join(f"pg_temp.{name}" for name in TEMP_TABLES),
     'CREATE TEMP TABLE stage_devices_raw (seq bigint GENERATED ALWAYS AS IDENTITY, device_id text NOT NULL, '
@@ -66,9 +70,7 @@ PG_STAGING = (
     'observed_at timestamptz NOT NULL, supervised boolean, "user" text, name text, model text, os_version text, '
     'org_unit text, "groups" text NOT NULL, addresses text NOT NULL, coverage_gap text, '
     'org_labels text NOT NULL) ON COMMIT DROP',
-    "CREATE TEMP TABLE stage_apps (seq bigint GENERATED ALWAYS AS IDENTITY, device_id text NOT NULL, "
-    "platform text NOT NULL, identifier text NOT NULL, name text, version text, managed boolean, "
-    "state text NOT NULL) ON COMMIT DROP",
+    f"CREATE TEMP TABLE stage_apps {PG_STAGE_APPS} ON COMMIT DROP",
     "CREATE TEMP TABLE stage_digests (device_id text PRIMARY KEY, digest bigint NOT NULL) ON COMMIT DROP",
     "CREATE TEMP TABLE stage_rejected (device_id text PRIMARY KEY) ON COMMIT DROP",
     "CREATE TEMP TABLE changed_devices (device_id text PRIMARY KEY) ON COMMIT DROP",
