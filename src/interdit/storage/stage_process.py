@@ -10,6 +10,8 @@ The child writes a throwaway SQLite file (no journal, no sync: nothing in it out
 `stage_apps` table the import would have had as a temporary table; the importing connection attaches it once
 the child has committed, and the import's SQL reads it by the same name. `StageProcess` is the parent's side;
 `main` is the child's (`python -m interdit.storage.stage_process FILE CACHE_KB`, batches on its standard input).
+The child also takes each device's app digest (`fold`, a third of what the importing process did per row
+besides reading) and writes them to its `stage_digests` table, which replaces the temporary one the same way.
 
 The protocol on the pipe: each batch is a 4-byte big-endian length and the `marshal` dump of one flat list of
 the rows' values (`WIDTH` per row, in the table's column order); a zero length ends the stream. The child then
@@ -24,13 +26,16 @@ from __future__ import annotations
 
 import contextlib
 import marshal
+import operator
 import os
+import pickle
 import sqlite3
 import struct
 import subprocess
 import sys
 import tempfile
-from itertools import chain
+import zlib
+from itertools import chain, groupby
 from typing import IO, Any
 
 # the columns and key of the staging table, as `snapshot_sql` declares the temporary one
@@ -40,8 +45,29 @@ CREATE = ("CREATE TABLE stage_apps (device_id TEXT NOT NULL, platform TEXT NOT N
 WIDTH = 7  # values per row
 MANAGED = 5  # the column of `managed`, a bool or None
 MULTI = 256  # rows per INSERT statement (WIDTH * MULTI bound values, well below SQLite's limit)
+DIGESTS = ("CREATE TABLE stage_digests (device_id TEXT PRIMARY KEY NOT NULL, digest INTEGER NOT NULL) "
+           "WITHOUT ROWID")
 _LENGTH = struct.Struct(">I")
 _AS_INT = {True: 1, False: 0, None: None}
+_DIGEST_MASK = (1 << 63) - 1
+_APP_KEY = operator.itemgetter(1, 2)  # (platform, identifier) of a staged app row
+_DEVICE = operator.itemgetter(0)
+
+
+def fold(rows: list[tuple[Any, ...]], digests: dict[str, int]) -> None:
+    """Add one batch of staged app rows to their devices' digests.
+
+    A device's records come one after the other in every export we read, so its digest is taken once per run of
+    its records in a batch (a few calls in C) rather than once per row. The run is put in key order first and the
+    parts of a device (its records across two batches, or seen again later) are summed, so the digest does not
+    depend on the order an export lists apps in. It only tells which devices to diff: two different lists share
+    one with a chance of 2^-63, and a device whose records a batch boundary split differently from last time at
+    most gets a diff that finds nothing."""
+    get, crc32, adler32, dumps = digests.get, zlib.crc32, zlib.adler32, pickle.dumps
+    for device_id, run in groupby(rows, _DEVICE):
+        part = sorted(run, key=_APP_KEY)
+        data = dumps(part, protocol=4)
+        digests[device_id] = (get(device_id, 0) + ((crc32(data) << 31) ^ adler32(data))) & _DIGEST_MASK
 
 
 def insert_sql(rows: int) -> str:
@@ -130,16 +156,20 @@ def main(path: str, cache_kb: int) -> None:
         loads, unpack, execute, as_int = marshal.loads, _LENGTH.unpack, db.execute, _AS_INT.__getitem__
         step = WIDTH * MULTI
         full = insert_sql(MULTI)
+        digests: dict[str, int] = {}
         while (size := unpack(_read_exactly(stream, 4))[0]) > 0:
             values = loads(_read_exactly(stream, size))
             if not isinstance(values, list) or len(values) % WIDTH:
                 raise ValueError("a batch that is not whole rows")
+            fold(list(zip(*[iter(values)] * WIDTH, strict=True)), digests)
             values[MANAGED::WIDTH] = map(as_int, values[MANAGED::WIDTH])
             end = len(values) - len(values) % step
             for start in range(0, end, step):
                 execute(full, values[start:start + step])
             if end < len(values):
                 execute(insert_sql((len(values) - end) // WIDTH), values[end:])
+        db.execute(DIGESTS)
+        db.executemany("INSERT INTO stage_digests (device_id, digest) VALUES (?, ?)", sorted(digests.items()))
         db.execute("COMMIT")
     finally:
         db.close()
