@@ -161,10 +161,10 @@ def main(path: str, cache_kb: int) -> None:
         digests: dict[str, int] = {}
         while (size := unpack(_read_exactly(stream, 4))[0]) > 0:
             rows = loads(_read_exactly(stream, size))
-            fold(rows, digests)
             values = list(flatten(rows))
             if len(values) != WIDTH * len(rows):
                 raise ValueError("a batch whose rows are not all whole")
+            fold(rows, digests)
             values[MANAGED::WIDTH] = map(as_int, values[MANAGED::WIDTH])
             end = len(values) - len(values) % step
             for start in range(0, end, step):
