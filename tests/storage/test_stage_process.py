@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import glob
 import os
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -25,8 +26,8 @@ def _history(repo: Repository) -> tuple[list[tuple[object, ...]], ...]:
     with repo.engine.connect() as conn:
         apps = conn.execute(text("SELECT device_id, platform, identifier, name, version, state, first_seen, "
                                  "removed_at FROM app_intervals ORDER BY 1, 2, 3, 7")).all()
-        devices = conn.execute(text("SELECT device_id, removed_at, apps_digest IS NOT NULL FROM devices "
-                                    "ORDER BY 1")).all()
+        # the digest too: the child takes it as the importing process would, so changing paths diffs nothing more
+        devices = conn.execute(text("SELECT device_id, removed_at, apps_digest FROM devices ORDER BY 1")).all()
         runs = conn.execute(text("SELECT status, devices, apps, apps_opened, apps_closed, apps_updated "
                                  "FROM import_runs ORDER BY id")).all()
     return [tuple(r) for r in apps], [tuple(r) for r in devices], [tuple(r) for r in runs]
@@ -69,14 +70,15 @@ def test_a_child_process_stores_what_the_importing_process_would(
         real(self)
 
     monkeypatch.setattr(stage_process.StageProcess, "finish", finish)
+    monkeypatch.setattr(snapshot, "CHUNK", 20)  # the same batches both ways (a digest is summed per batch)
     for n, (at, records) in enumerate(_snapshots()):
         do_import(inprocess, records, at)
         with monkeypatch.context() as m:
             m.setattr(snapshot, "PROCESS_MIN_ROWS", 50)  # past 50 app rows: a child process
-            m.setattr(snapshot, "CHUNK", 20)
             do_import(child, records, at)
         assert len(used) == n + 1 and used[-1] > 400  # the import went through a child, the other did not
         assert _history(child) == _history(inprocess)
+        assert all(d[2] is not None for d in _history(child)[1] if d[1] is None)
         if n == 0:
             apps, _, _ = _history(child)
             last_wins = [a[:6] for a in apps if a[:3] == ("D00001", "android", "org.example.app001")]
@@ -108,3 +110,30 @@ def test_a_failed_child_fails_the_import_and_changes_nothing(
     assert runs[:-1] == before[2] and runs[-1][0] == "failed"
     assert _staging_files() == files
     assert TIKTOK.identifier in {a[2] for a in apps}
+
+
+def test_the_child_keeps_every_row_and_the_last_record_of_an_app() -> None:
+    # more rows than one INSERT statement holds, and not a multiple of it; an app listed twice in one batch, once
+    # within one statement and once across two; managed true, false and unknown
+    n = stage_process.MULTI * 2 + 37
+    rows = [(f"D{k // 50:05d}", "android", f"org.example.app{k % 50:03d}", f"app {k}", None if k % 3 else "1.0",
+             (True, False, None)[k % 3], "installed") for k in range(n)]
+    for at, k in ((0, 20), (3, stage_process.MULTI + 10)):  # the first record of each comes before the other
+        rows.insert(at, (*rows[k][:3], "first", "0.1", True, "blocked"))
+    process = stage_process.StageProcess(1024)
+    try:
+        process.submit(rows[:100])
+        process.submit(rows[100:])
+        process.finish()
+        db = sqlite3.connect(process.path)
+        stored = db.execute("SELECT * FROM stage_apps ORDER BY 1, 2, 3").fetchall()
+        db.close()
+    finally:
+        process.close()
+    expected: dict[tuple[str, str, str], tuple[object, ...]] = {}
+    for r in rows:  # the last record of an app wins; bools stored as SQLite stores them, 1 and 0
+        expected[r[:3]] = (*r[:5], None if r[5] is None else int(r[5]), r[6])
+    assert stored == sorted(expected.values())
+    assert len(stored) == n
+    assert [r for r in stored if r[3] == "first"] == []
+    assert not os.path.exists(process.path)

@@ -7,9 +7,8 @@ The transaction itself (and the locking it relies on) is opened by `Repository.i
 
 from __future__ import annotations
 
+import gc
 import json
-import operator
-import pickle
 import queue
 import threading
 import zlib
@@ -48,6 +47,7 @@ from interdit.storage.snapshot_sql import (
     UNREADABLE,
 )
 from interdit.storage.stage_process import StageProcess, StageProcessError
+from interdit.storage.stage_process import fold as fold_batch
 
 KEEP_REJECTIONS = 100  # rejections recorded with an import run
 # an import with at least this many app rows stages them in a child process (`stage_process` on SQLite, `pg_stage`
@@ -128,8 +128,6 @@ class SnapshotRefused(InputError):
 
 
 __all__ = ["APP_STAGE_COLUMNS", "DEVICE_STAGE_COLUMNS", "NO_APPS", "TEMP_TABLES", "UNREADABLE"]
-_DIGEST_MASK = (1 << 63) - 1
-_APP_KEY = operator.itemgetter(1, 2)  # (platform, identifier) of a staged app row
 
 APP_INDEX = next(i for i in t.app_intervals.indexes if i.name == "ix_app_intervals_app")
 
@@ -179,6 +177,10 @@ class _Writer:
             self.thread.join()
 
 
+def _no_fold(device_id: str, start: int) -> None:
+    """SQLite takes the digests per batch instead (`stage_process.fold`)."""
+
+
 class Stager:
     """Streams records into the staging tables of the open transaction, in chunks."""
 
@@ -216,6 +218,11 @@ class Stager:
 
     def stage(self, records: Iterable[Record]) -> None:
         self.writer = _Writer(self._execute)  # SQLite and psycopg's COPY both release the GIL while they work
+        # SQLite: no cyclic garbage collection while the records stream (a record and its row make no cycle):
+        # it scanned every young record and row tuple, some 6 % of the reading
+        paused = self.dialect == "sqlite" and gc.isenabled()
+        if paused:
+            gc.disable()
         try:
             self._stage(records)
             if self.dialect == "postgresql" and self.process is None:
@@ -225,6 +232,8 @@ class Stager:
             self.pending = None
             self.writer.finish()
         finally:
+            if paused:
+                gc.enable()
             self.writer.stop()
         if self.process is not None:
             try:
@@ -233,12 +242,13 @@ class Stager:
                 raise StorageError(f"the app records could not be staged: {e}", where="import",
                                    fix=getattr(self.process, "fix", "check the free space of the temporary folder "
                                                "(TMPDIR), then import again")) from None
-            # the child's table replaces the temporary one under the same name
+            # the child's tables replace the temporary ones under the same names
             if isinstance(self.process, PgStageProcess):
                 self.apps_unique = self.process.apps_unique
                 self.process.attach(self.conn)
             else:
                 self.conn.exec_driver_sql("DROP TABLE temp.stage_apps")
+                self.conn.exec_driver_sql("DROP TABLE temp.stage_digests")
                 self.conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", (self.process.path,))
         if self.dialect == "postgresql":
             for sql in PG_AFTER_STAGING:  # the child analysed its own table
@@ -251,6 +261,8 @@ class Stager:
         when = t.sqlite_text if self.dialect == "sqlite" else utc
         dumps = json.dumps
         append, app_type, chunk, fold = apps.append, InstalledApp, CHUNK, self._fold
+        if self.dialect == "sqlite":  # digests are taken per batch (`stage_process.fold`), by the child if any
+            fold = _no_fold
         last: str | None = None  # the device whose app records are being read, from `start` in `apps`
         start = 0
         for rec in records:
@@ -286,6 +298,9 @@ class Stager:
             fold(last, start)
         self._write("stage_apps", APP_STAGE_COLUMNS, apps)
         self._write("stage_devices", DEVICE_STAGE_COLUMNS, devices)
+        if self.dialect == "sqlite":  # a small SQLite snapshot: no child took its app rows and their digests
+            for batch in self.pending or ():
+                fold_batch(batch, self.digests)
         items = list(self.digests.items())
         for start in range(0, len(items), CHUNK):
             self._write("stage_digests", ("device_id", "digest"), items[start:start + CHUNK])
@@ -294,21 +309,9 @@ class Stager:
             self._write("stage_rejected", ("device_id",), named[start:start + CHUNK])
 
     def _fold(self, device_id: str, start: int) -> None:
-        """Add the app records of `device_id` from `start` in the current batch to the device's digest.
-
-        A device's records come one after the other in every export we read, so its digest is taken once per
-        device (a few in C) rather than once per row, which cost the reading process a third of its time. The
-        records are put in key order first and the parts of a device (its records across two batches, or seen
-        again later) are summed, so the digest does not depend on the order an export lists apps in. It only
-        tells which devices to diff: two different lists share one with a chance of 2^-63, and a device whose
-        records a batch boundary split differently from last time at most gets a diff that finds nothing."""
-        rows = self.apps[start:]
-        if rows:
-            rows.sort(key=_APP_KEY)
-            data = pickle.dumps(rows, protocol=4)
-            digests = self.digests
-            digests[device_id] = (digests.get(device_id, 0)
-                                  + ((zlib.crc32(data) << 31) ^ zlib.adler32(data))) & _DIGEST_MASK
+        """Add the app records of `device_id` from `start` in the current batch to the device's digest (see
+        `stage_process.fold`, which SQLite calls per batch instead)."""
+        fold_batch(self.apps[start:], self.digests)
 
     def _rejected(self, rejection: Rejection) -> None:
         self.rejections_seen += 1
@@ -342,7 +345,7 @@ class Stager:
             self._execute(table, columns, batch)
 
     def _stage_apps(self, batch: list[tuple[Any, ...]]) -> None:
-        """SQLite's app rows: held until there are enough of them to be worth a second process."""
+        """App rows: held until there are enough of them to be worth a second process."""
         if self.process is not None:
             self._to_process(batch)
             return
