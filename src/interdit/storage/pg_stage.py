@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from interdit.storage.snapshot_sql import APP_STAGE_COLUMNS, PG_STAGE_APPS
-from interdit.storage.stage_process import StageProcessError
+from interdit.storage.stage_process import StageProcessError, child_failure
 
 PREFIX = "interdit_stage_"
 _NAME = re.compile(rf"{PREFIX}(\d+)_[0-9a-f]+")
@@ -100,11 +100,7 @@ class PgStageProcess:
 
     def _failure(self) -> StageProcessError:
         assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait()
-        said = self.proc.stderr.read().decode("utf-8", "replace").strip() if self.proc.stderr else ""
-        return StageProcessError(said.splitlines()[-1] if said else
-                                 f"the staging process stopped (exit status {self.proc.returncode})")
+        return child_failure(self.proc)
 
     def attach(self, conn: Connection) -> None:
         """In the import's transaction: the child's table replaces the temporary `stage_apps`, by a view."""

@@ -116,11 +116,7 @@ class StageProcess:
 
     def _failure(self) -> StageProcessError:
         assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait()
-        said = self.proc.stderr.read().decode("utf-8", "replace").strip() if self.proc.stderr else ""
-        return StageProcessError(said.splitlines()[-1] if said else
-                                 f"the staging process stopped (exit status {self.proc.returncode})")
+        return child_failure(self.proc)
 
     def close(self) -> None:
         """Stop the child if it still runs and remove its file (also after a failure)."""
@@ -184,3 +180,12 @@ if __name__ == "__main__":
     except BaseException as error:  # said to the parent, which raises it in the import
         print(f"staging process: {type(error).__name__}: {error}", file=sys.stderr)
         sys.exit(1)
+
+
+def child_failure(proc: subprocess.Popen[bytes]) -> StageProcessError:
+    """A staging child that failed, stopped: its last line of errors, else its exit status."""
+    proc.kill()
+    proc.wait()
+    said = proc.stderr.read().decode("utf-8", "replace").strip() if proc.stderr else ""
+    return StageProcessError(said.splitlines()[-1] if said else
+                             f"the staging process stopped (exit status {proc.returncode})")
